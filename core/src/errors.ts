@@ -1,0 +1,168 @@
+/**
+ * Errors that cross the wire.
+ *
+ * A Feast error reaches the Python client as a gRPC status whose message contains
+ * `Flight error: {"module": "feast.errors", "class": …, "message": …}`; the client finds that JSON
+ * and re-raises the same exception class. The JSON must look exactly like Python's
+ * `json.dumps` output (", " and ": " separators, non-ASCII escaped), and the class must exist in
+ * `feast.errors` of the client's Feast version, so only the classes below are emitted.
+ */
+import { status } from '@grpc/grpc-js';
+
+export type GrpcStatus = (typeof status)[keyof typeof status];
+
+/** Base of every error that larder reports to a client with a chosen gRPC status. */
+export class LarderError extends Error {
+  constructor(message: string, readonly code: GrpcStatus = status.INTERNAL) {
+    super(message);
+    this.name = new.target.name;
+  }
+  /** The text sent as the gRPC status message. */
+  wireMessage(): string {
+    return this.message;
+  }
+}
+
+/** Bad input from the client: a field, a ticket, a table. The message names what was wrong. */
+export class InvalidArgumentError extends LarderError {
+  constructor(message: string) {
+    super(message, status.INVALID_ARGUMENT);
+  }
+}
+
+/** An RPC or a feature larder does not provide. */
+export class UnimplementedError extends LarderError {
+  constructor(message: string) {
+    super(message, status.UNIMPLEMENTED);
+  }
+}
+
+/** A ticket or other server-side object that does not exist (or no longer exists). */
+export class NotFoundError extends LarderError {
+  constructor(message: string) {
+    super(message, status.NOT_FOUND);
+  }
+}
+
+/** A transient condition: the Feast client retries UNAVAILABLE with backoff. */
+export class UnavailableError extends LarderError {
+  constructor(message: string) {
+    super(message, status.UNAVAILABLE);
+  }
+}
+
+/** Python's json.dumps with default options: ", " / ": " separators and ensure_ascii. */
+export function pythonJsonDumps(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'string') {
+    return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value);
+  if (Array.isArray(value)) return '[' + value.map(pythonJsonDumps).join(', ') + ']';
+  const entries = Object.entries(value as Record<string, unknown>);
+  return '{' + entries.map(([k, v]) => `${pythonJsonDumps(k)}: ${pythonJsonDumps(v)}`).join(', ') + '}';
+}
+
+/**
+ * An error of Python Feast's `feast.errors` module. `className` must name a class that exists
+ * there; the message is Feast's own text for that error.
+ */
+export class FeastError extends LarderError {
+  readonly module = 'feast.errors';
+  constructor(readonly className: string, message: string, code: GrpcStatus = status.UNKNOWN) {
+    super(message, code);
+    this.name = className;
+  }
+  /** Feast's `to_error_detail()`: the JSON the client parses. */
+  errorDetail(): string {
+    return pythonJsonDumps({ module: this.module, class: this.className, message: this.message });
+  }
+  override wireMessage(): string {
+    return `Flight error: ${this.errorDetail()}`;
+  }
+}
+
+export class FeatureViewNotFoundException extends FeastError {
+  constructor(name: string, project?: string) {
+    super(
+      'FeatureViewNotFoundException',
+      project ? `Feature view ${name} does not exist in project ${project}` : `Feature view ${name} does not exist`,
+      status.NOT_FOUND,
+    );
+  }
+}
+
+export class DataSourceObjectNotFoundException extends FeastError {
+  constructor(name: string, project: string) {
+    super('DataSourceObjectNotFoundException', `Data source ${name} does not exist in project ${project}`, status.NOT_FOUND);
+  }
+}
+
+export class FeatureServiceNotFoundException extends FeastError {
+  constructor(name: string, project: string) {
+    super('FeatureServiceNotFoundException', `Feature service ${name} does not exist in project ${project}`, status.NOT_FOUND);
+  }
+}
+
+export class DataSourceNotFoundException extends FeastError {
+  constructor(path: string) {
+    super('DataSourceNotFoundException', `Unable to find table at '${path}'. Please check that table exists.`, status.NOT_FOUND);
+  }
+}
+
+export class SavedDatasetLocationAlreadyExists extends FeastError {
+  constructor(location: string) {
+    super('SavedDatasetLocationAlreadyExists', `Saved dataset location ${location} already exists.`, status.ALREADY_EXISTS);
+  }
+}
+
+export class FeastPermissionError extends FeastError {
+  constructor(details: string) {
+    super('FeastPermissionError', `Permission error:\n${details}`, status.PERMISSION_DENIED);
+  }
+}
+
+export class EntityTimestampInferenceException extends FeastError {
+  constructor(expectedColumnName = 'event_timestamp') {
+    super(
+      'EntityTimestampInferenceException',
+      `Please provide an entity_df with a column named ${expectedColumnName} representing the time of events.`,
+      status.INVALID_ARGUMENT,
+    );
+  }
+}
+
+export class FeastJoinKeysDuringMaterialization extends FeastError {
+  constructor(source: string, joinKeyColumns: string[], sourceColumns: string[]) {
+    super(
+      'FeastJoinKeysDuringMaterialization',
+      `The DataFrame from ${source} being materialized must have at least ${pyList(joinKeyColumns)} columns present, but these were missing: ${pyList(joinKeyColumns.filter((c) => !sourceColumns.includes(c)))} `,
+      status.INVALID_ARGUMENT,
+    );
+  }
+}
+
+/**
+ * Refusal of an on-demand feature view. Feast has no error class for "cannot run ODFVs here", so
+ * the closest existing class is used, with a message that names the view.
+ */
+export class OnDemandFeatureViewNotSupported extends FeastError {
+  constructor(name: string) {
+    super(
+      'FeastObjectNotFoundException',
+      `On demand feature view ${name} cannot be computed by this server: larder does not run Python transformations. ` +
+        `Request its source features instead, or compute the view on the client.`,
+      status.UNIMPLEMENTED,
+    );
+  }
+}
+
+/** Any other Feast error class, with Feast's text. */
+export function feastError(className: string, message: string, code: GrpcStatus = status.INVALID_ARGUMENT): FeastError {
+  return new FeastError(className, message, code);
+}
+
+/** Python's repr of a list of strings: ['a', 'b']. */
+export function pyList(items: readonly string[]): string {
+  return '[' + items.map((s) => `'${s}'`).join(', ') + ']';
+}

@@ -1,0 +1,175 @@
+/**
+ * The registry objects larder reads, decoded from Feast's protos into plain, immutable values.
+ * Names follow Feast's Python attributes (camelCased); the meaning of every field is Feast's
+ * (see shared/spec/feast-registry.md).
+ */
+
+/** A `FeatureSpecV2`: a feature or entity column of a view. `valueType` is Feast's ValueType number. */
+export interface Field {
+  readonly name: string;
+  readonly valueType: number;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** File format of a FileSource; `undefined` when the proto leaves it unset. */
+export type FileFormat = 'parquet' | 'delta' | undefined;
+
+export interface FileOptions {
+  readonly uri: string;
+  readonly fileFormat: FileFormat;
+  readonly s3EndpointOverride: string;
+}
+
+export interface FileLoggingDestination {
+  readonly path: string;
+  readonly s3EndpointOverride: string;
+  readonly partitionBy: readonly string[];
+}
+
+/**
+ * A `DataSource`. `type` is the SourceType enum name (`BATCH_FILE`, `CUSTOM_SOURCE`, …);
+ * `fieldMapping` maps source column → feature/entity name.
+ */
+export interface DataSource {
+  readonly name: string;
+  readonly project: string;
+  readonly type: string;
+  readonly dataSourceClassType: string;
+  readonly timestampField: string;
+  readonly createdTimestampColumn: string;
+  readonly datePartitionColumn: string;
+  readonly fieldMapping: Readonly<Record<string, string>>;
+  readonly description: string;
+  readonly owner: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Set for `BATCH_FILE`. */
+  readonly fileOptions?: FileOptions;
+  /** Raw `custom_options.configuration` (usually UTF-8 JSON), set for `CUSTOM_SOURCE`. */
+  readonly customConfiguration?: Uint8Array;
+  /** The inner batch source of a Push/Kafka/Kinesis source. */
+  readonly batchSource?: DataSource;
+}
+
+/** A `FeatureViewProjection`: how a feature service (or a plain request) uses a view. */
+export interface FeatureViewProjection {
+  readonly name: string;
+  /** `null` when no alias is set (Feast stores `""`). */
+  readonly nameAlias: string | null;
+  readonly features: readonly Field[];
+  /** View join key → entity-dataframe column. */
+  readonly joinKeyMap: Readonly<Record<string, string>>;
+  readonly versionTag: number | null;
+}
+
+/** `projection.name_to_use()`: the alias or the name, plus `@v<N>` when a version tag is set. */
+export function nameToUse(p: FeatureViewProjection): string {
+  const base = p.nameAlias ?? p.name;
+  return p.versionTag !== null ? `${base}@v${p.versionTag}` : base;
+}
+
+export const DUMMY_ENTITY_NAME = '__dummy';
+export const DUMMY_ENTITY_ID = '__dummy_id';
+
+/** A `FeatureView` or `StreamFeatureView`, with the projection currently applied. */
+export interface FeatureView {
+  readonly kind: 'featureView' | 'streamFeatureView';
+  readonly name: string;
+  readonly project: string;
+  /** Entity names; `[]` once `remove_dummies` has run for an entityless view. */
+  readonly entities: readonly string[];
+  readonly features: readonly Field[];
+  /** Join-key columns (entity columns), in the view's namespace. */
+  readonly entityColumns: readonly Field[];
+  /** TTL in seconds (fractional allowed); 0 means no TTL. */
+  readonly ttlSeconds: number;
+  readonly batchSource?: DataSource;
+  readonly streamSource?: DataSource;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly projection: FeatureViewProjection;
+}
+
+export interface LoggingConfig {
+  readonly sampleRate: number;
+  /** Set when the destination is a file; other destinations are named in `destinationKind`. */
+  readonly fileDestination?: FileLoggingDestination;
+  readonly destinationKind: string | null;
+}
+
+export interface FeatureService {
+  readonly name: string;
+  readonly project: string;
+  readonly projections: readonly FeatureViewProjection[];
+  readonly loggingConfig: LoggingConfig | null;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface OnDemandFeatureView {
+  readonly name: string;
+  readonly project: string;
+  readonly features: readonly Field[];
+  readonly mode: string;
+}
+
+export interface Entity {
+  readonly name: string;
+  readonly project: string;
+  readonly joinKey: string;
+  readonly valueType: number;
+}
+
+/** Resource types of Feast's PermissionSpec.Type, by name. */
+export type PermissionResourceType =
+  | 'FEATURE_VIEW' | 'ON_DEMAND_FEATURE_VIEW' | 'BATCH_FEATURE_VIEW' | 'STREAM_FEATURE_VIEW' | 'ENTITY'
+  | 'FEATURE_SERVICE' | 'DATA_SOURCE' | 'VALIDATION_REFERENCE' | 'SAVED_DATASET' | 'PERMISSION' | 'PROJECT'
+  | 'LABEL_VIEW';
+
+export type AuthzedAction =
+  | 'CREATE' | 'DESCRIBE' | 'UPDATE' | 'DELETE' | 'READ_ONLINE' | 'READ_OFFLINE' | 'WRITE_ONLINE' | 'WRITE_OFFLINE';
+
+export type Policy =
+  | { readonly kind: 'allow_all' }
+  | { readonly kind: 'role'; readonly roles: readonly string[] }
+  | { readonly kind: 'group'; readonly groups: readonly string[] }
+  | { readonly kind: 'namespace'; readonly namespaces: readonly string[] }
+  | { readonly kind: 'combined'; readonly groups: readonly string[]; readonly namespaces: readonly string[] };
+
+export interface Permission {
+  readonly name: string;
+  readonly project: string;
+  readonly types: readonly PermissionResourceType[];
+  readonly namePatterns: readonly string[];
+  readonly requiredTags: Readonly<Record<string, string>>;
+  readonly actions: readonly AuthzedAction[];
+  readonly policy: Policy;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/**
+ * One consistent view of the registry. Lookups follow Feast's semantics and throw Feast's
+ * not-found errors (see errors.ts).
+ */
+export interface RegistrySnapshot {
+  /** `registry.get_feature_view`: `feature_views` only. */
+  getFeatureView(name: string, project: string): FeatureView;
+  /** `registry.get_stream_feature_view`. */
+  getStreamFeatureView(name: string, project: string): FeatureView;
+  /**
+   * The offline server's `get_feature_view_by_name(name, alias, project)`: feature view (with the
+   * projection of the last feature-service projection whose alias matches, when `alias` is not
+   * null), else stream feature view; then `remove_dummies`.
+   */
+  getFeatureViewByName(name: string, alias: string | null, project: string): FeatureView;
+  getDataSource(name: string, project: string): DataSource;
+  getFeatureService(name: string, project: string): FeatureService;
+  listFeatureServices(project: string): readonly FeatureService[];
+  listOnDemandFeatureViews(project: string): readonly OnDemandFeatureView[];
+  listPermissions(project: string): readonly Permission[];
+  listEntities(project: string): readonly Entity[];
+}
+
+/** Where the registry comes from (a file, a database, a registry server). */
+export interface RegistrySource {
+  /** The current snapshot; re-reads the backing store when it changed. Never serves a half-written file. */
+  snapshot(): Promise<RegistrySnapshot>;
+  close(): Promise<void>;
+}
