@@ -68,6 +68,12 @@ export interface FlightHandler {
   getFlightInfo(descriptor: FlightDescriptor, call: FlightCallInfo): Promise<FlightInfoResult>;
   getSchema?(descriptor: FlightDescriptor, call: FlightCallInfo): Promise<Schema>;
   doGet(ticket: Uint8Array, call: FlightCallInfo): Promise<OutgoingStream>;
+  /**
+   * DoExchange: Feast >= 0.67 sends every read as one bidirectional stream — the command in the
+   * first message's descriptor, the entity table (or the mock table) as the client's batches, then
+   * done_writing — and reads the result from the same stream.
+   */
+  doExchange?(stream: IncomingStream, call: FlightCallInfo): Promise<OutgoingStream>;
   listActions(call: FlightCallInfo): Promise<readonly ActionTypeInfo[]>;
   listFlights(criteria: Uint8Array, call: FlightCallInfo): Promise<readonly FlightInfoResult[]>;
   doAction?(type: string, body: Uint8Array, call: FlightCallInfo): AsyncIterable<Uint8Array>;

@@ -1,0 +1,115 @@
+/**
+ * The Feast commands a client sends as the JSON of a CMD FlightDescriptor, each with its own JSON
+ * Schema. A command is validated before any work is done, so a bad field is refused with
+ * INVALID_ARGUMENT naming the field (fastify-style schemas at the edge).
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { InvalidArgumentError } from '../errors.ts';
+
+const str = { type: 'string' } as const;
+const strOrNull = { type: ['string', 'null'] } as const;
+const strList = { type: 'array', items: str } as const;
+const isoDate = { type: ['string', 'null'], minLength: 1 } as const;
+
+const historicalProperties = {
+  feature_view_names: strList,
+  name_aliases: { type: 'array', items: strOrNull },
+  feature_refs: strList,
+  project: str,
+  full_feature_names: { type: 'boolean' },
+  start_date: isoDate,
+  end_date: isoDate,
+  entity_df_sql: strOrNull,
+} as const;
+const historicalRequired = ['feature_view_names', 'name_aliases', 'feature_refs', 'project', 'full_feature_names'];
+
+const pullProperties = {
+  data_source_name: str,
+  join_key_columns: strList,
+  feature_name_columns: strList,
+  timestamp_field: str,
+  created_timestamp_column: strOrNull,
+  start_date: isoDate,
+  end_date: isoDate,
+} as const;
+const pullRequired = ['data_source_name', 'join_key_columns', 'feature_name_columns', 'timestamp_field'];
+
+/** JSON Schema of each command, by its `api` name. */
+export const commandSchemas = {
+  get_historical_features: { properties: historicalProperties, required: historicalRequired },
+  pull_latest_from_table_or_query: { properties: pullProperties, required: [...pullRequired, 'start_date', 'end_date'] },
+  pull_all_from_table_or_query: { properties: pullProperties, required: pullRequired },
+  get_table_column_names_and_types_from_data_source: {
+    properties: { data_source_proto: str },
+    required: ['data_source_proto'],
+  },
+  validate_data_source: { properties: { data_source_proto: str }, required: ['data_source_proto'] },
+  offline_write_batch: {
+    properties: {
+      feature_view_names: { ...strList, minItems: 1, maxItems: 1 },
+      name_aliases: { type: 'array', items: strOrNull, maxItems: 1 },
+      progress: { type: 'null' },
+    },
+    required: ['feature_view_names'],
+  },
+  write_logged_features: { properties: { feature_service_name: str }, required: ['feature_service_name'] },
+  persist: {
+    properties: {
+      ...historicalProperties,
+      ...pullProperties,
+      retrieve_func: {
+        enum: ['get_historical_features', 'pull_latest_from_table_or_query', 'pull_all_from_table_or_query'],
+      },
+      data_source_name: str,
+      allow_overwrite: { type: 'boolean' },
+      timeout: { type: ['integer', 'null'] },
+    },
+    required: ['retrieve_func', 'data_source_name'],
+  },
+} as const;
+
+export type ApiName = keyof typeof commandSchemas;
+
+export const apiNames = Object.keys(commandSchemas) as ApiName[];
+
+/** A validated command. Fields follow Feast's JSON names. */
+export interface FeastCommand {
+  readonly command_id?: string;
+  readonly api: ApiName;
+  readonly [field: string]: unknown;
+}
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+const validators = new Map<ApiName, ValidateFunction>(
+  apiNames.map((api) => [api, ajv.compile({ type: 'object', ...commandSchemas[api] })]),
+);
+
+/** Parses and validates command bytes; throws InvalidArgumentError naming the bad field. */
+export function parseCommand(bytes: Uint8Array): FeastCommand {
+  if (bytes.byteLength === 0) throw new InvalidArgumentError('The Flight descriptor carries no command: expected a JSON Feast command');
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (error) {
+    throw new InvalidArgumentError(`The Flight command is not valid JSON: ${(error as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidArgumentError('The Flight command must be a JSON object with an "api" field');
+  }
+  const api = (value as { api?: unknown }).api;
+  if (api === undefined) throw new InvalidArgumentError('The Flight command has no "api" field (api parameter is mandatory)');
+  if (typeof api !== 'string' || !validators.has(api as ApiName)) {
+    throw new InvalidArgumentError(`Unknown api "${String(api)}": expected one of ${apiNames.join(', ')}`);
+  }
+  const validate = validators.get(api as ApiName)!;
+  if (!validate(value)) throw new InvalidArgumentError(describe(api, validate.errors?.[0]));
+  return value as FeastCommand;
+}
+
+function describe(api: string, error: ErrorObject | undefined): string {
+  if (!error) return `Invalid ${api} command`;
+  const field = error.instancePath.split('/').slice(1).join('.');
+  if (error.keyword === 'required') return `The ${api} command is missing the field "${String(error.params.missingProperty)}"`;
+  const what = error.keyword === 'type' ? `must be of type ${String(error.params.type)}` : error.message;
+  return `The ${api} command's field "${field}" ${what}`;
+}

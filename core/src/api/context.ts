@@ -1,0 +1,22 @@
+/** What every Feast call handler receives. */
+import type { Table } from 'apache-arrow';
+import type { CallRecord, ResourceAccess } from '../hooks.ts';
+import type { RegistrySnapshot } from '../registry/model.ts';
+import type { CallContext, OfflineStore, ResultStream } from '../store.ts';
+import type { FeastCommand } from './commands.ts';
+
+export interface ApiContext {
+  readonly registry: RegistrySnapshot;
+  readonly store: OfflineStore;
+  /** The project of feature_store.yaml (data sources, feature services and writes use it). */
+  readonly project: string;
+  readonly call: CallContext;
+  readonly record: CallRecord;
+  /** Records the resources a call touches and runs the beforeCall hook (permissions). */
+  authorize(resources: ResourceAccess[]): Promise<void>;
+}
+
+/** A read call: its result is streamed back (DoGet or DoExchange). */
+export type ReadHandler = (command: FeastCommand, upload: Table | null, ctx: ApiContext) => Promise<ResultStream>;
+/** A write call: it runs inside DoPut, and its errors surface on the client's writer.close(). */
+export type WriteHandler = (command: FeastCommand, upload: Table | null, ctx: ApiContext) => Promise<void>;

@@ -1,0 +1,205 @@
+/**
+ * Feast's offline server as a FlightHandler: the command protocol on top of the transport.
+ *
+ * - DoExchange (Feast >= 0.67 reads): command + upload + result on one stream.
+ * - DoPut → GetFlightInfo → DoGet (older clients' reads): the upload waits in PendingUploads.
+ * - DoPut of a write command: the write runs inside DoPut, as in Feast.
+ * Every call authenticates first, then runs through the beforeCall/afterCall hooks.
+ */
+import { hrtime } from 'node:process';
+import type { Logger } from 'pino';
+import { UnauthenticatedError, type AuthProvider, type User } from '../auth.ts';
+import { InvalidArgumentError, NotFoundError } from '../errors.ts';
+import type {
+  ActionTypeInfo,
+  FlightCallInfo,
+  FlightDescriptor,
+  FlightHandler,
+  FlightInfoResult,
+  IncomingStream,
+  OutgoingStream,
+} from '../flight/handler.ts';
+import type { CallRecord, LarderHooks, ResourceAccess } from '../hooks.ts';
+import type { RegistrySource } from '../registry/model.ts';
+import type { OfflineStore, ResultStream } from '../store.ts';
+import { parseCommand, type FeastCommand } from './commands.ts';
+import type { ApiContext } from './context.ts';
+import { feastActions, readHandlers, writeHandlers } from './dispatch.ts';
+import { PendingUploads, type PendingEntry } from './pending.ts';
+import { readUpload } from './upload.ts';
+
+export interface FeastServiceDeps {
+  readonly registry: RegistrySource;
+  readonly store: OfflineStore;
+  readonly hooks: LarderHooks;
+  /** null with `auth.type: no_auth`. */
+  readonly auth: AuthProvider | null;
+  readonly project: string;
+  readonly pending: PendingUploads;
+  /** Largest upload accepted, in bytes. */
+  readonly maxUploadBytes: number;
+  readonly logger: Logger;
+}
+
+export class FeastFlightService implements FlightHandler {
+  constructor(private readonly deps: FeastServiceDeps) {}
+
+  async doExchange(stream: IncomingStream, call: FlightCallInfo): Promise<OutgoingStream> {
+    const user = await this.authenticate(call);
+    const command = commandOf(stream.descriptor);
+    const record = this.newRecord(command.api, 'DoExchange', user, call);
+    try {
+      const read = readHandlers[command.api];
+      if (!read) throw new InvalidArgumentError(`"${command.api}" is a write call: send it with DoPut, not DoExchange`);
+      const upload = await readUpload(stream, this.deps.maxUploadBytes);
+      const result = await read(command, upload.table, await this.context(record, call));
+      return this.streamed(result, record);
+    } catch (error) {
+      this.finish(record, error as Error, 0, 0);
+      throw error;
+    }
+  }
+
+  async doPut(stream: IncomingStream, call: FlightCallInfo): Promise<void> {
+    const user = await this.authenticate(call);
+    const command = commandOf(stream.descriptor);
+    const record = this.newRecord(command.api, 'DoPut', user, call);
+    let rows = 0;
+    try {
+      const upload = await readUpload(stream, this.deps.maxUploadBytes);
+      rows = upload.table?.numRows ?? 0;
+      const write = writeHandlers[command.api];
+      if (write) {
+        await write(command, upload.table, await this.context(record, call));
+      } else {
+        this.deps.pending.add({
+          commandBytes: stream.descriptor.cmd,
+          command,
+          table: upload.table,
+          bytes: upload.bytes,
+          owner: user?.username ?? null,
+        });
+      }
+      this.finish(record, null, rows, 0);
+    } catch (error) {
+      this.finish(record, error as Error, rows, 0);
+      throw error;
+    }
+  }
+
+  async getFlightInfo(descriptor: FlightDescriptor, call: FlightCallInfo): Promise<FlightInfoResult> {
+    const user = await this.authenticate(call);
+    const entry = this.deps.pending.findByCommand(descriptor.cmd);
+    if (!entry || !this.owns(entry, user)) {
+      throw new NotFoundError('No upload is pending for this command: DoPut the command first (uploads expire after a while)');
+    }
+    return flightInfo(entry, descriptor);
+  }
+
+  async doGet(ticket: Uint8Array, call: FlightCallInfo): Promise<OutgoingStream> {
+    const user = await this.authenticate(call);
+    const entry = this.deps.pending.take(Buffer.from(ticket).toString('utf8'));
+    if (!entry || !this.owns(entry, user)) throw new NotFoundError('Unknown ticket, or a ticket that was already used');
+    const record = this.newRecord(entry.command.api, 'DoGet', user, call);
+    try {
+      const read = readHandlers[entry.command.api]!;
+      const result = await read(entry.command, entry.table, await this.context(record, call));
+      return this.streamed(result, record);
+    } catch (error) {
+      this.finish(record, error as Error, 0, 0);
+      throw error;
+    }
+  }
+
+  async listActions(call: FlightCallInfo): Promise<readonly ActionTypeInfo[]> {
+    await this.authenticate(call);
+    return feastActions;
+  }
+
+  /** Only the caller's own pending uploads: Feast lists everyone's commands to everyone. */
+  async listFlights(_criteria: Uint8Array, call: FlightCallInfo): Promise<readonly FlightInfoResult[]> {
+    const user = await this.authenticate(call);
+    return this.deps.pending
+      .list()
+      .filter((entry) => this.owns(entry, user))
+      .map((entry) => flightInfo(entry, { type: 'CMD', cmd: entry.commandBytes, path: [] }));
+  }
+
+  private owns(entry: PendingEntry, user: User | null): boolean {
+    return this.deps.auth === null || entry.owner === (user?.username ?? null);
+  }
+
+  private async authenticate(call: FlightCallInfo): Promise<User | null> {
+    if (!this.deps.auth) return null;
+    const header = call.headers.authorization?.[0];
+    if (!header) throw new UnauthenticatedError('Missing authorization header: send "authorization: Bearer <token>"');
+    const match = /^bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) throw new UnauthenticatedError('Malformed authorization header: expected "Bearer <token>"');
+    return this.deps.auth.authenticate(match[1]!);
+  }
+
+  private newRecord(api: string, rpc: string, user: User | null, call: FlightCallInfo): CallRecord {
+    return { api, rpc, user, peer: call.peer, startedAt: hrtime.bigint(), resources: [] };
+  }
+
+  private async context(record: CallRecord, call: FlightCallInfo): Promise<ApiContext> {
+    const { hooks, store, project } = this.deps;
+    return {
+      registry: await this.deps.registry.snapshot(),
+      store,
+      project,
+      record,
+      call: { signal: call.signal, logger: this.deps.logger, user: record.user?.username ?? null },
+      async authorize(resources: ResourceAccess[]) {
+        record.resources.push(...resources);
+        await hooks.beforeCall.promise(record);
+      },
+    };
+  }
+
+  /** Counts what leaves, and reports the call once the stream ends, fails or is abandoned. */
+  private streamed(result: ResultStream, record: CallRecord): OutgoingStream {
+    const finish = (error: Error | null, rows: number, bytes: number) => this.finish(record, error, rows, bytes);
+    async function* counted() {
+      let rows = 0;
+      let bytes = 0;
+      let error: Error | null = null;
+      try {
+        for await (const batch of result.batches) {
+          rows += batch.numRows;
+          bytes += batch.data.byteLength;
+          yield batch;
+        }
+      } catch (e) {
+        error = e as Error;
+        throw e;
+      } finally {
+        finish(error, rows, bytes);
+      }
+    }
+    return { schema: result.schema, batches: counted() };
+  }
+
+  private finish(record: CallRecord, error: Error | null, rows: number, bytes: number): void {
+    const durationMs = Number(hrtime.bigint() - record.startedAt) / 1e6;
+    this.deps.hooks.afterCall.call(record, { error, rows, bytes, durationMs });
+  }
+}
+
+function commandOf(descriptor: FlightDescriptor): FeastCommand {
+  if (descriptor.type !== 'CMD') {
+    throw new InvalidArgumentError('Feast commands travel in a CMD FlightDescriptor; this one is a ' + descriptor.type);
+  }
+  return parseCommand(descriptor.cmd);
+}
+
+function flightInfo(entry: PendingEntry, descriptor: FlightDescriptor): FlightInfoResult {
+  return {
+    schema: null,
+    descriptor,
+    endpoints: [{ ticket: Buffer.from(entry.ticket, 'utf8'), locations: [] }],
+    totalRecords: -1,
+    totalBytes: -1,
+  };
+}
+

@@ -1,0 +1,18 @@
+/**
+ * `persist` (create_saved_dataset through a remote store): re-run the retrieval the command
+ * describes, then write its stream to the registered data source named `data_source_name`
+ * (WRITE_OFFLINE on that source; READ_OFFLINE checks of the retrieval apply too).
+ */
+import type { Table } from 'apache-arrow';
+import type { FeastCommand } from './commands.ts';
+import type { ApiContext, ReadHandler } from './context.ts';
+
+export function makePersist(reads: Readonly<Record<string, ReadHandler>>) {
+  return async function persist(command: FeastCommand, upload: Table | null, ctx: ApiContext): Promise<void> {
+    const destination = ctx.registry.getDataSource(command.data_source_name as string, ctx.project);
+    await ctx.authorize([{ action: 'WRITE_OFFLINE', resource: { kind: 'dataSource', object: destination } }]);
+    const retrieve = reads[command.retrieve_func as string]!;
+    const result = await retrieve(command, upload, ctx);
+    await ctx.store.persist({ result, destination, allowOverwrite: command.allow_overwrite === true }, ctx.call);
+  };
+}

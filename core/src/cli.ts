@@ -1,0 +1,131 @@
+/**
+ * The `larder` command line, shaped like Feast's:
+ *   larder [-c DIR | --chdir DIR] [-f YAML] [--log-level LEVEL] serve_offline|serve
+ *          [-h HOST] [-p PORT] [-k KEY] [--cert CERT]
+ *   larder example [DIR] [serve options]   (bin/larder.js writes the example repo, then serves it)
+ * Global options come before the subcommand (as in Feast, where `-c` means --chdir there and
+ * --cert after `serve_offline`).
+ */
+import { parseArgs } from 'node:util';
+import pino, { type Logger } from 'pino';
+import { ConfigError } from './config/errors.ts';
+import { DEFAULT_HOST, DEFAULT_PORT, startServer, type RunningServer } from './server.ts';
+
+const USAGE = `usage: larder [-c DIR] [-f FEATURE_STORE_YAML] [--log-level LEVEL] <command> [options]
+
+commands:
+  serve_offline (alias: serve)   serve the feature repo's offline store over Arrow Flight
+      -h, --host HOST     address to bind (default ${DEFAULT_HOST})
+      -p, --port PORT     port (default ${DEFAULT_PORT}; 0 picks a free one)
+      -k, --key FILE      TLS private key (with --cert)
+          --cert FILE     TLS certificate (with --key)
+  example [DIR] [serve options]  write the bundled example feature repo to DIR (default ./larder-example) and serve it
+
+global options:
+  -c, --chdir DIR                 feature repo directory (default: the current directory)
+  -f, --feature-store-yaml FILE   feature_store.yaml to use (default: <repo>/feature_store.yaml)
+      --log-level LEVEL           debug, info, warning, error, critical (default info)
+`;
+
+const LEVELS: Record<string, string> = { debug: 'debug', info: 'info', warning: 'warn', warn: 'warn', error: 'error', critical: 'fatal' };
+
+export async function main(argv: string[]): Promise<number> {
+  const commandIndex = findCommand(argv);
+  const globalArgs = commandIndex < 0 ? argv : argv.slice(0, commandIndex);
+  const command = commandIndex < 0 ? undefined : argv[commandIndex];
+  const commandArgs = commandIndex < 0 ? [] : argv.slice(commandIndex + 1);
+  let globals;
+  try {
+    globals = parseArgs({
+      args: globalArgs,
+      options: {
+        chdir: { type: 'string', short: 'c' },
+        'feature-store-yaml': { type: 'string', short: 'f' },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean' },
+      },
+    }).values;
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
+  if (globals.help || !command) return usageError(command ? '' : 'no command given');
+  const level = LEVELS[String(globals['log-level']).toLowerCase()];
+  if (!level) return usageError(`unknown --log-level ${globals['log-level']}`);
+  const logger = pino({ level, base: { pid: process.pid } });
+
+  switch (command) {
+    case 'serve_offline':
+    case 'serve':
+      return serve(commandArgs, { chdir: globals.chdir, featureStoreYaml: globals['feature-store-yaml'] }, logger);
+    default:
+      return usageError(`unknown command "${command}"`);
+  }
+}
+
+const GLOBALS_WITH_VALUE = new Set(['-c', '--chdir', '-f', '--feature-store-yaml', '--log-level']);
+
+/** Index of the subcommand: the first word that is neither a global option nor its value. */
+function findCommand(argv: string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('-')) return i;
+    if (GLOBALS_WITH_VALUE.has(arg)) i++;
+  }
+  return -1;
+}
+
+async function serve(args: string[], repo: { chdir?: string; featureStoreYaml?: string }, logger: Logger): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        host: { type: 'string', short: 'h', default: DEFAULT_HOST },
+        port: { type: 'string', short: 'p', default: String(DEFAULT_PORT) },
+        key: { type: 'string', short: 'k' },
+        cert: { type: 'string' },
+      },
+    }).values;
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return usageError(`--port must be a port number, not "${values.port}"`);
+  if (Boolean(values.key) !== Boolean(values.cert)) return usageError('--key and --cert must be given together');
+  return runUntilSignal(
+    () => startServer({ ...repo, host: values.host, port, tlsKeyPath: values.key, tlsCertPath: values.cert, logger }),
+    logger,
+  );
+}
+
+/** Serves until SIGTERM/SIGINT, then drains in-flight calls and exits 0. */
+async function runUntilSignal(start: () => Promise<RunningServer>, logger: Logger): Promise<number> {
+  let server: RunningServer;
+  try {
+    server = await start();
+  } catch (error) {
+    const message = error instanceof ConfigError ? error.message : (error as Error).message;
+    logger.fatal({ err: message }, 'larder could not start');
+    process.stderr.write(`larder: ${message}\n`);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => {
+      logger.info({ signal }, 'draining in-flight calls, then stopping');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await server.stop();
+  logger.info('larder stopped');
+  return 0;
+}
+
+function usageError(message: string): number {
+  if (message) process.stderr.write(`larder: ${message}\n\n`);
+  process.stderr.write(USAGE);
+  return message ? 2 : 0;
+}

@@ -1,0 +1,12 @@
+/**
+ * @larder/core — the public API for plugin authors and embedders.
+ *
+ * A store plugin implements `OfflineStorePlugin` (store.ts); an auth plugin implements `AuthPlugin`
+ * (auth.ts). Both receive registry objects shaped as in registry/model.ts and report failures
+ * with the error classes of errors.ts, which reach the Feast client as the same Python exceptions.
+ */
+export * from './errors.ts';
+export * from './store.ts';
+export * from './auth.ts';
+export * from './hooks.ts';
+export * from './registry/model.ts';

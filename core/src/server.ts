@@ -1,0 +1,134 @@
+/**
+ * Building and running a larder server from a feature repo: config → plugins → registry → store
+ * → Flight transport. Everything is validated before the port opens.
+ */
+import { readFileSync } from 'node:fs';
+import pino, { type Logger } from 'pino';
+import { FeastFlightService } from './api/feast-service.ts';
+import { PendingUploads, defaultPendingLimits } from './api/pending.ts';
+import type { AuthProvider } from './auth.ts';
+import { tapCallLog } from './call-log.ts';
+import { ConfigError } from './config/errors.ts';
+import { loadRepoConfig, type LocateOptions, type RepoConfig } from './config/load.ts';
+import { validateSection } from './config/validate.ts';
+import { createFlightServer } from './flight/server.ts';
+import { createHooks, type LarderHooks } from './hooks.ts';
+import { NO_AUTH } from './plugins/builtin.ts';
+import { resolvePlugin, tapDefaultResolvers } from './plugins/resolve.ts';
+import { openFileRegistry, registryPathFromConfig } from './registry/file-registry.ts';
+import type { RegistrySource } from './registry/model.ts';
+import type { OfflineStore } from './store.ts';
+
+export interface ServeOptions extends LocateOptions {
+  readonly host?: string;
+  readonly port?: number;
+  readonly tlsKeyPath?: string;
+  readonly tlsCertPath?: string;
+  readonly logger?: Logger;
+  /** Lets an embedder tap hooks (extra resolvers, metrics) before anything is resolved. */
+  readonly configureHooks?: (hooks: LarderHooks) => void;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  /** e.g. grpc+tcp://127.0.0.1:8815 */
+  readonly location: string;
+  readonly config: RepoConfig;
+  /** Stops accepting calls, lets in-flight calls finish (up to graceMs), then closes everything. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export const DEFAULT_PORT = 8815;
+export const DEFAULT_HOST = '127.0.0.1';
+
+export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ level: 'info' });
+  const config = await loadRepoConfig(options);
+  const hooks = createHooks();
+  options.configureHooks?.(hooks);
+  tapDefaultResolvers(hooks);
+  const ctx = { repoPath: config.repoPath };
+
+  const storePlugin = await resolvePlugin(hooks, 'offline_store', config.offlineStore.type, ctx);
+  validateSection(storePlugin.configSchema, config.offlineStore, config.configPath, 'offline_store');
+  let authProvider: AuthProvider | null = null;
+  if (config.auth.type !== NO_AUTH) {
+    const authPlugin = await resolvePlugin(hooks, 'auth', config.auth.type, ctx);
+    validateSection(authPlugin.configSchema, config.auth, config.configPath, 'auth');
+    authProvider = await authPlugin.create(config.auth, { repoPath: config.repoPath, logger });
+  }
+  const registry = await openRegistry(config, logger);
+  const store = await storePlugin.create(config.offlineStore, {
+    repoPath: config.repoPath,
+    dataRoots: (config.larder.data_roots as string[] | undefined) ?? [],
+    repoConfig: config.raw,
+    logger,
+  });
+
+  const limits = {
+    ttlMs: ((config.larder.pending_ttl_seconds as number | undefined) ?? defaultPendingLimits.ttlMs / 1000) * 1000,
+    maxBytes: (config.larder.pending_max_bytes as number | undefined) ?? defaultPendingLimits.maxBytes,
+    maxEntries: (config.larder.pending_max_requests as number | undefined) ?? defaultPendingLimits.maxEntries,
+  };
+  const pending = new PendingUploads(
+    limits,
+    Date.now,
+    (entry, reason) => logger.warn({ call: entry.command.api, reason, bytes: entry.bytes }, 'pending upload dropped'),
+  );
+  tapCallLog(hooks, logger);
+  const service = new FeastFlightService({
+    registry,
+    store,
+    hooks,
+    auth: authProvider,
+    project: config.project,
+    pending,
+    maxUploadBytes: limits.maxBytes,
+    logger,
+  });
+
+  const tls = tlsOptions(options);
+  const host = options.host ?? DEFAULT_HOST;
+  const flight = createFlightServer(service, { host, port: options.port ?? DEFAULT_PORT, tls, logger });
+  let port: number;
+  try {
+    ({ port } = await flight.start());
+  } catch (error) {
+    await closeAll(store, registry, authProvider, pending);
+    throw error;
+  }
+  const location = `${tls ? 'grpc+tls' : 'grpc+tcp'}://${host}:${port}`;
+  logger.info({ location, project: config.project, offlineStore: config.offlineStore.type, auth: config.auth.type }, 'larder serving');
+
+  return {
+    port,
+    location,
+    config,
+    async stop(graceMs = 30_000) {
+      await flight.shutdown(graceMs);
+      await closeAll(store, registry, authProvider, pending);
+    },
+  };
+}
+
+async function openRegistry(config: RepoConfig, logger: Logger): Promise<RegistrySource> {
+  const registry = config.registry;
+  const type = typeof registry === 'string' ? 'file' : ((registry.registry_type as string | undefined) ?? 'file');
+  if (type !== 'file') {
+    throw new ConfigError(config.configPath, 'registry.registry_type', `"${type}" registries are not supported yet; use a file registry`);
+  }
+  return openFileRegistry({ path: registryPathFromConfig(registry, config.repoPath), repoPath: config.repoPath, logger });
+}
+
+function tlsOptions(options: ServeOptions): { key: Buffer; cert: Buffer } | undefined {
+  if (!options.tlsKeyPath && !options.tlsCertPath) return undefined;
+  if (!options.tlsKeyPath || !options.tlsCertPath) {
+    throw new Error('TLS needs both --key and --cert');
+  }
+  return { key: readFileSync(options.tlsKeyPath), cert: readFileSync(options.tlsCertPath) };
+}
+
+async function closeAll(store: OfflineStore, registry: RegistrySource, auth: AuthProvider | null, pending: PendingUploads) {
+  pending.close();
+  await Promise.allSettled([store.close(), registry.close(), auth?.close?.()]);
+}
