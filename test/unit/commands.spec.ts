@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import { status } from '@grpc/grpc-js';
+import { parseCommand } from '../../core/src/api/commands.ts';
+import { parseIsoDate } from '../../core/src/api/dates.ts';
+import { InvalidArgumentError } from '../../core/src/errors.ts';
+
+const bytes = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
+
+function refusal(value: unknown): InvalidArgumentError {
+  try {
+    parseCommand(bytes(value));
+  } catch (error) {
+    expect(error).to.be.instanceOf(InvalidArgumentError);
+    expect((error as InvalidArgumentError).code).to.equal(status.INVALID_ARGUMENT);
+    return error as InvalidArgumentError;
+  }
+  throw new Error('expected the command to be refused');
+}
+
+describe('Feast commands', () => {
+  const historical = {
+    command_id: 'c1',
+    api: 'get_historical_features',
+    feature_view_names: ['fv'],
+    name_aliases: [null],
+    feature_refs: ['fv:a'],
+    project: 'p',
+    full_feature_names: false,
+  };
+
+  it('accepts a valid command', () => {
+    expect(parseCommand(bytes(historical)).api).to.equal('get_historical_features');
+  });
+
+  it('refuses malformed JSON, unknown apis and missing or mistyped fields, naming them', () => {
+    expect(refusal('{"api": ').message).to.match(/not valid JSON/);
+    expect(refusal({ api: 'drop_everything' }).message).to.match(/Unknown api "drop_everything"/);
+    expect(refusal({ command_id: 'x' }).message).to.match(/no "api" field/);
+    expect(refusal({ ...historical, project: undefined }).message).to.equal(
+      'The get_historical_features command is missing the field "project"',
+    );
+    expect(refusal({ ...historical, feature_refs: 'fv:a' }).message).to.equal(
+      'The get_historical_features command\'s field "feature_refs" must be of type array',
+    );
+    expect(refusal({ api: 'offline_write_batch', feature_view_names: ['a', 'b'] }).message).to.match(/feature_view_names/);
+    expect(refusal([1, 2]).message).to.match(/JSON object/);
+  });
+
+  it('reads naive ISO dates as UTC, as Feast does', () => {
+    expect(parseIsoDate('2021-04-12T10:59:42', 'd')!.toISOString()).to.equal('2021-04-12T10:59:42.000Z');
+    expect(parseIsoDate('2021-04-12T10:59:42.123456+01:00', 'd')!.toISOString()).to.equal('2021-04-12T09:59:42.123Z');
+    expect(parseIsoDate(null, 'd')).to.equal(null);
+    expect(() => parseIsoDate('yesterday', 'end_date')).to.throw(/"end_date" is not an ISO 8601 date/);
+  });
+});

@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import { PendingUploads } from '../../core/src/api/pending.ts';
+import type { FeastCommand } from '../../core/src/api/commands.ts';
+
+const command = { api: 'get_historical_features' } as FeastCommand;
+const cmd = (s: string) => new TextEncoder().encode(s);
+
+describe('pending uploads (DoPut → DoGet state)', () => {
+  it('hands a ticket out once', () => {
+    const pending = new PendingUploads({ ttlMs: 1000, maxBytes: 100, maxEntries: 10 });
+    const entry = pending.add({ commandBytes: cmd('a'), command, table: null, bytes: 10, owner: null });
+    expect(pending.findByCommand(cmd('a'))?.ticket).to.equal(entry.ticket);
+    expect(pending.take(entry.ticket)).to.equal(entry);
+    expect(pending.take(entry.ticket)).to.equal(undefined);
+    expect(pending.size).to.equal(0);
+    expect(pending.bytes).to.equal(0);
+    pending.close();
+  });
+
+  it('expires entries after the TTL', () => {
+    let now = 0;
+    const evicted: string[] = [];
+    const pending = new PendingUploads({ ttlMs: 1000, maxBytes: 100, maxEntries: 10 }, () => now, (_e, why) => evicted.push(why));
+    const entry = pending.add({ commandBytes: cmd('a'), command, table: null, bytes: 10, owner: null });
+    now = 1001;
+    expect(pending.take(entry.ticket)).to.equal(undefined);
+    expect(evicted).to.deep.equal(['expired']);
+    expect(pending.bytes).to.equal(0);
+    pending.close();
+  });
+
+  it('evicts the oldest entries beyond the byte and count caps', () => {
+    const pending = new PendingUploads({ ttlMs: 1000, maxBytes: 25, maxEntries: 2 });
+    const a = pending.add({ commandBytes: cmd('a'), command, table: null, bytes: 10, owner: null });
+    const b = pending.add({ commandBytes: cmd('b'), command, table: null, bytes: 10, owner: null });
+    const c = pending.add({ commandBytes: cmd('c'), command, table: null, bytes: 10, owner: null });
+    expect(pending.take(a.ticket)).to.equal(undefined);
+    expect(pending.size).to.equal(2);
+    const big = pending.add({ commandBytes: cmd('d'), command, table: null, bytes: 20, owner: null });
+    expect(pending.take(b.ticket)).to.equal(undefined);
+    expect(pending.take(c.ticket)).to.equal(undefined);
+    expect(pending.take(big.ticket)).to.equal(big);
+    pending.close();
+  });
+
+  it('replaces an earlier upload of the same command', () => {
+    const pending = new PendingUploads({ ttlMs: 1000, maxBytes: 100, maxEntries: 10 });
+    const first = pending.add({ commandBytes: cmd('a'), command, table: null, bytes: 10, owner: null });
+    const second = pending.add({ commandBytes: cmd('a'), command, table: null, bytes: 5, owner: null });
+    expect(pending.take(first.ticket)).to.equal(undefined);
+    expect(pending.findByCommand(cmd('a'))).to.equal(second);
+    expect(pending.bytes).to.equal(5);
+    pending.close();
+  });
+});
