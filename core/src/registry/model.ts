@@ -8,7 +8,18 @@
 export interface Field {
   readonly name: string;
   readonly valueType: number;
+  /** User tags; Feast's internal type tags are moved to `structSchema` / `nestedInnerType`. */
   readonly tags: Readonly<Record<string, string>>;
+  // The remaining members are set by the registry decoder; Feast compares all of them when it
+  // checks that a projection's features belong to a view (Field.__eq__).
+  readonly description?: string;
+  readonly vectorIndex?: boolean;
+  readonly vectorLength?: number;
+  readonly vectorSearchMetric?: string;
+  /** Tag `feast:struct_schema` of a STRUCT / STRUCT_LIST column: JSON of the struct's fields. */
+  readonly structSchema?: string;
+  /** Tag `feast:nested_inner_type` of a VALUE_LIST / VALUE_SET column, e.g. `Array(Array(Int64))`. */
+  readonly nestedInnerType?: string;
 }
 
 /** File format of a FileSource; `undefined` when the proto leaves it unset. */
@@ -86,6 +97,11 @@ export interface FeatureView {
   readonly streamSource?: DataSource;
   readonly tags: Readonly<Record<string, string>>;
   readonly projection: FeatureViewProjection;
+  /**
+   * True when the spec carries a feature transformation, which makes Python build a
+   * `BatchFeatureView` (a FeatureView subclass): permissions of type BATCH_FEATURE_VIEW match it.
+   */
+  readonly batchFeatureView?: boolean;
 }
 
 export interface LoggingConfig {

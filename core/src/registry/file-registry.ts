@@ -1,0 +1,236 @@
+/**
+ * A Feast file registry on the local disk (Feast's FileRegistryStore).
+ *
+ * Python's offline server re-reads the registry on every lookup. We get the same freshness for a
+ * fraction of the cost: `snapshot()` stats the file and re-reads it only when its identity
+ * (inode, size, mtime, ctime) changed. `feast apply` rewrites the file in place, non-atomically,
+ * so a reader can catch it empty or half-written; such a read never replaces the last good
+ * snapshot (it is retried on the next call).
+ */
+import { open, stat } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import type { Logger } from 'pino';
+import { decodeRegistry, type DecodedRegistry } from './decode.ts';
+import type { RegistrySnapshot, RegistrySource } from './model.ts';
+import { DecodedRegistrySnapshot } from './snapshot.ts';
+
+export interface FileRegistryOptions {
+  /** Registry path as configured: absolute, or relative to `repoPath`. */
+  readonly path: string;
+  /** The feature repo directory (`--chdir` or the cwd), as in Feast. */
+  readonly repoPath: string;
+  readonly logger: Logger;
+  /** First-load attempts while the file is unreadable (e.g. mid-`feast apply`). Default 5. */
+  readonly initialAttempts?: number;
+  /** Pause between first-load attempts, in ms. Default 100. */
+  readonly retryDelayMs?: number;
+}
+
+/** Thrown at start-up when the registry file does not exist. Message is Feast's. */
+export class RegistryNotFoundError extends Error {
+  constructor(readonly path: string) {
+    super(`Registry not found at path "${path}". Have you run "feast apply"?`);
+    this.name = 'RegistryNotFoundError';
+  }
+}
+
+/** A registry location larder cannot read (yet): another scheme or registry type. */
+export class UnsupportedRegistryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedRegistryError';
+  }
+}
+
+const REMOTE_SCHEMES = new Set(['s3', 'gs', 'hdfs']);
+
+/**
+ * Feast's choice of registry store from the path (`urlparse(path).scheme`), then
+ * FileRegistryStore's resolution: absolute paths as they are, others under `repoPath`.
+ * A `file://` prefix is stripped as a courtesy (Python would mangle it).
+ */
+export function resolveRegistryPath(path: string, repoPath: string): string {
+  let local = path;
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(path)?.[1]?.toLowerCase() ?? '';
+  const windowsDrive = scheme.length === 1 && (path.slice(1, 3) === ':\\' || path.slice(1, 3) === ':/');
+  if (scheme === 'file') {
+    local = path.replace(/^file:(\/\/)?/i, '');
+  } else if (scheme !== '' && !windowsDrive) {
+    if (REMOTE_SCHEMES.has(scheme)) {
+      throw new UnsupportedRegistryError(
+        `Registry path ${path} uses the ${scheme}:// scheme, which larder does not support yet; use a local file registry.`,
+      );
+    }
+    // Feast's own message for a scheme it does not know.
+    throw new UnsupportedRegistryError(
+      `Registry path ${path} has unsupported scheme ${scheme}. Supported schemes are file, s3, gs and hdfs.`,
+    );
+  }
+  if (local === '') throw new UnsupportedRegistryError('The registry path is empty; set registry (or registry.path) in feature_store.yaml.');
+  return isAbsolute(local) ? local : join(repoPath, local);
+}
+
+/**
+ * The local registry file named by the `registry:` key of feature_store.yaml, in any of its three
+ * forms (spec §1.1): a path string, a mapping without `registry_type`, or a mapping with
+ * `registry_type: file`. Other registry types and stores are rejected with a clear error.
+ */
+export function registryPathFromConfig(registryConfig: string | Readonly<Record<string, unknown>>, repoPath: string): string {
+  if (typeof registryConfig === 'string') return resolveRegistryPath(registryConfig, repoPath);
+  const type = registryConfig.registry_type ?? 'file';
+  if (type !== 'file') {
+    throw new UnsupportedRegistryError(`registry_type "${String(type)}" is not supported by larder yet; use a file registry.`);
+  }
+  const path = registryConfig.path ?? '';
+  if (typeof path !== 'string') throw new UnsupportedRegistryError('registry.path must be a string.');
+  const store = registryConfig.registry_store_type;
+  if (store !== undefined && store !== null) {
+    // An explicit store overrides the scheme; only the local-file store is available.
+    if (typeof store !== 'string' || !/(^|\.)FileRegistryStore$/.test(store)) {
+      throw new UnsupportedRegistryError(`registry_store_type "${String(store)}" is not supported by larder yet; use FileRegistryStore.`);
+    }
+    const local = path.replace(/^file:(\/\/)?/i, '');
+    if (local === '') throw new UnsupportedRegistryError('The registry path is empty; set registry.path in feature_store.yaml.');
+    return isAbsolute(local) ? local : join(repoPath, local);
+  }
+  return resolveRegistryPath(path, repoPath);
+}
+
+/** Opens the registry file, failing now if it is missing or unreadable. */
+export async function openFileRegistry(options: FileRegistryOptions): Promise<RegistrySource> {
+  const registry = new FileRegistry(resolveRegistryPath(options.path, options.repoPath), options.logger);
+  await registry.load(options.initialAttempts ?? 5, options.retryDelayMs ?? 100);
+  return registry;
+}
+
+interface Loaded {
+  readonly stamp: string;
+  readonly decoded: DecodedRegistry;
+  readonly snapshot: RegistrySnapshot;
+}
+
+/** What one read of the file gave: a registry, or why it cannot be used. */
+type ReadResult = { ok: true; loaded: Loaded } | { ok: false; stamp: string | null; error: Error };
+
+class FileRegistry implements RegistrySource {
+  private current: Loaded | null = null;
+  /** The reload in flight; concurrent callers share it. */
+  private pending: Promise<RegistrySnapshot> | null = null;
+  /** Stamp of the last bad file we warned about, so a broken file is reported once, not per call. */
+  private warnedStamp: string | null = null;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly logger: Logger,
+  ) {}
+
+  async load(attempts: number, delayMs: number): Promise<void> {
+    let last: ReadResult | undefined;
+    for (let attempt = 1; attempt <= Math.max(1, attempts); attempt++) {
+      last = await this.read();
+      if (last.ok) {
+        this.current = last.loaded;
+        return;
+      }
+      if (isMissing(last.error)) throw new RegistryNotFoundError(this.path);
+      if (attempt < attempts) await sleep(delayMs);
+    }
+    const error = (last as { error: Error }).error;
+    throw new Error(`Cannot read the registry at "${this.path}": ${error.message}`, { cause: error });
+  }
+
+  snapshot(): Promise<RegistrySnapshot> {
+    if (this.closed) return Promise.reject(new Error('The registry has been closed'));
+    this.pending ??= this.refresh().finally(() => {
+      this.pending = null;
+    });
+    return this.pending;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private async refresh(): Promise<RegistrySnapshot> {
+    const current = this.current!;
+    let stamp: string;
+    try {
+      stamp = stampOf(await stat(this.path, { bigint: true }));
+    } catch (error) {
+      return this.keepLastGood(null, asError(error));
+    }
+    if (stamp === current.stamp) return current.snapshot;
+    const result = await this.read();
+    if (!result.ok) return this.keepLastGood(result.stamp, result.error);
+    this.current = result.loaded;
+    this.warnedStamp = null;
+    this.logger.info({ path: this.path, versionId: result.loaded.decoded.versionId }, 'registry reloaded');
+    return result.loaded.snapshot;
+  }
+
+  private keepLastGood(stamp: string | null, error: Error): RegistrySnapshot {
+    const key = stamp ?? `error:${error.message}`;
+    if (this.warnedStamp !== key) {
+      this.warnedStamp = key;
+      this.logger.warn({ path: this.path, err: error }, 'registry file could not be read; still serving the previous registry');
+    }
+    return this.current!.snapshot;
+  }
+
+  /**
+   * Reads and decodes the file. The stamp is taken before reading: if a writer changes the file
+   * during or after the read, the next stat differs from it and the file is read again.
+   */
+  private async read(): Promise<ReadResult> {
+    let stamp: string | null = null;
+    try {
+      const handle = await open(this.path, 'r');
+      let bytes: Uint8Array;
+      try {
+        stamp = stampOf(await handle.stat({ bigint: true }));
+        bytes = await handle.readFile();
+      } finally {
+        await handle.close();
+      }
+      const decoded = decodeRegistry(bytes);
+      const suspicion = this.looksIncomplete(bytes, decoded);
+      if (suspicion) return { ok: false, stamp, error: new Error(suspicion) };
+      return { ok: true, loaded: { stamp, decoded, snapshot: new DecodedRegistrySnapshot(decoded) } };
+    } catch (error) {
+      return { ok: false, stamp, error: asError(error) };
+    }
+  }
+
+  /**
+   * A file that parses can still be a torn write: `feast apply` truncates the file before writing
+   * it. Feast never writes an empty registry and always sets registry_schema_version (serialized
+   * right after the entities), so losing either compared to the last good registry means the
+   * file is still being written.
+   */
+  private looksIncomplete(bytes: Uint8Array, decoded: DecodedRegistry): string | null {
+    const previous = this.current?.decoded;
+    if (!previous) return null;
+    if (bytes.length === 0) return 'the registry file is empty (probably being rewritten by feast apply)';
+    if (previous.registrySchemaVersion !== '' && decoded.registrySchemaVersion === '') {
+      return 'the registry file has no registry_schema_version (probably truncated while feast apply writes it)';
+    }
+    return null;
+  }
+}
+
+function stampOf(s: { ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint }): string {
+  return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+}
+
+function isMissing(error: Error): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
