@@ -128,12 +128,13 @@ vals_to_add = RequestSource(
 )
 
 
-# A pandas UDF: larder cannot run it and must refuse it by name; Feast's server computes it.
+# A pandas UDF: larder cannot run it and must refuse it naming the view (which is why the view and
+# its feature have different names); Feast's server computes it.
 @on_demand_feature_view(
     sources=[driver_hourly_stats, vals_to_add],
     schema=[Field(name="conv_rate_plus_val", dtype=Float64)],
 )
-def conv_rate_plus_val(inputs: pd.DataFrame) -> pd.DataFrame:
+def driver_conv_odfv(inputs: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame()
     out["conv_rate_plus_val"] = inputs["conv_rate"] + inputs["val_to_add"]
     return out

@@ -73,7 +73,14 @@ def driver_stats() -> pa.Table:
         }
 
     t10 = datetime(2024, 3, 2, 10, tzinfo=UTC)
+    # Like Feast's `feast init` data: one fixed row per driver at 2021-04-12 07:00, the only row in
+    # a day's reach of the entity times of Feast's own server test.
+    fixed_2021 = datetime(2021, 4, 12, 7, tzinfo=UTC)
     special = [
+        row(fixed_2021, d, round(0.01 * (d - 1000), 2), round(0.5 + 0.01 * (d - 1000), 2), d - 1000, fixed_2021 + timedelta(minutes=5))
+        for d in DRIVERS
+    ]
+    special += [
         # 1003 backfill: same ts as a regular row, created a day later -> wins the tie.
         row(ts_1003, 1003, 0.5, 0.5, 5003, ts_1003 + timedelta(days=1)),
         # 1004: an exact duplicate of a regular row; must not duplicate output rows.
@@ -264,6 +271,8 @@ TABLES = {
 def main(repo_dir: str) -> None:
     data_dir = os.path.join(repo_dir, "data")
     os.makedirs(data_dir, exist_ok=True)
+    # Feast's file store does not create the parent directory of a saved-dataset file.
+    os.makedirs(os.path.join(data_dir, "saved"), exist_ok=True)
     for name, make in TABLES.items():
         pq.write_table(make(), os.path.join(data_dir, name))
 

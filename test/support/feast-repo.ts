@@ -1,0 +1,145 @@
+/**
+ * Builds the conformance feature repo in a fresh temp dir, the way a Feast user would: copy the
+ * definitions, generate the (deterministic) parquet data, `feast apply` with the server config.
+ * Then writes the client configs that point at it. Nothing is written in the checkout.
+ *
+ *   <root>/server/  feature_store.yaml (offline_store: file), definitions.py, data/ incl. registry.db
+ *   <root>/client/  feature_store.yaml (offline_store: remote → 127.0.0.1:<port>), same registry
+ *   <root>/local/   feature_store.yaml (offline_store: file), same registry: the oracle, used with
+ *                   repo_path = <root>/server so relative data paths resolve as on the server
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { feastPython } from './feast-python.ts';
+
+const run = promisify(execFile);
+
+export const CONFORMANCE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'conformance');
+export const PROJECT = 'larder_conformance';
+
+export interface FeastRepo {
+  readonly root: string;
+  /** The server's feature repo: serve it with `-c serverRepo`. */
+  readonly serverRepo: string;
+  readonly registryPath: string;
+  /** The oracle's feature_store.yaml (file store); load it with repo_path = serverRepo. */
+  readonly localYaml: string;
+  /** The environment to run Feast commands (checks.py, `feast serve_offline`) for this repo. */
+  readonly env: NodeJS.ProcessEnv;
+  /** Writes <root>/client/feature_store.yaml for a server on `port`; returns the client dir. */
+  writeClient(port: number, host?: string): string;
+  /** Removes the temp dir (kept when LARDER_KEEP_CONFORMANCE is set, for post-mortems). */
+  cleanup(): void;
+}
+
+/**
+ * Environment for every Feast command: no telemetry, no bytecode caches, UTF-8 output. With a
+ * root, Feast's Prometheus scratch dir goes under it: Feast makes one per process in /tmp and only
+ * removes it on a clean exit, which a SIGTERMed `feast serve_offline` never has.
+ */
+export function feastEnv(root?: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, FEAST_USAGE: 'False', PYTHONDONTWRITEBYTECODE: '1', PYTHONIOENCODING: 'utf-8' };
+  if (root) {
+    const metrics = join(root, 'feast-metrics');
+    mkdirSync(metrics, { recursive: true });
+    env.PROMETHEUS_MULTIPROCESS_DIR = metrics;
+    env.PROMETHEUS_MULTIPROC_DIR = metrics;
+  }
+  return env;
+}
+
+function yaml(lines: Record<string, unknown>): string {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(lines)) {
+    if (value !== null && typeof value === 'object') {
+      out.push(`${key}:`);
+      for (const [k, v] of Object.entries(value)) out.push(`  ${k}: ${String(v)}`);
+    } else {
+      out.push(`${key}: ${String(value)}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+async function runOrExplain(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, what: string): Promise<void> {
+  try {
+    await run(file, args, { cwd, env, timeout: 300_000, maxBuffer: 32 << 20 });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${what} failed: ${e.message}\n${(e.stdout ?? '') + (e.stderr ?? '')}`.slice(0, 8000));
+  }
+}
+
+export async function buildFeastRepo(): Promise<FeastRepo> {
+  const { python, feast } = feastPython();
+  const root = mkdtempSync(join(tmpdir(), 'larder-conformance-'));
+  try {
+    const env = feastEnv(root);
+    const serverRepo = join(root, 'server');
+    cpSync(join(CONFORMANCE_DIR, 'feature_repo'), serverRepo, {
+      recursive: true,
+      filter: (src) => !['__pycache__', 'data'].includes(basename(src)),
+    });
+    await runOrExplain(python, [join(serverRepo, 'gen_data.py'), serverRepo], serverRepo, env, 'generating the parquet data');
+
+    const registryPath = join(serverRepo, 'data', 'registry.db');
+    const common = { project: PROJECT, provider: 'local', entity_key_serialization_version: 3 };
+    writeFileSync(
+      join(serverRepo, 'feature_store.yaml'),
+      yaml({
+        project: PROJECT,
+        registry: 'data/registry.db',
+        provider: 'local',
+        offline_store: { type: 'file' },
+        online_store: { type: 'sqlite', path: 'data/online_store.db' },
+        entity_key_serialization_version: 3,
+      }),
+    );
+    await runOrExplain(feast, ['-c', serverRepo, 'apply'], serverRepo, env, 'feast apply');
+
+    const localDir = join(root, 'local');
+    mkdirSync(localDir);
+    const localYaml = join(localDir, 'feature_store.yaml');
+    writeFileSync(
+      localYaml,
+      yaml({
+        ...common,
+        registry: registryPath,
+        offline_store: { type: 'file' },
+        online_store: { type: 'sqlite', path: join(localDir, 'online_store.db') },
+      }),
+    );
+
+    return {
+      root,
+      serverRepo,
+      registryPath,
+      localYaml,
+      env,
+      writeClient(port: number, host = '127.0.0.1'): string {
+        const clientDir = join(root, 'client');
+        mkdirSync(clientDir, { recursive: true });
+        writeFileSync(
+          join(clientDir, 'feature_store.yaml'),
+          yaml({
+            ...common,
+            registry: registryPath,
+            offline_store: { type: 'remote', host, port },
+            online_store: { type: 'sqlite', path: join(clientDir, 'online_store.db') },
+          }),
+        );
+        return clientDir;
+      },
+      cleanup(): void {
+        if (!process.env.LARDER_KEEP_CONFORMANCE) rmSync(root, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    if (!process.env.LARDER_KEEP_CONFORMANCE) rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
+}
