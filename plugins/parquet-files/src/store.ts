@@ -1,0 +1,87 @@
+/** The `file` offline store: each OfflineStore call delegated to the module that does it. */
+import {
+  InvalidArgumentError,
+  type CallContext,
+  type ColumnInfo,
+  type DataSource,
+  type HistoricalFeaturesRequest,
+  type LoggedFeaturesRequest,
+  type OfflineStore,
+  type OfflineWriteRequest,
+  type PersistRequest,
+  type PullRequest,
+  type ResultStream,
+  type StoreEnvironment,
+} from '@larder/core';
+import { pyarrowColumns } from './column-types.ts';
+import { dateRange, entitiesInRange } from './date-range-entities.ts';
+import { historicalFromEntityTable } from './historical-retrieval.ts';
+import { listParquetFiles, readParquetSchema } from './parquet-read.ts';
+import { pullAll, pullLatest } from './pull-rows.ts';
+import { requestedFeaturesByView } from './requested-features.ts';
+import { assertInsideRoots, sourcePath } from './source-paths.ts';
+import { offlineWriteBatch, persist, writeLoggedFeatures } from './write-calls.ts';
+
+export class ParquetFileStore implements OfflineStore {
+  constructor(private readonly env: StoreEnvironment) {}
+
+  async getHistoricalFeatures(req: HistoricalFeaturesRequest, ctx: CallContext): Promise<ResultStream> {
+    if (req.entityDfSql !== undefined) {
+      // Feast's file store: ValueError with this text.
+      throw new InvalidArgumentError('Please provide an entity_df of type pd.DataFrame: the file store cannot run entity_df SQL');
+    }
+    if (req.entityTable) return historicalFromEntityTable(req.entityTable, req, this.env.repoPath, ctx);
+    const views = requestedFeaturesByView(req.featureViews, req.featureRefs).map((r) => r.view);
+    const { start, end } = dateRange(views, req.startDate, req.endDate);
+    const entities = await entitiesInRange(views, start, end, this.env.repoPath, ctx);
+    return historicalFromEntityTable(entities, req, this.env.repoPath, ctx);
+  }
+
+  pullLatestFromTableOrQuery(req: PullRequest, ctx: CallContext): Promise<ResultStream> {
+    return pullLatest(req, this.env.repoPath, ctx);
+  }
+
+  pullAllFromTableOrQuery(req: PullRequest, ctx: CallContext): Promise<ResultStream> {
+    return pullAll(req, this.env.repoPath, ctx);
+  }
+
+  async getTableColumnNamesAndTypes(source: DataSource): Promise<readonly ColumnInfo[]> {
+    const schema = await readParquetSchema(this.clientSourcePath(source));
+    return pyarrowColumns(schema, { parquetRead: true });
+  }
+
+  /** Like Feast's FileSource.validate: problems are warnings, never errors (except paths outside the roots). */
+  async validateDataSource(source: DataSource, ctx: CallContext): Promise<void> {
+    const location = this.clientSourcePath(source);
+    try {
+      await listParquetFiles(location);
+      const schema = await readParquetSchema(location);
+      if (source.timestampField && !schema.fields.some((f) => f.name === source.timestampField)) {
+        ctx.logger.warn({ source: source.name, column: source.timestampField }, 'timestamp field is not a column of the data source');
+      }
+    } catch (error) {
+      ctx.logger.warn({ source: source.name, path: location, err: (error as Error).message }, 'data source is not readable yet');
+    }
+  }
+
+  offlineWriteBatch(req: OfflineWriteRequest, ctx: CallContext): Promise<void> {
+    return offlineWriteBatch(req, this.env, ctx);
+  }
+
+  writeLoggedFeatures(req: LoggedFeaturesRequest, ctx: CallContext): Promise<void> {
+    return writeLoggedFeatures(req, this.env, ctx);
+  }
+
+  persist(req: PersistRequest, ctx: CallContext): Promise<void> {
+    return persist(req, this.env, ctx);
+  }
+
+  async close(): Promise<void> {}
+
+  /** A source sent by a client must stay under the repo or a configured data root. */
+  private clientSourcePath(source: DataSource): string {
+    const location = sourcePath(source, this.env.repoPath);
+    assertInsideRoots(location, [this.env.repoPath, ...this.env.dataRoots]);
+    return location;
+  }
+}
