@@ -144,11 +144,11 @@ describe('Feast command protocol (third-party store installed with npm)', functi
 
   it('survives garbage IPC and a DoPut that breaks off midway', async () => {
     const garbage = await failure(
-      client.doPutRaw([{ flightDescriptor: { type: 'CMD', cmd: Buffer.from(pullAll()), path: [] }, dataHeader: new Uint8Array([1, 2, 3, 4, 5]) }]),
+      client.doPutRaw([{ descriptor: { type: 'CMD', cmd: Buffer.from(pullAll()), path: [] }, dataHeader: new Uint8Array([1, 2, 3, 4, 5]) }]),
     );
     expect(garbage.code).to.be.oneOf([status.INVALID_ARGUMENT, status.INTERNAL]);
     const cut = await failure(
-      client.doPutRaw([{ flightDescriptor: { type: 'CMD', cmd: Buffer.from(pullAll()), path: [] } }], { cancelAfter: 1 }),
+      client.doPutRaw([{ descriptor: { type: 'CMD', cmd: Buffer.from(pullAll()), path: [] } }], { cancelAfter: 1 }),
     );
     // Whether the server sees the cancellation or the premature end first is a race.
     expect(cut.code).to.be.oneOf([status.CANCELLED, status.INVALID_ARGUMENT]);
