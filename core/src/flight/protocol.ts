@@ -1,0 +1,369 @@
+/**
+ * The Arrow Flight gRPC service definition, shared by the server and the test client.
+ *
+ * Every message except FlightData goes through proto-loader (core/proto/flight.proto). FlightData
+ * carries the record batches, so it has a hand-written codec: decoding yields views into the
+ * received buffer instead of copies, and encoding writes the Arrow buffers straight into the
+ * outgoing message, with no intermediate body buffer (fresh memory is slow on our machines).
+ */
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { DescriptorType, FlightDescriptor } from './handler.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Message shapes as proto-loader produces and accepts them (keepCase: false, longs: Number,
+// enums: String, defaults: true).
+
+export interface ProtoFlightDescriptor {
+  type: DescriptorType;
+  cmd: Uint8Array;
+  path: string[];
+}
+export interface ProtoTicket {
+  ticket: Uint8Array;
+}
+export interface ProtoLocation {
+  uri: string;
+}
+export interface ProtoFlightEndpoint {
+  ticket: ProtoTicket | null;
+  location: ProtoLocation[];
+  expirationTime?: { seconds: number; nanos: number } | null;
+  appMetadata?: Uint8Array;
+}
+export interface ProtoFlightInfo {
+  schema: Uint8Array;
+  flightDescriptor: ProtoFlightDescriptor | null;
+  endpoint: ProtoFlightEndpoint[];
+  totalRecords: number;
+  totalBytes: number;
+  ordered?: boolean;
+  appMetadata?: Uint8Array;
+}
+export interface ProtoSchemaResult {
+  schema: Uint8Array;
+}
+export interface ProtoCriteria {
+  expression: Uint8Array;
+}
+export interface ProtoAction {
+  type: string;
+  body: Uint8Array;
+}
+export interface ProtoResult {
+  body: Uint8Array;
+}
+export interface ProtoActionType {
+  type: string;
+  description: string;
+}
+export interface ProtoPutResult {
+  appMetadata: Uint8Array;
+}
+export type ProtoEmpty = Record<string, never>;
+
+// ---------------------------------------------------------------------------------------------
+// FlightData
+
+/**
+ * A body given as parts laid out back to back, each followed by zero padding up to a multiple of
+ * 8 bytes: the layout of an Arrow IPC message body. `byteLength` includes the padding.
+ */
+export interface PaddedParts {
+  readonly parts: readonly Uint8Array[];
+  readonly byteLength: number;
+}
+
+export interface OutgoingFlightData {
+  readonly descriptor?: FlightDescriptor | null;
+  readonly dataHeader?: Uint8Array;
+  readonly appMetadata?: Uint8Array;
+  /** Exact bytes, or Arrow buffers to lay out with 8-byte padding. */
+  readonly dataBody?: Uint8Array | PaddedParts;
+}
+
+export interface IncomingFlightData {
+  readonly descriptor: FlightDescriptor | null;
+  /** Views into the received message; valid as long as it is referenced. */
+  readonly dataHeader: Uint8Array;
+  readonly appMetadata: Uint8Array;
+  readonly dataBody: Uint8Array;
+  /** Size of the serialized protobuf message, for tests and metrics. */
+  readonly wireBytes: number;
+  /**
+   * Set when the bytes were not a valid FlightData message. The codec does not throw, because
+   * grpc-js would answer a throwing deserializer with a bare "Error deserializing request";
+   * the receiving code reports this text instead.
+   */
+  readonly malformed?: string;
+}
+
+const EMPTY = new Uint8Array(0);
+const DESCRIPTOR_TYPES: readonly DescriptorType[] = ['UNKNOWN', 'PATH', 'CMD'];
+const TAG_DESCRIPTOR = 0x0a; // field 1, length-delimited
+const TAG_HEADER = 0x12; // field 2
+const TAG_APP_METADATA = 0x1a; // field 3
+const TAG_BODY = [0xc2, 0x3e] as const; // field 1000, length-delimited: varint of 8002
+
+const pad8 = (n: number): number => (n + 7) & ~7;
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(buf: Uint8Array, pos: number, n: number): number {
+  while (n >= 0x80) {
+    buf[pos++] = (n % 128) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  buf[pos++] = n;
+  return pos;
+}
+
+function encodeDescriptor(d: FlightDescriptor): Uint8Array {
+  const typeCode = DESCRIPTOR_TYPES.indexOf(d.type);
+  const paths = d.path.map((p) => Buffer.from(p, 'utf8'));
+  let size = 0;
+  if (typeCode > 0) size += 1 + varintSize(typeCode);
+  if (d.cmd.byteLength > 0) size += 1 + varintSize(d.cmd.byteLength) + d.cmd.byteLength;
+  for (const p of paths) size += 1 + varintSize(p.byteLength) + p.byteLength;
+  const out = new Uint8Array(size);
+  let pos = 0;
+  if (typeCode > 0) {
+    out[pos++] = 0x08;
+    pos = writeVarint(out, pos, typeCode);
+  }
+  if (d.cmd.byteLength > 0) {
+    out[pos++] = 0x12;
+    pos = writeVarint(out, pos, d.cmd.byteLength);
+    out.set(d.cmd, pos);
+    pos += d.cmd.byteLength;
+  }
+  for (const p of paths) {
+    out[pos++] = 0x1a;
+    pos = writeVarint(out, pos, p.byteLength);
+    out.set(p, pos);
+    pos += p.byteLength;
+  }
+  return out;
+}
+
+/** Byte length of a FlightData message and of its body field's content. */
+function measure(msg: OutgoingFlightData, descriptor: Uint8Array | null): { total: number; body: number } {
+  const field = (len: number, tagBytes: number) => tagBytes + varintSize(len) + len;
+  const body = msg.dataBody === undefined ? 0 : msg.dataBody instanceof Uint8Array ? msg.dataBody.byteLength : msg.dataBody.byteLength;
+  let total = 0;
+  if (descriptor) total += field(descriptor.byteLength, 1);
+  if (msg.dataHeader?.byteLength) total += field(msg.dataHeader.byteLength, 1);
+  if (msg.appMetadata?.byteLength) total += field(msg.appMetadata.byteLength, 1);
+  if (body > 0) total += field(body, 2);
+  return { total, body };
+}
+
+function writeBytesField(out: Uint8Array, pos: number, tag: number, bytes: Uint8Array): number {
+  out[pos++] = tag;
+  pos = writeVarint(out, pos, bytes.byteLength);
+  out.set(bytes, pos);
+  return pos + bytes.byteLength;
+}
+
+function asBytes(view: ArrayBufferView): Uint8Array {
+  return view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+function writeInto(out: Buffer, msg: OutgoingFlightData, descriptor: Uint8Array | null, bodyLength: number): void {
+  let pos = 0;
+  if (descriptor) pos = writeBytesField(out, pos, TAG_DESCRIPTOR, descriptor);
+  if (msg.dataHeader?.byteLength) pos = writeBytesField(out, pos, TAG_HEADER, msg.dataHeader);
+  if (msg.appMetadata?.byteLength) pos = writeBytesField(out, pos, TAG_APP_METADATA, msg.appMetadata);
+  if (bodyLength === 0 || msg.dataBody === undefined) return;
+  out[pos++] = TAG_BODY[0];
+  out[pos++] = TAG_BODY[1];
+  pos = writeVarint(out, pos, bodyLength);
+  if (msg.dataBody instanceof Uint8Array) {
+    out.set(msg.dataBody, pos);
+    return;
+  }
+  const end = pos + bodyLength;
+  for (const part of msg.dataBody.parts) {
+    const bytes = asBytes(part);
+    out.set(bytes, pos);
+    const next = pos + pad8(bytes.byteLength);
+    // `out` may be recycled memory: the padding must be zeros, not a previous message's bytes.
+    if (next > pos + bytes.byteLength) out.fill(0, pos + bytes.byteLength, next);
+    pos = next;
+  }
+  if (pos !== end) throw new Error(`FlightData body parts add up to ${pos - (end - bodyLength)} bytes, not the declared ${bodyLength}`);
+}
+
+/** Serializes into a new buffer that the caller may keep. */
+export function serializeFlightData(msg: OutgoingFlightData): Buffer {
+  const descriptor = msg.descriptor ? encodeDescriptor(msg.descriptor) : null;
+  const { total, body } = measure(msg, descriptor);
+  const out = Buffer.allocUnsafe(total);
+  writeInto(out, msg, descriptor, body);
+  return out;
+}
+
+// The server-side serializer writes into one recycled buffer: grpc-js copies the result into its
+// own framed buffer synchronously (serializeMessage in server-interceptors.js) before anything
+// else can serialize, so recycling saves one trip through freshly allocated memory per message.
+// (The client side awaits between serializing and copying, so it must not use this.)
+const SCRATCH_KEEP_MAX = 16 * 1024 * 1024;
+let scratch: Buffer = Buffer.alloc(0);
+
+export function serializeFlightDataReusingBuffer(msg: OutgoingFlightData): Buffer {
+  const descriptor = msg.descriptor ? encodeDescriptor(msg.descriptor) : null;
+  const { total, body } = measure(msg, descriptor);
+  if (total > SCRATCH_KEEP_MAX) {
+    const out = Buffer.allocUnsafe(total);
+    writeInto(out, msg, descriptor, body);
+    return out;
+  }
+  if (scratch.byteLength < total) scratch = Buffer.alloc(Math.max(total, Math.min(SCRATCH_KEEP_MAX, scratch.byteLength * 2)));
+  writeInto(scratch, msg, descriptor, body);
+  return scratch.subarray(0, total);
+}
+
+class Cursor {
+  pos = 0;
+  constructor(readonly buf: Uint8Array) {}
+  get done(): boolean {
+    return this.pos >= this.buf.byteLength;
+  }
+  varint(): number {
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.buf.byteLength) throw new Error('truncated varint');
+      const b = this.buf[this.pos++]!;
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) return result;
+      scale *= 128;
+    }
+    throw new Error('varint longer than 10 bytes');
+  }
+  bytes(): Uint8Array {
+    const len = this.varint();
+    const end = this.pos + len;
+    if (end > this.buf.byteLength) throw new Error(`field of ${len} bytes runs past the end of the message`);
+    const view = this.buf.subarray(this.pos, end);
+    this.pos = end;
+    return view;
+  }
+  skip(wireType: number): void {
+    if (wireType === 0) this.varint();
+    else if (wireType === 1) this.pos += 8;
+    else if (wireType === 2) this.bytes();
+    else if (wireType === 5) this.pos += 4;
+    else throw new Error(`unsupported wire type ${wireType}`);
+    if (this.pos > this.buf.byteLength) throw new Error('field runs past the end of the message');
+  }
+}
+
+function decodeDescriptor(buf: Uint8Array): FlightDescriptor {
+  const c = new Cursor(buf);
+  let type: DescriptorType = 'UNKNOWN';
+  let cmd: Uint8Array = EMPTY;
+  const path: string[] = [];
+  while (!c.done) {
+    const key = c.varint();
+    const field = Math.floor(key / 8);
+    const wire = key & 7;
+    if (field === 1 && wire === 0) type = DESCRIPTOR_TYPES[c.varint()] ?? 'UNKNOWN';
+    else if (field === 2 && wire === 2) cmd = c.bytes();
+    else if (field === 3 && wire === 2) path.push(Buffer.from(c.bytes()).toString('utf8'));
+    else c.skip(wire);
+  }
+  return { type, cmd, path };
+}
+
+export function deserializeFlightData(buf: Buffer): IncomingFlightData {
+  const c = new Cursor(buf);
+  let descriptor: FlightDescriptor | null = null;
+  let dataHeader: Uint8Array = EMPTY;
+  let appMetadata: Uint8Array = EMPTY;
+  let dataBody: Uint8Array = EMPTY;
+  try {
+    while (!c.done) {
+      const key = c.varint();
+      const field = Math.floor(key / 8);
+      const wire = key & 7;
+      if (wire !== 2) c.skip(wire);
+      else if (field === 1) descriptor = decodeDescriptor(c.bytes());
+      else if (field === 2) dataHeader = c.bytes();
+      else if (field === 3) appMetadata = c.bytes();
+      else if (field === 1000) dataBody = c.bytes();
+      else c.skip(wire);
+    }
+  } catch (error) {
+    const malformed = `Malformed FlightData message (${buf.byteLength} bytes): ${(error as Error).message}`;
+    return { descriptor: null, dataHeader: EMPTY, appMetadata: EMPTY, dataBody: EMPTY, wireBytes: buf.byteLength, malformed };
+  }
+  return { descriptor, dataHeader, appMetadata, dataBody, wireBytes: buf.byteLength };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The service
+
+export type FlightMethod =
+  | 'Handshake'
+  | 'ListFlights'
+  | 'GetFlightInfo'
+  | 'PollFlightInfo'
+  | 'GetSchema'
+  | 'DoGet'
+  | 'DoPut'
+  | 'DoExchange'
+  | 'DoAction'
+  | 'ListActions';
+
+export const PROTO_PATH = fileURLToPath(new URL('../../proto/flight.proto', import.meta.url));
+
+let cachedDefinitions: { server: grpc.ServiceDefinition; client: grpc.ServiceDefinition } | null = null;
+
+function loadDefinitions(): { server: grpc.ServiceDefinition; client: grpc.ServiceDefinition } {
+  if (cachedDefinitions) return cachedDefinitions;
+  const pkg = protoLoader.loadSync(PROTO_PATH, { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true });
+  const base = pkg['arrow.flight.protocol.FlightService'] as grpc.ServiceDefinition;
+  const withCodec = (encode: (m: OutgoingFlightData) => Buffer, side: 'server' | 'client'): grpc.ServiceDefinition => {
+    const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+    for (const [name, method] of Object.entries(base)) {
+      const m = { ...method } as grpc.MethodDefinition<unknown, unknown>;
+      // DoGet's request is a Ticket; DoPut's response is a PutResult: only FlightData sides change.
+      const flightDataIn = name === 'DoPut' || name === 'DoExchange';
+      const flightDataOut = name === 'DoGet' || name === 'DoExchange';
+      if (flightDataIn) {
+        if (side === 'server') m.requestDeserialize = deserializeFlightData;
+        else m.requestSerialize = encode as (m: unknown) => Buffer;
+      }
+      if (flightDataOut) {
+        if (side === 'server') m.responseSerialize = encode as (m: unknown) => Buffer;
+        else m.responseDeserialize = deserializeFlightData;
+      }
+      def[name] = m;
+    }
+    return def as grpc.ServiceDefinition;
+  };
+  cachedDefinitions = {
+    server: withCodec(serializeFlightDataReusingBuffer, 'server'),
+    client: withCodec(serializeFlightData, 'client'),
+  };
+  return cachedDefinitions;
+}
+
+/** The FlightService definition for `server.addService`, with the FlightData codec. */
+export function flightServiceDefinition(): grpc.ServiceDefinition {
+  return loadDefinitions().server;
+}
+
+/** The FlightService definition for `makeClientConstructor`, with the FlightData codec. */
+export function flightClientDefinition(): grpc.ServiceDefinition {
+  return loadDefinitions().client;
+}

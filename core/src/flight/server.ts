@@ -1,0 +1,331 @@
+/**
+ * The Arrow Flight server: grpc-js wiring of every FlightService RPC onto a FlightHandler, plus
+ * the server's lifecycle (bind, graceful shutdown). Knows nothing of Feast.
+ *
+ * Error contract: a LarderError ends the call with its own status code and `wireMessage()`; any
+ * other error ends it with INTERNAL and its message, and is logged. Nothing a handler does can
+ * take the process down.
+ */
+import * as grpc from '@grpc/grpc-js';
+import pino, { type Logger } from 'pino';
+import { LarderError, UnimplementedError } from '../errors.ts';
+import { DEFAULT_CHUNKING, type ChunkingOptions } from './chunking.ts';
+import type { FlightCallInfo, FlightDescriptor, FlightHandler, FlightInfoResult } from './handler.ts';
+import { framedSchema } from './ipc.ts';
+import {
+  flightServiceDefinition,
+  type FlightMethod,
+  type IncomingFlightData,
+  type OutgoingFlightData,
+  type ProtoAction,
+  type ProtoActionType,
+  type ProtoCriteria,
+  type ProtoEmpty,
+  type ProtoFlightDescriptor,
+  type ProtoFlightInfo,
+  type ProtoPutResult,
+  type ProtoResult,
+  type ProtoSchemaResult,
+  type ProtoTicket,
+} from './protocol.ts';
+import { cancelledError, FlowControlledWriter, openIncoming, sendOutgoing } from './streams.ts';
+
+export interface FlightServerOptions {
+  readonly host: string;
+  /** 0 picks a free port; `start()` reports it. */
+  readonly port: number;
+  readonly tls?: { readonly key: Buffer; readonly cert: Buffer };
+  readonly logger?: Logger;
+  /** Message size limits and batch coalescing of DoGet/DoExchange output. */
+  readonly chunking?: Partial<ChunkingOptions>;
+  /** Output bytes buffered per call before waiting for the client to read. Default 8 MiB. */
+  readonly maxBufferedBytes?: number;
+  /** Extra grpc-js server options. */
+  readonly grpcOptions?: grpc.ServerOptions;
+}
+
+export interface FlightServer {
+  /** Binds and starts serving; resolves with the bound port. */
+  start(): Promise<{ port: number }>;
+  /** Stops accepting calls, lets running calls finish for up to `graceMs`, then cancels them. */
+  shutdown(graceMs: number): Promise<void>;
+  /** Calls currently being handled. */
+  inFlight(): number;
+}
+
+/** What every grpc-js server call object offers. */
+interface CallLike extends NodeJS.EventEmitter {
+  readonly metadata: grpc.Metadata;
+  getPeer(): string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type StreamCall = (grpc.ServerWritableStream<any, any> | grpc.ServerDuplexStream<any, any>) & { cancelled: boolean };
+
+interface CallStatus {
+  code: grpc.status;
+  details: string;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function isLarderError(error: unknown): error is LarderError {
+  if (error instanceof LarderError) return true;
+  // A plugin may carry its own copy of errors.ts; accept anything shaped like a LarderError.
+  const e = error as Partial<LarderError> | null;
+  return !!e && typeof e.code === 'number' && typeof e.wireMessage === 'function';
+}
+
+function headersOf(metadata: grpc.Metadata): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [key, values] of Object.entries(metadata.toJSON())) {
+    if (key.endsWith('-bin')) continue;
+    out[key.toLowerCase()] = values.map((v) => (typeof v === 'string' ? v : v.toString('utf8')));
+  }
+  return out;
+}
+
+function descriptorFromProto(d: ProtoFlightDescriptor | null | undefined): FlightDescriptor {
+  return { type: d?.type ?? 'UNKNOWN', cmd: d?.cmd ?? EMPTY, path: d?.path ?? [] };
+}
+
+function flightInfoToProto(info: FlightInfoResult): ProtoFlightInfo {
+  return {
+    schema: framedSchema(info.schema),
+    flightDescriptor: { type: info.descriptor.type, cmd: info.descriptor.cmd, path: [...info.descriptor.path] },
+    endpoint: info.endpoints.map((e) => ({
+      ticket: { ticket: e.ticket },
+      location: e.locations.map((uri) => ({ uri })),
+      expirationTime: null,
+      appMetadata: EMPTY,
+    })),
+    totalRecords: info.totalRecords,
+    totalBytes: info.totalBytes,
+    ordered: false,
+    appMetadata: EMPTY,
+  };
+}
+
+/**
+ * Stops reading a client's stream the handler did not read to the end. Not awaited: a read still
+ * in progress would only finish when the client sends more, and the status must not wait for that.
+ */
+function releaseInput(messages: AsyncGenerator<unknown, void, undefined>): void {
+  messages.return(undefined).catch(() => {});
+}
+
+/** The per-call state shared by every RPC: its FlightCallInfo and the bookkeeping around it. */
+interface CallScope {
+  readonly info: FlightCallInfo;
+  readonly log: Logger;
+  /** Detaches the cancellation listeners; the call is over. */
+  done(): void;
+}
+
+export function createFlightServer(handler: FlightHandler, options: FlightServerOptions): FlightServer {
+  const log = options.logger ?? pino({ enabled: false });
+  const chunking: ChunkingOptions = { ...DEFAULT_CHUNKING, ...options.chunking };
+  const maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+  const server = new grpc.Server({
+    // Clients (pyarrow among them) send DoPut messages of tens of MB; never refuse them.
+    'grpc.max_receive_message_length': -1,
+    'grpc.max_send_message_length': -1,
+    ...options.grpcOptions,
+  });
+  let active = 0;
+  let nextCallId = 1;
+
+  function begin(call: CallLike, method: FlightMethod): CallScope {
+    active++;
+    const controller = new AbortController();
+    const callLog = log.child({ rpc: method, call: nextCallId++ });
+    // grpc-js also emits 'cancelled' when a finished call's stream closes, so the listeners are
+    // removed once we are done with the call: only a cancellation *during* the call aborts.
+    const onCancel = () => {
+      if (!controller.signal.aborted) {
+        callLog.debug('call cancelled by the client');
+        controller.abort(cancelledError(method));
+      }
+    };
+    call.on('cancelled', onCancel);
+    call.on('close', onCancel);
+    let finished = false;
+    return {
+      info: {
+        headers: headersOf(call.metadata),
+        signal: controller.signal,
+        peer: call.getPeer(),
+        method,
+      },
+      log: callLog,
+      done() {
+        if (finished) return;
+        finished = true;
+        active--;
+        call.removeListener('cancelled', onCancel);
+        call.removeListener('close', onCancel);
+      },
+    };
+  }
+
+  function toStatus(error: unknown, scope: CallScope): CallStatus {
+    if (isLarderError(error)) {
+      const level = error.code === grpc.status.INTERNAL ? 'error' : 'debug';
+      scope.log[level]({ code: error.code, err: error }, 'call failed');
+      return { code: error.code, details: error.wireMessage() };
+    }
+    if (scope.info.signal.aborted) {
+      return { code: grpc.status.CANCELLED, details: (scope.info.signal.reason as Error).message };
+    }
+    const message = (error as Error)?.message ?? String(error);
+    scope.log.error({ err: error }, 'call failed with an unexpected error');
+    return { code: grpc.status.INTERNAL, details: message || 'Internal error' };
+  }
+
+  /** Runs a unary RPC body with uniform error mapping. */
+  function unary<Req, Res>(method: FlightMethod, body: (req: Req, scope: CallScope) => Promise<Res>) {
+    return (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
+      const scope = begin(call, method);
+      body(call.request, scope)
+        .then(
+          (result) => callback(null, result),
+          (error) => callback({ ...toStatus(error, scope), metadata: new grpc.Metadata() }),
+        )
+        .finally(() => scope.done());
+    };
+  }
+
+  /** Runs a streaming RPC body: success ends the call OK, failure ends it with the mapped status. */
+  function streaming<S extends StreamCall>(
+    method: FlightMethod,
+    body: (call: S, scope: CallScope) => Promise<void>,
+  ) {
+    return (call: S) => {
+      const scope = begin(call, method);
+      // grpc-js turns an 'error' event into the call's status; a listener must exist regardless.
+      call.on('error', () => {});
+      body(call, scope)
+        .then(
+          () => call.end(),
+          (error) => {
+            const status = toStatus(error, scope);
+            // A cancelled call has no one to tell; grpc-js already closed it.
+            if (!call.cancelled) call.emit('error', { ...status, metadata: new grpc.Metadata() });
+          },
+        )
+        .catch((error) => scope.log.error({ err: error }, 'failed to end the call'))
+        .finally(() => scope.done());
+    };
+  }
+
+  const unimplemented = (what: string) => async () => {
+    throw new UnimplementedError(what);
+  };
+
+  const implementation: grpc.UntypedServiceImplementation = {
+    Handshake: streaming<grpc.ServerDuplexStream<unknown, unknown>>(
+      'Handshake',
+      unimplemented('Handshake is not implemented by this Flight server; send credentials as call headers instead'),
+    ),
+
+    PollFlightInfo: unary<ProtoFlightDescriptor, never>(
+      'PollFlightInfo',
+      unimplemented('PollFlightInfo is not implemented by this Flight server; use GetFlightInfo'),
+    ),
+
+    GetFlightInfo: unary<ProtoFlightDescriptor, ProtoFlightInfo>('GetFlightInfo', async (request, scope) =>
+      flightInfoToProto(await handler.getFlightInfo(descriptorFromProto(request), scope.info)),
+    ),
+
+    GetSchema: unary<ProtoFlightDescriptor, ProtoSchemaResult>('GetSchema', async (request, scope) => {
+      if (!handler.getSchema) throw new UnimplementedError('GetSchema is not implemented by this Flight server; use GetFlightInfo');
+      return { schema: framedSchema(await handler.getSchema(descriptorFromProto(request), scope.info)) };
+    }),
+
+    ListFlights: streaming<grpc.ServerWritableStream<ProtoCriteria, ProtoFlightInfo>>('ListFlights', async (call, scope) => {
+      const infos = await handler.listFlights(call.request.expression ?? EMPTY, scope.info);
+      const writer = new FlowControlledWriter(call, scope.info.signal, maxBufferedBytes);
+      for (const info of infos) await writer.write(flightInfoToProto(info), 256);
+    }),
+
+    ListActions: streaming<grpc.ServerWritableStream<ProtoEmpty, ProtoActionType>>('ListActions', async (call, scope) => {
+      const actions = await handler.listActions(scope.info);
+      const writer = new FlowControlledWriter(call, scope.info.signal, maxBufferedBytes);
+      for (const a of actions) await writer.write({ type: a.type, description: a.description }, 64);
+    }),
+
+    DoAction: streaming<grpc.ServerWritableStream<ProtoAction, ProtoResult>>('DoAction', async (call, scope) => {
+      if (!handler.doAction) throw new UnimplementedError('DoAction is not implemented by this Flight server');
+      const writer = new FlowControlledWriter(call, scope.info.signal, maxBufferedBytes);
+      for await (const body of handler.doAction(call.request.type, call.request.body ?? EMPTY, scope.info)) {
+        await writer.write({ body }, body.byteLength);
+      }
+    }),
+
+    DoGet: streaming<grpc.ServerWritableStream<ProtoTicket, OutgoingFlightData>>('DoGet', async (call, scope) => {
+      const outgoing = await handler.doGet(call.request.ticket ?? EMPTY, scope.info);
+      const writer = new FlowControlledWriter(call, scope.info.signal, maxBufferedBytes);
+      const stats = await sendOutgoing(writer, outgoing, scope.info.signal, chunking);
+      scope.log.debug(stats, 'DoGet sent');
+    }),
+
+    DoPut: streaming<grpc.ServerDuplexStream<IncomingFlightData, ProtoPutResult>>('DoPut', async (call, scope) => {
+      const { stream, messages } = await openIncoming(call, 'DoPut');
+      try {
+        await handler.doPut(stream, scope.info);
+      } finally {
+        releaseInput(messages);
+      }
+      // Clients need not read PutResults (pyarrow's writer does not), so one at the end is enough.
+      call.write({ appMetadata: EMPTY });
+    }),
+
+    DoExchange: streaming<grpc.ServerDuplexStream<IncomingFlightData, OutgoingFlightData>>('DoExchange', async (call, scope) => {
+      if (!handler.doExchange) throw new UnimplementedError('DoExchange is not implemented by this Flight server');
+      const { stream, messages } = await openIncoming(call, 'DoExchange');
+      try {
+        const outgoing = await handler.doExchange(stream, scope.info);
+        const writer = new FlowControlledWriter(call, scope.info.signal, maxBufferedBytes);
+        const stats = await sendOutgoing(writer, outgoing, scope.info.signal, chunking);
+        scope.log.debug(stats, 'DoExchange sent');
+      } finally {
+        releaseInput(messages);
+      }
+    }),
+  };
+  server.addService(flightServiceDefinition(), implementation);
+
+  return {
+    start() {
+      const credentials = options.tls
+        ? grpc.ServerCredentials.createSsl(null, [{ private_key: options.tls.key, cert_chain: options.tls.cert }], false)
+        : grpc.ServerCredentials.createInsecure();
+      const host = options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host;
+      return new Promise((resolve, reject) => {
+        server.bindAsync(`${host}:${options.port}`, credentials, (error, port) => {
+          if (error) reject(error);
+          else {
+            log.info({ host: options.host, port, tls: !!options.tls }, 'Flight server listening');
+            resolve({ port });
+          }
+        });
+      });
+    },
+
+    shutdown(graceMs: number) {
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          log.warn({ inFlight: active }, 'grace period over: cancelling the remaining calls');
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+
+    inFlight: () => active,
+  };
+}

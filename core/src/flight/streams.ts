@@ -1,0 +1,171 @@
+/**
+ * The streaming halves of the Flight calls, over grpc-js call objects: reading a client's
+ * FlightData (DoPut, DoExchange) into an IncomingStream, and writing an OutgoingStream (DoGet,
+ * DoExchange) with backpressure and cancellation.
+ */
+import { once } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import { InvalidArgumentError, LarderError } from '../errors.ts';
+import { rechunk, type ChunkingOptions } from './chunking.ts';
+import type { FlightDescriptor, IncomingStream, OutgoingStream } from './handler.ts';
+import { decodeFlightStream, FlightDataEncoder, toFlightData, type DecodedFlightStream } from './ipc.ts';
+import type { IncomingFlightData, OutgoingFlightData } from './protocol.ts';
+
+export const EMPTY_DESCRIPTOR: FlightDescriptor = { type: 'UNKNOWN', cmd: new Uint8Array(0), path: [] };
+
+/** Rejects with the signal's reason as soon as it aborts. */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+export function cancelledError(rpc: string): LarderError {
+  return new LarderError(`The client cancelled the ${rpc} call (or it disconnected, or the deadline passed)`, grpc.status.CANCELLED);
+}
+
+/**
+ * The client's messages, one at a time. Uses `iterator({ destroyOnReturn: false })` because a
+ * plain `for await` over a grpc-js server stream destroys the call when the loop ends, after which
+ * no status can be sent and the client hangs. Cancellation destroys the stream, which surfaces
+ * here as a premature close; it is reported as CANCELLED.
+ */
+export async function* readMessages(
+  call: grpc.ServerDuplexStream<IncomingFlightData, unknown>,
+  rpc: string,
+): AsyncGenerator<IncomingFlightData, void, undefined> {
+  const iterator = call.iterator({ destroyOnReturn: false })[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<IncomingFlightData>;
+    try {
+      next = await iterator.next();
+    } catch (error) {
+      if (call.cancelled || (error as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE') throw cancelledError(rpc);
+      throw error;
+    }
+    if (next.done) return;
+    if (next.value.malformed) throw new InvalidArgumentError(`${rpc}: ${next.value.malformed}`);
+    yield next.value;
+  }
+}
+
+/** An IncomingStream over the client's messages; the first one carries the descriptor. */
+export function incomingStream(descriptor: FlightDescriptor, frames: AsyncIterable<IncomingFlightData>): IncomingStream {
+  let decoded: Promise<DecodedFlightStream> | null = null;
+  const open = () => (decoded ??= decodeFlightStream(frames));
+  return {
+    descriptor,
+    schema: async () => (await open()).schema,
+    batches: () =>
+      (async function* () {
+        yield* (await open()).batches;
+      })(),
+  };
+}
+
+/** Reads the first message (for its descriptor) and returns the stream including it. */
+export async function openIncoming(
+  call: grpc.ServerDuplexStream<IncomingFlightData, unknown>,
+  rpc: string,
+): Promise<{ stream: IncomingStream; messages: AsyncGenerator<IncomingFlightData, void, undefined> }> {
+  const messages = readMessages(call, rpc);
+  const first = await messages.next();
+  if (first.done) throw new InvalidArgumentError(`${rpc}: the client closed the stream without sending any FlightData`);
+  const head = first.value;
+  async function* all(): AsyncGenerator<IncomingFlightData> {
+    yield head;
+    yield* messages;
+  }
+  return { stream: incomingStream(head.descriptor ?? EMPTY_DESCRIPTOR, all()), messages };
+}
+
+/**
+ * Writes to a grpc-js server stream without letting output pile up in memory: waits for 'drain'
+ * when the stream says so, and also while more than `maxBufferedBytes` of written messages have
+ * not yet been handed to HTTP/2 (the stream's own limit counts messages, and ours are MBs each).
+ * grpc-js drops writes on a cancelled call without calling back, so every wait also ends on abort.
+ */
+export class FlowControlledWriter<T> {
+  private buffered = 0;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly call: grpc.ServerWritableStream<unknown, T> | grpc.ServerDuplexStream<unknown, T>,
+    private readonly signal: AbortSignal,
+    private readonly maxBufferedBytes: number,
+  ) {}
+
+  async write(message: T, bytes: number): Promise<void> {
+    if (this.signal.aborted) throw this.signal.reason;
+    this.buffered += bytes;
+    const ok = this.call.write(message, () => {
+      this.buffered -= bytes;
+      const wake = this.wake;
+      this.wake = null;
+      wake?.();
+    });
+    if (!ok) await once(this.call, 'drain', { signal: this.signal }).catch((error) => {
+      throw this.signal.aborted ? this.signal.reason : error;
+    });
+    while (this.buffered > this.maxBufferedBytes) {
+      await abortable(new Promise<void>((resolve) => (this.wake = resolve)), this.signal);
+    }
+  }
+}
+
+export interface SendStats {
+  messages: number;
+  rows: number;
+}
+
+/**
+ * Sends an OutgoingStream: the schema, then each batch (re-chunked to the message size limit)
+ * with the dictionaries it needs. On cancellation the producer's iterator is returned so it can
+ * release what it holds.
+ */
+export async function sendOutgoing(
+  writer: FlowControlledWriter<OutgoingFlightData>,
+  outgoing: OutgoingStream,
+  signal: AbortSignal,
+  chunking: ChunkingOptions,
+): Promise<SendStats> {
+  const stats: SendStats = { messages: 0, rows: 0 };
+  const source = outgoing.batches[Symbol.asyncIterator]();
+  const chunks = rechunk({ [Symbol.asyncIterator]: () => source }, chunking);
+  let finished = false;
+  try {
+    const encoder = new FlightDataEncoder(outgoing.schema);
+    const schema = encoder.schemaMessage();
+    await writer.write(toFlightData(schema), schema.header.byteLength);
+    stats.messages++;
+    for (;;) {
+      const next = await abortable(chunks.next(), signal);
+      if (next.done) break;
+      for (const message of encoder.batchMessages(next.value)) {
+        await writer.write(toFlightData(message), message.header.byteLength + message.body.byteLength);
+        stats.messages++;
+      }
+      stats.rows += next.value.numRows;
+    }
+    finished = true;
+  } finally {
+    if (!finished) {
+      // Not awaited: a producer stuck in an await returns once that settles (it has the signal).
+      chunks.return(undefined).catch(() => {});
+      source.return?.(undefined)?.catch(() => {});
+    }
+  }
+  return stats;
+}
