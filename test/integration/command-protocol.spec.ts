@@ -92,7 +92,9 @@ describe('Feast command protocol (third-party store installed with npm)', functi
     expect((await client.listFlights()).length).to.equal(1);
     const info = await client.getFlightInfo(cmd);
     expect(info.endpoints).to.have.length(1);
-    expect(info.totalRecords).to.equal(-1);
+    // Unlike Feast's server (empty schema, -1), FlightInfo carries the real schema and row count.
+    expect(info.totalRecords).to.equal(2);
+    expect(info.schema!.fields.map((f) => f.name)).to.deep.equal(['driver_id', 'conv_rate']);
     const table = await client.doGet(info.endpoints[0]!.ticket);
     expect(table.numRows).to.equal(2);
     expect(await client.listFlights()).to.deep.equal([]);
@@ -127,6 +129,17 @@ describe('Feast command protocol (third-party store installed with npm)', functi
     expect(error.details).to.equal(
       'Flight error: {"module": "feast.errors", "class": "DataSourceObjectNotFoundException", "message": "Data source nope does not exist in project protocol"}',
     );
+  });
+
+  it('replaces a pending upload, prepared result included, when the same command is uploaded again', async () => {
+    const cmd = pullAll();
+    await client.doPut(cmd, placeholder());
+    await client.getFlightInfo(cmd);
+    expect((await client.listFlights()).length).to.equal(1);
+    await client.doPut(cmd, placeholder()); // the same command again replaces (and releases) the first
+    expect((await client.listFlights()).length).to.equal(1);
+    const info = await client.getFlightInfo(cmd);
+    expect((await client.doGet(info.endpoints[0]!.ticket)).numRows).to.equal(2);
   });
 
   it('answers an unknown ticket and a GetFlightInfo without upload with NOT_FOUND', async () => {

@@ -43,6 +43,19 @@ describe('pending uploads (DoPut → DoGet state)', () => {
     pending.close();
   });
 
+  it('releases a prepared result that nobody will read', () => {
+    let now = 0;
+    const pending = new PendingUploads({ ttlMs: 1000, maxBytes: 100, maxEntries: 10 }, () => now);
+    let released = 0;
+    const batches = { [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true as const, value: undefined }), return: async () => { released++; return { done: true as const, value: undefined }; } }) };
+    const entry = pending.add({ commandBytes: cmd('a'), command, table: null, bytes: 1, owner: null });
+    entry.prepared = { result: { schema: null as never, batches: batches as never }, record: null as never };
+    now = 2000;
+    expect(pending.findByCommand(cmd('a'))).to.equal(undefined);
+    expect(released).to.equal(1);
+    pending.close();
+  });
+
   it('replaces an earlier upload of the same command', () => {
     const pending = new PendingUploads({ ttlMs: 1000, maxBytes: 100, maxEntries: 10 });
     const first = pending.add({ commandBytes: cmd('a'), command, table: null, bytes: 10, owner: null });

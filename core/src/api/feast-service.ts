@@ -87,11 +87,28 @@ export class FeastFlightService implements FlightHandler {
     }
   }
 
+  /**
+   * Runs the pending query far enough to know its schema (and row count, when the store knows it)
+   * so FlightInfo carries them; DoGet then streams the prepared result.
+   */
   async getFlightInfo(descriptor: FlightDescriptor, call: FlightCallInfo): Promise<FlightInfoResult> {
     const user = await this.authenticate(call);
     const entry = this.deps.pending.findByCommand(descriptor.cmd);
     if (!entry || !this.owns(entry, user)) {
       throw new NotFoundError('No upload is pending for this command: DoPut the command first (uploads expire after a while)');
+    }
+    if (!entry.prepared) {
+      const record = this.newRecord(entry.command.api, 'DoGet', user, call);
+      try {
+        const read = readHandlers[entry.command.api]!;
+        // The query outlives this RPC, so it must not stop when GetFlightInfo's call ends.
+        const detached = { ...call, signal: new AbortController().signal };
+        entry.prepared = { result: await read(entry.command, entry.table, await this.context(record, detached)), record };
+      } catch (error) {
+        this.deps.pending.take(entry.ticket);
+        this.finish(record, error as Error, 0, 0);
+        throw error;
+      }
     }
     return flightInfo(entry, descriptor);
   }
@@ -100,6 +117,7 @@ export class FeastFlightService implements FlightHandler {
     const user = await this.authenticate(call);
     const entry = this.deps.pending.take(Buffer.from(ticket).toString('utf8'));
     if (!entry || !this.owns(entry, user)) throw new NotFoundError('Unknown ticket, or a ticket that was already used');
+    if (entry.prepared) return this.streamed(entry.prepared.result, entry.prepared.record);
     const record = this.newRecord(entry.command.api, 'DoGet', user, call);
     try {
       const read = readHandlers[entry.command.api]!;
@@ -194,11 +212,12 @@ function commandOf(descriptor: FlightDescriptor): FeastCommand {
 }
 
 function flightInfo(entry: PendingEntry, descriptor: FlightDescriptor): FlightInfoResult {
+  const result = entry.prepared?.result;
   return {
-    schema: null,
+    schema: result?.schema ?? null,
     descriptor,
     endpoints: [{ ticket: Buffer.from(entry.ticket, 'utf8'), locations: [] }],
-    totalRecords: -1,
+    totalRecords: result?.numRows ?? -1,
     totalBytes: -1,
   };
 }

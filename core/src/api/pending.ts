@@ -8,6 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Table } from 'apache-arrow';
+import type { CallRecord } from '../hooks.ts';
+import type { ResultStream } from '../store.ts';
 import type { FeastCommand } from './commands.ts';
 
 export interface PendingEntry {
@@ -19,6 +21,11 @@ export interface PendingEntry {
   readonly bytes: number;
   readonly owner: string | null;
   readonly createdAt: number;
+  /**
+   * The result, once GetFlightInfo has run the query to report its schema and row count; DoGet
+   * then streams it. Dropped entries release it (see `release`).
+   */
+  prepared?: { readonly result: ResultStream; readonly record: CallRecord };
 }
 
 export interface PendingLimits {
@@ -52,7 +59,7 @@ export class PendingUploads {
   add(entry: Omit<PendingEntry, 'ticket' | 'createdAt'>): PendingEntry {
     const key = commandKey(entry.commandBytes);
     const previous = this.byCommand.get(key);
-    if (previous) this.delete(previous);
+    if (previous) this.delete(previous, true);
     const stored: PendingEntry = { ...entry, ticket: randomUUID(), createdAt: this.now() };
     this.byTicket.set(stored.ticket, stored);
     this.byCommand.set(key, stored.ticket);
@@ -91,6 +98,7 @@ export class PendingUploads {
 
   close(): void {
     clearInterval(this.sweeper);
+    for (const entry of this.byTicket.values()) releasePrepared(entry);
     this.byTicket.clear();
     this.byCommand.clear();
     this.totalBytes = 0;
@@ -101,7 +109,7 @@ export class PendingUploads {
     for (const entry of this.byTicket.values()) {
       // Map iteration is in insertion order, so the first live entry ends the sweep.
       if (entry.createdAt > deadline) break;
-      this.delete(entry.ticket);
+      this.delete(entry.ticket, true);
       this.onEvict(entry, 'expired');
     }
   }
@@ -110,18 +118,25 @@ export class PendingUploads {
     for (const entry of this.byTicket.values()) {
       if (this.totalBytes <= this.limits.maxBytes && this.byTicket.size <= this.limits.maxEntries) return;
       if (entry.ticket === keep) continue;
-      this.delete(entry.ticket);
+      this.delete(entry.ticket, true);
       this.onEvict(entry, 'capacity');
     }
   }
 
-  private delete(ticket: string): void {
+  private delete(ticket: string, release = false): void {
     const entry = this.byTicket.get(ticket);
     if (!entry) return;
+    if (release) releasePrepared(entry);
     this.byTicket.delete(ticket);
     this.byCommand.delete(commandKey(entry.commandBytes));
     this.totalBytes -= entry.bytes;
   }
+}
+
+/** Ends a prepared result nobody will read, so the store frees what it holds for it. */
+function releasePrepared(entry: PendingEntry): void {
+  const iterator = entry.prepared?.result.batches[Symbol.asyncIterator]();
+  void iterator?.return?.()?.catch(() => {});
 }
 
 function commandKey(bytes: Uint8Array): string {
