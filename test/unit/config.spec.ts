@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -6,8 +6,16 @@ import { expandVars } from '../../core/src/config/expand.ts';
 import { loadRepoConfig, locateConfig } from '../../core/src/config/load.ts';
 import { validateSection } from '../../core/src/config/validate.ts';
 
-function repoWith(yaml: string): string {
+const made: string[] = [];
+
+function tempDir(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'larder-cfg-'));
+  made.push(dir);
+  return dir;
+}
+
+function repoWith(yaml: string): string {
+  const dir = tempDir();
   writeFileSync(path.join(dir, 'feature_store.yaml'), yaml);
   return dir;
 }
@@ -22,6 +30,8 @@ async function errorOf(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe('config: feature_store.yaml', () => {
+  after(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
   it('expands $VAR and ${VAR} like os.path.expandvars, leaving unset ones verbatim', () => {
     expect(expandVars('a=$A b=${B} c=$C d=${D}x', { A: '1', B: '2' })).to.equal('a=1 b=2 c=$C d=${D}x');
   });
@@ -48,6 +58,7 @@ describe('config: feature_store.yaml', () => {
     expect(config.project).to.equal('b64');
     expect(config.configPath).to.equal(path.join(config.repoPath, 'feature_store.yaml'));
     expect(config.repoPath.startsWith(tmpdir())).to.equal(true);
+    made.push(config.repoPath);
   });
 
   it('names the file, key path and expectation on errors', async () => {
@@ -63,7 +74,7 @@ describe('config: feature_store.yaml', () => {
     expect((await errorOf(loadRepoConfig({ chdir: noType }))).message).to.match(/offline_store\.type: is required$/);
     const badYaml = repoWith('project: [demo\n');
     expect((await errorOf(loadRepoConfig({ chdir: badYaml }))).message).to.match(/feature_store\.yaml: line \d+, column \d+: is not valid YAML/);
-    const missing = mkdtempSync(path.join(tmpdir(), 'larder-cfg-'));
+    const missing = tempDir();
     mkdirSync(path.join(missing, 'sub'));
     expect((await errorOf(loadRepoConfig({ chdir: path.join(missing, 'sub') }))).message).to.match(/Can't find feature repo configuration file/);
   });

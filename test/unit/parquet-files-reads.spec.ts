@@ -2,32 +2,22 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Field, Float32, Int32, Int64, List, RecordBatch, Schema, Struct, Table, TimeUnit, Timestamp, Utf8, makeData, vectorFromArray, type DataType } from 'apache-arrow';
+import { Field, Float32, Int32, Int64, List, Table, TimeUnit, Timestamp, Utf8, type DataType } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
 import plugin from '../../plugins/parquet-files/src/index.ts';
 import { DataSourceNotFoundException, FeastJoinKeysDuringMaterialization, InvalidArgumentError } from '../../core/src/errors.ts';
 import type { DataSource, FeatureView } from '../../core/src/registry/model.ts';
 import type { OfflineStore, PullRequest } from '../../core/src/store.ts';
-import { callContext, collect, rows, writeParquetFile } from '../support/parquet-fixtures.ts';
+import { arrowTable, callContext, collect, micros, rows, writeParquetFile } from '../support/parquet-fixtures.ts';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2024, 0, 1);
 const tsUtc = new Timestamp(TimeUnit.MICROSECOND, 'UTC');
 
-function tsData(values: Array<number | null>) {
-  const bitmap = new Uint8Array((values.length + 7) >> 3);
-  values.forEach((v, i) => { if (v !== null) bitmap[i >> 3]! |= 1 << (i & 7); });
-  return makeData({
-    type: tsUtc, length: values.length, nullCount: values.filter((v) => v === null).length, nullBitmap: bitmap,
-    data: BigInt64Array.from(values, (v) => BigInt(v ?? 0) * 1000n),
-  });
-}
-
+/** Like arrowTable, with timestamps given in milliseconds. */
 function table(columns: Array<[string, DataType, unknown[]]>): Table {
-  const fields = columns.map(([name, type]) => new Field(name, type, true));
-  const data = columns.map(([, type, values]) => (type instanceof Timestamp ? tsData(values as number[]) : vectorFromArray(values as never[], type as never).data[0]!));
-  return new Table([new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: columns[0]![2].length, nullCount: 0, children: data }))]);
+  return arrowTable(columns.map(([n, t, v]) => [n, t, t instanceof Timestamp ? (v as Array<number | null>).map(micros) : v]));
 }
 
 const source = (uri: string, extra: Partial<DataSource> = {}): DataSource => ({

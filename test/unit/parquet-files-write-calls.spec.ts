@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Field, Float32, Float64, Int64, RecordBatch, Schema, Struct, Table, TimeUnit, Timestamp, Utf8, makeData, vectorFromArray, type DataType } from 'apache-arrow';
+import { Float32, Float64, Int64, RecordBatch, Table, TimeUnit, Timestamp, Utf8 } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
 import plugin from '../../plugins/parquet-files/src/index.ts';
@@ -10,19 +10,11 @@ import { InvalidArgumentError, SavedDatasetLocationAlreadyExists } from '../../c
 import type { DataSource, FeatureService, FeatureView } from '../../core/src/registry/model.ts';
 import type { OfflineStore } from '../../core/src/store.ts';
 import { readRowGroups } from '../../plugins/parquet-files/src/parquet-read.ts';
-import { callContext, rows, writeParquetFile } from '../support/parquet-fixtures.ts';
+import { arrowTable, callContext, rows, writeParquetFile } from '../support/parquet-fixtures.ts';
 
 const T0 = Date.UTC(2024, 0, 1);
 
-function tsData(type: Timestamp, values: bigint[]) {
-  return makeData({ type, length: values.length, nullCount: 0, data: BigInt64Array.from(values) });
-}
-
-function table(columns: Array<[string, DataType, unknown[]]>): Table {
-  const fields = columns.map(([name, type]) => new Field(name, type, true));
-  const data = columns.map(([, type, values]) => (type instanceof Timestamp ? tsData(type, values as bigint[]) : vectorFromArray(values as never[], type as never).data[0]!));
-  return new Table([new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: columns[0]![2].length, nullCount: 0, children: data }))]);
-}
+const table = arrowTable;
 
 async function readAll(file: string): Promise<Table> {
   const batches: RecordBatch[] = [];

@@ -5,36 +5,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Field, Float64, Int64, Schema, Table, TimeUnit, Timestamp, Utf8, makeData, RecordBatch, Struct, vectorFromArray, type DataType } from 'apache-arrow';
+import { Float64, Int64, Table, TimeUnit, Timestamp, Utf8, type DataType } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
 import plugin from '../../plugins/parquet-files/src/index.ts';
 import { EntityTimestampInferenceException, InvalidArgumentError } from '../../core/src/errors.ts';
 import type { DataSource, FeatureView } from '../../core/src/registry/model.ts';
 import type { OfflineStore } from '../../core/src/store.ts';
-import { callContext, collect, rows, writeParquetFile } from '../support/parquet-fixtures.ts';
+import { arrowTable, callContext, collect, micros, rows, writeParquetFile } from '../support/parquet-fixtures.ts';
 
 const H = 3_600_000; // an hour in ms
 const T0 = Date.UTC(2024, 0, 1);
-const us = (ms: number | null) => (ms === null ? null : BigInt(ms) * 1000n);
-
-/** A table from typed columns: [name, type, values]. */
-function table(columns: Array<[string, DataType, unknown[]]>): Table {
-  const fields = columns.map(([name, type]) => new Field(name, type, true));
-  const data = columns.map(([, type, values]) =>
-    type instanceof Timestamp ? timestampData(type, values as Array<bigint | null>) : vectorFromArray(values as never[], type as never).data[0]!,
-  );
-  const length = columns[0]![2].length;
-  return new Table([new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length, nullCount: 0, children: data }))]);
-}
-
-/** Raw int64 timestamp values (vectorFromArray would read numbers as milliseconds). */
-function timestampData(type: Timestamp, values: Array<bigint | null>) {
-  const bitmap = new Uint8Array((values.length + 7) >> 3);
-  values.forEach((v, i) => { if (v !== null) bitmap[i >> 3]! |= 1 << (i & 7); });
-  const nullCount = values.filter((v) => v === null).length;
-  return makeData({ type, length: values.length, nullCount, nullBitmap: bitmap, data: BigInt64Array.from(values, (v) => v ?? 0n) });
-}
+const us = micros;
+const table = arrowTable;
 
 const tsUtc = new Timestamp(TimeUnit.MICROSECOND, 'UTC');
 const tsNaive = new Timestamp(TimeUnit.MICROSECOND);
