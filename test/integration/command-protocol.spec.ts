@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { status } from '@grpc/grpc-js';
 import { tableFromArrays } from 'apache-arrow';
 import { expect } from 'chai';
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import { encodeRegistry } from '../../core/src/registry/encode.ts';
 import { startServer, type RunningServer } from '../../core/src/server.ts';
@@ -47,6 +48,13 @@ describe('Feast command protocol (third-party store installed with npm)', functi
   let repo: string;
   let server: RunningServer;
   let client: FlightTestClient;
+  const logLines: Array<Record<string, unknown>> = [];
+  const logSink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+      done();
+    },
+  });
 
   before(async () => {
     repo = mkdtempSync(path.join(tmpdir(), 'larder-protocol-'));
@@ -70,7 +78,7 @@ describe('Feast command protocol (third-party store installed with npm)', functi
       path.join(repo, 'data', 'registry.db'),
       encodeRegistry({ project: 'protocol', dataSources: [{ kind: 'file', name: 'driver_source', path: 'x.parquet', timestampField: 'ts' }] }),
     );
-    server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'silent' }) });
+    server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'info' }, logSink) });
     client = connect(`127.0.0.1:${server.port}`);
   });
 
@@ -101,6 +109,16 @@ describe('Feast command protocol (third-party store installed with npm)', functi
     const reused = await failure(client.doGet(info.endpoints[0]!.ticket));
     expect(reused.code).to.equal(status.NOT_FOUND);
     expect(reused.details).to.match(/Unknown ticket, or a ticket that was already used/);
+  });
+
+  it('logs one structured line per call: call, user, rows, bytes, duration', async () => {
+    logLines.length = 0;
+    await client.doExchange(pullAll(), placeholder());
+    const line = logLines.find((l) => l.msg === 'call');
+    expect(line).to.include({ call: 'pull_all_from_table_or_query', rpc: 'DoExchange', user: null, rows: 2 });
+    expect(line!.bytes).to.be.greaterThan(0);
+    expect(line!.durationMs).to.be.a('number');
+    expect(logLines.filter((l) => l.msg === 'call')).to.have.length(1);
   });
 
   it('lists exactly Feast\'s three actions', async () => {
