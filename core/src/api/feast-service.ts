@@ -24,6 +24,7 @@ import type { RegistrySource } from '../registry/model.ts';
 import type { OfflineStore, ResultStream } from '../store.ts';
 import { parseCommand, type FeastCommand } from './commands.ts';
 import type { ApiContext } from './context.ts';
+import { assertOwnArrowCopy } from './arrow-copy.ts';
 import { feastActions, readHandlers, writeHandlers } from './dispatch.ts';
 import { PendingUploads, type PendingEntry } from './pending.ts';
 import { readUpload } from './upload.ts';
@@ -177,6 +178,7 @@ export class FeastFlightService implements FlightHandler {
 
   /** Counts what leaves, and reports the call once the stream ends, fails or is abandoned. */
   private streamed(result: ResultStream, record: CallRecord): OutgoingStream {
+    assertOwnArrowCopy(result.schema, 'The offline store');
     const finish = (error: Error | null, rows: number, bytes: number) => this.finish(record, error, rows, bytes);
     async function* counted() {
       let rows = 0;
