@@ -90,7 +90,7 @@ export async function loadRepoConfig(options: LocateOptions = {}): Promise<RepoC
       throw new ConfigError(
         configPath,
         '',
-        `Can't find feature repo configuration file at ${configPath}. Make sure you're running larder from an initialized feature repository (or pass -c/--chdir or -f/--feature-store-yaml).`,
+        "Can't find feature repo configuration file here. Make sure you're running larder from an initialized feature repository (or pass -c/--chdir or -f/--feature-store-yaml).",
       );
     }
     throw new ConfigError(configPath, '', (error as Error).message);
