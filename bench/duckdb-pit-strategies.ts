@@ -3,7 +3,11 @@
  * join-then-rank (window functions) or ASOF JOIN over rows deduplicated by (key, ts)? Both are
  * checked to give the same answer; only DuckDB's own time is measured (no Arrow conversion).
  *
+ *   npm install --no-save @duckdb/node-api@1.5.6-r.1
  *   npx tsx bench/duckdb-pit-strategies.ts [entityRows=100000] [featureRows=1000000]
+ *
+ * (@duckdb/node-api is not a dependency yet: with it in package.json, `npm ci` refuses the lock
+ * file here, because its darwin/win32/arm64 binding packages are missing from the registry.)
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 
