@@ -10,5 +10,6 @@ export * from './store.ts';
 export * from './auth.ts';
 export * from './hooks.ts';
 export * from './registry/model.ts';
+export * from './arrow/pyarrow-types.ts';
 export { startServer, DEFAULT_HOST, DEFAULT_PORT } from './server.ts';
 export type { ServeOptions, RunningServer } from './server.ts';

@@ -1,6 +1,7 @@
 /** The `file` offline store: each OfflineStore call delegated to the module that does it. */
 import {
   InvalidArgumentError,
+  pyarrowColumns,
   type CallContext,
   type ColumnInfo,
   type DataSource,
@@ -13,7 +14,6 @@ import {
   type ResultStream,
   type StoreEnvironment,
 } from '@larder/core';
-import { pyarrowColumns } from './column-types.ts';
 import { dateRange, entitiesInRange } from './date-range-entities.ts';
 import { historicalFromEntityTable } from './historical-retrieval.ts';
 import { listParquetFiles, readParquetSchema } from './parquet-read.ts';

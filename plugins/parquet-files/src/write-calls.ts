@@ -7,6 +7,7 @@ import path from 'node:path';
 import {
   InvalidArgumentError,
   SavedDatasetLocationAlreadyExists,
+  pyarrowSchemaString,
   type CallContext,
   type LoggedFeaturesRequest,
   type OfflineWriteRequest,
@@ -14,7 +15,6 @@ import {
 } from '@larder/core';
 import { RecordBatch, Schema, Struct, Table, makeData, type Data, type DataType } from 'apache-arrow';
 import { castData } from './cast.ts';
-import { pyarrowSchemaString } from './column-types.ts';
 import { gather } from './gather.ts';
 import { encodeKeys } from './keys.ts';
 import { readParquetSchema, readRowGroups } from './parquet-read.ts';

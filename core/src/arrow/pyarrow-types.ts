@@ -8,7 +8,7 @@
  */
 import { DataType, Type, TimeUnit, DateUnit, IntervalUnit, UnionMode, type Field, type Schema } from 'apache-arrow';
 
-export interface RenderOptions {
+export interface PyarrowRenderOptions {
   /**
    * Apply pyarrow's parquet-reader conventions: a map's entries field is named after the field
    * that holds the map (pyarrow prints `map<string, string ('m')>` for a top-level column `m`),
@@ -25,12 +25,12 @@ const UNIT: Record<number, string> = {
 };
 
 /** pyarrow's `str(field.type)` for a top-level column. */
-export function pyarrowTypeString(field: Field, options: RenderOptions = {}): string {
+export function pyarrowTypeString(field: Field, options: PyarrowRenderOptions = {}): string {
   return render(field.type, field.name, options);
 }
 
 /** `(name, type)` pairs of a schema, as Feast's FileSource lists a parquet file's columns. */
-export function pyarrowColumns(schema: Schema, options: RenderOptions = {}): { name: string; type: string }[] {
+export function pyarrowColumns(schema: Schema, options: PyarrowRenderOptions = {}): { name: string; type: string }[] {
   return schema.fields.map((f) => ({ name: f.name, type: pyarrowTypeString(f, options) }));
 }
 
@@ -38,7 +38,7 @@ export function pyarrowColumns(schema: Schema, options: RenderOptions = {}): { n
  * pyarrow's `str(schema)` without metadata: one `name: type` line per column and indented
  * `child i, …` lines for nested types. Used in error messages that quote Feast's text.
  */
-export function pyarrowSchemaString(schema: Schema, options: RenderOptions = {}): string {
+export function pyarrowSchemaString(schema: Schema, options: PyarrowRenderOptions = {}): string {
   const lines: string[] = [];
   const visit = (field: Field, holder: string, depth: number, prefix: string) => {
     const notNull = field.nullable ? '' : ' not null';
@@ -50,7 +50,7 @@ export function pyarrowSchemaString(schema: Schema, options: RenderOptions = {})
   return lines.join('\n');
 }
 
-function childFields(type: DataType, holder: string, options: RenderOptions): Field[] {
+function childFields(type: DataType, holder: string, options: PyarrowRenderOptions): Field[] {
   const children = (type as { children?: Field[] }).children ?? [];
   if (type.typeId === Type.Map && options.parquetRead && children[0]) {
     return [children[0].clone({ name: holder })];
@@ -58,11 +58,11 @@ function childFields(type: DataType, holder: string, options: RenderOptions): Fi
   return children;
 }
 
-function fieldString(f: Field, options: RenderOptions): string {
+function fieldString(f: Field, options: PyarrowRenderOptions): string {
   return `${f.name}: ${render(f.type, f.name, options)}${f.nullable ? '' : ' not null'}`;
 }
 
-function render(type: DataType, holder: string, options: RenderOptions): string {
+function render(type: DataType, holder: string, options: PyarrowRenderOptions): string {
   const t = type as DataType & Record<string, any>;
   switch (type.typeId) {
     case Type.Null:
@@ -129,7 +129,7 @@ function render(type: DataType, holder: string, options: RenderOptions): string 
  * pyarrow prints `map<K, V>` and names the key, value and entries fields only when they are not
  * the standard `key`, `value`, `entries`.
  */
-function renderMap(t: Record<string, any>, holder: string, options: RenderOptions): string {
+function renderMap(t: Record<string, any>, holder: string, options: PyarrowRenderOptions): string {
   const entries = t.children[0] as Field;
   const [key, value] = (entries.type as unknown as { children: Field[] }).children as [Field, Field];
   const named = (f: Field, standard: string, name = f.name) => (name !== standard ? ` ('${name}')` : '');
