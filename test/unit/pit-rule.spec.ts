@@ -1,6 +1,6 @@
 /**
- * The point-in-time rule of DESIGN.md, edge by edge, through the parquet-files store on real
- * parquet files.
+ * The point-in-time rule of DESIGN.md, edge by edge, through each file-based store (parquet-files
+ * in JavaScript, duckdb in DuckDB) on the same real parquet files.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,10 +8,11 @@ import path from 'node:path';
 import { Float64, Int64, Table, TimeUnit, Timestamp, Utf8, type DataType } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
-import plugin from '../../plugins/parquet-files/src/index.ts';
+import duckdbPlugin from '../../plugins/duckdb/src/index.ts';
+import parquetFilesPlugin from '../../plugins/parquet-files/src/index.ts';
 import { EntityTimestampInferenceException, InvalidArgumentError } from '../../core/src/errors.ts';
 import type { DataSource, FeatureView } from '../../core/src/registry/model.ts';
-import type { OfflineStore } from '../../core/src/store.ts';
+import type { OfflineStore, OfflineStorePlugin } from '../../core/src/store.ts';
 import { arrowTable, callContext, collect, micros, rows, writeParquetFile } from '../support/parquet-fixtures.ts';
 
 const H = 3_600_000; // an hour in ms
@@ -39,7 +40,9 @@ function view(name: string, src: DataSource, keys: string[], features: string[],
   };
 }
 
-describe('point-in-time rule (parquet-files store)', () => {
+const stores: Array<[OfflineStorePlugin, string]> = [[parquetFilesPlugin, 'file'], [duckdbPlugin, 'duckdb']];
+
+for (const [plugin, storeType] of stores) describe(`point-in-time rule (${plugin.name} store)`, () => {
   let repo: string;
   let store: OfflineStore;
 
@@ -68,10 +71,13 @@ describe('point-in-time rule (parquet-files store)', () => {
       ['event_time', tsUtc, [us(T0)]],
       ['raw_rate', new Float64(), [7]],
     ]));
-    store = await plugin.create({ type: 'file' }, { repoPath: repo, dataRoots: [], repoConfig: {}, logger: pino({ level: 'silent' }) });
+    store = await plugin.create({ type: storeType }, { repoPath: repo, dataRoots: [], repoConfig: {}, logger: pino({ level: 'silent' }) });
   });
 
-  after(() => rmSync(repo, { recursive: true, force: true }));
+  after(async () => {
+    await store.close();
+    rmSync(repo, { recursive: true, force: true });
+  });
 
   const drivers = () => view('drivers', source('drivers', 'drivers.parquet'), ['driver_id'], ['rate'], 3600);
 

@@ -1,0 +1,89 @@
+/**
+ * The DuckDB databases a store owns: one in-memory instance for its own queries, and — opened on
+ * first use — a locked-down one for client SQL (`entity_df_sql`).
+ *
+ * Every call gets its own connection: temporary tables (the uploaded entity rows) are then
+ * private to the call, and interrupting one call's query leaves the others running.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+/** The `offline_store` section of feature_store.yaml for `type: duckdb`. */
+export interface DuckDBStoreConfig {
+  readonly type: string;
+  /** Feast's: where its ibis backend stages remote writes. Accepted for compatibility, unused. */
+  readonly staging_location?: string | null;
+  readonly staging_location_endpoint_override?: string | null;
+  /** larder's: DuckDB worker threads (DuckDB's default: one per core). */
+  readonly threads?: number;
+  /** larder's: DuckDB's memory_limit, e.g. "4GB" (DuckDB's default: 80% of RAM). */
+  readonly memory_limit?: string;
+  /** larder's: where DuckDB spills when a query outgrows memory_limit; relative to the repo. */
+  readonly temp_directory?: string;
+}
+
+export class Databases {
+  private sandbox: Promise<DuckDBInstance> | null = null;
+
+  private constructor(
+    private readonly main: DuckDBInstance,
+    private readonly options: Record<string, string>,
+    private readonly readableRoots: readonly string[],
+  ) {}
+
+  /** Opens the main instance with the configured limits. */
+  static async open(config: DuckDBStoreConfig, repoPath: string, readableRoots: readonly string[]): Promise<Databases> {
+    const options: Record<string, string> = {};
+    if (config.threads !== undefined) options.threads = String(config.threads);
+    if (config.memory_limit !== undefined) options.memory_limit = config.memory_limit;
+    if (config.temp_directory !== undefined) {
+      options.temp_directory = path.resolve(repoPath, config.temp_directory);
+      mkdirSync(options.temp_directory, { recursive: true });
+    }
+    const main = await DuckDBInstance.create(':memory:', options);
+    const setup = await main.connect();
+    try {
+      // Naive timestamps are UTC in Feast; DuckDB's session zone would otherwise be the host's.
+      await setup.run("SET GLOBAL TimeZone = 'UTC'");
+    } finally {
+      setup.disconnectSync();
+    }
+    return new Databases(main, options, readableRoots);
+  }
+
+  /** A fresh connection to the main instance; the caller disconnects it. */
+  connect(): Promise<DuckDBConnection> {
+    return this.main.connect();
+  }
+
+  /**
+   * A connection to the instance that runs client SQL: it can read files only under the repo and
+   * `larder.data_roots`, and its configuration is locked so SQL cannot lift that.
+   */
+  async connectSandbox(): Promise<DuckDBConnection> {
+    this.sandbox ??= this.openSandbox();
+    return (await this.sandbox).connect();
+  }
+
+  private async openSandbox(): Promise<DuckDBInstance> {
+    const { temp_directory: _unused, ...limits } = this.options;
+    const instance = await DuckDBInstance.create(':memory:', limits);
+    const setup = await instance.connect();
+    try {
+      await setup.run("SET GLOBAL TimeZone = 'UTC'");
+      const dirs = this.readableRoots.map((d) => `'${(d.endsWith('/') ? d : `${d}/`).replaceAll("'", "''")}'`);
+      await setup.run(`SET allowed_directories = [${dirs.join(', ')}]`);
+      await setup.run('SET enable_external_access = false');
+      await setup.run('SET lock_configuration = true');
+    } finally {
+      setup.disconnectSync();
+    }
+    return instance;
+  }
+
+  close(): void {
+    this.main.closeSync();
+    void this.sandbox?.then((s) => s.closeSync()).catch(() => {});
+  }
+}

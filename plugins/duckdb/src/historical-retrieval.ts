@@ -1,0 +1,108 @@
+/**
+ * get_historical_features in DuckDB, in its two modes.
+ *
+ * With an entity table: its join keys and timestamps are uploaded, DuckDB answers the features
+ * of every entity row in row order, and each output batch is the uploaded entity columns (as
+ * sent) beside the next rows of DuckDB's streamed result.
+ *
+ * Without one (start/end dates): the entity rows are made in DuckDB — every distinct (event
+ * timestamp, join keys) of the views' sources within the range, ordered by time then keys — with
+ * the same semantics as the file store (see its date-range-entities.ts).
+ */
+import { InvalidArgumentError, type CallContext, type HistoricalFeaturesRequest, type ResultStream } from '@larder/core';
+import { dateRange, entityTimestampColumn, requestedFeaturesByView } from '@larder/plugin-parquet-files/shared';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { Field, Schema, type Table } from 'apache-arrow';
+import { arrowTypeOf } from './arrow-columns.ts';
+import { uploadEntities } from './entity-upload.ts';
+import { checkJoinKeys, duckdbFamily, planViewQuery, pointInTimeQuery, type EntityKeys, type ViewQuery } from './point-in-time-sql.ts';
+import { ChunkReader, OUTPUT_BATCH_ROWS, onConnection, openQuery, ownedBatches, recordBatch, resultBatches, resultSchema } from './query-stream.ts';
+import { epochNs, ident } from './sql.ts';
+
+const FAMILY_OF_KIND = { BIGINT: 'number', DOUBLE: 'number', VARCHAR: 'string', BOOLEAN: 'bool' } as const;
+
+async function planViews(connection: DuckDBConnection, req: HistoricalFeaturesRequest, repoPath: string): Promise<ViewQuery[]> {
+  const queries: ViewQuery[] = [];
+  for (const { view, features } of requestedFeaturesByView(req.featureViews, req.featureRefs)) {
+    queries.push(await planViewQuery(connection, view, features, req.fullFeatureNames, repoPath));
+  }
+  if (queries.length === 0) throw new InvalidArgumentError('get_historical_features needs at least one feature view');
+  return queries;
+}
+
+export function historicalFromEntityTable(
+  connect: () => Promise<DuckDBConnection>,
+  entities: Table,
+  req: HistoricalFeaturesRequest,
+  repoPath: string,
+  ctx: CallContext,
+): Promise<ResultStream> {
+  return onConnection(connect, async (connection) => {
+    const timestampColumn = entityTimestampColumn(entities.schema);
+    const views = await planViews(connection, req, repoPath);
+    const entityType = (name: string) => String(entities.schema.fields.find((f) => f.name === name)?.type);
+    const keyNames = [...new Set(views.flatMap((v) => v.entityKeyNames))].filter((n) => entities.schema.fields.some((f) => f.name === n));
+    const uploaded = await uploadEntities(connection, entities, timestampColumn, keyNames, ctx.signal);
+    const keys: EntityKeys = new Map(keyNames.map((n) => [n, { column: uploaded.keyColumns.get(n)!, family: FAMILY_OF_KIND[uploaded.keyKinds.get(n)!] }]));
+    views.forEach((v) => checkJoinKeys(v, keys, entityType));
+
+    const owned = await openQuery(connection, pointInTimeQuery(views, keys), ctx.signal);
+    const featureFields = resultSchema(owned.result, views.flatMap((v) => v.outputNames)).fields;
+    const schema = new Schema([...entities.schema.fields, ...featureFields]);
+    const reader = new ChunkReader(owned.result);
+    const batches = ownedBatches(async function* () {
+      for (const batch of entities.batches) {
+        for (let start = 0; start < batch.numRows; start += OUTPUT_BATCH_ROWS) {
+          ctx.signal.throwIfAborted();
+          const piece = batch.slice(start, Math.min(batch.numRows, start + OUTPUT_BATCH_ROWS));
+          const features = await reader.take(piece.numRows);
+          if (features.length !== piece.numRows) throw new Error(`DuckDB returned ${features.length} rows for ${piece.numRows} entity rows`);
+          const columns = piece.schema.fields.map((_, i) => piece.getChildAt(i)!.data[0]!);
+          yield recordBatch(schema, [...columns, ...features.columns], piece.numRows);
+        }
+      }
+    }, () => owned.close());
+    return { schema, numRows: entities.numRows, batches };
+  });
+}
+
+export function historicalForDateRange(
+  connect: () => Promise<DuckDBConnection>,
+  req: HistoricalFeaturesRequest,
+  repoPath: string,
+  ctx: CallContext,
+): Promise<ResultStream> {
+  return onConnection(connect, async (connection) => {
+    const views = await planViews(connection, req, repoPath);
+    const { start, end } = dateRange(views.map((v) => v.view), req.startDate, req.endDate);
+    const first = views[0]!;
+    const sameKeys = (v: ViewQuery) =>
+      v.entityKeyNames.join('\u0000') === first.entityKeyNames.join('\u0000') &&
+      v.keyColumns.every((raw, i) => String(v.table.columns.get(raw)) === String(first.table.columns.get(first.keyColumns[i]!)));
+    if (!views.every(sameKeys)) {
+      throw new InvalidArgumentError('Retrieval by start_date/end_date needs feature views with the same join keys; request these views separately');
+    }
+    const keyColumns = first.entityKeyNames.map((_, i) => `__k${i}`);
+    const inRange = views.map((v) => {
+      const ts = `epoch_ns(${ident(v.timestampColumn)})`;
+      const keys = v.keyColumns.map((raw, i) => `${ident(raw)} AS __k${i}`);
+      return `SELECT ${[`${ts} AS __ts`, ...keys].join(', ')} FROM ${v.table.relation} WHERE ${ts} BETWEEN ${epochNs(start)} AND ${epochNs(end)}`;
+    });
+    const distinct = `SELECT DISTINCT * FROM (${inRange.join(' UNION ALL ')})`;
+    const order = ['__ts', ...keyColumns].join(', ');
+    await connection.run(`CREATE TEMP TABLE __entities AS SELECT row_number() OVER (ORDER BY ${order}) - 1 AS __row, * FROM (${distinct})`);
+
+    const keys: EntityKeys = new Map(first.entityKeyNames.map((name, i) => [
+      name,
+      { column: keyColumns[i]!, family: duckdbFamily(first.table.columns.get(first.keyColumns[i]!)!) },
+    ]));
+    // The output starts with the entity columns: event_timestamp (µs, UTC), then the join keys.
+    const leading = ['make_timestamp(e.__ts // 1000)::TIMESTAMPTZ AS event_timestamp', ...first.entityKeyNames.map((n, i) => `e.${keyColumns[i]} AS ${ident(n)}`)];
+    const owned = await openQuery(connection, pointInTimeQuery(views, keys, leading), ctx.signal);
+    const names = ['event_timestamp', ...first.entityKeyNames, ...views.flatMap((v) => v.outputNames)];
+    const schema = resultSchema(owned.result, names);
+    const fields = schema.fields.map((f, i) => (i === 0 ? new Field(f.name, arrowTypeOf(owned.result.columnTypes()[0]!), false) : f));
+    const finalSchema = new Schema(fields);
+    return { schema: finalSchema, batches: resultBatches(owned, finalSchema, ctx.signal) };
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * pull_all_from_table_or_query and pull_latest_from_table_or_query as DuckDB queries, with the
+ * file store's semantics: columns are raw source names — join keys, features (every source
+ * column when none are named), timestamp, created, each once — plus Feast's `__dummy_id` ("")
+ * without join keys; bounds are inclusive; "latest" is the greatest (ts, created with nulls
+ * lowest, source order) per key, a null key part forming its own group.
+ */
+import { DUMMY_ENTITY_ID, FeastJoinKeysDuringMaterialization, InvalidArgumentError, type CallContext, type PullRequest, type ResultStream } from '@larder/core';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { openQuery, resultBatches, resultSchema } from './query-stream.ts';
+import { describeSource, selectable, type SourceTable } from './sources.ts';
+import { epochNs, ident, str } from './sql.ts';
+
+interface PullPlan {
+  readonly table: SourceTable;
+  readonly columns: readonly string[];
+  readonly select: string;
+  readonly where: string;
+}
+
+async function planPull(connection: DuckDBConnection, req: PullRequest, repoPath: string): Promise<PullPlan> {
+  const table = await describeSource(connection, req.source, repoPath);
+  const names = [...table.columns.keys()];
+  const missingKeys = req.joinKeyColumns.filter((c) => !table.columns.has(c));
+  if (missingKeys.length > 0) throw new FeastJoinKeysDuringMaterialization(table.location, [...req.joinKeyColumns], names);
+  const features = req.featureNameColumns.length > 0 ? req.featureNameColumns : names;
+  const wanted = [...req.joinKeyColumns, ...features, req.timestampField, ...(req.createdTimestampColumn ? [req.createdTimestampColumn] : [])];
+  const columns = [...new Set(wanted)];
+  const missing = columns.filter((c) => !table.columns.has(c));
+  if (missing.length > 0) {
+    throw new InvalidArgumentError(`Data source ${req.source.name} (${table.location}) has no column ${missing.map((c) => `"${c}"`).join(', ')}`);
+  }
+  const dummy = req.joinKeyColumns.length === 0 ? [`${str('')} AS ${ident(DUMMY_ENTITY_ID)}`] : [];
+  const select = [...columns.map((c) => `${selectable(table, c)} AS ${ident(c)}`), ...dummy].join(', ');
+  const ts = `epoch_ns(${ident(req.timestampField)})`;
+  const bounds = [`${ts} IS NOT NULL`];
+  if (req.startDate) bounds.push(`${ts} >= ${epochNs(req.startDate)}`);
+  if (req.endDate) bounds.push(`${ts} <= ${epochNs(req.endDate)}`);
+  return { table, columns, select, where: bounds.join(' AND ') };
+}
+
+async function streamPull(connection: DuckDBConnection, sql: string, ctx: CallContext): Promise<ResultStream> {
+  const owned = await openQuery(connection, sql, ctx.signal);
+  const schema = resultSchema(owned.result);
+  return { schema, batches: resultBatches(owned, schema, ctx.signal) };
+}
+
+export async function pullAll(connection: DuckDBConnection, req: PullRequest, repoPath: string, ctx: CallContext): Promise<ResultStream> {
+  const plan = await planPull(connection, req, repoPath);
+  // DuckDB keeps the files' row order for a plain scan (preserve_insertion_order).
+  return streamPull(connection, `SELECT ${plan.select} FROM ${plan.table.relation} WHERE ${plan.where}`, ctx);
+}
+
+export async function pullLatest(connection: DuckDBConnection, req: PullRequest, repoPath: string, ctx: CallContext): Promise<ResultStream> {
+  const plan = await planPull(connection, req, repoPath);
+  const partition = req.joinKeyColumns.length > 0 ? `PARTITION BY ${req.joinKeyColumns.map(ident).join(', ')} ` : '';
+  const order = [
+    `epoch_ns(${ident(req.timestampField)}) DESC`,
+    ...(req.createdTimestampColumn ? [`epoch_ns(${ident(req.createdTimestampColumn)}) DESC NULLS LAST`] : []),
+    `${plan.table.rowOrder} DESC`,
+  ].join(', ');
+  const sql = `SELECT ${plan.select} FROM ${plan.table.relation} WHERE ${plan.where} QUALIFY row_number() OVER (${partition}ORDER BY ${order}) = 1`;
+  return streamPull(connection, sql, ctx);
+}

@@ -1,0 +1,165 @@
+/**
+ * A DuckDB query whose result is pulled chunk by chunk and handed out as Arrow columns.
+ *
+ * The query runs in streaming mode (`connection.stream`): DuckDB produces the next chunks only as
+ * they are fetched, so a slow client slows the query instead of filling memory. Aborting the
+ * call interrupts the query; closing the stream (end, error, or the consumer giving up — even
+ * before it started) disconnects the connection exactly once.
+ */
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult, DuckDBType } from '@duckdb/node-api';
+import duckdb from '@duckdb/node-bindings';
+import { Field, RecordBatch, Schema, Struct, makeData, type Data } from 'apache-arrow';
+import { arrowTypeOf, columnBuilder, type ColumnBuilder } from './arrow-columns.ts';
+
+/** Rows per Arrow batch sent on: DuckDB's 2,048-row chunks are merged up to this. */
+export const OUTPUT_BATCH_ROWS = 65_536;
+
+export class ChunkReader {
+  private chunk: DuckDBDataChunk | null = null;
+  private chunkRows = 0;
+  private position = 0;
+  private done = false;
+  readonly types: readonly DuckDBType[];
+
+  constructor(private readonly result: DuckDBResult) {
+    this.types = result.columnTypes();
+  }
+
+  /** Up to `rows` rows as one Data per column; fewer only when the result ends. */
+  async take(rows: number): Promise<{ length: number; columns: Data[] }> {
+    const builders: ColumnBuilder[] = this.types.map((t) => columnBuilder(t));
+    let length = 0;
+    while (length < rows) {
+      if (this.position >= this.chunkRows) {
+        if (this.done || !(await this.nextChunk())) break;
+      }
+      const count = Math.min(rows - length, this.chunkRows - this.position);
+      const chunk = this.chunk!.chunk;
+      builders.forEach((b, c) => b.append(duckdb.data_chunk_get_vector(chunk, c), this.position, count));
+      this.position += count;
+      length += count;
+    }
+    return { length, columns: builders.map((b) => b.finish()) };
+  }
+
+  private async nextChunk(): Promise<boolean> {
+    this.chunk = await this.result.fetchChunk();
+    this.position = 0;
+    this.chunkRows = this.chunk?.rowCount ?? 0;
+    // DuckDB signals the end with a missing or empty chunk.
+    if (!this.chunk || this.chunkRows === 0) {
+      this.done = true;
+      this.chunk = null;
+      return false;
+    }
+    return true;
+  }
+}
+
+/** The Arrow schema of a result, with the given names (DuckDB's own when omitted). */
+export function resultSchema(result: DuckDBResult, names?: readonly string[]): Schema {
+  const types = result.columnTypes();
+  return new Schema(types.map((t, i) => new Field(names?.[i] ?? result.columnName(i), arrowTypeOf(t), true)));
+}
+
+export function recordBatch(schema: Schema, columns: readonly Data[], length: number): RecordBatch {
+  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length, nullCount: 0, children: [...columns] }));
+}
+
+/**
+ * Runs `sql` streaming on `connection`, which the returned stream owns: it is interrupted when
+ * `signal` aborts and disconnected when the stream is closed.
+ */
+export async function openQuery(connection: DuckDBConnection, sql: string, signal: AbortSignal): Promise<OwnedResult> {
+  const owned = new OwnedResult(connection, signal);
+  try {
+    signal.throwIfAborted();
+    owned.result = await connection.stream(sql);
+    return owned;
+  } catch (error) {
+    owned.close();
+    throw error;
+  }
+}
+
+export class OwnedResult {
+  result!: DuckDBResult;
+  private closed = false;
+  private readonly onAbort = () => this.connection.interrupt();
+
+  constructor(readonly connection: DuckDBConnection, private readonly signal: AbortSignal) {
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+    this.connection.disconnectSync();
+  }
+}
+
+/**
+ * An async iterable over `produce()` that runs `close` once whether it is iterated to the end,
+ * fails, is returned early, or is returned before it ever started (an async generator alone
+ * skips its `finally` in that last case).
+ */
+export function ownedBatches(produce: () => AsyncGenerator<RecordBatch>, close: () => void): AsyncIterable<RecordBatch> {
+  return {
+    [Symbol.asyncIterator]() {
+      const inner = produce();
+      return {
+        async next() {
+          try {
+            const step = await inner.next();
+            if (step.done) close();
+            return step;
+          } catch (error) {
+            close();
+            throw error;
+          }
+        },
+        async return(value?: unknown) {
+          try {
+            await inner.return(undefined);
+          } finally {
+            close();
+          }
+          return { done: true, value } as IteratorReturnResult<unknown> as IteratorResult<RecordBatch>;
+        },
+      };
+    },
+  };
+}
+
+/** Every row of an owned result, as Arrow batches of up to OUTPUT_BATCH_ROWS rows. */
+export function resultBatches(owned: OwnedResult, schema: Schema, signal: AbortSignal): AsyncIterable<RecordBatch> {
+  const reader = new ChunkReader(owned.result);
+  return ownedBatches(async function* () {
+    for (;;) {
+      signal.throwIfAborted();
+      const { length, columns } = await reader.take(OUTPUT_BATCH_ROWS);
+      if (length === 0) return;
+      yield recordBatch(schema, columns, length);
+      if (length < OUTPUT_BATCH_ROWS) return;
+    }
+  }, () => owned.close());
+}
+
+/**
+ * Runs `work` on a fresh connection. If `work` fails the connection is disconnected here; if it
+ * succeeds, what it returns (a stream over an OwnedResult) owns the connection.
+ */
+export async function onConnection<T>(connect: () => Promise<DuckDBConnection>, work: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+  const connection = await connect();
+  try {
+    return await work(connection);
+  } catch (error) {
+    try {
+      connection.disconnectSync();
+    } catch {
+      // Already disconnected by the query that failed.
+    }
+    throw error;
+  }
+}

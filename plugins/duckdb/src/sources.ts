@@ -1,0 +1,73 @@
+/**
+ * A FileSource as DuckDB sees it: the relation that reads its parquet files, and its columns with
+ * their DuckDB types. Files are listed as the file store lists them (one file, or a directory
+ * searched recursively in name order), so both stores read the same rows in the same order.
+ */
+import { InvalidArgumentError, type DataSource } from '@larder/core';
+import { listParquetFiles, sourcePath } from '@larder/plugin-parquet-files/shared';
+import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
+import { ident, str } from './sql.ts';
+
+/** Columns read_parquet adds for ordering ties the way the file store does: file, then row. */
+const FILE_COLUMN = '__larder_file';
+const ROW_COLUMN = 'file_row_number';
+
+export interface SourceTable {
+  readonly source: DataSource;
+  /** The source's path, absolute. */
+  readonly location: string;
+  readonly files: readonly string[];
+  /** The source's own columns and their types, in file order. */
+  readonly columns: ReadonlyMap<string, DuckDBType>;
+  /** A FROM-clause relation over all files, with the extra ordering columns. */
+  readonly relation: string;
+  /** A BIGINT expression over `relation` that orders rows as the file store reads them. */
+  readonly rowOrder: string;
+}
+
+export async function describeSource(connection: DuckDBConnection, source: DataSource, repoPath: string): Promise<SourceTable> {
+  const location = sourcePath(source, repoPath);
+  return describeLocation(connection, source, location);
+}
+
+export async function describeLocation(connection: DuckDBConnection, source: DataSource, location: string): Promise<SourceTable> {
+  const files = await listParquetFiles(location);
+  const fileList = `[${files.map(str).join(', ')}]`;
+  const relation = `read_parquet(${fileList}, filename = ${str(FILE_COLUMN)}, file_row_number = true)`;
+  let names: string[];
+  let types: DuckDBType[];
+  try {
+    const probe = await connection.run(`SELECT * EXCLUDE (${ident(FILE_COLUMN)}, ${ident(ROW_COLUMN)}) FROM ${relation} LIMIT 0`);
+    names = probe.columnNames();
+    types = probe.columnTypes();
+  } catch (error) {
+    throw new InvalidArgumentError(`Data source ${source.name}: ${location} is not readable as parquet: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const columns = new Map(names.map((n, i) => [n, types[i]!] as const));
+  // Within one file the row number orders rows; across files, the file's place in the listing.
+  const rowOrder = files.length === 1
+    ? ident(ROW_COLUMN)
+    : `((list_position(${fileList}, ${ident(FILE_COLUMN)}) :: BIGINT << 40) + ${ident(ROW_COLUMN)})`;
+  return { source, location, files, columns, relation, rowOrder };
+}
+
+/** The raw column holding each mapped name: Feast renames source columns by field_mapping. */
+export function rawColumns(table: SourceTable, mappedNames: readonly string[], what: string): string[] {
+  const byMapped = new Map<string, string>();
+  for (const raw of table.columns.keys()) byMapped.set(table.source.fieldMapping[raw] ?? raw, raw);
+  return mappedNames.map((name) => {
+    const raw = byMapped.get(name);
+    if (raw === undefined) {
+      throw new InvalidArgumentError(
+        `${what}: column "${name}" is not in its source ${table.source.fileOptions?.uri ?? table.source.name} (columns: ${[...table.columns.keys()].join(', ')})`,
+      );
+    }
+    return raw;
+  });
+}
+
+/** DuckDB decimals have no direct Arrow mapping here: they are returned as DOUBLE. */
+export function selectable(table: SourceTable, raw: string): string {
+  const type = table.columns.get(raw);
+  return type && type.toString().startsWith('DECIMAL') ? `CAST(${ident(raw)} AS DOUBLE)` : ident(raw);
+}

@@ -1,0 +1,117 @@
+/** The `duckdb` offline store: reads answered by DuckDB, writes shared with the file store. */
+import path from 'node:path';
+import {
+  pyarrowColumns,
+  type CallContext,
+  type ColumnInfo,
+  type DataSource,
+  type HistoricalFeaturesRequest,
+  type LoggedFeaturesRequest,
+  type OfflineStore,
+  type OfflineWriteRequest,
+  type PersistRequest,
+  type PullRequest,
+  type ResultStream,
+  type StoreEnvironment,
+} from '@larder/core';
+import {
+  assertInsideRoots,
+  offlineWriteBatch,
+  persist,
+  readParquetSchema,
+  sourcePath,
+  writeLoggedFeatures,
+} from '@larder/plugin-parquet-files/shared';
+import { Databases, type DuckDBStoreConfig } from './database.ts';
+import { entityTableFromSql } from './entity-sql.ts';
+import { historicalForDateRange, historicalFromEntityTable } from './historical-retrieval.ts';
+import { pullAll, pullLatest } from './pull-rows.ts';
+import { onConnection } from './query-stream.ts';
+import { describeLocation } from './sources.ts';
+
+export class DuckDBStore implements OfflineStore {
+  private constructor(
+    private readonly env: StoreEnvironment,
+    private readonly databases: Databases,
+    private readonly roots: readonly string[],
+  ) {}
+
+  static async create(config: DuckDBStoreConfig, env: StoreEnvironment): Promise<DuckDBStore> {
+    const roots = [env.repoPath, ...env.dataRoots].map((r) => path.resolve(env.repoPath, r));
+    return new DuckDBStore(env, await Databases.open(config, env.repoPath, roots), roots);
+  }
+
+  private readonly connect = () => this.databases.connect();
+
+  async getHistoricalFeatures(req: HistoricalFeaturesRequest, ctx: CallContext): Promise<ResultStream> {
+    if (req.entityDfSql !== undefined) {
+      const sandbox = await this.databases.connectSandbox();
+      const entities = await entityTableFromSql(sandbox, req.entityDfSql, ctx);
+      return historicalFromEntityTable(this.connect, entities, req, this.env.repoPath, ctx);
+    }
+    if (req.entityTable) return historicalFromEntityTable(this.connect, req.entityTable, req, this.env.repoPath, ctx);
+    return historicalForDateRange(this.connect, req, this.env.repoPath, ctx);
+  }
+
+  pullLatestFromTableOrQuery(req: PullRequest, ctx: CallContext): Promise<ResultStream> {
+    return onConnection(this.connect, (c) => pullLatest(c, req, this.env.repoPath, ctx));
+  }
+
+  pullAllFromTableOrQuery(req: PullRequest, ctx: CallContext): Promise<ResultStream> {
+    return onConnection(this.connect, (c) => pullAll(c, req, this.env.repoPath, ctx));
+  }
+
+  /** Like Feast's FileSource: the types pyarrow reports for the parquet schema. */
+  async getTableColumnNamesAndTypes(source: DataSource): Promise<readonly ColumnInfo[]> {
+    const schema = await readParquetSchema(this.clientSourcePath(source));
+    return pyarrowColumns(schema, { parquetRead: true });
+  }
+
+  /** Like Feast's FileSource.validate: problems are warnings, never errors (except paths outside the roots). */
+  async validateDataSource(source: DataSource, ctx: CallContext): Promise<void> {
+    const location = this.clientSourcePath(source);
+    const connection = await this.databases.connect();
+    try {
+      const table = await describeLocation(connection, source, location);
+      if (source.timestampField && !table.columns.has(source.timestampField)) {
+        ctx.logger.warn({ source: source.name, column: source.timestampField }, 'timestamp field is not a column of the data source');
+      }
+    } catch (error) {
+      ctx.logger.warn({ source: source.name, path: location, err: (error as Error).message }, 'data source is not readable yet');
+    } finally {
+      connection.disconnectSync();
+    }
+  }
+
+  offlineWriteBatch(req: OfflineWriteRequest, ctx: CallContext): Promise<void> {
+    return offlineWriteBatch(req, this.env, ctx);
+  }
+
+  writeLoggedFeatures(req: LoggedFeaturesRequest, ctx: CallContext): Promise<void> {
+    return writeLoggedFeatures(req, this.env, ctx);
+  }
+
+  persist(req: PersistRequest, ctx: CallContext): Promise<void> {
+    return persist(req, this.env, ctx);
+  }
+
+  async ping(): Promise<void> {
+    const connection = await this.databases.connect();
+    try {
+      await connection.run('SELECT 1');
+    } finally {
+      connection.disconnectSync();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.databases.close();
+  }
+
+  /** A source sent by a client must stay under the repo or a configured data root. */
+  private clientSourcePath(source: DataSource): string {
+    const location = sourcePath(source, this.env.repoPath);
+    assertInsideRoots(location, this.roots);
+    return location;
+  }
+}
