@@ -1,14 +1,18 @@
-/** pull_latest / pull_all, the start/end-date mode, column listing and bad sources of the file store. */
+/**
+ * pull_latest / pull_all, the start/end-date mode, column listing and bad sources of the two
+ * file-based stores (parquet-files and duckdb), which must behave alike.
+ */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Field, Float32, Int32, Int64, List, Table, TimeUnit, Timestamp, Utf8, type DataType } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
-import plugin from '../../plugins/parquet-files/src/index.ts';
+import duckdbPlugin from '../../plugins/duckdb/src/index.ts';
+import parquetFilesPlugin from '../../plugins/parquet-files/src/index.ts';
 import { DataSourceNotFoundException, FeastJoinKeysDuringMaterialization, InvalidArgumentError } from '../../core/src/errors.ts';
 import type { DataSource, FeatureView } from '../../core/src/registry/model.ts';
-import type { OfflineStore, PullRequest } from '../../core/src/store.ts';
+import type { OfflineStore, OfflineStorePlugin, PullRequest } from '../../core/src/store.ts';
 import { arrowTable, callContext, collect, micros, rows, writeParquetFile } from '../support/parquet-fixtures.ts';
 
 const H = 3_600_000;
@@ -26,7 +30,9 @@ const source = (uri: string, extra: Partial<DataSource> = {}): DataSource => ({
   fileOptions: { uri, fileFormat: 'parquet', s3EndpointOverride: '' }, ...extra,
 });
 
-describe('parquet-files store: pulls, date range, column listing, bad sources', () => {
+const stores: Array<[OfflineStorePlugin, string]> = [[parquetFilesPlugin, 'file'], [duckdbPlugin, 'duckdb']];
+
+for (const [plugin, storeType] of stores) describe(`${plugin.name} store: pulls, date range, column listing, bad sources`, () => {
   let repo: string;
   let store: OfflineStore;
 
@@ -41,10 +47,13 @@ describe('parquet-files store: pulls, date range, column listing, bad sources', 
       ['tags', new List(new Field('item', new Utf8(), true)), [['a'], [], null, ['b', 'c'], ['d']]],
     ]));
     writeFileSync(path.join(repo, 'data', 'not-parquet.parquet'), 'hello');
-    store = await plugin.create({ type: 'file' }, { repoPath: repo, dataRoots: [], repoConfig: {}, logger: pino({ level: 'silent' }) });
+    store = await plugin.create({ type: storeType }, { repoPath: repo, dataRoots: [], repoConfig: {}, logger: pino({ level: 'silent' }) });
   });
 
-  after(() => rmSync(repo, { recursive: true, force: true }));
+  after(async () => {
+    await store.close();
+    rmSync(repo, { recursive: true, force: true });
+  });
 
   const pull = (extra: Partial<PullRequest> = {}): PullRequest => ({
     source: source('data/stats.parquet'), joinKeyColumns: ['driver_id'], featureNameColumns: ['rate'], timestampField: 'ts',

@@ -6,8 +6,8 @@
  * sent) beside the next rows of DuckDB's streamed result.
  *
  * Without one (start/end dates): the entity rows are made in DuckDB — every distinct (event
- * timestamp, join keys) of the views' sources within the range, ordered by time then keys — with
- * the same semantics as the file store (see its date-range-entities.ts).
+ * timestamp, join keys) of the views' sources within the range, in the order of their first
+ * source row — with the same semantics as the file store (see its date-range-entities.ts).
  */
 import { InvalidArgumentError, type CallContext, type HistoricalFeaturesRequest, type ResultStream } from '@larder/core';
 import { dateRange, entityTimestampColumn, requestedFeaturesByView } from '@larder/plugin-parquet-files/shared';
@@ -83,14 +83,15 @@ export function historicalForDateRange(
       throw new InvalidArgumentError('Retrieval by start_date/end_date needs feature views with the same join keys; request these views separately');
     }
     const keyColumns = first.entityKeyNames.map((_, i) => `__k${i}`);
-    const inRange = views.map((v) => {
+    // Entity rows in the order the file store makes them: by view, then by their first source row.
+    const inRange = views.map((v, n) => {
       const ts = `epoch_ns(${ident(v.timestampColumn)})`;
       const keys = v.keyColumns.map((raw, i) => `${ident(raw)} AS __k${i}`);
-      return `SELECT ${[`${ts} AS __ts`, ...keys].join(', ')} FROM ${v.table.relation} WHERE ${ts} BETWEEN ${epochNs(start)} AND ${epochNs(end)}`;
+      const from = `${ts} AS __ts, ${keys.map((k) => `${k}, `).join('')}(${n}, ${v.table.rowOrder}) AS __seen`;
+      return `SELECT ${from} FROM ${v.table.relation} WHERE ${ts} BETWEEN ${epochNs(start)} AND ${epochNs(end)}`;
     });
-    const distinct = `SELECT DISTINCT * FROM (${inRange.join(' UNION ALL ')})`;
-    const order = ['__ts', ...keyColumns].join(', ');
-    await connection.run(`CREATE TEMP TABLE __entities AS SELECT row_number() OVER (ORDER BY ${order}) - 1 AS __row, * FROM (${distinct})`);
+    const distinct = `SELECT __ts, ${keyColumns.map((k) => `${k}, `).join('')}min(__seen) AS __first FROM (${inRange.join(' UNION ALL ')}) GROUP BY ALL`;
+    await connection.run(`CREATE TEMP TABLE __entities AS SELECT row_number() OVER (ORDER BY __first) - 1 AS __row, * EXCLUDE (__first) FROM (${distinct})`);
 
     const keys: EntityKeys = new Map(first.entityKeyNames.map((name, i) => [
       name,

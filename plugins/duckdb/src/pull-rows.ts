@@ -3,7 +3,8 @@
  * file store's semantics: columns are raw source names — join keys, features (every source
  * column when none are named), timestamp, created, each once — plus Feast's `__dummy_id` ("")
  * without join keys; bounds are inclusive; "latest" is the greatest (ts, created with nulls
- * lowest, source order) per key, a null key part forming its own group.
+ * lowest, source order) per key, a null key part forming its own group, keys in the order of
+ * their first row.
  */
 import { DUMMY_ENTITY_ID, FeastJoinKeysDuringMaterialization, InvalidArgumentError, type CallContext, type PullRequest, type ResultStream } from '@larder/core';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -59,6 +60,13 @@ export async function pullLatest(connection: DuckDBConnection, req: PullRequest,
     ...(req.createdTimestampColumn ? [`epoch_ns(${ident(req.createdTimestampColumn)}) DESC NULLS LAST`] : []),
     `${plan.table.rowOrder} DESC`,
   ].join(', ');
-  const sql = `SELECT ${plan.select} FROM ${plan.table.relation} WHERE ${plan.where} QUALIFY row_number() OVER (${partition}ORDER BY ${order}) = 1`;
+  // Keys come out in the order of their first row in range, as the file store returns them.
+  const ranked = [
+    `SELECT ${plan.select},`,
+    `row_number() OVER (${partition}ORDER BY ${order}) AS __rank,`,
+    `min(${plan.table.rowOrder}) OVER (${partition}) AS __first`,
+    `FROM ${plan.table.relation} WHERE ${plan.where}`,
+  ].join(' ');
+  const sql = `SELECT * EXCLUDE (__rank, __first) FROM (${ranked}) WHERE __rank = 1 ORDER BY __first`;
   return streamPull(connection, sql, ctx);
 }

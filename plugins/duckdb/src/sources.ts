@@ -3,6 +3,7 @@
  * their DuckDB types. Files are listed as the file store lists them (one file, or a directory
  * searched recursively in name order), so both stores read the same rows in the same order.
  */
+import { open } from 'node:fs/promises';
 import { InvalidArgumentError, type DataSource } from '@larder/core';
 import { listParquetFiles, sourcePath } from '@larder/plugin-parquet-files/shared';
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
@@ -41,6 +42,8 @@ export async function describeLocation(connection: DuckDBConnection, source: Dat
     names = probe.columnNames();
     types = probe.columnTypes();
   } catch (error) {
+    const notParquet = await firstNonParquet(files);
+    if (notParquet) throw new InvalidArgumentError(`${notParquet} is not a parquet file`);
     throw new InvalidArgumentError(`Data source ${source.name}: ${location} is not readable as parquet: ${(error as Error).message.split('\n')[0]}`);
   }
   const columns = new Map(names.map((n, i) => [n, types[i]!] as const));
@@ -70,4 +73,19 @@ export function rawColumns(table: SourceTable, mappedNames: readonly string[], w
 export function selectable(table: SourceTable, raw: string): string {
   const type = table.columns.get(raw);
   return type && type.toString().startsWith('DECIMAL') ? `CAST(${ident(raw)} AS DOUBLE)` : ident(raw);
+}
+
+/** The first file that does not start with parquet's magic bytes, to name it in the error. */
+async function firstNonParquet(files: readonly string[]): Promise<string | undefined> {
+  for (const file of files) {
+    const handle = await open(file, 'r');
+    try {
+      const head = Buffer.alloc(4);
+      const { bytesRead } = await handle.read(head, 0, 4, 0);
+      if (bytesRead < 4 || head.toString('latin1') !== 'PAR1') return file;
+    } finally {
+      await handle.close();
+    }
+  }
+  return undefined;
 }
