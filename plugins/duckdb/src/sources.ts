@@ -70,9 +70,10 @@ export function rawColumns(table: SourceTable, mappedNames: readonly string[], w
 }
 
 /** DuckDB decimals have no direct Arrow mapping here: they are returned as DOUBLE. */
-export function selectable(table: SourceTable, raw: string): string {
+export function selectable(table: SourceTable, raw: string, alias?: string): string {
   const type = table.columns.get(raw);
-  return type && type.toString().startsWith('DECIMAL') ? `CAST(${ident(raw)} AS DOUBLE)` : ident(raw);
+  const column = alias ? `${alias}.${ident(raw)}` : ident(raw);
+  return type && type.toString().startsWith('DECIMAL') ? `CAST(${column} AS DOUBLE)` : column;
 }
 
 /** The first file that does not start with parquet's magic bytes, to name it in the error. */
