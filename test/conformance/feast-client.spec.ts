@@ -1,7 +1,8 @@
 /**
  * The unchanged Feast Python SDK (feast 0.67.0, `offline_store: {type: remote}`) against larder,
- * on a registry written by `feast apply`: every check of checks.py must pass, and larder must stop
- * cleanly on SIGTERM. checks.py runs once (one Python process, ~30 s); each check is one test.
+ * on a registry written by `feast apply`, once with each file-based store behind the server
+ * (`file` and `duckdb`): every check of checks.py must pass, and larder must stop cleanly on
+ * SIGTERM. checks.py runs once per store (one Python process, ~30 s); each check is one test.
  *
  * Needs the venv of scripts/ensure-feast-venv.sh (`npm test` runs it first).
  * Validate the checks themselves against Feast's own server with `npx tsx test/conformance/oracle.ts`.
@@ -13,14 +14,14 @@ import { loadCatalogue, runChecks, type ChecksRun } from './run-checks.ts';
 
 const catalogue = loadCatalogue();
 
-describe('Feast client conformance (feast 0.67.0 SDK → larder)', function () {
+for (const store of ['file', 'duckdb']) describe(`Feast client conformance (feast 0.67.0 SDK → larder, ${store} store)`, function () {
   let repo: FeastRepo | undefined;
   let server: ServerProcess | undefined;
   let run: ChecksRun | undefined;
 
   before(async function () {
     this.timeout(600_000);
-    repo = await buildFeastRepo();
+    repo = await buildFeastRepo({ type: store });
     server = await startLarder({ repoPath: repo.serverRepo });
     const clientDir = repo.writeClient(server.port);
     run = await runChecks(repo, clientDir, 'larder', { timeoutMs: 300_000 });

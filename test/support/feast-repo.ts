@@ -9,7 +9,7 @@
  *                   repo_path = <root>/server so relative data paths resolve as on the server
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,7 +74,12 @@ async function runOrExplain(file: string, args: string[], cwd: string, env: Node
   }
 }
 
-export async function buildFeastRepo(): Promise<FeastRepo> {
+/**
+ * `serverOfflineStore` is the server's `offline_store` section. `feast apply` always runs with
+ * Feast's file store (Feast's own duckdb store needs ibis, which the venv leaves out); the
+ * section is swapped in afterwards, since the registry does not depend on it.
+ */
+export async function buildFeastRepo(serverOfflineStore: Record<string, unknown> = { type: 'file' }): Promise<FeastRepo> {
   const { python, feast } = feastPython();
   const root = mkdtempSync(join(tmpdir(), 'larder-conformance-'));
   try {
@@ -100,6 +105,8 @@ export async function buildFeastRepo(): Promise<FeastRepo> {
       }),
     );
     await runOrExplain(feast, ['-c', serverRepo, 'apply'], serverRepo, env, 'feast apply');
+    const serverYaml = join(serverRepo, 'feature_store.yaml');
+    writeFileSync(serverYaml, readFileSync(serverYaml, 'utf8').replace(/^offline_store:\n(  .*\n)+/m, yaml({ offline_store: serverOfflineStore })));
 
     const localDir = join(root, 'local');
     mkdirSync(localDir);
