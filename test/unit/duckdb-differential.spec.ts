@@ -12,8 +12,8 @@ import { expect } from 'chai';
 import pino from 'pino';
 import duckdbPlugin from '../../plugins/duckdb/src/index.ts';
 import parquetFilesPlugin from '../../plugins/parquet-files/src/index.ts';
-import type { DataSource, FeatureView } from '../../core/src/registry/model.ts';
 import type { HistoricalFeaturesRequest, OfflineStore, PullRequest } from '../../core/src/store.ts';
+import { fileSource, featureView } from '../support/feature-views.ts';
 import { arrowTable, callContext, collect, writeParquetFile } from '../support/parquet-fixtures.ts';
 
 const H_US = 3_600_000_000n;
@@ -32,22 +32,8 @@ function random(seed: number) {
   };
 }
 
-function source(name: string, uri: string, extra: Partial<DataSource> = {}): DataSource {
-  return {
-    name, project: 'p', type: 'BATCH_FILE', dataSourceClassType: '', timestampField: 'ts', createdTimestampColumn: 'created',
-    datePartitionColumn: '', fieldMapping: {}, description: '', owner: '', tags: {},
-    fileOptions: { uri, fileFormat: 'parquet', s3EndpointOverride: '' }, ...extra,
-  };
-}
-
-function view(name: string, src: DataSource, keys: string[], features: string[], ttlSeconds: number, projection: Partial<FeatureView['projection']> = {}): FeatureView {
-  const fields = features.map((f) => ({ name: f, valueType: 5, tags: {} }));
-  return {
-    kind: 'featureView', name, project: 'p', entities: keys, features: fields,
-    entityColumns: keys.map((k) => ({ name: k, valueType: 4, tags: {} })), ttlSeconds, batchSource: src, tags: {},
-    projection: { name, nameAlias: null, features: fields, joinKeyMap: {}, versionTag: null, ...projection },
-  };
-}
+const source = fileSource;
+const view = featureView;
 
 /** Driver rows: hourly timestamps on a coarse grid (many ties), created often tied or null. */
 function driverRows(rand: () => number, n: number): Table {

@@ -13,6 +13,7 @@ import parquetFilesPlugin from '../../plugins/parquet-files/src/index.ts';
 import { EntityTimestampInferenceException, InvalidArgumentError } from '../../core/src/errors.ts';
 import type { DataSource, FeatureView } from '../../core/src/registry/model.ts';
 import type { OfflineStore, OfflineStorePlugin } from '../../core/src/store.ts';
+import { fileSource, featureView } from '../support/feature-views.ts';
 import { arrowTable, callContext, collect, micros, rows, writeParquetFile } from '../support/parquet-fixtures.ts';
 
 const H = 3_600_000; // an hour in ms
@@ -23,22 +24,8 @@ const table = arrowTable;
 const tsUtc = new Timestamp(TimeUnit.MICROSECOND, 'UTC');
 const tsNaive = new Timestamp(TimeUnit.MICROSECOND);
 
-function source(name: string, uri: string, extra: Partial<DataSource> = {}): DataSource {
-  return {
-    name, project: 'p', type: 'BATCH_FILE', dataSourceClassType: '', timestampField: 'ts', createdTimestampColumn: 'created',
-    datePartitionColumn: '', fieldMapping: {}, description: '', owner: '', tags: {},
-    fileOptions: { uri, fileFormat: 'parquet', s3EndpointOverride: '' }, ...extra,
-  };
-}
-
-function view(name: string, src: DataSource, keys: string[], features: string[], ttlSeconds: number, projection: Partial<FeatureView['projection']> = {}): FeatureView {
-  const fields = features.map((f) => ({ name: f, valueType: 5, tags: {} }));
-  return {
-    kind: 'featureView', name, project: 'p', entities: keys, features: fields,
-    entityColumns: keys.map((k) => ({ name: k, valueType: 4, tags: {} })), ttlSeconds, batchSource: src, tags: {},
-    projection: { name, nameAlias: null, features: fields, joinKeyMap: {}, versionTag: null, ...projection },
-  };
-}
+const source = fileSource;
+const view = featureView;
 
 const stores: Array<[OfflineStorePlugin, string]> = [[parquetFilesPlugin, 'file'], [duckdbPlugin, 'duckdb']];
 

@@ -13,7 +13,6 @@ import { InvalidArgumentError, type CallContext, type HistoricalFeaturesRequest,
 import { dateRange, entityTimestampColumn, requestedFeaturesByView } from '@larder/plugin-parquet-files/shared';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { Field, Schema, type Table } from 'apache-arrow';
-import { arrowTypeOf } from './arrow-columns.ts';
 import { uploadEntities } from './entity-upload.ts';
 import { checkJoinKeys, duckdbFamily, planViewQuery, pointInTimeQuery, type EntityKeys, type ViewQuery } from './point-in-time-sql.ts';
 import { ChunkReader, OUTPUT_BATCH_ROWS, onConnection, openQuery, ownedBatches, recordBatch, resultBatches, resultSchema } from './query-stream.ts';
@@ -87,7 +86,7 @@ export function historicalForDateRange(
     const inRange = views.map((v, n) => {
       const ts = `epoch_ns(${ident(v.timestampColumn)})`;
       const keys = v.keyColumns.map((raw, i) => `${ident(raw)} AS __k${i}`);
-      const from = `${ts} AS __ts, ${keys.map((k) => `${k}, `).join('')}(${n}, ${v.table.rowOrder}) AS __seen`;
+      const from = `${ts} AS __ts, ${keys.map((k) => `${k}, `).join('')}(${n}, ${v.table.rowOrder()}) AS __seen`;
       return `SELECT ${from} FROM ${v.table.relation} WHERE ${ts} BETWEEN ${epochNs(start)} AND ${epochNs(end)}`;
     });
     const distinct = `SELECT __ts, ${keyColumns.map((k) => `${k}, `).join('')}min(__seen) AS __first FROM (${inRange.join(' UNION ALL ')}) GROUP BY ALL`;
@@ -101,9 +100,9 @@ export function historicalForDateRange(
     const leading = ['make_timestamp(e.__ts // 1000)::TIMESTAMPTZ AS event_timestamp', ...first.entityKeyNames.map((n, i) => `e.${keyColumns[i]} AS ${ident(n)}`)];
     const owned = await openQuery(connection, pointInTimeQuery(views, keys, leading), ctx.signal);
     const names = ['event_timestamp', ...first.entityKeyNames, ...views.flatMap((v) => v.outputNames)];
-    const schema = resultSchema(owned.result, names);
-    const fields = schema.fields.map((f, i) => (i === 0 ? new Field(f.name, arrowTypeOf(owned.result.columnTypes()[0]!), false) : f));
-    const finalSchema = new Schema(fields);
-    return { schema: finalSchema, batches: resultBatches(owned, finalSchema, ctx.signal) };
+    // event_timestamp is never null here, and says so, as the file store's does.
+    const [timestamp, ...rest] = resultSchema(owned.result, names).fields;
+    const schema = new Schema([new Field(timestamp!.name, timestamp!.type, false), ...rest]);
+    return { schema, batches: resultBatches(owned, schema, ctx.signal) };
   });
 }

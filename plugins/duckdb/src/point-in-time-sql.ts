@@ -93,7 +93,7 @@ export function checkJoinKeys(query: ViewQuery, keys: EntityKeys, entityTypeOf: 
  * (over `e`) and then each view's features.
  */
 export function pointInTimeQuery(views: readonly ViewQuery[], keys: EntityKeys, leading: readonly string[] = []): string {
-  const ctes = views.flatMap((q, v) => [`m${v} AS (${matchedTimestamps(q, v, keys)})`, `b${v} AS (${bestRows(q, v)})`]);
+  const ctes = views.flatMap((q, v) => [`m${v} AS (${matchedTimestamps(q, keys)})`, `b${v} AS (${bestRows(q, v)})`]);
   const joins = views.map((_, v) => `LEFT JOIN b${v} ON b${v}.__row = e.__row`);
   const outputs = views.flatMap((q, v) => q.outputNames.map((name, f) => `b${v}.__best.f${f} AS ${ident(name)}`));
   return [
@@ -109,7 +109,7 @@ export function pointInTimeQuery(views: readonly ViewQuery[], keys: EntityKeys, 
  * Step 1: for each entity row, the greatest source timestamp ≤ T with its keys (an ASOF join over
  * just keys and timestamps), kept only when within the TTL.
  */
-function matchedTimestamps(q: ViewQuery, v: number, keys: EntityKeys): string {
+function matchedTimestamps(q: ViewQuery, keys: EntityKeys): string {
   const ts = `epoch_ns(${ident(q.timestampColumn)})`;
   const sourceKeys = q.keyColumns.map((raw, i) => `${ident(raw)} AS __k${i}`);
   const lower = q.view.ttlSeconds > 0 ? ` AND ${ts} >= (SELECT min(__ts) FROM __entities) - ${secondsAsNs(q.view.ttlSeconds)}` : '';
@@ -130,9 +130,8 @@ function bestRows(q: ViewQuery, v: number): string {
   const created = q.createdColumn ? `coalesce(epoch_ns(f.${ident(q.createdColumn)}), -9223372036854775808)` : '0';
   const features = q.featureColumns.map((raw, i) => `'f${i}': ${selectable(q.table, raw, 'f')}`);
   const on = [...q.keyColumns.map((raw, i) => `f.${ident(raw)} = m.__k${i}`), `epoch_ns(f.${ident(q.timestampColumn)}) = m.__ts`];
-  const order = q.table.rowOrder.replaceAll(/"(__larder_file|file_row_number)"/g, 'f."$1"');
   return [
-    `SELECT m.__row, arg_max({${features.join(', ')}}, (${created}, ${order})) AS __best`,
+    `SELECT m.__row, arg_max({${features.join(', ')}}, (${created}, ${q.table.rowOrder('f')})) AS __best`,
     `FROM m${v} m JOIN ${q.table.relation} f ON ${on.join(' AND ')}`,
     'GROUP BY m.__row',
   ].join(' ');

@@ -58,13 +58,13 @@ export async function pullLatest(connection: DuckDBConnection, req: PullRequest,
   const order = [
     `epoch_ns(${ident(req.timestampField)}) DESC`,
     ...(req.createdTimestampColumn ? [`epoch_ns(${ident(req.createdTimestampColumn)}) DESC NULLS LAST`] : []),
-    `${plan.table.rowOrder} DESC`,
+    `${plan.table.rowOrder()} DESC`,
   ].join(', ');
   // Keys come out in the order of their first row in range, as the file store returns them.
   const ranked = [
     `SELECT ${plan.select},`,
     `row_number() OVER (${partition}ORDER BY ${order}) AS __rank,`,
-    `min(${plan.table.rowOrder}) OVER (${partition}) AS __first`,
+    `min(${plan.table.rowOrder()}) OVER (${partition}) AS __first`,
     `FROM ${plan.table.relation} WHERE ${plan.where}`,
   ].join(' ');
   const sql = `SELECT * EXCLUDE (__rank, __first) FROM (${ranked}) WHERE __rank = 1 ORDER BY __first`;

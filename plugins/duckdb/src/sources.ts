@@ -22,8 +22,8 @@ export interface SourceTable {
   readonly columns: ReadonlyMap<string, DuckDBType>;
   /** A FROM-clause relation over all files, with the extra ordering columns. */
   readonly relation: string;
-  /** A BIGINT expression over `relation` that orders rows as the file store reads them. */
-  readonly rowOrder: string;
+  /** A BIGINT expression over `relation` (optionally aliased) that orders rows as the file store reads them. */
+  rowOrder(alias?: string): string;
 }
 
 export async function describeSource(connection: DuckDBConnection, source: DataSource, repoPath: string): Promise<SourceTable> {
@@ -48,9 +48,12 @@ export async function describeLocation(connection: DuckDBConnection, source: Dat
   }
   const columns = new Map(names.map((n, i) => [n, types[i]!] as const));
   // Within one file the row number orders rows; across files, the file's place in the listing.
-  const rowOrder = files.length === 1
-    ? ident(ROW_COLUMN)
-    : `((list_position(${fileList}, ${ident(FILE_COLUMN)}) :: BIGINT << 40) + ${ident(ROW_COLUMN)})`;
+  const rowOrder = (alias?: string) => {
+    const column = (name: string) => (alias ? `${alias}.${ident(name)}` : ident(name));
+    return files.length === 1
+      ? column(ROW_COLUMN)
+      : `((list_position(${fileList}, ${column(FILE_COLUMN)}) :: BIGINT << 40) + ${column(ROW_COLUMN)})`;
+  };
   return { source, location, files, columns, relation, rowOrder };
 }
 
