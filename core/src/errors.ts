@@ -44,6 +44,13 @@ export class NotFoundError extends LarderError {
   }
 }
 
+/** The server cannot do this in its current state (e.g. its database refuses its login); retrying will not help. */
+export class FailedPreconditionError extends LarderError {
+  constructor(message: string) {
+    super(message, status.FAILED_PRECONDITION);
+  }
+}
+
 /** A transient condition: the Feast client retries UNAVAILABLE with backoff. */
 export class UnavailableError extends LarderError {
   constructor(message: string) {

@@ -11,5 +11,7 @@ export * from './auth.ts';
 export * from './hooks.ts';
 export * from './registry/model.ts';
 export * from './arrow/pyarrow-types.ts';
+export * from './arrow/result-streams.ts';
+export * from './retrieval.ts';
 export { startServer, DEFAULT_HOST, DEFAULT_PORT } from './server.ts';
 export type { ServeOptions, RunningServer } from './server.ts';

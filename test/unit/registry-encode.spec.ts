@@ -193,8 +193,8 @@ describe('encodeRegistry (feast apply without Python)', () => {
       expect(nameToUse(odfv!)).to.equal('odfv');
     });
 
-    it('names a custom logging destination by its kind', () => {
-      expect(snapshot.getFeatureService('svc', 'demo').loggingConfig).to.deep.equal({ sampleRate: 1, destinationKind: 'my_dest' });
+    it('names a custom logging destination by its kind, with its config', () => {
+      expect(snapshot.getFeatureService('svc', 'demo').loggingConfig).to.deep.equal({ sampleRate: 1, destinationKind: 'my_dest', customConfig: { k: 'v' } });
     });
 
     it('decodes permissions: type and action names, trimmed patterns, policies', () => {

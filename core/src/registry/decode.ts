@@ -261,6 +261,9 @@ export function loggingConfigFromMessage(m: PbLoggingConfig | null | undefined):
     // Python resolves a custom destination by its `kind`, the others by the oneof member name.
     destinationKind: kind === 'custom_destination' ? (m.custom_destination?.kind ?? '') : kind,
   };
+  if (kind === 'custom_destination' && m.custom_destination) {
+    config.customConfig = Object.fromEntries(Object.entries(m.custom_destination.config ?? {}).map(([k, v]) => [k, String(v)]));
+  }
   if (kind === 'file_destination' && m.file_destination) {
     config.fileDestination = {
       path: m.file_destination.path ?? '',

@@ -109,6 +109,8 @@ export interface LoggingConfig {
   /** Set when the destination is a file; other destinations are named in `destinationKind`. */
   readonly fileDestination?: FileLoggingDestination;
   readonly destinationKind: string | null;
+  /** The `config` map of a custom destination (e.g. the postgres store's `table_name`). */
+  readonly customConfig?: Readonly<Record<string, string>>;
 }
 
 export interface FeatureService {

@@ -5,10 +5,10 @@
  * must be one SELECT: anything that writes (COPY … TO, CREATE, ATTACH, SET…) is refused before it
  * runs, so it changes nothing. The rows are then read as Arrow, like an uploaded entity table.
  */
-import { InvalidArgumentError, type CallContext } from '@larder/core';
+import { InvalidArgumentError, recordBatch, type CallContext } from '@larder/core';
 import { StatementType, type DuckDBConnection } from '@duckdb/node-api';
 import { Table } from 'apache-arrow';
-import { ChunkReader, OUTPUT_BATCH_ROWS, OwnedResult, recordBatch, resultSchema } from './query-stream.ts';
+import { ChunkReader, OUTPUT_BATCH_ROWS, OwnedResult, resultSchema } from './query-stream.ts';
 
 export async function entityTableFromSql(connection: DuckDBConnection, sql: string, ctx: CallContext): Promise<Table> {
   const owned = new OwnedResult(connection, ctx.signal);

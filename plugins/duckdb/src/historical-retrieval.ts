@@ -9,13 +9,12 @@
  * timestamp, join keys) of the views' sources within the range, in the order of their first
  * source row — with the same semantics as the file store (see its date-range-entities.ts).
  */
-import { InvalidArgumentError, type CallContext, type HistoricalFeaturesRequest, type ResultStream } from '@larder/core';
-import { dateRange, entityTimestampColumn, requestedFeaturesByView } from '@larder/plugin-parquet-files/shared';
+import { InvalidArgumentError, dateRange, entityTimestampColumn, ownedBatches, recordBatch, requestedFeaturesByView, type CallContext, type HistoricalFeaturesRequest, type ResultStream } from '@larder/core';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { Field, Schema, type Table } from 'apache-arrow';
 import { uploadEntities } from './entity-upload.ts';
 import { checkJoinKeys, duckdbFamily, planViewQuery, pointInTimeQuery, type EntityKeys, type ViewQuery } from './point-in-time-sql.ts';
-import { ChunkReader, OUTPUT_BATCH_ROWS, onConnection, openQuery, ownedBatches, recordBatch, resultBatches, resultSchema } from './query-stream.ts';
+import { ChunkReader, OUTPUT_BATCH_ROWS, onConnection, openQuery, resultBatches, resultSchema } from './query-stream.ts';
 import { epochNs, ident } from './sql.ts';
 
 const FAMILY_OF_KIND = { BIGINT: 'number', DOUBLE: 'number', VARCHAR: 'string', BOOLEAN: 'bool' } as const;

@@ -8,7 +8,8 @@
  */
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult, DuckDBType } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
-import { Field, RecordBatch, Schema, Struct, makeData, type Data } from 'apache-arrow';
+import { ownedBatches, recordBatch } from '@larder/core';
+import { Field, Schema, type Data, type RecordBatch } from 'apache-arrow';
 import { arrowTypeOf, columnBuilder, type ColumnBuilder } from './arrow-columns.ts';
 
 /** Rows per Arrow batch sent on: DuckDB's 2,048-row chunks are merged up to this. */
@@ -62,9 +63,6 @@ export function resultSchema(result: DuckDBResult, names?: readonly string[]): S
   return new Schema(types.map((t, i) => new Field(names?.[i] ?? result.columnName(i), arrowTypeOf(t), true)));
 }
 
-export function recordBatch(schema: Schema, columns: readonly Data[], length: number): RecordBatch {
-  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length, nullCount: 0, children: [...columns] }));
-}
 
 /**
  * Runs `sql` streaming on `connection`, which the returned stream owns: it is interrupted when
@@ -99,38 +97,6 @@ export class OwnedResult {
   }
 }
 
-/**
- * An async iterable over `produce()` that runs `close` once whether it is iterated to the end,
- * fails, is returned early, or is returned before it ever started (an async generator alone
- * skips its `finally` in that last case).
- */
-export function ownedBatches(produce: () => AsyncGenerator<RecordBatch>, close: () => void): AsyncIterable<RecordBatch> {
-  return {
-    [Symbol.asyncIterator]() {
-      const inner = produce();
-      return {
-        async next() {
-          try {
-            const step = await inner.next();
-            if (step.done) close();
-            return step;
-          } catch (error) {
-            close();
-            throw error;
-          }
-        },
-        async return(value?: unknown) {
-          try {
-            await inner.return(undefined);
-          } finally {
-            close();
-          }
-          return { done: true, value } as IteratorReturnResult<unknown> as IteratorResult<RecordBatch>;
-        },
-      };
-    },
-  };
-}
 
 /** Every row of an owned result, as Arrow batches of up to OUTPUT_BATCH_ROWS rows. */
 export function resultBatches(owned: OwnedResult, schema: Schema, signal: AbortSignal): AsyncIterable<RecordBatch> {

@@ -4,9 +4,6 @@
  * every distinct (join keys, event timestamp) of the requested views' source rows with
  * start ≤ ts ≤ end becomes an entity row, and each view is then point-in-time joined to those
  * rows as usual. The output starts with `event_timestamp` and the join keys.
- *
- * Defaults as Feast's `compute_non_entity_date_range`: end = now; start = end − the largest TTL
- * of the views, or end − 30 days when no view has a TTL.
  */
 import { InvalidArgumentError, type CallContext, type FeatureView } from '@larder/core';
 import { Field, RecordBatch, Schema, Struct, Table, TimeUnit, Timestamp, makeData, type Data, type DataType } from 'apache-arrow';
@@ -15,14 +12,6 @@ import { encodeKeys } from './keys.ts';
 import { instantsOfData } from './timestamps.ts';
 import { planView, readViewRowGroups } from './view-source.ts';
 
-const THIRTY_DAYS_S = 30 * 86_400;
-
-export function dateRange(views: readonly FeatureView[], start?: Date, end?: Date): { start: Date; end: Date } {
-  const endDate = end ?? new Date();
-  if (start) return { start, end: endDate };
-  const ttl = Math.max(0, ...views.map((v) => v.ttlSeconds));
-  return { start: new Date(endDate.getTime() - (ttl > 0 ? ttl : THIRTY_DAYS_S) * 1000), end: endDate };
-}
 
 /** The synthetic entity table: distinct (event_timestamp, keys) of the views' rows in range. */
 export async function entitiesInRange(

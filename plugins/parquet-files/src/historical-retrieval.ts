@@ -12,8 +12,9 @@
  * duckdb store.
  */
 import {
-  EntityTimestampInferenceException,
   InvalidArgumentError,
+  entityTimestampColumn,
+  requestedFeaturesByView,
   type CallContext,
   type HistoricalFeaturesRequest,
   type ResultStream,
@@ -22,8 +23,7 @@ import { Field, RecordBatch, Schema, Struct, Table, makeData, type Data, type Da
 import { gather } from './gather.ts';
 import { encodeKeys, keyFamily, type KeyValue } from './keys.ts';
 import { pointInTimeChoice, type Candidates, type EntityRows } from './point-in-time.ts';
-import { requestedFeaturesByView } from './requested-features.ts';
-import { instantsOfData, instantsOfVector, isTimestampType, type Instants } from './timestamps.ts';
+import { instantsOfData, instantsOfVector, type Instants } from './timestamps.ts';
 import { planView, readViewRowGroups, type ViewPlan } from './view-source.ts';
 
 const OUTPUT_BATCH_ROWS = 65_536;
@@ -55,13 +55,6 @@ export async function historicalFromEntityTable(
   return { schema, numRows: entities.numRows, batches: outputBatches(schema, entities, results, ctx) };
 }
 
-/** Feast's rule: `event_timestamp` if present, else the only timestamp column. */
-export function entityTimestampColumn(schema: Schema): string {
-  if (schema.fields.some((f) => f.name === 'event_timestamp')) return 'event_timestamp';
-  const timestamps = schema.fields.filter((f) => isTimestampType(f.type));
-  if (timestamps.length === 1) return timestamps[0]!.name;
-  throw new EntityTimestampInferenceException();
-}
 
 async function joinView(plan: ViewPlan, entities: Table, entityTs: Instants, ctx: CallContext): Promise<ViewResult> {
   const { view } = plan;

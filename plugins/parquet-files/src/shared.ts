@@ -1,12 +1,9 @@
 /**
  * The parts of the file store that other parquet-backed stores reuse (the duckdb store reads with
  * DuckDB but shares these): where a FileSource's files are, the confinement of client-sent
- * sources, Feast's ref grouping and date-mode defaults, and the writers — so that a repo written
+ * sources, and the writers — so that a repo written
  * by either store reads the same in both.
  */
 export { listParquetFiles, readParquetSchema } from './parquet-read.ts';
 export { assertInsideRoots, resolveSourcePath, sourcePath, sourceUri } from './source-paths.ts';
-export { requestedFeaturesByView, type RequestedView } from './requested-features.ts';
-export { dateRange } from './date-range-entities.ts';
-export { entityTimestampColumn } from './historical-retrieval.ts';
 export { offlineWriteBatch, persist, writeLoggedFeatures } from './write-calls.ts';

@@ -1,7 +1,9 @@
 /** The `file` offline store: each OfflineStore call delegated to the module that does it. */
 import {
   InvalidArgumentError,
+  dateRange,
   pyarrowColumns,
+  requestedFeaturesByView,
   type CallContext,
   type ColumnInfo,
   type DataSource,
@@ -14,11 +16,10 @@ import {
   type ResultStream,
   type StoreEnvironment,
 } from '@larder/core';
-import { dateRange, entitiesInRange } from './date-range-entities.ts';
+import { entitiesInRange } from './date-range-entities.ts';
 import { historicalFromEntityTable } from './historical-retrieval.ts';
 import { listParquetFiles, readParquetSchema } from './parquet-read.ts';
 import { pullAll, pullLatest } from './pull-rows.ts';
-import { requestedFeaturesByView } from './requested-features.ts';
 import { assertInsideRoots, sourcePath } from './source-paths.ts';
 import { offlineWriteBatch, persist, writeLoggedFeatures } from './write-calls.ts';
 

@@ -30,10 +30,6 @@ export function isTimeType(type: DataType): boolean {
   return type.typeId === Type.Timestamp || type.typeId === Type.Date;
 }
 
-export function isTimestampType(type: DataType): boolean {
-  return type.typeId === Type.Timestamp;
-}
-
 /** Orders two instants: negative, zero or positive. Nulls (NaN) are not handled here. */
 export function compareInstants(aUs: number, aNs: number, bUs: number, bNs: number): number {
   return aUs !== bUs ? aUs - bUs : aNs - bNs;

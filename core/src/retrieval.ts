@@ -1,0 +1,60 @@
+/**
+ * What every store does alike when it answers get_historical_features (part of the public API):
+ * grouping the refs by view, finding the entity timestamp column, and the date-mode defaults.
+ */
+import { Type, type Schema } from 'apache-arrow';
+import { EntityTimestampInferenceException, InvalidArgumentError } from './errors.ts';
+import { nameToUse, type FeatureView } from './registry/model.ts';
+
+/**
+ * Grouping `view:feature` refs by view, as Feast's `_get_requested_feature_views_to_features_dict`
+ * does: a ref names a view by its projection's name_to_use() (`name`, `alias`, `name@vN`), views
+ * come out in the order they are first mentioned, features in ref order.
+ */
+export interface RequestedView {
+  readonly view: FeatureView;
+  readonly features: string[];
+}
+
+export function requestedFeaturesByView(views: readonly FeatureView[], refs: readonly string[]): RequestedView[] {
+  const byName = new Map<string, RequestedView>();
+  const ordered: RequestedView[] = [];
+  for (const ref of refs) {
+    const colon = ref.indexOf(':');
+    if (colon < 0) throw new InvalidArgumentError(`Feature reference "${ref}" is not of the form view:feature`);
+    const viewPart = ref.slice(0, colon).replace(/@latest$/, '');
+    const feature = ref.slice(colon + 1);
+    const view = views.find((v) => nameToUse(v.projection) === viewPart);
+    if (!view) throw new InvalidArgumentError(`Could not find feature view from reference ${ref}`);
+    const key = nameToUse(view.projection);
+    let entry = byName.get(key);
+    if (!entry) {
+      entry = { view, features: [] };
+      byName.set(key, entry);
+      ordered.push(entry);
+    }
+    if (!entry.features.includes(feature)) entry.features.push(feature);
+  }
+  return ordered;
+}
+
+/** Feast's rule: `event_timestamp` if present, else the only timestamp column. */
+export function entityTimestampColumn(schema: Schema): string {
+  if (schema.fields.some((f) => f.name === 'event_timestamp')) return 'event_timestamp';
+  const timestamps = schema.fields.filter((f) => f.type.typeId === Type.Timestamp);
+  if (timestamps.length === 1) return timestamps[0]!.name;
+  throw new EntityTimestampInferenceException();
+}
+
+const THIRTY_DAYS_S = 30 * 86_400;
+
+/**
+ * The date mode's range, defaulted as Feast's `compute_non_entity_date_range`: end = now;
+ * start = end − the largest TTL of the views, or end − 30 days when no view has a TTL.
+ */
+export function dateRange(views: readonly FeatureView[], start?: Date, end?: Date): { start: Date; end: Date } {
+  const endDate = end ?? new Date();
+  if (start) return { start, end: endDate };
+  const ttl = Math.max(0, ...views.map((v) => v.ttlSeconds));
+  return { start: new Date(endDate.getTime() - (ttl > 0 ? ttl : THIRTY_DAYS_S) * 1000), end: endDate };
+}
