@@ -1,11 +1,13 @@
 """Runs the Feast-client conformance checks against one offline server.
 
     python checks.py --remote CLIENT_DIR --local-yaml LOCAL_YAML --repo SERVER_REPO --work DIR
-                     [--target larder|feast] [--only name,name]
+                     [--target larder|feast] [--store file|duckdb|postgres] [--only name,name]
 
 CLIENT_DIR holds a feature_store.yaml with `offline_store: {type: remote}` pointing at the server
-under test; LOCAL_YAML is the same project with `offline_store: {type: file}`, used on SERVER_REPO
-as the oracle. The run order and the flags of each check come from checks.json.
+under test; LOCAL_YAML is the same project with Feast's own store (`file`, or `postgres` for the
+postgres repo), used on SERVER_REPO as the oracle. --store is the server's offline store type: checks
+whose `stores` in checks.json leave it out are not run and not reported. The run order and the
+flags of each check come from checks.json.
 
 Prints one JSON line per check, {"check", "ok", "detail", "seconds"[, "skipped"]}, then
 {"done": true, "count": N}. Exit status 0 even when checks fail (the caller judges); 2 on a
@@ -46,6 +48,7 @@ def main() -> int:
     parser.add_argument("--repo", required=True)
     parser.add_argument("--work", required=True)
     parser.add_argument("--target", choices=["larder", "feast"], default="larder")
+    parser.add_argument("--store", choices=["file", "duckdb", "postgres"], default="file")
     parser.add_argument("--only", default="")
     args = parser.parse_args()
 
@@ -58,7 +61,7 @@ def main() -> int:
     import checks_retrieval  # noqa: F401
     import checks_sources  # noqa: F401
     import checks_writes  # noqa: F401
-    from harness import CHECKS, Ctx
+    from harness import CHECKS, Ctx, oracle_store
 
     with open(os.path.join(HERE, "checks.json")) as f:
         catalogue = json.load(f)["checks"]
@@ -82,18 +85,27 @@ def main() -> int:
         repo=os.path.abspath(args.repo),
         work=os.path.abspath(args.work),
         target=args.target,
+        store=args.store,
         python_bin=os.path.dirname(sys.executable),
         here=HERE,
     )
+    if args.store == "postgres":
+        import pit_rule
+
+        # The rule reads PostgreSQLSources from the cluster the oracle's config points at.
+        pit_rule.configure_postgres(ctx.local.config.offline_store)
     count = 0
     for entry in catalogue:
         name = entry["name"]
         if only and name not in only:
             continue
+        if args.store not in entry.get("stores", [args.store]):
+            continue  # not applicable to this store: not run, not reported
         count += 1
         if entry.get("larderOnly") and args.target != "larder":
             emit({"check": name, "ok": True, "skipped": True, "detail": "larder-only", "seconds": 0})
             continue
+        ctx.feast_differs = oracle_store(args.store) in entry.get("feastDiffers", {})
         started = time.monotonic()
         try:
             note = CHECKS[name](ctx)

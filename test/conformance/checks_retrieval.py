@@ -24,7 +24,7 @@ from harness import (
     ts,
     unknown_feature_view,
 )
-from pit_rule import read_source
+from pit_rule import historical, query_records, read_source, requests_from_refs
 
 
 FEAST_TEST_TIMES = ["2021-04-12 10:59:42", "2021-04-12 08:12:10", "2021-04-12 16:40:26"]
@@ -354,7 +354,7 @@ def hist_start_end_dates(ctx: Ctx):
     )
     present = set(got["driver_id"].tolist())
     expect(set(DRIVERS) <= present, f"drivers missing: {sorted(set(DRIVERS) - present)}")
-    source = read_source(ctx.repo, "data/driver_stats.parquet")
+    source = read_source(ctx.repo, ctx.local.get_data_source("driver_hourly_stats_source"))
     ttl = timedelta(days=1)
     got_rows = set(rows(got, ["driver_id", "conv_rate", "avg_daily_trips"]))
     for d in DRIVERS:
@@ -402,3 +402,87 @@ def hist_odfv_refused(ctx: Ctx):
     )
     expect("driver_conv_odfv" in str(err), f"error does not name the ODFV: {type(err).__name__}: {str(err)[:400]}")
     return f"{type(err).__name__}: {str(err)[:160]}"
+
+
+# Checks specific to the postgres repo (checks.json `stores: ["postgres"]`).
+
+
+@check
+def hist_null_created_ranks_lowest(ctx: Ctx):
+    # driver_status (feature_repo_postgres/load_data.py), all rows at 2024-03-02 10:00 but 1002's
+    # 09:00 and 1004's 08:00 ones.
+    entity_df = pd.DataFrame(
+        {
+            "driver_id": [1001, 1002, 1003, 1004, UNKNOWN_DRIVER, 1002],
+            "event_timestamp": [ts("2024-03-02 11:00")] * 5 + [ts("2024-03-02 09:30")],
+        }
+    )
+    got = compare_historical(ctx, entity_df, ["driver_status:status", "driver_status:status_code"])
+    have = rows(got, ["driver_id", "event_timestamp", "status"])
+    want = [
+        (1001, to_ns(ts("2024-03-02 11:00")), "b"),  # same ts: a created beats NULL
+        (1002, to_ns(ts("2024-03-02 11:00")), "c"),  # latest ts wins although its created is NULL
+        (1003, to_ns(ts("2024-03-02 11:00")), "e"),  # only NULL-created rows
+        (1004, to_ns(ts("2024-03-02 11:00")), "f"),
+        (UNKNOWN_DRIVER, to_ns(ts("2024-03-02 11:00")), None),
+        (1002, to_ns(ts("2024-03-02 09:30")), "d"),
+    ]
+    expect(sorted(have, key=str) == sorted(want, key=str), f"got {have}, expected {want}")
+
+
+@check
+def hist_query_source_filtered(ctx: Ctx):
+    rng = np.random.default_rng(22)
+    n = 80
+    entity_df = pd.DataFrame(
+        {
+            "location_id": rng.choice(list(range(1, 21)) + [99], n).astype("int64"),
+            "event_timestamp": distinct_times(rng, n),
+        }
+    )
+    refs = ["busy_locations:double_pickups", "location_stats:pickups"]
+    got = compare_historical(ctx, entity_df, refs)
+    doubled = [v for v in got["double_pickups"].tolist() if norm(v) is not None]
+    expect(doubled, "no double_pickups values at all: the query source matched nothing")
+    expect(all(v >= 500 and v % 2 == 0 for v in doubled), f"values outside the query's filter: {sorted(doubled)[:5]}")
+    filtered = got[got["double_pickups"].isna() & got["pickups"].notna()]
+    expect(len(filtered) > 0, "no entity row missed busy_locations while location_stats matched: filter not applied?")
+    return f"{len(doubled)} of {n} rows with a busy slot"
+
+
+ENTITY_SQL = "SELECT driver_id, label, customer_id, event_timestamp FROM entity_rows"
+
+
+@check
+def hist_entity_df_sql(ctx: Ctx):
+    refs = [
+        "driver_hourly_stats:conv_rate",
+        "driver_hourly_stats:avg_daily_trips",
+        "customer_profile:segment",
+        "customer_profile:current_balance",
+    ]
+    entity_df = pd.DataFrame(query_records(ENTITY_SQL))
+    entity_df["driver_id"] = entity_df["driver_id"].astype("Int64")
+    want = historical(ctx.repo, entity_df, requests_from_refs(ctx.local, refs), False)
+    if not ctx.feast_differs:
+        local = ctx.local.get_historical_features(entity_df=ENTITY_SQL, features=refs).to_df()
+        assert_same_rows(local, want, "PREMISE BROKEN, local Feast vs the rule")
+    got = ctx.remote.get_historical_features(entity_df=ENTITY_SQL, features=refs).to_df()
+    assert_same_rows(got, want, "server vs the rule")
+    expect(got["conv_rate"].notna().sum() > 0, "no entity row matched")
+    return f"{len(got)} rows"
+
+
+@check
+def hist_fractional_ttl(ctx: Ctx):
+    # Driver 2003's only row is at 2024-03-02 00:00; driver_stats_short_ttl's ttl is 1.5 s.
+    entity_df = pd.DataFrame(
+        {
+            "driver_id": [2003, 2003, 2003],
+            "event_timestamp": [ts("2024-03-02 00:00:01.5"), ts("2024-03-02 00:00:01.6"), ts("2024-03-02 00:00:00.7")],
+        }
+    )
+    got = compare_historical(ctx, entity_df, ["driver_stats_short_ttl:avg_daily_trips"])
+    have = [norm(v) for v in got.sort_values("event_timestamp")["avg_daily_trips"].tolist()]
+    expect(have == [7, 7, None], f"at +0.7 s, +1.5 s, +1.6 s: {have}, expected [7, 7, None]")
+

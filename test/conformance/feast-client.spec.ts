@@ -4,24 +4,37 @@
  * (`file` and `duckdb`): every check of checks.py must pass, and larder must stop cleanly on
  * SIGTERM. checks.py runs once per store (one Python process, ~30 s); each check is one test.
  *
+ * With LARDER_CONFORMANCE_POSTGRES=1, also against a postgres-configured server: a throwaway
+ * PostgreSQL cluster (test/support/postgres-server.ts), the postgres repo (PostgreSQLSources; its
+ * data loaded into the cluster) and Feast's postgres store as the oracle. Guarded until larder's
+ * postgres store lands. Only the checks whose checks.json `stores` include the store get a test.
+ *
  * Needs the venv of scripts/ensure-feast-venv.sh (`npm test` runs it first).
- * Validate the checks themselves against Feast's own server with `npx tsx test/conformance/oracle.ts`.
+ * Validate the checks themselves against Feast's own server with `npx tsx test/conformance/oracle.ts`
+ * (`--store postgres` for the postgres repo).
  */
 import { expect } from 'chai';
-import { buildFeastRepo, type FeastRepo } from '../support/feast-repo.ts';
+import { buildFeastPostgresRepo, buildFeastRepo, type FeastRepo } from '../support/feast-repo.ts';
 import { startLarder, type ServerProcess } from '../support/larder-process.ts';
-import { loadCatalogue, runChecks, type ChecksRun } from './run-checks.ts';
+import { startPostgres, type PostgresServer } from '../support/postgres-server.ts';
+import { applicableChecks, runChecks, type ChecksRun } from './run-checks.ts';
 
-const catalogue = loadCatalogue();
+const stores = ['file', 'duckdb', ...(process.env.LARDER_CONFORMANCE_POSTGRES === '1' ? ['postgres'] : [])];
 
-for (const store of ['file', 'duckdb']) describe(`Feast client conformance (feast 0.67.0 SDK → larder, ${store} store)`, function () {
+for (const store of stores) describe(`Feast client conformance (feast 0.67.0 SDK → larder, ${store} store)`, function () {
+  let pg: PostgresServer | undefined;
   let repo: FeastRepo | undefined;
   let server: ServerProcess | undefined;
   let run: ChecksRun | undefined;
 
   before(async function () {
     this.timeout(600_000);
-    repo = await buildFeastRepo({ type: store });
+    if (store === 'postgres') {
+      pg = await startPostgres();
+      repo = await buildFeastPostgresRepo(pg);
+    } else {
+      repo = await buildFeastRepo({ type: store });
+    }
     server = await startLarder({ repoPath: repo.serverRepo });
     const clientDir = repo.writeClient(server.port);
     run = await runChecks(repo, clientDir, 'larder', { timeoutMs: 300_000 });
@@ -39,11 +52,15 @@ for (const store of ['file', 'duckdb']) describe(`Feast client conformance (feas
         expect(code, `larder did not exit 0 on SIGTERM; its logs:\n${server.logs().slice(-4000)}`).to.equal(0);
       }
     } finally {
-      repo?.cleanup();
+      try {
+        repo?.cleanup();
+      } finally {
+        await pg?.stop();
+      }
     }
   });
 
-  for (const entry of catalogue) {
+  for (const entry of applicableChecks(store)) {
     it(`${entry.name}: ${entry.about}`, function () {
       const result = run!.results.get(entry.name);
       expect(result, `checks.py reported nothing for ${entry.name}`).to.not.equal(undefined);

@@ -27,12 +27,16 @@ def check(fn: Callable[["Ctx"], Optional[str]]) -> Callable[["Ctx"], Optional[st
 @dataclass
 class Ctx:
     remote: object  # FeatureStore with offline_store: remote -> the server under test
-    local: object  # FeatureStore with offline_store: file on the server's repo -> the oracle
+    local: object  # FeatureStore with Feast's own store (file, or postgres) on the server's repo -> the oracle
     repo: str  # the server's feature repo (data files, logs, saved datasets live here)
     work: str  # scratch space for the checks
     target: str  # "larder" or "feast": which server is under test
     python_bin: str  # the venv's bin directory (for the feast CLI)
     here: str  # test/conformance
+    store: str = "file"  # the server's offline store type: file, duckdb or postgres
+    # Set per check by checks.py: checks.json says Feast's store of this kind (oracle_store)
+    # breaks the rule here, so local Feast is no premise (the rule alone judges the server).
+    feast_differs: bool = False
 
     @property
     def project(self) -> str:
@@ -44,6 +48,12 @@ class Ctx:
 
     def repo_file(self, *parts: str) -> str:
         return os.path.join(self.repo, *parts)
+
+
+def oracle_store(store: str) -> str:
+    """Which Feast store is the oracle (and the `feastDiffers` key) for a server store type: Feast's
+    postgres store for postgres, its file store for the file-based stores (file, duckdb)."""
+    return "postgres" if store == "postgres" else "file"
 
 
 UTC = "UTC"
@@ -126,10 +136,11 @@ def compare_historical(
 ) -> pd.DataFrame:
     """Runs the retrieval on the server under test and checks it against the rule; with oracle=True
     it first checks that local Feast agrees with the rule (where it does not, the check's premise
-    is wrong, not the server). Returns the server's frame."""
+    is wrong, not the server). Where checks.json says Feast's store differs for this check
+    (ctx.feast_differs), local Feast is skipped. Returns the server's frame."""
     label = f"{what}: " if what else ""
     want = expected_historical(ctx, entity_df, features, full_feature_names)
-    if oracle:
+    if oracle and not ctx.feast_differs:
         local = ctx.local.get_historical_features(
             entity_df=entity_df, features=features, full_feature_names=full_feature_names
         ).to_df()

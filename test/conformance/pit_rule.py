@@ -8,7 +8,9 @@ checks know the right answer without trusting any store:
 * pull_latest: rows with start <= ts <= end, the greatest (ts, created) per join-key tuple;
   pull_all: every row in the window.
 
-View definitions come from the registry (a FeatureStore), data straight from the parquet files.
+View definitions come from the registry (a FeatureStore), data straight from the parquet files of
+FileSources, or, for PostgreSQLSources, from a plain `SELECT *` over the source's table or query
+(configure_postgres first), with `real` columns taken as the float32 they hold.
 """
 
 import os
@@ -30,7 +32,7 @@ class ViewRequest:
     keys: List[Tuple[str, str]]  # (join key in the view's namespace, entity-df column)
     features: List[str]
     ttl_ns: int
-    source_path: str
+    source: Any  # the view's batch source (FileSource or PostgreSQLSource)
     timestamp_field: str
     created_field: Optional[str]
     field_mapping: Dict[str, str]
@@ -47,7 +49,7 @@ def _request(fv, projection, features: List[str]) -> ViewRequest:
         keys=keys,
         features=features,
         ttl_ns=int(ttl.total_seconds() * 1e9) if ttl else 0,
-        source_path=source.path,
+        source=source,
         timestamp_field=source.timestamp_field,
         created_field=source.created_timestamp_column or None,
         field_mapping=dict(source.field_mapping or {}),
@@ -78,9 +80,49 @@ def requests_from_service(store, service) -> List[ViewRequest]:
     return out
 
 
-def read_source(repo: str, path: str, field_mapping: Optional[Dict[str, str]] = None) -> List[Dict[str, Any]]:
-    full = path if os.path.isabs(path) else os.path.join(repo, path)
-    records = pq.read_table(full).to_pylist()
+_POSTGRES: Dict[str, Any] = {}
+
+
+def configure_postgres(offline_store_config) -> None:
+    """Where PostgreSQLSources are read from: a PostgreSQLConfig (host, port, database, user, ...)."""
+    c = offline_store_config
+    _POSTGRES.clear()
+    _POSTGRES.update(
+        host=c.host, port=c.port, dbname=c.database, user=c.user, password=c.password, sslmode=c.sslmode or "disable"
+    )
+    if getattr(c, "db_schema", None):
+        _POSTGRES["options"] = f"-c search_path={c.db_schema}"
+
+
+def query_records(sql: str) -> List[Dict[str, Any]]:
+    """Every row of a query as dicts; `real` (float4) values as the float32 they are."""
+    import numpy as np
+    import psycopg
+
+    if not _POSTGRES:
+        raise RuntimeError("pit_rule.configure_postgres was not called")
+    with psycopg.connect(**_POSTGRES) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        names = [c.name for c in cur.description]
+        float4 = [c.type_code == 700 for c in cur.description]
+        out = []
+        for row in cur.fetchall():
+            out.append(
+                {n: (float(np.float32(v)) if f and v is not None else v) for n, f, v in zip(names, float4, row)}
+            )
+        return out
+
+
+def read_source(repo: str, source: Any, field_mapping: Optional[Dict[str, str]] = None) -> List[Dict[str, Any]]:
+    """The rows of a source: a parquet path (relative to repo), a FileSource, or a PostgreSQLSource."""
+    from feast import FileSource
+
+    if isinstance(source, (str, FileSource)):
+        path = source if isinstance(source, str) else source.path
+        full = path if os.path.isabs(path) else os.path.join(repo, path)
+        records = pq.read_table(full).to_pylist()
+    else:
+        records = query_records(f"SELECT * FROM {source.get_table_query_string_with_alias('rule_src')}")
     if field_mapping:
         records = [{field_mapping.get(k, k): v for k, v in r.items()} for r in records]
     return records
@@ -105,7 +147,7 @@ def historical(repo: str, entity_df: pd.DataFrame, requests: List[ViewRequest], 
     out = entity_df.reset_index(drop=True).copy()
     entity_rows = out.to_dict("records")
     for req in requests:
-        source = read_source(repo, req.source_path, req.field_mapping)
+        source = read_source(repo, req.source, req.field_mapping)
         by_key: Dict[Tuple, List[Dict[str, Any]]] = {}
         for r in source:
             k = tuple(norm(r[key]) for key, _ in req.keys)
@@ -139,7 +181,7 @@ def historical(repo: str, entity_df: pd.DataFrame, requests: List[ViewRequest], 
 
 def pull(
     repo: str,
-    source_path: str,
+    source: Any,
     join_keys: List[str],
     features: List[str],
     timestamp_field: str,
@@ -150,7 +192,7 @@ def pull(
 ) -> pd.DataFrame:
     """pull_latest (latest=True) or pull_all over raw source column names."""
     lo, hi = to_ns(start), to_ns(end)
-    in_window = [r for r in read_source(repo, source_path) if lo <= to_ns(r[timestamp_field]) <= hi]
+    in_window = [r for r in read_source(repo, source) if lo <= to_ns(r[timestamp_field]) <= hi]
     if latest:
         best: Dict[Tuple, Dict[str, Any]] = {}
         for r in in_window:

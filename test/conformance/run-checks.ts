@@ -13,8 +13,28 @@ export interface CatalogueEntry {
   readonly about: string;
   /** Skipped against Feast's own server (e.g. larder refuses ODFVs, Feast computes them). */
   readonly larderOnly?: boolean;
-  /** Why Feast's server breaks the rule here: against Feast this check is expected to fail. */
-  readonly feastDiffers?: string;
+  /** The server offline store types this check applies to (default: all). */
+  readonly stores?: readonly string[];
+  /**
+   * Per Feast oracle store (`file`, `postgres`; see oracleStore): why Feast's server breaks the
+   * rule here. Against that Feast server the check is expected to fail.
+   */
+  readonly feastDiffers?: Readonly<Record<string, string>>;
+}
+
+/** The Feast store that is the oracle of a server store type (harness.py's oracle_store). */
+export function oracleStore(store: string): string {
+  return store === 'postgres' ? 'postgres' : 'file';
+}
+
+/** Why Feast's own store breaks the rule in this check for a server of type `store`, if it does. */
+export function feastDiffersFor(entry: CatalogueEntry, store: string): string | undefined {
+  return entry.feastDiffers?.[oracleStore(store)];
+}
+
+/** The catalogue entries that apply to a server store type, in run order. */
+export function applicableChecks(store: string): CatalogueEntry[] {
+  return loadCatalogue().filter((entry) => !entry.stores || entry.stores.includes(store));
 }
 
 export interface CheckResult {
@@ -56,6 +76,8 @@ export function runChecks(
     join(repo.root, 'work'),
     '--target',
     target,
+    '--store',
+    repo.store,
     ...(options.only?.length ? ['--only', options.only.join(',')] : []),
   ];
   return new Promise((done) => {

@@ -7,6 +7,10 @@
  *   <root>/client/  feature_store.yaml (offline_store: remote → 127.0.0.1:<port>), same registry
  *   <root>/local/   feature_store.yaml (offline_store: file), same registry: the oracle, used with
  *                   repo_path = <root>/server so relative data paths resolve as on the server
+ *
+ * buildFeastPostgresRepo(pg) is the postgres variant: feature_repo_postgres/ (PostgreSQLSources),
+ * its data loaded into the given cluster, `feast apply` with `offline_store: postgres`, and the
+ * oracle being Feast's postgres store on the same cluster.
  */
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +19,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { feastPython } from './feast-python.ts';
+import type { PostgresServer } from './postgres-server.ts';
 
 const run = promisify(execFile);
 
@@ -23,10 +28,12 @@ export const PROJECT = 'larder_conformance';
 
 export interface FeastRepo {
   readonly root: string;
+  /** The server's offline store type (`file`, `duckdb`, `postgres`): which checks apply (checks.json `stores`). */
+  readonly store: string;
   /** The server's feature repo: serve it with `-c serverRepo`. */
   readonly serverRepo: string;
   readonly registryPath: string;
-  /** The oracle's feature_store.yaml (file store); load it with repo_path = serverRepo. */
+  /** The oracle's feature_store.yaml (file store, or postgres for the postgres repo); load it with repo_path = serverRepo. */
   readonly localYaml: string;
   /** The environment to run Feast commands (checks.py, `feast serve_offline`) for this repo. */
   readonly env: NodeJS.ProcessEnv;
@@ -121,30 +128,108 @@ export async function buildFeastRepo(serverOfflineStore: Record<string, unknown>
       }),
     );
 
-    return {
-      root,
-      serverRepo,
-      registryPath,
-      localYaml,
-      env,
-      writeClient(port: number, host = '127.0.0.1'): string {
-        const clientDir = join(root, 'client');
-        mkdirSync(clientDir, { recursive: true });
-        writeFileSync(
-          join(clientDir, 'feature_store.yaml'),
-          yaml({
-            ...common,
-            registry: registryPath,
-            offline_store: { type: 'remote', host, port },
-            online_store: { type: 'sqlite', path: join(clientDir, 'online_store.db') },
-          }),
-        );
-        return clientDir;
-      },
-      cleanup(): void {
-        if (!process.env.LARDER_KEEP_CONFORMANCE) rmSync(root, { recursive: true, force: true });
-      },
+    return repoHandle(root, String(serverOfflineStore.type ?? 'file'), serverRepo, registryPath, localYaml, env);
+  } catch (error) {
+    if (!process.env.LARDER_KEEP_CONFORMANCE) rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function repoHandle(root: string, store: string, serverRepo: string, registryPath: string, localYaml: string, env: NodeJS.ProcessEnv): FeastRepo {
+  const common = { project: PROJECT, provider: 'local', entity_key_serialization_version: 3 };
+  return {
+    root,
+    store,
+    serverRepo,
+    registryPath,
+    localYaml,
+    env,
+    writeClient(port: number, host = '127.0.0.1'): string {
+      const clientDir = join(root, 'client');
+      mkdirSync(clientDir, { recursive: true });
+      writeFileSync(
+        join(clientDir, 'feature_store.yaml'),
+        yaml({
+          ...common,
+          registry: registryPath,
+          offline_store: { type: 'remote', host, port },
+          online_store: { type: 'sqlite', path: join(clientDir, 'online_store.db') },
+        }),
+      );
+      return clientDir;
+    },
+    cleanup(): void {
+      if (!process.env.LARDER_KEEP_CONFORMANCE) rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The postgres variant: copies feature_repo_postgres/ (with gen_data.py beside it), loads the data
+ * into `pg` (load_data.py; every table recreated), and runs `feast apply` with Feast's postgres
+ * offline store on that cluster, so the registry holds PostgreSQLSources written by Feast itself.
+ * The server and the oracle (localYaml) both get `offline_store: postgres` on the same cluster;
+ * `serverOfflineStore` overrides the server's section (default: `pg.offlineStoreConfig()`).
+ */
+export async function buildFeastPostgresRepo(
+  pg: PostgresServer,
+  serverOfflineStore: Record<string, unknown> = pg.offlineStoreConfig(),
+): Promise<FeastRepo> {
+  const { python, feast } = feastPython();
+  const root = mkdtempSync(join(tmpdir(), 'larder-conformance-pg-'));
+  try {
+    const env: NodeJS.ProcessEnv = {
+      ...feastEnv(root),
+      PGHOST: pg.host,
+      PGPORT: String(pg.port),
+      PGUSER: pg.user,
+      PGPASSWORD: pg.password,
+      PGDATABASE: pg.database,
+      PGSSLMODE: 'disable',
     };
+    const serverRepo = join(root, 'server');
+    cpSync(join(CONFORMANCE_DIR, 'feature_repo_postgres'), serverRepo, {
+      recursive: true,
+      filter: (src) => !['__pycache__', 'data'].includes(basename(src)),
+    });
+    cpSync(join(CONFORMANCE_DIR, 'feature_repo', 'gen_data.py'), join(serverRepo, 'gen_data.py'));
+    await runOrExplain(python, [join(serverRepo, 'load_data.py'), serverRepo], serverRepo, env, 'loading the data into PostgreSQL');
+
+    const registryPath = join(serverRepo, 'data', 'registry.db');
+    const common = { project: PROJECT, provider: 'local', entity_key_serialization_version: 3 };
+    const applyStore = pg.offlineStoreConfig();
+    const serverYaml = join(serverRepo, 'feature_store.yaml');
+    writeFileSync(
+      serverYaml,
+      yaml({
+        project: PROJECT,
+        registry: 'data/registry.db',
+        provider: 'local',
+        offline_store: applyStore,
+        online_store: { type: 'sqlite', path: 'data/online_store.db' },
+        entity_key_serialization_version: 3,
+      }),
+    );
+    // gen_data.py and load_data.py sit in the repo; `feast apply` must not import them.
+    writeFileSync(join(serverRepo, '.feastignore'), 'gen_data.py\nload_data.py\n');
+    await runOrExplain(feast, ['-c', serverRepo, 'apply'], serverRepo, env, 'feast apply');
+    if (serverOfflineStore !== applyStore) {
+      writeFileSync(serverYaml, readFileSync(serverYaml, 'utf8').replace(/^offline_store:\n(  .*\n)+/m, yaml({ offline_store: serverOfflineStore })));
+    }
+
+    const localDir = join(root, 'local');
+    mkdirSync(localDir);
+    const localYaml = join(localDir, 'feature_store.yaml');
+    writeFileSync(
+      localYaml,
+      yaml({
+        ...common,
+        registry: registryPath,
+        offline_store: pg.offlineStoreConfig(),
+        online_store: { type: 'sqlite', path: join(localDir, 'online_store.db') },
+      }),
+    );
+    return repoHandle(root, 'postgres', serverRepo, registryPath, localYaml, env);
   } catch (error) {
     if (!process.env.LARDER_KEEP_CONFORMANCE) rmSync(root, { recursive: true, force: true });
     throw error;
