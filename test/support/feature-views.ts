@@ -1,4 +1,4 @@
-/** Registry objects for store tests: a parquet FileSource and a feature view over it. */
+/** Registry objects for store tests: a parquet FileSource, a PostgreSQLSource, and a feature view over one. */
 import type { DataSource, FeatureView } from '../../core/src/registry/model.ts';
 
 /** A FileSource in project `p` with timestamp `ts` and created column `created` unless overridden. */
@@ -7,6 +7,17 @@ export function fileSource(name: string, uri: string, extra: Partial<DataSource>
     name, project: 'p', type: 'BATCH_FILE', dataSourceClassType: '', timestampField: 'ts', createdTimestampColumn: 'created',
     datePartitionColumn: '', fieldMapping: {}, description: '', owner: '', tags: {},
     fileOptions: { uri, fileFormat: 'parquet', s3EndpointOverride: '' }, ...extra,
+  };
+}
+
+/** A PostgreSQLSource as Feast stores it (CUSTOM_SOURCE, JSON options), over a table or a query. */
+export function postgresSource(name: string, relation: { table?: string; query?: string }, extra: Partial<DataSource> = {}): DataSource {
+  const configuration = JSON.stringify({ name, query: relation.query ?? '', table: relation.table ?? '' });
+  return {
+    name, project: 'p', type: 'CUSTOM_SOURCE',
+    dataSourceClassType: 'feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source.PostgreSQLSource',
+    timestampField: 'ts', createdTimestampColumn: 'created', datePartitionColumn: '', fieldMapping: {}, description: '', owner: '',
+    tags: {}, customConfiguration: new TextEncoder().encode(configuration), ...extra,
   };
 }
 

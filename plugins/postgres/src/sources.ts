@@ -1,0 +1,65 @@
+/**
+ * PostgreSQLSources: what relation a source names, and its columns.
+ *
+ * Feast keeps a PostgreSQLSource as a CUSTOM_SOURCE whose `custom_options.configuration` is JSON
+ * `{"name", "query", "table"}`; the table wins when both are set, and is used as written (it may
+ * be schema-qualified), a query is wrapped in parentheses. Either way larder only ever reads
+ * through them inside read-only transactions.
+ */
+import { InvalidArgumentError, type DataSource } from '@larder/core';
+import type { Session } from './session.ts';
+
+export const POSTGRES_SOURCE_CLASS = 'feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source.PostgreSQLSource';
+
+export interface SourceRelation {
+  readonly source: DataSource;
+  /** SQL for a FROM clause, without alias: the table name as configured, or `(query)`. */
+  readonly from: string;
+  /** How messages name the source: `table public.x` or `query of data source x`. */
+  readonly label: string;
+  /** Table sources have a physical row order (ctid) that settles full ties. */
+  readonly isTable: boolean;
+}
+
+export interface SourceTable extends SourceRelation {
+  /** Raw column name → PostgreSQL type OID, in the relation's order. */
+  readonly columns: ReadonlyMap<string, number>;
+}
+
+export function sourceRelation(source: DataSource): SourceRelation {
+  if (source.dataSourceClassType !== POSTGRES_SOURCE_CLASS || !source.customConfiguration) {
+    const kind = source.dataSourceClassType.split('.').pop() || source.type;
+    throw new InvalidArgumentError(`Data source ${source.name} is a ${kind}; the postgres offline store reads PostgreSQLSources only`);
+  }
+  let options: { table?: unknown; query?: unknown };
+  try {
+    options = JSON.parse(Buffer.from(source.customConfiguration).toString('utf8')) as typeof options;
+  } catch {
+    throw new InvalidArgumentError(`Data source ${source.name}: its PostgreSQLSource options are not valid JSON`);
+  }
+  const table = typeof options.table === 'string' ? options.table.trim() : '';
+  const query = typeof options.query === 'string' ? options.query.trim().replace(/;\s*$/, '') : '';
+  if (table) return { source, from: table, label: `table ${table}`, isTable: true };
+  if (query) return { source, from: `(\n${query}\n)`, label: `the query of data source ${source.name}`, isTable: false };
+  throw new InvalidArgumentError(`Data source ${source.name}: a PostgreSQLSource needs a table or a query`);
+}
+
+/** The source's columns, asked of PostgreSQL without reading a row. */
+export async function describeSource(session: Session, source: DataSource): Promise<SourceTable> {
+  const relation = sourceRelation(source);
+  const columns = await session.describe(`SELECT * FROM ${relation.from} AS s`, `Data source ${source.name} (${relation.label})`);
+  return { ...relation, columns: new Map(columns.map((c) => [c.name, c.typeOid])) };
+}
+
+/** Source columns for names as the view sees them (after field_mapping). */
+export function rawColumns(table: SourceTable, mappedNames: readonly string[], what: string): string[] {
+  const byMapped = new Map<string, string>();
+  for (const raw of table.columns.keys()) byMapped.set(table.source.fieldMapping[raw] ?? raw, raw);
+  return mappedNames.map((name) => {
+    const raw = byMapped.get(name);
+    if (raw === undefined) {
+      throw new InvalidArgumentError(`${what}: column "${name}" is not in its source ${table.label} (columns: ${[...table.columns.keys()].join(', ')})`);
+    }
+    return raw;
+  });
+}

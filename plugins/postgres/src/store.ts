@@ -1,0 +1,93 @@
+/** The `postgres` offline store: every call answered inside PostgreSQL, on one pooled connection. */
+import type {
+  CallContext,
+  ColumnInfo,
+  DataSource,
+  HistoricalFeaturesRequest,
+  LoggedFeaturesRequest,
+  OfflineStore,
+  OfflineWriteRequest,
+  PersistRequest,
+  PullRequest,
+  ResultStream,
+  StoreEnvironment,
+} from '@larder/core';
+import type { PostgresStoreConfig } from './config.ts';
+import { Connections } from './connections.ts';
+import { historicalForDateRange, historicalFromEntitySql, historicalFromEntityTable } from './historical-retrieval.ts';
+import { pgTypeNameForOid } from './pg-types.ts';
+import { pullAll, pullLatest } from './pull-rows.ts';
+import { inSession } from './session.ts';
+import { describeSource } from './sources.ts';
+import * as writes from './write-calls.ts';
+
+export class PostgresStore implements OfflineStore {
+  private constructor(private readonly connections: Connections) {}
+
+  static async create(config: PostgresStoreConfig, env: StoreEnvironment): Promise<PostgresStore> {
+    return new PostgresStore(await Connections.open(config, env.repoPath, env.logger));
+  }
+
+  getHistoricalFeatures(req: HistoricalFeaturesRequest, ctx: CallContext): Promise<ResultStream> {
+    return inSession(this.connections, ctx, (session) => {
+      if (req.entityDfSql !== undefined) return historicalFromEntitySql(session, req.entityDfSql, req);
+      if (req.entityTable) return historicalFromEntityTable(session, req.entityTable, req);
+      return historicalForDateRange(session, req);
+    });
+  }
+
+  pullLatestFromTableOrQuery(req: PullRequest, ctx: CallContext): Promise<ResultStream> {
+    return inSession(this.connections, ctx, (session) => pullLatest(session, req));
+  }
+
+  pullAllFromTableOrQuery(req: PullRequest, ctx: CallContext): Promise<ResultStream> {
+    return inSession(this.connections, ctx, (session) => pullAll(session, req));
+  }
+
+  /** Like Feast's PostgreSQLSource: each column with the PostgreSQL type name Feast reports. */
+  async getTableColumnNamesAndTypes(source: DataSource, ctx: CallContext): Promise<readonly ColumnInfo[]> {
+    const table = await this.inClosedSession(ctx, (session) => describeSource(session, source));
+    return [...table.columns].map(([name, oid]) => ({ name, type: pgTypeNameForOid(oid) }));
+  }
+
+  /** The source must be readable: a missing table or a broken query is an error, as in Feast. */
+  async validateDataSource(source: DataSource, ctx: CallContext): Promise<void> {
+    await this.inClosedSession(ctx, (session) => describeSource(session, source));
+  }
+
+  offlineWriteBatch(req: OfflineWriteRequest, ctx: CallContext): Promise<void> {
+    return this.inClosedSession(ctx, (session) => writes.offlineWriteBatch(session, req));
+  }
+
+  writeLoggedFeatures(req: LoggedFeaturesRequest, ctx: CallContext): Promise<void> {
+    return this.inClosedSession(ctx, (session) => writes.writeLoggedFeatures(session, req));
+  }
+
+  persist(req: PersistRequest, ctx: CallContext): Promise<void> {
+    return this.inClosedSession(ctx, (session) => writes.persist(session, req));
+  }
+
+  async ping(): Promise<void> {
+    const client = await this.connections.acquire();
+    try {
+      await client.query('SELECT 1');
+    } finally {
+      this.connections.release(client, true);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.connections.close();
+  }
+
+  /** A session for work that returns no stream: closed when the work is done. */
+  private inClosedSession<T>(ctx: CallContext, work: Parameters<typeof inSession<T>>[2]): Promise<T> {
+    return inSession(this.connections, ctx, async (session) => {
+      try {
+        return await work(session);
+      } finally {
+        await session.close();
+      }
+    });
+  }
+}
