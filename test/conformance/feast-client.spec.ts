@@ -1,13 +1,13 @@
 /**
  * The unchanged Feast Python SDK (feast 0.67.0, `offline_store: {type: remote}`) against larder,
- * on a registry written by `feast apply`, once with each file-based store behind the server
- * (`file` and `duckdb`): every check of checks.py must pass, and larder must stop cleanly on
- * SIGTERM. checks.py runs once per store (one Python process, ~30 s); each check is one test.
+ * on a registry written by `feast apply`, once with each store behind the server: every check of
+ * checks.py must pass, and larder must stop cleanly on SIGTERM. checks.py runs once per store (one
+ * Python process, ~30 s); each check is one test.
  *
- * With LARDER_CONFORMANCE_POSTGRES=1, also against a postgres-configured server: a throwaway
- * PostgreSQL cluster (test/support/postgres-server.ts), the postgres repo (PostgreSQLSources; its
- * data loaded into the cluster) and Feast's postgres store as the oracle. Guarded until larder's
- * postgres store lands. Only the checks whose checks.json `stores` include the store get a test.
+ * `file` and `duckdb` serve the parquet repo. `postgres` serves the postgres repo: a throwaway
+ * PostgreSQL cluster (test/support/postgres-server.ts) holding its data, PostgreSQLSources applied
+ * by `feast apply` with Feast's postgres store, which is also the oracle. Only the checks whose
+ * checks.json `stores` include the store get a test.
  *
  * Needs the venv of scripts/ensure-feast-venv.sh (`npm test` runs it first).
  * Validate the checks themselves against Feast's own server with `npx tsx test/conformance/oracle.ts`
@@ -19,7 +19,7 @@ import { startLarder, type ServerProcess } from '../support/larder-process.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.ts';
 import { applicableChecks, runChecks, type ChecksRun } from './run-checks.ts';
 
-const stores = ['file', 'duckdb', ...(process.env.LARDER_CONFORMANCE_POSTGRES === '1' ? ['postgres'] : [])];
+const stores = ['file', 'duckdb', 'postgres'];
 
 for (const store of stores) describe(`Feast client conformance (feast 0.67.0 SDK → larder, ${store} store)`, function () {
   let pg: PostgresServer | undefined;

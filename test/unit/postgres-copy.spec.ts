@@ -191,7 +191,7 @@ describe('postgres binary COPY codec', function () {
     expect(batches[0]!.schema.fields.map((f) => [f.name, String(f.type), f.nullable])).to.deep.equal(
       schema.fields.map((f) => [f.name, String(f.type), true]),
     );
-    expect(String(batches[0]!.schema.fields.find((f) => f.name === 'tstz')!.type)).to.equal('Timestamp<MICROSECOND, UTC>');
+    expect(String(batches[0]!.schema.fields.find((f) => f.name === 'tstz')!.type)).to.equal('Timestamp<MICROSECOND>');
     expect(String(batches[0]!.schema.fields.find((f) => f.name === 'd')!.type)).to.equal('Timestamp<MICROSECOND>');
     expect(batches[0]!.data.children[0]!.values).to.be.instanceOf(BigInt64Array);
     expect(columnsOf(batches)).to.deep.equal(EXPECTED);

@@ -81,7 +81,7 @@ describe('postgres store (real PostgreSQL)', function () {
 
   it('pull_all_from_table_or_query: the rows in range, both bounds inclusive', async () => {
     const table = await collect(await store.pullAllFromTableOrQuery(pull(), context()));
-    expect(table.schema.fields.map((f) => `${f.name}: ${f.type}`)).to.deep.equal(['driver_id: Int64', 'rate: Float64', 'ts: Timestamp<MICROSECOND, UTC>']);
+    expect(table.schema.fields.map((f) => `${f.name}: ${f.type}`)).to.deep.equal(['driver_id: Int64', 'rate: Float64', 'ts: Timestamp<MICROSECOND>']);
     expect(table.numRows).to.equal(1100);
   });
 
@@ -96,12 +96,16 @@ describe('postgres store (real PostgreSQL)', function () {
   it('get_historical_features with an entity table: the rule, the TTL, entity columns untouched', async () => {
     const entityTable = arrowTable([
       ['driver_id', new Int64(), [1n, 2n, 1n, null, 3n]],
-      ['event_timestamp', tsUtc, [micros(T0 + 5.5 * H), micros(T0 + 50 * H), micros(T0 - H), micros(T0 + 5 * H), micros(T0 + 200 * H)]],
+      // Nanoseconds, as pandas sends them; returned as naive microseconds, as Feast's postgres store does.
+      ['event_timestamp', new Timestamp(TimeUnit.NANOSECOND, 'UTC'), [T0 + 5.5 * H, T0 + 50 * H, T0 - H, T0 + 5 * H, T0 + 200 * H].map((ms) => BigInt(ms) * 1_000_000n + 999n)],
       ['label', new Utf8(), ['a', 'b', 'c', 'd', 'e']],
     ]);
     const req: HistoricalFeaturesRequest = { featureViews: [statsView], featureRefs: ['stats:rate', 'stats:name'], project: 'p', fullFeatureNames: true, entityTable };
     const table = await collect(await store.getHistoricalFeatures(req, context()));
-    expect(table.schema.fields.map((f) => f.name)).to.deep.equal(['driver_id', 'event_timestamp', 'label', 'stats__rate', 'stats__name']);
+    expect(table.schema.fields.map((f) => `${f.name}: ${f.type}`)).to.deep.equal([
+      'driver_id: Int64', 'event_timestamp: Timestamp<MICROSECOND>', 'label: Utf8', 'stats__rate: Float64', 'stats__name: Utf8',
+    ]);
+    expect(table.getChild('event_timestamp')!.data[0]!.values[0]).to.equal(BigInt(T0 + 5.5 * H) * 1000n);
     expect(rows(table).map((r) => [r.label, r.stats__rate, r.stats__name])).to.deep.equal([
       ['a', 5.001, 'n501'], ['b', 50.002, 'n5002'], ['c', null, null], ['d', null, null],
       // T + 200 h is beyond the last row (hour 99) by more than the 2 h TTL.

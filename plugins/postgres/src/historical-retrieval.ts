@@ -25,6 +25,7 @@ import {
 import { Field, Schema, type RecordBatch, type Table } from 'apache-arrow';
 import { schemaForColumns, type PgColumn } from './copy-binary-decoder.ts';
 import { ENTITY_TABLE, uploadEntities } from './entity-upload.ts';
+import { entityColumn, entityFields } from './naive-timestamps.ts';
 import { PG_OID } from './pg-types.ts';
 import { checkJoinKeys, familyOfOid, planViewQuery, pointInTimeQuery, type EntityKeys, type ViewQuery } from './point-in-time-sql.ts';
 import type { Session } from './session.ts';
@@ -55,14 +56,14 @@ export async function historicalFromEntityTable(session: Session, entities: Tabl
 
   const sql = pointInTimeQuery(views, keys, ENTITY_TABLE);
   const columns = await session.describe(sql, WHAT);
-  const schema = new Schema([...entities.schema.fields, ...schemaForColumns(columns).fields]);
+  const schema = new Schema([...entityFields(entities.schema), ...schemaForColumns(columns).fields]);
   return { schema, numRows: entities.numRows, batches: besideEntities(schema, entities, session.stream(sql, columns, WHAT)) };
 }
 
 /**
- * Output batches: the entity rows as uploaded, beside the feature rows PostgreSQL streams for
- * them (one per entity row, in order). Each batch is cut where either side's batch ends, so
- * nothing is copied.
+ * Output batches: the entity rows as uploaded (timestamps as Feast's postgres store types them),
+ * beside the feature rows PostgreSQL streams for them (one per entity row, in order). Each batch
+ * is cut where either side's batch ends, so nothing else is copied.
  */
 function besideEntities(schema: Schema, entities: Table, features: AsyncIterable<RecordBatch>): AsyncIterable<RecordBatch> {
   const source = features[Symbol.asyncIterator]();
@@ -81,7 +82,7 @@ function besideEntities(schema: Schema, entities: Table, features: AsyncIterable
         const n = Math.min(batch.numRows - start, current.numRows - position);
         const left = batch.slice(start, start + n);
         const right = current.slice(position, position + n);
-        const columns = [...left.schema.fields.map((_, i) => left.getChildAt(i)!.data[0]!), ...right.schema.fields.map((_, i) => right.getChildAt(i)!.data[0]!)];
+        const columns = [...left.schema.fields.map((_, i) => entityColumn(left.getChildAt(i)!.data[0]!)), ...right.schema.fields.map((_, i) => right.getChildAt(i)!.data[0]!)];
         yield recordBatch(schema, columns, n);
         start += n;
         position += n;

@@ -90,7 +90,9 @@ function scalarArrowType(oid: number): DataType | undefined {
     case PG_OID.jsonb: return new Utf8();
     case PG_OID.bool: return new Bool();
     case PG_OID.bytea: return new Binary();
-    case PG_OID.timestamptz: return new Timestamp(TimeUnit.MICROSECOND, 'UTC');
+    // Feast's postgres store returns every time type as a naive timestamp[us] (the UTC instant
+    // for timestamptz, since the session time zone is UTC), and clients see these dtypes.
+    case PG_OID.timestamptz:
     case PG_OID.timestamp:
     case PG_OID.date: return new Timestamp(TimeUnit.MICROSECOND);
     default: return undefined;
