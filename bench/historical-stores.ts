@@ -3,10 +3,13 @@
  * for several offline store types, each served by a separate `larder serve_offline` process, so
  * the reported peak RSS is the server's alone (the client's Arrow tables do not count).
  *
- *   npx tsx bench/historical-stores.ts [--stores file,duckdb] [--entities 10000,100000,1000000] [--features 10000000]
+ *   npx tsx bench/historical-stores.ts [--stores file,duckdb,postgres] [--entities 10000,100000,1000000] [--features 10000000]
  *
  * Data: `--features` rows over 10,000 drivers, one row per driver and hour (with jitter inside the
  * hour), cached in ~/.cache/larder/bench-data/<rows>/ because generating 10M rows takes a while.
+ * For `postgres`, a throwaway cluster is started and the same rows are loaded into a table
+ * (binary COPY, then ANALYZE; no index, as a source table often has none); the load time is
+ * printed but not counted.
  * Entity rows are at pseudo-random drivers and times inside the data's range (fixed seed, so
  * every store answers the same request). Each size runs twice; the faster run is reported.
  */
@@ -14,7 +17,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Field, Float32, Float64, Int64, RecordBatch, Schema, Struct, Table, TimeUnit, Timestamp, makeData, type DataType } from 'apache-arrow';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { encodeCopyBinary } from '../plugins/postgres/src/copy-binary-encoder.ts';
+import { pgTypeForArrow } from '../plugins/postgres/src/pg-types.ts';
+import { startPostgres, type PostgresServer } from '../test/support/postgres-server.ts';
 import { encodeRegistry } from '../core/src/registry/encode.ts';
 import { connect } from '../test/support/flight-client.ts';
 import { startLarder, type ServerProcess } from '../test/support/larder-process.ts';
@@ -40,6 +50,7 @@ const T0_SECONDS = Date.UTC(2024, 0, 1) / 1000;
 const HOURS = Math.ceil(featureRows / DRIVERS);
 const tsType = new Timestamp(TimeUnit.MICROSECOND, 'UTC');
 const MiB = 2 ** 20;
+const POSTGRES_SOURCE = 'feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source.PostgreSQLSource';
 
 function positiveInt(text: string): number {
   const n = Number(text.replaceAll('_', ''));
@@ -122,16 +133,46 @@ function entityTable(rows: number): Table {
   return new Table([batch([['driver_id', new Int64(), driver], ['event_timestamp', tsType, event]], rows)]);
 }
 
-function writeRepo(store: string, parquet: string): string {
+/** A cluster holding the feature rows in table `driver_stats`, loaded batch by batch. */
+async function loadPostgres(): Promise<PostgresServer> {
+  const server = await startPostgres();
+  const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
+  await client.connect();
+  try {
+    const started = performance.now();
+    const first = featureBatch(0, 1);
+    await client.query(`CREATE TABLE driver_stats (${first.schema.fields.map((f) => `"${f.name}" ${pgTypeForArrow(f.type, f.name)}`).join(', ')})`);
+    for (let start = 0; start < featureRows; start += BATCH_ROWS) {
+      const rows = featureBatch(start, Math.min(BATCH_ROWS, featureRows - start));
+      await pipeline(Readable.from(encodeCopyBinary([rows])), client.query(copyFrom('COPY driver_stats FROM STDIN (FORMAT binary)')));
+    }
+    await client.query('ANALYZE driver_stats');
+    console.log(`postgres: ${featureRows.toLocaleString('en')} rows loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    await client.end();
+  }
+  return server;
+}
+
+function storeYaml(store: string, postgres?: PostgresServer): string {
+  if (store !== 'postgres') return `  type: ${store}\n`;
+  const config = postgres!.offlineStoreConfig();
+  return Object.entries(config).map(([k, v]) => `  ${k}: ${String(v)}\n`).join('');
+}
+
+function writeRepo(store: string, parquet: string, postgres?: PostgresServer): string {
   const repo = mkdtempSync(path.join(tmpdir(), `larder-bench-${store}-`));
   mkdirSync(path.join(repo, 'data'));
-  writeFileSync(path.join(repo, 'feature_store.yaml'), `project: bench\nregistry: data/registry.db\noffline_store:\n  type: ${store}\n`);
+  writeFileSync(path.join(repo, 'feature_store.yaml'), `project: bench\nregistry: data/registry.db\noffline_store:\n${storeYaml(store, postgres)}`);
+  const source = postgres
+    ? { kind: 'custom' as const, name: 'driver_stats', classType: POSTGRES_SOURCE, configuration: { name: 'driver_stats', query: '', table: 'driver_stats' } }
+    : { kind: 'file' as const, name: 'driver_stats', path: parquet };
   writeFileSync(
     path.join(repo, 'data', 'registry.db'),
     encodeRegistry({
       project: 'bench',
       entities: [{ name: 'driver', joinKey: 'driver_id', valueType: 'INT64' }],
-      dataSources: [{ kind: 'file', name: 'driver_stats', path: parquet, timestampField: 'event_timestamp', createdTimestampColumn: 'created' }],
+      dataSources: [{ ...source, timestampField: 'event_timestamp', createdTimestampColumn: 'created' }],
       featureViews: [
         {
           name: 'driver_stats',
@@ -201,7 +242,8 @@ const COMMAND = JSON.stringify({
 });
 
 async function benchStore(store: string, parquet: string, report: (row: Row) => void): Promise<void> {
-  const repo = writeRepo(store, parquet);
+  const postgres = store === 'postgres' ? await loadPostgres() : undefined;
+  const repo = writeRepo(store, parquet, postgres);
   let server: ServerProcess | undefined;
   try {
     server = await startLarder({ repoPath: repo, logLevel: 'warning' });
@@ -231,6 +273,7 @@ async function benchStore(store: string, parquet: string, report: (row: Row) => 
     throw new Error(`${error instanceof Error ? error.message : String(error)}${logs ? `\nserver log (tail):\n${logs.slice(-4000)}` : ''}`);
   } finally {
     await server?.stop(5_000);
+    await postgres?.stop();
     rmSync(repo, { recursive: true, force: true });
   }
 }

@@ -159,8 +159,15 @@ describe('postgres store (real PostgreSQL)', function () {
     });
 
     it('a query with a syntax error', async () => {
-      const e = await failure(store.validateDataSource(postgresSource('broken', { query: 'SELEC driver_id FROM stats' }), context()));
+      const e = await failure(store.getTableColumnNamesAndTypes(postgresSource('broken', { query: 'SELEC driver_id FROM stats' }), context()));
       expect(e.message).to.match(/broken.*syntax error/);
+      expect(e.code).to.equal(3);
+    });
+
+    it('validate_data_source: only logs a source not readable yet (Feast validates nothing), refuses a FileSource', async () => {
+      await store.validateDataSource(postgresSource('later', { table: 'created_later' }), context());
+      const e = await failure(store.validateDataSource({ ...stats, dataSourceClassType: 'feast.infra.offline_stores.file_source.FileSource', type: 'BATCH_FILE' }, context()));
+      expect(e.message).to.equal('Data source stats is a FileSource; the postgres offline store reads PostgreSQLSources only');
     });
 
     it('a join key whose type cannot match', async () => {

@@ -18,7 +18,7 @@ import { historicalForDateRange, historicalFromEntitySql, historicalFromEntityTa
 import { pgTypeNameForOid } from './pg-types.ts';
 import { pullAll, pullLatest } from './pull-rows.ts';
 import { inSession } from './session.ts';
-import { describeSource } from './sources.ts';
+import { describeSource, sourceRelation } from './sources.ts';
 import * as writes from './write-calls.ts';
 
 export class PostgresStore implements OfflineStore {
@@ -50,9 +50,18 @@ export class PostgresStore implements OfflineStore {
     return [...table.columns].map(([name, oid]) => ({ name, type: pgTypeNameForOid(oid) }));
   }
 
-  /** The source must be readable: a missing table or a broken query is an error, as in Feast. */
+  /**
+   * Feast's PostgreSQLSource.validate does nothing, so `feast apply` may register a table that
+   * does not exist yet: a source that is not a PostgreSQLSource is refused, but an unreadable one
+   * is only logged.
+   */
   async validateDataSource(source: DataSource, ctx: CallContext): Promise<void> {
-    await this.inClosedSession(ctx, (session) => describeSource(session, source));
+    const relation = sourceRelation(source);
+    try {
+      await this.inClosedSession(ctx, (session) => describeSource(session, source));
+    } catch (error) {
+      ctx.logger.warn({ source: source.name, relation: relation.label, err: (error as Error).message }, 'data source is not readable yet');
+    }
   }
 
   offlineWriteBatch(req: OfflineWriteRequest, ctx: CallContext): Promise<void> {
