@@ -5,6 +5,7 @@
  * created (full ties go to the row stored last, as to the later file), null keys, null
  * timestamps, null features, entity rows exactly on TTL boundaries, and a query source.
  *
+ * Each postgres formulation of the rule (`point_in_time_strategy` window, join, auto) is compared.
  * Timestamps are the same instants; their type is naive in PostgreSQL results, as in Feast's.
  * Row order is compared exactly for get_historical_features with an entity table (the entity
  * rows' order); the date mode and the pulls are compared as sorted rows, since the stores order
@@ -42,7 +43,8 @@ describe('postgres store vs parquet-files store: the same results on generated d
   let repo: string;
   let server: PostgresServer;
   let file: OfflineStore;
-  let postgres: OfflineStore;
+  /** One store per point-in-time formulation: both must agree with the file store. */
+  const postgres = new Map<string, OfflineStore>();
   const rand = random(20241202);
 
   const fileViews = (s: Record<'drivers' | 'cities' | 'globals', DataSource>) => ({
@@ -91,26 +93,31 @@ describe('postgres store vs parquet-files store: the same results on generated d
     }
     const env = { repoPath: repo, dataRoots: [], repoConfig: {}, logger: pino({ level: 'silent' }) };
     file = await parquetFilesPlugin.create({ type: 'file' }, env);
-    postgres = await postgresPlugin.create(server.offlineStoreConfig(), env);
+    for (const strategy of ['window', 'join', 'auto']) {
+      postgres.set(strategy, await postgresPlugin.create(server.offlineStoreConfig({ point_in_time_strategy: strategy }), env));
+    }
   });
 
   after(async () => {
-    await postgres?.close();
+    for (const store of postgres.values()) await store.close();
     await server?.stop();
     rmSync(repo, { recursive: true, force: true });
   });
 
   async function same(call: (store: OfflineStore, kind: 'file' | 'postgres') => Promise<Table>, sorted = false) {
-    const [expected, actual] = [await call(file, 'file'), await call(postgres, 'postgres')];
+    const expected = await call(file, 'file');
     expect(expected.numRows).to.be.greaterThan(0);
-    const a = snapshot(actual);
     const e = snapshot(expected);
     // Feast's postgres store types every timestamp as naive timestamp[us] (UTC instants); so does larder's.
     e.schema = e.schema.map((s) => s.replace('Timestamp<MICROSECOND, UTC>', 'Timestamp<MICROSECOND>'));
-    expect(a.schema).to.deep.equal(e.schema);
-    if (sorted) [a.rows, e.rows].forEach((r) => r.sort());
-    expect(a.rows.length).to.equal(e.rows.length);
-    a.rows.forEach((row, i) => expect(row, `row ${i}`).to.equal(e.rows[i]));
+    if (sorted) e.rows.sort();
+    for (const [strategy, store] of postgres) {
+      const a = snapshot(await call(store, 'postgres'));
+      expect(a.schema, strategy).to.deep.equal(e.schema);
+      if (sorted) a.rows.sort();
+      expect(a.rows.length, strategy).to.equal(e.rows.length);
+      a.rows.forEach((row, i) => expect(row, `${strategy}: row ${i}`).to.equal(e.rows[i]));
+    }
     return expected;
   }
 

@@ -8,6 +8,11 @@ import { expect } from 'chai';
 import pg from 'pg';
 import pino from 'pino';
 import postgresPlugin from '../../plugins/postgres/src/index.ts';
+import type { PostgresStoreConfig } from '../../plugins/postgres/src/config.ts';
+import { Connections } from '../../plugins/postgres/src/connections.ts';
+import { planViewQuery } from '../../plugins/postgres/src/point-in-time-sql.ts';
+import { Session } from '../../plugins/postgres/src/session.ts';
+import { chooseStrategies } from '../../plugins/postgres/src/strategy.ts';
 import { validateSection } from '../../core/src/config/validate.ts';
 import { LarderError } from '../../core/src/errors.ts';
 import type { FeatureService, FeatureView } from '../../core/src/registry/model.ts';
@@ -65,7 +70,8 @@ describe('postgres store (real PostgreSQL)', function () {
     const check = (section: Record<string, unknown>) => () => validateSection(postgresPlugin.configSchema, section, 'feature_store.yaml', 'offline_store');
     it("accepts Feast's fields", () => {
       expect(check({ type: 'postgres', host: 'h', port: 5432, database: 'd', db_schema: 's', user: 'u', password: 'p', sslmode: 'verify-full',
-        sslrootcert_path: 'ca.pem', keepalives_idle: 10, min_conn: 1, max_conn: 4, conn_type: 'pool', entity_select_mode: 'embed_query' })).to.not.throw();
+        sslrootcert_path: 'ca.pem', keepalives_idle: 10, min_conn: 1, max_conn: 4, conn_type: 'pool', entity_select_mode: 'embed_query',
+        point_in_time_strategy: 'join' })).to.not.throw();
     });
     it('names an unknown key, a missing field and a bad sslmode', () => {
       expect(check({ type: 'postgres', host: 'h', database: 'd', user: 'u', password: 'p', hots: 1 })).to.throw(/hots/);
@@ -149,6 +155,24 @@ describe('postgres store (real PostgreSQL)', function () {
       { name: 'rate', type: 'double precision' }, { name: 'name', type: 'text' },
     ]);
     await store.validateDataSource(postgresSource('q', { query: 'SELECT driver_id, ts FROM stats' }), context());
+  });
+
+  it('point_in_time_strategy auto: joins when entity rows are few per key (table statistics), else the window', async () => {
+    await admin.query('ANALYZE stats');
+    const connections = await Connections.open(server.offlineStoreConfig() as unknown as PostgresStoreConfig, '/tmp', pino({ level: 'silent' }));
+    const session = await Session.open(connections, context());
+    try {
+      const byQuery = await planViewQuery(session, featureView('q', postgresSource('q', { query: 'SELECT * FROM stats' }, { createdTimestampColumn: '' }), ['driver_id'], ['rate'], 0), ['rate'], false);
+      const byTable = await planViewQuery(session, statsView, ['rate'], false);
+      // 100 distinct drivers: up to 4 entity rows per key joins.
+      expect(await chooseStrategies(session, [byTable, byQuery], 400, 'auto')).to.deep.equal(['join', 'window']);
+      expect(await chooseStrategies(session, [byTable], 401, 'auto')).to.deep.equal(['window']);
+      expect(await chooseStrategies(session, [byTable], null, 'auto')).to.deep.equal(['window']);
+      expect(await chooseStrategies(session, [byTable, byQuery], 10, 'join')).to.deep.equal(['join', 'join']);
+    } finally {
+      await session.close();
+      await connections.close();
+    }
   });
 
   describe('bad input: a clear error, nothing changed, the pool still healthy', () => {

@@ -26,9 +26,11 @@ export interface PostgresStoreConfig {
   readonly max_conn?: number;
   readonly conn_type?: 'singleton' | 'pool';
   readonly entity_select_mode?: EntitySelectMode;
+  /** larder only: how point-in-time joins are formulated (strategy.ts); `auto` by default. */
+  readonly point_in_time_strategy?: 'auto' | 'window' | 'join';
 }
 
-/** Feast's fields (unknown keys are an error there too), with its defaults noted. */
+/** Feast's fields (unknown keys are an error there too), with its defaults noted, and larder's one. */
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
@@ -50,6 +52,7 @@ export const configSchema = {
     max_conn: { type: 'integer', minimum: 1, default: 10 },
     conn_type: { enum: ['singleton', 'pool'], default: 'singleton' },
     entity_select_mode: { enum: ['temp_table', 'embed_query'], default: 'temp_table' },
+    point_in_time_strategy: { enum: ['auto', 'window', 'join'], default: 'auto' },
   },
 } as const;
 

@@ -29,6 +29,7 @@ import { entityColumn, entityFields } from './naive-timestamps.ts';
 import { PG_OID } from './pg-types.ts';
 import { checkJoinKeys, familyOfOid, planViewQuery, pointInTimeQuery, type EntityKeys, type ViewQuery } from './point-in-time-sql.ts';
 import type { Session } from './session.ts';
+import { chooseStrategies, type StrategySetting } from './strategy.ts';
 import { ident, timestamptz } from './sql.ts';
 
 const WHAT = 'get_historical_features';
@@ -44,7 +45,7 @@ async function planViews(session: Session, req: HistoricalFeaturesRequest): Prom
   return queries;
 }
 
-export async function historicalFromEntityTable(session: Session, entities: Table, req: HistoricalFeaturesRequest): Promise<ResultStream> {
+export async function historicalFromEntityTable(session: Session, entities: Table, req: HistoricalFeaturesRequest, strategy: StrategySetting): Promise<ResultStream> {
   const timestampColumn = entityTimestampColumn(entities.schema);
   // Writable until the entity table is in; read-only from then on.
   await session.begin(false);
@@ -54,7 +55,8 @@ export async function historicalFromEntityTable(session: Session, entities: Tabl
   views.forEach((v) => checkJoinKeys(v, keys));
   await session.run('SET TRANSACTION READ ONLY', 'making the transaction read-only');
 
-  const sql = pointInTimeQuery(views, keys, ENTITY_TABLE);
+  const strategies = await chooseStrategies(session, views, entities.numRows, strategy);
+  const sql = pointInTimeQuery(views, keys, ENTITY_TABLE, { strategies });
   const columns = await session.describe(sql, WHAT);
   const schema = new Schema([...entityFields(entities.schema), ...schemaForColumns(columns).fields]);
   return { schema, numRows: entities.numRows, batches: besideEntities(schema, entities, session.stream(sql, columns, WHAT)) };
@@ -95,7 +97,7 @@ function besideEntities(schema: Schema, entities: Table, features: AsyncIterable
   });
 }
 
-export async function historicalFromEntitySql(session: Session, entitySql: string, req: HistoricalFeaturesRequest): Promise<ResultStream> {
+export async function historicalFromEntitySql(session: Session, entitySql: string, req: HistoricalFeaturesRequest, strategy: StrategySetting): Promise<ResultStream> {
   await session.begin(true);
   const entityColumns = await session.describe(entitySql, 'entity_df_sql');
   const timestampColumn = sqlTimestampColumn(entityColumns);
@@ -105,7 +107,8 @@ export async function historicalFromEntitySql(session: Session, entitySql: strin
   // MATERIALIZED: the query runs once, so every view sees the same rows in the same order.
   const rows = `${ENTITY_ROWS} AS MATERIALIZED (SELECT (row_number() OVER ()) - 1 AS __row, q.*, q.${ident(timestampColumn)}::timestamptz AS __ts FROM (\n${entitySql}\n) AS q)`;
   const leading = entityColumns.map((c) => `e.${ident(c.name)}`);
-  const sql = pointInTimeQuery(views, keys, ENTITY_ROWS, { leading, ctes: [rows] });
+  const strategies = await chooseStrategies(session, views, null, strategy);
+  const sql = pointInTimeQuery(views, keys, ENTITY_ROWS, { leading, ctes: [rows], strategies });
   const columns = await session.describe(sql, WHAT);
   return { schema: schemaForColumns(columns), batches: session.stream(sql, columns, WHAT) };
 }
@@ -118,7 +121,7 @@ function sqlTimestampColumn(columns: readonly PgColumn[]): string {
   throw new EntityTimestampInferenceException();
 }
 
-export async function historicalForDateRange(session: Session, req: HistoricalFeaturesRequest): Promise<ResultStream> {
+export async function historicalForDateRange(session: Session, req: HistoricalFeaturesRequest, strategy: StrategySetting): Promise<ResultStream> {
   await session.begin(true);
   const views = await planViews(session, req);
   const { start, end } = dateRange(views.map((v) => v.view), req.startDate, req.endDate);
@@ -142,7 +145,8 @@ export async function historicalForDateRange(session: Session, req: HistoricalFe
     return [name, { column: keyColumns[i]!, family: familyOfOid(oid), type: `PostgreSQL type oid ${oid}` }];
   }));
   const leading = ['e.__ts AS event_timestamp', ...first.entityKeyNames.map((n, i) => `e.${keyColumns[i]} AS ${ident(n)}`)];
-  const sql = pointInTimeQuery(views, keys, ENTITY_ROWS, { leading, ctes: [rows] });
+  const strategies = await chooseStrategies(session, views, null, strategy);
+  const sql = pointInTimeQuery(views, keys, ENTITY_ROWS, { leading, ctes: [rows], strategies });
   const columns = await session.describe(sql, WHAT);
   // event_timestamp is never null here, and says so, as the other stores' does.
   const [timestamp, ...rest] = schemaForColumns(columns).fields;

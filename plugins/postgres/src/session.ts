@@ -42,17 +42,16 @@ export class Session {
   async run(sql: string, what: string, values?: unknown[]): Promise<pg.QueryResult> {
     this.ctx.signal.throwIfAborted();
     try {
-      const result = await this.client.query(sql, values);
-      if (/^\s*BEGIN\b/i.test(sql)) this.inTransaction = true;
-      return result;
+      return await this.client.query(sql, values);
     } catch (error) {
       throw queryError(error, what, this.ctx.signal);
     }
   }
 
-  /** Starts the read-only transaction every read runs in (temporary tables are made before it). */
+  /** Starts the call's transaction: read-only for reads (an entity upload comes first, then it is made read-only). */
   async begin(readOnly: boolean): Promise<void> {
     await this.run(readOnly ? 'BEGIN READ ONLY' : 'BEGIN', 'starting a transaction');
+    this.inTransaction = true;
   }
 
   /** Commits the call's transaction (writes only; reads are rolled back by close()). */
@@ -129,8 +128,9 @@ export class Session {
   }
 
   /**
-   * Ends the transaction (rolled back: it only read, and its ON COMMIT DROP tables go) and gives the
-   * connection back — or destroys it when a statement was cancelled or failed mid-protocol.
+   * Ends the transaction (rolled back: it only read, or a write failed; its ON COMMIT DROP tables
+   * go either way) and gives the connection back — or destroys it when a statement was cancelled
+   * or failed mid-protocol.
    */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -145,15 +145,11 @@ export class Session {
     }
     this.connections.release(this.client, this.healthy);
   }
-
-  /** Marks the connection as not reusable (a statement failed in a way that may leave state). */
-  poison(): void {
-    this.healthy = false;
-  }
 }
 
 /**
- * Runs `work` in a fresh session. If `work` fails the session is closed here; if it succeeds, what it returns (a result stream) owns the session.
+ * Runs `work` in a fresh session. If `work` fails the session is closed here; if it succeeds,
+ * what it returns (a result stream) owns the session.
  */
 export async function inSession<T>(connections: Connections, ctx: CallContext, work: (s: Session) => Promise<T>): Promise<T> {
   const session = await Session.open(connections, ctx);

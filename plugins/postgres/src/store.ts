@@ -19,20 +19,24 @@ import { pgTypeNameForOid } from './pg-types.ts';
 import { pullAll, pullLatest } from './pull-rows.ts';
 import { inSession } from './session.ts';
 import { describeSource, sourceRelation } from './sources.ts';
+import type { StrategySetting } from './strategy.ts';
 import * as writes from './write-calls.ts';
 
 export class PostgresStore implements OfflineStore {
-  private constructor(private readonly connections: Connections) {}
+  private constructor(
+    private readonly connections: Connections,
+    private readonly strategy: StrategySetting,
+  ) {}
 
   static async create(config: PostgresStoreConfig, env: StoreEnvironment): Promise<PostgresStore> {
-    return new PostgresStore(await Connections.open(config, env.repoPath, env.logger));
+    return new PostgresStore(await Connections.open(config, env.repoPath, env.logger), config.point_in_time_strategy ?? 'auto');
   }
 
   getHistoricalFeatures(req: HistoricalFeaturesRequest, ctx: CallContext): Promise<ResultStream> {
     return inSession(this.connections, ctx, (session) => {
-      if (req.entityDfSql !== undefined) return historicalFromEntitySql(session, req.entityDfSql, req);
-      if (req.entityTable) return historicalFromEntityTable(session, req.entityTable, req);
-      return historicalForDateRange(session, req);
+      if (req.entityDfSql !== undefined) return historicalFromEntitySql(session, req.entityDfSql, req, this.strategy);
+      if (req.entityTable) return historicalFromEntityTable(session, req.entityTable, req, this.strategy);
+      return historicalForDateRange(session, req, this.strategy);
     });
   }
 
