@@ -9,7 +9,11 @@ alike. Differences, on purpose:
 * location_stats reads through `query=` (a SELECT over location_stats_raw), not `table=`;
 * driver_status (created NULL in places), busy_locations (a filtering query source) and
   driver_stats_short_ttl (a 1.5 s ttl) exist only here, for checks specific to this store;
-* no file logging destination, saved-dataset or log sources (the write checks are file-only).
+* no file logging destination, saved-dataset or log sources (the file write checks are file-only);
+* write_driver_stats, write_trips_mapped (field_mapping), write_narrow_types (`real`/`integer`
+  columns, a naive timestamp) and write_reject exist only here, each over its own table, as targets
+  of the larder-only write checks of checks_postgres_writes.py (so their writes move no other
+  check's data). The saved-dataset destination of the persist check is applied by the check itself.
 """
 
 from datetime import timedelta
@@ -168,6 +172,78 @@ driver_status = FeatureView(
         Field(name="status_code", dtype=Int64),
     ],
     source=driver_status_source,
+    online=False,
+)
+
+# Targets of the postgres write checks (checks_postgres_writes.py): larder appends to these
+# tables, Feast's postgres store cannot. Each has its own table.
+write_driver_stats_source = PostgreSQLSource(
+    name="write_driver_stats_source",
+    table="write_driver_stats",
+    timestamp_field="event_timestamp",
+    created_timestamp_column="created",
+)
+write_driver_stats = FeatureView(
+    name="write_driver_stats",
+    entities=[driver],
+    ttl=timedelta(days=1),
+    schema=[
+        Field(name="conv_rate", dtype=Float64),
+        Field(name="avg_daily_trips", dtype=Int64),
+    ],
+    source=write_driver_stats_source,
+    online=False,
+)
+
+# field_mapping: the table's columns are id / trips_raw, the view's driver_id / trips_today.
+write_trips_mapped_source = PostgreSQLSource(
+    name="write_trips_mapped_source",
+    table="write_trips_mapped",
+    timestamp_field="event_timestamp",
+    field_mapping={"id": "driver_id", "trips_raw": "trips_today"},
+)
+write_trips_mapped = FeatureView(
+    name="write_trips_mapped",
+    entities=[driver],
+    ttl=timedelta(days=1),
+    schema=[Field(name="trips_today", dtype=Int64)],
+    source=write_trips_mapped_source,
+    online=False,
+)
+
+# Narrower column types than a pandas frame carries: real, integer, and a naive timestamp.
+write_narrow_types_source = PostgreSQLSource(
+    name="write_narrow_types_source",
+    table="write_narrow_types",
+    timestamp_field="event_timestamp",
+)
+write_narrow_types = FeatureView(
+    name="write_narrow_types",
+    entities=[driver],
+    ttl=timedelta(days=1),
+    schema=[
+        Field(name="score", dtype=Float32),
+        Field(name="rides", dtype=Int32),
+    ],
+    source=write_narrow_types_source,
+    online=False,
+)
+
+# Only ever sent writes that must be refused (and one that must then still succeed).
+write_reject_source = PostgreSQLSource(
+    name="write_reject_source",
+    table="write_reject",
+    timestamp_field="event_timestamp",
+)
+write_reject = FeatureView(
+    name="write_reject",
+    entities=[driver],
+    ttl=timedelta(days=1),
+    schema=[
+        Field(name="value", dtype=Float64),
+        Field(name="rides", dtype=Int32),
+    ],
+    source=write_reject_source,
     online=False,
 )
 

@@ -1,6 +1,7 @@
 """Loads the conformance data into PostgreSQL for the postgres variant of the repo: the tables of
 gen_data.py (same rows, same order, so heap order is as arbitrary as file order), plus the tables
-only this variant has. Every table is dropped and recreated. Deterministic.
+only this variant has (incl. the targets of the write checks). Every table is dropped and
+recreated. Deterministic.
 
     python load_data.py REPO_DIR        # connection from PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE
 
@@ -101,6 +102,48 @@ def entity_rows() -> pa.Table:
     )
 
 
+def write_targets() -> dict:
+    """The tables of the write checks (checks_postgres_writes.py), each with a few rows of drivers
+    1001 and 1002 on 2024-03-02, so a write appends to data that is already there."""
+    t0 = datetime(2024, 3, 2, tzinfo=UTC)
+    hours = [t0 + timedelta(hours=h) for h in range(6)]
+    keys = [(d, t) for d in (1001, 1002) for t in hours]
+    ids = pa.array([d for d, _ in keys], pa.int64())
+    stamps = pa.array([t for _, t in keys], pa.timestamp("us", tz="UTC"))
+    n = len(keys)
+    return {
+        "write_driver_stats": pa.table(
+            {
+                "driver_id": ids,
+                "event_timestamp": stamps,
+                "created": pa.array([t + timedelta(minutes=1) for _, t in keys], pa.timestamp("us", tz="UTC")),
+                "conv_rate": pa.array([0.125 * (i % 8) for i in range(n)], pa.float64()),
+                "avg_daily_trips": pa.array([100 + i for i in range(n)], pa.int64()),
+            }
+        ),
+        "write_trips_mapped": pa.table(
+            {"id": ids, "event_timestamp": stamps, "trips_raw": pa.array([10 + i for i in range(n)], pa.int64())}
+        ),
+        "write_narrow_types": pa.table(
+            {
+                "driver_id": ids,
+                # naive: a `timestamp` column (naive means UTC)
+                "event_timestamp": pa.array([t.replace(tzinfo=None) for _, t in keys], pa.timestamp("us")),
+                "score": pa.array([0.5 + i for i in range(n)], pa.float32()),
+                "rides": pa.array([i for i in range(n)], pa.int32()),
+            }
+        ),
+        "write_reject": pa.table(
+            {
+                "driver_id": ids,
+                "event_timestamp": stamps,
+                "value": pa.array([0.25 * i for i in range(n)], pa.float64()),
+                "rides": pa.array([i for i in range(n)], pa.int32()),
+            }
+        ),
+    }
+
+
 def load(conn: psycopg.Connection, name: str, table: pa.Table) -> None:
     columns = ", ".join(f'"{f.name}" {pg_type(f.type)}' for f in table.schema)
     names = ", ".join(f'"{f.name}"' for f in table.schema)
@@ -118,6 +161,7 @@ def main(repo_dir: str) -> None:
     tables = {name: make() for name, make in FROM_GEN_DATA.items()}
     tables["driver_status"] = driver_status()
     tables["entity_rows"] = entity_rows()
+    tables.update(write_targets())
     with psycopg.connect(sslmode="disable") as conn:  # PG* environment variables
         for name, table in tables.items():
             load(conn, name, table)
