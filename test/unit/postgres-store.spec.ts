@@ -207,6 +207,13 @@ describe('postgres store (real PostgreSQL)', function () {
       expect(await count('stats')).to.equal(10_000);
     });
 
+    it('offline_write_batch without a column of the view is refused', async () => {
+      const table = arrowTable([['driver_id', new Int64(), [1n]], ['ts', tsUtc, [micros(T0)]], ['rate', new Float64(), [1]]]);
+      const e = await failure(store.offlineWriteBatch({ featureView: statsView, table }, context()));
+      expect(e.message).to.equal('offline_write_batch to feature view stats: the rows have no column "name" of the feature view');
+      expect(await count('stats')).to.equal(10_000);
+    });
+
     it('the pool still answers, every connection back', async () => {
       for (let i = 0; i < 6; i++) expect((await collect(await store.pullLatestFromTableOrQuery(pull(), context()))).numRows).to.equal(100);
       const active = await admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'larder' AND state <> 'idle'");

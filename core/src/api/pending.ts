@@ -11,6 +11,7 @@ import type { Table } from 'apache-arrow';
 import type { CallRecord } from '../hooks.ts';
 import type { ResultStream } from '../store.ts';
 import type { FeastCommand } from './commands.ts';
+import { releaseResult } from './release-result.ts';
 
 export interface PendingEntry {
   readonly ticket: string;
@@ -135,8 +136,7 @@ export class PendingUploads {
 
 /** Ends a prepared result nobody will read, so the store frees what it holds for it. */
 function releasePrepared(entry: PendingEntry): void {
-  const iterator = entry.prepared?.result.batches[Symbol.asyncIterator]();
-  void iterator?.return?.()?.catch(() => {});
+  if (entry.prepared) void releaseResult(entry.prepared.result);
 }
 
 function commandKey(bytes: Uint8Array): string {

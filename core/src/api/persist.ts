@@ -6,6 +6,7 @@
 import type { Table } from 'apache-arrow';
 import type { FeastCommand } from './commands.ts';
 import type { ApiContext, ReadHandler } from './context.ts';
+import { releaseResult } from './release-result.ts';
 
 export function makePersist(reads: Readonly<Record<string, ReadHandler>>) {
   return async function persist(command: FeastCommand, upload: Table | null, ctx: ApiContext): Promise<void> {
@@ -13,6 +14,12 @@ export function makePersist(reads: Readonly<Record<string, ReadHandler>>) {
     await ctx.authorize([{ action: 'WRITE_OFFLINE', resource: { kind: 'dataSource', object: destination } }]);
     const retrieve = reads[command.retrieve_func as string]!;
     const result = await retrieve(command, upload, ctx);
-    await ctx.store.persist({ result, destination, allowOverwrite: command.allow_overwrite === true }, ctx.call);
+    try {
+      await ctx.store.persist({ result, destination, allowOverwrite: command.allow_overwrite === true }, ctx.call);
+    } finally {
+      // A store that refuses (an existing destination, a bad table) may never read the result:
+      // end it here, so what it holds (a connection, a query) is freed either way.
+      await releaseResult(result);
+    }
   };
 }

@@ -59,6 +59,12 @@ export async function offlineWriteBatch(session: Session, req: OfflineWriteReque
   const source = req.featureView.batchSource;
   if (!source) throw new InvalidArgumentError(`${what}: the view has no batch source`);
   const table = targetTable(source, what);
+  // Every column of the view must be written (a missing one would silently become NULL).
+  const view = req.featureView;
+  const required = [...view.entityColumns.map((c) => c.name), source.fieldMapping[source.timestampField] ?? source.timestampField, ...view.features.map((f) => f.name)];
+  const given = new Set(req.table.schema.fields.map((f) => f.name));
+  const missing = [...new Set(required)].filter((n) => !given.has(n));
+  if (missing.length > 0) throw new InvalidArgumentError(`${what}: the rows have no column ${missing.map((m) => `"${m}"`).join(', ')} of the feature view`);
   const rawOf = new Map(Object.entries(source.fieldMapping).map(([raw, mapped]) => [mapped, raw]));
   const names = req.table.schema.fields.map((f) => rawOf.get(f.name) ?? f.name);
   await session.begin(false);
