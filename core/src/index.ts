@@ -13,5 +13,6 @@ export * from './registry/model.ts';
 export * from './arrow/pyarrow-types.ts';
 export * from './arrow/result-streams.ts';
 export * from './retrieval.ts';
+export * from './permissions/index.ts';
 export { startServer, DEFAULT_HOST, DEFAULT_PORT } from './server.ts';
 export type { ServeOptions, RunningServer } from './server.ts';
