@@ -7,6 +7,7 @@ import pino, { type Logger } from 'pino';
 import { FeastFlightService } from './api/feast-service.ts';
 import { PendingUploads, defaultPendingLimits } from './api/pending.ts';
 import type { AuthProvider } from './auth.ts';
+import { tapPermissions } from './permission-hook.ts';
 import { tapCallLog } from './call-log.ts';
 import { ConfigError } from './config/errors.ts';
 import { loadRepoConfig, type LocateOptions, type RepoConfig } from './config/load.ts';
@@ -76,6 +77,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     (entry, reason) => logger.warn({ call: entry.command.api, reason, bytes: entry.bytes }, 'pending upload dropped'),
   );
   tapCallLog(hooks, logger);
+  if (authProvider) tapPermissions(hooks, registry, config.project);
   const service = new FeastFlightService({
     registry,
     store,

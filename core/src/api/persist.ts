@@ -11,10 +11,12 @@ import { releaseResult } from './release-result.ts';
 export function makePersist(reads: Readonly<Record<string, ReadHandler>>) {
   return async function persist(command: FeastCommand, upload: Table | null, ctx: ApiContext): Promise<void> {
     const destination = ctx.registry.getDataSource(command.data_source_name as string, ctx.project);
-    await ctx.authorize([{ action: 'WRITE_OFFLINE', resource: { kind: 'dataSource', object: destination } }]);
     const retrieve = reads[command.retrieve_func as string]!;
+    // The retrieval's own READ_OFFLINE checks come first, then WRITE_OFFLINE on the destination,
+    // in Feast's order (so a caller denied both sees the same denial as from Feast).
     const result = await retrieve(command, upload, ctx);
     try {
+      await ctx.authorize([{ action: 'WRITE_OFFLINE', resource: { kind: 'dataSource', object: destination } }]);
       await ctx.store.persist({ result, destination, allowOverwrite: command.allow_overwrite === true }, ctx.call);
     } finally {
       // A store that refuses (an existing destination, a bad table) may never read the result:
