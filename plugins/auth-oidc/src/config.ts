@@ -1,0 +1,124 @@
+/**
+ * The `auth:` section for `type: oidc`: Feast's server fields with Feast's defaults, Feast's
+ * client-only fields accepted and ignored (so one feature_store.yaml can serve the Feast client
+ * and larder), and larder's own options nested under `larder:` so they never collide with a
+ * future Feast field.
+ */
+
+/** Asymmetric JWS algorithms larder can verify. Symmetric (HS*) and `none` are never allowed. */
+export const ASYMMETRIC_ALGORITHMS = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
+] as const;
+export type Algorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
+
+/** Feast verifies RS256 only; ES256 and PS256 cover the other common IdP defaults. */
+export const DEFAULT_ALGORITHMS: readonly Algorithm[] = ['RS256', 'ES256', 'PS256'];
+
+const optionalString = { type: ['string', 'null'] };
+
+export const configSchema = {
+  type: 'object',
+  required: ['type', 'auth_discovery_url'],
+  additionalProperties: false,
+  properties: {
+    type: { type: 'string' },
+    // Feast's OidcAuthConfig (server side).
+    auth_discovery_url: { type: 'string', minLength: 1 },
+    client_id: optionalString,
+    ui_client_id: optionalString,
+    verify_ssl: { type: 'boolean', default: true },
+    ca_cert_path: { type: 'string', default: '' },
+    audience: optionalString,
+    issuer: optionalString,
+    jwks_cache_lifespan_seconds: { type: 'integer', exclusiveMinimum: 0, default: 300 },
+    jwks_request_timeout_seconds: { type: 'number', exclusiveMinimum: 0, default: 10 },
+    // Feast's OidcClientAuthConfig additions: how the *client* gets a token. Ignored here.
+    username: optionalString,
+    password: optionalString,
+    client_secret: optionalString,
+    token: optionalString,
+    token_env_var: optionalString,
+    token_refresh_margin_seconds: { type: 'number', exclusiveMinimum: 0 },
+    larder: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        algorithms: {
+          type: 'array',
+          minItems: 1,
+          uniqueItems: true,
+          items: { enum: [...ASYMMETRIC_ALGORITHMS] },
+        },
+        clock_tolerance_seconds: { type: 'number', minimum: 0 },
+        require_exp: { type: 'boolean' },
+        audience_from_client_id: { type: 'boolean' },
+        issuer_from_discovery: { type: 'boolean' },
+      },
+    },
+  },
+} as const;
+
+/** The section as written in feature_store.yaml (after schema validation). */
+export interface OidcAuthConfig {
+  readonly type: string;
+  readonly auth_discovery_url: string;
+  readonly client_id?: string | null;
+  readonly verify_ssl?: boolean;
+  readonly ca_cert_path?: string;
+  readonly audience?: string | null;
+  readonly issuer?: string | null;
+  readonly jwks_cache_lifespan_seconds?: number;
+  readonly jwks_request_timeout_seconds?: number;
+  readonly larder?: {
+    readonly algorithms?: readonly Algorithm[];
+    readonly clock_tolerance_seconds?: number;
+    readonly require_exp?: boolean;
+    readonly audience_from_client_id?: boolean;
+    readonly issuer_from_discovery?: boolean;
+  };
+}
+
+/** Everything the provider needs, defaults applied; empty strings treated as unset, as Feast does. */
+export interface OidcSettings {
+  readonly discoveryUrl: URL;
+  readonly clientId: string | undefined;
+  readonly verifySsl: boolean;
+  readonly caCertPath: string | undefined;
+  readonly audience: string | undefined;
+  readonly issuer: string | undefined;
+  readonly jwksLifespanMs: number;
+  readonly requestTimeoutMs: number;
+  readonly algorithms: readonly Algorithm[];
+  readonly clockToleranceSeconds: number;
+  readonly requireExp: boolean;
+  readonly audienceFromClientId: boolean;
+  readonly issuerFromDiscovery: boolean;
+}
+
+export function settingsFrom(config: OidcAuthConfig): OidcSettings {
+  let discoveryUrl: URL;
+  try {
+    discoveryUrl = new URL(config.auth_discovery_url);
+  } catch {
+    throw new Error(`auth.auth_discovery_url is not a URL: ${config.auth_discovery_url}`);
+  }
+  if (discoveryUrl.protocol !== 'https:' && discoveryUrl.protocol !== 'http:') {
+    throw new Error(`auth.auth_discovery_url must be an http(s) URL, not ${discoveryUrl.protocol}`);
+  }
+  const larder = config.larder ?? {};
+  return {
+    discoveryUrl,
+    clientId: config.client_id || undefined,
+    verifySsl: config.verify_ssl ?? true,
+    caCertPath: config.ca_cert_path || undefined,
+    audience: config.audience || undefined,
+    issuer: config.issuer || undefined,
+    jwksLifespanMs: (config.jwks_cache_lifespan_seconds ?? 300) * 1000,
+    requestTimeoutMs: (config.jwks_request_timeout_seconds ?? 10) * 1000,
+    algorithms: larder.algorithms ?? DEFAULT_ALGORITHMS,
+    clockToleranceSeconds: larder.clock_tolerance_seconds ?? 10,
+    requireExp: larder.require_exp ?? true,
+    audienceFromClientId: larder.audience_from_client_id ?? true,
+    issuerFromDiscovery: larder.issuer_from_discovery ?? true,
+  };
+}
