@@ -1,0 +1,39 @@
+/**
+ * The `auth` section for `type: kubernetes`: Feast's fields (it has none the server reads) plus
+ * larder's own options, with their defaults.
+ */
+
+export interface KubernetesAuthConfig {
+  readonly type: string;
+  /** Client-side in Feast (the token the client sends); the server ignores it. */
+  readonly user_token?: string;
+  /** Seconds a verified token's user is reused before the next TokenReview. 0 disables caching. */
+  readonly cache_ttl_seconds: number;
+  /** At most this many verified tokens are remembered; the oldest is dropped first. */
+  readonly cache_max_entries: number;
+  /** A kubeconfig file to reach the API server with; relative paths resolve against the feature repo. */
+  readonly kubeconfig?: string;
+  /** The namespace whose RoleBindings give service accounts their roles (Feast: the server's own namespace). */
+  readonly namespace?: string;
+  /** How long one API request may take before the call fails as UNAVAILABLE. */
+  readonly request_timeout_seconds: number;
+}
+
+/** The keys larder reads; Feast accepts and ignores any other key, so larder only warns about them. */
+export const KNOWN_KEYS = ['type', 'user_token', 'cache_ttl_seconds', 'cache_max_entries', 'kubeconfig', 'namespace', 'request_timeout_seconds'];
+
+export const configSchema = {
+  type: 'object',
+  required: ['type'],
+  // Feast's KubernetesAuthConfig allows extra keys; so does larder (index.ts logs them).
+  additionalProperties: true,
+  properties: {
+    type: { type: 'string' },
+    user_token: { type: ['string', 'null'] },
+    cache_ttl_seconds: { type: 'number', minimum: 0, default: 60 },
+    cache_max_entries: { type: 'integer', minimum: 1, default: 10_000 },
+    kubeconfig: { type: 'string', minLength: 1 },
+    namespace: { type: 'string', minLength: 1 },
+    request_timeout_seconds: { type: 'number', exclusiveMinimum: 0, default: 10 },
+  },
+} as const;

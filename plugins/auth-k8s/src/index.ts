@@ -1,0 +1,32 @@
+/**
+ * larder's `kubernetes` auth provider (Feast's `auth: {type: kubernetes}`): every bearer token is
+ * verified by the Kubernetes API server with a TokenReview; roles come from the RoleBindings and
+ * ClusterRoleBindings that name the caller or its groups.
+ */
+import type { AuthPlugin } from '@larder/core';
+import { KubernetesAuthProvider } from './authenticator.ts';
+import { configSchema, KNOWN_KEYS, type KubernetesAuthConfig } from './config.ts';
+import { KubeApi } from './kube-api.ts';
+import { locateCluster } from './locate-cluster.ts';
+
+const plugin: AuthPlugin = {
+  kind: 'auth',
+  name: 'kubernetes',
+  configSchema,
+  create(rawConfig, env) {
+    const config = rawConfig as unknown as KubernetesAuthConfig;
+    const unknown = Object.keys(config).filter((k) => !KNOWN_KEYS.includes(k));
+    if (unknown.length > 0) env.logger.warn({ keys: unknown }, 'auth (kubernetes): ignoring unknown keys, as Feast does');
+
+    const connection = locateCluster(config.kubeconfig, env.repoPath);
+    const serverNamespace = config.namespace ?? connection.namespace ?? 'default';
+    env.logger.info({ apiServer: connection.server.origin, via: connection.description, serverNamespace }, 'auth (kubernetes): verifying tokens with TokenReview');
+    return new KubernetesAuthProvider(new KubeApi(connection, config.request_timeout_seconds * 1000), {
+      serverNamespace,
+      cacheTtlMs: config.cache_ttl_seconds * 1000,
+      cacheMaxEntries: config.cache_max_entries,
+    });
+  },
+};
+
+export default plugin;
