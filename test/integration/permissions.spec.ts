@@ -158,6 +158,15 @@ describe('authentication and permissions (third-party auth provider installed wi
     );
   });
 
+  it('ListFlights shows each user only their own pending requests', async () => {
+    const rita = as('token-reader');
+    await rita.doPut(pullAll(), placeholder());
+    expect((await rita.listFlights()).length).to.equal(1);
+    expect(await as('token-team').listFlights()).to.deep.equal([]);
+    const anonymous = await failure(as().listFlights());
+    expect(anonymous.code).to.equal(status.UNAUTHENTICATED);
+  });
+
   it('the Feast client re-raises FeastPermissionError, and reads when permitted', async function () {
     this.timeout(120_000);
     const { python } = feastPython();
