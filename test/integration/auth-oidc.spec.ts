@@ -164,13 +164,15 @@ describe('auth oidc (against a real OIDC provider)', function () {
       await refusedWith(aliceToken('rsa-1', { sub: 12345, preferred_username: 'x' }), 'Invalid token: malformed: the sub claim is not a string');
     });
 
-    it('when the discovery document cannot be fetched, saying so', async () => {
+    it('when the discovery document cannot be fetched: UNAVAILABLE, saying so', async () => {
       const auth = oidcPlugin.create(
         { type: 'oidc', auth_discovery_url: 'http://127.0.0.1:9/.well-known/openid-configuration', client_id: CLIENT_ID },
         { repoPath: '.', logger: silent },
       ) as AuthProvider;
       const error = await refusal(auth.authenticate(await aliceToken()));
-      expect(error.message).to.match(/^Invalid token: cannot check tokens: the OIDC discovery document http:\/\/127\.0\.0\.1:9\/\.well-known\/openid-configuration could not be fetched \(.*ECONNREFUSED/);
+      // An identity provider outage is UNAVAILABLE (retried by clients), not a refused token.
+      expect(error.message).to.match(/^Cannot check tokens: the OIDC discovery document http:\/\/127\.0\.0\.1:9\/\.well-known\/openid-configuration could not be fetched \(.*ECONNREFUSED/);
+      expect(error.code).to.equal(14);
     });
   });
 

@@ -3,13 +3,12 @@
  * then claims, then the Feast user mapping. Nothing is cached per token: every call is verified,
  * as in Feast, so a token stops working the moment it expires.
  */
-import type { AuthEnvironment, AuthProvider, User } from '@larder/core';
+import { UnavailableError, type AuthEnvironment, type AuthProvider, type User } from '@larder/core';
 import { checkClaims, type ClaimExpectations } from './claims-check.ts';
 import type { OidcSettings } from './config.ts';
 import { Discovery, type DiscoveryDocument } from './discovery.ts';
 import { jsonGetter, type JsonGetter } from './http-json.ts';
 import { JwksCache } from './jwks-cache.ts';
-import { invalidToken } from './refusal.ts';
 import { verifiedClaims } from './signature.ts';
 import { userFromClaims } from './user-claims.ts';
 
@@ -40,9 +39,10 @@ export class OidcAuthProvider implements AuthProvider {
       return await this.discovery.get();
     } catch (error) {
       const reason = (error as Error).message;
-      // The IdP's fault, not the caller's: worth a line in the server's log as well.
+      // The IdP's fault, not the caller's: worth a line in the server's log, and UNAVAILABLE (the
+      // Feast client retries it) rather than a refusal of a token that may well be valid.
       this.env.logger.warn({ url: this.discovery.url.href, reason }, 'OIDC discovery failed');
-      throw invalidToken(`cannot check tokens: the OIDC discovery document ${this.discovery.url.href} could not be fetched (${reason})`);
+      throw new UnavailableError(`Cannot check tokens: the OIDC discovery document ${this.discovery.url.href} could not be fetched (${reason})`);
     }
   }
 

@@ -4,6 +4,7 @@
  * algorithm (before any key is looked up, so `none` and HS* never reach a key), key id, key,
  * signature, payload.
  */
+import { UnavailableError } from '@larder/core';
 import { compactVerify, decodeProtectedHeader, errors, type CryptoKey, type ProtectedHeaderParameters } from 'jose';
 import type { Claims } from './claims-check.ts';
 import type { JwksCache, KeySet } from './jwks-cache.ts';
@@ -72,7 +73,8 @@ async function keySet(load: () => Promise<KeySet>): Promise<KeySet> {
   try {
     return await load();
   } catch (error) {
-    throw invalidToken(`cannot check the signature: the identity provider's JWKS could not be fetched (${(error as Error).message})`);
+    // An outage of the identity provider, not a bad token: UNAVAILABLE, which clients retry.
+    throw new UnavailableError(`Cannot check the signature: the identity provider's JWKS could not be fetched (${(error as Error).message})`);
   }
 }
 
