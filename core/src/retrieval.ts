@@ -1,10 +1,11 @@
 /**
  * What every store does alike when it answers get_historical_features (part of the public API):
- * grouping the refs by view, finding the entity timestamp column, and the date-mode defaults.
+ * grouping the refs by view, resolving a view's columns in its source, finding the entity
+ * timestamp column, and the date-mode defaults.
  */
 import { Type, type Schema } from 'apache-arrow';
 import { EntityTimestampInferenceException, InvalidArgumentError } from './errors.ts';
-import { nameToUse, type FeatureView } from './registry/model.ts';
+import { nameToUse, type DataSource, type FeatureView } from './registry/model.ts';
 
 /**
  * Grouping `view:feature` refs by view, as Feast's `_get_requested_feature_views_to_features_dict`
@@ -57,4 +58,58 @@ export function dateRange(views: readonly FeatureView[], start?: Date, end?: Dat
   if (start) return { start, end: endDate };
   const ttl = Math.max(0, ...views.map((v) => v.ttlSeconds));
   return { start: new Date(endDate.getTime() - (ttl > 0 ? ttl : THIRTY_DAYS_S) * 1000), end: endDate };
+}
+
+/** A view's batch source, or Feast's error for a view that has none. */
+export function batchSourceOf(view: FeatureView): DataSource {
+  if (!view.batchSource) {
+    throw new InvalidArgumentError(`Feature view '${view.name}' has no batch_source and cannot be used for offline retrieval.`);
+  }
+  return view.batchSource;
+}
+
+/**
+ * The source column holding each name as the view sees it: Feast renames source columns forward
+ * by field_mapping, so a store reads the raw one. `where` names the source in the error (its
+ * path, its table).
+ */
+export function rawColumnsFor(source: DataSource, columns: readonly string[], mappedNames: readonly string[], what: string, where: string): string[] {
+  const byMapped = new Map<string, string>();
+  for (const raw of columns) byMapped.set(source.fieldMapping[raw] ?? raw, raw);
+  return mappedNames.map((name) => {
+    const raw = byMapped.get(name);
+    if (raw === undefined) throw new InvalidArgumentError(`${what}: column "${name}" is not in its source ${where} (columns: ${columns.join(', ')})`);
+    return raw;
+  });
+}
+
+/** What a store reads for one requested view — raw source columns — and the names it outputs. */
+export interface ViewColumns {
+  readonly timestampColumn: string;
+  readonly createdColumn: string | null;
+  /** Raw source columns of the view's join keys, and the entity columns they match. */
+  readonly keyColumns: readonly string[];
+  readonly entityKeyNames: readonly string[];
+  /** Raw source columns of the requested features, and their output names. */
+  readonly featureColumns: readonly string[];
+  readonly outputNames: readonly string[];
+}
+
+/**
+ * The columns of a requested view, resolved against its batch source's `sourceColumns`; output
+ * names are `<name_to_use>__<feature>` with full feature names.
+ */
+export function viewColumns(view: FeatureView, features: readonly string[], fullFeatureNames: boolean, sourceColumns: readonly string[], where: string): ViewColumns {
+  const source = batchSourceOf(view);
+  const what = `Feature view ${view.name}`;
+  const raw = (names: readonly string[]) => rawColumnsFor(source, sourceColumns, names, what, where);
+  const prefix = nameToUse(view.projection);
+  return {
+    timestampColumn: raw([source.timestampField])[0]!,
+    createdColumn: source.createdTimestampColumn ? raw([source.createdTimestampColumn])[0]! : null,
+    keyColumns: raw(view.entityColumns.map((c) => c.name)),
+    entityKeyNames: view.entityColumns.map((c) => view.projection.joinKeyMap[c.name] ?? c.name),
+    featureColumns: raw(features),
+    outputNames: features.map((f) => (fullFeatureNames ? `${prefix}__${f}` : f)),
+  };
 }

@@ -12,23 +12,16 @@
  * source per (keys, ts) before the ASOF join sorts wide rows and was 2–3× slower than ASOF over
  * bare keys and timestamps followed by the equi-join used here.
  */
-import { InvalidArgumentError, nameToUse, type FeatureView } from '@larder/core';
+import { InvalidArgumentError, batchSourceOf, viewColumns, type FeatureView, type ViewColumns } from '@larder/core';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
-import { describeSource, rawColumns, selectable, type SourceTable } from './sources.ts';
+import { describeSource, selectable, type SourceTable } from './sources.ts';
 import { ident, secondsAsNs } from './sql.ts';
 
 /** One requested view, resolved against its source's columns. */
-export interface ViewQuery {
+export interface ViewQuery extends ViewColumns {
   readonly view: FeatureView;
   readonly table: SourceTable;
-  readonly timestampColumn: string;
-  readonly createdColumn: string | null;
-  /** Raw source columns of the view's join keys, and the entity columns they match. */
-  readonly keyColumns: readonly string[];
-  readonly entityKeyNames: readonly string[];
-  readonly featureColumns: readonly string[];
-  readonly outputNames: readonly string[];
 }
 
 export async function planViewQuery(
@@ -38,18 +31,10 @@ export async function planViewQuery(
   fullFeatureNames: boolean,
   repoPath: string,
 ): Promise<ViewQuery> {
-  const source = view.batchSource;
-  if (!source) throw new InvalidArgumentError(`Feature view '${view.name}' has no batch_source and cannot be used for offline retrieval.`);
+  const source = batchSourceOf(view);
   const table = await describeSource(connection, source, repoPath);
-  const what = `Feature view ${view.name}`;
-  const [timestampColumn] = rawColumns(table, [source.timestampField], what);
-  const createdColumn = source.createdTimestampColumn ? rawColumns(table, [source.createdTimestampColumn], what)[0]! : null;
-  const keyColumns = rawColumns(table, view.entityColumns.map((c) => c.name), what);
-  const entityKeyNames = view.entityColumns.map((c) => view.projection.joinKeyMap[c.name] ?? c.name);
-  const featureColumns = rawColumns(table, features, what);
-  const prefix = nameToUse(view.projection);
-  const outputNames = features.map((f) => (fullFeatureNames ? `${prefix}__${f}` : f));
-  return { view, table, timestampColumn: timestampColumn!, createdColumn, keyColumns, entityKeyNames, featureColumns, outputNames };
+  const columns = viewColumns(view, features, fullFeatureNames, [...table.columns.keys()], source.fileOptions?.uri ?? source.name);
+  return { view, table, ...columns };
 }
 
 type Family = 'number' | 'string' | 'bool' | 'other';

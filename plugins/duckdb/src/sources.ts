@@ -57,21 +57,6 @@ export async function describeLocation(connection: DuckDBConnection, source: Dat
   return { source, location, files, columns, relation, rowOrder };
 }
 
-/** The raw column holding each mapped name: Feast renames source columns by field_mapping. */
-export function rawColumns(table: SourceTable, mappedNames: readonly string[], what: string): string[] {
-  const byMapped = new Map<string, string>();
-  for (const raw of table.columns.keys()) byMapped.set(table.source.fieldMapping[raw] ?? raw, raw);
-  return mappedNames.map((name) => {
-    const raw = byMapped.get(name);
-    if (raw === undefined) {
-      throw new InvalidArgumentError(
-        `${what}: column "${name}" is not in its source ${table.source.fileOptions?.uri ?? table.source.name} (columns: ${[...table.columns.keys()].join(', ')})`,
-      );
-    }
-    return raw;
-  });
-}
-
 /** DuckDB decimals have no direct Arrow mapping here: they are returned as DOUBLE. */
 export function selectable(table: SourceTable, raw: string, alias?: string): string {
   const type = table.columns.get(raw);

@@ -7,23 +7,21 @@
  * that (keys, timestamp). Every entity row then gets each view's features by a LEFT JOIN on
  * `__row`, so rows without a match keep null features and the output keeps the entity rows' order.
  */
-import { InvalidArgumentError, nameToUse, type FeatureView } from '@larder/core';
+import { InvalidArgumentError, batchSourceOf, viewColumns, type FeatureView, type ViewColumns } from '@larder/core';
 import { PG_OID } from './pg-types.ts';
 import type { Session } from './session.ts';
-import { describeSource, rawColumns, type SourceTable } from './sources.ts';
+import { describeSource, type SourceTable } from './sources.ts';
 import { ident, interval } from './sql.ts';
 
 /** One requested view, resolved against its source's columns. */
-export interface ViewQuery {
+export interface ViewQuery extends ViewColumns {
   readonly view: FeatureView;
   readonly table: SourceTable;
-  readonly timestampColumn: string;
-  readonly createdColumn: string | null;
-  /** Raw source columns of the view's join keys, and the entity columns they match. */
-  readonly keyColumns: readonly string[];
-  readonly entityKeyNames: readonly string[];
-  readonly featureColumns: readonly string[];
-  readonly outputNames: readonly string[];
+}
+
+export async function planViewQuery(session: Session, view: FeatureView, features: readonly string[], fullFeatureNames: boolean): Promise<ViewQuery> {
+  const table = await describeSource(session, batchSourceOf(view));
+  return { view, table, ...viewColumns(view, features, fullFeatureNames, [...table.columns.keys()], table.label) };
 }
 
 /**
@@ -33,21 +31,6 @@ export interface ViewQuery {
  * ruinous when they are many.
  */
 export type PointInTimeStrategy = 'window' | 'join';
-
-export async function planViewQuery(session: Session, view: FeatureView, features: readonly string[], fullFeatureNames: boolean): Promise<ViewQuery> {
-  const source = view.batchSource;
-  if (!source) throw new InvalidArgumentError(`Feature view '${view.name}' has no batch_source and cannot be used for offline retrieval.`);
-  const table = await describeSource(session, source);
-  const what = `Feature view ${view.name}`;
-  const [timestampColumn] = rawColumns(table, [source.timestampField], what);
-  const createdColumn = source.createdTimestampColumn ? rawColumns(table, [source.createdTimestampColumn], what)[0]! : null;
-  const keyColumns = rawColumns(table, view.entityColumns.map((c) => c.name), what);
-  const entityKeyNames = view.entityColumns.map((c) => view.projection.joinKeyMap[c.name] ?? c.name);
-  const featureColumns = rawColumns(table, features, what);
-  const prefix = nameToUse(view.projection);
-  const outputNames = features.map((f) => (fullFeatureNames ? `${prefix}__${f}` : f));
-  return { view, table, timestampColumn: timestampColumn!, createdColumn, keyColumns, entityKeyNames, featureColumns, outputNames };
-}
 
 export type Family = 'number' | 'string' | 'bool' | 'other';
 

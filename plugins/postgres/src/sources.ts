@@ -50,16 +50,3 @@ export async function describeSource(session: Session, source: DataSource): Prom
   const columns = await session.describe(`SELECT * FROM ${relation.from} AS s`, `Data source ${source.name} (${relation.label})`);
   return { ...relation, columns: new Map(columns.map((c) => [c.name, c.typeOid])) };
 }
-
-/** Source columns for names as the view sees them (after field_mapping). */
-export function rawColumns(table: SourceTable, mappedNames: readonly string[], what: string): string[] {
-  const byMapped = new Map<string, string>();
-  for (const raw of table.columns.keys()) byMapped.set(table.source.fieldMapping[raw] ?? raw, raw);
-  return mappedNames.map((name) => {
-    const raw = byMapped.get(name);
-    if (raw === undefined) {
-      throw new InvalidArgumentError(`${what}: column "${name}" is not in its source ${table.label} (columns: ${[...table.columns.keys()].join(', ')})`);
-    }
-    return raw;
-  });
-}
