@@ -4,14 +4,10 @@
  * derives them, a forged service-account JWT refused (Feast would accept it), caching, failures of
  * the API server, kubeconfig and in-cluster configuration, and the unchanged Feast client end to end.
  */
-import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { status } from '@grpc/grpc-js';
-import { tableFromArrays } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
 import type { AuthProvider, User } from '../../core/src/auth.ts';
@@ -22,13 +18,11 @@ import { KubernetesAuthProvider } from '../../plugins/auth-k8s/src/authenticator
 import { inClusterConnection } from '../../plugins/auth-k8s/src/in-cluster.ts';
 import { KubeApi } from '../../plugins/auth-k8s/src/kube-api.ts';
 import { kubeconfigConnection } from '../../plugins/auth-k8s/src/kubeconfig.ts';
-import { feastPython } from '../support/feast-python.ts';
-import { feastEnv } from '../support/feast-repo.ts';
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
+import { feastClientPull, fixturePackage, installPackages, placeholderTable, pullAllCommand, rejection } from '../support/guarded-repo.ts';
 import { jwtShaped, kubeconfigYaml, startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.ts';
 import { freePort } from '../support/larder-process.ts';
 
-const execFileAsync = promisify(execFile);
 const logger = pino({ level: 'silent' });
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
@@ -40,15 +34,6 @@ const idleToken = jwtShaped(saClaims('system:serviceaccount:team-b:idle-bot'));
 const aliceToken = 'alice-opaque-token-0123456789';
 /** Well-formed, unsigned, naming a real service account: Feast's parser takes its `sub` on trust. */
 const forgedToken = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(saClaims(READER_SA))}.`;
-
-async function failure(promise: Promise<unknown>): Promise<Error & { code: number; details: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code: number; details: string };
-  }
-  throw new Error('expected a failure');
-}
 
 describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API server', function () {
   this.timeout(60_000);
@@ -136,7 +121,7 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
 
     it('a forged service-account JWT (unsigned, plausible sub) is UNAUTHENTICATED: the TokenReview decides, not the claims', async () => {
       const before = { reviews: reviews(), lists: kube.count('GET', '/apis/rbac') };
-      const error = await failure((await provider()).authenticate(forgedToken));
+      const error = await rejection((await provider()).authenticate(forgedToken));
       expect(error.code).to.equal(status.UNAUTHENTICATED);
       expect(error.message).to.equal('Invalid token: the Kubernetes API server did not authenticate it (TokenReview: [invalid bearer token, token lookup failed])');
       expect(reviews()).to.equal(before.reviews + 1);
@@ -160,8 +145,8 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
     it('failures are not cached; concurrent checks of one new token share one review', async () => {
       const auth = await provider();
       const start = reviews();
-      await failure(auth.authenticate(forgedToken));
-      await failure(auth.authenticate(forgedToken));
+      await rejection(auth.authenticate(forgedToken));
+      await rejection(auth.authenticate(forgedToken));
       expect(reviews()).to.equal(start + 2);
       const users = await Promise.all([1, 2, 3].map(() => auth.authenticate(aliceToken)));
       expect(users.map((u: User) => u.username)).to.deep.equal(['alice', 'alice', 'alice']);
@@ -201,14 +186,14 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
     it('an unreachable API server is UNAVAILABLE, naming the server and the cause', async () => {
       const port = await freePort();
       const auth = await provider({ kubeconfig: kubeconfig('unreachable', { token: kube.callerToken }, `https://127.0.0.1:${port}`) });
-      const error = await failure(auth.authenticate(aliceToken));
+      const error = await rejection(auth.authenticate(aliceToken));
       expect(error.code).to.equal(status.UNAVAILABLE);
       expect(error.message).to.match(new RegExp(`^Cannot verify the token: the Kubernetes API server https://127.0.0.1:${port} is unreachable \\(POST /apis/authentication.k8s.io/v1/tokenreviews: .*ECONNREFUSED`));
     });
 
     it("refused larder credentials are FAILED_PRECONDITION, saying what larder needs", async () => {
       const auth = await provider({ kubeconfig: kubeconfig('wrong-token', { token: 'not-the-server-token' }) });
-      const error = await failure(auth.authenticate(aliceToken));
+      const error = await rejection(auth.authenticate(aliceToken));
       expect(error.code).to.equal(status.FAILED_PRECONDITION);
       expect(error.message).to.match(/refused larder's own credentials .*HTTP 401: Unauthorized\. larder needs create on tokenreviews/);
     });
@@ -217,7 +202,7 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
       const file = path.join(dir, 'other-ca');
       writeFileSync(file, kubeconfigYaml(kube.url, { token: kube.callerToken }));
       const auth = await provider({ kubeconfig: file });
-      const error = await failure(auth.authenticate(aliceToken));
+      const error = await rejection(auth.authenticate(aliceToken));
       expect(error.code).to.equal(status.UNAVAILABLE);
       expect(error.message).to.match(/self[- ]signed|unable to verify|UNABLE_TO_VERIFY|SELF_SIGNED/i);
     });
@@ -293,9 +278,7 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
 
     before(async () => {
       repo = mkdtempSync(path.join(tmpdir(), 'larder-k8s-repo-'));
-      writeFileSync(path.join(repo, 'package.json'), JSON.stringify({ name: 'feature-repo', private: true }));
-      const store = fileURLToPath(new URL('../fixtures/larder-store-static', import.meta.url));
-      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', store], { cwd: repo, stdio: 'pipe' });
+      installPackages(repo, [fixturePackage('larder-store-static')]);
       writeFileSync(path.join(repo, 'kubeconfig.yaml'), kubeconfigYaml(kube.url, { token: kube.callerToken }, { caFile: kube.caFile, namespace: 'feast' }));
       writeFileSync(
         path.join(repo, 'feature_store.yaml'),
@@ -333,50 +316,14 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
     it('a forged service-account token is UNAUTHENTICATED over Flight', async () => {
       const client = connect(`127.0.0.1:${server.port}`, { headers: { authorization: `Bearer ${forgedToken}` } });
       clients.push(client);
-      const command = JSON.stringify({ command_id: 'x1', api: 'pull_all_from_table_or_query', data_source_name: 'driver_source', join_key_columns: ['driver_id'], feature_name_columns: ['conv_rate'], timestamp_field: 'ts', created_timestamp_column: null, start_date: '2021-01-01T00:00:00', end_date: '2022-01-01T00:00:00+00:00' });
-      const error = await failure(client.doExchange(command, tableFromArrays({ key: ['mock_key'] })));
+      const error = await rejection(client.doExchange(pullAllCommand(), placeholderTable()));
       expect(error.code).to.equal(status.UNAUTHENTICATED);
       expect(error.details).to.match(/did not authenticate it/);
     });
 
     it('the Feast client reads with a token whose RoleBinding role is permitted, and gets FeastPermissionError otherwise', async () => {
-      const { python } = feastPython();
-      const program = `
-import sys, datetime
-from feast import FeatureStore
-store = FeatureStore(repo_path=sys.argv[1])
-try:
-    job = store._get_provider().offline_store.pull_all_from_table_or_query(
-        config=store.config, data_source=store.get_data_source("driver_source"), join_key_columns=["driver_id"],
-        feature_name_columns=["conv_rate"], timestamp_field="ts", created_timestamp_column=None,
-        start_date=datetime.datetime(2021, 1, 1, tzinfo=datetime.timezone.utc), end_date=datetime.datetime(2022, 1, 1, tzinfo=datetime.timezone.utc))
-    print("rows", len(job.to_arrow()))
-except Exception as e:
-    print(type(e).__module__ + "." + type(e).__name__, str(e).replace("\\n", " | "))
-`;
-      // Asynchronously: the server runs in this process and must keep answering meanwhile.
-      const pull = async (token: string) => {
-        const client = mkdtempSync(path.join(repo, 'client-'));
-        writeFileSync(
-          path.join(client, 'feature_store.yaml'),
-          [
-            'project: guarded',
-            `registry: ${path.join(repo, 'data', 'registry.db')}`,
-            'provider: local',
-            'offline_store:',
-            '  type: remote',
-            '  host: 127.0.0.1',
-            `  port: ${server.port}`,
-            'auth:',
-            '  type: kubernetes',
-            `  user_token: ${token}`,
-            'entity_key_serialization_version: 3',
-            '',
-          ].join('\n'),
-        );
-        const { stdout } = await execFileAsync(python, ['-c', program, client], { env: feastEnv(), encoding: 'utf8', timeout: 120_000 });
-        return stdout.trim().split('\n').pop();
-      };
+      // Feast's kubernetes client auth sends a fixed `user_token` as the bearer token.
+      const pull = (token: string) => feastClientPull(repo, server.port, ['auth:', '  type: kubernetes', `  user_token: ${token}`]);
       expect(await pull(readerToken)).to.equal('rows 1');
       expect(await pull(idleToken)).to.equal(
         "feast.errors.FeastPermissionError Permission error: | Permission read_sources denied execution of ['READ_OFFLINE'] to FileSource:driver_source: Requires roles ['feast-reader']",

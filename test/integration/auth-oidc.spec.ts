@@ -4,12 +4,9 @@
  * key rotation, and the unchanged Feast client logging in with the password grant against a
  * larder server that enforces the registry's permissions.
  */
-import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { SignJWT, base64url, generateKeyPair } from 'jose';
 import pino from 'pino';
@@ -17,8 +14,7 @@ import type { AuthProvider, User } from '../../core/src/auth.ts';
 import { encodeRegistry } from '../../core/src/registry/encode.ts';
 import { startServer, type RunningServer } from '../../core/src/server.ts';
 import oidcPlugin from '../../plugins/auth-oidc/src/index.ts';
-import { feastPython } from '../support/feast-python.ts';
-import { feastEnv } from '../support/feast-repo.ts';
+import { feastClientPull, fixturePackage, installPackages } from '../support/guarded-repo.ts';
 import { startOidcProvider, type OidcTestProvider } from '../support/oidc-provider.ts';
 
 const CLIENT_ID = 'feast-client';
@@ -221,8 +217,6 @@ describe('auth oidc (against a real OIDC provider)', function () {
 
   describe('the Feast client against a larder server with auth type oidc', function () {
     this.timeout(180_000);
-    const execFileAsync = promisify(execFile);
-    const storeFixture = fileURLToPath(new URL('../fixtures/larder-store-static', import.meta.url));
     let repo: string;
     let server: RunningServer;
     /** The auth section both sides read: Feast's client fields are accepted and ignored by larder. */
@@ -235,26 +229,12 @@ describe('auth oidc (against a real OIDC provider)', function () {
       `  username: ${username}`,
       '  password: not-checked-by-the-mock',
     ];
-    const pull = `
-import sys, datetime
-from feast import FeatureStore
-store = FeatureStore(repo_path=sys.argv[1])
-try:
-    job = store._get_provider().offline_store.pull_all_from_table_or_query(
-        config=store.config, data_source=store.get_data_source("driver_source"), join_key_columns=["driver_id"],
-        feature_name_columns=["conv_rate"], timestamp_field="ts", created_timestamp_column=None,
-        start_date=datetime.datetime(2021, 1, 1, tzinfo=datetime.timezone.utc), end_date=datetime.datetime(2022, 1, 1, tzinfo=datetime.timezone.utc))
-    print("rows", len(job.to_arrow()))
-except Exception as e:
-    print(type(e).__module__ + "." + type(e).__name__, str(e).replace("\\n", " | "))
-`;
 
     before(async () => {
       idp.claimsForUser('rita', { preferred_username: 'rita', azp: CLIENT_ID, resource_access: { [CLIENT_ID]: { roles: ['reader'] } } });
       idp.claimsForUser('ned', { preferred_username: 'ned', azp: CLIENT_ID, groups: ['outsiders'] });
       repo = mkdtempSync(path.join(tmpdir(), 'larder-auth-oidc-'));
-      writeFileSync(path.join(repo, 'package.json'), JSON.stringify({ name: 'feature-repo', private: true }));
-      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', storeFixture], { cwd: repo, stdio: 'pipe' });
+      installPackages(repo, [fixturePackage('larder-store-static')]);
       writeFileSync(
         path.join(repo, 'feature_store.yaml'),
         [
@@ -285,27 +265,7 @@ except Exception as e:
       if (repo) rmSync(repo, { recursive: true, force: true });
     });
 
-    // Asynchronously: the server runs in this process and must keep answering meanwhile.
-    const pullAs = async (username: string) => {
-      const client = mkdtempSync(path.join(repo, 'client-'));
-      writeFileSync(
-        path.join(client, 'feature_store.yaml'),
-        [
-          'project: guarded',
-          `registry: ${path.join(repo, 'data', 'registry.db')}`,
-          'provider: local',
-          'offline_store:',
-          '  type: remote',
-          '  host: 127.0.0.1',
-          `  port: ${server.port}`,
-          ...authSection(username),
-          'entity_key_serialization_version: 3',
-          '',
-        ].join('\n'),
-      );
-      const { stdout } = await execFileAsync(feastPython().python, ['-c', pull, client], { env: feastEnv(), encoding: 'utf8', timeout: 120_000 });
-      return stdout.trim().split('\n').pop();
-    };
+    const pullAs = (username: string) => feastClientPull(repo, server.port, authSection(username));
 
     it('logs in with the password grant and reads when its client role permits', async () => {
       const tokensBefore = idp.requests('/token');

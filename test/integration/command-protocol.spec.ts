@@ -2,11 +2,9 @@
  * Feast's command protocol end to end over a real server, through a third-party store package
  * that the test installs with npm into a feature repo outside plugins/.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { status } from '@grpc/grpc-js';
 import { tableFromArrays } from 'apache-arrow';
 import { expect } from 'chai';
@@ -15,33 +13,7 @@ import pino from 'pino';
 import { encodeRegistry } from '../../core/src/registry/encode.ts';
 import { startServer, type RunningServer } from '../../core/src/server.ts';
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
-
-const fixture = fileURLToPath(new URL('../fixtures/larder-store-static', import.meta.url));
-
-const pullAll = (extra: Record<string, unknown> = {}) =>
-  JSON.stringify({
-    command_id: Math.random().toString(36).slice(2),
-    api: 'pull_all_from_table_or_query',
-    data_source_name: 'driver_source',
-    join_key_columns: ['driver_id'],
-    feature_name_columns: ['conv_rate'],
-    timestamp_field: 'ts',
-    created_timestamp_column: null,
-    start_date: '2021-01-01T00:00:00',
-    end_date: '2022-01-01T00:00:00+00:00',
-    ...extra,
-  });
-
-const placeholder = () => tableFromArrays({ key: ['mock_key'] });
-
-async function failure(promise: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code: number; details: string };
-  }
-  throw new Error('expected the call to fail');
-}
+import { fixturePackage, installPackages, placeholderTable, pullAllCommand, rejection } from '../support/guarded-repo.ts';
 
 describe('Feast command protocol (third-party store installed with npm)', function () {
   this.timeout(120_000);
@@ -58,8 +30,7 @@ describe('Feast command protocol (third-party store installed with npm)', functi
 
   before(async () => {
     repo = mkdtempSync(path.join(tmpdir(), 'larder-protocol-'));
-    writeFileSync(path.join(repo, 'package.json'), JSON.stringify({ name: 'feature-repo', private: true }));
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', fixture], { cwd: repo, stdio: 'pipe' });
+    installPackages(repo, [fixturePackage('larder-store-static')]);
     writeFileSync(
       path.join(repo, 'feature_store.yaml'),
       [
@@ -89,14 +60,14 @@ describe('Feast command protocol (third-party store installed with npm)', functi
   });
 
   it('serves a read through DoExchange, as Feast 0.67 clients send it', async () => {
-    const table = await client.doExchange(pullAll(), placeholder());
+    const table = await client.doExchange(pullAllCommand(), placeholderTable());
     expect(table.numRows).to.equal(2);
     expect(table.getChild('conv_rate')!.toArray()).to.deep.equal(new Float64Array([0.5, 0.25]));
   });
 
   it('serves a read through DoPut → GetFlightInfo → DoGet, and a ticket works once', async () => {
-    const cmd = pullAll();
-    await client.doPut(cmd, placeholder());
+    const cmd = pullAllCommand();
+    await client.doPut(cmd, placeholderTable());
     expect((await client.listFlights()).length).to.equal(1);
     const info = await client.getFlightInfo(cmd);
     expect(info.endpoints).to.have.length(1);
@@ -106,14 +77,14 @@ describe('Feast command protocol (third-party store installed with npm)', functi
     const table = await client.doGet(info.endpoints[0]!.ticket);
     expect(table.numRows).to.equal(2);
     expect(await client.listFlights()).to.deep.equal([]);
-    const reused = await failure(client.doGet(info.endpoints[0]!.ticket));
+    const reused = await rejection(client.doGet(info.endpoints[0]!.ticket));
     expect(reused.code).to.equal(status.NOT_FOUND);
     expect(reused.details).to.match(/Unknown ticket, or a ticket that was already used/);
   });
 
   it('logs one structured line per call: call, user, rows, bytes, duration', async () => {
     logLines.length = 0;
-    await client.doExchange(pullAll(), placeholder());
+    await client.doExchange(pullAllCommand(), placeholderTable());
     const line = logLines.find((l) => l.msg === 'call');
     expect(line).to.include({ call: 'pull_all_from_table_or_query', rpc: 'DoExchange', user: null, rows: 2 });
     expect(line!.bytes).to.be.greaterThan(0);
@@ -129,20 +100,20 @@ describe('Feast command protocol (third-party store installed with npm)', functi
     const cases: Array<[string, RegExp]> = [
       ['{"api": "pull_all', /not valid JSON/],
       [JSON.stringify({ api: 'drop_tables' }), /Unknown api "drop_tables"/],
-      [pullAll({ data_source_name: undefined }), /missing the field "data_source_name"/],
-      [pullAll({ join_key_columns: 'driver_id' }), /field "join_key_columns" must be of type array/],
-      [pullAll({ end_date: 'tomorrow' }), /"end_date" is not an ISO 8601 date/],
+      [pullAllCommand({ data_source_name: undefined }), /missing the field "data_source_name"/],
+      [pullAllCommand({ join_key_columns: 'driver_id' }), /field "join_key_columns" must be of type array/],
+      [pullAllCommand({ end_date: 'tomorrow' }), /"end_date" is not an ISO 8601 date/],
     ];
     for (const [cmd, expected] of cases) {
-      const error = await failure(client.doExchange(cmd, placeholder()));
+      const error = await rejection(client.doExchange(cmd, placeholderTable()));
       expect(error.code, cmd).to.equal(status.INVALID_ARGUMENT);
       expect(error.details, cmd).to.match(expected);
     }
-    expect((await client.doExchange(pullAll(), placeholder())).numRows).to.equal(2);
+    expect((await client.doExchange(pullAllCommand(), placeholderTable())).numRows).to.equal(2);
   });
 
   it('reports Feast errors so the client re-raises the same class', async () => {
-    const error = await failure(client.doExchange(pullAll({ data_source_name: 'nope' }), placeholder()));
+    const error = await rejection(client.doExchange(pullAllCommand({ data_source_name: 'nope' }), placeholderTable()));
     expect(error.code).to.equal(status.NOT_FOUND);
     expect(error.details).to.equal(
       'Flight error: {"module": "feast.errors", "class": "DataSourceObjectNotFoundException", "message": "Data source nope does not exist in project protocol"}',
@@ -150,40 +121,40 @@ describe('Feast command protocol (third-party store installed with npm)', functi
   });
 
   it('replaces a pending upload, prepared result included, when the same command is uploaded again', async () => {
-    const cmd = pullAll();
-    await client.doPut(cmd, placeholder());
+    const cmd = pullAllCommand();
+    await client.doPut(cmd, placeholderTable());
     await client.getFlightInfo(cmd);
     expect((await client.listFlights()).length).to.equal(1);
-    await client.doPut(cmd, placeholder()); // the same command again replaces (and releases) the first
+    await client.doPut(cmd, placeholderTable()); // the same command again replaces (and releases) the first
     expect((await client.listFlights()).length).to.equal(1);
     const info = await client.getFlightInfo(cmd);
     expect((await client.doGet(info.endpoints[0]!.ticket)).numRows).to.equal(2);
   });
 
   it('answers an unknown ticket and a GetFlightInfo without upload with NOT_FOUND', async () => {
-    expect((await failure(client.doGet('no-such-ticket'))).code).to.equal(status.NOT_FOUND);
-    expect((await failure(client.getFlightInfo(pullAll()))).code).to.equal(status.NOT_FOUND);
+    expect((await rejection(client.doGet('no-such-ticket'))).code).to.equal(status.NOT_FOUND);
+    expect((await rejection(client.getFlightInfo(pullAllCommand()))).code).to.equal(status.NOT_FOUND);
   });
 
   it('refuses an upload over larder.pending_max_bytes and keeps nothing of it', async () => {
     const big = tableFromArrays({ driver_id: new Float64Array(200_000) });
-    const error = await failure(client.doPut(pullAll(), big));
+    const error = await rejection(client.doPut(pullAllCommand(), big));
     expect(error.code).to.equal(status.INVALID_ARGUMENT);
     expect(error.details).to.match(/larger than this server accepts/);
     expect(await client.listFlights()).to.deep.equal([]);
   });
 
   it('survives garbage IPC and a DoPut that breaks off midway', async () => {
-    const garbage = await failure(
-      client.doPutRaw([{ descriptor: { type: 'CMD', cmd: Buffer.from(pullAll()), path: [] }, dataHeader: new Uint8Array([1, 2, 3, 4, 5]) }]),
+    const garbage = await rejection(
+      client.doPutRaw([{ descriptor: { type: 'CMD', cmd: Buffer.from(pullAllCommand()), path: [] }, dataHeader: new Uint8Array([1, 2, 3, 4, 5]) }]),
     );
     expect(garbage.code).to.be.oneOf([status.INVALID_ARGUMENT, status.INTERNAL]);
-    const cut = await failure(
-      client.doPutRaw([{ descriptor: { type: 'CMD', cmd: Buffer.from(pullAll()), path: [] } }], { cancelAfter: 1 }),
+    const cut = await rejection(
+      client.doPutRaw([{ descriptor: { type: 'CMD', cmd: Buffer.from(pullAllCommand()), path: [] } }], { cancelAfter: 1 }),
     );
     // Whether the server sees the cancellation or the premature end first is a race.
     expect(cut.code).to.be.oneOf([status.CANCELLED, status.INVALID_ARGUMENT]);
     expect(await client.listFlights()).to.deep.equal([]);
-    expect((await client.doExchange(pullAll(), placeholder())).numRows).to.equal(2);
+    expect((await client.doExchange(pullAllCommand(), placeholderTable())).numRows).to.equal(2);
   });
 });

@@ -8,7 +8,7 @@
  * One Python process (test/support/permissions_matrix_client.py) performs every call for every
  * user and prints one JSON line per (call, user); each outcome is asserted in its own `it()`.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,10 +22,10 @@ import type { PermissionDraft } from '../../core/src/registry/draft.ts';
 import { startServer, type RunningServer } from '../../core/src/server.ts';
 import { feastEnv } from '../support/feast-repo.ts';
 import { feastPython } from '../support/feast-python.ts';
+import { fixturePackage, installPackages } from '../support/guarded-repo.ts';
 import { arrowTable, micros, writeParquetFile } from '../support/parquet-fixtures.ts';
 
 const execFileAsync = promisify(execFile);
-const authFixture = fileURLToPath(new URL('../fixtures/larder-auth-static', import.meta.url));
 const clientScript = fileURLToPath(new URL('../support/permissions_matrix_client.py', import.meta.url));
 
 /** token = user name; what the auth plugin maps each token to. */
@@ -175,8 +175,7 @@ describe('permission matrix through the Feast client (file store, third-party au
     repo = mkdtempSync(path.join(tmpdir(), 'larder-permissions-matrix-'));
     const data = path.join(repo, 'data');
     savedPath = path.join(data, 'saved_snapshot.parquet');
-    writeFileSync(path.join(repo, 'package.json'), JSON.stringify({ name: 'feature-repo', private: true }));
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', authFixture], { cwd: repo, stdio: 'pipe' });
+    installPackages(repo, [fixturePackage('larder-auth-static')]);
 
     writeParquetFile(
       path.join(data, 'driver.parquet'),

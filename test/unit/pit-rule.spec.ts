@@ -11,7 +11,7 @@ import pino from 'pino';
 import duckdbPlugin from '../../plugins/duckdb/src/index.ts';
 import parquetFilesPlugin from '../../plugins/parquet-files/src/index.ts';
 import { EntityTimestampInferenceException, InvalidArgumentError } from '../../core/src/errors.ts';
-import type { DataSource, FeatureView } from '../../core/src/registry/model.ts';
+import type { FeatureView } from '../../core/src/registry/model.ts';
 import type { OfflineStore, OfflineStorePlugin } from '../../core/src/store.ts';
 import { fileSource, featureView } from '../support/feature-views.ts';
 import { arrowTable, callContext, collect, micros, rows, writeParquetFile } from '../support/parquet-fixtures.ts';

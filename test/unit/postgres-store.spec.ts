@@ -15,7 +15,7 @@ import { Session } from '../../plugins/postgres/src/session.ts';
 import { chooseStrategies } from '../../plugins/postgres/src/strategy.ts';
 import { validateSection } from '../../core/src/config/validate.ts';
 import { LarderError } from '../../core/src/errors.ts';
-import type { FeatureService, FeatureView } from '../../core/src/registry/model.ts';
+import type { FeatureService } from '../../core/src/registry/model.ts';
 import type { CallContext, HistoricalFeaturesRequest, OfflineStore, PullRequest } from '../../core/src/store.ts';
 import { featureView, postgresSource } from '../support/feature-views.ts';
 import { arrowTable, collect, micros, rows } from '../support/parquet-fixtures.ts';

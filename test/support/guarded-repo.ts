@@ -1,0 +1,100 @@
+/**
+ * Shared pieces of the specs that serve a feature repo with third-party fixture packages and call
+ * it over Flight or through the Feast client: the pull command Feast sends, installing fixture
+ * packages into a repo, a call's rejection, and one pull by the unchanged Feast client with a
+ * given `auth:` section.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { tableFromArrays } from 'apache-arrow';
+import { feastPython } from './feast-python.ts';
+import { feastEnv } from './feast-repo.ts';
+
+const execFileAsync = promisify(execFile);
+
+/** A fixture package under test/fixtures, by directory name. */
+export function fixturePackage(name: string): string {
+  return fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+}
+
+/** Makes `repo` an npm project and installs `packages` (paths) into it, as a user would. */
+export function installPackages(repo: string, packages: readonly string[]): void {
+  writeFileSync(path.join(repo, 'package.json'), JSON.stringify({ name: 'feature-repo', private: true }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...packages], { cwd: repo, stdio: 'pipe' });
+}
+
+/** Feast's `pull_all_from_table_or_query` command on `driver_source`, as the client sends it. */
+export function pullAllCommand(extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    command_id: Math.random().toString(36).slice(2),
+    api: 'pull_all_from_table_or_query',
+    data_source_name: 'driver_source',
+    join_key_columns: ['driver_id'],
+    feature_name_columns: ['conv_rate'],
+    timestamp_field: 'ts',
+    created_timestamp_column: null,
+    start_date: '2021-01-01T00:00:00',
+    end_date: '2022-01-01T00:00:00+00:00',
+    ...extra,
+  });
+}
+
+/** The placeholder table Feast uploads with a read command. */
+export const placeholderTable = () => tableFromArrays({ key: ['mock_key'] });
+
+/** What `promise` rejects with (a gRPC error carries `code` and `details`); throws if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<Error & { code: number; details: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & { code: number; details: string };
+  }
+  throw new Error('expected a failure');
+}
+
+/**
+ * The unchanged Feast client pulls `driver_source`; prints `rows N` or the error's class and text
+ * (newlines shown as " | ").
+ */
+const CLIENT_PULL = `
+import sys, datetime
+from feast import FeatureStore
+store = FeatureStore(repo_path=sys.argv[1])
+try:
+    job = store._get_provider().offline_store.pull_all_from_table_or_query(
+        config=store.config, data_source=store.get_data_source("driver_source"), join_key_columns=["driver_id"],
+        feature_name_columns=["conv_rate"], timestamp_field="ts", created_timestamp_column=None,
+        start_date=datetime.datetime(2021, 1, 1, tzinfo=datetime.timezone.utc), end_date=datetime.datetime(2022, 1, 1, tzinfo=datetime.timezone.utc))
+    print("rows", len(job.to_arrow()))
+except Exception as e:
+    print(type(e).__module__ + "." + type(e).__name__, str(e).replace("\\n", " | "))
+`;
+
+/**
+ * One pull by the Feast client from a server on `port` serving `repo` (project `guarded`, its
+ * registry read locally), with the given `auth:` lines; returns the client's last output line.
+ * Asynchronous on purpose: when the server runs in the test's process it must keep answering.
+ */
+export async function feastClientPull(repo: string, port: number, authLines: readonly string[]): Promise<string | undefined> {
+  const client = mkdtempSync(path.join(repo, 'client-'));
+  writeFileSync(
+    path.join(client, 'feature_store.yaml'),
+    [
+      'project: guarded',
+      `registry: ${path.join(repo, 'data', 'registry.db')}`,
+      'provider: local',
+      'offline_store:',
+      '  type: remote',
+      '  host: 127.0.0.1',
+      `  port: ${port}`,
+      ...authLines,
+      'entity_key_serialization_version: 3',
+      '',
+    ].join('\n'),
+  );
+  const { stdout } = await execFileAsync(feastPython().python, ['-c', CLIENT_PULL, client], { env: feastEnv(), encoding: 'utf8', timeout: 120_000 });
+  return stdout.trim().split('\n').pop();
+}
