@@ -52,7 +52,6 @@ import {
 } from './proto.ts';
 import type {
   ValueTypeRef,
-  Tags,
   FieldDraft,
   EntityDraft,
   FileSourceDraft,
