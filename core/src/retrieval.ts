@@ -1,10 +1,11 @@
 /**
  * What every store does alike when it answers get_historical_features (part of the public API):
  * grouping the refs by view, resolving a view's columns in its source, finding the entity
- * timestamp column, and the date-mode defaults.
+ * timestamp column, the date-mode defaults; and the columns of the pulls.
  */
 import { Type, type Schema } from 'apache-arrow';
-import { EntityTimestampInferenceException, InvalidArgumentError } from './errors.ts';
+import { EntityTimestampInferenceException, FeastJoinKeysDuringMaterialization, InvalidArgumentError } from './errors.ts';
+import type { PullRequest } from './store.ts';
 import { nameToUse, type DataSource, type FeatureView } from './registry/model.ts';
 
 /**
@@ -112,4 +113,23 @@ export function viewColumns(view: FeatureView, features: readonly string[], full
     featureColumns: raw(features),
     outputNames: features.map((f) => (fullFeatureNames ? `${prefix}__${f}` : f)),
   };
+}
+
+/**
+ * The columns pull_latest/pull_all return, as raw source names: join keys, features (every
+ * source column when none are named), timestamp, created — each once. A missing join key is
+ * Feast's FeastJoinKeysDuringMaterialization; another missing column names itself. `where` names
+ * the source (its path, its table).
+ */
+export function pullColumns(req: PullRequest, sourceColumns: readonly string[], where: string): string[] {
+  const present = new Set(sourceColumns);
+  if (req.joinKeyColumns.some((c) => !present.has(c))) throw new FeastJoinKeysDuringMaterialization(where, [...req.joinKeyColumns], [...sourceColumns]);
+  const features = req.featureNameColumns.length > 0 ? req.featureNameColumns : sourceColumns;
+  const wanted = [...req.joinKeyColumns, ...features, req.timestampField, ...(req.createdTimestampColumn ? [req.createdTimestampColumn] : [])];
+  const columns = [...new Set(wanted)];
+  const missing = columns.filter((c) => !present.has(c));
+  if (missing.length > 0) {
+    throw new InvalidArgumentError(`Data source ${req.source.name} (${where}) has no column ${missing.map((c) => `"${c}"`).join(', ')}`);
+  }
+  return columns;
 }

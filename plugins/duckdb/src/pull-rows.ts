@@ -6,7 +6,7 @@
  * lowest, source order) per key, a null key part forming its own group, keys in the order of
  * their first row.
  */
-import { DUMMY_ENTITY_ID, FeastJoinKeysDuringMaterialization, InvalidArgumentError, type CallContext, type PullRequest, type ResultStream } from '@larder/core';
+import { DUMMY_ENTITY_ID, pullColumns, type CallContext, type PullRequest, type ResultStream } from '@larder/core';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openQuery, resultBatches, resultSchema } from './query-stream.ts';
 import { describeSource, selectable, type SourceTable } from './sources.ts';
@@ -21,16 +21,7 @@ interface PullPlan {
 
 async function planPull(connection: DuckDBConnection, req: PullRequest, repoPath: string): Promise<PullPlan> {
   const table = await describeSource(connection, req.source, repoPath);
-  const names = [...table.columns.keys()];
-  const missingKeys = req.joinKeyColumns.filter((c) => !table.columns.has(c));
-  if (missingKeys.length > 0) throw new FeastJoinKeysDuringMaterialization(table.location, [...req.joinKeyColumns], names);
-  const features = req.featureNameColumns.length > 0 ? req.featureNameColumns : names;
-  const wanted = [...req.joinKeyColumns, ...features, req.timestampField, ...(req.createdTimestampColumn ? [req.createdTimestampColumn] : [])];
-  const columns = [...new Set(wanted)];
-  const missing = columns.filter((c) => !table.columns.has(c));
-  if (missing.length > 0) {
-    throw new InvalidArgumentError(`Data source ${req.source.name} (${table.location}) has no column ${missing.map((c) => `"${c}"`).join(', ')}`);
-  }
+  const columns = pullColumns(req, [...table.columns.keys()], table.location);
   const dummy = req.joinKeyColumns.length === 0 ? [`${str('')} AS ${ident(DUMMY_ENTITY_ID)}`] : [];
   const select = [...columns.map((c) => `${selectable(table, c)} AS ${ident(c)}`), ...dummy].join(', ');
   const ts = `epoch_ns(${ident(req.timestampField)})`;

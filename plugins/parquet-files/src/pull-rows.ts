@@ -4,7 +4,7 @@
  * are named), timestamp, created — in that order, each once — plus Feast's `__dummy_id` ("") when
  * there are no join keys. Bounds are inclusive.
  */
-import { DUMMY_ENTITY_ID, FeastJoinKeysDuringMaterialization, InvalidArgumentError, type CallContext, type PullRequest, type ResultStream } from '@larder/core';
+import { DUMMY_ENTITY_ID, pullColumns, type CallContext, type PullRequest, type ResultStream } from '@larder/core';
 import { Field, RecordBatch, Schema, Struct, Utf8, makeData, vectorFromArray, type Data, type DataType } from 'apache-arrow';
 import { gather } from './gather.ts';
 import { encodeKeys, type KeyValue } from './keys.ts';
@@ -24,16 +24,7 @@ interface PullPlan {
 async function planPull(req: PullRequest, repoPath: string): Promise<PullPlan> {
   const location = sourcePath(req.source, repoPath);
   const fileSchema = await readParquetSchema(location);
-  const names = fileSchema.fields.map((f) => f.name);
-  const missingKeys = req.joinKeyColumns.filter((c) => !names.includes(c));
-  if (missingKeys.length > 0) throw new FeastJoinKeysDuringMaterialization(location, [...req.joinKeyColumns], names);
-  const features = req.featureNameColumns.length > 0 ? req.featureNameColumns : names;
-  const wanted = [...req.joinKeyColumns, ...features, req.timestampField, ...(req.createdTimestampColumn ? [req.createdTimestampColumn] : [])];
-  const columns = [...new Set(wanted)];
-  const missing = columns.filter((c) => !names.includes(c));
-  if (missing.length > 0) {
-    throw new InvalidArgumentError(`Data source ${req.source.name} (${location}) has no column ${missing.map((c) => `"${c}"`).join(', ')}`);
-  }
+  const columns = pullColumns(req, fileSchema.fields.map((f) => f.name), location);
   const fields = columns.map((c) => fileSchema.fields.find((f) => f.name === c)!);
   const withDummy = req.joinKeyColumns.length === 0;
   const schema = new Schema([...fields, ...(withDummy ? [new Field(DUMMY_ENTITY_ID, new Utf8(), true)] : [])]);

@@ -6,7 +6,7 @@
  * "latest" is the greatest (timestamp, created with nulls lowest, physical row order for tables)
  * per key.
  */
-import { DUMMY_ENTITY_ID, FeastJoinKeysDuringMaterialization, InvalidArgumentError, type PullRequest, type ResultStream } from '@larder/core';
+import { DUMMY_ENTITY_ID, pullColumns, type PullRequest, type ResultStream } from '@larder/core';
 import { schemaForColumns } from './copy-binary-decoder.ts';
 import type { Session } from './session.ts';
 import { describeSource, type SourceTable } from './sources.ts';
@@ -20,16 +20,7 @@ interface PullPlan {
 
 async function planPull(session: Session, req: PullRequest): Promise<PullPlan> {
   const table = await describeSource(session, req.source);
-  const names = [...table.columns.keys()];
-  const missingKeys = req.joinKeyColumns.filter((c) => !table.columns.has(c));
-  if (missingKeys.length > 0) throw new FeastJoinKeysDuringMaterialization(table.label, [...req.joinKeyColumns], names);
-  const features = req.featureNameColumns.length > 0 ? req.featureNameColumns : names;
-  const wanted = [...req.joinKeyColumns, ...features, req.timestampField, ...(req.createdTimestampColumn ? [req.createdTimestampColumn] : [])];
-  const columns = [...new Set(wanted)];
-  const missing = columns.filter((c) => !table.columns.has(c));
-  if (missing.length > 0) {
-    throw new InvalidArgumentError(`Data source ${req.source.name} (${table.label}) has no column ${missing.map((c) => `"${c}"`).join(', ')}`);
-  }
+  const columns = pullColumns(req, [...table.columns.keys()], table.label);
   const dummy = req.joinKeyColumns.length === 0 ? [`${str('')}::text AS ${ident(DUMMY_ENTITY_ID)}`] : [];
   const select = [...columns.map((c) => `s.${ident(c)}`), ...dummy].join(', ');
   const ts = `s.${ident(req.timestampField)}`;
