@@ -11,7 +11,6 @@ import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import pino from 'pino';
 import type { AuthProvider, User } from '../../core/src/auth.ts';
-import { encodeRegistry } from '../../core/src/registry/encode.ts';
 import { startServer, type RunningServer } from '../../core/src/server.ts';
 import plugin from '../../plugins/auth-k8s/src/index.ts';
 import { KubernetesAuthProvider } from '../../plugins/auth-k8s/src/authenticator.ts';
@@ -19,7 +18,7 @@ import { inClusterConnection } from '../../plugins/auth-k8s/src/in-cluster.ts';
 import { KubeApi } from '../../plugins/auth-k8s/src/kube-api.ts';
 import { kubeconfigConnection } from '../../plugins/auth-k8s/src/kubeconfig.ts';
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
-import { feastClientPull, fixturePackage, installPackages, placeholderTable, pullAllCommand, rejection } from '../support/guarded-repo.ts';
+import { feastClientPull, fixturePackage, installPackages, placeholderTable, pullAllCommand, rejection, writeGuardedRepo } from '../support/guarded-repo.ts';
 import { jwtShaped, kubeconfigYaml, startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.ts';
 import { freePort } from '../support/larder-process.ts';
 
@@ -280,30 +279,9 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
       repo = mkdtempSync(path.join(tmpdir(), 'larder-k8s-repo-'));
       installPackages(repo, [fixturePackage('larder-store-static')]);
       writeFileSync(path.join(repo, 'kubeconfig.yaml'), kubeconfigYaml(kube.url, { token: kube.callerToken }, { caFile: kube.caFile, namespace: 'feast' }));
-      writeFileSync(
-        path.join(repo, 'feature_store.yaml'),
-        [
-          'project: guarded',
-          'registry: data/registry.db',
-          'offline_store:',
-          '  type: larder-store-static',
-          '  rows: [{driver_id: 1, conv_rate: 0.5}]',
-          'auth:',
-          '  type: kubernetes',
-          '  kubeconfig: kubeconfig.yaml',
-          '',
-        ].join('\n'),
-      );
-      mkdirSync(path.join(repo, 'data'));
-      writeFileSync(
-        path.join(repo, 'data', 'registry.db'),
-        encodeRegistry({
-          project: 'guarded',
-          dataSources: [{ kind: 'file', name: 'driver_source', path: 'x.parquet', timestampField: 'ts' }],
-          featureViews: [{ name: 'driver_stats', source: 'driver_source', features: [{ name: 'conv_rate', valueType: 'DOUBLE' }] }],
-          permissions: [{ name: 'read_sources', types: ['DATA_SOURCE'], actions: ['READ_OFFLINE'], policy: { kind: 'role', roles: ['feast-reader'] } }],
-        }),
-      );
+      writeGuardedRepo(repo, ['auth:', '  type: kubernetes', '  kubeconfig: kubeconfig.yaml'], [
+        { name: 'read_sources', types: ['DATA_SOURCE'], actions: ['READ_OFFLINE'], policy: { kind: 'role', roles: ['feast-reader'] } },
+      ]);
       server = await startServer({ chdir: repo, port: 0, logger });
     });
 

@@ -4,17 +4,16 @@
  * key rotation, and the unchanged Feast client logging in with the password grant against a
  * larder server that enforces the registry's permissions.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { SignJWT, base64url, generateKeyPair } from 'jose';
 import pino from 'pino';
 import type { AuthProvider, User } from '../../core/src/auth.ts';
-import { encodeRegistry } from '../../core/src/registry/encode.ts';
 import { startServer, type RunningServer } from '../../core/src/server.ts';
 import oidcPlugin from '../../plugins/auth-oidc/src/index.ts';
-import { feastClientPull, fixturePackage, installPackages } from '../support/guarded-repo.ts';
+import { feastClientPull, fixturePackage, installPackages, writeGuardedRepo } from '../support/guarded-repo.ts';
 import { startOidcProvider, type OidcTestProvider } from '../support/oidc-provider.ts';
 
 const CLIENT_ID = 'feast-client';
@@ -235,28 +234,9 @@ describe('auth oidc (against a real OIDC provider)', function () {
       idp.claimsForUser('ned', { preferred_username: 'ned', azp: CLIENT_ID, groups: ['outsiders'] });
       repo = mkdtempSync(path.join(tmpdir(), 'larder-auth-oidc-'));
       installPackages(repo, [fixturePackage('larder-store-static')]);
-      writeFileSync(
-        path.join(repo, 'feature_store.yaml'),
-        [
-          'project: guarded',
-          'registry: data/registry.db',
-          'offline_store:',
-          '  type: larder-store-static',
-          '  rows: [{driver_id: 1, conv_rate: 0.5}]',
-          ...authSection('server-config-user-is-ignored'),
-          '',
-        ].join('\n'),
-      );
-      mkdirSync(path.join(repo, 'data'));
-      writeFileSync(
-        path.join(repo, 'data', 'registry.db'),
-        encodeRegistry({
-          project: 'guarded',
-          dataSources: [{ kind: 'file', name: 'driver_source', path: 'x.parquet', timestampField: 'ts' }],
-          featureViews: [{ name: 'driver_stats', source: 'driver_source', features: [{ name: 'conv_rate', valueType: 'DOUBLE' }] }],
-          permissions: [{ name: 'read_sources', types: ['DATA_SOURCE'], actions: ['READ_OFFLINE'], policy: { kind: 'role', roles: ['reader'] } }],
-        }),
-      );
+      writeGuardedRepo(repo, authSection('server-config-user-is-ignored'), [
+        { name: 'read_sources', types: ['DATA_SOURCE'], actions: ['READ_OFFLINE'], policy: { kind: 'role', roles: ['reader'] } },
+      ]);
       server = await startServer({ chdir: repo, port: 0, logger: silent });
     });
 

@@ -3,18 +3,19 @@
  * provider installed with npm (tokens mapped to users), Permission objects in the registry, and
  * the errors a Feast client parses (UNAUTHENTICATED; FeastPermissionError with Feast's text).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { tableFromArrays } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
-import { encodeRegistry } from '../../core/src/registry/encode.ts';
 import type { PermissionDraft } from '../../core/src/registry/draft.ts';
 import { startServer, type RunningServer } from '../../core/src/server.ts';
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
-import { feastClientPull, fixturePackage, installPackages, placeholderTable, pullAllCommand, rejection } from '../support/guarded-repo.ts';
+import {
+  feastClientPull, fixturePackage, installPackages, placeholderTable, pullAllCommand, rejection, writeGuardedRegistry, writeGuardedRepo,
+} from '../support/guarded-repo.ts';
 
 describe('authentication and permissions (third-party auth provider installed with npm)', function () {
   this.timeout(120_000);
@@ -26,39 +27,19 @@ describe('authentication and permissions (third-party auth provider installed wi
     clients.push(client);
     return client;
   };
-  const writeRegistry = (permissions: PermissionDraft[]) =>
-    writeFileSync(
-      path.join(repo, 'data', 'registry.db'),
-      encodeRegistry({
-        project: 'guarded',
-        dataSources: [{ kind: 'file', name: 'driver_source', path: 'x.parquet', timestampField: 'ts' }],
-        featureViews: [{ name: 'driver_stats', source: 'driver_source', features: [{ name: 'conv_rate', valueType: 'DOUBLE' }] }],
-        permissions,
-      }),
-    );
+  const writeRegistry = (permissions: PermissionDraft[]) => writeGuardedRegistry(repo, permissions);
 
   before(async () => {
     repo = mkdtempSync(path.join(tmpdir(), 'larder-permissions-'));
     installPackages(repo, [fixturePackage('larder-store-static'), fixturePackage('larder-auth-static')]);
-    writeFileSync(
-      path.join(repo, 'feature_store.yaml'),
-      [
-        'project: guarded',
-        'registry: data/registry.db',
-        'offline_store:',
-        '  type: larder-store-static',
-        '  rows: [{driver_id: 1, conv_rate: 0.5}]',
-        'auth:',
-        '  type: larder-auth-static',
-        '  users:',
-        '    token-reader: {username: rita, roles: [reader]}',
-        '    token-nobody: {username: ned}',
-        '    token-team: {username: tom, groups: [team-a], namespaces: [ns-1]}',
-        '',
-      ].join('\n'),
-    );
-    mkdirSync(path.join(repo, 'data'));
-    writeRegistry([
+    writeGuardedRepo(repo, [
+      'auth:',
+      '  type: larder-auth-static',
+      '  users:',
+      '    token-reader: {username: rita, roles: [reader]}',
+      '    token-nobody: {username: ned}',
+      '    token-team: {username: tom, groups: [team-a], namespaces: [ns-1]}',
+    ], [
       { name: 'read_sources', types: ['DATA_SOURCE'], actions: ['READ_OFFLINE'], policy: { kind: 'role', roles: ['reader'] } },
       { name: 'team_sources', types: ['DATA_SOURCE'], namePatterns: ['driver_.*'], actions: ['READ_OFFLINE'], policy: { kind: 'group', groups: ['team-a'] } },
       { name: 'write_views', types: ['FEATURE_VIEW'], actions: ['WRITE_OFFLINE'], policy: { kind: 'role', roles: ['writer'] } },

@@ -1,15 +1,16 @@
 /**
- * Shared pieces of the specs that serve a feature repo with third-party fixture packages and call
- * it over Flight or through the Feast client: the pull command Feast sends, installing fixture
- * packages into a repo, a call's rejection, and one pull by the unchanged Feast client with a
- * given `auth:` section.
+ * Shared pieces of the specs that serve a guarded feature repo — project `guarded`, the
+ * `larder-store-static` fixture store with one row of `driver_source`, a view `driver_stats` over
+ * it, an `auth:` section and permissions — and call it over Flight or through the Feast client.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { tableFromArrays } from 'apache-arrow';
+import type { PermissionDraft } from '../../core/src/registry/draft.ts';
+import { encodeRegistry } from '../../core/src/registry/encode.ts';
 import { feastPython } from './feast-python.ts';
 import { feastEnv } from './feast-repo.ts';
 
@@ -24,6 +25,40 @@ export function fixturePackage(name: string): string {
 export function installPackages(repo: string, packages: readonly string[]): void {
   writeFileSync(path.join(repo, 'package.json'), JSON.stringify({ name: 'feature-repo', private: true }));
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...packages], { cwd: repo, stdio: 'pipe' });
+}
+
+/** Writes the guarded repo's registry: `driver_source`, the view `driver_stats`, `permissions`. */
+export function writeGuardedRegistry(repo: string, permissions: readonly PermissionDraft[]): void {
+  mkdirSync(path.join(repo, 'data'), { recursive: true });
+  writeFileSync(
+    path.join(repo, 'data', 'registry.db'),
+    encodeRegistry({
+      project: 'guarded',
+      dataSources: [{ kind: 'file', name: 'driver_source', path: 'x.parquet', timestampField: 'ts' }],
+      featureViews: [{ name: 'driver_stats', source: 'driver_source', features: [{ name: 'conv_rate', valueType: 'DOUBLE' }] }],
+      permissions,
+    }),
+  );
+}
+
+/**
+ * Writes the guarded repo into `repo` (where `larder-store-static` is installed): its
+ * feature_store.yaml with the given `auth:` lines, and its registry.
+ */
+export function writeGuardedRepo(repo: string, authLines: readonly string[], permissions: readonly PermissionDraft[]): void {
+  writeFileSync(
+    path.join(repo, 'feature_store.yaml'),
+    [
+      'project: guarded',
+      'registry: data/registry.db',
+      'offline_store:',
+      '  type: larder-store-static',
+      '  rows: [{driver_id: 1, conv_rate: 0.5}]',
+      ...authLines,
+      '',
+    ].join('\n'),
+  );
+  writeGuardedRegistry(repo, permissions);
 }
 
 /** Feast's `pull_all_from_table_or_query` command on `driver_source`, as the client sends it. */
