@@ -13,7 +13,7 @@
  * oracle being Feast's postgres store on the same cluster.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,7 +87,7 @@ async function runOrExplain(file: string, args: string[], cwd: string, env: Node
  * section is swapped in afterwards, since the registry does not depend on it.
  */
 export async function buildFeastRepo(serverOfflineStore: Record<string, unknown> = { type: 'file' }): Promise<FeastRepo> {
-  const { python, feast } = feastPython();
+  const { python } = feastPython();
   const root = mkdtempSync(join(tmpdir(), 'larder-conformance-'));
   try {
     const env = feastEnv(root);
@@ -98,41 +98,59 @@ export async function buildFeastRepo(serverOfflineStore: Record<string, unknown>
     });
     await runOrExplain(python, [join(serverRepo, 'gen_data.py'), serverRepo], serverRepo, env, 'generating the parquet data');
 
-    const registryPath = join(serverRepo, 'data', 'registry.db');
-    const common = { project: PROJECT, provider: 'local', entity_key_serialization_version: 3 };
-    writeFileSync(
-      join(serverRepo, 'feature_store.yaml'),
-      yaml({
-        project: PROJECT,
-        registry: 'data/registry.db',
-        provider: 'local',
-        offline_store: { type: 'file' },
-        online_store: { type: 'sqlite', path: 'data/online_store.db' },
-        entity_key_serialization_version: 3,
-      }),
-    );
-    await runOrExplain(feast, ['-c', serverRepo, 'apply'], serverRepo, env, 'feast apply');
-    const serverYaml = join(serverRepo, 'feature_store.yaml');
-    writeFileSync(serverYaml, readFileSync(serverYaml, 'utf8').replace(/^offline_store:\n(  .*\n)+/m, yaml({ offline_store: serverOfflineStore })));
-
-    const localDir = join(root, 'local');
-    mkdirSync(localDir);
-    const localYaml = join(localDir, 'feature_store.yaml');
-    writeFileSync(
-      localYaml,
-      yaml({
-        ...common,
-        registry: registryPath,
-        offline_store: { type: 'file' },
-        online_store: { type: 'sqlite', path: join(localDir, 'online_store.db') },
-      }),
-    );
-
-    return repoHandle(root, String(serverOfflineStore.type ?? 'file'), serverRepo, registryPath, localYaml, env);
+    return await applyRepo(root, serverRepo, env, {
+      name: String(serverOfflineStore.type ?? 'file'),
+      apply: { type: 'file' },
+      server: serverOfflineStore,
+      oracle: { type: 'file' },
+    });
   } catch (error) {
     if (!process.env.LARDER_KEEP_CONFORMANCE) rmSync(root, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * `feast apply` in `serverRepo` with the `apply` offline store, then the server's section swapped
+ * for `server` (the registry does not depend on it), and the oracle's config (`local/`) written
+ * with `oracle`.
+ */
+async function applyRepo(
+  root: string,
+  serverRepo: string,
+  env: NodeJS.ProcessEnv,
+  stores: { readonly name: string; readonly apply: Record<string, unknown>; readonly server: Record<string, unknown>; readonly oracle: Record<string, unknown> },
+): Promise<FeastRepo> {
+  const registryPath = join(serverRepo, 'data', 'registry.db');
+  const serverYaml = join(serverRepo, 'feature_store.yaml');
+  const repoYaml = (offlineStore: Record<string, unknown>) =>
+    yaml({
+      project: PROJECT,
+      registry: 'data/registry.db',
+      provider: 'local',
+      offline_store: offlineStore,
+      online_store: { type: 'sqlite', path: 'data/online_store.db' },
+      entity_key_serialization_version: 3,
+    });
+  writeFileSync(serverYaml, repoYaml(stores.apply));
+  await runOrExplain(feastPython().feast, ['-c', serverRepo, 'apply'], serverRepo, env, 'feast apply');
+  writeFileSync(serverYaml, repoYaml(stores.server));
+
+  const localDir = join(root, 'local');
+  mkdirSync(localDir);
+  const localYaml = join(localDir, 'feature_store.yaml');
+  writeFileSync(
+    localYaml,
+    yaml({
+      project: PROJECT,
+      provider: 'local',
+      entity_key_serialization_version: 3,
+      registry: registryPath,
+      offline_store: stores.oracle,
+      online_store: { type: 'sqlite', path: join(localDir, 'online_store.db') },
+    }),
+  );
+  return repoHandle(root, stores.name, serverRepo, registryPath, localYaml, env);
 }
 
 function repoHandle(root: string, store: string, serverRepo: string, registryPath: string, localYaml: string, env: NodeJS.ProcessEnv): FeastRepo {
@@ -175,7 +193,7 @@ export async function buildFeastPostgresRepo(
   pg: PostgresServer,
   serverOfflineStore: Record<string, unknown> = pg.offlineStoreConfig(),
 ): Promise<FeastRepo> {
-  const { python, feast } = feastPython();
+  const { python } = feastPython();
   const root = mkdtempSync(join(tmpdir(), 'larder-conformance-pg-'));
   try {
     const env: NodeJS.ProcessEnv = {
@@ -195,41 +213,9 @@ export async function buildFeastPostgresRepo(
     cpSync(join(CONFORMANCE_DIR, 'feature_repo', 'gen_data.py'), join(serverRepo, 'gen_data.py'));
     await runOrExplain(python, [join(serverRepo, 'load_data.py'), serverRepo], serverRepo, env, 'loading the data into PostgreSQL');
 
-    const registryPath = join(serverRepo, 'data', 'registry.db');
-    const common = { project: PROJECT, provider: 'local', entity_key_serialization_version: 3 };
-    const applyStore = pg.offlineStoreConfig();
-    const serverYaml = join(serverRepo, 'feature_store.yaml');
-    writeFileSync(
-      serverYaml,
-      yaml({
-        project: PROJECT,
-        registry: 'data/registry.db',
-        provider: 'local',
-        offline_store: applyStore,
-        online_store: { type: 'sqlite', path: 'data/online_store.db' },
-        entity_key_serialization_version: 3,
-      }),
-    );
     // gen_data.py and load_data.py sit in the repo; `feast apply` must not import them.
     writeFileSync(join(serverRepo, '.feastignore'), 'gen_data.py\nload_data.py\n');
-    await runOrExplain(feast, ['-c', serverRepo, 'apply'], serverRepo, env, 'feast apply');
-    if (serverOfflineStore !== applyStore) {
-      writeFileSync(serverYaml, readFileSync(serverYaml, 'utf8').replace(/^offline_store:\n(  .*\n)+/m, yaml({ offline_store: serverOfflineStore })));
-    }
-
-    const localDir = join(root, 'local');
-    mkdirSync(localDir);
-    const localYaml = join(localDir, 'feature_store.yaml');
-    writeFileSync(
-      localYaml,
-      yaml({
-        ...common,
-        registry: registryPath,
-        offline_store: pg.offlineStoreConfig(),
-        online_store: { type: 'sqlite', path: join(localDir, 'online_store.db') },
-      }),
-    );
-    return repoHandle(root, 'postgres', serverRepo, registryPath, localYaml, env);
+    return await applyRepo(root, serverRepo, env, { name: 'postgres', apply: pg.offlineStoreConfig(), server: serverOfflineStore, oracle: pg.offlineStoreConfig() });
   } catch (error) {
     if (!process.env.LARDER_KEEP_CONFORMANCE) rmSync(root, { recursive: true, force: true });
     throw error;
