@@ -1,0 +1,42 @@
+/**
+ * The larder side of the DoGet benchmark: larder's real Flight transport (createFlightServer:
+ * grpc-js, FlightData codec, re-chunking, backpressure) with a minimal handler whose DoGet streams
+ * one table, loaded from an Arrow IPC file, for any ticket. Runs as its own process so that client
+ * and server never share a CPU thread.
+ *
+ *   npx tsx bench/doget/larder-server.ts TABLE.arrow
+ *
+ * Prints `{"port": N}` on stdout once it accepts calls; stops on SIGTERM.
+ */
+import { readFileSync } from 'node:fs';
+import { tableFromIPC } from 'apache-arrow';
+import { UnimplementedError } from '../../core/src/errors.ts';
+import type { FlightHandler } from '../../core/src/flight/handler.ts';
+import { createFlightServer } from '../../core/src/flight/server.ts';
+
+const file = process.argv[2];
+if (!file) throw new Error('usage: larder-server.ts TABLE.arrow');
+// The batches are views into this one buffer: read once, every page touched before serving.
+const table = tableFromIPC(readFileSync(file));
+
+const unimplemented = async (): Promise<never> => {
+  throw new UnimplementedError('not part of the benchmark');
+};
+
+const handler: FlightHandler = {
+  doGet: async () => ({
+    schema: table.schema,
+    batches: (async function* () {
+      yield* table.batches;
+    })(),
+  }),
+  doPut: unimplemented,
+  getFlightInfo: unimplemented,
+  listActions: async () => [],
+  listFlights: async () => [],
+};
+
+const server = createFlightServer(handler, { host: '127.0.0.1', port: 0 });
+const { port } = await server.start();
+process.on('SIGTERM', () => void server.shutdown(1_000).then(() => process.exit(0)));
+process.stdout.write(`${JSON.stringify({ port })}\n`);
