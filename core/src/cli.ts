@@ -1,7 +1,7 @@
 /**
  * The `larder` command line, shaped like Feast's:
  *   larder [-c DIR | --chdir DIR] [-f YAML] [--log-level LEVEL] serve_offline|serve
- *          [-h HOST] [-p PORT] [-k KEY] [--cert CERT]
+ *          [-h HOST] [-p PORT] [-k KEY] [--cert CERT] [--metrics-port PORT]
  *   larder example [DIR] [serve options]   (bin/larder.js writes the example repo, then serves it)
  * Global options come before the subcommand (as in Feast, where `-c` means --chdir there and
  * --cert after `serve_offline`).
@@ -19,6 +19,9 @@ commands:
       -p, --port PORT     port (default ${DEFAULT_PORT}; 0 picks a free one)
       -k, --key FILE      TLS private key (with --cert)
           --cert FILE     TLS certificate (with --key)
+          --metrics-port PORT
+                          serve Prometheus metrics at http://HOST:PORT/metrics
+      The gRPC health service (grpc.health.v1) answers on the Flight port itself.
   example [DIR] [serve options]  write the bundled example feature repo to DIR (default ./larder-example) and serve it
 
 global options:
@@ -84,16 +87,20 @@ async function serve(args: string[], repo: { chdir?: string; featureStoreYaml?: 
         port: { type: 'string', short: 'p', default: String(DEFAULT_PORT) },
         key: { type: 'string', short: 'k' },
         cert: { type: 'string' },
+        'metrics-port': { type: 'string' },
       },
     }).values;
   } catch (error) {
     return usageError((error as Error).message);
   }
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return usageError(`--port must be a port number, not "${values.port}"`);
+  if (!isPort(port)) return usageError(`--port must be a port number, not "${values.port}"`);
   if (Boolean(values.key) !== Boolean(values.cert)) return usageError('--key and --cert must be given together');
+  const metricsPort = values['metrics-port'] === undefined ? undefined : Number(values['metrics-port']);
+  if (metricsPort !== undefined && !isPort(metricsPort)) return usageError(`--metrics-port must be a port number, not "${values['metrics-port']}"`);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) return usageError('--metrics-port must differ from --port');
   return runUntilSignal(
-    () => startServer({ ...repo, host: values.host, port, tlsKeyPath: values.key, tlsCertPath: values.cert, logger }),
+    () => startServer({ ...repo, host: values.host, port, tlsKeyPath: values.key, tlsCertPath: values.cert, metricsPort, logger }),
     logger,
   );
 }
@@ -122,6 +129,10 @@ async function runUntilSignal(start: () => Promise<RunningServer>, logger: Logge
   await server.stop();
   logger.info('larder stopped');
   return 0;
+}
+
+function isPort(n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= 65535;
 }
 
 function usageError(message: string): number {

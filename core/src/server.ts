@@ -13,7 +13,11 @@ import { ConfigError } from './config/errors.ts';
 import { loadRepoConfig, type LocateOptions, type RepoConfig } from './config/load.ts';
 import { validateSection } from './config/validate.ts';
 import { createFlightServer } from './flight/server.ts';
+import { healthServiceDefinition, healthServiceImplementation } from './health/health-service.ts';
+import { ServerHealth } from './health/server-health.ts';
 import { createHooks, type LarderHooks } from './hooks.ts';
+import { startMetricsEndpoint, type MetricsEndpoint } from './metrics/metrics-http.ts';
+import { createServerMetrics, type ServerMetrics } from './metrics/server-metrics.ts';
 import { NO_AUTH } from './plugins/builtin.ts';
 import { resolvePlugin, tapDefaultResolvers } from './plugins/resolve.ts';
 import { openFileRegistry, registryPathFromConfig } from './registry/file-registry.ts';
@@ -26,6 +30,10 @@ export interface ServeOptions extends LocateOptions {
   readonly tlsKeyPath?: string;
   readonly tlsCertPath?: string;
   readonly logger?: Logger;
+  /** Serves Prometheus metrics at http://<host>:<metricsPort>/metrics (0 picks a free port). */
+  readonly metricsPort?: number;
+  /** How long a health check of the registry and store is reused (default 5 s). */
+  readonly healthRecheckMs?: number;
   /** Lets an embedder tap hooks (extra resolvers, metrics) before anything is resolved. */
   readonly configureHooks?: (hooks: LarderHooks) => void;
 }
@@ -35,12 +43,23 @@ export interface RunningServer {
   /** e.g. grpc+tcp://127.0.0.1:8815 */
   readonly location: string;
   readonly config: RepoConfig;
+  /** The bound metrics port, or null without `metricsPort`. */
+  readonly metricsPort: number | null;
   /** Stops accepting calls, lets in-flight calls finish (up to graceMs), then closes everything. */
   stop(graceMs?: number): Promise<void>;
 }
 
 export const DEFAULT_PORT = 8815;
 export const DEFAULT_HOST = '127.0.0.1';
+
+/** Defaults of the `larder:` limits in feature_store.yaml. */
+export const DEFAULT_LIMITS = {
+  max_concurrent_calls: 64,
+  max_queued_calls: 256,
+  queue_timeout_seconds: 30,
+  call_timeout_seconds: 3600,
+  max_upload_bytes: 1024 ** 3,
+} as const;
 
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: 'info' });
@@ -66,13 +85,13 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     logger,
   });
 
-  const limits = {
+  const pendingLimits = {
     ttlMs: ((config.larder.pending_ttl_seconds as number | undefined) ?? defaultPendingLimits.ttlMs / 1000) * 1000,
     maxBytes: (config.larder.pending_max_bytes as number | undefined) ?? defaultPendingLimits.maxBytes,
     maxEntries: (config.larder.pending_max_requests as number | undefined) ?? defaultPendingLimits.maxEntries,
   };
   const pending = new PendingUploads(
-    limits,
+    pendingLimits,
     Date.now,
     (entry, reason) => logger.warn({ call: entry.command.api, reason, bytes: entry.bytes }, 'pending upload dropped'),
   );
@@ -85,20 +104,53 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     auth: authProvider,
     project: config.project,
     pending,
-    maxUploadBytes: limits.maxBytes,
+    maxUploadBytes: larderSetting(config, 'max_upload_bytes'),
     logger,
   });
 
+  // Ready once the registry reads and the store answers (the store may be a database still starting).
+  const health = new ServerHealth({
+    check: async () => {
+      await registry.snapshot();
+      await store.ping?.();
+    },
+    recheckMs: options.healthRecheckMs,
+    logger,
+  });
+  let metrics: ServerMetrics | null = null;
   const tls = tlsOptions(options);
   const host = options.host ?? DEFAULT_HOST;
-  const flight = createFlightServer(service, { host, port: options.port ?? DEFAULT_PORT, tls, logger });
+  const flight = createFlightServer(service, {
+    host,
+    port: options.port ?? DEFAULT_PORT,
+    tls,
+    logger,
+    limits: {
+      maxConcurrentCalls: larderSetting(config, 'max_concurrent_calls'),
+      maxQueuedCalls: larderSetting(config, 'max_queued_calls'),
+      queueTimeoutMs: larderSetting(config, 'queue_timeout_seconds') * 1000,
+      callTimeoutMs: larderSetting(config, 'call_timeout_seconds') * 1000,
+    },
+    extraServices: [{ definition: healthServiceDefinition(), implementation: healthServiceImplementation(health, options.healthRecheckMs) }],
+    onCallEnd: (rpc, code, durationMs) => metrics?.callEnded(rpc, code, durationMs),
+  });
+  if (options.metricsPort !== undefined) {
+    metrics = createServerMetrics(hooks, {
+      inFlightCalls: () => flight.inFlight(),
+      pendingUploads: () => ({ count: pending.size, bytes: pending.bytes }),
+    });
+  }
   let port: number;
+  let metricsEndpoint: MetricsEndpoint | null = null;
   try {
     ({ port } = await flight.start());
+    if (metrics) metricsEndpoint = await startMetricsEndpoint(metrics.registry, host, options.metricsPort!, logger);
   } catch (error) {
+    await flight.shutdown(0);
     await closeAll(store, registry, authProvider, pending);
     throw error;
   }
+  await health.markServing();
   const location = `${tls ? 'grpc+tls' : 'grpc+tcp'}://${host}:${port}`;
   logger.info({ location, project: config.project, offlineStore: config.offlineStore.type, auth: config.auth.type }, 'larder serving');
 
@@ -106,11 +158,18 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     port,
     location,
     config,
+    metricsPort: metricsEndpoint?.port ?? null,
     async stop(graceMs = 30_000) {
+      health.markDraining();
       await flight.shutdown(graceMs);
+      await metricsEndpoint?.close();
       await closeAll(store, registry, authProvider, pending);
     },
   };
+}
+
+function larderSetting(config: RepoConfig, key: keyof typeof DEFAULT_LIMITS): number {
+  return (config.larder[key] as number | undefined) ?? DEFAULT_LIMITS[key];
 }
 
 async function openRegistry(config: RepoConfig, logger: Logger): Promise<RegistrySource> {

@@ -40,7 +40,7 @@ describe('Feast command protocol (third-party store installed with npm)', functi
         '  type: larder-store-static',
         '  rows: [{driver_id: 1, conv_rate: 0.5}, {driver_id: 2, conv_rate: 0.25}]',
         'larder:',
-        '  pending_max_bytes: 1000000',
+        '  max_upload_bytes: 1000000',
         '',
       ].join('\n'),
     );
@@ -136,11 +136,11 @@ describe('Feast command protocol (third-party store installed with npm)', functi
     expect((await rejection(client.getFlightInfo(pullAllCommand()))).code).to.equal(status.NOT_FOUND);
   });
 
-  it('refuses an upload over larder.pending_max_bytes and keeps nothing of it', async () => {
+  it('refuses an upload over larder.max_upload_bytes, naming the setting, and keeps nothing of it', async () => {
     const big = tableFromArrays({ driver_id: new Float64Array(200_000) });
     const error = await rejection(client.doPut(pullAllCommand(), big));
     expect(error.code).to.equal(status.INVALID_ARGUMENT);
-    expect(error.details).to.match(/larger than this server accepts/);
+    expect(error.details).to.match(/larger than this server accepts \(1000000 bytes, larder\.max_upload_bytes in feature_store\.yaml\)/);
     expect(await client.listFlights()).to.deep.equal([]);
   });
 

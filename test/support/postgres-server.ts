@@ -24,6 +24,10 @@ export interface PostgresServer {
   readonly caFile?: string;
   /** The `offline_store` section of a feature_store.yaml pointing at this cluster. */
   offlineStoreConfig(extra?: Record<string, unknown>): Record<string, unknown>;
+  /** Shuts the server down, keeping its data, until `resume()`: an outage. */
+  pause(): Promise<void>;
+  /** Starts it again after `pause()`, on the same port. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -95,7 +99,8 @@ export async function startPostgres(options: { tls?: boolean } = {}): Promise<Po
     // TLS over TCP only; the Unix socket stays open for local administration.
     writeFileSync(path.join(data, 'pg_hba.conf'), 'local all all scram-sha-256\nhostssl all all 127.0.0.1/32 scram-sha-256\nhostnossl all all 127.0.0.1/32 reject\n');
   }
-  run('pg_ctl', ['-D', data, '-o', serverOptions, '-l', path.join(dir, 'log'), '-w', 'start']);
+  const start = () => run('pg_ctl', ['-D', data, '-o', serverOptions, '-l', path.join(dir, 'log'), '-w', 'start']);
+  start();
   const env = { ...process.env, PGPASSWORD: password, PGSSLMODE: options.tls ? 'require' : 'disable' };
   execFileSync(path.join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'larder', '-d', 'postgres', '-qc', 'CREATE DATABASE feast'], { env, stdio: 'pipe' });
 
@@ -111,6 +116,12 @@ export async function startPostgres(options: { tls?: boolean } = {}): Promise<Po
       type: 'postgres', host: '127.0.0.1', port, database: 'feast', db_schema: 'public',
       user: 'larder', password, sslmode: options.tls ? 'require' : 'disable', ...extra,
     }),
+    async pause() {
+      run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    },
+    async resume() {
+      start();
+    },
     async stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);

@@ -20,7 +20,7 @@ export async function readUpload(stream: IncomingStream, maxBytes: number): Prom
     bytes += batch.data.byteLength;
     if (bytes > maxBytes) {
       throw new InvalidArgumentError(
-        `The uploaded table is larger than this server accepts (${maxBytes} bytes, larder.pending_max_bytes in feature_store.yaml)`,
+        `The uploaded table is larger than this server accepts (${maxBytes} bytes, larder.max_upload_bytes in feature_store.yaml)`,
       );
     }
     batches.push(batch);

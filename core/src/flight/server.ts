@@ -9,6 +9,7 @@
 import * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
 import { LarderError, UnimplementedError } from '../errors.ts';
+import { CallLimits, type CallLimitOptions } from './call-limits.ts';
 import { DEFAULT_CHUNKING, type ChunkingOptions } from './chunking.ts';
 import type { FlightCallInfo, FlightDescriptor, FlightHandler, FlightInfoResult } from './handler.ts';
 import { framedSchema } from './ipc.ts';
@@ -28,7 +29,7 @@ import {
   type ProtoSchemaResult,
   type ProtoTicket,
 } from './protocol.ts';
-import { cancelledError, FlowControlledWriter, openIncoming, sendOutgoing } from './streams.ts';
+import { abortable, cancelledError, FlowControlledWriter, openIncoming, sendOutgoing } from './streams.ts';
 
 export interface FlightServerOptions {
   readonly host: string;
@@ -42,6 +43,15 @@ export interface FlightServerOptions {
   readonly maxBufferedBytes?: number;
   /** Extra grpc-js server options. */
   readonly grpcOptions?: grpc.ServerOptions;
+  /** Concurrency cap and per-call deadline of the Flight RPCs (not of `extraServices`). */
+  readonly limits?: CallLimitOptions;
+  /** Other gRPC services served on the same port (the health service), outside the limits. */
+  readonly extraServices?: ReadonlyArray<{
+    readonly definition: grpc.ServiceDefinition;
+    readonly implementation: grpc.UntypedServiceImplementation;
+  }>;
+  /** Told when each Flight RPC ends, with its status code (metrics). */
+  readonly onCallEnd?: (method: FlightMethod, code: grpc.status, durationMs: number) => void;
 }
 
 export interface FlightServer {
@@ -118,8 +128,10 @@ function releaseInput(messages: AsyncGenerator<unknown, void, undefined>): void 
 interface CallScope {
   readonly info: FlightCallInfo;
   readonly log: Logger;
-  /** Detaches the cancellation listeners; the call is over. */
-  done(): void;
+  /** Resolves when the call may run (it may wait for a slot); rejects when it is refused. */
+  readonly admitted: Promise<void>;
+  /** Detaches the cancellation listeners and reports the call's end; the call is over. */
+  done(code: grpc.status): void;
 }
 
 export function createFlightServer(handler: FlightHandler, options: FlightServerOptions): FlightServer {
@@ -132,12 +144,18 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
     'grpc.max_send_message_length': -1,
     ...options.grpcOptions,
   });
-  let active = 0;
+  const limits = new CallLimits(options.limits);
   let nextCallId = 1;
 
   function begin(call: CallLike, method: FlightMethod): CallScope {
-    active++;
+    const startedAt = performance.now();
     const controller = new AbortController();
+    let holdsSlot = false;
+    let disarmDeadline = () => {};
+    const admitted = limits.enter(controller.signal).then(() => {
+      holdsSlot = true;
+      disarmDeadline = limits.armDeadline(method, controller);
+    });
     const callLog = log.child({ rpc: method, call: nextCallId++ });
     // grpc-js also emits 'cancelled' when a finished call's stream closes, so the listeners are
     // removed once we are done with the call: only a cancellation *during* the call aborts.
@@ -158,17 +176,23 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
         method,
       },
       log: callLog,
-      done() {
+      admitted,
+      done(code) {
         if (finished) return;
         finished = true;
-        active--;
+        if (holdsSlot) limits.leave();
+        disarmDeadline();
         call.removeListener('cancelled', onCancel);
         call.removeListener('close', onCancel);
+        options.onCallEnd?.(method, code, performance.now() - startedAt);
       },
     };
   }
 
   function toStatus(error: unknown, scope: CallScope): CallStatus {
+    // A deadline aborts the call's signal; whatever the store threw then, the deadline is the cause.
+    const reason: unknown = scope.info.signal.aborted ? scope.info.signal.reason : null;
+    if (isLarderError(reason) && reason.code === grpc.status.DEADLINE_EXCEEDED) error = reason;
     if (isLarderError(error)) {
       const level = error.code === grpc.status.INTERNAL ? 'error' : 'debug';
       scope.log[level]({ code: error.code, err: error }, 'call failed');
@@ -186,12 +210,18 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
   function unary<Req, Res>(method: FlightMethod, body: (req: Req, scope: CallScope) => Promise<Res>) {
     return (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
       const scope = begin(call, method);
-      body(call.request, scope)
+      let code: grpc.status = grpc.status.OK;
+      scope.admitted
+        .then(() => abortable(body(call.request, scope), scope.info.signal))
         .then(
           (result) => callback(null, result),
-          (error) => callback({ ...toStatus(error, scope), metadata: new grpc.Metadata() }),
+          (error) => {
+            const status = toStatus(error, scope);
+            code = status.code;
+            callback({ ...status, metadata: new grpc.Metadata() });
+          },
         )
-        .finally(() => scope.done());
+        .finally(() => scope.done(code));
     };
   }
 
@@ -202,19 +232,22 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
   ) {
     return (call: S) => {
       const scope = begin(call, method);
+      let code: grpc.status = grpc.status.OK;
       // grpc-js turns an 'error' event into the call's status; a listener must exist regardless.
       call.on('error', () => {});
-      body(call, scope)
+      scope.admitted
+        .then(() => body(call, scope))
         .then(
           () => call.end(),
           (error) => {
             const status = toStatus(error, scope);
+            code = call.cancelled ? grpc.status.CANCELLED : status.code;
             // A cancelled call has no one to tell; grpc-js already closed it.
             if (!call.cancelled) call.emit('error', { ...status, metadata: new grpc.Metadata() });
           },
         )
         .catch((error) => scope.log.error({ err: error }, 'failed to end the call'))
-        .finally(() => scope.done());
+        .finally(() => scope.done(code));
     };
   }
 
@@ -294,6 +327,7 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
     }),
   };
   server.addService(flightServiceDefinition(), implementation);
+  for (const extra of options.extraServices ?? []) server.addService(extra.definition, extra.implementation);
 
   return {
     start() {
@@ -315,7 +349,7 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
     shutdown(graceMs: number) {
       return new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
-          log.warn({ inFlight: active }, 'grace period over: cancelling the remaining calls');
+          log.warn({ inFlight: limits.active }, 'grace period over: cancelling the remaining calls');
           server.forceShutdown();
           resolve();
         }, graceMs);
@@ -326,6 +360,6 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
       });
     },
 
-    inFlight: () => active,
+    inFlight: () => limits.active,
   };
 }

@@ -14,7 +14,8 @@ export class Connections {
   private constructor(
     private pool: pg.Pool,
     readonly server: ServerName,
-    private readonly cancelConfig: pg.ClientConfig,
+    /** One connection's settings, for the side connections of cancel() and ping(). */
+    private readonly sideConfig: pg.ClientConfig,
   ) {}
 
   /**
@@ -62,10 +63,26 @@ export class Connections {
   async cancel(client: pg.PoolClient): Promise<void> {
     const pid = (client as unknown as { processID?: number }).processID;
     if (!pid) return;
-    const side = new pg.Client(this.cancelConfig);
+    const side = new pg.Client(this.sideConfig);
     try {
       await side.connect();
       await side.query('SELECT pg_cancel_backend($1)', [pid]);
+    } finally {
+      await side.end().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Checks that the database answers, on a short-lived connection of its own: a pool exhausted by
+   * long queries means a busy server, not a broken one, and must not fail a health probe.
+   */
+  async ping(): Promise<void> {
+    const side = new pg.Client(this.sideConfig);
+    try {
+      await side.connect();
+      await side.query('SELECT 1');
+    } catch (error) {
+      throw connectionError(error, this.server);
     } finally {
       await side.end().catch(() => undefined);
     }

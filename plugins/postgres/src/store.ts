@@ -80,13 +80,8 @@ export class PostgresStore implements OfflineStore {
     return this.inClosedSession(ctx, (session) => writes.persist(session, req));
   }
 
-  async ping(): Promise<void> {
-    const client = await this.connections.acquire();
-    try {
-      await client.query('SELECT 1');
-    } finally {
-      this.connections.release(client, true);
-    }
+  ping(): Promise<void> {
+    return this.connections.ping();
   }
 
   close(): Promise<void> {

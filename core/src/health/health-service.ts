@@ -1,0 +1,84 @@
+/**
+ * The gRPC health checking service (grpc.health.v1.Health) over a ServerHealth, served on the
+ * Flight port so that Kubernetes `grpc:` probes and grpc_health_probe work unchanged.
+ *
+ * Service names:
+ * - `""` and `arrow.flight.protocol.FlightService`: readiness (see ServerHealth);
+ * - `liveness`: the process answers; SERVING even while draining.
+ * Check of any other name fails with NOT_FOUND, and Watch of it reports SERVICE_UNKNOWN, as the
+ * protocol asks. A Watch stream ends once the server drains, after it has reported NOT_SERVING,
+ * so that open watches do not hold up a graceful shutdown.
+ */
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ServerHealth, ServingStatus } from './server-health.ts';
+
+export const READINESS_SERVICES: readonly string[] = ['', 'arrow.flight.protocol.FlightService'];
+export const LIVENESS_SERVICE = 'liveness';
+
+type WireStatus = ServingStatus | 'SERVICE_UNKNOWN';
+interface CheckRequest {
+  service: string;
+}
+interface CheckResponse {
+  status: WireStatus;
+}
+
+const PROTO_PATH = fileURLToPath(new URL('../../proto/health.proto', import.meta.url));
+let definition: grpc.ServiceDefinition | null = null;
+
+export function healthServiceDefinition(): grpc.ServiceDefinition {
+  definition ??= protoLoader.loadSync(PROTO_PATH, { keepCase: false, enums: String, defaults: true })[
+    'grpc.health.v1.Health'
+  ] as grpc.ServiceDefinition;
+  return definition;
+}
+
+export function healthServiceImplementation(health: ServerHealth, watchRecheckMs = 5_000): grpc.UntypedServiceImplementation {
+  const statusOf = async (service: string): Promise<WireStatus> => {
+    if (service === LIVENESS_SERVICE) return health.liveness();
+    if (READINESS_SERVICES.includes(service)) return health.readiness();
+    return 'SERVICE_UNKNOWN';
+  };
+
+  return {
+    Check(call: grpc.ServerUnaryCall<CheckRequest, CheckResponse>, callback: grpc.sendUnaryData<CheckResponse>) {
+      statusOf(call.request.service).then(
+        (status) => {
+          if (status === 'SERVICE_UNKNOWN') callback({ code: grpc.status.NOT_FOUND, details: `unknown service "${call.request.service}"` });
+          else callback(null, { status });
+        },
+        (error: Error) => callback({ code: grpc.status.INTERNAL, details: error.message }),
+      );
+    },
+
+    Watch(call: grpc.ServerWritableStream<CheckRequest, CheckResponse>) {
+      const service = call.request.service;
+      let last: WireStatus | null = null;
+      let stopped = false;
+      const send = (status: WireStatus) => {
+        if (stopped || call.cancelled) return;
+        if (status !== last) {
+          last = status;
+          call.write({ status });
+        }
+        if (health.state === 'draining') stop();
+      };
+      const update = () => void statusOf(service).then(send, () => send('NOT_SERVING'));
+      const unsubscribe = health.subscribe(update);
+      // Dependencies only change when someone checks them; a watcher must hear of it anyway.
+      const timer = setInterval(update, watchRecheckMs);
+      const stop = () => {
+        if (stopped) return;
+        stopped = true;
+        clearInterval(timer);
+        unsubscribe();
+        if (!call.cancelled) call.end();
+      };
+      call.on('cancelled', stop);
+      call.on('error', () => {});
+      update();
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * The server's Prometheus metrics. Feast's own names are reused where Feast defines them
+ * (`feast_offline_store_request_total`, `…_request_latency_seconds`, `…_row_count`, with Feast's
+ * buckets), labelled by the Feast call (`get_historical_features`, …) rather than Feast's
+ * client-side `to_arrow`; the rest are larder's.
+ *
+ * Each server has its own registry, so several servers in one process (tests, embedders) never
+ * share counters. Gauges are read when scraped, so the hot path only increments counters.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LarderError } from '../errors.ts';
+import type { LarderHooks } from '../hooks.ts';
+
+/** What the gauges read at scrape time. */
+export interface MetricsSources {
+  inFlightCalls(): number;
+  pendingUploads(): { readonly count: number; readonly bytes: number };
+}
+
+export interface ServerMetrics {
+  readonly registry: Registry;
+  /** Counts a Flight RPC that ended with `code`. */
+  callEnded(rpc: string, code: grpc.status, durationMs: number): void;
+}
+
+// Feast's buckets (feast/metrics.py), so dashboards built for Feast read ours the same way.
+const LATENCY_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600];
+const ROW_BUCKETS = [100, 1000, 10000, 100000, 500000, 1000000, 5000000];
+
+const STATUS_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(grpc.status)
+    .filter(([, v]) => typeof v === 'number')
+    .map(([name, v]) => [v as number, name]),
+);
+
+export function statusName(code: number | undefined): string {
+  return (code !== undefined && STATUS_NAMES[code]) || 'UNKNOWN';
+}
+
+export function createServerMetrics(hooks: LarderHooks, sources: MetricsSources): ServerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const flightCalls = new Counter({
+    name: 'larder_flight_calls_total',
+    help: 'Flight RPCs handled, by RPC and gRPC status code (UNAVAILABLE counts calls refused for being over max_concurrent_calls)',
+    labelNames: ['rpc', 'code'],
+    registers,
+  });
+  const flightDuration = new Histogram({
+    name: 'larder_flight_call_duration_seconds',
+    help: 'Duration of Flight RPCs, from arrival to the status being sent',
+    labelNames: ['rpc'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const requests = new Counter({
+    name: 'feast_offline_store_request_total',
+    help: 'Feast offline store calls, by Feast call and outcome (success or error)',
+    labelNames: ['method', 'status'],
+    registers,
+  });
+  const errors = new Counter({
+    name: 'larder_offline_store_errors_total',
+    help: 'Feast offline store calls that failed, by Feast call and gRPC status code',
+    labelNames: ['method', 'code'],
+    registers,
+  });
+  const latency = new Histogram({
+    name: 'feast_offline_store_request_latency_seconds',
+    help: 'Duration of Feast offline store calls in seconds, until the last row was sent',
+    labelNames: ['method'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const rows = new Histogram({
+    name: 'feast_offline_store_row_count',
+    help: 'Rows returned (reads) or received (writes) per Feast offline store call',
+    labelNames: ['method'],
+    buckets: ROW_BUCKETS,
+    registers,
+  });
+  const sentBytes = new Counter({
+    name: 'larder_offline_store_sent_bytes_total',
+    help: 'Arrow data bytes sent to clients, by Feast call',
+    labelNames: ['method'],
+    registers,
+  });
+  new Gauge({
+    name: 'larder_flight_calls_in_flight',
+    help: 'Flight RPCs running now',
+    registers,
+    collect() {
+      this.set(sources.inFlightCalls());
+    },
+  });
+  new Gauge({
+    name: 'larder_pending_uploads',
+    help: 'Uploads (DoPut of a read call) waiting for their DoGet',
+    registers,
+    collect() {
+      this.set(sources.pendingUploads().count);
+    },
+  });
+  new Gauge({
+    name: 'larder_pending_upload_bytes',
+    help: 'Bytes held by uploads waiting for their DoGet',
+    registers,
+    collect() {
+      this.set(sources.pendingUploads().bytes);
+    },
+  });
+
+  hooks.afterCall.tap('metrics', (call, outcome) => {
+    const method = call.api;
+    requests.inc({ method, status: outcome.error ? 'error' : 'success' });
+    if (outcome.error) errors.inc({ method, code: statusName((outcome.error as Partial<LarderError>).code ?? grpc.status.INTERNAL) });
+    latency.observe({ method }, outcome.durationMs / 1000);
+    rows.observe({ method }, outcome.rows);
+    if (outcome.bytes > 0) sentBytes.inc({ method }, outcome.bytes);
+  });
+
+  return {
+    registry,
+    callEnded(rpc, code, durationMs) {
+      flightCalls.inc({ rpc, code: statusName(code) });
+      flightDuration.observe({ rpc }, durationMs / 1000);
+    },
+  };
+}
