@@ -126,7 +126,7 @@ function writeVarint(buf: Uint8Array, pos: number, n: number): number {
   return pos;
 }
 
-function encodeDescriptor(d: FlightDescriptor): Uint8Array {
+export function encodeDescriptor(d: FlightDescriptor): Uint8Array {
   const typeCode = DESCRIPTOR_TYPES.indexOf(d.type);
   const paths = d.path.map((p) => Buffer.from(p, 'utf8'));
   let size = 0;
@@ -155,7 +155,7 @@ function encodeDescriptor(d: FlightDescriptor): Uint8Array {
 }
 
 /** Byte length of a FlightData message and of its body field's content. */
-function measure(msg: OutgoingFlightData, descriptor: Uint8Array | null): { total: number; body: number } {
+export function measureFlightData(msg: OutgoingFlightData, descriptor: Uint8Array | null): { total: number; body: number } {
   const field = (len: number, tagBytes: number) => tagBytes + varintSize(len) + len;
   const body = msg.dataBody === undefined ? 0 : msg.dataBody instanceof Uint8Array ? msg.dataBody.byteLength : msg.dataBody.byteLength;
   let total = 0;
@@ -177,7 +177,8 @@ function asBytes(view: ArrayBufferView): Uint8Array {
   return view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
-function writeInto(out: Buffer, msg: OutgoingFlightData, descriptor: Uint8Array | null, bodyLength: number): void {
+/** Writes the message `measureFlightData` measured; every byte of `out` is written, padding included. */
+export function writeFlightData(out: Uint8Array, msg: OutgoingFlightData, descriptor: Uint8Array | null, bodyLength: number): void {
   let pos = 0;
   if (descriptor) pos = writeBytesField(out, pos, TAG_DESCRIPTOR, descriptor);
   if (msg.dataHeader?.byteLength) pos = writeBytesField(out, pos, TAG_HEADER, msg.dataHeader);
@@ -205,30 +206,46 @@ function writeInto(out: Buffer, msg: OutgoingFlightData, descriptor: Uint8Array 
 /** Serializes into a new buffer that the caller may keep. */
 export function serializeFlightData(msg: OutgoingFlightData): Buffer {
   const descriptor = msg.descriptor ? encodeDescriptor(msg.descriptor) : null;
-  const { total, body } = measure(msg, descriptor);
+  const { total, body } = measureFlightData(msg, descriptor);
   const out = Buffer.allocUnsafe(total);
-  writeInto(out, msg, descriptor, body);
+  writeFlightData(out, msg, descriptor, body);
   return out;
 }
 
-// The server-side serializer writes into one recycled buffer: grpc-js copies the result into its
-// own framed buffer synchronously (serializeMessage in server-interceptors.js) before anything
-// else can serialize, so recycling saves one trip through freshly allocated memory per message.
-// (The client side awaits between serializing and copying, so it must not use this.)
-const SCRATCH_KEEP_MAX = 16 * 1024 * 1024;
-let scratch: Buffer = Buffer.alloc(0);
+/** gRPC's message prefix: a compressed flag (0) and the message length, big-endian. */
+export const GRPC_PREFIX_BYTES = 5;
 
-export function serializeFlightDataReusingBuffer(msg: OutgoingFlightData): Buffer {
-  const descriptor = msg.descriptor ? encodeDescriptor(msg.descriptor) : null;
-  const { total, body } = measure(msg, descriptor);
-  if (total > SCRATCH_KEEP_MAX) {
-    const out = Buffer.allocUnsafe(total);
-    writeInto(out, msg, descriptor, body);
-    return out;
+/**
+ * A FlightData message already framed for the wire: gRPC prefix + protobuf message, written by
+ * frames.ts into a recycled buffer that must not be reused before `release()`.
+ */
+export class PreframedFlightData {
+  private released = false;
+
+  constructor(
+    readonly frame: Buffer,
+    private readonly recycle: ((frame: Buffer) => void) | null,
+  ) {}
+
+  /** The protobuf message alone, for a serializer that adds the prefix itself. */
+  get message(): Buffer {
+    return this.frame.subarray(GRPC_PREFIX_BYTES);
   }
-  if (scratch.byteLength < total) scratch = Buffer.alloc(Math.max(total, Math.min(SCRATCH_KEEP_MAX, scratch.byteLength * 2)));
-  writeInto(scratch, msg, descriptor, body);
-  return scratch.subarray(0, total);
+
+  /** Hands the buffer back for reuse: only once the transport has finished sending it. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.recycle?.(this.frame);
+  }
+}
+
+/**
+ * The server's FlightData serializer. Outgoing data arrives preframed; grpc-js is normally made to
+ * send that frame as it is (grpc-preframed.ts), and this path only runs if it could not be.
+ */
+function serializeServerFlightData(msg: OutgoingFlightData | PreframedFlightData): Buffer {
+  return msg instanceof PreframedFlightData ? msg.message : serializeFlightData(msg);
 }
 
 class Cursor {
@@ -332,7 +349,7 @@ function loadDefinitions(): { server: grpc.ServiceDefinition; client: grpc.Servi
   if (cachedDefinitions) return cachedDefinitions;
   const pkg = protoLoader.loadSync(PROTO_PATH, { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true });
   const base = pkg['arrow.flight.protocol.FlightService'] as grpc.ServiceDefinition;
-  const withCodec = (encode: (m: OutgoingFlightData) => Buffer, side: 'server' | 'client'): grpc.ServiceDefinition => {
+  const withCodec = (encode: (m: never) => Buffer, side: 'server' | 'client'): grpc.ServiceDefinition => {
     const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
     for (const [name, method] of Object.entries(base)) {
       const m = { ...method } as grpc.MethodDefinition<unknown, unknown>;
@@ -352,7 +369,7 @@ function loadDefinitions(): { server: grpc.ServiceDefinition; client: grpc.Servi
     return def as grpc.ServiceDefinition;
   };
   cachedDefinitions = {
-    server: withCodec(serializeFlightDataReusingBuffer, 'server'),
+    server: withCodec(serializeServerFlightData, 'server'),
     client: withCodec(serializeFlightData, 'client'),
   };
   return cachedDefinitions;

@@ -8,8 +8,10 @@ import * as grpc from '@grpc/grpc-js';
 import { InvalidArgumentError, LarderError } from '../errors.ts';
 import { rechunk, type ChunkingOptions } from './chunking.ts';
 import type { FlightDescriptor, IncomingStream, OutgoingStream } from './handler.ts';
-import { decodeFlightStream, FlightDataEncoder, toFlightData, type DecodedFlightStream } from './ipc.ts';
-import type { IncomingFlightData, OutgoingFlightData } from './protocol.ts';
+import { encodeFrame } from './frames.ts';
+import { installPreframedSend } from './grpc-preframed.ts';
+import { decodeFlightStream, FlightDataEncoder, toFlightData, type DecodedFlightStream, type EncodedMessage } from './ipc.ts';
+import type { IncomingFlightData, OutgoingFlightData, PreframedFlightData } from './protocol.ts';
 
 export const EMPTY_DESCRIPTOR: FlightDescriptor = { type: 'UNKNOWN', cmd: new Uint8Array(0), path: [] };
 
@@ -107,10 +109,15 @@ export class FlowControlledWriter<T> {
     private readonly maxBufferedBytes: number,
   ) {}
 
-  async write(message: T, bytes: number): Promise<void> {
+  /**
+   * `written` runs when the HTTP/2 stream reports the message written (Node calls back once the
+   * bytes went to the socket); never, if the call ends first.
+   */
+  async write(message: T, bytes: number, written?: () => void): Promise<void> {
     if (this.signal.aborted) throw this.signal.reason;
     this.buffered += bytes;
     const ok = this.call.write(message, () => {
+      written?.();
       this.buffered -= bytes;
       const wake = this.wake;
       this.wake = null;
@@ -131,12 +138,22 @@ export interface SendStats {
 }
 
 /**
+ * Writes one IPC message as a preframed FlightData (see frames.ts). Its buffer goes back to the
+ * pool only once the write is reported done; a write dropped by a cancelled call never returns it
+ * (it is garbage-collected instead).
+ */
+function writeFramed(writer: FlowControlledWriter<OutgoingFlightData | PreframedFlightData>, message: EncodedMessage): Promise<void> {
+  const framed = encodeFrame(toFlightData(message));
+  return writer.write(framed, framed.frame.byteLength, () => framed.release());
+}
+
+/**
  * Sends an OutgoingStream: the schema, then each batch (re-chunked to the message size limit)
  * with the dictionaries it needs. On cancellation the producer's iterator is returned so it can
  * release what it holds.
  */
 export async function sendOutgoing(
-  writer: FlowControlledWriter<OutgoingFlightData>,
+  writer: FlowControlledWriter<OutgoingFlightData | PreframedFlightData>,
   outgoing: OutgoingStream,
   signal: AbortSignal,
   chunking: ChunkingOptions,
@@ -145,16 +162,16 @@ export async function sendOutgoing(
   const source = outgoing.batches[Symbol.asyncIterator]();
   const chunks = rechunk({ [Symbol.asyncIterator]: () => source }, chunking);
   let finished = false;
+  installPreframedSend();
   try {
     const encoder = new FlightDataEncoder(outgoing.schema);
-    const schema = encoder.schemaMessage();
-    await writer.write(toFlightData(schema), schema.header.byteLength);
+    await writeFramed(writer, encoder.schemaMessage());
     stats.messages++;
     for (;;) {
       const next = await abortable(chunks.next(), signal);
       if (next.done) break;
       for (const message of encoder.batchMessages(next.value)) {
-        await writer.write(toFlightData(message), message.header.byteLength + message.body.byteLength);
+        await writeFramed(writer, message);
         stats.messages++;
       }
       stats.rows += next.value.numRows;
