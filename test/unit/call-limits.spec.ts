@@ -1,0 +1,68 @@
+/** Admission of Flight calls: the concurrency cap, the FIFO wait for a slot, and deadlines. */
+import { status } from '@grpc/grpc-js';
+import { expect } from 'chai';
+import { CallLimits } from '../../core/src/flight/call-limits.ts';
+import type { LarderError } from '../../core/src/errors.ts';
+
+const never = () => new AbortController().signal;
+const settled = async (promise: Promise<unknown>) => {
+  let state = 'pending';
+  promise.then(() => (state = 'resolved'), () => (state = 'rejected'));
+  await new Promise((resolve) => setImmediate(resolve));
+  return state;
+};
+
+describe('call limits', () => {
+  it('admits any number of calls without a cap', async () => {
+    const limits = new CallLimits({});
+    await Promise.all(Array.from({ length: 100 }, () => limits.enter(never())));
+    expect(limits.active).to.equal(100);
+  });
+
+  it('hands a freed slot to the longest-waiting call, and refuses calls beyond the queue with UNAVAILABLE', async () => {
+    const limits = new CallLimits({ maxConcurrentCalls: 1, maxQueuedCalls: 2, queueTimeoutMs: 60_000 });
+    await limits.enter(never());
+    const order: string[] = [];
+    const first = limits.enter(never()).then(() => order.push('first'));
+    const second = limits.enter(never()).then(() => order.push('second'));
+    const refused = await limits.enter(never()).catch((error: LarderError) => error);
+    expect((refused as LarderError).code).to.equal(status.UNAVAILABLE);
+    expect((refused as LarderError).message).to.match(/1 calls are running .* and 2 are waiting \(larder\.max_queued_calls\)/);
+    expect(await settled(first)).to.equal('pending');
+    limits.leave();
+    await first;
+    expect(await settled(second)).to.equal('pending');
+    limits.leave();
+    await second;
+    expect(order).to.deep.equal(['first', 'second']);
+    expect(limits.active).to.equal(1);
+    expect(limits.queued).to.equal(0);
+  });
+
+  it('refuses a call that waited queue_timeout, and forgets a call whose client went away', async () => {
+    const limits = new CallLimits({ maxConcurrentCalls: 1, maxQueuedCalls: 5, queueTimeoutMs: 20 });
+    await limits.enter(never());
+    const timedOut = await limits.enter(never()).catch((error: LarderError) => error);
+    expect((timedOut as LarderError).code).to.equal(status.UNAVAILABLE);
+    expect((timedOut as LarderError).message).to.match(/no call slot came free within 0\.02 s \(larder\.queue_timeout_seconds/);
+    const controller = new AbortController();
+    const gone = limits.enter(controller.signal);
+    controller.abort(new Error('client gone'));
+    expect(await gone.catch((error: Error) => error.message)).to.equal('client gone');
+    expect(limits.queued).to.equal(0);
+    limits.leave();
+    expect(limits.active).to.equal(0);
+  });
+
+  it('aborts a call that outlives the deadline with DEADLINE_EXCEEDED, and not once disarmed', async () => {
+    const limits = new CallLimits({ callTimeoutMs: 10 });
+    const late = new AbortController();
+    limits.armDeadline('DoGet', late);
+    const early = new AbortController();
+    limits.armDeadline('DoGet', early)();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect((late.signal.reason as LarderError).code).to.equal(status.DEADLINE_EXCEEDED);
+    expect((late.signal.reason as LarderError).message).to.match(/The DoGet call ran longer than this server allows \(0\.01 s, larder\.call_timeout_seconds/);
+    expect(early.signal.aborted).to.equal(false);
+  });
+});
