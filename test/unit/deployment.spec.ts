@@ -1,0 +1,356 @@
+/**
+ * The Dockerfile and the Kubernetes manifests under deploy/kubernetes, checked against larder itself:
+ * the container arguments are run through the real CLI (ports swapped for free ones, container
+ * paths for temp dirs) against the example repo, the ConfigMap's feature_store.yaml goes through
+ * larder's config and plugin validation, and ports, probes, mounts and RBAC must agree with each
+ * other and with what the code does. kustomize is not needed: the TLS overlay's JSON patches are
+ * applied here (`kubectl kustomize deploy/kubernetes/tls` renders the same).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { expect } from 'chai';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { loadRepoConfig } from '../../core/src/config/load.ts';
+import { validateSection } from '../../core/src/config/validate.ts';
+import { createHooks } from '../../core/src/hooks.ts';
+import { resolvePlugin, tapDefaultResolvers } from '../../core/src/plugins/resolve.ts';
+import { writeExampleRepo } from '../../example/write-example-repo.ts';
+import { REPO_ROOT, freePort } from '../support/larder-process.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type K8s = any;
+const KUBE = path.join(REPO_ROOT, 'deploy', 'kubernetes');
+const read = (...p: string[]) => readFileSync(path.join(REPO_ROOT, ...p), 'utf8');
+
+function yamlDocs(file: string): K8s[] {
+  return parseAllDocuments(readFileSync(file, 'utf8')).map((doc) => {
+    expect(doc.errors, `${file}: ${doc.errors.map((e) => e.message).join('; ')}`).to.deep.equal([]);
+    return doc.toJS();
+  });
+}
+
+/** Renders a kustomization the way kustomize does, for the features used here (resources, JSON6902 patches). */
+function kustomize(dir: string): K8s[] {
+  const k = parseYaml(readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8'));
+  expect(Object.keys(k).sort(), `${dir}: only resources and patches are understood here`).to.satisfy((keys: string[]) =>
+    keys.every((key) => ['apiVersion', 'kind', 'resources', 'patches'].includes(key)),
+  );
+  const docs = (k.resources as string[]).flatMap((r) => {
+    const target = path.resolve(dir, r);
+    return statSync(target).isDirectory() ? kustomize(target) : yamlDocs(target);
+  });
+  for (const { target, patch } of k.patches ?? []) {
+    const matches = docs.filter((d) => d.kind === target.kind && d.metadata?.name === target.name);
+    expect(matches, `patch target ${target.kind}/${target.name}`).to.have.length(1);
+    applyJsonPatch(matches[0], parseYaml(patch));
+  }
+  return docs;
+}
+
+function applyJsonPatch(doc: K8s, ops: Array<{ op: string; path: string; value?: unknown }>): void {
+  for (const { op, path: pointer, value } of ops) {
+    const keys = pointer.split('/').slice(1).map((key) => key.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const last = keys.pop()!;
+    const parent = keys.reduce((node, key) => {
+      expect(node?.[key], `${pointer}: ${key} missing`).to.not.equal(undefined);
+      return node[key];
+    }, doc);
+    if (op === 'test') expect(parent[last], `test ${pointer}`).to.deep.equal(value);
+    else if (op === 'replace') {
+      expect(parent[last], `replace ${pointer}: nothing there`).to.not.equal(undefined);
+      parent[last] = value;
+    } else if (op === 'add' && Array.isArray(parent)) parent.splice(last === '-' ? parent.length : Number(last), 0, value);
+    else if (op === 'add') parent[last] = value;
+    else throw new Error(`JSON patch op "${op}" is not handled here`);
+  }
+}
+
+const find = (docs: K8s[], kind: string, name?: string): K8s => {
+  const doc = docs.find((d) => d.kind === kind && (name === undefined || d.metadata.name === name));
+  expect(doc, `${kind} ${name ?? ''}`).to.not.equal(undefined);
+  return doc;
+};
+
+/** Dockerfile instructions by stage, line continuations joined. */
+function dockerfile(): Array<{ stage: string; instructions: Array<{ cmd: string; args: string }> }> {
+  const stages: Array<{ stage: string; instructions: Array<{ cmd: string; args: string }> }> = [];
+  for (const line of read('Dockerfile').replace(/\\\r?\n/g, ' ').split('\n')) {
+    const m = /^\s*([A-Za-z]+)\s+(.*)$/.exec(line);
+    if (!m || line.trim().startsWith('#')) continue;
+    const cmd = m[1]!.toUpperCase();
+    if (cmd === 'FROM') stages.push({ stage: / AS (\S+)/i.exec(m[2]!)?.[1] ?? `stage${stages.length}`, instructions: [] });
+    stages.at(-1)?.instructions.push({ cmd, args: m[2]!.trim() });
+  }
+  return stages;
+}
+const runtimeStage = () => dockerfile().at(-1)!.instructions;
+const instruction = (cmd: string) => runtimeStage().filter((i) => i.cmd === cmd).at(-1)?.args;
+const copySources = (instructions: Array<{ cmd: string; args: string }>) =>
+  instructions.filter((i) => i.cmd === 'COPY' && !i.args.includes('--from')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+
+/** Whether .dockerignore keeps `file` out of the build context (Docker's rule: the last matching pattern wins). */
+function dockerIgnored(file: string): boolean {
+  let ignored = false;
+  for (const raw of read('.dockerignore').split('\n').map((l) => l.trim())) {
+    if (!raw || raw.startsWith('#')) continue;
+    const negate = raw.startsWith('!');
+    const pattern = (negate ? raw.slice(1) : raw).replace(/\/+$/, '');
+    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\//g, '\0').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+    const re = new RegExp(`^${body.replace(/\0/g, '(.*/)?')}$`);
+    const parts = file.split('/');
+    if (parts.some((_, i) => re.test(parts.slice(0, i + 1).join('/')))) ignored = !negate;
+  }
+  return ignored;
+}
+
+const argAfter = (args: string[], ...flags: string[]) => {
+  const i = args.findIndex((a) => flags.includes(a));
+  return i < 0 ? undefined : args[i + 1];
+};
+const container = (docs: K8s[]) => find(docs, 'Deployment', 'larder-offline').spec.template.spec.containers.find((c: K8s) => c.name === 'offline');
+const flightPort = (docs: K8s[]) => Number(argAfter(container(docs).args, '-p', '--port'));
+
+/** grpc.health.v1.Health/Check over plaintext, as the kubelet's grpc probe calls it; resolves with the status number (1 = SERVING). */
+function healthCheck(port: number, service: string): Promise<number> {
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const request = service ? Buffer.concat([Buffer.from([0x0a, service.length]), Buffer.from(service)]) : Buffer.alloc(0);
+  return new Promise<number>((resolve, reject) => {
+    client.makeUnaryRequest('/grpc.health.v1.Health/Check', (b: Buffer) => b, (b: Buffer) => b, request, { deadline: Date.now() + 5_000 },
+      (error, response) => (error ? reject(error) : resolve(response && response[0] === 0x08 ? response[1]! : 0)));
+  }).finally(() => client.close());
+}
+
+interface Served { logs: string; exitCode: number | null; metrics?: number; health?: { ready: number; liveness: number } }
+
+/**
+ * Runs a container's ENTRYPOINT + args on this machine: /app is this checkout, the given container
+ * paths map to local dirs, the Flight and metrics ports become free ones and the host 127.0.0.1.
+ * Waits until larder serves, probes it as Kubernetes would, then SIGTERM: larder must exit 0.
+ */
+async function serveAsContainer(entrypoint: string[], args: string[], paths: Record<string, string>): Promise<Served> {
+  const local = (arg: string) => Object.entries({ '/app': REPO_ROOT, ...paths }).reduce(
+    (a, [from, to]) => (a === from || a.startsWith(`${from}/`) ? to + a.slice(from.length) : a), arg);
+  const argv = [...entrypoint, ...args].map(local);
+  const ports: Record<string, number> = {};
+  for (const [i, a] of argv.entries()) {
+    if (['-p', '--port', '--metrics-port'].includes(a)) argv[i + 1] = String((ports[a === '--metrics-port' ? 'metrics' : 'flight'] = await freePort()));
+    if (['-h', '--host'].includes(a)) argv[i + 1] = '127.0.0.1';
+  }
+  expect(argv[0]).to.equal('node');
+  const child = spawn(process.execPath, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const served: Served = { logs: '', exitCode: null };
+  child.stdout.on('data', (c: Buffer) => (served.logs += c));
+  child.stderr.on('data', (c: Buffer) => (served.logs += c));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  while (!served.logs.includes('"larder serving"') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  try {
+    if (child.exitCode !== null || !served.logs.includes('"larder serving"')) throw new Error(`larder did not serve (${argv.join(' ')}):\n${served.logs}`);
+    if (ports.metrics) served.metrics = (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).status;
+    if (!argv.includes('--cert')) {
+      served.health = { ready: await healthCheck(ports.flight!, ''), liveness: await healthCheck(ports.flight!, 'liveness') };
+    }
+  } finally {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
+    served.exitCode = await exited;
+  }
+  return served;
+}
+
+describe('deployment: Dockerfile and Kubernetes manifests', () => {
+  const plain = kustomize(path.join(KUBE, 'base'));
+  const tls = kustomize(path.join(KUBE, 'tls'));
+  const secrets = yamlDocs(path.join(KUBE, 'secrets.example.yaml'));
+  let work: string;
+  let exampleRepo: string;
+
+  before(async () => {
+    work = mkdtempSync(path.join(tmpdir(), 'larder-deploy-'));
+    exampleRepo = await writeExampleRepo(path.join(work, 'feature_repo'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+      '-keyout', path.join(work, 'tls.key'), '-out', path.join(work, 'tls.crt')], { stdio: 'pipe' });
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it('every manifest document parses and names its apiVersion, kind and metadata.name', () => {
+    for (const doc of [...plain, ...tls, ...secrets]) {
+      expect(doc.apiVersion, JSON.stringify(doc).slice(0, 80)).to.be.a('string');
+      expect(doc.kind).to.be.a('string');
+      expect(doc.metadata?.name, `${doc.kind} without a name`).to.be.a('string');
+    }
+    expect(tls.map((d) => d.kind)).to.deep.equal(plain.map((d) => d.kind));
+  });
+
+  for (const [variant, docs] of [['plain', plain], ['TLS', tls]] as const) {
+    it(`${variant}: the args, container ports, probes, Service and scrape annotations agree on the ports`, () => {
+      const c = container(docs);
+      const pod = find(docs, 'Deployment', 'larder-offline').spec.template;
+      const port = flightPort(docs);
+      const metrics = Number(argAfter(c.args, '--metrics-port'));
+      expect(port).to.equal(variant === 'plain' ? 8815 : 8816);
+      expect(c.ports).to.deep.include({ name: 'flight', containerPort: port });
+      expect(c.ports).to.deep.include({ name: 'metrics', containerPort: metrics });
+      expect(pod.metadata.annotations).to.include({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metrics), 'prometheus.io/path': '/metrics' });
+      if (variant === 'plain') {
+        expect(c.startupProbe.grpc).to.deep.equal({ port, service: 'liveness' });
+        expect(c.livenessProbe.grpc).to.deep.equal({ port, service: 'liveness' });
+        expect(c.readinessProbe.grpc).to.deep.equal({ port }); // service "": ready
+      } else {
+        // The kubelet's grpc probes speak plaintext: none may point at the TLS port.
+        for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe]) expect(probe.grpc).to.equal(undefined);
+        expect(c.startupProbe.tcpSocket.port).to.equal(port);
+        expect(c.readinessProbe.tcpSocket.port).to.equal(port);
+        expect(c.livenessProbe.httpGet).to.deep.equal({ path: '/metrics', port: metrics });
+      }
+      const service = find(docs, 'Service', 'larder-offline');
+      expect(service.spec.type).to.equal('ClusterIP');
+      expect(service.spec.selector).to.deep.equal(pod.metadata.labels);
+      expect(find(docs, 'Deployment', 'larder-offline').spec.selector.matchLabels).to.deep.equal(pod.metadata.labels);
+      const flight = service.spec.ports[0];
+      expect(c.ports.find((p: K8s) => p.name === flight.targetPort || p.containerPort === flight.targetPort)?.containerPort).to.equal(port);
+      expect(flight).to.include(variant === 'plain' ? { port: 80, appProtocol: 'grpc' } : { port: 443, name: 'https' });
+    });
+  }
+
+  it('TLS: the kubernetes.io/tls Secret is mounted read-only where --key and --cert point', () => {
+    const c = container(tls);
+    const pod = find(tls, 'Deployment', 'larder-offline').spec.template.spec;
+    for (const [flag, key] of [['--key', 'tls.key'], ['--cert', 'tls.crt']]) {
+      const file = argAfter(c.args, flag)!;
+      expect(file).to.equal(`/tls/offline/${key}`);
+      const mount = c.volumeMounts.find((m: K8s) => m.mountPath === path.dirname(file));
+      expect(mount?.readOnly, `a read-only mount at ${path.dirname(file)}`).to.equal(true);
+      const secretName = pod.volumes.find((v: K8s) => v.name === mount.name).secret.secretName;
+      const secret = find(secrets, 'Secret', secretName);
+      expect(secret.type).to.equal('kubernetes.io/tls');
+      expect(secret.stringData).to.have.property(path.basename(file));
+    }
+    expect(argAfter(container(plain).args, '--key', '-k', '--cert')).to.equal(undefined);
+  });
+
+  it("the ConfigMap's feature_store.yaml passes larder's validation, with the store's and auth plugin's own schemas", async () => {
+    const c = container(plain);
+    const pod = find(plain, 'Deployment', 'larder-offline').spec.template.spec;
+    const repoDir = argAfter(c.args, '-c', '--chdir')!;
+    const repoMount = c.volumeMounts.find((m: K8s) => m.mountPath === repoDir);
+    const configMap = find(plain, 'ConfigMap', pod.volumes.find((v: K8s) => v.name === repoMount.name).configMap.name);
+    const text: string = configMap.data['feature_store.yaml'];
+    const env = Object.fromEntries(c.env.map((e: K8s) => [e.name, 'from-a-secret']));
+    for (const [, name] of text.matchAll(/\$\{?([A-Za-z_]\w*)/g)) expect(env, `\${${name}} needs a container env var`).to.have.property(name!);
+
+    const validate = async (yaml: string) => {
+      const dir = mkdtempSync(path.join(work, 'cm-'));
+      writeFileSync(path.join(dir, 'feature_store.yaml'), yaml);
+      const config = await loadRepoConfig({ chdir: dir, env });
+      const hooks = createHooks();
+      tapDefaultResolvers(hooks);
+      const store = await resolvePlugin(hooks, 'offline_store', config.offlineStore.type, { repoPath: dir });
+      validateSection(store.configSchema, config.offlineStore, config.configPath, 'offline_store');
+      const auth = await resolvePlugin(hooks, 'auth', config.auth.type, { repoPath: dir });
+      validateSection(auth.configSchema, config.auth, config.configPath, 'auth');
+      return config;
+    };
+    const config = await validate(text);
+    expect(config.offlineStore).to.include({ type: 'postgres', password: 'from-a-secret' });
+    expect(config.auth.type).to.equal('kubernetes');
+    const registry = String(config.registry);
+    const registryMount = c.volumeMounts.find((m: K8s) => registry.startsWith(`${m.mountPath}/`));
+    expect(pod.volumes.find((v: K8s) => v.name === registryMount?.name)?.persistentVolumeClaim?.claimName, 'registry on a PVC')
+      .to.equal(find(plain, 'PersistentVolumeClaim').metadata.name);
+    // Uploads are held in memory: running calls' uploads plus pending ones must fit under the limit.
+    const { max_concurrent_calls: calls, max_upload_bytes: upload, pending_max_bytes: pending } = config.larder as Record<string, number>;
+    const limit = /^(\d+)Gi$/.exec(c.resources.limits.memory);
+    expect(calls! * upload! + pending!).to.be.below(Number(limit![1]) * 1024 ** 3);
+    // The postgres store holds one pooled connection per running call.
+    expect(Number(config.offlineStore.max_conn)).to.be.at.least(calls!);
+  });
+
+  it("SIGTERM: terminationGracePeriodSeconds covers the preStop sleep and larder's drain grace", () => {
+    const grace = /stop\(graceMs = ([\d_]+)\)/.exec(read('core', 'src', 'server.ts'));
+    expect(grace, "core/src/server.ts: stop(graceMs = …) moved; update this test's source of the drain grace").to.not.equal(null);
+    const drainSeconds = Number(grace![1]!.replace(/_/g, '')) / 1000;
+    const c = container(plain);
+    const [cmd, seconds] = c.lifecycle.preStop.exec.command;
+    expect(cmd).to.equal('sleep');
+    expect(find(plain, 'Deployment', 'larder-offline').spec.template.spec.terminationGracePeriodSeconds).to.be.above(Number(seconds) + drainSeconds);
+    expect(instruction('STOPSIGNAL')).to.equal('SIGTERM');
+  });
+
+  it('security: a numeric non-root uid shared by image and pod, read-only root with a writable /tmp', () => {
+    const pod = find(plain, 'Deployment', 'larder-offline').spec.template.spec;
+    const c = container(plain);
+    const user = instruction('USER')!;
+    expect(user, 'runAsNonRoot can only verify a numeric USER').to.match(/^\d+(:\d+)?$/);
+    expect(pod.securityContext).to.include({ runAsNonRoot: true, runAsUser: Number(user.split(':')[0]) });
+    expect(c.securityContext).to.include({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    // tsx, FEATURE_STORE_YAML_BASE64 and the stores write to os.tmpdir().
+    const tmp = c.volumeMounts.find((m: K8s) => m.mountPath === '/tmp');
+    expect(pod.volumes.find((v: K8s) => v.name === tmp?.name)?.emptyDir).to.not.equal(undefined);
+  });
+
+  it('RBAC: the service account may make every Kubernetes API call the kubernetes auth plugin makes', () => {
+    const deployment = find(plain, 'Deployment', 'larder-offline');
+    const account = { kind: 'ServiceAccount', name: deployment.spec.template.spec.serviceAccountName, namespace: deployment.metadata.namespace };
+    expect(find(plain, 'ServiceAccount', account.name).metadata.namespace).to.equal(account.namespace);
+    const bound = plain.filter((d) => d.kind === 'ClusterRoleBinding' && d.subjects.some((s: K8s) => Object.entries(account).every(([k, v]) => s[k] === v)));
+    const granted = new Set<string>(bound.some((b) => b.roleRef.name === 'system:auth-delegator') ? ['create tokenreviews', 'create subjectaccessreviews'] : []);
+    for (const binding of bound) {
+      const role = plain.find((d) => d.kind === 'ClusterRole' && d.metadata.name === binding.roleRef.name);
+      for (const rule of role?.rules ?? []) for (const v of rule.verbs) for (const r of rule.resources) granted.add(`${v} ${r}`);
+    }
+    const dir = path.join(REPO_ROOT, 'plugins', 'auth-k8s', 'src');
+    const source = readdirSync(dir).map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n');
+    const calls = [...source.matchAll(/api\.(get|post)\b[^(]*\(\s*[`'"][^`'"]*\/([a-z]+)[`'"]/g)].map(([, m, r]) => `${m === 'get' ? 'list' : 'create'} ${r}`);
+    expect(calls).to.include.members(['create tokenreviews', 'list rolebindings', 'list clusterrolebindings']);
+    for (const call of calls) expect([...granted], `RBAC for "${call}"`).to.include(call);
+  });
+
+  it('the Dockerfile copies what the runtime needs, from paths the build context keeps', () => {
+    const stages = dockerfile();
+    for (const source of stages.flatMap((s) => copySources(s.instructions))) {
+      expect(existsSync(path.join(REPO_ROOT, source)), `COPY ${source}`).to.equal(true);
+      expect(dockerIgnored(source.replace(/\/$/, '')), `.dockerignore drops ${source}`).to.equal(false);
+    }
+    expect(dockerIgnored('core/src/cli.ts')).to.equal(false);
+    expect(dockerIgnored('core/node_modules/x/index.js')).to.equal(true);
+    // Every workspace manifest reaches `npm ci`, or the workspace's dependencies are missing.
+    const deps = stages.find((s) => s.instructions.some((i) => i.cmd === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args)))!;
+    const workspaces = (JSON.parse(read('package.json')).workspaces as string[]).flatMap((w) =>
+      w.endsWith('/*') ? readdirSync(path.join(REPO_ROOT, w.slice(0, -2))).map((d) => `${w.slice(0, -2)}/${d}`) : [w]);
+    for (const w of workspaces) expect(copySources(deps.instructions), `${w}/package.json in the npm ci stage`).to.include(`${w}/package.json`);
+    // bin/larder.js's packages must be production dependencies (--omit=dev), its sources copied.
+    const bin = read('bin', 'larder.js');
+    const production = [read('package.json'), ...workspaces.map((w) => read(w, 'package.json'))].flatMap((t) => Object.keys(JSON.parse(t).dependencies ?? {}));
+    for (const [, spec] of bin.matchAll(/from '([^.'][^']*)'/g)) expect(production, `${spec} at runtime`).to.include(spec!.split('/')[0]);
+    const runtime = copySources(runtimeStage()).map((s) => s.replace(/\/$/, ''));
+    for (const [, rel] of bin.matchAll(/import\('(\.\.\/[^']+)'\)/g)) expect(runtime).to.include(rel!.split('/')[1]);
+    expect(runtime).to.include.members(['bin', 'core', 'plugins', 'package.json']);
+    const exposed = instruction('EXPOSE')!.split(/\s+/).map(Number);
+    expect(exposed).to.include.members(container(plain).ports.map((p: K8s) => p.containerPort));
+  });
+
+  it("the Dockerfile's ENTRYPOINT and CMD start larder, which serves and exits 0 on SIGTERM", async () => {
+    const entrypoint = JSON.parse(instruction('ENTRYPOINT')!);
+    const cmd = JSON.parse(instruction('CMD')!);
+    expect(argAfter(cmd, '-c', '--chdir')).to.equal(instruction('WORKDIR'));
+    const served = await serveAsContainer(entrypoint, cmd, { '/feature_repo': exampleRepo });
+    expect(served.exitCode, served.logs).to.equal(0);
+    expect(served.metrics).to.equal(200);
+  });
+
+  for (const [variant, docs] of [['plain', plain], ['TLS', tls]] as const) {
+    it(`${variant}: the Deployment's args start larder, which answers its probes and exits 0 on SIGTERM`, async () => {
+      const c = container(docs);
+      expect(c.command, 'the image ENTRYPOINT is used').to.equal(undefined);
+      const served = await serveAsContainer(JSON.parse(instruction('ENTRYPOINT')!), c.args, { '/feature_repo': exampleRepo, '/tls/offline': work });
+      expect(served.logs).to.include(variant === 'plain' ? 'grpc+tcp://' : 'grpc+tls://');
+      expect(served.exitCode, served.logs).to.equal(0);
+      expect(served.metrics).to.equal(200);
+      if (variant === 'plain') expect(served.health).to.deep.equal({ ready: 1, liveness: 1 }); // SERVING
+    });
+  }
+});
