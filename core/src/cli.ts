@@ -51,7 +51,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     return usageError((error as Error).message);
   }
-  if (globals.help || !command) return usageError(command ? '' : 'no command given');
+  if (globals.help) return usageError('');
+  if (!command) return usageError('no command given');
   const level = LEVELS[String(globals['log-level']).toLowerCase()];
   if (!level) return usageError(`unknown --log-level ${globals['log-level']}`);
   const logger = pino({ level, base: { pid: process.pid } });

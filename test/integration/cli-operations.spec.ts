@@ -45,6 +45,11 @@ describe('larder process: metrics port, health, SIGTERM', function () {
     expect(server.logs()).to.include('metrics at /metrics');
   });
 
+  it('prints the usage for --help and exits 0', async () => {
+    const { stderr } = await run(process.execPath, [LARDER, '--help']);
+    expect(stderr).to.include('--metrics-port PORT');
+  });
+
   for (const [args, message] of [
     [['--metrics-port', 'nine'], '--metrics-port must be a port number, not "nine"'],
     [['-p', '9100', '--metrics-port', '9100'], '--metrics-port must differ from --port'],
