@@ -6,29 +6,24 @@
  *   npx tsx bench/historical-stores.ts [--stores file,duckdb,postgres] [--entities 10000,100000,1000000] [--features 10000000]
  *
  * Data: `--features` rows over 10,000 drivers, one row per driver and hour (with jitter inside the
- * hour), cached in ~/.cache/larder/bench-data/<rows>/ because generating 10M rows takes a while.
+ * hour; bench/support/driver-stats.ts), cached in ~/.cache/larder/bench-data/<rows>/ because
+ * generating 10M rows takes a while.
  * For `postgres`, a throwaway cluster is started and the same rows are loaded into a table
  * (binary COPY, then ANALYZE; no index, as a source table often has none); the load time is
  * printed but not counted.
  * Entity rows are at pseudo-random drivers and times inside the data's range (fixed seed, so
  * every store answers the same request). Each size runs twice; the faster run is reported.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { Field, Float32, Float64, Int64, RecordBatch, Schema, Struct, Table, TimeUnit, Timestamp, makeData, type DataType } from 'apache-arrow';
-import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import { encodeCopyBinary } from '../plugins/postgres/src/copy-binary-encoder.ts';
-import { pgTypeForArrow } from '../plugins/postgres/src/pg-types.ts';
+import { Int64, Table } from 'apache-arrow';
 import { startPostgres, type PostgresServer } from '../test/support/postgres-server.ts';
 import { encodeRegistry } from '../core/src/registry/encode.ts';
 import { connect } from '../test/support/flight-client.ts';
 import { startLarder, type ServerProcess } from '../test/support/larder-process.ts';
-import { writeParquetFile } from '../test/support/parquet-fixtures.ts';
+import { DRIVERS, T0_SECONDS, batch, featureFile as cachedFeatureFile, hoursFor, loadPostgresTable, micros, positiveInt, tsType } from './support/driver-stats.ts';
 
 const { values: options } = parseArgs({
   options: {
@@ -41,84 +36,13 @@ const stores = options.stores.split(',').map((s) => s.trim()).filter(Boolean);
 const entitySizes = options.entities.split(',').map(positiveInt);
 const featureRows = positiveInt(options.features);
 
-const DRIVERS = 10_000;
-/** Rows per generated RecordBatch: bounds the generator's memory per step. */
-const BATCH_ROWS = 1_000_000;
 const RUNS = 2;
 const SAMPLE_MS = 50;
-const T0_SECONDS = Date.UTC(2024, 0, 1) / 1000;
-const HOURS = Math.ceil(featureRows / DRIVERS);
-const tsType = new Timestamp(TimeUnit.MICROSECOND, 'UTC');
+const HOURS = hoursFor(featureRows);
 const MiB = 2 ** 20;
 const POSTGRES_SOURCE = 'feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source.PostgreSQLSource';
 
-function positiveInt(text: string): number {
-  const n = Number(text.replaceAll('_', ''));
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`not a positive integer: ${text}`);
-  return n;
-}
-
-const micros = (seconds: number): bigint => BigInt(seconds) * 1_000_000n;
-
-function batch(columns: Array<[string, DataType, ArrayLike<unknown>]>, length: number): RecordBatch {
-  const fields = columns.map(([name, type]) => new Field(name, type, true));
-  const children = columns.map(([, type, data]) => makeData({ type, length, data } as never));
-  return new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length, nullCount: 0, children }));
-}
-
-/** Feature rows [start, start + length): row i is driver i % DRIVERS in hour i / DRIVERS. */
-function featureBatch(start: number, length: number): RecordBatch {
-  const driver = new BigInt64Array(length);
-  const event = new BigInt64Array(length);
-  const created = new BigInt64Array(length);
-  const conv = new Float32Array(length);
-  const acc = new Float64Array(length);
-  const trips = new BigInt64Array(length);
-  for (let j = 0; j < length; j++) {
-    const i = start + j;
-    // The jitter stays inside the hour, so each driver's rows remain in time order.
-    const seconds = T0_SECONDS + Math.floor(i / DRIVERS) * 3600 + ((i * 7919) % 3600);
-    driver[j] = BigInt(i % DRIVERS);
-    event[j] = micros(seconds);
-    created[j] = micros(seconds + ((i * 104_729) % 600));
-    conv[j] = (i % 997) / 997;
-    acc[j] = (i % 991) / 991;
-    trips[j] = BigInt(i % 50);
-  }
-  return batch(
-    [
-      ['driver_id', new Int64(), driver],
-      ['event_timestamp', tsType, event],
-      ['created', tsType, created],
-      ['conv_rate', new Float32(), conv],
-      ['acc_rate', new Float64(), acc],
-      ['trips', new Int64(), trips],
-    ],
-    length,
-  );
-}
-
-/** The cached feature parquet for `featureRows`, generated on first use. */
-function featureFile(): string {
-  const dir = path.join(homedir(), '.cache', 'larder', 'bench-data', String(featureRows));
-  const file = path.join(dir, 'driver_stats.parquet');
-  if (existsSync(file)) {
-    console.log(`feature data: reusing ${file}`);
-    return file;
-  }
-  console.log(`feature data: generating ${featureRows.toLocaleString('en')} rows into ${file} …`);
-  const started = performance.now();
-  const batches: RecordBatch[] = [];
-  for (let start = 0; start < featureRows; start += BATCH_ROWS) batches.push(featureBatch(start, Math.min(BATCH_ROWS, featureRows - start)));
-  mkdirSync(dir, { recursive: true });
-  // Written under a temporary name and renamed, so an interrupted run never leaves a truncated
-  // file that later runs would take for a finished cache.
-  const partial = `${file}.${process.pid}.partial`;
-  writeParquetFile(partial, new Table(batches));
-  renameSync(partial, file);
-  console.log(`feature data: written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  return file;
-}
+const featureFile = (): string => cachedFeatureFile(featureRows);
 
 /** Entity rows at pseudo-random drivers and times; a fixed-seed LCG makes every run ask the same. */
 function entityTable(rows: number): Table {
@@ -133,24 +57,11 @@ function entityTable(rows: number): Table {
   return new Table([batch([['driver_id', new Int64(), driver], ['event_timestamp', tsType, event]], rows)]);
 }
 
-/** A cluster holding the feature rows in table `driver_stats`, loaded batch by batch. */
+/** A cluster holding the feature rows in table `driver_stats`. */
 async function loadPostgres(): Promise<PostgresServer> {
   const server = await startPostgres();
-  const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
-  await client.connect();
-  try {
-    const started = performance.now();
-    const first = featureBatch(0, 1);
-    await client.query(`CREATE TABLE driver_stats (${first.schema.fields.map((f) => `"${f.name}" ${pgTypeForArrow(f.type, f.name)}`).join(', ')})`);
-    for (let start = 0; start < featureRows; start += BATCH_ROWS) {
-      const rows = featureBatch(start, Math.min(BATCH_ROWS, featureRows - start));
-      await pipeline(Readable.from(encodeCopyBinary([rows])), client.query(copyFrom('COPY driver_stats FROM STDIN (FORMAT binary)')));
-    }
-    await client.query('ANALYZE driver_stats');
-    console.log(`postgres: ${featureRows.toLocaleString('en')} rows loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  } finally {
-    await client.end();
-  }
+  const seconds = await loadPostgresTable(server, featureRows);
+  console.log(`postgres: ${featureRows.toLocaleString('en')} rows loaded in ${seconds.toFixed(1)} s`);
   return server;
 }
 

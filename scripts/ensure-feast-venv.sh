@@ -3,7 +3,9 @@
 #
 #   scripts/ensure-feast-venv.sh          # venv at ${LARDER_FEAST_VENV:-$HOME/.cache/larder/venv-feast}
 #
-# Idempotent: the venv holds a stamp with the sha256 of test/conformance/requirements.txt and the
+# LARDER_VENV_REQUIREMENTS names another requirements file (default test/conformance/requirements.txt);
+# with LARDER_FEAST_VENV it builds a second venv the same way (scripts/ensure-bench-venv.sh does).
+# Idempotent: the venv holds a stamp with the sha256 of the requirements file and the
 # interpreter version; when both match, this is a no-op, otherwise the venv is rebuilt from scratch.
 # The stamp is written last, so an interrupted build is never trusted by a later run. A venv cannot
 # be moved after creation (its scripts hard-code their interpreter path), so it is built in place
@@ -12,7 +14,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-req="$here/test/conformance/requirements.txt"
+req="${LARDER_VENV_REQUIREMENTS:-$here/test/conformance/requirements.txt}"
 venv="${LARDER_FEAST_VENV:-$HOME/.cache/larder/venv-feast}"
 python="${LARDER_PYTHON:-python3}"
 
