@@ -119,6 +119,21 @@ describe('postgres store (real PostgreSQL)', function () {
     ]);
   });
 
+  it('get_historical_features with more entity rows than one output batch: nanosecond entity timestamps stay right past the first', async () => {
+    const n = 70_000; // the output is cut into batches of 65,536 rows, each a slice of the entity columns
+    const hours = Array.from({ length: n }, (_, i) => 1 + (i % 90));
+    const entityTable = arrowTable([
+      ['driver_id', new Int64(), hours.map((_, i) => BigInt(i % 100))],
+      ['event_timestamp', new Timestamp(TimeUnit.NANOSECOND, 'UTC'), hours.map((h) => BigInt(T0 + h * H) * 1_000_000n + 999n)],
+    ]);
+    const req: HistoricalFeaturesRequest = { featureViews: [statsView], featureRefs: ['stats:rate'], project: 'p', fullFeatureNames: false, entityTable };
+    const table = await collect(await store.getHistoricalFeatures(req, context()));
+    expect(table.numRows).to.equal(n);
+    const last = n - 1;
+    expect(table.getChild('event_timestamp')!.get(last)).to.equal(T0 + hours[last]! * H); // milliseconds, as Arrow JS reads them
+    expect(table.getChild('rate')!.get(last)).to.be.closeTo(hours[last]! + (last % 100) / 1000, 1e-9);
+  });
+
   it('get_historical_features with entity_df_sql reads tables, in a read-only transaction', async () => {
     const entityDfSql = `SELECT driver_id, ts + interval '30 minutes' AS event_timestamp FROM stats WHERE ts = timestamptz '2024-01-01 03:00:00+00' AND driver_id < 3 ORDER BY driver_id`;
     const req: HistoricalFeaturesRequest = { featureViews: [statsView], featureRefs: ['stats:rate'], project: 'p', fullFeatureNames: false, entityDfSql };

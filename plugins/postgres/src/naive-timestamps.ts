@@ -23,10 +23,11 @@ export function entityColumn(data: Data): Data {
   if (!DataType.isTimestamp(data.type)) return data;
   const { multiply, divide } = PER_MICRO[(data.type as Timestamp).unit];
   if (multiply === 1n && divide === 1n) return data.clone(MICROS);
+  // A sliced Data's values start at its first row already; only its validity bits keep the offset.
   const source = data.values as BigInt64Array;
   const values = new BigInt64Array(data.length);
   for (let i = 0; i < data.length; i++) {
-    const v = source[data.offset + i]!;
+    const v = source[i]!;
     // Floor division, so instants before 1970 round down like every later one.
     values[i] = divide === 1n ? v * multiply : (v - (((v % divide) + divide) % divide)) / divide;
   }
