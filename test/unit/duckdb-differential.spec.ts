@@ -2,7 +2,8 @@
  * The duckdb and parquet-files stores over the same generated data must return identical tables,
  * value by value: several views (one a multi-file directory), an alias with a join_key_map, an
  * entityless view, timestamp ties with and without created, null keys, null timestamps, null
- * features, and entity rows placed exactly on TTL boundaries.
+ * features, and entity rows placed exactly on TTL boundaries; views sharing a source with different
+ * TTLs. The duckdb store runs with each point-in-time strategy (auto, asof, join).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ const view = featureView;
 describe('duckdb store vs parquet-files store: identical results on generated data', () => {
   let repo: string;
   let file: OfflineStore;
-  let duck: OfflineStore;
+  const ducks = new Map<string, OfflineStore>();
   const rand = random(20241201);
 
   const drivers = source('drivers', 'drivers');
@@ -34,6 +35,9 @@ describe('duckdb store vs parquet-files store: identical results on generated da
     other: view('drivers', drivers, ['driver_id'], ['rate'], 0, { nameAlias: 'other', joinKeyMap: { driver_id: 'other_driver_id' } }),
     cities: view('cities', cities, ['city'], ['population'], 0),
     global: view('global', globals, [], ['total'], 6 * 3600),
+    // With `drivers`, one source group: the same source, keys and timestamps; other TTLs.
+    short: view('drivers_short', drivers, ['driver_id'], ['trips'], 3600),
+    forever: view('drivers_forever', drivers, ['driver_id'], ['name', 'rate'], 0),
   };
 
   before(async () => {
@@ -48,22 +52,26 @@ describe('duckdb store vs parquet-files store: identical results on generated da
     ]));
     const env = { repoPath: repo, dataRoots: [], repoConfig: {}, logger: pino({ level: 'silent' }) };
     file = await parquetFilesPlugin.create({ type: 'file' }, env);
-    duck = await duckdbPlugin.create({ type: 'duckdb', threads: 2 }, env);
+    for (const strategy of ['auto', 'asof', 'join']) {
+      ducks.set(strategy, await duckdbPlugin.create({ type: 'duckdb', threads: 2, point_in_time_strategy: strategy }, env));
+    }
   });
 
   after(async () => {
-    await duck.close();
+    for (const duck of ducks.values()) await duck.close();
     rmSync(repo, { recursive: true, force: true });
   });
 
   async function both(call: (store: OfflineStore) => Promise<Table>) {
-    const [expected, actual] = [await call(file), await call(duck)];
+    const expected = await call(file);
     expect(expected.numRows).to.be.greaterThan(0);
-    const a = snapshot(actual);
     const e = snapshot(expected);
-    expect(a.schema).to.deep.equal(e.schema);
-    expect(a.rows.length).to.equal(e.rows.length);
-    a.rows.forEach((row, i) => expect(row, `row ${i}`).to.equal(e.rows[i]));
+    for (const [strategy, duck] of ducks) {
+      const a = snapshot(await call(duck));
+      expect(a.schema, strategy).to.deep.equal(e.schema);
+      expect(a.rows.length, strategy).to.equal(e.rows.length);
+      a.rows.forEach((row, i) => expect(row, `${strategy}: row ${i}`).to.equal(e.rows[i]));
+    }
     return expected;
   }
 
@@ -82,10 +90,21 @@ describe('duckdb store vs parquet-files store: identical results on generated da
     expect(result.getChild('drivers__rate')!.nullCount).to.be.within(1, rates.length - 1);
   });
 
+  it('get_historical_features with views sharing a source: one match, each view its own TTL', async () => {
+    const result = await both(historical({
+      entityTable: entityRows(rand, 3000),
+      featureViews: [views.short, views.drivers, views.forever],
+      featureRefs: ['drivers_short:trips', 'drivers:rate', 'drivers_forever:name', 'drivers_forever:rate'],
+    }));
+    // The shortest TTL must blank rows the longer ones keep.
+    expect(result.getChild('drivers_short__trips')!.nullCount).to.be.greaterThan(result.getChild('drivers__rate')!.nullCount);
+    expect(result.getChild('drivers_forever__rate')!.nullCount).to.be.below(result.getChild('drivers__rate')!.nullCount);
+  });
+
   it('get_historical_features in the start/end-date mode', async () => {
     await both(historical({
-      featureViews: [views.drivers],
-      featureRefs: ['drivers:rate', 'drivers:name'],
+      featureViews: [views.drivers, views.short],
+      featureRefs: ['drivers:rate', 'drivers:name', 'drivers_short:trips'],
       startDate: new Date(Number((T0_US + 10n * H_US) / 1000n)),
       endDate: new Date(Number((T0_US + 30n * H_US) / 1000n)),
     }));

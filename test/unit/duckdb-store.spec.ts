@@ -120,5 +120,7 @@ describe('duckdb store: entity_df_sql, config, interruption', () => {
     expect(check({ type: 'duckdb', path: 'x.duckdb' })).to.match(/offline_store.*path/);
     expect(check({ type: 'duckdb', threads: 0 })).to.match(/offline_store\.threads/);
     expect(check({ type: 'duckdb', memory_limit: 'lots' })).to.match(/offline_store\.memory_limit/);
+    expect(check({ type: 'duckdb', point_in_time_strategy: 'join' })).to.equal('');
+    expect(check({ type: 'duckdb', point_in_time_strategy: 'window' })).to.match(/offline_store\.point_in_time_strategy/);
   });
 });

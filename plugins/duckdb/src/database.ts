@@ -21,6 +21,8 @@ export interface DuckDBStoreConfig {
   readonly memory_limit?: string;
   /** larder's: where DuckDB spills when a query outgrows memory_limit; relative to the repo. */
   readonly temp_directory?: string;
+  /** larder's: how get_historical_features matches rows (point-in-time-query.ts); default auto. */
+  readonly point_in_time_strategy?: 'auto' | 'asof' | 'join';
 }
 
 export class Databases {

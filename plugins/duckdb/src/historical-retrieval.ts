@@ -13,9 +13,16 @@ import { InvalidArgumentError, dateRange, entityTimestampColumn, ownedBatches, r
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { Field, Schema, type Table } from 'apache-arrow';
 import { uploadEntities } from './entity-upload.ts';
-import { checkJoinKeys, duckdbFamily, planViewQuery, pointInTimeQuery, type EntityKeys, type ViewQuery } from './point-in-time-sql.ts';
+import { chooseStrategy, groupBySource, pointInTimeQuery, type PointInTimeStrategy } from './point-in-time-query.ts';
+import { checkJoinKeys, duckdbFamily, planViewQuery, type EntityKeys, type ViewQuery } from './point-in-time-sql.ts';
 import { ChunkReader, OUTPUT_BATCH_ROWS, onConnection, openQuery, resultBatches, resultSchema } from './query-stream.ts';
 import { epochNs, ident } from './sql.ts';
+
+/** What the store's config says about retrieval. */
+export interface RetrievalSettings {
+  readonly repoPath: string;
+  readonly strategy: 'auto' | PointInTimeStrategy;
+}
 
 const FAMILY_OF_KIND = { BIGINT: 'number', DOUBLE: 'number', VARCHAR: 'string', BOOLEAN: 'bool' } as const;
 
@@ -28,23 +35,50 @@ async function planViews(connection: DuckDBConnection, req: HistoricalFeaturesRe
   return queries;
 }
 
+/** The point-in-time query over `__entities`, each source group with its strategy. */
+async function historicalQuery(
+  connection: DuckDBConnection,
+  views: readonly ViewQuery[],
+  keys: EntityKeys,
+  settings: RetrievalSettings,
+  ctx: CallContext,
+  leading?: readonly string[],
+): Promise<string> {
+  const groups = groupBySource(views);
+  const strategies: PointInTimeStrategy[] = [];
+  for (const group of groups) {
+    if (settings.strategy !== 'auto') {
+      strategies.push(settings.strategy);
+      continue;
+    }
+    const columns = group.views[0]!.entityKeyNames.map((name) => ident(keys.get(name)!.column));
+    // An entityless view has one key for all rows: every entity row pairs with every source row.
+    const distinctKeys = columns.length > 0 ? `count(DISTINCT (${columns.join(', ')}))` : '1';
+    const stats = await connection.runAndReadAll(`SELECT count(__ts)::DOUBLE, ${distinctKeys}::DOUBLE FROM __entities`);
+    const [rows, distinct] = stats.getRows()[0] as [number, number];
+    strategies.push(chooseStrategy(rows, distinct));
+  }
+  ctx.logger.debug({ groups: groups.map((g, i) => ({ views: g.views.map((q) => q.view.name), strategy: strategies[i] })) }, 'duckdb point-in-time plan');
+  return pointInTimeQuery(views, groups, strategies, keys, leading);
+}
+
 export function historicalFromEntityTable(
   connect: () => Promise<DuckDBConnection>,
   entities: Table,
   req: HistoricalFeaturesRequest,
-  repoPath: string,
+  settings: RetrievalSettings,
   ctx: CallContext,
 ): Promise<ResultStream> {
   return onConnection(connect, async (connection) => {
     const timestampColumn = entityTimestampColumn(entities.schema);
-    const views = await planViews(connection, req, repoPath);
+    const views = await planViews(connection, req, settings.repoPath);
     const entityType = (name: string) => String(entities.schema.fields.find((f) => f.name === name)?.type);
     const keyNames = [...new Set(views.flatMap((v) => v.entityKeyNames))].filter((n) => entities.schema.fields.some((f) => f.name === n));
     const uploaded = await uploadEntities(connection, entities, timestampColumn, keyNames, ctx.signal);
     const keys: EntityKeys = new Map(keyNames.map((n) => [n, { column: uploaded.keyColumns.get(n)!, family: FAMILY_OF_KIND[uploaded.keyKinds.get(n)!] }]));
     views.forEach((v) => checkJoinKeys(v, keys, entityType));
 
-    const owned = await openQuery(connection, pointInTimeQuery(views, keys), ctx.signal);
+    const owned = await openQuery(connection, await historicalQuery(connection, views, keys, settings, ctx), ctx.signal);
     const featureFields = resultSchema(owned.result, views.flatMap((v) => v.outputNames)).fields;
     const schema = new Schema([...entities.schema.fields, ...featureFields]);
     const reader = new ChunkReader(owned.result);
@@ -67,11 +101,11 @@ export function historicalFromEntityTable(
 export function historicalForDateRange(
   connect: () => Promise<DuckDBConnection>,
   req: HistoricalFeaturesRequest,
-  repoPath: string,
+  settings: RetrievalSettings,
   ctx: CallContext,
 ): Promise<ResultStream> {
   return onConnection(connect, async (connection) => {
-    const views = await planViews(connection, req, repoPath);
+    const views = await planViews(connection, req, settings.repoPath);
     const { start, end } = dateRange(views.map((v) => v.view), req.startDate, req.endDate);
     const first = views[0]!;
     const sameKeys = (v: ViewQuery) =>
@@ -97,7 +131,7 @@ export function historicalForDateRange(
     ]));
     // The output starts with the entity columns: event_timestamp (µs, UTC), then the join keys.
     const leading = ['make_timestamp(e.__ts // 1000)::TIMESTAMPTZ AS event_timestamp', ...first.entityKeyNames.map((n, i) => `e.${keyColumns[i]} AS ${ident(n)}`)];
-    const owned = await openQuery(connection, pointInTimeQuery(views, keys, leading), ctx.signal);
+    const owned = await openQuery(connection, await historicalQuery(connection, views, keys, settings, ctx, leading), ctx.signal);
     const names = ['event_timestamp', ...first.entityKeyNames, ...views.flatMap((v) => v.outputNames)];
     // event_timestamp is never null here, and says so, as the file store's does.
     const [timestamp, ...rest] = resultSchema(owned.result, names).fields;

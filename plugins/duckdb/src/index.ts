@@ -22,6 +22,7 @@ const plugin: OfflineStorePlugin = {
       threads: { type: 'integer', minimum: 1 },
       memory_limit: { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\\s*$' },
       temp_directory: { type: 'string', minLength: 1 },
+      point_in_time_strategy: { enum: ['auto', 'asof', 'join'] },
     },
   },
   create(config, env) {

@@ -24,7 +24,7 @@ import {
 } from '@larder/plugin-parquet-files/shared';
 import { Databases, type DuckDBStoreConfig } from './database.ts';
 import { entityTableFromSql } from './entity-sql.ts';
-import { historicalForDateRange, historicalFromEntityTable } from './historical-retrieval.ts';
+import { historicalForDateRange, historicalFromEntityTable, type RetrievalSettings } from './historical-retrieval.ts';
 import { pullAll, pullLatest } from './pull-rows.ts';
 import { onConnection } from './query-stream.ts';
 import { describeLocation } from './sources.ts';
@@ -34,11 +34,13 @@ export class DuckDBStore implements OfflineStore {
     private readonly env: StoreEnvironment,
     private readonly databases: Databases,
     private readonly roots: readonly string[],
+    private readonly retrieval: RetrievalSettings,
   ) {}
 
   static async create(config: DuckDBStoreConfig, env: StoreEnvironment): Promise<DuckDBStore> {
     const roots = [env.repoPath, ...env.dataRoots].map((r) => path.resolve(env.repoPath, r));
-    return new DuckDBStore(env, await Databases.open(config, env.repoPath, roots), roots);
+    const settings = { repoPath: env.repoPath, strategy: config.point_in_time_strategy ?? 'auto' } as const;
+    return new DuckDBStore(env, await Databases.open(config, env.repoPath, roots), roots, settings);
   }
 
   private readonly connect = () => this.databases.connect();
@@ -47,10 +49,10 @@ export class DuckDBStore implements OfflineStore {
     if (req.entityDfSql !== undefined) {
       const sandbox = await this.databases.connectSandbox();
       const entities = await entityTableFromSql(sandbox, req.entityDfSql, ctx);
-      return historicalFromEntityTable(this.connect, entities, req, this.env.repoPath, ctx);
+      return historicalFromEntityTable(this.connect, entities, req, this.retrieval, ctx);
     }
-    if (req.entityTable) return historicalFromEntityTable(this.connect, req.entityTable, req, this.env.repoPath, ctx);
-    return historicalForDateRange(this.connect, req, this.env.repoPath, ctx);
+    if (req.entityTable) return historicalFromEntityTable(this.connect, req.entityTable, req, this.retrieval, ctx);
+    return historicalForDateRange(this.connect, req, this.retrieval, ctx);
   }
 
   pullLatestFromTableOrQuery(req: PullRequest, ctx: CallContext): Promise<ResultStream> {
