@@ -24,6 +24,14 @@ export async function planView(view: FeatureView, features: readonly string[], f
 
 /** Row groups of a view's source with just the columns the join needs. */
 export function readViewRowGroups(plan: ViewPlan, signal?: AbortSignal) {
-  const columns = [...new Set([plan.timestampColumn, ...(plan.createdColumn ? [plan.createdColumn] : []), ...plan.keyColumns, ...plan.featureColumns])];
-  return readRowGroups(plan.location, columns, signal);
+  return readGroupRowGroups([plan], signal);
+}
+
+/** Row groups of the source that several views share, with the columns all of them need. */
+export function readGroupRowGroups(plans: readonly ViewPlan[], signal?: AbortSignal) {
+  const first = plans[0]!;
+  const columns = [
+    ...new Set([first.timestampColumn, ...(first.createdColumn ? [first.createdColumn] : []), ...first.keyColumns, ...plans.flatMap((p) => p.featureColumns)]),
+  ];
+  return readRowGroups(first.location, columns, signal);
 }
