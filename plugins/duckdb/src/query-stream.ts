@@ -28,7 +28,7 @@ export class ChunkReader {
 
   /** Up to `rows` rows as one Data per column; fewer only when the result ends. */
   async take(rows: number): Promise<{ length: number; columns: Data[] }> {
-    const builders: ColumnBuilder[] = this.types.map((t) => columnBuilder(t));
+    const builders: ColumnBuilder[] = this.types.map((t) => columnBuilder(t, rows));
     let length = 0;
     while (length < rows) {
       if (this.position >= this.chunkRows) {
