@@ -167,7 +167,7 @@ async function runOnServer(kind: ServerKind, repo: BenchRepo, c: Case, save: str
   }
   const result = tagged<{ seconds: number[]; rows: number; schema: Record<string, string>; extra_columns: string[] }>(exit.stdout, 'RESULT ');
   const serverLog = server.logs().trim().slice(-3000);
-  if (watch.capped) return { status: 'rss cap', peakRss, detail: `killed above ${(rssCap / MiB).toFixed(0)} MiB` };
+  if (watch.capped) return { status: 'rss cap', peakRss, detail: `killed above ${(rssCap / MiB).toFixed(0)} MiB, ${watch.cappedAfterSeconds!.toFixed(0)} s into the case` };
   if (exit.timedOut) return { status: 'timeout', peakRss, detail: `no answer within ${timeoutMs / 1000} s` };
   if (exit.code !== 0 || !result) {
     return { status: 'failed', peakRss, detail: `client exit ${exit.code}: ${exit.stderr.trim().slice(-3000)}\nserver log: ${serverLog}` };
@@ -215,7 +215,7 @@ async function benchStore(store: string, parquet: string, report: (row: Row) => 
       }
       let answers = 'not compared (a server gave no answer)';
       if (outcomes.larder.status === 'ok' && outcomes.feast.status === 'ok') answers = await compareResults(saved.larder, saved.feast, repo.env);
-      if (answers !== 'same') console.log(`\n!!!!! ${store} ${label}: ${answers}\n`);
+      if (answers.startsWith('MISMATCH')) console.log(`\n!!!!! ${store} ${label}: ${answers}\n`);
       report({ store, label, rows: c.rows, larder: outcomes.larder, feast: outcomes.feast, answers });
       for (const file of Object.values(saved)) rmSync(file, { force: true });
     }

@@ -59,6 +59,8 @@ export interface RssWatch {
   stop(): number;
   /** True once the cap was crossed and the tree killed. */
   readonly capped: boolean;
+  /** Seconds from the start of the watch to the kill. */
+  readonly cappedAfterSeconds?: number;
 }
 
 /**
@@ -66,14 +68,17 @@ export interface RssWatch {
  * spike between two samples); with a fresh server per case it covers just that case and startup.
  */
 export function watchRss(pid: number, options: { intervalMs: number; capBytes: number }): RssWatch {
+  const started = performance.now();
   let peak = treeRss(pid);
   let capped = false;
+  let cappedAfterSeconds: number | undefined;
   const timer = setInterval(() => {
     const tree = processTree(pid);
     const rss = tree.reduce((sum, p) => sum + procStatus(p, 'VmRSS'), 0);
     peak = Math.max(peak, rss);
     if (!capped && rss > options.capBytes) {
       capped = true;
+      cappedAfterSeconds = (performance.now() - started) / 1000;
       for (const p of tree.reverse()) {
         try {
           process.kill(p, 'SIGKILL');
@@ -90,6 +95,9 @@ export function watchRss(pid: number, options: { intervalMs: number; capBytes: n
     },
     get capped() {
       return capped;
+    },
+    get cappedAfterSeconds() {
+      return cappedAfterSeconds;
     },
   };
 }
