@@ -64,7 +64,7 @@ async function tableFile(): Promise<string> {
   if (existsSync(file)) return file;
   mkdirSync(dir, { recursive: true });
   console.log(`table: generating ${rows.toLocaleString('en')} rows into ${file} …`);
-  await run(python, [path.join(HERE, 'doget', 'make_table.py'), file, String(rows), String(batchRows)]);
+  await run(python, [path.join(HERE, 'support', 'feature_table.py'), file, String(rows), String(batchRows), 'arrow']);
   return file;
 }
 

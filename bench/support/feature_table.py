@@ -1,17 +1,21 @@
-"""Writes the DoGet benchmark's table as an Arrow IPC file, so the larder and pyarrow servers
-serve the very same record batches (same rows per batch, same buffers).
+"""Writes the benches' feature table: as an Arrow IPC file (bench/doget-throughput.ts, so the
+larder and pyarrow servers serve the very same record batches) or as a parquet file with one row
+group per batch (bench/streaming-memory.ts, a file source for larder's stores).
 
-    python make_table.py OUT ROWS BATCH_ROWS
+    python feature_table.py OUT ROWS BATCH_ROWS [arrow|parquet]
 
-Columns look like feature data: an entity id, two timestamps, floats (one with nulls), an int and
-a short string. Written under a temporary name and renamed, so an interrupted run never leaves a
-truncated file that a later run would take for a finished cache.
+Columns look like feature data: an entity id (10,000 drivers, one row per driver and hour), two
+timestamps, floats (one with nulls), an int and a short string: about 68 bytes of IPC per row.
+Written under a temporary name and renamed, so an interrupted run never leaves a truncated file
+that a later run would take for a finished cache. Generated batch by batch: memory stays small
+however many rows are asked for.
 """
 import os
 import sys
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 
 def batch(start: int, n: int) -> pa.RecordBatch:
@@ -38,9 +42,14 @@ def batch(start: int, n: int) -> pa.RecordBatch:
 
 def main() -> None:
     out, rows, batch_rows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    fmt = sys.argv[4] if len(sys.argv) > 4 else "arrow"
     partial = f"{out}.{os.getpid()}.partial"
     first = batch(0, min(batch_rows, rows))
-    with pa.OSFile(partial, "wb") as sink, pa.ipc.new_file(sink, first.schema) as writer:
+    if fmt == "parquet":
+        writer = pq.ParquetWriter(partial, first.schema, compression="snappy")
+    else:
+        writer = pa.ipc.new_file(pa.OSFile(partial, "wb"), first.schema)
+    with writer:
         writer.write_batch(first)
         for start in range(batch_rows, rows, batch_rows):
             writer.write_batch(batch(start, min(batch_rows, rows - start)))
