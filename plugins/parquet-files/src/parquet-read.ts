@@ -1,13 +1,18 @@
 /**
- * Reading parquet data as Arrow, a row group at a time, with parquet-wasm. A source path is one
- * parquet file or a directory of them (searched recursively, in name order, as pyarrow's dataset
- * discovery does, skipping hidden and `_`-prefixed files).
+ * Reading parquet data as Arrow, batch by batch, with parquet-wasm. A source path is one parquet
+ * file or a directory of them (searched recursively, in name order, as pyarrow's dataset discovery
+ * does, skipping hidden and `_`-prefixed files).
+ *
+ * Files are read by range through an open file handle (file-ranges.ts): the footer, then one row
+ * group's column chunks at a time. Reading whole files into memory made a pull over one large
+ * file cost its full size in RSS, whatever the client read.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DataSourceNotFoundException, InvalidArgumentError } from '@larder/core';
 import { tableFromIPC, type Schema, type Table } from 'apache-arrow';
-import { ParquetFile, readSchema } from 'parquet-wasm';
+import { ParquetFile } from 'parquet-wasm';
+import { openFileRanges, type FileRanges } from './file-ranges.ts';
 
 /** The parquet files of a source path; throws DataSourceNotFoundException when there are none. */
 export async function listParquetFiles(location: string): Promise<string[]> {
@@ -29,49 +34,65 @@ export async function listParquetFiles(location: string): Promise<string[]> {
   return files;
 }
 
-async function readBytes(file: string): Promise<Uint8Array> {
-  const bytes = await readFile(file);
-  if (bytes.byteLength < 8 || bytes.subarray(0, 4).toString('latin1') !== 'PAR1') {
-    throw new InvalidArgumentError(`${file} is not a parquet file`);
+/** Rows per Arrow batch decoded from a row group. */
+const BATCH_ROWS = 65_536;
+
+/** The file opened for ranged reads, checked to start like a parquet file. */
+async function openParquet(file: string): Promise<{ ranges: FileRanges; parquet: ParquetFile }> {
+  const ranges = await openFileRanges(file);
+  try {
+    if (ranges.size < 8 || (await ranges.read(0, 4)).toString('latin1') !== 'PAR1') {
+      throw new InvalidArgumentError(`${file} is not a parquet file`);
+    }
+    try {
+      // parquet-wasm asks a Blob for `size` and `slice(start, end).arrayBuffer()` only.
+      return { ranges, parquet: await ParquetFile.fromFile(ranges.asBlob() as unknown as Blob) };
+    } catch (error) {
+      throw new InvalidArgumentError(`${file} is not a readable parquet file: ${(error as Error).message}`);
+    }
+  } catch (error) {
+    await ranges.close();
+    throw error;
   }
-  return bytes;
 }
 
 /** The Arrow schema of a source (of its first file, as pyarrow's dataset does). */
 export async function readParquetSchema(location: string): Promise<Schema> {
   const [first] = await listParquetFiles(location);
-  const bytes = await readBytes(first!);
-  let wasmSchema;
+  const { ranges, parquet } = await openParquet(first!);
   try {
-    wasmSchema = readSchema(bytes);
-  } catch (error) {
-    throw new InvalidArgumentError(`${first} is not a readable parquet file: ${(error as Error).message}`);
+    return tableFromIPC(parquet.schema().intoIPCStream()).schema;
+  } finally {
+    parquet.free();
+    await ranges.close();
   }
-  return tableFromIPC(wasmSchema.intoIPCStream()).schema;
 }
 
 /**
- * The source's rows, one Arrow table per row group, optionally only some columns. Memory holds one
- * file's bytes and one decoded row group at a time.
+ * The source's rows as a sequence of one-batch tables (at most 65,536 rows each), optionally only
+ * some columns. Memory holds one row group's column chunks and one decoded batch at a time.
  */
 export async function* readRowGroups(location: string, columns?: readonly string[], signal?: AbortSignal): AsyncGenerator<Table> {
   for (const file of await listParquetFiles(location)) {
-    const bytes = await readBytes(file);
-    let parquet: ParquetFile;
+    signal?.throwIfAborted();
+    const { ranges, parquet } = await openParquet(file);
     try {
-      parquet = await ParquetFile.fromFile(new Blob([bytes as Uint8Array<ArrayBuffer>]));
-    } catch (error) {
-      throw new InvalidArgumentError(`${file} is not a readable parquet file: ${(error as Error).message}`);
-    }
-    try {
-      const groups = parquet.metadata().numRowGroups();
-      for (let group = 0; group < groups; group++) {
-        signal?.throwIfAborted();
-        const wasm = await parquet.read({ rowGroups: [group], columns: columns ? [...columns] : undefined, batchSize: 65_536 });
-        yield tableFromIPC(wasm.intoIPCStream());
+      // One row group in flight at a time (concurrency 1): memory stays at one row group.
+      const stream = await parquet.stream({ columns: columns ? [...columns] : undefined, batchSize: BATCH_ROWS, concurrency: 1 });
+      const reader = (stream as ReadableStream<{ intoIPCStream(): Uint8Array }>).getReader();
+      try {
+        for (;;) {
+          signal?.throwIfAborted();
+          const next = await reader.read();
+          if (next.done) break;
+          yield tableFromIPC(next.value.intoIPCStream());
+        }
+      } finally {
+        await reader.cancel().catch(() => {});
       }
     } finally {
       parquet.free();
+      await ranges.close();
     }
   }
 }
