@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/feast-vs-larder.ts [--stores file,duckdb,postgres] [--entities 10000,100000,1000000]
  *     [--features 10000000] [--pull-rows 10000000] [--runs 1] [--feast-timeout-s 1800]
- *     [--rss-cap-mib 12288] [--json FILE]
+ *     [--rss-cap-mib 12288] [--json FILE] [--feast-cache DIR]
  *
  * Data: the `--features`-row driver_stats parquet of bench/support/driver-stats.ts (10,000
  * drivers, one row per driver and hour; cached, and shared with bench/historical-stores.ts). The
@@ -26,9 +26,14 @@
  * A case that takes longer than `--feast-timeout-s` (the same cap applies to larder), fails, or
  * grows the server past `--rss-cap-mib` (the server is killed: this machine is shared) is reported
  * as such and the run goes on. Run it under `flock /tmp/larder-bench.lock` so benches never overlap.
+ *
+ * `--feast-cache DIR` keeps Feast's outcome and answer of each case (keyed by store, case and data
+ * size) and reuses them on later runs: Feast's side does not change when larder does, and some
+ * of its cases take half an hour. Answers are still compared against the cached table; a cached
+ * outcome without one (Feast gave no answer) compares nothing, as before.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -48,6 +53,7 @@ const { values: options } = parseArgs({
     'feast-timeout-s': { type: 'string', default: '1800' },
     'rss-cap-mib': { type: 'string', default: '12288' },
     json: { type: 'string' },
+    'feast-cache': { type: 'string' },
   },
 });
 const stores = options.stores.split(',').map((s) => s.trim()).filter(Boolean);
@@ -181,6 +187,23 @@ async function runOnServer(kind: ServerKind, repo: BenchRepo, c: Case, save: str
   return { status: 'ok', seconds, peakRss, detail: notes.join('; ') };
 }
 
+/** Feast's outcome on a case from --feast-cache, its answer copied to `save`; undefined when not cached. */
+function cachedFeast(store: string, c: Case, save: string): Outcome | undefined {
+  if (!options['feast-cache']) return undefined;
+  const base = path.join(options['feast-cache'], `${store}-${c.kind}-${c.rows}-of-${featureRows}`);
+  if (!existsSync(`${base}.json`)) return undefined;
+  if (existsSync(`${base}.arrow`)) copyFileSync(`${base}.arrow`, save);
+  return JSON.parse(readFileSync(`${base}.json`, 'utf8')) as Outcome;
+}
+
+function cacheFeast(store: string, c: Case, outcome: Outcome, saved: string): void {
+  if (!options['feast-cache']) return;
+  mkdirSync(options['feast-cache'], { recursive: true });
+  const base = path.join(options['feast-cache'], `${store}-${c.kind}-${c.rows}-of-${featureRows}`);
+  if (existsSync(saved)) copyFileSync(saved, `${base}.arrow`);
+  writeFileSync(`${base}.json`, JSON.stringify(outcome));
+}
+
 /** Whether the two saved results are the same table (python compare; see the client script). */
 async function compareResults(a: string, b: string, env: NodeJS.ProcessEnv): Promise<string> {
   const exit = await runClient(['compare', a, b], env, 600_000);
@@ -209,9 +232,11 @@ async function benchStore(store: string, parquet: string, report: (row: Row) => 
       const outcomes = {} as Record<ServerKind, Outcome>;
       for (const kind of SERVERS) {
         rmSync(saved[kind], { force: true });
-        outcomes[kind] = await runOnServer(kind, repo, c, saved[kind]);
+        const cached = kind === 'feast' ? cachedFeast(store, c, saved.feast) : undefined;
+        outcomes[kind] = cached ?? (await runOnServer(kind, repo, c, saved[kind]));
+        if (kind === 'feast' && !cached) cacheFeast(store, c, outcomes.feast, saved.feast);
         const o = outcomes[kind];
-        console.log(`${store} ${label} ${kind}: ${o.status}${o.seconds !== undefined ? ` ${o.seconds.toFixed(2)} s` : ''}, peak RSS ${(o.peakRss / MiB).toFixed(0)} MiB${o.detail ? `\n  ${o.detail.replaceAll('\n', '\n  ')}` : ''}`);
+        console.log(`${store} ${label} ${kind}${cached ? ' (cached)' : ''}: ${o.status}${o.seconds !== undefined ? ` ${o.seconds.toFixed(2)} s` : ''}, peak RSS ${(o.peakRss / MiB).toFixed(0)} MiB${o.detail ? `\n  ${o.detail.replaceAll('\n', '\n  ')}` : ''}`);
       }
       let answers = 'not compared (a server gave no answer)';
       if (outcomes.larder.status === 'ok' && outcomes.feast.status === 'ok') answers = await compareResults(saved.larder, saved.feast, repo.env);
