@@ -3,7 +3,8 @@
  * tables loaded in the same row order for the other) must return the same values: several
  * views, an alias with a join_key_map, an entityless view, timestamp ties with and without
  * created (full ties go to the row stored last, as to the later file), null keys, null
- * timestamps, null features, entity rows exactly on TTL boundaries, and a query source.
+ * timestamps, null features, entity rows exactly on TTL boundaries, and a query source; views
+ * sharing one source with different TTLs (answered by one match, each view checking its own TTL).
  *
  * Each postgres formulation of the rule (`point_in_time_strategy` window, join, auto) is compared.
  * Timestamps are the same instants; their type is naive in PostgreSQL results, as in Feast's.
@@ -52,6 +53,10 @@ describe('postgres store vs parquet-files store: the same results on generated d
     other: featureView('drivers', s.drivers, ['driver_id'], ['rate'], 0, { nameAlias: 'other', joinKeyMap: { driver_id: 'other_driver_id' } }),
     cities: featureView('cities', s.cities, ['city'], ['population'], 0),
     global: featureView('global', s.globals, [], ['total'], 6 * 3600),
+    // With `drivers`, one source group (same relation, keys, timestamp, created) with other TTLs:
+    // an hour (entity and source rows on whole hours sit exactly on its boundary), and none.
+    short: featureView('drivers_short', s.drivers, ['driver_id'], ['trips'], 3600),
+    forever: featureView('drivers_forever', s.drivers, ['driver_id'], ['name', 'rate'], 0),
   });
   const sourcesOf = {
     file: {
@@ -135,12 +140,24 @@ describe('postgres store vs parquet-files store: the same results on generated d
     expect(rates.nullCount).to.be.within(1, rates.length - 1);
   });
 
+  it('get_historical_features with views sharing a source: one match, each view its own TTL', async () => {
+    const result = await same(historical({
+      entityTable: entityRows(rand, 3000),
+      featureRefs: ['drivers_short:trips', 'drivers:rate', 'drivers_forever:name', 'drivers_forever:rate', 'drivers:trips'],
+    }, (v) => [v.short, v.drivers, v.forever]));
+    // The shortest TTL must blank rows the longer ones keep, and no TTL blank fewer still: a
+    // group answered with one TTL for all would fail here (or against the file store above).
+    const nulls = (name: string) => result.getChild(name)!.nullCount;
+    expect(nulls('drivers_short__trips')).to.be.greaterThan(nulls('drivers__trips'));
+    expect(nulls('drivers_forever__rate')).to.be.below(nulls('drivers__rate'));
+  });
+
   it('get_historical_features in the start/end-date mode', async () => {
     await same(historical({
-      featureRefs: ['drivers:rate', 'drivers:name'],
+      featureRefs: ['drivers:rate', 'drivers:name', 'drivers_short:trips'],
       startDate: new Date(Number((T0_US + 10n * H_US) / 1000n)),
       endDate: new Date(Number((T0_US + 30n * H_US) / 1000n)),
-    }, (v) => [v.drivers]), true);
+    }, (v) => [v.drivers, v.short]), true);
   });
 
   const pull = (source: DataSource, extra: Partial<PullRequest>): PullRequest => ({

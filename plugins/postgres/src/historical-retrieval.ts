@@ -29,6 +29,7 @@ import { entityColumn, entityFields } from './naive-timestamps.ts';
 import { PG_OID } from './pg-types.ts';
 import { checkJoinKeys, familyOfOid, planViewQuery, pointInTimeQuery, type EntityKeys, type ViewQuery } from './point-in-time-sql.ts';
 import type { Session } from './session.ts';
+import { groupBySource } from './source-groups.ts';
 import { chooseStrategies, type StrategySetting } from './strategy.ts';
 import { ident, timestamptz } from './sql.ts';
 
@@ -45,6 +46,25 @@ async function planViews(session: Session, req: HistoricalFeaturesRequest): Prom
   return queries;
 }
 
+/**
+ * The point-in-time query over `entities`: one match per source group, each in the formulation
+ * `strategy` picks for it (`entityRows` null when their number is not known up front).
+ */
+async function featuresQuery(
+  session: Session,
+  views: readonly ViewQuery[],
+  keys: EntityKeys,
+  entities: string,
+  entityRows: number | null,
+  strategy: StrategySetting,
+  extra: { readonly leading?: readonly string[]; readonly ctes?: readonly string[] } = {},
+): Promise<string> {
+  const groups = groupBySource(views);
+  // A group's views share relation and keys, so its first view speaks for the statistics.
+  const strategies = await chooseStrategies(session, groups.map((g) => g.first), entityRows, strategy);
+  return pointInTimeQuery(views, groups, keys, entities, { ...extra, strategies });
+}
+
 export async function historicalFromEntityTable(session: Session, entities: Table, req: HistoricalFeaturesRequest, strategy: StrategySetting): Promise<ResultStream> {
   const timestampColumn = entityTimestampColumn(entities.schema);
   // Writable until the entity table is in; read-only from then on.
@@ -55,8 +75,7 @@ export async function historicalFromEntityTable(session: Session, entities: Tabl
   views.forEach((v) => checkJoinKeys(v, keys));
   await session.run('SET TRANSACTION READ ONLY', 'making the transaction read-only');
 
-  const strategies = await chooseStrategies(session, views, entities.numRows, strategy);
-  const sql = pointInTimeQuery(views, keys, ENTITY_TABLE, { strategies });
+  const sql = await featuresQuery(session, views, keys, ENTITY_TABLE, entities.numRows, strategy);
   const columns = await session.describe(sql, WHAT);
   const schema = new Schema([...entityFields(entities.schema), ...schemaForColumns(columns).fields]);
   return { schema, numRows: entities.numRows, batches: besideEntities(schema, entities, session.stream(sql, columns, WHAT)) };
@@ -107,8 +126,7 @@ export async function historicalFromEntitySql(session: Session, entitySql: strin
   // MATERIALIZED: the query runs once, so every view sees the same rows in the same order.
   const rows = `${ENTITY_ROWS} AS MATERIALIZED (SELECT (row_number() OVER ()) - 1 AS __row, q.*, q.${ident(timestampColumn)}::timestamptz AS __ts FROM (\n${entitySql}\n) AS q)`;
   const leading = entityColumns.map((c) => `e.${ident(c.name)}`);
-  const strategies = await chooseStrategies(session, views, null, strategy);
-  const sql = pointInTimeQuery(views, keys, ENTITY_ROWS, { leading, ctes: [rows], strategies });
+  const sql = await featuresQuery(session, views, keys, ENTITY_ROWS, null, strategy, { leading, ctes: [rows] });
   const columns = await session.describe(sql, WHAT);
   return { schema: schemaForColumns(columns), batches: session.stream(sql, columns, WHAT) };
 }
@@ -133,20 +151,20 @@ export async function historicalForDateRange(session: Session, req: HistoricalFe
     throw new InvalidArgumentError('Retrieval by start_date/end_date needs feature views with the same join keys; request these views separately');
   }
   const keyColumns = first.entityKeyNames.map((_, i) => `__k${i}`);
+  // Views over one source read the same rows: each distinct scan once (UNION dedupes rows, not scans).
   const inRange = views.map((v) => {
     const ts = `s.${ident(v.timestampColumn)}`;
     const selected = [`${ts}::timestamptz AS __ts`, ...v.keyColumns.map((raw, i) => `s.${ident(raw)} AS __k${i}`)];
     return `SELECT DISTINCT ${selected.join(', ')} FROM ${v.table.from} AS s WHERE ${ts} BETWEEN ${timestamptz(start)} AND ${timestamptz(end)}`;
   });
   const order = ['__ts', ...keyColumns].join(', ');
-  const rows = `${ENTITY_ROWS} AS MATERIALIZED (SELECT (row_number() OVER (ORDER BY ${order})) - 1 AS __row, d.* FROM (${inRange.join(' UNION ')}) AS d)`;
+  const rows = `${ENTITY_ROWS} AS MATERIALIZED (SELECT (row_number() OVER (ORDER BY ${order})) - 1 AS __row, d.* FROM (${[...new Set(inRange)].join(' UNION ')}) AS d)`;
   const keys: EntityKeys = new Map(first.entityKeyNames.map((name, i) => {
     const oid = first.table.columns.get(first.keyColumns[i]!)!;
     return [name, { column: keyColumns[i]!, family: familyOfOid(oid), type: `PostgreSQL type oid ${oid}` }];
   }));
   const leading = ['e.__ts AS event_timestamp', ...first.entityKeyNames.map((n, i) => `e.${keyColumns[i]} AS ${ident(n)}`)];
-  const strategies = await chooseStrategies(session, views, null, strategy);
-  const sql = pointInTimeQuery(views, keys, ENTITY_ROWS, { leading, ctes: [rows], strategies });
+  const sql = await featuresQuery(session, views, keys, ENTITY_ROWS, null, strategy, { leading, ctes: [rows] });
   const columns = await session.describe(sql, WHAT);
   // event_timestamp is never null here, and says so, as the other stores' does.
   const [timestamp, ...rest] = schemaForColumns(columns).fields;

@@ -2,14 +2,17 @@
  * The point-in-time rule of DESIGN.md as one PostgreSQL query over a relation of entity rows.
  *
  * The entity relation has `__row` (the row's position), `__ts` (its event timestamp, timestamptz)
- * and the join key columns. Per view, in two steps (see matchedTimestamps and bestRows): the
- * latest source timestamp ≤ T per entity row, within the TTL; then the best source row at exactly
- * that (keys, timestamp). Every entity row then gets each view's features by a LEFT JOIN on
- * `__row`, so rows without a match keep null features and the output keeps the entity rows' order.
+ * and the join key columns. Per source group (views sharing a source, see source-groups.ts), in
+ * two steps (see matchedTimestamps and bestRows): the latest source timestamp ≤ T per entity row,
+ * within the group's widest TTL; then the best source row at exactly that (keys, timestamp). Every
+ * entity row then gets each group's match by a LEFT JOIN on `__row`, so rows without a match keep
+ * null features and the output keeps the entity rows' order; each view keeps the match only
+ * within its own TTL.
  */
 import { InvalidArgumentError, batchSourceOf, viewColumns, type FeatureView, type ViewColumns } from '@larder/core';
 import { PG_OID } from './pg-types.ts';
 import type { Session } from './session.ts';
+import { viewOutputs, type SourceGroup } from './source-groups.ts';
 import { describeSource, type SourceTable } from './sources.ts';
 import { ident, interval } from './sql.ts';
 
@@ -25,10 +28,10 @@ export async function planViewQuery(session: Session, view: FeatureView, feature
 }
 
 /**
- * How a view's best rows are found (see matchedTimestamps/bestRows and joinedBestRows): `window`
- * sorts source and entity rows together, costing one sort of the source whatever the data;
- * `join` pairs each entity row with its key's rows, cheap when entity rows are few per key and
- * ruinous when they are many.
+ * How a source group's best rows are found (see matchedTimestamps/bestRows and joinedBestRows):
+ * `window` sorts source and entity rows together, costing one sort of the source whatever the
+ * data; `join` pairs each entity row with its key's rows, cheap when entity rows are few per key
+ * and ruinous when they are many.
  */
 export type PointInTimeStrategy = 'window' | 'join';
 
@@ -67,46 +70,61 @@ export function checkJoinKeys(query: ViewQuery, keys: EntityKeys): void {
 /**
  * The query returning, for every row of `entities` (a relation aliased `e`) in `__row` order, the
  * `leading` expressions over `e` and then each view's features under their output names. `ctes`
- * come first in the WITH clause (e.g. the entity relation itself); `strategies` pick each view's
- * formulation (default `window`).
+ * come first in the WITH clause (e.g. the entity relation itself). Each source group (see
+ * source-groups.ts) is matched once, as `b<i>`, in the formulation `strategies[i]` (default
+ * `window`).
  */
 export function pointInTimeQuery(
   views: readonly ViewQuery[],
+  groups: readonly SourceGroup[],
   keys: EntityKeys,
   entities: string,
   options: { readonly leading?: readonly string[]; readonly ctes?: readonly string[]; readonly strategies?: readonly PointInTimeStrategy[] } = {},
 ): string {
   const leading = options.leading ?? [];
-  const steps = views.flatMap((q, v) =>
-    options.strategies?.[v] === 'join'
-      ? [`b${v} AS (${joinedBestRows(q, keys, entities)})`]
-      : [`m${v} AS (${matchedTimestamps(q, keys, entities)})`, `b${v} AS (${bestRows(q, v)})`],
+  const steps = groups.flatMap((g, i) =>
+    options.strategies?.[i] === 'join'
+      ? [`b${i} AS (${joinedBestRows(g, keys, entities)})`]
+      : [`m${i} AS (${matchedTimestamps(g, keys, entities)})`, `b${i} AS (${bestRows(g, i)})`],
   );
-  const joins = views.map((_, v) => `LEFT JOIN b${v} ON b${v}.__row = e.__row`);
-  const outputs = views.flatMap((q, v) => q.outputNames.map((name, f) => `b${v}.f${f} AS ${ident(name)}`));
+  const joins = groups.map((_, i) => `LEFT JOIN b${i} ON b${i}.__row = e.__row`);
   return [
     `WITH ${[...(options.ctes ?? []), ...steps].join(',\n')}`,
-    `SELECT ${[...leading, ...outputs].join(', ')}`,
+    `SELECT ${[...leading, ...viewOutputs(views, groups)].join(', ')}`,
     `FROM ${entities} e`,
     ...joins,
     'ORDER BY e.__row',
   ].join('\n');
 }
 
+/** What a group's best row carries: its features as c<k>, and its timestamp when a view checks it. */
+function carried(g: SourceGroup, ts: string): string[] {
+  return [...g.featureColumns.map((raw, k) => `s.${ident(raw)} AS c${k}`), ...(g.needsTimestamp ? [`${ts} AS __mts`] : [])];
+}
+
+/** Ties at one timestamp go to the greatest created (nulls lowest), then the row stored last. */
+function tieOrder(g: SourceGroup): string[] {
+  return [
+    ...(g.first.createdColumn ? [`s.${ident(g.first.createdColumn)} DESC NULLS LAST`] : []),
+    ...(g.first.table.isTable ? ['s.ctid DESC'] : []),
+  ];
+}
+
 /**
  * Step 1: for each entity row, the latest source timestamp ≤ T with its keys, kept only within
- * the TTL. Source and entity rows (keys and timestamps only) are sorted together per key, and a
- * running max of the source timestamps carries the latest one forward to each entity row; at an
- * equal timestamp the source row sorts first, so ts = T is a candidate. One sort of narrow rows,
- * whatever the number of rows per key (a join of each entity row to every row of its key costs
- * entity rows × rows per key).
+ * the group's TTL. Source and entity rows (keys and timestamps only) are sorted together per key,
+ * and a running max of the source timestamps carries the latest one forward to each entity row;
+ * at an equal timestamp the source row sorts first, so ts = T is a candidate. One sort of narrow
+ * rows, whatever the number of rows per key (a join of each entity row to every row of its key
+ * costs entity rows × rows per key).
  */
-function matchedTimestamps(q: ViewQuery, keys: EntityKeys, entities: string): string {
+function matchedTimestamps(g: SourceGroup, keys: EntityKeys, entities: string): string {
+  const q = g.first;
   const ts = `s.${ident(q.timestampColumn)}::timestamptz`;
   const sourceKeys = q.keyColumns.map((raw) => `s.${ident(raw)}`);
   const entityKeys = q.entityKeyNames.map((name) => `e.${ident(keys.get(name)!.column)}`);
   const k = q.keyColumns.map((_, i) => `__k${i}`);
-  const ttl = q.view.ttlSeconds > 0 ? interval(q.view.ttlSeconds) : null;
+  const ttl = g.ttlSeconds > 0 ? interval(g.ttlSeconds) : null;
   const sourceWhere = [
     `${ts} <= (SELECT max(__ts) FROM ${entities})`,
     ...(ttl ? [`${ts} >= (SELECT min(__ts) FROM ${entities}) - ${ttl}`] : []),
@@ -129,42 +147,32 @@ function matchedTimestamps(q: ViewQuery, keys: EntityKeys, entities: string): st
  * Step 2: the source rows at each matched (keys, timestamp) — usually one, more on ties — reduced
  * to the greatest by (created with nulls lowest, physical row order for tables), with features.
  */
-function bestRows(q: ViewQuery, v: number): string {
-  const on = [...q.keyColumns.map((raw, i) => `s.${ident(raw)} = m.__k${i}`), `s.${ident(q.timestampColumn)}::timestamptz = m.__mts`];
-  const order = [
-    'm.__row',
-    ...(q.createdColumn ? [`s.${ident(q.createdColumn)} DESC NULLS LAST`] : []),
-    ...(q.table.isTable ? ['s.ctid DESC'] : []),
-  ];
-  const features = q.featureColumns.map((raw, f) => `s.${ident(raw)} AS f${f}`);
+function bestRows(g: SourceGroup, i: number): string {
+  const q = g.first;
+  const ts = `s.${ident(q.timestampColumn)}::timestamptz`;
+  const on = [...q.keyColumns.map((raw, k) => `s.${ident(raw)} = m.__k${k}`), `${ts} = m.__mts`];
   return [
-    `SELECT DISTINCT ON (m.__row) ${['m.__row', ...features].join(', ')}`,
-    `FROM m${v} m JOIN ${q.table.from} AS s ON ${on.join(' AND ')}`,
-    `ORDER BY ${order.join(', ')}`,
+    `SELECT DISTINCT ON (m.__row) ${['m.__row', ...carried(g, 'm.__mts')].join(', ')}`,
+    `FROM m${i} m JOIN ${q.table.from} AS s ON ${on.join(' AND ')}`,
+    `ORDER BY ${['m.__row', ...tieOrder(g)].join(', ')}`,
   ].join(' ');
 }
 
 /**
- * The `join` formulation: each entity row joined to its key's source rows inside its window,
- * DISTINCT ON keeping the greatest by (ts, created with nulls lowest, physical row order).
+ * The `join` formulation: each entity row joined to its key's source rows inside the group's
+ * window, DISTINCT ON keeping the greatest by (ts, created with nulls lowest, physical row order).
  */
-function joinedBestRows(q: ViewQuery, keys: EntityKeys, entities: string): string {
+function joinedBestRows(g: SourceGroup, keys: EntityKeys, entities: string): string {
+  const q = g.first;
   const ts = `s.${ident(q.timestampColumn)}`;
   const on = [
-    ...q.entityKeyNames.map((name, i) => `s.${ident(q.keyColumns[i]!)} = e.${ident(keys.get(name)!.column)}`),
+    ...q.entityKeyNames.map((name, k) => `s.${ident(q.keyColumns[k]!)} = e.${ident(keys.get(name)!.column)}`),
     `${ts} <= e.__ts`,
-    ...(q.view.ttlSeconds > 0 ? [`${ts} >= e.__ts - ${interval(q.view.ttlSeconds)}`] : []),
+    ...(g.ttlSeconds > 0 ? [`${ts} >= e.__ts - ${interval(g.ttlSeconds)}`] : []),
   ];
-  const order = [
-    'e.__row',
-    `${ts} DESC`,
-    ...(q.createdColumn ? [`s.${ident(q.createdColumn)} DESC NULLS LAST`] : []),
-    ...(q.table.isTable ? ['s.ctid DESC'] : []),
-  ];
-  const features = q.featureColumns.map((raw, f) => `s.${ident(raw)} AS f${f}`);
   return [
-    `SELECT DISTINCT ON (e.__row) ${['e.__row', ...features].join(', ')}`,
+    `SELECT DISTINCT ON (e.__row) ${['e.__row', ...carried(g, `${ts}::timestamptz`)].join(', ')}`,
     `FROM ${entities} e JOIN ${q.table.from} AS s ON ${on.join(' AND ')}`,
-    `ORDER BY ${order.join(', ')}`,
+    `ORDER BY ${['e.__row', `${ts} DESC`, ...tieOrder(g)].join(', ')}`,
   ].join(' ');
 }

@@ -1,5 +1,6 @@
 /**
- * Choosing each view's point-in-time formulation (`point_in_time_strategy: auto`).
+ * Choosing each source group's point-in-time formulation (`point_in_time_strategy: auto`); a
+ * group (source-groups.ts) is passed as its first view, since its views share relation and keys.
  *
  * The join costs about (source rows × entity rows per key); the window, one sort of the source.
  * bench/historical-stores.ts over 10M source rows of 10k keys (ttl 1 day): the window took 15 s
@@ -32,7 +33,7 @@ async function distinctKeys(session: Session, q: ViewQuery): Promise<number | nu
   return Number.isFinite(keys) && keys > 0 ? keys : null;
 }
 
-/** One strategy per view; `entityRows` is null when the number of entity rows is not known. */
+/** One strategy per view given; `entityRows` is null when the number of entity rows is not known. */
 export async function chooseStrategies(
   session: Session,
   views: readonly ViewQuery[],
