@@ -4,15 +4,17 @@
  * one table, loaded from an Arrow IPC file, for any ticket. Runs as its own process so that client
  * and server never share a CPU thread.
  *
- *   npx tsx bench/doget/larder-server.ts TABLE.arrow
+ *   npx tsx bench/doget/larder-server.ts TABLE.arrow [SERVER_OPTIONS_JSON]
  *
+ * SERVER_OPTIONS_JSON is merged into createFlightServer's options (e.g. chunking or
+ * maxBufferedBytes), to measure a setting before changing its default.
  * Prints `{"port": N}` on stdout once it accepts calls; stops on SIGTERM.
  */
 import { readFileSync } from 'node:fs';
 import { tableFromIPC } from 'apache-arrow';
 import { UnimplementedError } from '../../core/src/errors.ts';
 import type { FlightHandler } from '../../core/src/flight/handler.ts';
-import { createFlightServer } from '../../core/src/flight/server.ts';
+import { createFlightServer, type FlightServerOptions } from '../../core/src/flight/server.ts';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: larder-server.ts TABLE.arrow');
@@ -36,7 +38,8 @@ const handler: FlightHandler = {
   listFlights: async () => [],
 };
 
-const server = createFlightServer(handler, { host: '127.0.0.1', port: 0 });
+const extra = JSON.parse(process.argv[3] ?? '{}') as Partial<FlightServerOptions>;
+const server = createFlightServer(handler, { ...extra, host: '127.0.0.1', port: 0 });
 const { port } = await server.start();
 process.on('SIGTERM', () => void server.shutdown(1_000).then(() => process.exit(0)));
 process.stdout.write(`${JSON.stringify({ port })}\n`);
