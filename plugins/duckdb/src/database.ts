@@ -57,9 +57,19 @@ export class Databases {
     return new Databases(main, options, readableRoots);
   }
 
-  /** A fresh connection to the main instance; the caller disconnects it. */
-  connect(): Promise<DuckDBConnection> {
-    return this.main.connect();
+  /**
+   * A fresh connection to the main instance; the caller disconnects it.
+   *
+   * A streaming result is produced ahead of its reader only up to streaming_buffer_size (1 MB by
+   * default, and a per-connection setting): below the output of one parquet row group (pyarrow
+   * writes 1M rows per group, ~45 MB for six numeric columns) DuckDB computes each 2,048-row chunk
+   * only when it is fetched, one at a time. 64 MB lets it decode ahead on its threads: a 10M-row
+   * pull fetched in 0.84-0.89 s against 2.6-2.9 s (32 MB: no change), a bounded amount per query.
+   */
+  async connect(): Promise<DuckDBConnection> {
+    const connection = await this.main.connect();
+    await connection.run("SET streaming_buffer_size = '64MB'");
+    return connection;
   }
 
   /**
