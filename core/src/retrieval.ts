@@ -115,6 +115,39 @@ export function viewColumns(view: FeatureView, features: readonly string[], full
   };
 }
 
+/** Requested views that one point-in-time match can serve (see groupBySource). */
+export interface SourceGroup<T> {
+  /** In request order; the first one's relation, keys, timestamp and created columns are everyone's. */
+  readonly views: readonly T[];
+  /** The widest TTL of the group's views in seconds; 0 (unbounded) when one of them has none. */
+  readonly ttlSeconds: number;
+}
+
+/**
+ * Groups views that read the same relation with the same keys, timestamp and created columns.
+ * The row a view wants for an entity row is the source's latest at or before T whatever the
+ * view's TTL (the TTL only decides whether that row is recent enough: if it is older than T − ttl,
+ * every earlier one is older still), so a store matches a group once, within its widest TTL, and
+ * then checks each view with `needsOwnTtl` against its own. `relationOf` says what a view reads
+ * (a file location, a table's SQL text). Groups come in the order of their first views.
+ */
+export function groupBySource<T extends ViewColumns & { readonly view: FeatureView }>(views: readonly T[], relationOf: (view: T) => string): SourceGroup<T>[] {
+  const byKey = new Map<string, T[]>();
+  for (const v of views) {
+    const key = JSON.stringify([relationOf(v), v.keyColumns, v.entityKeyNames, v.timestampColumn, v.createdColumn]);
+    byKey.set(key, [...(byKey.get(key) ?? []), v]);
+  }
+  return [...byKey.values()].map((members) => ({
+    views: members,
+    ttlSeconds: members.some((v) => v.view.ttlSeconds <= 0) ? 0 : Math.max(...members.map((v) => v.view.ttlSeconds)),
+  }));
+}
+
+/** Whether `view` must check the group's matched row against its own TTL: it has one, narrower than the group's. */
+export function needsOwnTtl(view: FeatureView, groupTtlSeconds: number): boolean {
+  return view.ttlSeconds > 0 && view.ttlSeconds !== groupTtlSeconds;
+}
+
 /**
  * The columns pull_latest/pull_all return, as raw source names: join keys, features (every
  * source column when none are named), timestamp, created — each once. A missing join key is

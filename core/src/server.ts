@@ -117,7 +117,14 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     recheckMs: options.healthRecheckMs,
     logger,
   });
-  let metrics: ServerMetrics | null = null;
+  // The gauges read the server's state when scraped; `flight` exists by then.
+  const metrics: ServerMetrics | null =
+    options.metricsPort === undefined
+      ? null
+      : createServerMetrics(hooks, {
+          inFlightCalls: () => flight.inFlight(),
+          pendingUploads: () => ({ count: pending.size, bytes: pending.bytes }),
+        });
   const tls = tlsOptions(options);
   const host = options.host ?? DEFAULT_HOST;
   const flight = createFlightServer(service, {
@@ -134,12 +141,6 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     extraServices: [{ definition: healthServiceDefinition(), implementation: healthServiceImplementation(health, options.healthRecheckMs) }],
     onCallEnd: (rpc, code, durationMs) => metrics?.callEnded(rpc, code, durationMs),
   });
-  if (options.metricsPort !== undefined) {
-    metrics = createServerMetrics(hooks, {
-      inFlightCalls: () => flight.inFlight(),
-      pendingUploads: () => ({ count: pending.size, bytes: pending.bytes }),
-    });
-  }
   let port: number;
   let metricsEndpoint: MetricsEndpoint | null = null;
   try {

@@ -13,7 +13,7 @@ import { InvalidArgumentError, dateRange, entityTimestampColumn, ownedBatches, r
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { Field, Schema, type Table } from 'apache-arrow';
 import { uploadEntities } from './entity-upload.ts';
-import { chooseStrategy, groupBySource, pointInTimeQuery, type PointInTimeStrategy } from './point-in-time-query.ts';
+import { chooseStrategy, groupViews, pointInTimeQuery, type PointInTimeStrategy } from './point-in-time-query.ts';
 import { checkJoinKeys, duckdbFamily, planViewQuery, type EntityKeys, type ViewQuery } from './point-in-time-sql.ts';
 import { ChunkReader, OUTPUT_BATCH_ROWS, onConnection, openQuery, resultBatches, resultSchema } from './query-stream.ts';
 import { epochNs, ident } from './sql.ts';
@@ -44,7 +44,7 @@ async function historicalQuery(
   ctx: CallContext,
   leading?: readonly string[],
 ): Promise<string> {
-  const groups = groupBySource(views);
+  const groups = groupViews(views);
   const strategies: PointInTimeStrategy[] = [];
   for (const group of groups) {
     if (settings.strategy !== 'auto') {

@@ -2,12 +2,10 @@
  * The point-in-time rule of DESIGN.md as one DuckDB query over the uploaded entity rows
  * (`__entities`: `__row`, `__ts` in ns, the key columns).
  *
- * Views that read the same source with the same keys and timestamps are answered together: the
- * row a view wants is the source's latest row at or before T, whatever the view's TTL, so one
- * match serves them all, and each view then checks only that row's timestamp against its own TTL
- * (if the latest row is too old, every earlier one is older still). Ties at the same timestamp go
- * to the greatest (created with nulls lowest, source order). Timestamps are compared as
- * nanoseconds since the epoch, so ns sources keep their precision.
+ * Views that read the same source the same way are answered by one match (core's
+ * groupBySource), each then checking the matched row against its own TTL. Ties at the same
+ * timestamp go to the greatest (created with nulls lowest, source order). Timestamps are compared
+ * as nanoseconds since the epoch, so ns sources keep their precision.
  *
  * Two formulations, with the same answers (test/unit/duckdb-differential.spec.ts):
  * - `asof`: an ASOF join of the entity rows to the source's bare (keys, timestamp) finds each
@@ -23,6 +21,7 @@
  * 1M: asof 7.9 s. So `auto` picks `join` while the entity rows average at most
  * JOIN_MAX_ROWS_PER_KEY per distinct key, else `asof`.
  */
+import { groupBySource, needsOwnTtl, type SourceGroup as CoreSourceGroup } from '@larder/core';
 import type { EntityKeys, ViewQuery } from './point-in-time-sql.ts';
 import { selectable } from './sources.ts';
 import { ident, secondsAsNs } from './sql.ts';
@@ -32,23 +31,11 @@ export type PointInTimeStrategy = 'asof' | 'join';
 /** Entity rows per distinct key up to which the hash join beats the ASOF join (see above). */
 export const JOIN_MAX_ROWS_PER_KEY = 5;
 
-/** Views answered by one match: the same source relation, keys and timestamp columns. */
-export interface SourceGroup {
-  readonly views: readonly ViewQuery[];
-  /** The widest TTL of the group's views in seconds; 0 when one of them has none. */
-  readonly ttlSeconds: number;
-}
+/** Views answered by one match (core's groupBySource over the source relation). */
+export type SourceGroup = CoreSourceGroup<ViewQuery>;
 
-export function groupBySource(views: readonly ViewQuery[]): SourceGroup[] {
-  const groups = new Map<string, ViewQuery[]>();
-  for (const q of views) {
-    const key = JSON.stringify([q.table.relation, q.keyColumns, q.entityKeyNames, q.timestampColumn, q.createdColumn]);
-    groups.set(key, [...(groups.get(key) ?? []), q]);
-  }
-  return [...groups.values()].map((group) => ({
-    views: group,
-    ttlSeconds: group.some((q) => q.view.ttlSeconds <= 0) ? 0 : Math.max(...group.map((q) => q.view.ttlSeconds)),
-  }));
+export function groupViews(views: readonly ViewQuery[]): SourceGroup[] {
+  return groupBySource(views, (q) => q.table.relation);
 }
 
 /** `auto`'s choice, from the entity rows and their distinct keys of the group. */
@@ -77,8 +64,7 @@ export function pointInTimeQuery(
     return q.outputNames.map((name, f) => {
       const value = `b${i}.__best.v${v}f${f}`;
       // The group matched within its widest TTL; this view keeps the row only within its own.
-      const fresh = q.view.ttlSeconds > 0 && q.view.ttlSeconds !== groups[i]!.ttlSeconds;
-      const expression = fresh ? `CASE WHEN b${i}.__best.__ts >= e.__ts - ${secondsAsNs(q.view.ttlSeconds)} THEN ${value} END` : value;
+      const expression = needsOwnTtl(q.view, groups[i]!.ttlSeconds) ? `CASE WHEN b${i}.__best.__ts >= e.__ts - ${secondsAsNs(q.view.ttlSeconds)} THEN ${value} END` : value;
       return `${expression} AS ${ident(name)}`;
     });
   });

@@ -2,16 +2,15 @@
  * The point-in-time join of a group of views that read the same source with the same keys and
  * timestamps, in one pass over the source.
  *
- * The row a view wants is the source's latest at or before T whatever its TTL, so the group is
- * matched once within its widest TTL and each view then checks only the chosen row against its
- * own TTL (if the latest row is too old, every earlier one is older still).
+ * The group (core's groupBySource) is matched once within its widest TTL, and each view then
+ * checks only the chosen row against its own TTL.
  *
  * The source is read a row group at a time. A row becomes a candidate only if its key occurs among
  * the entity rows and its timestamp lies within [earliest T − TTL, latest T] of the entity rows
  * with that key: with entity rows spread over time, most rows of a key cannot be anyone's choice,
  * and dropping them here is what keeps the candidates (and their sort) small.
  */
-import { InvalidArgumentError, type CallContext } from '@larder/core';
+import { InvalidArgumentError, groupBySource, needsOwnTtl, type CallContext, type SourceGroup } from '@larder/core';
 import { Field, type Data, type Table } from 'apache-arrow';
 import { entityGroups } from './entity-groups.ts';
 import { encodeKeys, keyFamily } from './keys.ts';
@@ -29,21 +28,16 @@ export interface ViewResult {
   readonly rowOf: Int32Array;
 }
 
-/** Plans grouped by what one match can serve: the same files, keys and timestamp columns. */
-export function groupPlans(plans: readonly ViewPlan[]): ViewPlan[][] {
-  const groups = new Map<string, ViewPlan[]>();
-  for (const plan of plans) {
-    const key = JSON.stringify([plan.location, plan.keyColumns, plan.entityKeyNames, plan.timestampColumn, plan.createdColumn]);
-    groups.set(key, [...(groups.get(key) ?? []), plan]);
-  }
-  return [...groups.values()];
+/** Plans grouped by what one match can serve (core's groupBySource over the source files). */
+export function groupPlans(plans: readonly ViewPlan[]): SourceGroup<ViewPlan>[] {
+  return groupBySource(plans, (p) => p.location);
 }
 
 /** One ViewResult per plan of the group, in the group's order. */
-export async function joinGroup(plans: readonly ViewPlan[], entities: Table, entityTs: Instants, ctx: CallContext): Promise<ViewResult[]> {
+export async function joinGroup(group: SourceGroup<ViewPlan>, entities: Table, entityTs: Instants, ctx: CallContext): Promise<ViewResult[]> {
+  const { views: plans, ttlSeconds } = group;
   const first = plans[0]!;
   checkKeys(first, entities);
-  const ttlSeconds = plans.some((p) => p.view.ttlSeconds <= 0) ? 0 : Math.max(...plans.map((p) => p.view.ttlSeconds));
   const { rows, groups, minUs, maxUs } = entityGroups(entities, first.entityKeyNames, entityTs);
   const lowerSlackUs = ttlSeconds > 0 ? ttlSeconds * 1e6 : Infinity;
 
@@ -82,7 +76,7 @@ export async function joinGroup(plans: readonly ViewPlan[], entities: Table, ent
   const choice = pointInTimeChoice(rows, built, ttlSeconds);
   let featureOffset = 0;
   return plans.map((plan) => {
-    const own = plan.view.ttlSeconds > 0 && plan.view.ttlSeconds !== ttlSeconds ? applyTtl(choice, rows, built, plan.view.ttlSeconds) : choice;
+    const own = needsOwnTtl(plan.view, ttlSeconds) ? applyTtl(choice, rows, built, plan.view.ttlSeconds) : choice;
     const chunkOf = new Int32Array(own.length);
     const rowOf = new Int32Array(own.length);
     for (let i = 0; i < own.length; i++) {
