@@ -24,6 +24,13 @@ export class UnauthenticatedError extends LarderError {
 export interface AuthProvider {
   /** Verifies a bearer token (without the "Bearer " prefix). */
   authenticate(token: string): Promise<User>;
+  /**
+   * The token this server presents when it calls another Feast service (a registry server),
+   * found where Feast's client of the same auth type finds it (a configured token, client
+   * credentials, a service account token). Without it, `registry_type: remote` works only with
+   * `INTRA_COMMUNICATION_BASE64` set.
+   */
+  serviceToken?(): Promise<string>;
   close?(): Promise<void>;
 }
 

@@ -2,7 +2,8 @@
  * Every seam of larder, declared in one place (as webpack's Compiler declares its hooks), so a
  * reader sees all the points where plugins and core concerns attach.
  *
- * - `resolveOfflineStore` / `resolveAuth`: turn a `type:` string of feature_store.yaml into a
+ * - `resolveOfflineStore` / `resolveAuth` / `resolveRegistry`: turn a `type:` string of
+ *   feature_store.yaml (`offline_store.type`, `auth.type`, `registry.registry_type`) into a
  *   plugin. Core taps the built-in aliases first, then npm package names, then repo-relative
  *   paths; the first tap that returns a plugin wins (bail hook).
  * - `beforeCall`: runs before a Feast command executes, after validation and registry lookups;
@@ -13,6 +14,7 @@ import { AsyncSeriesBailHook, AsyncSeriesHook, SyncHook } from 'tapable';
 import type { AuthPlugin, User } from './auth.ts';
 import type { OfflineStorePlugin } from './store.ts';
 import type { DataSource, FeatureService, FeatureView } from './registry/model.ts';
+import type { RegistryPlugin } from './registry/plugin.ts';
 
 /** Where a `type:` string is being resolved from. */
 export interface ResolveContext {
@@ -52,6 +54,7 @@ export function createHooks() {
   return Object.freeze({
     resolveOfflineStore: new AsyncSeriesBailHook<[string, ResolveContext], OfflineStorePlugin | undefined>(['type', 'context']),
     resolveAuth: new AsyncSeriesBailHook<[string, ResolveContext], AuthPlugin | undefined>(['type', 'context']),
+    resolveRegistry: new AsyncSeriesBailHook<[string, ResolveContext], RegistryPlugin | undefined>(['type', 'context']),
     beforeCall: new AsyncSeriesHook<[CallRecord]>(['call']),
     afterCall: new SyncHook<[CallRecord, CallOutcome]>(['call', 'outcome']),
   });

@@ -2,7 +2,7 @@
  * @larder/core — the public API for plugin authors and embedders.
  *
  * A store plugin implements `OfflineStorePlugin` (store.ts); an auth plugin implements `AuthPlugin`
- * (auth.ts). Both receive registry objects shaped as in registry/model.ts and report failures
+ * (auth.ts); a registry plugin implements `RegistryPlugin` (registry/plugin.ts). Both receive registry objects shaped as in registry/model.ts and report failures
  * with the error classes of errors.ts, which reach the Feast client as the same Python exceptions.
  */
 export * from './errors.ts';
@@ -10,6 +10,13 @@ export * from './store.ts';
 export * from './auth.ts';
 export * from './hooks.ts';
 export * from './registry/model.ts';
+export * from './registry/plugin.ts';
+export { openCachedRegistry } from './registry/cached-registry.ts';
+export type { RegistryLoader, CachedRegistryOptions } from './registry/cached-registry.ts';
+export { decodeRegistryRows, REGISTRY_TABLES } from './registry/rows.ts';
+export type { RegistryRow, RegistryTable } from './registry/rows.ts';
+export { decodeRegistry } from './registry/decode.ts';
+export type { DecodedRegistry } from './registry/decode.ts';
 export * from './arrow/pyarrow-types.ts';
 export * from './arrow/result-streams.ts';
 export * from './retrieval.ts';

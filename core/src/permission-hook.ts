@@ -5,18 +5,22 @@
  * registry is re-read when it changes, so a permission applied with `feast apply` takes effect on
  * the next call.
  */
-import type { CallRecord, LarderHooks } from './hooks.ts';
+import type { CallRecord, LarderHooks, ResourceAccess } from './hooks.ts';
 import { assertPermissions } from './permissions/enforce.ts';
 import type { RegistrySource } from './registry/model.ts';
 
 export function tapPermissions(hooks: LarderHooks, registry: RegistrySource, project: string): void {
-  // A call may record resources in several steps (persist: the retrieval's, then the destination).
-  const checked = new WeakMap<CallRecord, number>();
-  hooks.beforeCall.tapPromise('permissions', async (record) => {
-    const from = checked.get(record) ?? 0;
-    if (from === record.resources.length) return;
+  // A call may record resources in several steps (persist: the retrieval's, then the destination),
+  // and a call retried on a refreshed registry records them again: each recorded access is checked
+  // once, by identity.
+  const checked = new WeakSet<ResourceAccess>();
+  hooks.beforeCall.tapPromise('permissions', async (record: CallRecord) => {
+    const unchecked = record.resources.filter((access) => !checked.has(access));
+    if (unchecked.length === 0) return;
     const permissions = (await registry.snapshot()).listPermissions(project);
-    for (const access of record.resources.slice(from)) assertPermissions(permissions, access.resource, [access.action], record.user);
-    checked.set(record, record.resources.length);
+    for (const access of unchecked) {
+      assertPermissions(permissions, access.resource, [access.action], record.user);
+      checked.add(access);
+    }
   });
 }

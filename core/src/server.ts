@@ -9,19 +9,18 @@ import { PendingUploads, defaultPendingLimits } from './api/pending.ts';
 import type { AuthProvider } from './auth.ts';
 import { tapPermissions } from './permission-hook.ts';
 import { tapCallLog } from './call-log.ts';
-import { ConfigError } from './config/errors.ts';
 import { loadRepoConfig, type LocateOptions, type RepoConfig } from './config/load.ts';
 import { validateSection } from './config/validate.ts';
 import { createFlightServer } from './flight/server.ts';
-import { healthServiceDefinition, healthServiceImplementation } from './health/health-service.ts';
+import { REGISTRY_HEALTH_SERVICE, healthServiceDefinition, healthServiceImplementation } from './health/health-service.ts';
 import { ServerHealth } from './health/server-health.ts';
 import { createHooks, type LarderHooks } from './hooks.ts';
 import { startMetricsEndpoint, type MetricsEndpoint } from './metrics/metrics-http.ts';
 import { createServerMetrics, type ServerMetrics } from './metrics/server-metrics.ts';
 import { NO_AUTH } from './plugins/builtin.ts';
 import { resolvePlugin, tapDefaultResolvers } from './plugins/resolve.ts';
-import { openFileRegistry, registryPathFromConfig } from './registry/file-registry.ts';
 import type { RegistrySource } from './registry/model.ts';
+import { serviceTokenSource, type ServiceTokenSource } from './service-token.ts';
 import type { OfflineStore } from './store.ts';
 
 export interface ServeOptions extends LocateOptions {
@@ -77,7 +76,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     validateSection(authPlugin.configSchema, config.auth, config.configPath, 'auth');
     authProvider = await authPlugin.create(config.auth, { repoPath: config.repoPath, logger });
   }
-  const registry = await openRegistry(config, logger);
+  const registry = await openRegistry(hooks, config, serviceTokenSource(config.auth.type, authProvider), logger);
   const store = await storePlugin.create(config.offlineStore, {
     repoPath: config.repoPath,
     dataRoots: (config.larder.data_roots as string[] | undefined) ?? [],
@@ -138,7 +137,15 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       queueTimeoutMs: larderSetting(config, 'queue_timeout_seconds') * 1000,
       callTimeoutMs: larderSetting(config, 'call_timeout_seconds') * 1000,
     },
-    extraServices: [{ definition: healthServiceDefinition(), implementation: healthServiceImplementation(health, options.healthRecheckMs) }],
+    extraServices: [
+      {
+        definition: healthServiceDefinition(),
+        implementation: healthServiceImplementation(health, {
+          watchRecheckMs: options.healthRecheckMs,
+          components: { [REGISTRY_HEALTH_SERVICE]: () => (registry.status?.().state === 'stale' ? 'NOT_SERVING' : 'SERVING') },
+        }),
+      },
+    ],
     onCallEnd: (rpc, code, durationMs) => metrics?.callEnded(rpc, code, durationMs),
   });
   let port: number;
@@ -173,13 +180,17 @@ function larderSetting(config: RepoConfig, key: keyof typeof DEFAULT_LIMITS): nu
   return (config.larder[key] as number | undefined) ?? DEFAULT_LIMITS[key];
 }
 
-async function openRegistry(config: RepoConfig, logger: Logger): Promise<RegistrySource> {
-  const registry = config.registry;
-  const type = typeof registry === 'string' ? 'file' : ((registry.registry_type as string | undefined) ?? 'file');
-  if (type !== 'file') {
-    throw new ConfigError(config.configPath, 'registry.registry_type', `"${type}" registries are not supported yet; use a file registry`);
-  }
-  return openFileRegistry({ path: registryPathFromConfig(registry, config.repoPath), repoPath: config.repoPath, logger });
+/**
+ * The registry plugin named by `registry.registry_type` (a bare path string is a file registry),
+ * its config checked against the plugin's schema, opened, and so read once: a registry that cannot
+ * be read stops the server here.
+ */
+async function openRegistry(hooks: LarderHooks, config: RepoConfig, serviceToken: ServiceTokenSource, logger: Logger): Promise<RegistrySource> {
+  const section = typeof config.registry === 'string' ? { registry_type: 'file', path: config.registry } : { ...config.registry };
+  const type = (section.registry_type as string | undefined) ?? 'file';
+  const plugin = await resolvePlugin(hooks, 'registry', type, { repoPath: config.repoPath });
+  validateSection(plugin.configSchema, section, config.configPath, 'registry');
+  return plugin.create(section, { repoPath: config.repoPath, project: config.project, logger, serviceToken });
 }
 
 function tlsOptions(options: ServeOptions): { key: Buffer; cert: Buffer } | undefined {

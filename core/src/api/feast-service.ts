@@ -9,7 +9,7 @@
 import { hrtime } from 'node:process';
 import type { Logger } from 'pino';
 import { UnauthenticatedError, type AuthProvider, type User } from '../auth.ts';
-import { InvalidArgumentError, NotFoundError } from '../errors.ts';
+import { FeastError, InvalidArgumentError, NotFoundError } from '../errors.ts';
 import type {
   ActionTypeInfo,
   FlightCallInfo,
@@ -53,7 +53,7 @@ export class FeastFlightService implements FlightHandler {
       const read = readHandlers[command.api];
       if (!read) throw new InvalidArgumentError(`"${command.api}" is a write call: send it with DoPut, not DoExchange`);
       const upload = await readUpload(stream, this.deps.maxUploadBytes);
-      const result = await read(command, upload.table, await this.context(record, call));
+      const result = await this.withRegistry(record, call, (ctx) => read(command, upload.table, ctx));
       return this.streamed(result, record);
     } catch (error) {
       this.finish(record, error as Error, 0, 0);
@@ -71,7 +71,7 @@ export class FeastFlightService implements FlightHandler {
       rows = upload.table?.numRows ?? 0;
       const write = writeHandlers[command.api];
       if (write) {
-        await write(command, upload.table, await this.context(record, call));
+        await this.withRegistry(record, call, (ctx) => write(command, upload.table, ctx));
       } else {
         this.deps.pending.add({
           commandBytes: stream.descriptor.cmd,
@@ -104,7 +104,7 @@ export class FeastFlightService implements FlightHandler {
         const read = readHandlers[entry.command.api]!;
         // The query outlives this RPC, so it must not stop when GetFlightInfo's call ends.
         const detached = { ...call, signal: new AbortController().signal };
-        entry.prepared = { result: await read(entry.command, entry.table, await this.context(record, detached)), record };
+        entry.prepared = { result: await this.withRegistry(record, detached, (ctx) => read(entry.command, entry.table, ctx)), record };
       } catch (error) {
         this.deps.pending.take(entry.ticket);
         this.finish(record, error as Error, 0, 0);
@@ -122,7 +122,7 @@ export class FeastFlightService implements FlightHandler {
     const record = this.newRecord(entry.command.api, 'DoGet', user, call);
     try {
       const read = readHandlers[entry.command.api]!;
-      const result = await read(entry.command, entry.table, await this.context(record, call));
+      const result = await this.withRegistry(record, call, (ctx) => read(entry.command, entry.table, ctx));
       return this.streamed(result, record);
     } catch (error) {
       this.finish(record, error as Error, 0, 0);
@@ -159,6 +159,27 @@ export class FeastFlightService implements FlightHandler {
 
   private newRecord(api: string, rpc: string, user: User | null, call: FlightCallInfo): CallRecord {
     return { api, rpc, user, peer: call.peer, startedAt: hrtime.bigint(), resources: [] };
+  }
+
+  /**
+   * Runs a call handler on the current registry snapshot. When the handler fails because the
+   * registry has no such object and the source can be refreshed (a registry cached for
+   * `cache_ttl_seconds`), it runs once more on a fresh snapshot, so that an object applied a moment
+   * ago does not wait for the cache to expire. The resources recorded by the first attempt are
+   * dropped, so the permissions of the second are checked on what it really touches.
+   */
+  private async withRegistry<T>(record: CallRecord, call: FlightCallInfo, handler: (ctx: ApiContext) => Promise<T>): Promise<T> {
+    const ctx = await this.context(record, call);
+    try {
+      return await handler(ctx);
+    } catch (error) {
+      const { registry } = this.deps;
+      if (!(error instanceof FeastError && REGISTRY_MISSES.has(error.className)) || !registry.refresh) throw error;
+      const fresh = await registry.refresh();
+      if (fresh === ctx.registry) throw error;
+      record.resources = [];
+      return handler({ ...ctx, registry: fresh });
+    }
   }
 
   private async context(record: CallRecord, call: FlightCallInfo): Promise<ApiContext> {
@@ -205,6 +226,13 @@ export class FeastFlightService implements FlightHandler {
     this.deps.hooks.afterCall.call(record, { error, rows, bytes, durationMs });
   }
 }
+
+/** Feast errors that mean "the registry has no such object" (worth a registry refresh). */
+const REGISTRY_MISSES: ReadonlySet<string> = new Set([
+  'FeatureViewNotFoundException',
+  'DataSourceObjectNotFoundException',
+  'FeatureServiceNotFoundException',
+]);
 
 function commandOf(descriptor: FlightDescriptor): FeastCommand {
   if (descriptor.type !== 'CMD') {

@@ -15,7 +15,7 @@ export const repoConfigSchema = {
         {
           type: 'object',
           properties: {
-            registry_type: { enum: ['file', 'sql', 'snowflake.registry', 'remote'] },
+            registry_type: { type: 'string', minLength: 1 },
             registry_store_type: { type: ['string', 'null'] },
             path: { type: 'string' },
             cache_ttl_seconds: { type: 'integer', minimum: 0 },

@@ -4,7 +4,11 @@
  *
  * Service names:
  * - `""` and `arrow.flight.protocol.FlightService`: readiness (see ServerHealth);
- * - `liveness`: the process answers; SERVING even while draining.
+ * - `liveness`: the process answers; SERVING even while draining;
+ * - `registry`: NOT_SERVING while the registry's backing store cannot be read and the last good
+ *   copy is being served (readiness stays SERVING then: the server still answers correctly as of
+ *   that copy, and taking every replica out of rotation when the registry database blips would
+ *   turn a registry outage into a serving outage).
  * Check of any other name fails with NOT_FOUND, and Watch of it reports SERVICE_UNKNOWN, as the
  * protocol asks. A Watch stream ends once the server drains, after it has reported NOT_SERVING,
  * so that open watches do not hold up a graceful shutdown.
@@ -16,6 +20,14 @@ import type { ServerHealth, ServingStatus } from './server-health.ts';
 
 export const READINESS_SERVICES: readonly string[] = ['', 'arrow.flight.protocol.FlightService'];
 export const LIVENESS_SERVICE = 'liveness';
+export const REGISTRY_HEALTH_SERVICE = 'registry';
+
+export interface HealthServiceOptions {
+  /** How often an open Watch re-evaluates its status (default 5 s). */
+  readonly watchRecheckMs?: number;
+  /** Further service names, each reporting one dependency's own status. */
+  readonly components?: Readonly<Record<string, () => ServingStatus>>;
+}
 
 type WireStatus = ServingStatus | 'SERVICE_UNKNOWN';
 interface CheckRequest {
@@ -35,9 +47,12 @@ export function healthServiceDefinition(): grpc.ServiceDefinition {
   return definition;
 }
 
-export function healthServiceImplementation(health: ServerHealth, watchRecheckMs = 5_000): grpc.UntypedServiceImplementation {
+export function healthServiceImplementation(health: ServerHealth, options: HealthServiceOptions = {}): grpc.UntypedServiceImplementation {
+  const watchRecheckMs = options.watchRecheckMs ?? 5_000;
+  const components = options.components ?? {};
   const statusOf = async (service: string): Promise<WireStatus> => {
     if (service === LIVENESS_SERVICE) return health.liveness();
+    if (Object.hasOwn(components, service)) return components[service]!();
     if (READINESS_SERVICES.includes(service)) return health.readiness();
     return 'SERVICE_UNKNOWN';
   };

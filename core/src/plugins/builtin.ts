@@ -18,5 +18,25 @@ export const builtinAuthProviders: Readonly<Record<string, string>> = {
   kubernetes: '@larder/plugin-auth-k8s',
 };
 
+/**
+ * `registry.registry_type` values (Feast's names and class paths). `file` is core's own
+ * (registry/file-plugin.ts), so it never depends on a workspace package being installed.
+ */
+export const builtinRegistries: Readonly<Record<string, string>> = {
+  sql: '@larder/plugin-registry-sql',
+  'feast.infra.registry.sql.SqlRegistry': '@larder/plugin-registry-sql',
+  remote: '@larder/plugin-registry-remote',
+  'feast.infra.registry.remote.RemoteRegistry': '@larder/plugin-registry-remote',
+};
+
+/** `registry_type` values served by core's own file registry plugin. */
+export const FILE_REGISTRY_TYPES: readonly string[] = ['file', 'feast.infra.registry.registry.Registry'];
+
+/** Feast registry types larder has no plugin for, with what to do instead. */
+export const UNSUPPORTED_REGISTRIES: Readonly<Record<string, string>> = {
+  'snowflake.registry':
+    'larder has no Snowflake registry plugin; serve the registry through `feast serve_registry` and use registry_type: remote, or install a third-party registry plugin',
+};
+
 /** `auth.type` values that mean "no authentication". */
 export const NO_AUTH = 'no_auth';

@@ -8,11 +8,20 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AuthPlugin } from '../auth.ts';
 import type { LarderHooks, ResolveContext } from '../hooks.ts';
+import fileRegistryPlugin from '../registry/file-plugin.ts';
+import type { RegistryPlugin } from '../registry/plugin.ts';
 import type { OfflineStorePlugin } from '../store.ts';
-import { builtinAuthProviders, builtinOfflineStores } from './builtin.ts';
+import { FILE_REGISTRY_TYPES, UNSUPPORTED_REGISTRIES, builtinAuthProviders, builtinOfflineStores, builtinRegistries } from './builtin.ts';
 
-type PluginKind = 'offline_store' | 'auth';
-type PluginOf<K extends PluginKind> = K extends 'offline_store' ? OfflineStorePlugin : AuthPlugin;
+type PluginKind = 'offline_store' | 'auth' | 'registry';
+type PluginOf<K extends PluginKind> = K extends 'offline_store' ? OfflineStorePlugin : K extends 'auth' ? AuthPlugin : RegistryPlugin;
+
+/** Where each kind's `type:` string is written in feature_store.yaml, for error messages. */
+const SECTION_OF: Record<PluginKind, string> = {
+  offline_store: 'offline_store.type',
+  auth: 'auth.type',
+  registry: 'registry.registry_type',
+};
 
 /** A `type:` that names no plugin, or a module that is not a valid plugin. */
 export class PluginResolutionError extends Error {
@@ -29,6 +38,15 @@ export function tapDefaultResolvers(hooks: LarderHooks): void {
   hooks.resolveAuth.tapPromise('builtin', (type) => loadBuiltin('auth', builtinAuthProviders, type));
   hooks.resolveAuth.tapPromise('npm', (type, ctx) => loadFromPackage('auth', type, ctx));
   hooks.resolveAuth.tapPromise('path', (type, ctx) => loadFromPath('auth', type, ctx));
+  hooks.resolveRegistry.tapPromise('file', async (type) => (FILE_REGISTRY_TYPES.includes(type) ? fileRegistryPlugin : undefined));
+  hooks.resolveRegistry.tapPromise('builtin', (type) => loadBuiltin('registry', builtinRegistries, type));
+  hooks.resolveRegistry.tapPromise('unsupported', async (type) => {
+    const advice = UNSUPPORTED_REGISTRIES[type];
+    if (advice) throw new PluginResolutionError(`registry.registry_type "${type}": ${advice}`);
+    return undefined;
+  });
+  hooks.resolveRegistry.tapPromise('npm', (type, ctx) => loadFromPackage('registry', type, ctx));
+  hooks.resolveRegistry.tapPromise('path', (type, ctx) => loadFromPath('registry', type, ctx));
 }
 
 /** Resolves `type` through the hook, or throws a PluginResolutionError naming what was tried. */
@@ -38,12 +56,11 @@ export async function resolvePlugin<K extends PluginKind>(
   type: string,
   ctx: ResolveContext,
 ): Promise<PluginOf<K>> {
-  const hook = kind === 'offline_store' ? hooks.resolveOfflineStore : hooks.resolveAuth;
+  const hook = { offline_store: hooks.resolveOfflineStore, auth: hooks.resolveAuth, registry: hooks.resolveRegistry }[kind];
   const plugin = (await hook.promise(type, ctx)) as PluginOf<K> | undefined;
   if (!plugin) {
-    const section = kind === 'offline_store' ? 'offline_store.type' : 'auth.type';
     throw new PluginResolutionError(
-      `${section} "${type}" names no plugin: it is not a built-in alias, not an installed npm package, and not a path to a module in ${ctx.repoPath}`,
+      `${SECTION_OF[kind]} "${type}" names no plugin: it is not a built-in alias, not an installed npm package, and not a path to a module in ${ctx.repoPath}`,
     );
   }
   return plugin;

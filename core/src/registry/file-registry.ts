@@ -11,7 +11,7 @@ import { open, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import { decodeRegistry, type DecodedRegistry } from './decode.ts';
-import type { RegistrySnapshot, RegistrySource } from './model.ts';
+import type { RegistrySnapshot, RegistrySource, RegistryStatus } from './model.ts';
 import { DecodedRegistrySnapshot } from './snapshot.ts';
 
 export interface FileRegistryOptions {
@@ -73,14 +73,11 @@ export function resolveRegistryPath(path: string, repoPath: string): string {
 /**
  * The local registry file named by the `registry:` key of feature_store.yaml, in any of its three
  * forms (spec §1.1): a path string, a mapping without `registry_type`, or a mapping with
- * `registry_type: file`. Other registry types and stores are rejected with a clear error.
+ * `registry_type: file` (the registry plugin resolver has already picked the file registry).
+ * Registry stores other than the local file are rejected with a clear error.
  */
 export function registryPathFromConfig(registryConfig: string | Readonly<Record<string, unknown>>, repoPath: string): string {
   if (typeof registryConfig === 'string') return resolveRegistryPath(registryConfig, repoPath);
-  const type = registryConfig.registry_type ?? 'file';
-  if (type !== 'file') {
-    throw new UnsupportedRegistryError(`registry_type "${String(type)}" is not supported by larder yet; use a file registry.`);
-  }
   const path = registryConfig.path ?? '';
   if (typeof path !== 'string') throw new UnsupportedRegistryError('registry.path must be a string.');
   const store = registryConfig.registry_store_type;
@@ -118,6 +115,9 @@ class FileRegistry implements RegistrySource {
   private pending: Promise<RegistrySnapshot> | null = null;
   /** Stamp of the last bad file we warned about, so a broken file is reported once, not per call. */
   private warnedStamp: string | null = null;
+  /** Why the last read failed, while the last good snapshot is being served. */
+  private failure: string | null = null;
+  private loadedAt = new Date();
   private closed = false;
 
   constructor(
@@ -142,17 +142,23 @@ class FileRegistry implements RegistrySource {
 
   snapshot(): Promise<RegistrySnapshot> {
     if (this.closed) return Promise.reject(new Error('The registry has been closed'));
-    this.pending ??= this.refresh().finally(() => {
+    this.pending ??= this.reread().finally(() => {
       this.pending = null;
     });
     return this.pending;
+  }
+
+  status(): RegistryStatus {
+    return this.failure === null
+      ? { state: 'fresh', loadedAt: this.loadedAt }
+      : { state: 'stale', loadedAt: this.loadedAt, error: this.failure };
   }
 
   async close(): Promise<void> {
     this.closed = true;
   }
 
-  private async refresh(): Promise<RegistrySnapshot> {
+  private async reread(): Promise<RegistrySnapshot> {
     const current = this.current!;
     let stamp: string;
     try {
@@ -160,16 +166,24 @@ class FileRegistry implements RegistrySource {
     } catch (error) {
       return this.keepLastGood(null, asError(error));
     }
-    if (stamp === current.stamp) return current.snapshot;
+    if (stamp === current.stamp) return this.confirmed(current.snapshot);
     const result = await this.read();
     if (!result.ok) return this.keepLastGood(result.stamp, result.error);
     this.current = result.loaded;
     this.warnedStamp = null;
+    this.confirmed(result.loaded.snapshot);
     this.logger.info({ path: this.path, versionId: result.loaded.decoded.versionId }, 'registry reloaded');
     return result.loaded.snapshot;
   }
 
+  private confirmed(snapshot: RegistrySnapshot): RegistrySnapshot {
+    this.failure = null;
+    this.loadedAt = new Date();
+    return snapshot;
+  }
+
   private keepLastGood(stamp: string | null, error: Error): RegistrySnapshot {
+    this.failure = error.message;
     const key = stamp ?? `error:${error.message}`;
     if (this.warnedStamp !== key) {
       this.warnedStamp = key;

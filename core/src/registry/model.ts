@@ -185,9 +185,31 @@ export interface RegistrySnapshot {
   listEntities(project: string): readonly Entity[];
 }
 
+/** Whether a registry source could read its backing store the last time it tried. */
+export interface RegistryStatus {
+  /** `stale`: the last read failed, and the last good copy is being served. */
+  readonly state: 'fresh' | 'stale';
+  /** When the copy being served was read (or last confirmed unchanged). */
+  readonly loadedAt: Date;
+  /** Why the last read failed, when `stale`. */
+  readonly error?: string;
+}
+
 /** Where the registry comes from (a file, a database, a registry server). */
 export interface RegistrySource {
-  /** The current snapshot; re-reads the backing store when it changed. Never serves a half-written file. */
+  /**
+   * The current snapshot. Re-reads the backing store when the source's freshness rule says so, and
+   * never rejects once the source is open: when the store cannot be read, the last good copy is
+   * served (and `status()` says so). Never serves a half-written registry.
+   */
   snapshot(): Promise<RegistrySnapshot>;
+  /**
+   * Asks the backing store now, ignoring any cache period, for a lookup that missed: an object
+   * applied a moment ago should not wait for the cache to expire. Sources rate-limit it, so a
+   * client asking for unknown names cannot turn it into load on the store.
+   */
+  refresh?(): Promise<RegistrySnapshot>;
+  /** For health reporting; sources that cannot go stale may leave it out. */
+  status?(): RegistryStatus;
   close(): Promise<void>;
 }
