@@ -20,6 +20,8 @@ COPY plugins/auth-oidc/package.json plugins/auth-oidc/
 COPY plugins/duckdb/package.json plugins/duckdb/
 COPY plugins/parquet-files/package.json plugins/parquet-files/
 COPY plugins/postgres/package.json plugins/postgres/
+COPY plugins/registry-remote/package.json plugins/registry-remote/
+COPY plugins/registry-sql/package.json plugins/registry-sql/
 RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
  && npm cache clean --force
 
