@@ -160,7 +160,8 @@ def validate_data_source(ctx: Ctx):
 @check
 def apply_through_remote_store(ctx: Ctx):
     # A copy of the repo's definitions plus one new view, applied with the remote offline store.
-    # Its own registry copy, so the registry shared by the server and the oracle stays as it is.
+    # Its own registry file (a copy of the repo's when that is a file registry), so the registry
+    # shared by the server and the oracle stays as it is.
     apply_repo = os.path.join(ctx.work, "apply_repo")
     shutil.rmtree(apply_repo, ignore_errors=True)
     os.makedirs(os.path.join(apply_repo, "data"))
@@ -168,7 +169,8 @@ def apply_through_remote_store(ctx: Ctx):
     extra = "extra_stats_postgres.py" if ctx.store == "postgres" else "extra_stats.py"
     shutil.copy(os.path.join(ctx.here, "apply_extra", extra), apply_repo)
     registry = os.path.join(apply_repo, "data", "registry.db")
-    shutil.copy(ctx.repo_file("data", "registry.db"), registry)
+    if os.path.exists(ctx.repo_file("data", "registry.db")):
+        shutil.copy(ctx.repo_file("data", "registry.db"), registry)
     cfg = ctx.remote.config.offline_store
     with open(os.path.join(apply_repo, "feature_store.yaml"), "w") as f:
         f.write(

@@ -9,19 +9,41 @@
  * by `feast apply` with Feast's postgres store, which is also the oracle. Only the checks whose
  * checks.json `stores` include the store get a test.
  *
+ * The registry variants run the same checks with the registry where `feast apply` put it: Feast's
+ * SQL registry in SQLite (file store) and in PostgreSQL (postgres store); client, oracle and
+ * server all read it there.
+ *
  * Needs the venv of scripts/ensure-feast-venv.sh (`npm test` runs it first).
  * Validate the checks themselves against Feast's own server with `npx tsx test/conformance/oracle.ts`
  * (`--store postgres` for the postgres repo).
  */
 import { expect } from 'chai';
-import { buildFeastPostgresRepo, buildFeastRepo, type FeastRepo } from '../support/feast-repo.ts';
+import { buildFeastPostgresRepo, buildFeastRepo, type FeastRepo, type RegistrySection } from '../support/feast-repo.ts';
 import { startLarder, type ServerProcess } from '../support/larder-process.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.ts';
 import { applicableChecks, runChecks, type ChecksRun } from './run-checks.ts';
 
-const stores = ['file', 'duckdb', 'postgres'];
+/** A server configuration the suite runs against: its offline store, and where its registry is. */
+interface Variant {
+  readonly store: 'file' | 'duckdb' | 'postgres';
+  /** Default: the file registry data/registry.db that `feast apply` wrote. */
+  readonly registry?: 'sql-sqlite' | 'sql-postgres';
+}
 
-for (const store of stores) describe(`Feast client conformance (feast 0.67.0 SDK → larder, ${store} store)`, function () {
+const REGISTRY_NAMES = { 'sql-sqlite': 'SQL registry in SQLite', 'sql-postgres': 'SQL registry in PostgreSQL' } as const;
+
+// The SQL registries keep a copy for cache_ttl_seconds (60 here): checks that apply objects
+// through the client (a PostgreSQL source before persisting to it) rely on the refresh a lookup
+// miss triggers, not on the cache expiring.
+const variants: readonly Variant[] = [
+  { store: 'file' },
+  { store: 'duckdb' },
+  { store: 'postgres' },
+  { store: 'file', registry: 'sql-sqlite' },
+  { store: 'postgres', registry: 'sql-postgres' },
+];
+
+for (const { store, registry } of variants) describe(`Feast client conformance (feast 0.67.0 SDK → larder, ${store} store${registry ? `, ${REGISTRY_NAMES[registry]}` : ''})`, function () {
   let pg: PostgresServer | undefined;
   let repo: FeastRepo | undefined;
   let server: ServerProcess | undefined;
@@ -31,9 +53,13 @@ for (const store of stores) describe(`Feast client conformance (feast 0.67.0 SDK
     this.timeout(600_000);
     if (store === 'postgres') {
       pg = await startPostgres();
-      repo = await buildFeastPostgresRepo(pg);
+      const pgRegistry: RegistrySection | undefined =
+        registry === 'sql-postgres' ? () => ({ registry_type: 'sql', path: pg!.url.replace('postgresql://', 'postgresql+psycopg://'), cache_ttl_seconds: 60 }) : undefined;
+      repo = await buildFeastPostgresRepo(pg, pg.offlineStoreConfig(), { registry: pgRegistry });
     } else {
-      repo = await buildFeastRepo({ type: store });
+      const sqliteRegistry: RegistrySection | undefined =
+        registry === 'sql-sqlite' ? (serverRepo) => ({ registry_type: 'sql', path: `sqlite:///${serverRepo}/data/registry.sqlite`, cache_ttl_seconds: 60 }) : undefined;
+      repo = await buildFeastRepo({ type: store }, { registry: sqliteRegistry });
     }
     server = await startLarder({ repoPath: repo.serverRepo });
     const clientDir = repo.writeClient(server.port);

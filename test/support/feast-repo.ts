@@ -11,6 +11,10 @@
  * buildFeastPostgresRepo(pg) is the postgres variant: feature_repo_postgres/ (PostgreSQLSources),
  * its data loaded into the given cluster, `feast apply` with `offline_store: postgres`, and the
  * oracle being Feast's postgres store on the same cluster.
+ *
+ * `options.registry` puts the registry elsewhere than data/registry.db (a SQL registry, Feast's
+ * registry server): the same `registry:` section goes into all three configs, and `feast apply`
+ * writes it there.
  */
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,6 +45,14 @@ export interface FeastRepo {
   writeClient(port: number, host?: string): string;
   /** Removes the temp dir (kept when LARDER_KEEP_CONFORMANCE is set, for post-mortems). */
   cleanup(): void;
+}
+
+/** The `registry:` section for a repo, given its server directory (for paths inside it). */
+export type RegistrySection = (serverRepo: string) => Record<string, unknown>;
+
+export interface RepoOptions {
+  /** Default: the file registry data/registry.db. */
+  readonly registry?: RegistrySection;
 }
 
 /**
@@ -86,7 +98,7 @@ async function runOrExplain(file: string, args: string[], cwd: string, env: Node
  * Feast's file store (Feast's own duckdb store needs ibis, which the venv leaves out); the
  * section is swapped in afterwards, since the registry does not depend on it.
  */
-export async function buildFeastRepo(serverOfflineStore: Record<string, unknown> = { type: 'file' }): Promise<FeastRepo> {
+export async function buildFeastRepo(serverOfflineStore: Record<string, unknown> = { type: 'file' }, options: RepoOptions = {}): Promise<FeastRepo> {
   const { python } = feastPython();
   const root = mkdtempSync(join(tmpdir(), 'larder-conformance-'));
   try {
@@ -103,7 +115,7 @@ export async function buildFeastRepo(serverOfflineStore: Record<string, unknown>
       apply: { type: 'file' },
       server: serverOfflineStore,
       oracle: { type: 'file' },
-    });
+    }, options.registry);
   } catch (error) {
     if (!process.env.LARDER_KEEP_CONFORMANCE) rmSync(root, { recursive: true, force: true });
     throw error;
@@ -120,13 +132,15 @@ async function applyRepo(
   serverRepo: string,
   env: NodeJS.ProcessEnv,
   stores: { readonly name: string; readonly apply: Record<string, unknown>; readonly server: Record<string, unknown>; readonly oracle: Record<string, unknown> },
+  registrySection?: RegistrySection,
 ): Promise<FeastRepo> {
   const registryPath = join(serverRepo, 'data', 'registry.db');
+  const registry = registrySection?.(serverRepo);
   const serverYaml = join(serverRepo, 'feature_store.yaml');
   const repoYaml = (offlineStore: Record<string, unknown>) =>
     yaml({
       project: PROJECT,
-      registry: 'data/registry.db',
+      registry: registry ?? 'data/registry.db',
       provider: 'local',
       offline_store: offlineStore,
       online_store: { type: 'sqlite', path: 'data/online_store.db' },
@@ -145,15 +159,23 @@ async function applyRepo(
       project: PROJECT,
       provider: 'local',
       entity_key_serialization_version: 3,
-      registry: registryPath,
+      registry: registry ?? registryPath,
       offline_store: stores.oracle,
       online_store: { type: 'sqlite', path: join(localDir, 'online_store.db') },
     }),
   );
-  return repoHandle(root, stores.name, serverRepo, registryPath, localYaml, env);
+  return repoHandle(root, stores.name, serverRepo, registryPath, localYaml, env, registry);
 }
 
-function repoHandle(root: string, store: string, serverRepo: string, registryPath: string, localYaml: string, env: NodeJS.ProcessEnv): FeastRepo {
+function repoHandle(
+  root: string,
+  store: string,
+  serverRepo: string,
+  registryPath: string,
+  localYaml: string,
+  env: NodeJS.ProcessEnv,
+  registry: Record<string, unknown> | undefined,
+): FeastRepo {
   const common = { project: PROJECT, provider: 'local', entity_key_serialization_version: 3 };
   return {
     root,
@@ -169,7 +191,7 @@ function repoHandle(root: string, store: string, serverRepo: string, registryPat
         join(clientDir, 'feature_store.yaml'),
         yaml({
           ...common,
-          registry: registryPath,
+          registry: registry ?? registryPath,
           offline_store: { type: 'remote', host, port },
           online_store: { type: 'sqlite', path: join(clientDir, 'online_store.db') },
         }),
@@ -192,6 +214,7 @@ function repoHandle(root: string, store: string, serverRepo: string, registryPat
 export async function buildFeastPostgresRepo(
   pg: PostgresServer,
   serverOfflineStore: Record<string, unknown> = pg.offlineStoreConfig(),
+  options: RepoOptions = {},
 ): Promise<FeastRepo> {
   const { python } = feastPython();
   const root = mkdtempSync(join(tmpdir(), 'larder-conformance-pg-'));
@@ -215,7 +238,13 @@ export async function buildFeastPostgresRepo(
 
     // gen_data.py and load_data.py sit in the repo; `feast apply` must not import them.
     writeFileSync(join(serverRepo, '.feastignore'), 'gen_data.py\nload_data.py\n');
-    return await applyRepo(root, serverRepo, env, { name: 'postgres', apply: pg.offlineStoreConfig(), server: serverOfflineStore, oracle: pg.offlineStoreConfig() });
+    return await applyRepo(
+      root,
+      serverRepo,
+      env,
+      { name: 'postgres', apply: pg.offlineStoreConfig(), server: serverOfflineStore, oracle: pg.offlineStoreConfig() },
+      options.registry,
+    );
   } catch (error) {
     if (!process.env.LARDER_KEEP_CONFORMANCE) rmSync(root, { recursive: true, force: true });
     throw error;

@@ -13,8 +13,10 @@
  * - A failed check keeps the last good copy, logs one warning per distinct failure, marks the
  *   source `stale` (the health service reports it), and is retried after `retryMs` rather than a
  *   whole TTL.
- * - `refresh()` checks now, for a lookup that missed; checks are coalesced and at most one starts
- *   per `minRefreshMs`.
+ * - `refresh()` answers from a check that starts after it is called (a lookup that missed must see
+ *   what was applied before its call began). At most one check runs at a time and at most one
+ *   waits behind it, so a client asking for unknown names costs the backend back-to-back stamp
+ *   queries at worst.
  */
 import type { Logger } from 'pino';
 import type { DecodedRegistry } from './decode.ts';
@@ -38,8 +40,6 @@ export interface CachedRegistryOptions {
   readonly logger: Logger;
   /** Pause before retrying a failed check (capped by the TTL). Default 5 s. */
   readonly retryMs?: number;
-  /** At most one `refresh()` check starts per this many ms. Default 1 s. */
-  readonly minRefreshMs?: number;
   readonly now?: () => number;
 }
 
@@ -62,9 +62,10 @@ class CachedRegistry implements RegistrySource {
   private current: RegistrySnapshot;
   private loadedAt: number;
   private checkAfter: number;
-  private lastCheckStarted = -Infinity;
   private failure: string | null = null;
   private inFlight: Promise<RegistrySnapshot> | null = null;
+  /** The check that starts once `inFlight` ends, shared by every refresh() that came meanwhile. */
+  private queued: Promise<RegistrySnapshot> | null = null;
   private closed = false;
   private readonly timer: NodeJS.Timeout | null = null;
   private readonly ttlMs: number;
@@ -95,8 +96,12 @@ class CachedRegistry implements RegistrySource {
 
   refresh(): Promise<RegistrySnapshot> {
     if (this.closed) return Promise.reject(new Error('The registry has been closed'));
-    if (this.now() - this.lastCheckStarted < (this.options.minRefreshMs ?? 1_000)) return this.inFlight ?? Promise.resolve(this.current);
-    return this.check();
+    if (!this.inFlight) return this.check();
+    this.queued ??= this.inFlight.then(() => {
+      this.queued = null;
+      return this.check();
+    });
+    return this.queued;
   }
 
   status(): RegistryStatus {
@@ -117,7 +122,6 @@ class CachedRegistry implements RegistrySource {
   }
 
   private async runCheck(): Promise<RegistrySnapshot> {
-    this.lastCheckStarted = this.now();
     const { logger } = this.options;
     try {
       const stamp = this.loader.stamp ? await this.loader.stamp() : null;

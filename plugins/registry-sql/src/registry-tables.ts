@@ -1,0 +1,53 @@
+/**
+ * Feast's SQL registry layout (sdk/python/feast/infra/registry/sql.py): one table per object
+ * kind, one serialized proto per row, `project_id` holding the project name. Only the tables the
+ * offline server reads are queried; they are all read in one statement, so the copy is consistent
+ * (one snapshot in PostgreSQL, one read of the file for SQLite).
+ */
+import { REGISTRY_TABLES, type RegistryRow, type RegistryTable } from '@larder/core';
+
+const PROTO_COLUMN: Readonly<Record<RegistryTable, string>> = {
+  projects: 'project_proto',
+  entities: 'entity_proto',
+  data_sources: 'data_source_proto',
+  feature_views: 'feature_view_proto',
+  stream_feature_views: 'feature_view_proto',
+  on_demand_feature_views: 'feature_view_proto',
+  feature_services: 'feature_service_proto',
+  permissions: 'permission_proto',
+};
+
+/** Tables every Feast SQL registry has had; the others arrived in later Feast versions. */
+const REQUIRED: readonly RegistryTable[] = ['entities', 'data_sources', 'feature_views', 'feature_services'];
+
+/** The registry tables present among `existing`; throws when the database is not a Feast SQL registry. */
+export function registryTablesIn(existing: ReadonlySet<string>, describe: string): RegistryTable[] {
+  const missing = REQUIRED.filter((table) => !existing.has(table));
+  if (missing.length > 0) {
+    throw new Error(
+      `${describe} has no ${missing.join(', ')} table${missing.length > 1 ? 's' : ''}: it does not hold a Feast SQL registry; run feast apply with this registry first`,
+    );
+  }
+  return REGISTRY_TABLES.filter((table) => existing.has(table));
+}
+
+/** One statement reading every row of `tables`, as (t, project_id, proto). */
+export function registryRowsQuery(tables: readonly RegistryTable[]): string {
+  return tables.map((table) => `SELECT '${table}' AS t, project_id, ${PROTO_COLUMN[table]} AS proto FROM ${table}`).join(' UNION ALL ');
+}
+
+/** A row of registryRowsQuery, as a driver returns it. */
+export interface RawRegistryRow {
+  readonly t: string;
+  readonly project_id: string;
+  readonly proto: Uint8Array | null;
+}
+
+export function toRegistryRows(raw: Iterable<RawRegistryRow>): RegistryRow[] {
+  const rows: RegistryRow[] = [];
+  for (const row of raw) {
+    if (row.proto === null) continue;
+    rows.push({ table: row.t as RegistryTable, project: row.project_id, proto: row.proto });
+  }
+  return rows;
+}

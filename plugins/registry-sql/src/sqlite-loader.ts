@@ -1,0 +1,73 @@
+/**
+ * Reading a Feast SQL registry kept in an SQLite file, with sql.js (SQLite compiled to
+ * WebAssembly: no native build, so it installs anywhere Node runs).
+ *
+ * sql.js opens a copy of the file's bytes, not the file, so it takes none of SQLite's locks. A
+ * read is therefore only trusted when it cannot have raced a writer:
+ * - the file's identity (inode, size, mtime, ctime) is the same before and after the read;
+ * - no rollback journal is present (one exists while `feast apply` is inside a transaction);
+ * - no write-ahead log holds changes the main file does not have yet (Feast does not use WAL
+ *   mode, but a user may have switched it on).
+ * A read that fails these checks is an error, so the cached registry keeps its last good copy and
+ * tries again later. The change stamp is the same file identity: a stat per check.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { decodeRegistryRows, type DecodedRegistry, type RegistryLoader } from '@larder/core';
+import initSqlJs, { type SqlJsStatic } from 'sql.js';
+import { registryRowsQuery, registryTablesIn, toRegistryRows, type RawRegistryRow } from './registry-tables.ts';
+
+let sqlJs: Promise<SqlJsStatic> | undefined;
+
+export function sqliteRegistryLoader(file: string, describe: string): RegistryLoader {
+  return {
+    describe,
+    stamp: () => fileStamp(file),
+    load: () => loadSqliteRegistry(file, describe),
+  };
+}
+
+async function loadSqliteRegistry(file: string, describe: string): Promise<DecodedRegistry> {
+  const before = await fileStamp(file);
+  if ((await sizeOf(`${file}-wal`)) > 0) {
+    throw new Error(`${file} is in WAL mode with changes not yet checkpointed into it; larder reads the main file only, so checkpoint it (PRAGMA wal_checkpoint) or use SQLite's default rollback journal`);
+  }
+  if ((await sizeOf(`${file}-journal`)) > 0) throw new Error(`${file} is being written (its rollback journal is present); will read it again`);
+  const bytes = await readFile(file);
+  if ((await fileStamp(file)) !== before) throw new Error(`${file} changed while it was being read; will read it again`);
+
+  sqlJs ??= initSqlJs();
+  const db = new (await sqlJs).Database(bytes);
+  try {
+    const names = db.exec("SELECT name FROM sqlite_master WHERE type = 'table'")[0]?.values.map((row) => String(row[0])) ?? [];
+    const tables = registryTablesIn(new Set(names), describe);
+    const statement = db.prepare(registryRowsQuery(tables));
+    const raw: RawRegistryRow[] = [];
+    try {
+      while (statement.step()) raw.push(statement.getAsObject() as unknown as RawRegistryRow);
+    } finally {
+      statement.free();
+    }
+    return decodeRegistryRows(toRegistryRows(raw));
+  } finally {
+    db.close();
+  }
+}
+
+async function fileStamp(file: string): Promise<string> {
+  let s;
+  try {
+    s = await stat(file, { bigint: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the SQLite registry file ${file} does not exist; run feast apply with this registry first`);
+    throw error;
+  }
+  return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+}
+
+async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch {
+    return 0;
+  }
+}
