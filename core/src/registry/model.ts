@@ -205,8 +205,9 @@ export interface RegistrySource {
   snapshot(): Promise<RegistrySnapshot>;
   /**
    * Asks the backing store now, ignoring any cache period, for a lookup that missed: an object
-   * applied a moment ago should not wait for the cache to expire. Sources rate-limit it, so a
-   * client asking for unknown names cannot turn it into load on the store.
+   * applied a moment ago should not wait for the cache to expire. The answer comes from a read
+   * that started after the call; sources coalesce such reads, so a client asking for unknown
+   * names cannot turn them into more than one read at a time.
    */
   refresh?(): Promise<RegistrySnapshot>;
   /** For health reporting; sources that cannot go stale may leave it out. */
