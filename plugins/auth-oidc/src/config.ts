@@ -1,8 +1,8 @@
 /**
- * The `auth:` section for `type: oidc`: Feast's server fields with Feast's defaults, Feast's
- * client-only fields accepted and ignored (so one feature_store.yaml can serve the Feast client
- * and larder), and larder's own options nested under `larder:` so they never collide with a
- * future Feast field.
+ * The `auth:` section for `type: oidc`: Feast's server fields with Feast's defaults; Feast's
+ * client fields, which say how this server gets its own token when it calls another Feast
+ * service (service-token.ts), checked the way Feast checks them; and larder's own options nested
+ * under `larder:` so they never collide with a future Feast field.
  */
 
 /** Asymmetric JWS algorithms larder can verify. Symmetric (HS*) and `none` are never allowed. */
@@ -32,7 +32,8 @@ export const configSchema = {
     issuer: optionalString,
     jwks_cache_lifespan_seconds: { type: 'integer', exclusiveMinimum: 0, default: 300 },
     jwks_request_timeout_seconds: { type: 'number', exclusiveMinimum: 0, default: 10 },
-    // Feast's OidcClientAuthConfig additions: how the *client* gets a token. Ignored here.
+    // Feast's OidcClientAuthConfig additions: how this server gets the token it presents when it
+    // calls another Feast service (a remote registry). Verifying callers' tokens ignores them.
     username: optionalString,
     password: optionalString,
     client_secret: optionalString,
@@ -69,6 +70,12 @@ export interface OidcAuthConfig {
   readonly issuer?: string | null;
   readonly jwks_cache_lifespan_seconds?: number;
   readonly jwks_request_timeout_seconds?: number;
+  readonly username?: string | null;
+  readonly password?: string | null;
+  readonly client_secret?: string | null;
+  readonly token?: string | null;
+  readonly token_env_var?: string | null;
+  readonly token_refresh_margin_seconds?: number;
   readonly larder?: {
     readonly algorithms?: readonly Algorithm[];
     readonly clock_tolerance_seconds?: number;
@@ -93,6 +100,26 @@ export interface OidcSettings {
   readonly requireExp: boolean;
   readonly audienceFromClientId: boolean;
   readonly issuerFromDiscovery: boolean;
+  /** How this server gets its own token (service-token.ts). */
+  readonly client: OidcClientSettings;
+}
+
+/**
+ * Feast's OidcClientAuthConfig fields, empty strings as unset. At most one source is configured
+ * (see checkClientSources); the client id and the discovery URL are the server's own.
+ */
+export interface OidcClientSettings {
+  /** A fixed token. */
+  readonly token: string | undefined;
+  /** The name of an environment variable holding the token, read on every call. */
+  readonly tokenEnvVar: string | undefined;
+  /** Set: tokens are requested from the IdP's token endpoint with the client_id and this secret. */
+  readonly clientSecret: string | undefined;
+  /** Both set (with clientSecret): the password grant instead of client_credentials. */
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  /** A token from the IdP is reused until this many seconds before it expires (Feast: 30). */
+  readonly refreshMarginSeconds: number;
 }
 
 export function settingsFrom(config: OidcAuthConfig): OidcSettings {
@@ -120,5 +147,53 @@ export function settingsFrom(config: OidcAuthConfig): OidcSettings {
     requireExp: larder.require_exp ?? true,
     audienceFromClientId: larder.audience_from_client_id ?? true,
     issuerFromDiscovery: larder.issuer_from_discovery ?? true,
+    client: clientSettingsFrom(config),
   };
+}
+
+/**
+ * Feast reads an `oidc` section as its client config (and validates it) when any of these keys is
+ * present, even with a null value; without them it is a server-only config.
+ */
+const CLIENT_KEYS = ['client_secret', 'token', 'token_env_var', 'username', 'password'] as const;
+
+function clientSettingsFrom(config: OidcAuthConfig): OidcClientSettings {
+  if (CLIENT_KEYS.some((key) => key in config)) checkClientSources(config);
+  return {
+    token: config.token || undefined,
+    tokenEnvVar: config.token_env_var || undefined,
+    clientSecret: config.client_secret || undefined,
+    username: config.username || undefined,
+    password: config.password || undefined,
+    refreshMarginSeconds: config.token_refresh_margin_seconds ?? 30,
+  };
+}
+
+/**
+ * Feast's rule for its client config (auth_model.py): `token`, `token_env_var` and the client
+ * credentials are alternatives, and the client credentials are all-or-nothing: client_secret,
+ * auth_discovery_url and client_id, plus username and password when either is given. Because a
+ * server always has auth_discovery_url, `token` and `token_env_var` can never pass this rule in a
+ * server's section — in Feast as here; FEAST_OIDC_TOKEN is the way to hand a server a fixed token.
+ */
+export function checkClientSources(config: OidcAuthConfig): void {
+  const credentials: unknown[] = [config.client_secret, config.auth_discovery_url, config.client_id];
+  if (config.username || config.password) credentials.push(config.username, config.password);
+  const groups: Record<string, readonly unknown[]> = {
+    token: [config.token],
+    token_env_var: [config.token_env_var],
+    client_credentials: credentials,
+  };
+  // Feast's truthiness: null, undefined and '' are all unset.
+  const partial = Object.keys(groups).filter((name) => groups[name].some(Boolean) && !groups[name].every(Boolean));
+  if (partial.length > 0) {
+    throw new Error(
+      `auth: Incomplete configuration for '${partial[0]}': configure all of these fields together, or none at all. ` +
+        'Check the documentation for valid credential combinations.',
+    );
+  }
+  const active = Object.keys(groups).filter((name) => groups[name].every(Boolean));
+  if (active.length > 1) {
+    throw new Error(`auth: Only one of [${Object.keys(groups).join(', ')}] may be set, but got: ${active.join(', ')}`);
+  }
 }

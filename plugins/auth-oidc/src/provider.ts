@@ -1,14 +1,16 @@
 /**
  * The OIDC auth provider: bearer token → User. Discovery, then the IdP's keys, then signature,
  * then claims, then the Feast user mapping. Nothing is cached per token: every call is verified,
- * as in Feast, so a token stops working the moment it expires.
+ * as in Feast, so a token stops working the moment it expires. It also finds this server's own
+ * token for calling other Feast services (service-token.ts), sharing the discovery document.
  */
 import { UnavailableError, type AuthEnvironment, type AuthProvider, type User } from '@larder/core';
 import { checkClaims, type ClaimExpectations } from './claims-check.ts';
 import type { OidcSettings } from './config.ts';
 import { Discovery, type DiscoveryDocument } from './discovery.ts';
-import { jsonGetter, type JsonGetter } from './http-json.ts';
+import { formPoster, jsonGetter, type HttpJsonOptions, type JsonGetter } from './http-json.ts';
 import { JwksCache } from './jwks-cache.ts';
+import { OidcServiceToken, type OidcServiceTokenOptions } from './service-token.ts';
 import { verifiedClaims } from './signature.ts';
 import { userFromClaims } from './user-claims.ts';
 
@@ -17,13 +19,25 @@ export class OidcAuthProvider implements AuthProvider {
   private readonly discovery: Discovery;
   /** Built from the discovery document's jwks_uri, on the first token. */
   private jwks: JwksCache | undefined;
+  private readonly ownToken: OidcServiceToken;
 
+  /** `serviceTokenOptions` exist for tests (a token file, a clock); create() passes none. */
   constructor(
     private readonly settings: OidcSettings,
     private readonly env: AuthEnvironment,
+    serviceTokenOptions: Pick<OidcServiceTokenOptions, 'env' | 'serviceAccountTokenFile' | 'now'> = {},
   ) {
-    this.getJson = jsonGetter({ verifySsl: settings.verifySsl, caCertPath: settings.caCertPath, timeoutMs: settings.requestTimeoutMs });
+    // jwks_request_timeout_seconds bounds every request to the IdP here, the token request too
+    // (Feast's token request has no timeout).
+    const http: HttpJsonOptions = { verifySsl: settings.verifySsl, caCertPath: settings.caCertPath, timeoutMs: settings.requestTimeoutMs };
+    this.getJson = jsonGetter(http);
     this.discovery = new Discovery(settings.discoveryUrl, this.getJson);
+    this.ownToken = new OidcServiceToken(settings.client, {
+      ...serviceTokenOptions,
+      discovery: this.discovery,
+      postForm: formPoster(http),
+      clientId: settings.clientId,
+    });
   }
 
   async authenticate(token: string): Promise<User> {
@@ -32,6 +46,11 @@ export class OidcAuthProvider implements AuthProvider {
     const claims = await verifiedClaims(token, { algorithms: this.settings.algorithms, jwks: this.jwks });
     checkClaims(claims, this.expectations(document), Date.now() / 1000);
     return userFromClaims(claims, this.settings.clientId);
+  }
+
+  /** The token this server presents to other Feast services (a remote registry). */
+  serviceToken(): Promise<string> {
+    return this.ownToken.get();
   }
 
   private async discoveryDocument(): Promise<DiscoveryDocument> {
