@@ -1,11 +1,13 @@
 /**
  * The `kubernetes` auth provider: a bearer token is accepted only when a TokenReview says so;
  * the reviewed identity then gets its roles and namespaces from RBAC, and the result is reused
- * for a short time.
+ * for a short time. It also finds this server's own token for calling other Feast services
+ * (service-token.ts).
  */
 import type { AuthProvider, User } from '@larder/core';
 import type { KubeApi } from './kube-api.ts';
 import { resolveUser } from './identity.ts';
+import { kubernetesServiceToken, type ServiceTokenSource } from './service-token.ts';
 import { reviewToken } from './token-review.ts';
 import { tokenExpiry } from './token-expiry.ts';
 import { VerifiedCache } from './verified-cache.ts';
@@ -20,9 +22,11 @@ export interface KubernetesAuthOptions {
 export class KubernetesAuthProvider implements AuthProvider {
   private readonly cache: VerifiedCache<User>;
 
+  /** `ownToken` defaults to the service account token file, then LOCAL_K8S_TOKEN (no user_token). */
   constructor(
     private readonly api: KubeApi,
     private readonly options: KubernetesAuthOptions,
+    private readonly ownToken: ServiceTokenSource = kubernetesServiceToken(),
   ) {
     this.cache = new VerifiedCache(options.cacheTtlMs, options.cacheMaxEntries);
   }
@@ -35,6 +39,11 @@ export class KubernetesAuthProvider implements AuthProvider {
       const user = await resolveUser(this.api, caller, this.options.serverNamespace);
       return { value: Object.freeze(user), notAfter: tokenExpiry(token) };
     });
+  }
+
+  /** The token this server presents to other Feast services (a remote registry). */
+  serviceToken(): Promise<string> {
+    return this.ownToken();
   }
 
   async close(): Promise<void> {

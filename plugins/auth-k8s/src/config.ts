@@ -1,12 +1,15 @@
 /**
- * The `auth` section for `type: kubernetes`: Feast's fields (it has none the server reads) plus
- * larder's own options, with their defaults.
+ * The `auth` section for `type: kubernetes`: Feast's one field (`user_token`) plus larder's own
+ * options, with their defaults.
  */
 
 export interface KubernetesAuthConfig {
   readonly type: string;
-  /** Client-side in Feast (the token the client sends); the server ignores it. */
-  readonly user_token?: string;
+  /**
+   * The token a Feast client sends. Verifying callers ignores it; larder presents it when it calls
+   * another Feast service (a remote registry), before its own service account token.
+   */
+  readonly user_token?: string | null;
   /** Seconds a verified token's user is reused before the next TokenReview. 0 disables caching. */
   readonly cache_ttl_seconds: number;
   /** At most this many verified tokens are remembered; the oldest is dropped first. */

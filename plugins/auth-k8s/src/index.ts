@@ -1,13 +1,15 @@
 /**
  * larder's `kubernetes` auth provider (Feast's `auth: {type: kubernetes}`): every bearer token is
  * verified by the Kubernetes API server with a TokenReview; roles come from the RoleBindings and
- * ClusterRoleBindings that name the caller or its groups.
+ * ClusterRoleBindings that name the caller or its groups. When larder calls another Feast service
+ * it presents `user_token` or its own service account token, as Feast's Kubernetes client does.
  */
 import type { AuthPlugin } from '@larder/core';
 import { KubernetesAuthProvider } from './authenticator.ts';
 import { configSchema, KNOWN_KEYS, type KubernetesAuthConfig } from './config.ts';
 import { KubeApi } from './kube-api.ts';
 import { locateCluster } from './locate-cluster.ts';
+import { kubernetesServiceToken } from './service-token.ts';
 
 const plugin: AuthPlugin = {
   kind: 'auth',
@@ -21,11 +23,15 @@ const plugin: AuthPlugin = {
     const connection = locateCluster(config.kubeconfig, env.repoPath);
     const serverNamespace = config.namespace ?? connection.namespace ?? 'default';
     env.logger.info({ apiServer: connection.server.origin, via: connection.description, serverNamespace }, 'auth (kubernetes): verifying tokens with TokenReview');
-    return new KubernetesAuthProvider(new KubeApi(connection, config.request_timeout_seconds * 1000), {
-      serverNamespace,
-      cacheTtlMs: config.cache_ttl_seconds * 1000,
-      cacheMaxEntries: config.cache_max_entries,
-    });
+    return new KubernetesAuthProvider(
+      new KubeApi(connection, config.request_timeout_seconds * 1000),
+      {
+        serverNamespace,
+        cacheTtlMs: config.cache_ttl_seconds * 1000,
+        cacheMaxEntries: config.cache_max_entries,
+      },
+      kubernetesServiceToken({ userToken: config.user_token }),
+    );
   },
 };
 
