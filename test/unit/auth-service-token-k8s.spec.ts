@@ -4,7 +4,7 @@
  * service account token file, LOCAL_K8S_TOKEN. Then once through core's serviceTokenSource, where
  * INTRA_COMMUNICATION_BASE64 comes first.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -98,13 +98,18 @@ describe('auth kubernetes: the token larder presents to other Feast services', (
   });
 
   it("reads the pod's standard token path by default, through the plugin's provider", async function () {
-    // Outside a pod the file is absent, so LOCAL_K8S_TOKEN answers; inside one the file would.
-    if (existsSync(SERVICE_ACCOUNT_TOKEN_FILE)) this.skip();
     expect(SERVICE_ACCOUNT_TOKEN_FILE).to.equal('/var/run/secrets/kubernetes.io/serviceaccount/token');
     const auth = await provider();
-    expect((await failure(auth.serviceToken!())).message).to.include(`the service account token file ${SERVICE_ACCOUNT_TOKEN_FILE} does not exist`);
     process.env.LOCAL_K8S_TOKEN = 'from-the-environment';
+    if (existsSync(SERVICE_ACCOUNT_TOKEN_FILE)) {
+      // Inside a pod the mounted token answers first.
+      expect(await auth.serviceToken!()).to.equal(readFileSync(SERVICE_ACCOUNT_TOKEN_FILE, 'utf8').trim());
+      return;
+    }
+    // Outside a pod the file is absent, so LOCAL_K8S_TOKEN answers.
     expect(await auth.serviceToken!()).to.equal('from-the-environment');
+    delete process.env.LOCAL_K8S_TOKEN;
+    expect((await failure(auth.serviceToken!())).message).to.include(`the service account token file ${SERVICE_ACCOUNT_TOKEN_FILE} does not exist`);
   });
 
   it("sends the unsigned intra-server token (sub \":::<value>\") through core's serviceTokenSource when INTRA_COMMUNICATION_BASE64 is set", async () => {
