@@ -8,8 +8,9 @@ import { createHooks } from '../../core/src/hooks.ts';
 import { PluginResolutionError, resolvePlugin, tapDefaultResolvers } from '../../core/src/plugins/resolve.ts';
 
 const fixture = fileURLToPath(new URL('../fixtures/larder-store-static', import.meta.url));
+const registryFixture = fileURLToPath(new URL('../fixtures/larder-registry-http', import.meta.url));
 
-describe('plugin resolution (offline_store.type / auth.type)', () => {
+describe('plugin resolution (offline_store.type / auth.type / registry.registry_type)', () => {
   let repo: string;
   const hooks = createHooks();
   tapDefaultResolvers(hooks);
@@ -19,7 +20,7 @@ describe('plugin resolution (offline_store.type / auth.type)', () => {
     repo = mkdtempSync(path.join(tmpdir(), 'larder-plugins-'));
     writeFileSync(path.join(repo, 'package.json'), JSON.stringify({ name: 'feature-repo', private: true }));
     // Installed the way a user installs a third-party store: npm, into the feature repo.
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', fixture], { cwd: repo, stdio: 'pipe' });
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', fixture, registryFixture], { cwd: repo, stdio: 'pipe' });
     writeFileSync(
       path.join(repo, 'local-store.mjs'),
       `export default { kind: 'offline_store', name: 'local', configSchema: {}, create() { return {}; } };\n`,
@@ -57,6 +58,34 @@ describe('plugin resolution (offline_store.type / auth.type)', () => {
       const error = await resolvePlugin(hooks, 'offline_store', type, { repoPath: repo }).catch((e: Error) => e);
       expect(error, type).to.be.instanceOf(PluginResolutionError);
       expect((error as Error).message).to.match(expected);
+    }
+  });
+
+  it('resolves registry types: file built in, sql and remote by Feast name or class path, third-party registries from npm', async () => {
+    const expected: Array<[string, string]> = [
+      ['file', 'file'],
+      ['feast.infra.registry.registry.Registry', 'file'],
+      ['sql', 'sql'],
+      ['feast.infra.registry.sql.SqlRegistry', 'sql'],
+      ['remote', 'remote'],
+      ['feast.infra.registry.remote.RemoteRegistry', 'remote'],
+      ['larder-registry-http', 'larder-registry-http'],
+    ];
+    for (const [type, name] of expected) {
+      const plugin = await resolvePlugin(hooks, 'registry', type, { repoPath: repo });
+      expect([plugin.kind, plugin.name], type).to.deep.equal(['registry', name]);
+    }
+  });
+
+  it('explains registry types it cannot serve', async () => {
+    const failures: Array<[string, RegExp]> = [
+      ['snowflake.registry', /registry.registry_type "snowflake.registry": larder has no Snowflake registry plugin; serve the registry through `feast serve_registry`/],
+      ['no-such-registry', /registry.registry_type "no-such-registry" names no plugin/],
+      ['larder-store-static', /is not a larder registry plugin/],
+    ];
+    for (const [type, expected] of failures) {
+      const error = await resolvePlugin(hooks, 'registry', type, { repoPath: repo }).catch((e: Error) => e);
+      expect((error as Error).message, type).to.match(expected);
     }
   });
 
