@@ -123,6 +123,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       : createServerMetrics(hooks, {
           inFlightCalls: () => flight.inFlight(),
           pendingUploads: () => ({ count: pending.size, bytes: pending.bytes }),
+          registryStatus: () => registry.status?.(),
         });
   const tls = tlsOptions(options);
   const host = options.host ?? DEFAULT_HOST;

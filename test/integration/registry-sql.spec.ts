@@ -62,6 +62,13 @@ function capturingLogger(): { logger: Logger; lines: LogLine[] } {
   return { logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) }), lines };
 }
 
+/** `larder_registry_stale` as the server's /metrics reports it. */
+async function registryStaleMetric(server: RunningServer): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('larder_registry_stale '));
+  return Number(line?.split(' ')[1]);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
@@ -92,6 +99,7 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) {
         featureStoreYaml: yamlFile(ttl, options.extra),
         port: 0,
         healthRecheckMs: 100,
+        metricsPort: 0,
         logger: options.logger ?? pino({ level: 'silent' }),
       });
       servers.push(server);
@@ -158,7 +166,7 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) {
       expect(denied.details).to.include('Permission source_readers denied execution of');
     });
 
-    it('keeps serving the last good copy while the registry cannot be read, warns once, and reports it as the health service `registry`', async () => {
+    it('keeps serving the last good copy while the registry cannot be read, warns once, and reports it (health service `registry`, larder_registry_stale)', async () => {
       const { logger, lines } = capturingLogger();
       const { server, client } = await serve(1, { logger });
       const health = connectHealth(`127.0.0.1:${server.port}`);
@@ -174,6 +182,7 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) {
           return (await health.check('registry')) === 'NOT_SERVING';
         });
         expect(await health.check('')).to.equal('SERVING');
+        expect(await registryStaleMetric(server)).to.equal(1);
         const warnings = lines.filter((l) => l.level === 40 && l.msg === 'registry could not be read; still serving the last good copy');
         expect(warnings.length).to.be.greaterThan(0);
         expect(warnings[0]!.registry).to.not.include('larder-test-secret');
@@ -185,6 +194,7 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) {
           return (await health.check('registry')) === 'SERVING';
         });
         expect(lines.some((l) => l.msg === 'registry readable again')).to.equal(true);
+        expect(await registryStaleMetric(server)).to.equal(0);
       } finally {
         health.close();
         if (pg) await pg.resume().catch(() => {});

@@ -11,11 +11,14 @@ import * as grpc from '@grpc/grpc-js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LarderError } from '../errors.ts';
 import type { LarderHooks } from '../hooks.ts';
+import type { RegistryStatus } from '../registry/model.ts';
 
 /** What the gauges read at scrape time. */
 export interface MetricsSources {
   inFlightCalls(): number;
   pendingUploads(): { readonly count: number; readonly bytes: number };
+  /** The registry source's status, when it reports one. */
+  registryStatus(): RegistryStatus | undefined;
 }
 
 export interface ServerMetrics {
@@ -110,6 +113,24 @@ export function createServerMetrics(hooks: LarderHooks, sources: MetricsSources)
     registers,
     collect() {
       this.set(sources.pendingUploads().bytes);
+    },
+  });
+
+  new Gauge({
+    name: 'larder_registry_stale',
+    help: '1 while the registry cannot be read and the last good copy is served, else 0',
+    registers,
+    collect() {
+      this.set(sources.registryStatus()?.state === 'stale' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'larder_registry_loaded_timestamp_seconds',
+    help: 'When the registry copy being served was read, or last confirmed unchanged (Unix time)',
+    registers,
+    collect() {
+      const status = sources.registryStatus();
+      if (status) this.set(status.loadedAt.getTime() / 1000);
     },
   });
 
