@@ -175,9 +175,16 @@ describe('file registry', () => {
       writeFileSync(path, registryBytes('v1'));
       const { logger, warnings } = capturingLogger();
       const source = await open(logger);
+      expect(source.status!().state).to.equal('fresh');
       writeFileSync(path, 'this is not a registry, it is a text file');
       expect(await viewNames(source)).to.deep.equal(['v1']);
       expect(warnings()).to.have.length(1);
+      // The health service's `registry` and larder_registry_stale read this.
+      expect(source.status!().state).to.equal('stale');
+      expect(source.status!().error).to.be.a('string').and.not.equal('');
+      writeFileSync(path, registryBytes('v2'));
+      expect(await viewNames(source)).to.deep.equal(['v2']);
+      expect(source.status!()).to.deep.include({ state: 'fresh' });
     });
 
     it('on an empty file (feast apply truncates before writing)', async () => {
