@@ -88,12 +88,33 @@ function exitCode(child: ChildProcess): number {
   return signal ? 128 + (constants.signals[signal] ?? 0) : -1;
 }
 
-function launch(file: string, args: string[], port: number, options: StartOptions, name: string): Promise<ServerProcess> {
+/**
+ * Spawns a server process in `options.repoPath` and resolves once `port` accepts connections
+ * (rejecting with its logs if it exits first or does not open the port in time). With
+ * `processGroup`, it leads a process group of its own and stop() signals the whole group, for
+ * servers that start children of their own (Python's gRPC servers).
+ */
+export function launch(
+  file: string,
+  args: string[],
+  port: number,
+  options: StartOptions & { readonly processGroup?: boolean },
+  name: string,
+): Promise<ServerProcess> {
   const child = spawn(file, args, {
     cwd: options.repoPath,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.processGroup ?? false,
   });
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      if (options.processGroup && child.pid) process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch {
+      // already gone
+    }
+  };
   let log = '';
   const append = (chunk: Buffer) => {
     log += chunk.toString('utf8');
@@ -117,8 +138,8 @@ function launch(file: string, args: string[], port: number, options: StartOption
     logs: () => log,
     async stop(graceMs = 20_000): Promise<number> {
       if (hasExited) return exited;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      signal('SIGTERM');
+      const timer = setTimeout(() => signal('SIGKILL'), graceMs);
       try {
         return await exited;
       } finally {
