@@ -10,15 +10,17 @@
  * checks.json `stores` include the store get a test.
  *
  * The registry variants run the same checks with the registry where `feast apply` put it: Feast's
- * SQL registry in SQLite (file store) and in PostgreSQL (postgres store); client, oracle and
- * server all read it there.
+ * SQL registry in SQLite (file store) and in PostgreSQL (postgres store), where client, oracle and
+ * server all read it; and behind Feast's registry server (duckdb store), which the server and the
+ * client read while the oracle reads the file it serves.
  *
  * Needs the venv of scripts/ensure-feast-venv.sh (`npm test` runs it first).
  * Validate the checks themselves against Feast's own server with `npx tsx test/conformance/oracle.ts`
  * (`--store postgres` for the postgres repo).
  */
 import { expect } from 'chai';
-import { buildFeastPostgresRepo, buildFeastRepo, type FeastRepo, type RegistrySection } from '../support/feast-repo.ts';
+import { buildFeastPostgresRepo, buildFeastRepo, PROJECT, type FeastRepo, type RegistrySection } from '../support/feast-repo.ts';
+import { startFeastRegistryServer, type FeastRegistryServer } from '../support/feast-registry-server.ts';
 import { startLarder, type ServerProcess } from '../support/larder-process.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.ts';
 import { applicableChecks, runChecks, type ChecksRun } from './run-checks.ts';
@@ -27,10 +29,14 @@ import { applicableChecks, runChecks, type ChecksRun } from './run-checks.ts';
 interface Variant {
   readonly store: 'file' | 'duckdb' | 'postgres';
   /** Default: the file registry data/registry.db that `feast apply` wrote. */
-  readonly registry?: 'sql-sqlite' | 'sql-postgres';
+  readonly registry?: 'sql-sqlite' | 'sql-postgres' | 'remote';
 }
 
-const REGISTRY_NAMES = { 'sql-sqlite': 'SQL registry in SQLite', 'sql-postgres': 'SQL registry in PostgreSQL' } as const;
+const REGISTRY_NAMES = {
+  'sql-sqlite': 'SQL registry in SQLite',
+  'sql-postgres': 'SQL registry in PostgreSQL',
+  remote: 'remote registry (feast serve_registry)',
+} as const;
 
 // The SQL registries keep a copy for cache_ttl_seconds (60 here): checks that apply objects
 // through the client (a PostgreSQL source before persisting to it) rely on the refresh a lookup
@@ -41,12 +47,14 @@ const variants: readonly Variant[] = [
   { store: 'postgres' },
   { store: 'file', registry: 'sql-sqlite' },
   { store: 'postgres', registry: 'sql-postgres' },
+  { store: 'duckdb', registry: 'remote' },
 ];
 
 for (const { store, registry } of variants) describe(`Feast client conformance (feast 0.67.0 SDK → larder, ${store} store${registry ? `, ${REGISTRY_NAMES[registry]}` : ''})`, function () {
   let pg: PostgresServer | undefined;
   let repo: FeastRepo | undefined;
   let server: ServerProcess | undefined;
+  let registryServer: FeastRegistryServer | undefined;
   let run: ChecksRun | undefined;
 
   before(async function () {
@@ -60,6 +68,11 @@ for (const { store, registry } of variants) describe(`Feast client conformance (
       const sqliteRegistry: RegistrySection | undefined =
         registry === 'sql-sqlite' ? (serverRepo) => ({ registry_type: 'sql', path: `sqlite:///${serverRepo}/data/registry.sqlite`, cache_ttl_seconds: 60 }) : undefined;
       repo = await buildFeastRepo({ type: store }, { registry: sqliteRegistry });
+    }
+    if (registry === 'remote') {
+      // Feast's registry server over the registry.db `feast apply` wrote; larder and the client both read it there.
+      registryServer = await startFeastRegistryServer({ registryPath: repo.registryPath, project: PROJECT, workdir: repo.root });
+      repo.useRegistry({ registry_type: 'remote', path: registryServer.target, cache_ttl_seconds: 60 });
     }
     server = await startLarder({ repoPath: repo.serverRepo });
     const clientDir = repo.writeClient(server.port);
@@ -79,6 +92,7 @@ for (const { store, registry } of variants) describe(`Feast client conformance (
       }
     } finally {
       try {
+        await registryServer?.stop();
         repo?.cleanup();
       } finally {
         await pg?.stop();

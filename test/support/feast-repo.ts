@@ -17,11 +17,12 @@
  * writes it there.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import YAML from 'yaml';
 import { feastPython } from './feast-python.ts';
 import type { PostgresServer } from './postgres-server.ts';
 
@@ -43,6 +44,11 @@ export interface FeastRepo {
   readonly env: NodeJS.ProcessEnv;
   /** Writes <root>/client/feature_store.yaml for a server on `port`; returns the client dir. */
   writeClient(port: number, host?: string): string;
+  /**
+   * Points the server's and the client's configs at another registry holding the same objects
+   * (e.g. a `feast serve_registry` of this repo's registry.db); the oracle keeps reading the file.
+   */
+  useRegistry(section: Record<string, unknown>): void;
   /** Removes the temp dir (kept when LARDER_KEEP_CONFORMANCE is set, for post-mortems). */
   cleanup(): void;
 }
@@ -176,6 +182,7 @@ function repoHandle(
   env: NodeJS.ProcessEnv,
   registry: Record<string, unknown> | undefined,
 ): FeastRepo {
+  let clientRegistry: Record<string, unknown> | string = registry ?? registryPath;
   const common = { project: PROJECT, provider: 'local', entity_key_serialization_version: 3 };
   return {
     root,
@@ -191,12 +198,18 @@ function repoHandle(
         join(clientDir, 'feature_store.yaml'),
         yaml({
           ...common,
-          registry: registry ?? registryPath,
+          registry: clientRegistry,
           offline_store: { type: 'remote', host, port },
           online_store: { type: 'sqlite', path: join(clientDir, 'online_store.db') },
         }),
       );
       return clientDir;
+    },
+    useRegistry(section: Record<string, unknown>): void {
+      const serverYaml = join(serverRepo, 'feature_store.yaml');
+      const config = YAML.parse(readFileSync(serverYaml, 'utf8')) as Record<string, unknown>;
+      writeFileSync(serverYaml, YAML.stringify({ ...config, registry: section }));
+      clientRegistry = section;
     },
     cleanup(): void {
       if (!process.env.LARDER_KEEP_CONFORMANCE) rmSync(root, { recursive: true, force: true });
