@@ -16,7 +16,7 @@ import pino, { type Logger } from 'pino';
 import YAML from 'yaml';
 import { startServer, type RunningServer } from '../../core/src/server.ts';
 import { tableValues } from '../support/arrow-samples.ts';
-import { connect, type FlightTestClient } from '../support/flight-client.ts';
+import { connect } from '../support/flight-client.ts';
 import { feastPython } from '../support/feast-python.ts';
 import { buildFeastRepo, feastEnv, PROJECT, type FeastRepo } from '../support/feast-repo.ts';
 import { startFeastRegistryServer, type FeastRegistryServer, type RegistryServerOptions } from '../support/feast-registry-server.ts';

@@ -5,7 +5,7 @@
  */
 import { status, type ServiceError, Metadata } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { decodeRegistry } from '../../core/src/registry/decode.ts';
+import { decodeRegistryRows } from '../../core/src/registry/rows.ts';
 import { encodeRegistry } from '../../core/src/registry/encode.ts';
 import { callFailure, feastMessage } from '../../plugins/registry-remote/src/call-failure.ts';
 import {
@@ -17,7 +17,7 @@ import {
   remoteSettingsFrom,
   type RemoteRegistryConfig,
 } from '../../plugins/registry-remote/src/config.ts';
-import { appendInside, lenField, repeatedMessages, stringField, varint, wireFields } from '../../plugins/registry-remote/src/wire.ts';
+import { repeatedMessages, stringField, varint, wireFields } from '../../plugins/registry-remote/src/wire.ts';
 import { Ajv } from 'ajv';
 
 const REPO = '/srv/repo';
@@ -157,7 +157,7 @@ describe('registry_type remote: protobuf wire helpers', () => {
     expect(() => [...wireFields(Buffer.from([0x08]))]).to.throw(/truncated varint/);
   });
 
-  it('sets the project inside spec, so core decodes the object into that project', () => {
+  it('takes the repeated objects of a list answer out whole, for core to decode with their project', () => {
     // A registry as Feast's list RPCs return objects: everything, but no project.
     const registry = encodeRegistry({
       project: '',
@@ -166,13 +166,7 @@ describe('registry_type remote: protobuf wire helpers', () => {
     });
     const views = repeatedMessages(Buffer.from(registry), 6);
     expect(views).to.have.length(1);
-    expect(decodeRegistry(lenField(6, views[0]!)).featureViews[0]!.project).to.equal('');
-    const patched = appendInside(views[0]!, 1, stringField(2, 'driver_ranking'));
-    const decoded = decodeRegistry(lenField(6, patched)).featureViews[0]!;
-    expect(decoded.project).to.equal('driver_ranking');
-    expect(decoded.name).to.equal('fv');
-    expect(decoded.features.map((f) => f.name)).to.deep.equal(['a']);
-    // No spec at all: one is added.
-    expect([...appendInside(Buffer.alloc(0), 1, stringField(2, 'p'))]).to.deep.equal([0x0a, 3, 0x12, 1, 0x70]);
+    const decoded = decodeRegistryRows([{ table: 'feature_views', project: 'driver_ranking', proto: views[0]! }]).featureViews[0]!;
+    expect([decoded.project, decoded.name, decoded.features.map((f) => f.name)]).to.deep.equal(['driver_ranking', 'fv', ['a']]);
   });
 });

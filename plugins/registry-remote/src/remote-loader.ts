@@ -8,8 +8,8 @@
  * later caller. The token is asked for on each load, so an expiring token is renewed by whoever
  * issues it (core's service-token source). One deadline covers all the calls of a load.
  */
-import { decodeRegistry, type DecodedRegistry, type RegistryEnvironment, type RegistryLoader } from '@larder/core';
-import { listRegistry } from './list-registry.ts';
+import { decodeRegistryRows, type DecodedRegistry, type RegistryEnvironment, type RegistryLoader } from '@larder/core';
+import { listRegistryRows } from './list-registry.ts';
 import type { RegistryServerClient } from './registry-server-client.ts';
 
 export class RemoteRegistryLoader implements RegistryLoader {
@@ -28,10 +28,10 @@ export class RemoteRegistryLoader implements RegistryLoader {
 
   async load(): Promise<DecodedRegistry> {
     const token = await this.token();
-    const bytes = await listRegistry(this.client, { project: this.env.project, deadline: Date.now() + this.timeoutMs, token });
+    const rows = await listRegistryRows(this.client, { project: this.env.project, deadline: Date.now() + this.timeoutMs, token });
     let decoded: DecodedRegistry;
     try {
-      decoded = decodeRegistry(bytes);
+      decoded = decodeRegistryRows(rows);
     } catch (error) {
       throw new Error(`the objects registry server ${this.client.target} listed do not decode as Feast registry objects: ${(error as Error).message}`, { cause: error });
     }

@@ -1,8 +1,7 @@
 /**
  * Just enough of the protobuf wire format to talk to the registry server without generated code:
- * write a string field, walk the top-level fields of a message, and re-emit a message with fields
- * added. Objects are never decoded here; core's decodeRegistry does that once the registry is
- * assembled.
+ * write a string field (a request's project) and take the repeated objects out of a list answer.
+ * Objects are never decoded here; core's decodeRegistryRows does that.
  */
 
 const VARINT = 0;
@@ -90,25 +89,4 @@ export function repeatedMessages(message: Buffer, field: number): Buffer[] {
   const out: Buffer[] = [];
   for (const f of wireFields(message)) if (f.field === field && f.payload !== null) out.push(f.payload);
   return out;
-}
-
-/**
- * `message` with `extra` appended inside its embedded message `field` (added when absent). A
- * scalar that appears twice takes its last value in every protobuf decoder, so appending sets it;
- * rewriting the embedded message, rather than appending a second one, avoids relying on decoders
- * merging repeated occurrences of a message field.
- */
-export function appendInside(message: Buffer, field: number, extra: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  let found = false;
-  for (const f of wireFields(message)) {
-    if (f.field === field && f.payload !== null && !found) {
-      parts.push(lenField(field, Buffer.concat([f.payload, extra])));
-      found = true;
-    } else {
-      parts.push(f.raw);
-    }
-  }
-  if (!found) parts.push(lenField(field, extra));
-  return Buffer.concat(parts);
 }
