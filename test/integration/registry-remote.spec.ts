@@ -388,6 +388,24 @@ describe('registry_type remote: the registry read from feast serve_registry', fu
       }
     });
 
+    it('presents a token larder obtains from the identity provider itself (password grant of its own account), which Feast\'s registry server accepts', async () => {
+      idp.claimsForUser('larder-service', { preferred_username: 'larder-service', azp: CLIENT_ID });
+      const tokensBefore = idp.requests('/token');
+      const server = await withEnv({ INTRA_COMMUNICATION_BASE64: undefined, FEAST_OIDC_TOKEN: undefined }, () =>
+        serve('oidc-own-token', guardedRegistry(), {
+          auth: { ...oidcAuth(), client_secret: 'larder-secret', username: 'larder-service', password: 'larder-password' },
+        }),
+      );
+      expect(idp.requests('/token') - tokensBefore, 'larder fetched its own token').to.equal(1);
+      const token = await idp.sign('rsa-1', { preferred_username: 'alice', azp: CLIENT_ID, aud: 'account' });
+      const client = connect(`127.0.0.1:${server.port}`, { headers: { authorization: `Bearer ${token}` } });
+      try {
+        expect((await client.doExchange(historicalCommand(), entityTable())).numRows).to.equal(3);
+      } finally {
+        client.close();
+      }
+    });
+
     it('is refused by the registry server when the intra-communication value differs', async () => {
       const error = await rejection(withEnv({ INTRA_COMMUNICATION_BASE64: 'not-the-servers-value' }, () => serve('oidc-wrong-intra', guardedRegistry(), { auth: oidcAuth() })));
       expect(error.message).to.include(`registry server ${guarded.target} refused ListProjects: UNKNOWN`);
