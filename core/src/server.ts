@@ -76,13 +76,22 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     validateSection(authPlugin.configSchema, config.auth, config.configPath, 'auth');
     authProvider = await authPlugin.create(config.auth, { repoPath: config.repoPath, logger });
   }
-  const registry = await openRegistry(hooks, config, serviceTokenSource(config.auth.type, authProvider), logger);
-  const store = await storePlugin.create(config.offlineStore, {
-    repoPath: config.repoPath,
-    dataRoots: (config.larder.data_roots as string[] | undefined) ?? [],
-    repoConfig: config.raw,
-    logger,
-  });
+  // What is opened is closed again if a later step fails: an open pool or timer would keep the
+  // process from exiting with its error.
+  let registry: RegistrySource | null = null;
+  let store: OfflineStore;
+  try {
+    registry = await openRegistry(hooks, config, serviceTokenSource(config.auth.type, authProvider), logger);
+    store = await storePlugin.create(config.offlineStore, {
+      repoPath: config.repoPath,
+      dataRoots: (config.larder.data_roots as string[] | undefined) ?? [],
+      repoConfig: config.raw,
+      logger,
+    });
+  } catch (error) {
+    await Promise.allSettled([registry?.close(), authProvider?.close?.()]);
+    throw error;
+  }
 
   const pendingLimits = {
     ttlMs: ((config.larder.pending_ttl_seconds as number | undefined) ?? defaultPendingLimits.ttlMs / 1000) * 1000,

@@ -8,7 +8,7 @@
  * registries); here the example repo's single parquet file is enough.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -199,6 +199,23 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) {
         health.close();
         if (pg) await pg.resume().catch(() => {});
       }
+    });
+
+    it('closes the registry again when a later start-up step fails, so larder exits with the error at once', async () => {
+      writeFileSync(
+        path.join(repo, 'failing-store.mjs'),
+        "export default { kind: 'offline_store', name: 'failing', configSchema: {}, create() { throw new Error('this store cannot start'); } };\n",
+      );
+      writeExampleYaml(repo, registryLines(600), [], 'feature_store.yaml');
+      const yaml = path.join(repo, 'feature_store.yaml');
+      writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('  type: file', '  type: ./failing-store.mjs'));
+      // An open PostgreSQL pool would keep the process alive for its 60 s idle timeout.
+      const error = (await run(process.execPath, [path.join(REPO_ROOT, 'bin', 'larder.js'), '-c', repo, 'serve_offline', '-p', '0'], { timeout: 30_000 }).catch(
+        (e) => e,
+      )) as { code: number | null; killed: boolean; stderr: string };
+      expect(error.killed, 'larder did not exit within 30 s').to.equal(false);
+      expect(error.code).to.equal(1);
+      expect(error.stderr).to.include('this store cannot start');
     });
 
     it('refuses to start when the registry cannot be read, naming it without its password', async () => {
