@@ -13,7 +13,7 @@ import { loadRepoConfig, type LocateOptions, type RepoConfig } from './config/lo
 import { validateSection } from './config/validate.ts';
 import { createFlightServer } from './flight/server.ts';
 import { REGISTRY_HEALTH_SERVICE, healthServiceDefinition, healthServiceImplementation } from './health/health-service.ts';
-import { ServerHealth } from './health/server-health.ts';
+import { ServerHealth, type ServingStatus } from './health/server-health.ts';
 import { createHooks, type LarderHooks } from './hooks.ts';
 import { startMetricsEndpoint, type MetricsEndpoint } from './metrics/metrics-http.ts';
 import { createServerMetrics, type ServerMetrics } from './metrics/server-metrics.ts';
@@ -117,9 +117,11 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   });
 
   // Ready once the registry reads and the store answers (the store may be a database still starting).
+  // A registry source that reports its status always has a good copy to serve, so a probe does not
+  // wait on its backend: a registry outage shows as the `registry` service, not as unreadiness.
   const health = new ServerHealth({
     check: async () => {
-      await registry.snapshot();
+      if (!registry.status) await registry.snapshot();
       await store.ping?.();
     },
     recheckMs: options.healthRecheckMs,
@@ -152,7 +154,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
         definition: healthServiceDefinition(),
         implementation: healthServiceImplementation(health, {
           watchRecheckMs: options.healthRecheckMs,
-          components: { [REGISTRY_HEALTH_SERVICE]: () => (registry.status?.().state === 'stale' ? 'NOT_SERVING' : 'SERVING') },
+          components: { [REGISTRY_HEALTH_SERVICE]: () => registryHealth(registry) },
         }),
       },
     ],
@@ -184,6 +186,16 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       await closeAll(store, registry, authProvider, pending);
     },
   };
+}
+
+/**
+ * The `registry` health service: the source's last check. A probe also lets a sync-mode source
+ * whose copy has expired check its backend (in the background, so the probe never waits), so the
+ * answer stays current on a server that no call reaches.
+ */
+function registryHealth(registry: RegistrySource): ServingStatus {
+  void registry.snapshot().catch(() => {});
+  return registry.status?.().state === 'stale' ? 'NOT_SERVING' : 'SERVING';
 }
 
 function larderSetting(config: RepoConfig, key: keyof typeof DEFAULT_LIMITS): number {
