@@ -43,33 +43,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Int64 } from 'apache-arrow';
-import pg from 'pg';
 import pino from 'pino';
-import { parseDatabaseUrl } from '../plugins/registry-sql/src/database-url.ts';
-import { postgresRegistryLoader } from '../plugins/registry-sql/src/postgres-loader.ts';
-import { sqliteRegistryLoader } from '../plugins/registry-sql/src/sqlite-loader.ts';
-import { channelSetup } from '../plugins/registry-remote/src/channel.ts';
-import { remoteSettingsFrom } from '../plugins/registry-remote/src/config.ts';
-import { RegistryServerClient } from '../plugins/registry-remote/src/registry-server-client.ts';
-import { RemoteRegistryLoader } from '../plugins/registry-remote/src/remote-loader.ts';
-import remoteRegistryPlugin from '../plugins/registry-remote/src/index.ts';
-import sqlRegistryPlugin from '../plugins/registry-sql/src/index.ts';
-import type { RegistryLoader } from '../core/src/registry/cached-registry.ts';
-import type { RegistrySource } from '../core/src/registry/model.ts';
-import type { DecodedRegistry } from '../core/src/registry/decode.ts';
-import { openFileRegistry } from '../core/src/registry/file-registry.ts';
-import { DecodedRegistrySnapshot } from '../core/src/registry/snapshot.ts';
 import { startServer, type RunningServer } from '../core/src/server.ts';
-import { applyExampleRepo, EXAMPLE_PROJECT, writeExampleYaml } from '../test/support/applied-example-repo.ts';
-import { startFeastRegistryServer, type FeastRegistryServer } from '../test/support/feast-registry-server.ts';
+import { EXAMPLE_PROJECT } from '../test/support/applied-example-repo.ts';
 import { connect, type FlightTestClient } from '../test/support/flight-client.ts';
 import { tsUtc } from '../test/support/generated-data.ts';
 import { placeholderTable } from '../test/support/guarded-repo.ts';
 import { arrowTable } from '../test/support/parquet-fixtures.ts';
-import { startPostgres, type PostgresServer } from '../test/support/postgres-server.ts';
-
-const KINDS = ['file', 'sqlite', 'postgres', 'remote'] as const;
-type Kind = (typeof KINDS)[number];
+import { startPostgres } from '../test/support/postgres-server.ts';
+import { buildRegistries, CACHE_TTL_SECONDS, createDatabase, KINDS, scaleDefinitions, type Kind, type Registries } from './support/bench-registries.ts';
+import { refreshCosts, type RefreshStats } from './support/registry-refresh-costs.ts';
 
 const { values: options } = parseArgs({
   options: {
@@ -87,7 +70,6 @@ const scale = count(options.scale, 0);
 const blockSize = count(options.block, 1);
 const WARMUP_CALLS = 100;
 const WARMUP_RUNS = 5;
-const TTL_SECONDS = 600;
 const kinds = options.kinds.split(',').map((k) => k.trim()).filter(Boolean) as Kind[];
 for (const k of kinds) if (!KINDS.includes(k)) throw new Error(`unknown kind ${k}; one of ${KINDS.join(', ')}`);
 
@@ -127,96 +109,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const silent = pino({ level: 'silent' });
 const ms = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
-
-// ---------------------------------------------------------------------------------------------
-// Registries, applied by feast apply.
-
-/** Generated definitions: `n` feature views, each over a FileSource of its own (appended to the example's). */
-function scaleDefinitions(n: number): string {
-  return `
-def _scale_objects(n):
-    objects = {}
-    for i in range(n):
-        source = FileSource(
-            name=f"scale_source_{i:04d}",
-            path="data/driver_stats.parquet",
-            timestamp_field="event_timestamp",
-            created_timestamp_column="created",
-            description=f"Driver statistics, copy {i}",
-        )
-        objects[f"scale_source_{i:04d}"] = source
-        objects[f"scale_view_{i:04d}"] = FeatureView(
-            name=f"scale_view_{i:04d}",
-            entities=[driver],
-            ttl=timedelta(days=1),
-            schema=[
-                Field(name="conv_rate", dtype=Float32),
-                Field(name="acc_rate", dtype=Float32),
-                Field(name="avg_daily_trips", dtype=Int64),
-            ],
-            source=source,
-            online=False,
-            tags={"team": "scale", "index": str(i)},
-            description=f"Generated view {i} of ${n}",
-        )
-    return objects
-
-globals().update(_scale_objects(${n}))
-`;
-}
-
-/** Where each kind's registry is, and the feature_store.yaml that serves from it. */
-interface Registries {
-  readonly repo: Record<Kind, string>;
-  readonly yaml: Record<Kind, string>;
-  /** The file registry (also what feast serve_registry serves). */
-  readonly registryDb: string;
-  readonly sqliteFile: string;
-  readonly postgresUrl: string;
-  readonly remoteTarget: string;
-}
-
-const registryLines = (kind: Kind, location: string) =>
-  kind === 'file' ? [`path: ${location}`] : [`registry_type: ${kind === 'remote' ? 'remote' : 'sql'}`, `path: ${location}`, `cache_ttl_seconds: ${TTL_SECONDS}`];
-
-/**
- * Applies the example repo (plus `extra` definitions) into a file registry, an SQLite one and a
- * PostgreSQL one (database `database` of `pgServer`), then starts feast serve_registry over the
- * file registry. The three applies run side by side.
- */
-async function buildRegistries(dir: string, pgServer: PostgresServer, database: string, extra: string): Promise<Registries> {
-  const postgresUrl = `postgresql+psycopg://${pgServer.user}:${pgServer.password}@${pgServer.host}:${pgServer.port}/${database}?sslmode=disable`;
-  const sqliteUrl = 'sqlite:///data/registry.sqlite';
-  const [fileRepo, sqliteRepo, postgresRepo] = await Promise.all([
-    applyExampleRepo(path.join(dir, 'file'), registryLines('file', 'data/registry.db'), extra),
-    applyExampleRepo(path.join(dir, 'sqlite'), registryLines('sqlite', sqliteUrl), extra),
-    applyExampleRepo(path.join(dir, 'postgres'), registryLines('postgres', postgresUrl), extra),
-  ]);
-  const registryDb = path.join(fileRepo, 'data', 'registry.db');
-  const server: FeastRegistryServer = await startFeastRegistryServer({ registryPath: registryDb, project: EXAMPLE_PROJECT, workdir: dir, readyTimeoutMs: 120_000 });
-  onExit('feast serve_registry', () => server.stop(5_000));
-  // larder with the remote registry runs in the file repo (its data files), with a yaml of its own.
-  const remoteYaml = writeExampleYaml(fileRepo, registryLines('remote', server.target), [], 'feature_store.remote.yaml');
-  const yamlOf = (repo: string) => path.join(repo, 'feature_store.yaml');
-  return {
-    repo: { file: fileRepo, sqlite: sqliteRepo, postgres: postgresRepo, remote: fileRepo },
-    yaml: { file: yamlOf(fileRepo), sqlite: yamlOf(sqliteRepo), postgres: yamlOf(postgresRepo), remote: remoteYaml },
-    registryDb,
-    sqliteFile: path.join(sqliteRepo, 'data', 'registry.sqlite'),
-    postgresUrl,
-    remoteTarget: server.target,
-  };
-}
-
-async function createDatabase(server: PostgresServer, name: string): Promise<void> {
-  const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // 1. Per-call overhead.
@@ -338,114 +230,10 @@ async function perCall(registries: Registries): Promise<CallStats[]> {
     }
   }
   const elapsed = (Date.now() - startedAt) / 1000;
-  if (elapsed >= TTL_SECONDS) console.log(`WARNING: the per-call phase took ${elapsed.toFixed(0)} s, longer than the TTL: the cached registries refreshed during it`);
+  if (elapsed >= CACHE_TTL_SECONDS) console.log(`WARNING: the per-call phase took ${elapsed.toFixed(0)} s, longer than the TTL: the cached registries refreshed during it`);
   for (const t of targets.reverse()) {
     t.client.close();
     await t.server.stop(1_000);
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// 2. Refresh costs.
-
-interface Timing {
-  readonly medianMs: number;
-  readonly minMs: number;
-  readonly maxMs: number;
-}
-
-interface RefreshStats {
-  readonly registry: string;
-  readonly kind: Kind;
-  /** null: the kind has no cheap check (remote), a check is a full load. */
-  readonly check: Timing | null;
-  readonly load: Timing;
-  /** Mean cost of `snapshot()` on the open source between refreshes: what every call pays, µs. */
-  readonly snapshotUs: number;
-  /** Feature views, data sources and entities one load found. */
-  readonly objects: { featureViews: number; dataSources: number; entities: number };
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<Timing> {
-  for (let i = 0; i < WARMUP_RUNS; i++) await fn();
-  const list: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = process.hrtime.bigint();
-    await fn();
-    list.push(ms(t));
-  }
-  list.sort((a, b) => a - b);
-  const mid = list.length >> 1;
-  const medianMs = list.length % 2 === 1 ? list[mid]! : (list[mid - 1]! + list[mid]!) / 2;
-  return { medianMs, minMs: list[0]!, maxMs: list[list.length - 1]! };
-}
-
-async function loaderFor(kind: Exclude<Kind, 'file'>, registries: Registries, repo: string): Promise<RegistryLoader> {
-  if (kind === 'sqlite') return sqliteRegistryLoader(registries.sqliteFile, 'bench sqlite registry');
-  if (kind === 'postgres') {
-    const url = parseDatabaseUrl(registries.postgresUrl, repo);
-    if (url.dialect !== 'postgresql') throw new Error('expected a PostgreSQL URL');
-    // The sql plugin's own bound (plugins/registry-sql/src/index.ts).
-    return postgresRegistryLoader({ connection: url.connection, describe: url.describe, repoPath: repo, timeoutMs: 10_000 });
-  }
-  // As plugins/registry-remote/src/index.ts builds it (plaintext, no auth).
-  const settings = remoteSettingsFrom({ path: registries.remoteTarget }, repo);
-  const client = new RegistryServerClient(settings.target, await channelSetup(settings), settings.timeoutMs);
-  return new RemoteRegistryLoader(client, false, settings.timeoutMs, { repoPath: repo, project: EXAMPLE_PROJECT, logger: silent, serviceToken: async () => null });
-}
-
-const objectsOf = (d: DecodedRegistry) => ({ featureViews: d.featureViews.length, dataSources: d.dataSources.length, entities: d.entities.length });
-
-/** Mean µs of `snapshot()` on an open source, as every call asks for it (after 1,000 warm-up calls). */
-async function snapshotCost(source: RegistrySource): Promise<number> {
-  for (let i = 0; i < 1_000; i++) await source.snapshot();
-  const n = 20_000;
-  const t = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) await source.snapshot();
-  return (ms(t) * 1000) / n;
-}
-
-/** The kind's RegistrySource as larder opens it (the plugin's create for sql and remote). */
-function openSource(kind: Kind, registries: Registries): Promise<RegistrySource> {
-  if (kind === 'file') return openFileRegistry({ path: registries.registryDb, repoPath: registries.repo.file, logger: silent });
-  const env = { repoPath: registries.repo[kind], project: EXAMPLE_PROJECT, logger: silent, serviceToken: async () => null };
-  const plugin = kind === 'remote' ? remoteRegistryPlugin : sqlRegistryPlugin;
-  const location = kind === 'remote' ? registries.remoteTarget : kind === 'sqlite' ? registries.sqliteFile : registries.postgresUrl;
-  return plugin.create({ registry_type: kind === 'remote' ? 'remote' : 'sql', path: kind === 'sqlite' ? `sqlite:///${location}` : location, cache_ttl_seconds: TTL_SECONDS }, env);
-}
-
-async function refreshCosts(label: string, registries: Registries): Promise<RefreshStats[]> {
-  const out: RefreshStats[] = [];
-  for (const kind of kinds) {
-    const source = await openSource(kind, registries);
-    let stats: RefreshStats;
-    try {
-      const decoded = ((await source.snapshot()) as DecodedRegistrySnapshot).registry;
-      const snapshotUs = await snapshotCost(source);
-      if (kind === 'file') {
-        // The file registry's check is its per-call snapshot() (a stat); its load, opening it.
-        const check = await timed(() => source.snapshot());
-        const load = await timed(async () => (await openSource('file', registries)).close());
-        stats = { registry: label, kind, check, load, snapshotUs, objects: objectsOf(decoded) };
-      } else {
-        const loader = await loaderFor(kind, registries, registries.repo[kind]);
-        try {
-          const check = loader.stamp ? await timed(() => loader.stamp!()) : null;
-          const load = await timed(async () => new DecodedRegistrySnapshot(await loader.load()));
-          stats = { registry: label, kind, check, load, snapshotUs, objects: objectsOf(decoded) };
-        } finally {
-          await loader.close?.();
-        }
-      }
-    } finally {
-      await source.close();
-    }
-    console.log(
-      `refresh: ${label} ${kind}: snapshot() ${stats.snapshotUs.toFixed(2)} µs, check ${stats.check ? `${stats.check.medianMs.toFixed(3)} ms` : '(a full load)'}, load ${stats.load.medianMs.toFixed(3)} ms` +
-        ` (${stats.objects.featureViews} views, ${stats.objects.dataSources} sources, ${stats.objects.entities} entities)`,
-    );
-    out.push(stats);
   }
   return out;
 }
@@ -467,7 +255,7 @@ const fmt = (x: number) => (x >= 100 ? x.toFixed(1) : x >= 10 ? x.toFixed(2) : x
 function printPerCall(stats: CallStats[]): void {
   const us = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 1000).toFixed(0)}`;
   printTable(
-    `Per call, ${calls} sequential DoExchange calls per kind and command (in-process larder, cache_ttl_seconds ${TTL_SECONDS}), ms;` +
+    `Per call, ${calls} sequential DoExchange calls per kind and command (in-process larder, cache_ttl_seconds ${CACHE_TTL_SECONDS}), ms;` +
       ` vs file: mean difference of ${Math.ceil(calls / blockSize)} interleaved rounds ± 2 SE, µs`,
     ['command', 'registry', 'mean', 'p50', 'p99', 'mean vs file, µs'],
     stats.map((s) => [
@@ -518,22 +306,22 @@ try {
   onExit('PostgreSQL', () => pgServer.stop());
 
   let t = process.hrtime.bigint();
-  const example = await buildRegistries(path.join(workdir, 'example'), pgServer, pgServer.database, '');
+  const example = await buildRegistries(path.join(workdir, 'example'), pgServer, pgServer.database, '', onExit);
   result.buildSeconds.example = ms(t) / 1000;
   result.registryBytes.example = { file: statSync(example.registryDb).size, sqlite: statSync(example.sqliteFile).size };
   console.log(`example registries applied and served in ${result.buildSeconds.example.toFixed(1)} s`);
 
   result.perCall = await perCall(example);
-  result.refresh.push(...(await refreshCosts('example', example)));
+  result.refresh.push(...(await refreshCosts('example', example, kinds, { warmup: WARMUP_RUNS, measured: runs })));
 
   if (scale > 0) {
     t = process.hrtime.bigint();
     await createDatabase(pgServer, 'feast_scale');
-    const large = await buildRegistries(path.join(workdir, 'scale'), pgServer, 'feast_scale', scaleDefinitions(scale));
+    const large = await buildRegistries(path.join(workdir, 'scale'), pgServer, 'feast_scale', scaleDefinitions(scale), onExit);
     result.buildSeconds.scale = ms(t) / 1000;
     result.registryBytes[`+${scale} FV`] = { file: statSync(large.registryDb).size, sqlite: statSync(large.sqliteFile).size };
     console.log(`registries with ${scale} more feature views applied and served in ${result.buildSeconds.scale.toFixed(1)} s`);
-    result.refresh.push(...(await refreshCosts(`+${scale} FV`, large)));
+    result.refresh.push(...(await refreshCosts(`+${scale} FV`, large, kinds, { warmup: WARMUP_RUNS, measured: runs })));
   }
 
   printPerCall(result.perCall);
