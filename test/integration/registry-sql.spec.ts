@@ -142,7 +142,7 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) {
     });
 
     it('honours cache_ttl_seconds: a changed object is served as it was until the copy expires', async () => {
-      const ttlSeconds = 12;
+      const ttlSeconds = 18;
       await withFeatureStore(repo, fileSource('driver_stats_moving', 'data/driver_stats.parquet'));
       const { client } = await serve(ttlSeconds);
       const loadedAt = Date.now();
