@@ -1,0 +1,218 @@
+/**
+ * The on-demand feature view worker: a long-lived Python process (the user's interpreter, with
+ * their `feast`) that applies ODFV transformations to Arrow tables, so larder computes ODFVs as
+ * Feast's own server does without running Python itself.
+ *
+ * - Started on first use and kept; one request at a time (a transformation is CPU-bound in Python,
+ *   and one process holds one GIL), the others waiting their turn.
+ * - Supervised: if it dies, the request it was serving fails with an error that says so, and the
+ *   next request starts a fresh process. A request that outlives `requestTimeoutMs`, or whose
+ *   caller gives up, kills the process the same way, so no call ever hangs on it.
+ * - Its stderr (Feast's logs, a transformation's prints and tracebacks) goes to larder's log.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
+import type { Logger } from 'pino';
+import { LarderError } from '../errors.ts';
+import { MessageReader, encodeMessage, type WorkerMessage } from './worker-frames.ts';
+
+export const WORKER_SCRIPT = fileURLToPath(new URL('../../python/odfv_worker.py', import.meta.url));
+
+export interface OdfvWorkerOptions {
+  /** The Python interpreter with `feast` installed. */
+  readonly python: string;
+  /** The feature repo; the worker reads the registry through Feast from its feature_store.yaml. */
+  readonly repoPath: string;
+  /** An explicit feature_store.yaml (larder's `-f`), else the repo's. */
+  readonly featureStoreYaml?: string | null;
+  readonly logger: Logger;
+  /** How long one transformation may take. Default 300 s. */
+  readonly requestTimeoutMs?: number;
+  /** How long the worker may take to start (importing Feast takes seconds). Default 120 s. */
+  readonly startTimeoutMs?: number;
+}
+
+export interface TransformRequest {
+  readonly project: string;
+  /** The ODFVs to compute, by name; their output columns come back in this order. */
+  readonly odfvs: readonly string[];
+  readonly fullFeatureNames: boolean;
+  /** The rows the ODFVs read: their source features and request-data columns. */
+  readonly table: Table;
+  readonly signal?: AbortSignal;
+}
+
+/** The worker failed (died, timed out, or a transformation raised); the message says which. */
+export class OdfvWorkerError extends LarderError {
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  /** The reply to the request in flight; set while one is. */
+  reply: { resolve: (message: WorkerMessage) => void; reject: (error: Error) => void } | null;
+  exited: Error | null;
+}
+
+export class OdfvWorker {
+  private running: Running | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly options: OdfvWorkerOptions) {}
+
+  /** The ODFVs' output columns for `request.table`'s rows. */
+  transform(request: TransformRequest): Promise<Table> {
+    const turn = this.queue.then(() => this.run(request));
+    this.queue = turn.catch(() => {});
+    return turn;
+  }
+
+  /** The worker's pid, or null when none runs (for tests and logs). */
+  get pid(): number | null {
+    return this.running && !this.running.exited ? (this.running.child.pid ?? null) : null;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const running = this.running;
+    this.running = null;
+    if (running && !running.exited) {
+      running.child.stdin!.end();
+      const exited = new Promise((resolve) => running.child.once('exit', resolve));
+      const timer = setTimeout(() => running.child.kill('SIGKILL'), 2_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  }
+
+  private async run(request: TransformRequest): Promise<Table> {
+    if (this.closed) throw new OdfvWorkerError('The ODFV worker has been closed');
+    const what = `on demand feature view${request.odfvs.length > 1 ? 's' : ''} ${request.odfvs.join(', ')}`;
+    if (request.signal?.aborted) throw abandoned(what, request.signal);
+    const running = await this.process();
+    // A caller that gave up while the worker started has nothing in it to stop.
+    if (request.signal?.aborted) throw abandoned(what, request.signal);
+    const header = {
+      op: 'transform',
+      project: request.project,
+      odfvs: request.odfvs,
+      full_feature_names: request.fullFeatureNames,
+    };
+    const reply = await this.exchange(running, header, tableToIPC(request.table, 'stream'), what, request.signal);
+    if (reply.header.ok !== true) {
+      const error = (reply.header.error ?? {}) as { class?: string; message?: string };
+      throw new OdfvWorkerError(`Computing ${what} failed in the ODFV worker: ${error.class ?? 'Error'}: ${error.message ?? 'no message'}`);
+    }
+    return tableFromIPC(reply.body ?? new Uint8Array());
+  }
+
+  /** Sends one request and waits for its reply, killing the worker on timeout or abort. */
+  private exchange(running: Running, header: Record<string, unknown>, body: Uint8Array, what: string, signal?: AbortSignal): Promise<WorkerMessage> {
+    const timeoutMs = this.options.requestTimeoutMs ?? 300_000;
+    return new Promise<WorkerMessage>((resolve, reject) => {
+      const stop = (error: Error) => {
+        running.reply = null;
+        // Retired now, not when its exit arrives: the next request must not be sent to it.
+        running.exited ??= error;
+        cleanup();
+        running.child.kill('SIGKILL');
+        reject(error);
+      };
+      const onAbort = () => stop(abandoned(what, signal!));
+      const timer = setTimeout(() => stop(new OdfvWorkerError(`Computing ${what} took longer than ${timeoutMs / 1000} s; the ODFV worker was restarted`)), timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      running.reply = {
+        resolve: (message) => {
+          cleanup();
+          resolve(message);
+        },
+        reject: (error) => {
+          cleanup();
+          reject(error);
+        },
+      };
+      for (const part of encodeMessage(header, body)) running.child.stdin!.write(part);
+    });
+  }
+
+  /** The live worker, started (and waited for) when there is none. */
+  private async process(): Promise<Running> {
+    if (!this.running || this.running.exited) this.running = this.start();
+    await this.running.ready;
+    return this.running;
+  }
+
+  private start(): Running {
+    const { python, logger } = this.options;
+    const args = [WORKER_SCRIPT, this.options.repoPath, ...(this.options.featureStoreYaml ? [this.options.featureStoreYaml] : [])];
+    const child = spawn(python, args, {
+      cwd: this.options.repoPath,
+      env: { ...process.env, PYTHONUNBUFFERED: '1', FEAST_USAGE: 'False' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const reader = new MessageReader();
+    let markReady!: () => void;
+    let failStart!: (error: Error) => void;
+    const ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      failStart = reject;
+    });
+    ready.catch(() => {});
+    const running: Running = { child, ready, reply: null, exited: null };
+    const startTimer = setTimeout(() => {
+      failStart(new OdfvWorkerError(`The ODFV worker (${python}) did not start within ${(this.options.startTimeoutMs ?? 120_000) / 1000} s`));
+      child.kill('SIGKILL');
+    }, this.options.startTimeoutMs ?? 120_000);
+
+    child.stdout!.on('data', (chunk: Buffer) => {
+      for (const message of reader.push(chunk)) {
+        if (message.header.ready === true) {
+          clearTimeout(startTimer);
+          logger.info({ pid: message.header.pid, python }, 'ODFV worker started');
+          markReady();
+        } else {
+          running.reply?.resolve(message);
+          running.reply = null;
+        }
+      }
+    });
+    let stderrTail = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      stderrTail = (stderrTail + text).slice(-4_000);
+      for (const line of text.split('\n')) if (line.trim()) logger.debug({ odfvWorker: child.pid }, line);
+    });
+    // stdin errors (EPIPE once the process is gone) surface through 'exit'.
+    child.stdin!.on('error', () => {});
+    child.once('error', (error) => onGone(new OdfvWorkerError(`The ODFV worker could not be started with ${python}: ${error.message}`)));
+    child.once('exit', (code, signal) => {
+      const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+      const tail = stderrTail.trim().split('\n').slice(-3).join(' | ');
+      onGone(new OdfvWorkerError(`The ODFV worker (pid ${child.pid}) ${how}${tail ? `: ${tail}` : ''}; it restarts on the next request`));
+    });
+    const onGone = (error: Error) => {
+      if (running.exited) return;
+      running.exited = error;
+      clearTimeout(startTimer);
+      failStart(error);
+      running.reply?.reject(error);
+      running.reply = null;
+      if (!this.closed) logger.warn({ err: error.message }, 'ODFV worker stopped');
+    };
+    return running;
+  }
+}
+
+function abandoned(what: string, signal: AbortSignal): OdfvWorkerError {
+  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'the call ended');
+  return new OdfvWorkerError(`Computing ${what} was abandoned: ${reason}`);
+}

@@ -1,0 +1,147 @@
+/**
+ * The ODFV worker (core/src/odfv): the user's Python with the pinned feast, applying on-demand
+ * feature views that `feast apply` registered (pandas and python modes, request data, full feature
+ * names), and its supervision: a transformation that raises, a worker killed mid-request, a
+ * request over its time limit, an interpreter that does not exist. Each failure is an error that
+ * says what happened, and the next request is served.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { tableFromArrays, type Table } from 'apache-arrow';
+import { expect } from 'chai';
+import pino from 'pino';
+import { OdfvWorker, OdfvWorkerError } from '../../core/src/odfv/odfv-worker.ts';
+import { applyExampleRepo, EXAMPLE_PROJECT } from '../support/applied-example-repo.ts';
+import { feastPython } from '../support/feast-python.ts';
+
+/** Feast's quick-start ODFV, a python-mode one, and one slow enough to be interrupted. */
+const ODFVS = `
+import pandas as pd
+from feast import RequestSource
+from feast.on_demand_feature_view import on_demand_feature_view
+from feast.types import Float64
+
+vals_to_add = RequestSource(name="vals_to_add", schema=[Field(name="val_to_add", dtype=Int64), Field(name="val_to_add_2", dtype=Int64)])
+
+@on_demand_feature_view(
+    sources=[driver_hourly_stats, vals_to_add],
+    schema=[Field(name="conv_rate_plus_val1", dtype=Float64), Field(name="conv_rate_plus_val2", dtype=Float64)],
+)
+def transformed_conv_rate(inputs: pd.DataFrame) -> pd.DataFrame:
+    df = pd.DataFrame()
+    df["conv_rate_plus_val1"] = inputs["conv_rate"] + inputs["val_to_add"]
+    df["conv_rate_plus_val2"] = inputs["conv_rate"] + inputs["val_to_add_2"]
+    return df
+
+@on_demand_feature_view(sources=[driver_hourly_stats], schema=[Field(name="acc_rate_doubled", dtype=Float64)], mode="python")
+def acc_rate_doubled(inputs: dict) -> dict:
+    return {"acc_rate_doubled": [x * 2 for x in inputs["acc_rate"]]}
+
+@on_demand_feature_view(sources=[driver_hourly_stats], schema=[Field(name="slow_rate", dtype=Float64)], mode="python")
+def slow_view(inputs: dict) -> dict:
+    import time  # the UDF is pickled alone: module-level imports do not travel with it
+    time.sleep(30)
+    return {"slow_rate": inputs["conv_rate"]}
+`;
+
+const rows = (extra: Record<string, unknown[]> = {}): Table =>
+  tableFromArrays({
+    driver_id: BigInt64Array.from([1001n, 1002n, 1003n]),
+    conv_rate: Float32Array.from([0.5, 0.25, 0.125]),
+    acc_rate: Float32Array.from([0.75, 0.5, 1]),
+    val_to_add: BigInt64Array.from([1n, 2n, 3n]),
+    val_to_add_2: BigInt64Array.from([10n, 20n, 30n]),
+    ...extra,
+  } as unknown as Record<string, never>);
+
+const values = (table: Table, column: string) => [...table.getChild(column)!].map(Number);
+
+describe('the ODFV worker (Feast transformations in the user\'s Python)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let repo: string;
+  const workers: OdfvWorker[] = [];
+  const worker = (options: { requestTimeoutMs?: number; python?: string } = {}) => {
+    const w = new OdfvWorker({ python: options.python ?? feastPython().python, repoPath: repo, logger: pino({ level: 'silent' }), requestTimeoutMs: options.requestTimeoutMs });
+    workers.push(w);
+    return w;
+  };
+  const request = (odfvs: string[], table = rows(), fullFeatureNames = false) => ({ project: EXAMPLE_PROJECT, odfvs, fullFeatureNames, table });
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'larder-odfv-worker-'));
+    repo = await applyExampleRepo(path.join(dir, 'repo'), ['path: data/registry.db'], ODFVS);
+  });
+
+  after(async () => {
+    await Promise.all(workers.map((w) => w.close()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("applies pandas- and python-mode ODFVs with request data, returning their output columns in Feast's order", async () => {
+    const out = await worker().transform(request(['transformed_conv_rate', 'acc_rate_doubled']));
+    expect(out.schema.fields.map((f) => f.name)).to.deep.equal(['conv_rate_plus_val1', 'conv_rate_plus_val2', 'acc_rate_doubled']);
+    expect(values(out, 'conv_rate_plus_val1')).to.deep.equal([1.5, 2.25, 3.125]);
+    expect(values(out, 'conv_rate_plus_val2')).to.deep.equal([10.5, 20.25, 30.125]);
+    expect(values(out, 'acc_rate_doubled')).to.deep.equal([1.5, 1, 2]);
+    expect(String(out.schema.fields[0]!.type)).to.equal('Float64');
+  });
+
+  it('names the columns view__feature with full_feature_names, reading source features given either way', async () => {
+    const table = rows();
+    const full = tableFromArrays({
+      driver_hourly_stats__conv_rate: table.getChild('conv_rate')!.toArray(),
+      val_to_add: table.getChild('val_to_add')!.toArray(),
+      val_to_add_2: table.getChild('val_to_add_2')!.toArray(),
+    });
+    const out = await worker().transform(request(['transformed_conv_rate'], full, true));
+    expect(out.schema.fields.map((f) => f.name)).to.deep.equal(['transformed_conv_rate__conv_rate_plus_val1', 'transformed_conv_rate__conv_rate_plus_val2']);
+    expect(values(out, 'transformed_conv_rate__conv_rate_plus_val1')).to.deep.equal([1.5, 2.25, 3.125]);
+  });
+
+  it('reports a transformation that raises, naming the view and the exception, and keeps serving', async () => {
+    const w = worker();
+    const missing = rows();
+    const withoutRequestData = tableFromArrays({ driver_id: missing.getChild('driver_id')!.toArray(), conv_rate: missing.getChild('conv_rate')!.toArray() });
+    const error = await w.transform(request(['transformed_conv_rate'], withoutRequestData)).catch((e: Error) => e);
+    expect(error).to.be.instanceOf(OdfvWorkerError);
+    expect((error as Error).message).to.match(/^Computing on demand feature view transformed_conv_rate failed in the ODFV worker: KeyError: .*val_to_add/);
+    const pid = w.pid;
+    expect(values(await w.transform(request(['acc_rate_doubled'])), 'acc_rate_doubled')).to.deep.equal([1.5, 1, 2]);
+    expect(w.pid, 'the same process').to.equal(pid);
+    const unknown = await w.transform(request(['no_such_odfv'])).catch((e: Error) => e);
+    expect((unknown as Error).message).to.include('no_such_odfv');
+  });
+
+  it('fails the request in flight when the worker is killed, and serves the next one from a fresh worker', async () => {
+    const w = worker();
+    await w.transform(request(['acc_rate_doubled']));
+    const pid = w.pid!;
+    const slow = w.transform(request(['slow_view']));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    process.kill(pid, 'SIGKILL');
+    const error = await slow.catch((e: Error) => e);
+    expect(error).to.be.instanceOf(OdfvWorkerError);
+    expect((error as Error).message).to.include(`The ODFV worker (pid ${pid}) was killed (SIGKILL)`);
+    expect(values(await w.transform(request(['acc_rate_doubled'])), 'acc_rate_doubled')).to.deep.equal([1.5, 1, 2]);
+    expect(w.pid).to.not.equal(pid);
+  });
+
+  it('stops a transformation over requestTimeoutMs, and one whose caller gave up, without hanging the next', async () => {
+    const w = worker({ requestTimeoutMs: 1_500 });
+    const timedOut = await w.transform(request(['slow_view'])).catch((e: Error) => e);
+    expect((timedOut as Error).message).to.equal('Computing on demand feature view slow_view took longer than 1.5 s; the ODFV worker was restarted');
+    const controller = new AbortController();
+    const abandoned = w.transform({ ...request(['slow_view']), signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('client disconnected')), 200);
+    expect(((await abandoned.catch((e: Error) => e)) as Error).message).to.include('was abandoned');
+    expect(values(await w.transform(request(['acc_rate_doubled'])), 'acc_rate_doubled')).to.deep.equal([1.5, 1, 2]);
+  });
+
+  it('says so when the interpreter cannot be started', async () => {
+    const error = await worker({ python: path.join(dir, 'no-such-python') }).transform(request(['acc_rate_doubled'])).catch((e: Error) => e);
+    expect(error).to.be.instanceOf(OdfvWorkerError);
+    expect((error as Error).message).to.include(`The ODFV worker could not be started with ${path.join(dir, 'no-such-python')}`);
+  });
+});
