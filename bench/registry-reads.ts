@@ -48,7 +48,7 @@ import { startServer, type RunningServer } from '../core/src/server.ts';
 import { EXAMPLE_PROJECT } from '../test/support/applied-example-repo.ts';
 import { connect, type FlightTestClient } from '../test/support/flight-client.ts';
 import { tsUtc } from '../test/support/generated-data.ts';
-import { placeholderTable } from '../test/support/guarded-repo.ts';
+import { placeholderTable, pullAllCommand } from '../test/support/guarded-repo.ts';
 import { arrowTable } from '../test/support/parquet-fixtures.ts';
 import { startPostgres } from '../test/support/postgres-server.ts';
 import { buildRegistries, CACHE_TTL_SECONDS, createDatabase, KINDS, scaleDefinitions, type Kind, type Registries } from './support/bench-registries.ts';
@@ -117,12 +117,8 @@ const HOUR_US = 3_600_000_000n;
 const START_US = BigInt(Date.UTC(2021, 3, 10)) * 1000n; // the example data's first hour
 
 const pullCommand = () =>
-  JSON.stringify({
-    command_id: `pull-${Math.random().toString(36).slice(2)}`,
-    api: 'pull_all_from_table_or_query',
+  pullAllCommand({
     data_source_name: 'driver_hourly_stats_source',
-    join_key_columns: ['driver_id'],
-    feature_name_columns: ['conv_rate'],
     timestamp_field: 'event_timestamp',
     created_timestamp_column: 'created',
     start_date: '2021-04-10T12:00:00+00:00',

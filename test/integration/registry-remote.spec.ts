@@ -21,7 +21,7 @@ import { feastPython } from '../support/feast-python.ts';
 import { buildFeastRepo, feastEnv, PROJECT, type FeastRepo } from '../support/feast-repo.ts';
 import { startFeastRegistryServer, type FeastRegistryServer, type RegistryServerOptions } from '../support/feast-registry-server.ts';
 import { tsUtc } from '../support/generated-data.ts';
-import { placeholderTable, rejection } from '../support/guarded-repo.ts';
+import { placeholderTable, pullAllCommand, rejection } from '../support/guarded-repo.ts';
 import { connectHealth } from '../support/health-client.ts';
 import { freePort, REPO_ROOT } from '../support/larder-process.ts';
 import { startOidcProvider, type OidcTestProvider } from '../support/oidc-provider.ts';
@@ -64,12 +64,8 @@ const entityTable = () =>
   ]);
 /** Feast's pull_all_from_table_or_query on the driver stats' FileSource. */
 const pullCommand = () =>
-  JSON.stringify({
-    command_id: `pull-${Math.random().toString(36).slice(2)}`,
-    api: 'pull_all_from_table_or_query',
+  pullAllCommand({
     data_source_name: 'driver_hourly_stats_source',
-    join_key_columns: ['driver_id'],
-    feature_name_columns: ['conv_rate'],
     timestamp_field: 'event_timestamp',
     created_timestamp_column: 'created',
     start_date: '2024-03-01T00:00:00+00:00',

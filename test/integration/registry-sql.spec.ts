@@ -17,7 +17,7 @@ import pino, { type Logger } from 'pino';
 import { startServer, type RunningServer } from '../../core/src/server.ts';
 import { applyExampleRepo, EXAMPLE_PROJECT, withFeatureStore, writeExampleYaml } from '../support/applied-example-repo.ts';
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
-import { fixturePackage, installPackages, placeholderTable, rejection } from '../support/guarded-repo.ts';
+import { fixturePackage, installPackages, placeholderTable, pullAllCommand, rejection } from '../support/guarded-repo.ts';
 import { connectHealth } from '../support/health-client.ts';
 import { REPO_ROOT } from '../support/larder-process.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.ts';
@@ -33,19 +33,9 @@ from feast.permissions.policy import RoleBasedPolicy
 source_readers = Permission(name="source_readers", types=[DataSource], actions=[AuthzedAction.READ_OFFLINE], policy=RoleBasedPolicy(roles=["reader"]))
 `;
 
-function pullAll(source: string): string {
-  return JSON.stringify({
-    command_id: Math.random().toString(36).slice(2),
-    api: 'pull_all_from_table_or_query',
-    data_source_name: source,
-    join_key_columns: ['driver_id'],
-    feature_name_columns: ['conv_rate'],
-    timestamp_field: 'event_timestamp',
-    created_timestamp_column: null,
-    start_date: '2021-01-01T00:00:00+00:00',
-    end_date: '2022-01-01T00:00:00+00:00',
-  });
-}
+/** pull_all on one of the example repo's FileSources (all of 2021), as the Feast client sends it. */
+const pullAll = (source: string) =>
+  pullAllCommand({ data_source_name: source, timestamp_field: 'event_timestamp', start_date: '2021-01-01T00:00:00+00:00', end_date: '2022-01-01T00:00:00+00:00' });
 
 const fileSource = (name: string, file: string) =>
   `from feast import FileSource\nstore.apply([FileSource(name="${name}", path="${file}", timestamp_field="event_timestamp")])`;

@@ -14,18 +14,10 @@ import { serviceTokenSource } from '../../core/src/service-token.ts';
 import plugin from '../../plugins/auth-k8s/src/index.ts';
 import { kubernetesServiceToken, SERVICE_ACCOUNT_TOKEN_FILE } from '../../plugins/auth-k8s/src/service-token.ts';
 import { kubeconfigYaml } from '../support/kube-api-server.ts';
+import { rejection } from '../support/guarded-repo.ts';
 
 const logger = pino({ level: 'silent' });
 const ENV_NAMES = ['LOCAL_K8S_TOKEN', 'INTRA_COMMUNICATION_BASE64'];
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('auth kubernetes: the token larder presents to other Feast services', () => {
   let dir: string;
@@ -90,7 +82,7 @@ describe('auth kubernetes: the token larder presents to other Feast services', (
 
   it('fails naming all three sources when none gives a token (an empty LOCAL_K8S_TOKEN counts as unset)', async () => {
     process.env.LOCAL_K8S_TOKEN = '';
-    const error = await failure(kubernetesServiceToken({ userToken: null, tokenFile: noFile() })());
+    const error = await rejection(kubernetesServiceToken({ userToken: null, tokenFile: noFile() })());
     expect(error.message).to.equal(
       'No Kubernetes token to call other Feast services with: auth.user_token is not set, ' +
         `the service account token file ${noFile()} does not exist, and the LOCAL_K8S_TOKEN environment variable is not set.`,
@@ -109,7 +101,7 @@ describe('auth kubernetes: the token larder presents to other Feast services', (
     // Outside a pod the file is absent, so LOCAL_K8S_TOKEN answers.
     expect(await auth.serviceToken!()).to.equal('from-the-environment');
     delete process.env.LOCAL_K8S_TOKEN;
-    expect((await failure(auth.serviceToken!())).message).to.include(`the service account token file ${SERVICE_ACCOUNT_TOKEN_FILE} does not exist`);
+    expect((await rejection(auth.serviceToken!())).message).to.include(`the service account token file ${SERVICE_ACCOUNT_TOKEN_FILE} does not exist`);
   });
 
   it("sends the unsigned intra-server token (sub \":::<value>\") through core's serviceTokenSource when INTRA_COMMUNICATION_BASE64 is set", async () => {

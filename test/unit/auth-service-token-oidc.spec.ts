@@ -23,20 +23,12 @@ import { settingsFrom, type OidcAuthConfig, type OidcClientSettings } from '../.
 import oidcPlugin from '../../plugins/auth-oidc/src/index.ts';
 import { OidcAuthProvider } from '../../plugins/auth-oidc/src/provider.ts';
 import { startOidcProvider, type OidcTestProvider } from '../support/oidc-provider.ts';
+import { rejection } from '../support/guarded-repo.ts';
 
 const CLIENT_ID = 'feast-client';
 const SECRET = 'client-secret-123';
 const silent = pino({ level: 'silent' });
 const authEnv = { repoPath: '.', logger: silent };
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a failure');
-}
 
 /** The environment variables these tests set, restored after each test. */
 const ENV_NAMES = ['FEAST_OIDC_TOKEN', 'MY_TOKEN_VAR', 'INTRA_COMMUNICATION_BASE64'];
@@ -251,20 +243,20 @@ describe('auth oidc: the token larder presents to other Feast services', functio
 
     it("fails with Feast's text, quoting the IdP's answer, when the token request is refused", async () => {
       endpoint.reply = { status: 401, body: '{"error":"invalid_client"}' };
-      const error = await failure(ownProvider().serviceToken());
+      const error = await rejection(ownProvider().serviceToken());
       expect(error.message).to.equal(`Failed to obtain oidc access token:url=[${endpoint.tokenUrl}] 401 - {"error":"invalid_client"}`);
     });
 
     it('fails when the answer carries no access token', async () => {
       endpoint.reply = { status: 200, body: JSON.stringify({ access_token: '' }) };
-      expect((await failure(ownProvider().serviceToken())).message).to.equal('access token is empty');
+      expect((await rejection(ownProvider().serviceToken())).message).to.equal('access token is empty');
     });
 
     it('fails with the discovery URL when the discovery document cannot be fetched', async () => {
       const closed = await startTokenEndpoint();
       await closed.stop();
       const auth = new OidcAuthProvider(settingsFrom({ type: 'oidc', auth_discovery_url: closed.discoveryUrl, client_id: CLIENT_ID, ...clientCredentials }), authEnv);
-      const error = await failure(auth.serviceToken());
+      const error = await rejection(auth.serviceToken());
       expect(error.message).to.match(new RegExp(`^Error fetching OIDC discovery response, discovery url - ${closed.discoveryUrl.replace(/[.?]/g, '\\$&')}, exception - .*ECONNREFUSED`));
     });
   });
@@ -284,7 +276,7 @@ describe('auth oidc: the token larder presents to other Feast services', functio
       new OidcAuthProvider(settingsFrom({ type: 'oidc', auth_discovery_url: endpoint.discoveryUrl, client_id: CLIENT_ID, ...clientCredentials, ...config } as OidcAuthConfig), authEnv);
 
     it('refuses a certificate the system does not trust', async () => {
-      const error = await failure(tlsProvider({}).serviceToken());
+      const error = await rejection(tlsProvider({}).serviceToken());
       expect(error.message).to.match(/self-signed certificate/);
     });
 
@@ -315,10 +307,10 @@ describe('auth oidc: the token larder presents to other Feast services', functio
       expect(await auth.serviceToken()).to.equal('second');
       const message = "token_env_var='MY_TOKEN_VAR' is configured but the environment variable is not set or is empty.";
       process.env.MY_TOKEN_VAR = '';
-      expect((await failure(auth.serviceToken())).message).to.equal(message);
+      expect((await rejection(auth.serviceToken())).message).to.equal(message);
       delete process.env.MY_TOKEN_VAR;
       process.env.FEAST_OIDC_TOKEN = 'from-the-environment';
-      expect((await failure(auth.serviceToken())).message, 'no fallback to FEAST_OIDC_TOKEN').to.equal(message);
+      expect((await rejection(auth.serviceToken())).message, 'no fallback to FEAST_OIDC_TOKEN').to.equal(message);
     });
 
     it('presents FEAST_OIDC_TOKEN when no client source is configured (a server-only section)', async () => {
@@ -340,7 +332,7 @@ describe('auth oidc: the token larder presents to other Feast services', functio
       const empty = path.join(dir, 'empty-token');
       writeFileSync(empty, '\n');
       for (const serviceAccountTokenFile of [noFile(), empty]) {
-        const error = await failure(provider({}, { serviceAccountTokenFile }).serviceToken());
+        const error = await rejection(provider({}, { serviceAccountTokenFile }).serviceToken());
         expect(error.message).to.equal(
           "No OIDC token source configured. Provide one of: 'token', 'token_env_var', 'client_secret' (with 'auth_discovery_url' and " +
             "'client_id'), set the FEAST_OIDC_TOKEN environment variable, or run inside a Kubernetes pod with a mounted service account token.",
