@@ -113,6 +113,8 @@ export async function refreshCosts(label: string, registries: Registries, kinds:
       } else {
         const loader = await loaderFor(kind, registries, registries.repo[kind]);
         try {
+          // As the cached registry uses it: a check follows a load.
+          await loader.load();
           const check = loader.stamp ? await timed(() => loader.stamp!(), runs) : null;
           const load = await timed(async () => new DecodedRegistrySnapshot(await loader.load()), runs);
           stats = { registry: label, kind, check, load, snapshotUs, objects: objectsOf(decoded) };

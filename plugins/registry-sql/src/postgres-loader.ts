@@ -36,6 +36,8 @@ class PostgresRegistryLoader implements RegistryLoader {
   private pool: pg.Pool;
   /** libpq's `prefer`: TLS first, and plain only if the server has no TLS at all. */
   private triedPlain = false;
+  /** The registry tables found by the last load; a check reuses them (forgotten on any failure). */
+  private knownTables: RegistryTable[] | null = null;
 
   constructor(private readonly options: PostgresLoaderOptions) {
     this.describe = options.describe;
@@ -43,15 +45,22 @@ class PostgresRegistryLoader implements RegistryLoader {
   }
 
   async stamp(): Promise<string> {
-    const tables = await this.tables();
+    const tables = this.knownTables ?? (await this.tables());
     const parts = tables.map((t) => `(SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM ${t})`);
-    const { rows } = await this.query<{ stamp: string }>(`SELECT ${parts.join(` || '/' || `)} AS stamp`);
-    return `${tables.join(',')}=${rows[0]!.stamp}`;
+    try {
+      const { rows } = await this.query<{ stamp: string }>(`SELECT ${parts.join(` || '/' || `)} AS stamp`);
+      return `${tables.join(',')}=${rows[0]!.stamp}`;
+    } catch (error) {
+      this.knownTables = null;
+      throw error;
+    }
   }
 
   async load(): Promise<DecodedRegistry> {
+    this.knownTables = null;
     const tables = await this.tables();
     const { rows } = await this.query<RawRegistryRow>(registryRowsQuery(tables));
+    this.knownTables = tables;
     return decodeRegistryRows(toRegistryRows(rows));
   }
 
