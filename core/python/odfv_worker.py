@@ -1,24 +1,31 @@
 """larder's on-demand feature view worker: applies Feast ODFV transformations to Arrow data.
 
 larder starts this script with the user's own Python (the one with their `feast` installed), as
-`python odfv_worker.py REPO [FEATURE_STORE_YAML]`, and talks to it over stdin/stdout. The worker
-opens the repo's FeatureStore before it says it is ready, so Feast's start-up cost is paid once,
-not by the first request. Each message, in both directions, is a 4-byte big-endian length, a
-UTF-8 JSON header of that length, and then, when the header has `"ipc": N`, N bytes of an Arrow
-IPC stream.
+`python odfv_worker.py [REPO]`, and talks to it over stdin/stdout. The worker imports Feast
+before it says it is ready, so that cost is paid once, not by the first request. Each message, in
+both directions, is a 4-byte big-endian length, a UTF-8 JSON header of that length, and then, when
+the header has `"ipc": N`, N bytes of an Arrow IPC stream.
 
 Requests:
-  {"op": "transform", "project": P, "odfvs": [NAME, ...], "full_feature_names": BOOL, "ipc": N}
+  {"op": "transform",
+   "odfvs": [{"proto": BASE64, "columns": [NAME, ...] or null}, ...],
+   "full_feature_names": BOOL,
+   "output_schema": BASE64 (optional), "ipc": N}
   + the rows the ODFVs read (an Arrow IPC stream)
-  -> {"ok": true, "ipc": N} + one column per output feature of each ODFV, in request order
+  -> {"ok": true, "ipc": N} + the ODFVs' output columns, ODFV by ODFV: those named in `columns`
+     (all of them when null), cast to `output_schema` (an IPC stream's schema) when given
   -> {"ok": false, "error": {"module": M, "class": C, "message": TEXT}}
 
-The ODFVs are read from the repo's registry by Feast itself, so every registry type Feast knows
-works, and they run exactly as Feast's own `RetrievalJob.to_arrow` runs them
-(`OnDemandFeatureView.transform_arrow`). stdout carries only protocol messages: anything Feast or
-a user's transformation prints goes to stderr, which larder logs.
+`proto` is the view's serialized OnDemandFeatureView message as larder read it from the registry,
+so the worker needs no registry access of its own; it is rebuilt with Feast's `from_proto` (which
+unpickles the transformation) and kept for the next request. The rows are transformed exactly as
+Feast's `RetrievalJob.to_arrow` does (`OnDemandFeatureView.transform_arrow`). REPO, when given, is
+put on sys.path, as Feast's CLI does, for transformations that import the repo's own modules.
+stdout carries only protocol messages: anything a transformation prints goes to stderr, which
+larder logs.
 """
 
+import base64
 import io
 import json
 import os
@@ -63,28 +70,54 @@ def _write_message(header, body=None):
     _PROTOCOL_OUT.flush()
 
 
-def _open_store(repo, yaml):
-    from feast import FeatureStore
-
-    return FeatureStore(repo_path=repo, fs_yaml_file=yaml) if yaml else FeatureStore(repo_path=repo)
+_CACHE_LIMIT = 64
+_odfvs = {}
 
 
-def _transform(store, header, body):
+def _odfv(proto_b64):
+    """The OnDemandFeatureView for these registry bytes, rebuilt once and then reused."""
+    odfv = _odfvs.get(proto_b64)
+    if odfv is None:
+        from feast.on_demand_feature_view import OnDemandFeatureView
+        from feast.protos.feast.core.OnDemandFeatureView_pb2 import OnDemandFeatureView as OnDemandFeatureViewProto
+
+        odfv = OnDemandFeatureView.from_proto(OnDemandFeatureViewProto.FromString(base64.b64decode(proto_b64)))
+        if len(_odfvs) >= _CACHE_LIMIT:
+            _odfvs.clear()
+        _odfvs[proto_b64] = odfv
+    return odfv
+
+
+def _transform(header, body):
     table = pa.ipc.open_stream(body).read_all()
+    full_feature_names = header.get("full_feature_names", False)
     out_names, out_columns = [], []
-    for name in header["odfvs"]:
-        odfv = store.registry.get_on_demand_feature_view(name, header["project"], allow_cache=False)
-        transformed = odfv.transform_arrow(table, header.get("full_feature_names", False))
+    for request in header["odfvs"]:
+        transformed = _odfv(request["proto"]).transform_arrow(table, full_feature_names)
+        wanted = request.get("columns")
         for column in transformed.column_names:
-            if column.startswith("__index"):
+            if column.startswith("__index") or (wanted is not None and column not in wanted):
                 continue
             out_names.append(column)
             out_columns.append(transformed[column])
     result = pa.Table.from_arrays(out_columns, names=out_names) if out_names else pa.table({})
+    if header.get("output_schema"):
+        schema = pa.ipc.open_stream(base64.b64decode(header["output_schema"])).schema
+        result = _cast(result, schema)
     sink = io.BytesIO()
     with pa.ipc.new_stream(sink, result.schema) as writer:
-        writer.write_table(result)
+        writer.write_table(result.combine_chunks())
     return sink.getvalue()
+
+
+def _cast(result, schema):
+    """Later batches keep the first batch's column types (a pandas column may turn float on NaNs)."""
+    if result.schema.names != schema.names:
+        raise ValueError(f"the transformation returned columns {result.schema.names} where an earlier batch returned {schema.names}")
+    try:
+        return result.cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise ValueError(f"the transformation returned {result.schema} where an earlier batch returned {schema}: {exc}") from exc
 
 
 def _error(exc):
@@ -93,7 +126,10 @@ def _error(exc):
 
 def main():
     stdin = sys.stdin.buffer
-    store = _open_store(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)
+    if len(sys.argv) > 1:
+        sys.path.insert(0, os.path.abspath(sys.argv[1]))
+    import feast.on_demand_feature_view  # noqa: F401 - pay Feast's import time before "ready"
+
     _write_message({"ready": True, "pid": os.getpid()})
     while True:
         header, body = _read_message(stdin)
@@ -102,7 +138,7 @@ def main():
         try:
             if header.get("op") != "transform":
                 raise ValueError(f"unknown op {header.get('op')!r}")
-            _write_message({"ok": True}, _transform(store, header, body))
+            _write_message({"ok": True}, _transform(header, body))
         except Exception as exc:  # noqa: BLE001 - every failure goes back to larder
             traceback.print_exc(file=sys.stderr)
             _write_message({"ok": False, "error": _error(exc)})

@@ -5,13 +5,15 @@
  * request over its time limit, an interpreter that does not exist. Each failure is an error that
  * says what happened, and the next request is served.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { tableFromArrays, type Table } from 'apache-arrow';
+import { Field as ArrowField, Float32, Float64, Schema, tableFromArrays, type Table } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
 import { OdfvWorker, OdfvWorkerError } from '../../core/src/odfv/odfv-worker.ts';
+import { decodeRegistry } from '../../core/src/registry/decode.ts';
+import type { OnDemandFeatureView } from '../../core/src/registry/model.ts';
 import { applyExampleRepo, EXAMPLE_PROJECT } from '../support/applied-example-repo.ts';
 import { feastPython } from '../support/feast-python.ts';
 
@@ -67,11 +69,18 @@ describe('the ODFV worker (Feast transformations in the user\'s Python)', functi
     workers.push(w);
     return w;
   };
-  const request = (odfvs: string[], table = rows(), fullFeatureNames = false) => ({ project: EXAMPLE_PROJECT, odfvs, fullFeatureNames, table });
+  let views: Map<string, OnDemandFeatureView>;
+  const request = (names: string[], table = rows(), fullFeatureNames = false) => ({
+    odfvs: names.map((name) => ({ view: views.get(name)!, columns: null })),
+    fullFeatureNames,
+    table,
+  });
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'larder-odfv-worker-'));
     repo = await applyExampleRepo(path.join(dir, 'repo'), ['path: data/registry.db'], ODFVS);
+    const registry = decodeRegistry(readFileSync(path.join(repo, 'data/registry.db')));
+    views = new Map(registry.onDemandFeatureViews.filter((v) => v.project === EXAMPLE_PROJECT).map((v) => [v.name, v]));
   });
 
   after(async () => {
@@ -110,8 +119,23 @@ describe('the ODFV worker (Feast transformations in the user\'s Python)', functi
     const pid = w.pid;
     expect(values(await w.transform(request(['acc_rate_doubled'])), 'acc_rate_doubled')).to.deep.equal([1.5, 1, 2]);
     expect(w.pid, 'the same process').to.equal(pid);
-    const unknown = await w.transform(request(['no_such_odfv'])).catch((e: Error) => e);
-    expect((unknown as Error).message).to.include('no_such_odfv');
+    const garbled = { ...request([]), odfvs: [{ view: { ...views.get('acc_rate_doubled')!, proto: Uint8Array.of(0xff, 0xff) }, columns: null }] };
+    const unreadable = await w.transform(garbled).catch((e: Error) => e);
+    expect((unreadable as Error).message).to.match(/^Computing on demand feature view acc_rate_doubled failed in the ODFV worker: \w*Error/);
+    expect(w.pid, 'still the same process').to.equal(pid);
+  });
+
+  it("keeps only the requested columns, and casts a later batch to an earlier batch's types", async () => {
+    const w = worker();
+    const only = await w.transform({ ...request([]), odfvs: [{ view: views.get('transformed_conv_rate')!, columns: ['conv_rate_plus_val2'] }] });
+    expect(only.schema.fields.map((f) => f.name)).to.deep.equal(['conv_rate_plus_val2']);
+    const float32 = new Schema([new ArrowField('acc_rate_doubled', new Float32(), true)]);
+    const cast = await w.transform({ ...request(['acc_rate_doubled']), outputSchema: float32 });
+    expect(String(cast.schema.fields[0]!.type)).to.equal('Float32');
+    expect(values(cast, 'acc_rate_doubled')).to.deep.equal([1.5, 1, 2]);
+    const renamed = new Schema([new ArrowField('other', new Float64(), true)]);
+    const mismatch = await w.transform({ ...request(['acc_rate_doubled']), outputSchema: renamed }).catch((e: Error) => e);
+    expect((mismatch as Error).message).to.include("returned columns ['acc_rate_doubled'] where an earlier batch returned ['other']");
   });
 
   it('fails the request in flight when the worker is killed, and serves the next one from a fresh worker', async () => {

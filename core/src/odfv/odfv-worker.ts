@@ -12,9 +12,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
+import { Table, tableFromIPC, tableToIPC, type Schema } from 'apache-arrow';
 import type { Logger } from 'pino';
 import { LarderError } from '../errors.ts';
+import type { OnDemandFeatureView } from '../registry/model.ts';
 import { MessageReader, encodeMessage, type WorkerMessage } from './worker-frames.ts';
 
 export const WORKER_SCRIPT = fileURLToPath(new URL('../../python/odfv_worker.py', import.meta.url));
@@ -22,10 +23,8 @@ export const WORKER_SCRIPT = fileURLToPath(new URL('../../python/odfv_worker.py'
 export interface OdfvWorkerOptions {
   /** The Python interpreter with `feast` installed. */
   readonly python: string;
-  /** The feature repo; the worker reads the registry through Feast from its feature_store.yaml. */
+  /** The feature repo: the worker's working directory, and on its sys.path as under Feast's CLI. */
   readonly repoPath: string;
-  /** An explicit feature_store.yaml (larder's `-f`), else the repo's. */
-  readonly featureStoreYaml?: string | null;
   readonly logger: Logger;
   /** How long one transformation may take. Default 300 s. */
   readonly requestTimeoutMs?: number;
@@ -33,13 +32,21 @@ export interface OdfvWorkerOptions {
   readonly startTimeoutMs?: number;
 }
 
+/** One view to compute, and which of its output columns to keep. */
+export interface OdfvToApply {
+  readonly view: OnDemandFeatureView;
+  /** The output column names to return (Feast's requested features); null returns them all. */
+  readonly columns: readonly string[] | null;
+}
+
 export interface TransformRequest {
-  readonly project: string;
-  /** The ODFVs to compute, by name; their output columns come back in this order. */
-  readonly odfvs: readonly string[];
+  /** The ODFVs to compute; their output columns come back in this order. */
+  readonly odfvs: readonly OdfvToApply[];
   readonly fullFeatureNames: boolean;
   /** The rows the ODFVs read: their source features and request-data columns. */
   readonly table: Table;
+  /** The column types to return (an earlier batch's), so every batch of a result agrees. */
+  readonly outputSchema?: Schema;
   readonly signal?: AbortSignal;
 }
 
@@ -92,16 +99,16 @@ export class OdfvWorker {
 
   private async run(request: TransformRequest): Promise<Table> {
     if (this.closed) throw new OdfvWorkerError('The ODFV worker has been closed');
-    const what = `on demand feature view${request.odfvs.length > 1 ? 's' : ''} ${request.odfvs.join(', ')}`;
+    const what = `on demand feature view${request.odfvs.length > 1 ? 's' : ''} ${request.odfvs.map((o) => o.view.name).join(', ')}`;
     if (request.signal?.aborted) throw abandoned(what, request.signal);
     const running = await this.process();
     // A caller that gave up while the worker started has nothing in it to stop.
     if (request.signal?.aborted) throw abandoned(what, request.signal);
     const header = {
       op: 'transform',
-      project: request.project,
-      odfvs: request.odfvs,
+      odfvs: request.odfvs.map(({ view, columns }) => ({ proto: base64(view.proto), columns })),
       full_feature_names: request.fullFeatureNames,
+      ...(request.outputSchema ? { output_schema: base64(tableToIPC(new Table(request.outputSchema), 'stream')) } : {}),
     };
     const reply = await this.exchange(running, header, tableToIPC(request.table, 'stream'), what, request.signal);
     if (reply.header.ok !== true) {
@@ -153,8 +160,7 @@ export class OdfvWorker {
 
   private start(): Running {
     const { python, logger } = this.options;
-    const args = [WORKER_SCRIPT, this.options.repoPath, ...(this.options.featureStoreYaml ? [this.options.featureStoreYaml] : [])];
-    const child = spawn(python, args, {
+    const child = spawn(python, [WORKER_SCRIPT, this.options.repoPath], {
       cwd: this.options.repoPath,
       env: { ...process.env, PYTHONUNBUFFERED: '1', FEAST_USAGE: 'False' },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -215,4 +221,8 @@ export class OdfvWorker {
 function abandoned(what: string, signal: AbortSignal): OdfvWorkerError {
   const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'the call ended');
   return new OdfvWorkerError(`Computing ${what} was abandoned: ${reason}`);
+}
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }

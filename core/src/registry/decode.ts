@@ -19,6 +19,7 @@ import {
   type FileFormat,
   type LoggingConfig,
   type OnDemandFeatureView,
+  type OnDemandSource,
   type Permission,
   type PermissionResourceType,
   type Policy,
@@ -36,6 +37,7 @@ import {
   type PbLoggingConfig,
   type PbMap,
   type PbOnDemandFeatureView,
+  type PbOnDemandSource,
   type PbPermission,
   type PbPolicy,
   type PbProject,
@@ -44,6 +46,7 @@ import {
   type PbTimestamp,
   type PbView,
 } from './proto.ts';
+import { repeatedFieldBytes } from './raw-fields.ts';
 
 /** Feast's internal column tags (feast/field.py); Python removes them from the user tags. */
 export const STRUCT_SCHEMA_TAG = 'feast:struct_schema';
@@ -87,10 +90,14 @@ export function decodeRegistryMessage(bytes: Uint8Array): PbRegistry {
 
 /** Raw registry bytes → model objects. Throws on malformed protobuf. */
 export function decodeRegistry(bytes: Uint8Array): DecodedRegistry {
-  return registryFromMessage(decodeRegistryMessage(bytes));
+  return registryFromMessage(decodeRegistryMessage(bytes), repeatedFieldBytes(bytes, ON_DEMAND_FEATURE_VIEWS_FIELD));
 }
 
-export function registryFromMessage(m: PbRegistry): DecodedRegistry {
+/** `Registry.on_demand_feature_views`. */
+const ON_DEMAND_FEATURE_VIEWS_FIELD = 8;
+
+/** `rawOnDemandViews`: each on-demand view's own bytes, in the order of `m.on_demand_feature_views`. */
+export function registryFromMessage(m: PbRegistry, rawOnDemandViews: readonly Uint8Array[] = []): DecodedRegistry {
   return deepFreeze({
     registrySchemaVersion: m.registry_schema_version ?? '',
     versionId: m.version_id ?? '',
@@ -99,7 +106,7 @@ export function registryFromMessage(m: PbRegistry): DecodedRegistry {
     dataSources: (m.data_sources ?? []).map(dataSourceFromMessage),
     featureViews: (m.feature_views ?? []).map((v) => featureViewFromMessage(v, 'featureView')),
     streamFeatureViews: (m.stream_feature_views ?? []).map((v) => featureViewFromMessage(v, 'streamFeatureView')),
-    onDemandFeatureViews: (m.on_demand_feature_views ?? []).map(onDemandFeatureViewFromMessage),
+    onDemandFeatureViews: (m.on_demand_feature_views ?? []).map((v, i) => onDemandFeatureViewFromMessage(v, rawOnDemandViews[i])),
     featureServices: (m.feature_services ?? []).map(featureServiceFromMessage),
     permissions: (m.permissions ?? []).map(permissionFromMessage),
     projects: (m.projects ?? []).map(projectFromMessage),
@@ -285,14 +292,29 @@ export function featureServiceFromMessage(m: PbFeatureService): FeatureService {
   };
 }
 
-export function onDemandFeatureViewFromMessage(m: PbOnDemandFeatureView): OnDemandFeatureView {
+/**
+ * `raw` is the message's own bytes when the caller has them (a registry file's slice, a SQL row);
+ * otherwise the decoded message is encoded again, which keeps every field larder's .proto declares.
+ */
+export function onDemandFeatureViewFromMessage(m: PbOnDemandFeatureView, raw?: Uint8Array): OnDemandFeatureView {
   const spec = m.spec ?? {};
   return {
     name: spec.name ?? '',
     project: spec.project ?? '',
     features: (spec.features ?? []).map(fieldFromMessage),
     mode: spec.mode ?? '',
+    sources: Object.entries(spec.sources ?? {}).map(([key, source]) => onDemandSourceFromMessage(key, source)),
+    // A copy: a slice of the whole registry buffer must not keep that buffer alive.
+    proto: raw ? Uint8Array.from(raw) : registryTypes().OnDemandFeatureView.encode(m as never).finish(),
   };
+}
+
+/** `OnDemandFeatureView.from_proto`'s reading of one source: a view (or its projection), or a RequestSource. */
+function onDemandSourceFromMessage(key: string, m: PbOnDemandSource): OnDemandSource {
+  if (m.feature_view_projection) return { kind: 'featureView', projection: projectionFromMessage(m.feature_view_projection) };
+  if (m.feature_view) return { kind: 'featureView', projection: featureViewFromMessage(m.feature_view, 'featureView').projection };
+  const request = m.request_data_source ?? {};
+  return { kind: 'request', name: request.name || key, schema: (request.request_data_options?.schema ?? []).map(fieldFromMessage) };
 }
 
 export function entityFromMessage(m: PbEntity): Entity {

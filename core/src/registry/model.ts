@@ -126,7 +126,19 @@ export interface OnDemandFeatureView {
   readonly project: string;
   readonly features: readonly Field[];
   readonly mode: string;
+  /** What the transformation reads, in the order of the registry's `sources` map. */
+  readonly sources: readonly OnDemandSource[];
+  /**
+   * The view's serialized `OnDemandFeatureView` message, exactly as the registry holds it: the
+   * ODFV worker rebuilds the Python object (with its pickled function) from these bytes.
+   */
+  readonly proto: Uint8Array;
 }
+
+/** One input of an on-demand feature view: features of a view, or columns of the request. */
+export type OnDemandSource =
+  | { readonly kind: 'featureView'; readonly projection: FeatureViewProjection }
+  | { readonly kind: 'request'; readonly name: string; readonly schema: readonly Field[] };
 
 export interface Entity {
   readonly name: string;

@@ -19,6 +19,7 @@ export interface RegistryTypes {
   readonly root: protobuf.Root;
   readonly Registry: protobuf.Type;
   readonly DataSource: protobuf.Type;
+  readonly OnDemandFeatureView: protobuf.Type;
   readonly SourceType: protobuf.Enum;
   readonly ValueType: protobuf.Enum;
   readonly PermissionType: protobuf.Enum;
@@ -44,6 +45,7 @@ export function registryTypes(): RegistryTypes {
     root,
     Registry: root.lookupType('feast.core.Registry'),
     DataSource: root.lookupType('feast.core.DataSource'),
+    OnDemandFeatureView: root.lookupType('feast.core.OnDemandFeatureView'),
     SourceType: root.lookupEnum('feast.core.DataSource.SourceType'),
     ValueType: root.lookupEnum('feast.types.ValueType.Enum'),
     PermissionType: root.lookupEnum('feast.core.PermissionSpec.Type'),

@@ -35,7 +35,9 @@ export interface RegistryRow {
 export function decodeRegistryRows(rows: Iterable<RegistryRow>): DecodedRegistry {
   const { Registry } = registryTypes();
   const message: Record<string, unknown[]> = {};
+  const rawOnDemandViews: Uint8Array[] = [];
   for (const row of rows) {
+    if (row.table === 'on_demand_feature_views') rawOnDemandViews.push(row.proto);
     const field = FIELD_OF_TABLE[row.table];
     const type = Registry.fields[field]!.resolvedType as import('protobufjs').Type;
     let decoded: Record<string, unknown>;
@@ -47,7 +49,7 @@ export function decodeRegistryRows(rows: Iterable<RegistryRow>): DecodedRegistry
     setProject(row.table, decoded, row.project);
     (message[field] ??= []).push(decoded);
   }
-  return registryFromMessage(message as PbRegistry);
+  return registryFromMessage(message as PbRegistry, rawOnDemandViews);
 }
 
 function setProject(table: RegistryTable, decoded: Record<string, unknown>, project: string): void {
