@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import protobuf from 'protobufjs';
 import { decodeRegistry, decodeRegistryMessage } from '../../core/src/registry/decode.ts';
 import { encodeRegistry, registryMessage, type RegistryDraft } from '../../core/src/registry/encode.ts';
 import { nameToUse } from '../../core/src/registry/model.ts';
@@ -209,15 +210,25 @@ describe('encodeRegistry (feast apply without Python)', () => {
       expect(ns?.policy).to.deep.equal({ kind: 'namespace', namespaces: ['x'] });
     });
 
-    it('decodes on-demand views far enough to recognise them', () => {
-      expect(decoded.onDemandFeatureViews).to.deep.equal([
-        {
-          name: 'odfv',
-          project: 'demo',
-          mode: 'python',
-          features: [{ name: 'plus', valueType: 5, tags: {}, description: '', vectorIndex: false, vectorLength: 0, vectorSearchMetric: '' }],
-        },
+    it('decodes on-demand views with their sources, and keeps their own bytes for the worker', () => {
+      const [odfv] = decoded.onDemandFeatureViews;
+      expect({ ...odfv, proto: undefined, sources: undefined }).to.deep.equal({
+        name: 'odfv',
+        project: 'demo',
+        mode: 'python',
+        features: [{ name: 'plus', valueType: 5, tags: {}, description: '', vectorIndex: false, vectorLength: 0, vectorSearchMetric: '' }],
+        proto: undefined,
+        sources: undefined,
+      });
+      expect(odfv!.sources.map((s) => (s.kind === 'request' ? `request ${s.name}: ${s.schema.map((f) => f.name)}` : `view ${s.projection.name}: ${s.projection.features.map((f) => f.name)}`))).to.deep.equal([
+        'view driver_stats: conv',
+        'request vals: val',
       ]);
+      expect((registryTypes().OnDemandFeatureView.decode(odfv!.proto) as unknown as { spec: { name: string } }).spec.name).to.equal('odfv');
+      // A field larder's .proto does not declare (99, a varint) survives: the bytes are the registry's own.
+      const withUnknown = Uint8Array.from([...odfv!.proto, (99 << 3) & 0x7f | 0x80, 99 >> 4, 1]);
+      const registry = protobuf.Writer.create().uint32((8 << 3) | 2).bytes(withUnknown).finish();
+      expect(Buffer.from(decodeRegistry(registry).onDemandFeatureViews[0]!.proto)).to.deep.equal(Buffer.from(withUnknown));
     });
   });
 
