@@ -6,6 +6,7 @@
  * Global options come before the subcommand (as in Feast, where `-c` means --chdir there and
  * --cert after `serve_offline`).
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino, { type Logger } from 'pino';
 import { ConfigError } from './config/errors.ts';
@@ -21,6 +22,9 @@ commands:
           --cert FILE     TLS certificate (with --key)
           --metrics-port PORT
                           serve Prometheus metrics at http://HOST:PORT/metrics
+          --odfv-python PYTHON
+                          compute on-demand feature views with this Python (feast installed);
+                          overrides larder.odfv_python; without either, ODFVs are refused
       The gRPC health service (grpc.health.v1) answers on the Flight port itself.
   example [DIR] [serve options]  write the bundled example feature repo to DIR (default ./larder-example) and serve it
 
@@ -89,6 +93,7 @@ async function serve(args: string[], repo: { chdir?: string; featureStoreYaml?: 
         key: { type: 'string', short: 'k' },
         cert: { type: 'string' },
         'metrics-port': { type: 'string' },
+        'odfv-python': { type: 'string' },
       },
     }).values;
   } catch (error) {
@@ -100,10 +105,17 @@ async function serve(args: string[], repo: { chdir?: string; featureStoreYaml?: 
   const metricsPort = values['metrics-port'] === undefined ? undefined : Number(values['metrics-port']);
   if (metricsPort !== undefined && !isPort(metricsPort)) return usageError(`--metrics-port must be a port number, not "${values['metrics-port']}"`);
   if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) return usageError('--metrics-port must differ from --port');
+  if (values['odfv-python'] === '') return usageError('--odfv-python needs the path of a Python interpreter');
+  const odfvPython = pythonFromFlag(values['odfv-python']);
   return runUntilSignal(
-    () => startServer({ ...repo, host: values.host, port, tlsKeyPath: values.key, tlsCertPath: values.cert, metricsPort, logger }),
+    () => startServer({ ...repo, host: values.host, port, tlsKeyPath: values.key, tlsCertPath: values.cert, metricsPort, odfvPython, logger }),
     logger,
   );
+}
+
+/** A path on the command line is read against the working directory (a yaml path, against the repo); a bare name is looked up on PATH. */
+function pythonFromFlag(value: string | undefined): string | undefined {
+  return value && value.includes(path.sep) ? path.resolve(value) : value;
 }
 
 /** Serves until SIGTERM/SIGINT, then drains in-flight calls and exits 0. */

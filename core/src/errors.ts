@@ -150,15 +150,17 @@ export class FeastJoinKeysDuringMaterialization extends FeastError {
 }
 
 /**
- * Refusal of an on-demand feature view. Feast has no error class for "cannot run ODFVs here", so
- * the closest existing class is used, with a message that names the view.
+ * Refusal of an on-demand feature view when no ODFV worker is configured. Feast has no error class
+ * for "cannot run ODFVs here", so the closest existing class is used, with a message that names
+ * the view and says how to enable the worker.
  */
 export class OnDemandFeatureViewNotSupported extends FeastError {
   constructor(name: string) {
     super(
       'FeastObjectNotFoundException',
-      `On demand feature view ${name} cannot be computed by this server: larder does not run Python transformations. ` +
-        `Request its source features instead, or compute the view on the client.`,
+      `On demand feature view ${name} cannot be computed by this server: its ODFV worker is off. ` +
+        `Start larder with --odfv-python PYTHON, or set larder.odfv_python in feature_store.yaml, ` +
+        `naming a Python interpreter that has feast installed.`,
       status.UNIMPLEMENTED,
     );
   }

@@ -17,6 +17,8 @@ import { ServerHealth, type ServingStatus } from './health/server-health.ts';
 import { createHooks, type LarderHooks } from './hooks.ts';
 import { startMetricsEndpoint, type MetricsEndpoint } from './metrics/metrics-http.ts';
 import { createServerMetrics, type ServerMetrics } from './metrics/server-metrics.ts';
+import { odfvWorkerFor } from './odfv/configure.ts';
+import type { OdfvWorker } from './odfv/odfv-worker.ts';
 import { NO_AUTH } from './plugins/builtin.ts';
 import { resolvePlugin, tapDefaultResolvers } from './plugins/resolve.ts';
 import type { RegistrySource } from './registry/model.ts';
@@ -35,6 +37,8 @@ export interface ServeOptions extends LocateOptions {
   readonly healthRecheckMs?: number;
   /** Lets an embedder tap hooks (extra resolvers, metrics) before anything is resolved. */
   readonly configureHooks?: (hooks: LarderHooks) => void;
+  /** The Python (with feast) that computes on-demand feature views; overrides larder.odfv_python. */
+  readonly odfvPython?: string;
 }
 
 export interface RunningServer {
@@ -105,9 +109,13 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   );
   tapCallLog(hooks, logger);
   if (authProvider) tapPermissions(hooks, registry, config.project);
+  // Started now, in the background, so the first ODFV call does not pay for importing Feast.
+  const odfvWorker = odfvWorkerFor(config, options.odfvPython, logger);
+  odfvWorker?.warm();
   const service = new FeastFlightService({
     registry,
     store,
+    odfvWorker,
     hooks,
     auth: authProvider,
     project: config.project,
@@ -167,12 +175,12 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     if (metrics) metricsEndpoint = await startMetricsEndpoint(metrics.registry, host, options.metricsPort!, logger);
   } catch (error) {
     await flight.shutdown(0);
-    await closeAll(store, registry, authProvider, pending);
+    await closeAll(store, registry, authProvider, pending, odfvWorker);
     throw error;
   }
   await health.markServing();
   const location = `${tls ? 'grpc+tls' : 'grpc+tcp'}://${host}:${port}`;
-  logger.info({ location, project: config.project, offlineStore: config.offlineStore.type, auth: config.auth.type }, 'larder serving');
+  logger.info({ location, project: config.project, offlineStore: config.offlineStore.type, auth: config.auth.type, odfvWorker: odfvWorker !== null }, 'larder serving');
 
   return {
     port,
@@ -183,7 +191,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       health.markDraining();
       await flight.shutdown(graceMs);
       await metricsEndpoint?.close();
-      await closeAll(store, registry, authProvider, pending);
+      await closeAll(store, registry, authProvider, pending, odfvWorker);
     },
   };
 }
@@ -223,7 +231,7 @@ function tlsOptions(options: ServeOptions): { key: Buffer; cert: Buffer } | unde
   return { key: readFileSync(options.tlsKeyPath), cert: readFileSync(options.tlsCertPath) };
 }
 
-async function closeAll(store: OfflineStore, registry: RegistrySource, auth: AuthProvider | null, pending: PendingUploads) {
+async function closeAll(store: OfflineStore, registry: RegistrySource, auth: AuthProvider | null, pending: PendingUploads, odfvWorker: OdfvWorker | null) {
   pending.close();
-  await Promise.allSettled([store.close(), registry.close(), auth?.close?.()]);
+  await Promise.allSettled([store.close(), registry.close(), auth?.close?.(), odfvWorker?.close()]);
 }

@@ -58,6 +58,7 @@ def main() -> int:
     from feast import FeatureStore
 
     import checks_flight  # noqa: F401 - registers checks
+    import checks_odfv  # noqa: F401
     import checks_postgres_writes  # noqa: F401
     import checks_retrieval  # noqa: F401
     import checks_sources  # noqa: F401

@@ -391,19 +391,6 @@ def hist_missing_feature_view_error(ctx: Ctx):
     expect(str(err) == want, f"message {str(err)!r}, expected {want!r}")
 
 
-@check
-def hist_odfv_refused(ctx: Ctx):
-    entity_df = pd.DataFrame({"driver_id": [1001], "event_timestamp": [ts("2024-03-02 10:00")], "val_to_add": [1]})
-    err = expect_raises(
-        lambda: ctx.remote.get_historical_features(
-            entity_df=entity_df, features=["driver_hourly_stats:conv_rate", "driver_conv_odfv:conv_rate_plus_val"]
-        ).to_df(),
-        "ODFV request",
-    )
-    expect("driver_conv_odfv" in str(err), f"error does not name the ODFV: {type(err).__name__}: {str(err)[:400]}")
-    return f"{type(err).__name__}: {str(err)[:160]}"
-
-
 # Checks specific to the postgres repo (checks.json `stores: ["postgres"]`).
 
 

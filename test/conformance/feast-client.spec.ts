@@ -21,6 +21,7 @@
 import { expect } from 'chai';
 import { buildFeastPostgresRepo, buildFeastRepo, PROJECT, type FeastRepo, type RegistrySection } from '../support/feast-repo.ts';
 import { startFeastRegistryServer, type FeastRegistryServer } from '../support/feast-registry-server.ts';
+import { feastPython } from '../support/feast-python.ts';
 import { startLarder, type ServerProcess } from '../support/larder-process.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.ts';
 import { applicableChecks, runChecks, type ChecksRun } from './run-checks.ts';
@@ -74,7 +75,8 @@ for (const { store, registry } of variants) describe(`Feast client conformance (
       registryServer = await startFeastRegistryServer({ registryPath: repo.registryPath, project: PROJECT, workdir: repo.root });
       repo.useRegistry({ registry_type: 'remote', path: registryServer.target, cache_ttl_seconds: 60 });
     }
-    server = await startLarder({ repoPath: repo.serverRepo });
+    // The ODFV worker runs in the venv the client uses: the user's own Python with feast.
+    server = await startLarder({ repoPath: repo.serverRepo, args: ['--odfv-python', feastPython().python] });
     const clientDir = repo.writeClient(server.port);
     run = await runChecks(repo, clientDir, 'larder', { timeoutMs: 300_000 });
     expect(

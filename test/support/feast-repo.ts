@@ -246,7 +246,7 @@ export async function buildFeastPostgresRepo(
       recursive: true,
       filter: (src) => !['__pycache__', 'data'].includes(basename(src)),
     });
-    cpSync(join(CONFORMANCE_DIR, 'feature_repo', 'gen_data.py'), join(serverRepo, 'gen_data.py'));
+    for (const shared of ['gen_data.py', 'quickstart_odfvs.py']) cpSync(join(CONFORMANCE_DIR, 'feature_repo', shared), join(serverRepo, shared));
     await runOrExplain(python, [join(serverRepo, 'load_data.py'), serverRepo], serverRepo, env, 'loading the data into PostgreSQL');
 
     // gen_data.py and load_data.py sit in the repo; `feast apply` must not import them.

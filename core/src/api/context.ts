@@ -1,6 +1,7 @@
 /** What every Feast call handler receives. */
 import type { Table } from 'apache-arrow';
 import type { CallRecord, ResourceAccess } from '../hooks.ts';
+import type { OdfvWorker } from '../odfv/odfv-worker.ts';
 import type { RegistrySnapshot } from '../registry/model.ts';
 import type { CallContext, OfflineStore, ResultStream } from '../store.ts';
 import type { FeastCommand } from './commands.ts';
@@ -8,6 +9,8 @@ import type { FeastCommand } from './commands.ts';
 export interface ApiContext {
   readonly registry: RegistrySnapshot;
   readonly store: OfflineStore;
+  /** Computes on-demand feature views; null when no worker is configured (ODFV refs are refused). */
+  readonly odfvWorker: OdfvWorker | null;
   /** The project of feature_store.yaml (data sources, feature services and writes use it). */
   readonly project: string;
   readonly call: CallContext;

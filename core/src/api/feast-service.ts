@@ -25,6 +25,7 @@ import type { OfflineStore, ResultStream } from '../store.ts';
 import { parseCommand, type FeastCommand } from './commands.ts';
 import type { ApiContext } from './context.ts';
 import { assertOwnArrowCopy } from './arrow-copy.ts';
+import type { OdfvWorker } from '../odfv/odfv-worker.ts';
 import { feastActions, readHandlers, writeHandlers } from './dispatch.ts';
 import { PendingUploads, type PendingEntry } from './pending.ts';
 import { readUpload } from './upload.ts';
@@ -32,6 +33,8 @@ import { readUpload } from './upload.ts';
 export interface FeastServiceDeps {
   readonly registry: RegistrySource;
   readonly store: OfflineStore;
+  /** The ODFV worker, when one is configured. */
+  readonly odfvWorker?: OdfvWorker | null;
   readonly hooks: LarderHooks;
   /** null with `auth.type: no_auth`. */
   readonly auth: AuthProvider | null;
@@ -187,6 +190,7 @@ export class FeastFlightService implements FlightHandler {
     return {
       registry: await this.deps.registry.snapshot(),
       store,
+      odfvWorker: this.deps.odfvWorker ?? null,
       project,
       record,
       call: { signal: call.signal, logger: this.deps.logger, user: record.user?.username ?? null },

@@ -40,6 +40,8 @@ export const repoConfigSchema = {
         queue_timeout_seconds: { type: 'number', minimum: 0 },
         call_timeout_seconds: { type: 'number', minimum: 0 },
         max_upload_bytes: { type: 'integer', minimum: 1 },
+        odfv_python: { type: 'string', minLength: 1 },
+        odfv_timeout_seconds: { type: 'number', exclusiveMinimum: 0 },
       },
     },
   },

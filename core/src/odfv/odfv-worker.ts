@@ -14,7 +14,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Table, tableFromIPC, tableToIPC, type Schema } from 'apache-arrow';
 import type { Logger } from 'pino';
-import { LarderError } from '../errors.ts';
+import { status } from '@grpc/grpc-js';
+import { FeastError } from '../errors.ts';
 import type { OnDemandFeatureView } from '../registry/model.ts';
 import { MessageReader, encodeMessage, type WorkerMessage } from './worker-frames.ts';
 
@@ -50,10 +51,13 @@ export interface TransformRequest {
   readonly signal?: AbortSignal;
 }
 
-/** The worker failed (died, timed out, or a transformation raised); the message says which. */
-export class OdfvWorkerError extends LarderError {
+/**
+ * The worker failed (died, timed out, or a transformation raised); the message says which. It
+ * reaches Feast's client as a `feast.errors.FeastError` carrying that message.
+ */
+export class OdfvWorkerError extends FeastError {
   constructor(message: string) {
-    super(message);
+    super('FeastError', message, status.INTERNAL);
   }
 }
 
@@ -77,6 +81,12 @@ export class OdfvWorker {
     const turn = this.queue.then(() => this.run(request));
     this.queue = turn.catch(() => {});
     return turn;
+  }
+
+  /** Starts the process now rather than on the first request; a failure is logged, and retried by that request. */
+  warm(): void {
+    if (this.closed || this.running) return;
+    this.process().catch((error: Error) => this.options.logger.error({ err: error.message }, 'ODFV worker could not start; on demand feature views will fail until it does'));
   }
 
   /** The worker's pid, or null when none runs (for tests and logs). */

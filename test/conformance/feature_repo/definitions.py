@@ -6,20 +6,16 @@ relative, so they resolve against the repo the server runs in. The data is writt
 
 from datetime import timedelta
 
-import pandas as pd
-
 from feast import (
     Entity,
     FeatureService,
     FeatureView,
     Field,
     FileSource,
-    RequestSource,
     ValueType,
 )
 from feast.feature_logging import LoggingConfig
 from feast.infra.offline_stores.file_source import FileLoggingDestination
-from feast.on_demand_feature_view import on_demand_feature_view
 from feast.types import Bool, Float32, Float64, Int32, Int64, String
 
 driver = Entity(name="driver", join_keys=["driver_id"], value_type=ValueType.INT64)
@@ -122,22 +118,7 @@ location_stats = FeatureView(
     online=False,
 )
 
-vals_to_add = RequestSource(
-    name="vals_to_add",
-    schema=[Field(name="val_to_add", dtype=Int64)],
-)
-
-
-# A pandas UDF: larder cannot run it and must refuse it naming the view (which is why the view and
-# its feature have different names); Feast's server computes it.
-@on_demand_feature_view(
-    sources=[driver_hourly_stats, vals_to_add],
-    schema=[Field(name="conv_rate_plus_val", dtype=Float64)],
-)
-def driver_conv_odfv(inputs: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame()
-    out["conv_rate_plus_val"] = inputs["conv_rate"] + inputs["val_to_add"]
-    return out
+# Feast quick-start's on-demand feature views read driver_hourly_stats: quickstart_odfvs.py.
 
 
 # A projection subset, with a logging destination for write_logged_features.

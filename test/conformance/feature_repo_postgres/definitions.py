@@ -18,13 +18,10 @@ alike. Differences, on purpose:
 
 from datetime import timedelta
 
-import pandas as pd
-
-from feast import Entity, FeatureService, FeatureView, Field, RequestSource, ValueType
+from feast import Entity, FeatureService, FeatureView, Field, ValueType
 from feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source import (
     PostgreSQLSource,
 )
-from feast.on_demand_feature_view import on_demand_feature_view
 from feast.types import Bool, Float32, Float64, Int32, Int64, String
 
 driver = Entity(name="driver", join_keys=["driver_id"], value_type=ValueType.INT64)
@@ -247,21 +244,7 @@ write_reject = FeatureView(
     online=False,
 )
 
-vals_to_add = RequestSource(
-    name="vals_to_add",
-    schema=[Field(name="val_to_add", dtype=Int64)],
-)
-
-
-# A pandas UDF: larder refuses it naming the view; Feast's server computes it.
-@on_demand_feature_view(
-    sources=[driver_hourly_stats, vals_to_add],
-    schema=[Field(name="conv_rate_plus_val", dtype=Float64)],
-)
-def driver_conv_odfv(inputs: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame()
-    out["conv_rate_plus_val"] = inputs["conv_rate"] + inputs["val_to_add"]
-    return out
+# Feast quick-start's on-demand feature views read driver_hourly_stats: quickstart_odfvs.py.
 
 
 # A projection subset (no logging destination here: logging writes files).
