@@ -15,37 +15,8 @@ import { OdfvWorker, OdfvWorkerError } from '../../core/src/odfv/odfv-worker.ts'
 import { decodeRegistry } from '../../core/src/registry/decode.ts';
 import type { OnDemandFeatureView } from '../../core/src/registry/model.ts';
 import { applyExampleRepo, EXAMPLE_PROJECT } from '../support/applied-example-repo.ts';
+import { ODFV_DEFINITIONS } from '../support/odfv-definitions.ts';
 import { feastPython } from '../support/feast-python.ts';
-
-/** Feast's quick-start ODFV, a python-mode one, and one slow enough to be interrupted. */
-const ODFVS = `
-import pandas as pd
-from feast import RequestSource
-from feast.on_demand_feature_view import on_demand_feature_view
-from feast.types import Float64
-
-vals_to_add = RequestSource(name="vals_to_add", schema=[Field(name="val_to_add", dtype=Int64), Field(name="val_to_add_2", dtype=Int64)])
-
-@on_demand_feature_view(
-    sources=[driver_hourly_stats, vals_to_add],
-    schema=[Field(name="conv_rate_plus_val1", dtype=Float64), Field(name="conv_rate_plus_val2", dtype=Float64)],
-)
-def transformed_conv_rate(inputs: pd.DataFrame) -> pd.DataFrame:
-    df = pd.DataFrame()
-    df["conv_rate_plus_val1"] = inputs["conv_rate"] + inputs["val_to_add"]
-    df["conv_rate_plus_val2"] = inputs["conv_rate"] + inputs["val_to_add_2"]
-    return df
-
-@on_demand_feature_view(sources=[driver_hourly_stats], schema=[Field(name="acc_rate_doubled", dtype=Float64)], mode="python")
-def acc_rate_doubled(inputs: dict) -> dict:
-    return {"acc_rate_doubled": [x * 2 for x in inputs["acc_rate"]]}
-
-@on_demand_feature_view(sources=[driver_hourly_stats], schema=[Field(name="slow_rate", dtype=Float64)], mode="python")
-def slow_view(inputs: dict) -> dict:
-    import time  # the UDF is pickled alone: module-level imports do not travel with it
-    time.sleep(30)
-    return {"slow_rate": inputs["conv_rate"]}
-`;
 
 const rows = (extra: Record<string, unknown[]> = {}): Table =>
   tableFromArrays({
@@ -78,7 +49,7 @@ describe('the ODFV worker (Feast transformations in the user\'s Python)', functi
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'larder-odfv-worker-'));
-    repo = await applyExampleRepo(path.join(dir, 'repo'), ['path: data/registry.db'], ODFVS);
+    repo = await applyExampleRepo(path.join(dir, 'repo'), ['path: data/registry.db'], ODFV_DEFINITIONS);
     const registry = decodeRegistry(readFileSync(path.join(repo, 'data/registry.db')));
     views = new Map(registry.onDemandFeatureViews.filter((v) => v.project === EXAMPLE_PROJECT).map((v) => [v.name, v]));
   });

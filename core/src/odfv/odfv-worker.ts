@@ -193,7 +193,7 @@ export class OdfvWorker {
       for (const message of reader.push(chunk)) {
         if (message.header.ready === true) {
           clearTimeout(startTimer);
-          logger.info({ pid: message.header.pid, python }, 'ODFV worker started');
+          logger.info({ workerPid: message.header.pid, python }, 'ODFV worker started');
           markReady();
         } else {
           running.reply?.resolve(message);
