@@ -98,16 +98,21 @@ function requireRequestColumns(view: OnDemandFeatureView, columns: readonly stri
 /**
  * The store's result with the ODFVs' columns appended, batch by batch. The first batch is
  * transformed before this returns, because its output fixes the result's schema; the store's
- * stream is closed if that fails, and on every path after.
+ * stream is closed if that fails, and on every path after. The store reads its next batch while
+ * the worker transforms the current one, so at most three batches are held: the one sent, the one
+ * being transformed, and the one read ahead.
  */
 export async function withOnDemandColumns(result: ResultStream, plan: OnDemandPlan, worker: OdfvWorker, options: { fullFeatureNames: boolean; signal: AbortSignal }): Promise<ResultStream> {
   const transform = (table: Table, outputSchema?: Schema) =>
     worker.transform({ odfvs: plan.odfvs, fullFeatureNames: options.fullFeatureNames, table, outputSchema, signal: options.signal });
   const batches = result.batches[Symbol.asyncIterator]();
+  const readAhead = () => handled(batches.next());
   let first: IteratorResult<RecordBatch>;
+  let ahead: Promise<IteratorResult<RecordBatch>> | null = null;
   let firstOut: Table;
   try {
     first = await batches.next();
+    if (!first.done) ahead = readAhead();
     // No rows still runs the transformations, on an empty table, as Feast does: they give the types.
     firstOut = await transform(first.done ? new Table(result.schema) : new Table(first.value));
   } catch (error) {
@@ -117,13 +122,21 @@ export async function withOnDemandColumns(result: ResultStream, plan: OnDemandPl
   const odfvSchema = firstOut.schema;
   const schema = new Schema([...result.schema.fields, ...odfvSchema.fields], result.schema.metadata);
   const merged = async function* () {
-    if (first.done) return;
+    if (first.done || !ahead) return;
     yield appendColumns(schema, first.value, firstOut);
-    for (let next = await batches.next(); !next.done; next = await batches.next()) {
-      yield appendColumns(schema, next.value, await transform(new Table(next.value), odfvSchema));
+    for (let next = await ahead; !next.done; next = await ahead) {
+      const transformed = transform(new Table(next.value), odfvSchema);
+      ahead = readAhead();
+      yield appendColumns(schema, next.value, await transformed);
     }
   };
   return { schema, numRows: result.numRows, batches: ownedBatches(merged, async () => void (await batches.return?.())) };
+}
+
+/** The same promise, marked as handled: a read-ahead that fails after its call already failed must not go unhandled. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
 }
 
 function appendColumns(schema: Schema, batch: RecordBatch, odfvOutput: Table): RecordBatch {

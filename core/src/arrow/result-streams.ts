@@ -16,10 +16,13 @@ export function recordBatch(schema: Schema, columns: readonly Data[], length: nu
  * that the client never fetches — so a store's stream that holds a connection or a query must
  * be wrapped in this.
  */
-export function ownedBatches(produce: () => AsyncGenerator<RecordBatch>, close: () => void | Promise<void>): AsyncIterable<RecordBatch> {
+export function ownedBatches(produce: () => AsyncGenerator<RecordBatch>, closeResources: () => void | Promise<void>): AsyncIterable<RecordBatch> {
   return {
     [Symbol.asyncIterator]() {
       const inner = produce();
+      // A consumer that reads ahead may see the end and also return early: close still runs once.
+      let closing: Promise<void> | null = null;
+      const close = () => (closing ??= (async () => closeResources())());
       return {
         async next() {
           try {
