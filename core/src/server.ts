@@ -67,6 +67,8 @@ export const DEFAULT_LIMITS = {
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: 'info' });
   const config = await loadRepoConfig(options);
+  // Nothing runs until warm(): a bad interpreter path is a config error, before anything opens.
+  const odfvWorker = odfvWorkerFor(config, options.odfvPython, logger);
   const hooks = createHooks();
   options.configureHooks?.(hooks);
   tapDefaultResolvers(hooks);
@@ -110,7 +112,6 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   tapCallLog(hooks, logger);
   if (authProvider) tapPermissions(hooks, registry, config.project);
   // Started now, in the background, so the first ODFV call does not pay for importing Feast.
-  const odfvWorker = odfvWorkerFor(config, options.odfvPython, logger);
   odfvWorker?.warm();
   const service = new FeastFlightService({
     registry,

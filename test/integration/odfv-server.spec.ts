@@ -17,7 +17,7 @@ import { feastEnv } from '../support/feast-repo.ts';
 import { feastPython } from '../support/feast-python.ts';
 import { connect } from '../support/flight-client.ts';
 import { rejection } from '../support/guarded-repo.ts';
-import { startLarder, type ServerProcess } from '../support/larder-process.ts';
+import { REPO_ROOT, startLarder, type ServerProcess } from '../support/larder-process.ts';
 import { ODFV_DEFINITIONS } from '../support/odfv-definitions.ts';
 
 const run = promisify(execFile);
@@ -160,6 +160,21 @@ describe('on demand feature views through larder and the Feast client', function
         client.close();
       }
     });
+  });
+
+  it('refuses to start when the named interpreter does not exist, naming the key or the flag', async () => {
+    const larder = (args: string[]) =>
+      run(process.execPath, [path.join(REPO_ROOT, 'bin', 'larder.js'), '-c', repo, 'serve_offline', '-p', '0', ...args], { timeout: 60_000 }).catch((e) => e) as Promise<{ code: number; stderr: string }>;
+    writeExampleYaml(repo, ['path: data/registry.db'], ['larder:', '  odfv_python: venv/bin/no-python']);
+    const fromYaml = await larder([]);
+    expect(fromYaml.code).to.equal(1);
+    expect(fromYaml.stderr).to.include(`feature_store.yaml: larder.odfv_python: ${path.join(repo, 'venv/bin/no-python')} does not exist; it must name a Python interpreter with feast installed`);
+    writeExampleYaml(repo, ['path: data/registry.db']);
+    const fromFlag = await larder(['--odfv-python', './no-python']);
+    expect(fromFlag.code).to.equal(1);
+    expect(fromFlag.stderr).to.include(`--odfv-python: ${path.resolve('no-python')} does not exist`);
+    writeExampleYaml(repo, ['path: data/registry.db'], ['larder:', '  odfv_timeout_seconds: 0']);
+    expect((await larder([])).stderr).to.include('larder.odfv_timeout_seconds');
   });
 
   it('takes the interpreter from --odfv-python, which overrides the yaml', async () => {

@@ -3,19 +3,30 @@
  * `larder.odfv_python` in feature_store.yaml names the interpreter; neither means no worker, and
  * on-demand feature views are refused.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { ConfigError } from '../config/errors.ts';
 import type { RepoConfig } from '../config/load.ts';
 import { OdfvWorker } from './odfv-worker.ts';
 
 export const DEFAULT_ODFV_TIMEOUT_SECONDS = 300;
 
+/**
+ * Throws when a named interpreter path does not exist, so a typo stops the server at start-up
+ * rather than failing every ODFV call. (Whether it has `feast` shows when the worker starts.)
+ */
 export function odfvWorkerFor(config: RepoConfig, odfvPython: string | undefined, logger: Logger): OdfvWorker | null {
   const fromYaml = config.larder.odfv_python as string | undefined;
   // A flag is read against the working directory (by the CLI); a yaml path against the repo, as
   // Feast reads the yaml's paths. A bare name ("python3") is looked up on PATH.
   const python = odfvPython ?? (fromYaml && fromYaml.includes(path.sep) ? path.resolve(config.repoPath, fromYaml) : fromYaml);
   if (!python) return null;
+  if (python.includes(path.sep) && !existsSync(python)) {
+    const problem = `${python} does not exist; it must name a Python interpreter with feast installed`;
+    if (odfvPython !== undefined) throw new ConfigError('--odfv-python', '', problem);
+    throw new ConfigError(config.configPath, 'larder.odfv_python', problem);
+  }
   const timeoutSeconds = (config.larder.odfv_timeout_seconds as number | undefined) ?? DEFAULT_ODFV_TIMEOUT_SECONDS;
   return new OdfvWorker({ python, repoPath: config.repoPath, logger, requestTimeoutMs: timeoutSeconds * 1000 });
 }
