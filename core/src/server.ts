@@ -144,6 +144,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
           inFlightCalls: () => flight.inFlight(),
           pendingUploads: () => ({ count: pending.size, bytes: pending.bytes }),
           registryStatus: () => registry.status?.(),
+          odfvWorker: () => odfvWorker?.stats() ?? null,
         });
   const tls = tlsOptions(options);
   const host = options.host ?? DEFAULT_HOST;

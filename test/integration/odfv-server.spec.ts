@@ -17,7 +17,7 @@ import { feastEnv } from '../support/feast-repo.ts';
 import { feastPython } from '../support/feast-python.ts';
 import { connect } from '../support/flight-client.ts';
 import { rejection } from '../support/guarded-repo.ts';
-import { REPO_ROOT, startLarder, type ServerProcess } from '../support/larder-process.ts';
+import { freePort, REPO_ROOT, startLarder, type ServerProcess } from '../support/larder-process.ts';
 import { ODFV_DEFINITIONS } from '../support/odfv-definitions.ts';
 
 const run = promisify(execFile);
@@ -100,8 +100,10 @@ describe('on demand feature views through larder and the Feast client', function
 
   describe('with larder.odfv_python in feature_store.yaml', () => {
     let server: ServerProcess;
+    let metricsPort: number;
     before(async () => {
-      server = await serve({ larderLines: [`odfv_python: ${feastPython().python}`, 'odfv_timeout_seconds: 8'] });
+      metricsPort = await freePort();
+      server = await serve({ args: ['--metrics-port', String(metricsPort)], larderLines: [`odfv_python: ${feastPython().python}`, 'odfv_timeout_seconds: 8'] });
     });
 
     it("computes Feast quick-start's ODFV from the request data", async () => {
@@ -159,6 +161,18 @@ describe('on demand feature views through larder and the Feast client', function
       } finally {
         client.close();
       }
+    });
+
+    it('reports the worker in its metrics: up, starts and stops, batches transformed and failed, time spent', async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+      expect(value('larder_odfv_worker_up')).to.equal(1);
+      // Started, then restarted after the kill and after the timeout.
+      expect(value('larder_odfv_worker_starts_total')).to.equal(3);
+      expect(value('larder_odfv_worker_stops_total')).to.equal(2);
+      expect(value('larder_odfv_batches_transformed_total')).to.be.at.least(3);
+      expect(value('larder_odfv_batches_failed_total')).to.equal(2);
+      expect(value('larder_odfv_transform_seconds_total')).to.be.above(8);
     });
   });
 

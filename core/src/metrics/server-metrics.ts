@@ -11,6 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LarderError } from '../errors.ts';
 import type { LarderHooks } from '../hooks.ts';
+import type { OdfvWorkerStats } from '../odfv/odfv-worker.ts';
 import type { RegistryStatus } from '../registry/model.ts';
 
 /** What the gauges read at scrape time. */
@@ -19,6 +20,8 @@ export interface MetricsSources {
   pendingUploads(): { readonly count: number; readonly bytes: number };
   /** The registry source's status, when it reports one. */
   registryStatus(): RegistryStatus | undefined;
+  /** The ODFV worker's counters; null when no worker is configured (its metrics are then absent). */
+  odfvWorker(): OdfvWorkerStats | null;
 }
 
 export interface ServerMetrics {
@@ -134,6 +137,8 @@ export function createServerMetrics(hooks: LarderHooks, sources: MetricsSources)
     },
   });
 
+  if (sources.odfvWorker() !== null) registerOdfvWorkerMetrics(registers, sources);
+
   hooks.afterCall.tap('metrics', (call, outcome) => {
     const method = call.api;
     requests.inc({ method, status: outcome.error ? 'error' : 'success' });
@@ -150,4 +155,25 @@ export function createServerMetrics(hooks: LarderHooks, sources: MetricsSources)
       flightDuration.observe({ rpc }, durationMs / 1000);
     },
   };
+}
+
+/** The ODFV worker's metrics, read from its counters at scrape time; registered only when a worker is configured. */
+function registerOdfvWorkerMetrics(registers: Registry[], sources: MetricsSources): void {
+  const fromStats = (name: string, help: string, read: (stats: OdfvWorkerStats) => number, kind: 'counter' | 'gauge' = 'counter') => {
+    const collect = function (this: Counter | Gauge) {
+      const stats = sources.odfvWorker();
+      if (!stats) return;
+      this.reset();
+      if (this instanceof Gauge) this.set(read(stats));
+      else this.inc(read(stats));
+    };
+    if (kind === 'gauge') new Gauge({ name, help, registers, collect });
+    else new Counter({ name, help, registers, collect });
+  };
+  fromStats('larder_odfv_worker_up', '1 while an ODFV worker process is started and ready, else 0', (s) => (s.up ? 1 : 0), 'gauge');
+  fromStats('larder_odfv_worker_starts_total', 'ODFV worker processes that started and became ready', (s) => s.starts);
+  fromStats('larder_odfv_worker_stops_total', 'ODFV worker processes that went away unasked: died, or were killed after a timeout or an abandoned call', (s) => s.stops);
+  fromStats('larder_odfv_batches_transformed_total', 'Record batches the ODFV worker transformed', (s) => s.batchesTransformed);
+  fromStats('larder_odfv_batches_failed_total', 'Record batches whose transformation failed (raised, timed out, worker died or call abandoned)', (s) => s.batchesFailed);
+  fromStats('larder_odfv_transform_seconds_total', 'Time spent transforming batches in the ODFV worker', (s) => s.transformSeconds);
 }

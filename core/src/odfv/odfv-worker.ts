@@ -67,9 +67,25 @@ interface Running {
   /** The reply to the request in flight; set while one is. */
   reply: { resolve: (message: WorkerMessage) => void; reject: (error: Error) => void } | null;
   exited: Error | null;
+  isReady: boolean;
+}
+
+/** What the worker has done since the server started (read by the metrics at scrape time). */
+export interface OdfvWorkerStats {
+  /** A worker process is started and ready. */
+  readonly up: boolean;
+  /** Processes that became ready. */
+  readonly starts: number;
+  /** Processes that went away unasked: died, or killed after a timeout or an abandoned call. */
+  readonly stops: number;
+  readonly batchesTransformed: number;
+  readonly batchesFailed: number;
+  /** Time spent in transformations, worker start-up excluded. */
+  readonly transformSeconds: number;
 }
 
 export class OdfvWorker {
+  private readonly counters = { starts: 0, stops: 0, batchesTransformed: 0, batchesFailed: 0, transformSeconds: 0 };
   private running: Running | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -87,6 +103,11 @@ export class OdfvWorker {
   warm(): void {
     if (this.closed || this.running) return;
     this.process().catch((error: Error) => this.options.logger.error({ err: error.message }, 'ODFV worker could not start; on demand feature views will fail until it does'));
+  }
+
+  stats(): OdfvWorkerStats {
+    const up = this.running !== null && this.running.exited === null && this.running.isReady;
+    return { up, ...this.counters };
   }
 
   /** The worker's pid, or null when none runs (for tests and logs). */
@@ -120,12 +141,22 @@ export class OdfvWorker {
       full_feature_names: request.fullFeatureNames,
       ...(request.outputSchema ? { output_schema: base64(tableToIPC(new Table(request.outputSchema), 'stream')) } : {}),
     };
-    const reply = await this.exchange(running, header, tableToIPC(request.table, 'stream'), what, request.signal);
-    if (reply.header.ok !== true) {
-      const error = (reply.header.error ?? {}) as { class?: string; message?: string };
-      throw new OdfvWorkerError(`Computing ${what} failed in the ODFV worker: ${error.class ?? 'Error'}: ${error.message ?? 'no message'}`);
+    const started = performance.now();
+    try {
+      const reply = await this.exchange(running, header, tableToIPC(request.table, 'stream'), what, request.signal);
+      if (reply.header.ok !== true) {
+        const error = (reply.header.error ?? {}) as { class?: string; message?: string };
+        throw new OdfvWorkerError(`Computing ${what} failed in the ODFV worker: ${error.class ?? 'Error'}: ${error.message ?? 'no message'}`);
+      }
+      const table = tableFromIPC(reply.body ?? new Uint8Array());
+      this.counters.batchesTransformed++;
+      return table;
+    } catch (error) {
+      this.counters.batchesFailed++;
+      throw error;
+    } finally {
+      this.counters.transformSeconds += (performance.now() - started) / 1000;
     }
-    return tableFromIPC(reply.body ?? new Uint8Array());
   }
 
   /** Sends one request and waits for its reply, killing the worker on timeout or abort. */
@@ -134,8 +165,13 @@ export class OdfvWorker {
     return new Promise<WorkerMessage>((resolve, reject) => {
       const stop = (error: Error) => {
         running.reply = null;
-        // Retired now, not when its exit arrives: the next request must not be sent to it.
-        running.exited ??= error;
+        // Retired now, not when its exit arrives: the next request must not be sent to it (and
+        // its exit is then not reported again).
+        if (!running.exited) {
+          running.exited = error;
+          this.counters.stops++;
+          this.options.logger.warn({ err: error.message }, 'ODFV worker stopped');
+        }
         cleanup();
         running.child.kill('SIGKILL');
         reject(error);
@@ -183,7 +219,7 @@ export class OdfvWorker {
       failStart = reject;
     });
     ready.catch(() => {});
-    const running: Running = { child, ready, reply: null, exited: null };
+    const running: Running = { child, ready, reply: null, exited: null, isReady: false };
     const startTimer = setTimeout(() => {
       failStart(new OdfvWorkerError(`The ODFV worker (${python}) did not start within ${(this.options.startTimeoutMs ?? 120_000) / 1000} s`));
       child.kill('SIGKILL');
@@ -194,6 +230,8 @@ export class OdfvWorker {
         if (message.header.ready === true) {
           clearTimeout(startTimer);
           logger.info({ workerPid: message.header.pid, python }, 'ODFV worker started');
+          running.isReady = true;
+          this.counters.starts++;
           markReady();
         } else {
           running.reply?.resolve(message);
@@ -222,7 +260,9 @@ export class OdfvWorker {
       failStart(error);
       running.reply?.reject(error);
       running.reply = null;
-      if (!this.closed) logger.warn({ err: error.message }, 'ODFV worker stopped');
+      if (this.closed) return;
+      this.counters.stops++;
+      logger.warn({ err: error.message }, 'ODFV worker stopped');
     };
     return running;
   }
