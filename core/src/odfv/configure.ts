@@ -10,7 +10,7 @@ import { ConfigError } from '../config/errors.ts';
 import type { RepoConfig } from '../config/load.ts';
 import { OdfvWorker } from './odfv-worker.ts';
 
-export const DEFAULT_ODFV_TIMEOUT_SECONDS = 300;
+const DEFAULT_ODFV_TIMEOUT_SECONDS = 300;
 
 /**
  * Throws when a named interpreter path does not exist, so a typo stops the server at start-up

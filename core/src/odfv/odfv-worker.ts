@@ -165,13 +165,8 @@ export class OdfvWorker {
     return new Promise<WorkerMessage>((resolve, reject) => {
       const stop = (error: Error) => {
         running.reply = null;
-        // Retired now, not when its exit arrives: the next request must not be sent to it (and
-        // its exit is then not reported again).
-        if (!running.exited) {
-          running.exited = error;
-          this.counters.stops++;
-          this.options.logger.warn({ err: error.message }, 'ODFV worker stopped');
-        }
+        // Retired now, not when its exit arrives: the next request must not be sent to it.
+        this.retire(running, error);
         cleanup();
         running.child.kill('SIGKILL');
         reject(error);
@@ -254,17 +249,24 @@ export class OdfvWorker {
       onGone(new OdfvWorkerError(`The ODFV worker (pid ${child.pid}) ${how}${tail ? `: ${tail}` : ''}; it restarts on the next request`));
     });
     const onGone = (error: Error) => {
-      if (running.exited) return;
-      running.exited = error;
+      if (!this.retire(running, error)) return;
       clearTimeout(startTimer);
       failStart(error);
       running.reply?.reject(error);
       running.reply = null;
-      if (this.closed) return;
-      this.counters.stops++;
-      logger.warn({ err: error.message }, 'ODFV worker stopped');
     };
     return running;
+  }
+
+  /** Marks the process gone (once: false if it already was), counting and logging a stop nobody asked for. */
+  private retire(running: Running, error: Error): boolean {
+    if (running.exited) return false;
+    running.exited = error;
+    if (!this.closed) {
+      this.counters.stops++;
+      this.options.logger.warn({ err: error.message }, 'ODFV worker stopped');
+    }
+    return true;
   }
 }
 

@@ -3,7 +3,7 @@
 As `feast init` writes them (pandas and python mode, reading driver_hourly_stats and the request
 data vals_to_add), except that the python-mode view lets a null conv_rate through, as pandas does,
 so unknown drivers can be asked for. Copied beside both conformance repos' definitions.py, whose
-driver_hourly_stats they read.
+driver_hourly_stats they read, and inlined into the example repo by test/support/odfv-definitions.ts.
 """
 
 from typing import Any
