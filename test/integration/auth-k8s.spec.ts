@@ -163,7 +163,8 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
       await auth.authenticate(shortLived);
       expect(reviews()).to.equal(start + 1);
       await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 50));
-      await auth.authenticate(shortLived);
+      // Reviewed again, and the API server now refuses it as expired.
+      expect((await rejection(auth.authenticate(shortLived))).message).to.match(/token has expired/);
       expect(reviews()).to.equal(start + 2);
 
       await auth.authenticate(aliceToken);

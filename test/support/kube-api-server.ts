@@ -8,7 +8,12 @@
  *   GET  /apis/rbac.authorization.k8s.io/v1/clusterrolebindings
  *
  * Like a real API server it demands credentials of its caller: the bearer `callerToken`, or a
- * client certificate signed by its CA. Every request is recorded so tests can count them.
+ * client certificate signed by its CA. Every request is recorded (with its headers and body) so
+ * tests can count and inspect them. A TokenReview checks what the API server checks besides the
+ * signature: a JWT-shaped token's `exp`, and its audiences against `spec.audiences` (the API
+ * server's own audience when none are asked for), answering `status.audiences` as the
+ * intersection. `intercept` lets a test answer a request itself: slowly, with an error, with
+ * garbage, or not at all.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,7 +42,28 @@ export interface KubeBinding {
 export interface KubeIdentity {
   readonly username: string;
   readonly groups: readonly string[];
+  /** The token's audiences. Default: the API server's own, API_AUDIENCE. */
+  readonly audiences?: readonly string[];
+  /** `status.user.extra`, as a TokenReview returns it. */
+  readonly extra?: Readonly<Record<string, readonly string[]>>;
 }
+
+/** The audience of this stand-in API server (a real one: its --api-audiences). */
+export const API_AUDIENCE = 'https://kubernetes.default.svc';
+
+export interface KubeRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The parsed JSON body of a POST. */
+  readonly body?: unknown;
+}
+
+/**
+ * Answers a request in place of the stand-in (after the caller's credentials were checked).
+ * Returns false to let the stand-in answer as usual.
+ */
+export type KubeIntercept = (req: KubeRequest, res: ServerResponse) => boolean | Promise<boolean>;
 
 export interface KubeApiServer {
   readonly url: string;
@@ -51,7 +77,9 @@ export interface KubeApiServer {
   /** Tokens a TokenReview authenticates, and as whom. Mutable. */
   readonly identities: Map<string, KubeIdentity>;
   readonly bindings: KubeBinding[];
-  readonly requests: { method: string; path: string }[];
+  readonly requests: KubeRequest[];
+  /** Set by a test to answer requests itself; undefined for the normal behaviour. */
+  intercept: KubeIntercept | undefined;
   count(method: string, pathPrefix: string): number;
   stop(): Promise<void>;
 }
@@ -98,7 +126,7 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
   const callerToken = 'larder-server-sa-token';
   const identities = new Map<string, KubeIdentity>();
   const bindings: KubeBinding[] = [];
-  const requests: { method: string; path: string }[] = [];
+  const requests: KubeRequest[] = [];
 
   const send = (res: ServerResponse, code: number, body: unknown) => {
     res.writeHead(code, { 'content-type': 'application/json' });
@@ -113,24 +141,31 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
-    requests.push({ method: req.method ?? '', path: url.pathname });
+    let body: unknown;
+    if (req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return send(res, 400, statusBody(400, 'BadRequest', 'the request body is not JSON'));
+      }
+    }
+    const request: KubeRequest = { method: req.method ?? '', path: url.pathname, headers: { ...req.headers }, body };
+    requests.push(request);
     const socket = req.socket as TLSSocket;
     const byCert = socket.authorized && socket.getPeerCertificate().subject?.CN === 'larder';
     if (!byCert && req.headers.authorization !== `Bearer ${callerToken}`) return send(res, 401, statusBody(401, 'Unauthorized', 'Unauthorized'));
+    if (api.intercept && (await api.intercept(request, res))) return;
 
     if (req.method === 'POST' && url.pathname === '/apis/authentication.k8s.io/v1/tokenreviews') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const review = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { kind?: string; spec?: { token?: string } };
+      const review = body as { kind?: string; spec?: { token?: string; audiences?: string[] } };
       const token = review.spec?.token;
       if (review.kind !== 'TokenReview' || !token) {
         return send(res, 422, statusBody(422, 'Invalid', 'TokenReview.authentication.k8s.io "" is invalid: spec.token: Required value'));
       }
-      const who = identities.get(token);
-      const status = who
-        ? { authenticated: true, user: { username: who.username, uid: `uid-${who.username}`, groups: [...who.groups] }, audiences: ['https://kubernetes.default.svc'] }
-        : { user: {}, error: '[invalid bearer token, token lookup failed]' };
-      return send(res, 201, { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, spec: { token }, status });
+      const status = reviewStatus(identities.get(token), token, review.spec?.audiences ?? []);
+      return send(res, 201, { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, spec: review.spec, status });
     }
     if (req.method === 'GET') {
       const namespaced = new RegExp(`^${RBAC}/namespaces/([^/]+)/rolebindings$`).exec(url.pathname);
@@ -148,7 +183,7 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
 
-  return {
+  const api: KubeApiServer = {
     url: `https://127.0.0.1:${port}`,
     port,
     caFile: certs.ca,
@@ -158,6 +193,7 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
     identities,
     bindings,
     requests,
+    intercept: undefined,
     count: (method, prefix) => requests.filter((r) => r.method === method && r.path.startsWith(prefix)).length,
     async stop() {
       server.closeAllConnections();
@@ -165,6 +201,35 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return api;
+}
+
+/**
+ * The verdict of a TokenReview, decided as the API server decides it once the signature is good:
+ * unknown tokens, expired JWTs and tokens for none of the asked audiences are not authenticated.
+ */
+function reviewStatus(who: KubeIdentity | undefined, token: string, asked: readonly string[]) {
+  const invalid = (why: string) => ({ user: {}, error: `[invalid bearer token, ${why}]` });
+  if (!who) return invalid('token lookup failed');
+  const exp = jwtExpiry(token);
+  if (exp !== undefined && exp * 1000 <= Date.now()) return invalid('service account token has expired');
+  const tokenAudiences = who.audiences ?? [API_AUDIENCE];
+  const target = asked.length > 0 ? asked : [API_AUDIENCE];
+  const audiences = tokenAudiences.filter((a) => target.includes(a));
+  if (audiences.length === 0) return invalid(`token audiences ${JSON.stringify(tokenAudiences)} is invalid for the target audiences ${JSON.stringify(target)}`);
+  const user = { username: who.username, uid: `uid-${who.username}`, groups: [...who.groups], ...(who.extra ? { extra: who.extra } : {}) };
+  return { authenticated: true, user, audiences };
+}
+
+function jwtExpiry(token: string): number | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const exp = (JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' ? exp : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A JWT-shaped token (header.claims.signature). The signature is junk: only the API server can tell. */

@@ -22,13 +22,18 @@ const plugin: AuthPlugin = {
 
     const connection = locateCluster(config.kubeconfig, env.repoPath);
     const serverNamespace = config.namespace ?? connection.namespace ?? 'default';
-    env.logger.info({ apiServer: connection.server.origin, via: connection.description, serverNamespace }, 'auth (kubernetes): verifying tokens with TokenReview');
+    env.logger.info({ apiServer: connection.server.origin, via: connection.description, serverNamespace, audiences: config.audiences ?? null }, 'auth (kubernetes): verifying tokens with TokenReview');
     return new KubernetesAuthProvider(
       new KubeApi(connection, config.request_timeout_seconds * 1000),
       {
         serverNamespace,
         cacheTtlMs: config.cache_ttl_seconds * 1000,
         cacheMaxEntries: config.cache_max_entries,
+        audiences: config.audiences,
+        maxTokenBytes: config.max_token_bytes,
+        maxConcurrentReviews: config.max_concurrent_reviews,
+        maxPendingReviews: config.max_pending_reviews,
+        maxReviewWaitMs: config.request_timeout_seconds * 1000,
       },
       kubernetesServiceToken({ userToken: config.user_token }),
     );

@@ -2,6 +2,7 @@
  * Reading RBAC bindings (rbac.authorization.k8s.io/v1) and deciding whether a binding's subjects
  * include a reviewed caller, by the rules Kubernetes' own RBAC authorizer uses.
  */
+import { UnavailableError } from '@larder/core';
 import type { KubeApi } from './kube-api.ts';
 import type { ReviewedUser } from './token-review.ts';
 
@@ -23,11 +24,47 @@ const RBAC = '/apis/rbac.authorization.k8s.io/v1';
 /** RoleBindings of one namespace, or of every namespace when `namespace` is omitted. */
 export async function listRoleBindings(api: KubeApi, namespace?: string): Promise<Binding[]> {
   const where = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  return (await api.get<{ items?: Binding[] }>(`${RBAC}${where}/rolebindings`)).items ?? [];
+  return bindingList(api, `${RBAC}${where}/rolebindings`);
 }
 
 export async function listClusterRoleBindings(api: KubeApi): Promise<Binding[]> {
-  return (await api.get<{ items?: Binding[] }>(`${RBAC}/clusterrolebindings`)).items ?? [];
+  return bindingList(api, `${RBAC}/clusterrolebindings`);
+}
+
+/**
+ * A binding list, checked before use: a list that is not what the API server sends would
+ * otherwise fail deep inside the matching as a TypeError (INTERNAL), or, worse, be read as "no
+ * bindings" and give the caller fewer roles than it has. Either way the check cannot be made now.
+ */
+async function bindingList(api: KubeApi, apiPath: string): Promise<Binding[]> {
+  const list = await api.get<unknown>(apiPath);
+  const items = isObject(list) ? (list.items ?? []) : undefined;
+  if (!Array.isArray(items)) throw malformed(apiPath, 'items is not a list');
+  items.forEach((item, i) => {
+    const problem = bindingProblem(item);
+    if (problem) throw malformed(apiPath, `items[${i}]: ${problem}`);
+  });
+  return items as Binding[];
+}
+
+function bindingProblem(item: unknown): string | null {
+  if (!isObject(item)) return 'not an object';
+  if (!isObject(item.metadata) || typeof item.metadata.name !== 'string') return 'no metadata.name';
+  if (item.metadata.namespace !== undefined && typeof item.metadata.namespace !== 'string') return 'metadata.namespace is not a string';
+  if (item.metadata.labels !== undefined && !isObject(item.metadata.labels)) return 'metadata.labels is not an object';
+  if (!isObject(item.roleRef) || typeof item.roleRef.kind !== 'string' || typeof item.roleRef.name !== 'string') return 'no roleRef kind and name';
+  const subjects = item.subjects ?? [];
+  if (!Array.isArray(subjects)) return 'subjects is not a list';
+  const bad = subjects.findIndex((s) => !isObject(s) || typeof s.kind !== 'string' || typeof s.name !== 'string' || (s.namespace !== undefined && typeof s.namespace !== 'string'));
+  return bad >= 0 ? `subjects[${bad}] has no kind and name` : null;
+}
+
+function isObject(value: unknown): value is Record<string, any> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function malformed(apiPath: string, problem: string): UnavailableError {
+  return new UnavailableError(`The Kubernetes API server sent a malformed answer to GET ${apiPath}: ${problem}`);
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Remembering verified tokens for a short time, so that one Feast retrieval (DoPut, GetFlightInfo,
  * DoGet: three checks of the same token) costs one round of API calls, not three. Bounded in size;
- * failures are never remembered, and concurrent checks of one token share a single verification.
+ * failures are never remembered, and concurrent checks of one token share a single verification
+ * (also with a TTL of 0, which only stops reuse after the check has finished).
  * Tokens are keyed by their SHA-256, so the cache holds no usable credential.
  */
 import { createHash } from 'node:crypto';
@@ -27,7 +28,6 @@ export class VerifiedCache<T> {
   ) {}
 
   get(token: string, verify: () => Promise<Verified<T>>): Promise<T> {
-    if (this.ttlMs <= 0) return verify().then((v) => v.value);
     const key = createHash('sha256').update(token).digest('hex');
     const now = this.now();
     const hit = this.entries.get(key);
@@ -37,7 +37,10 @@ export class VerifiedCache<T> {
     let entry: Entry<T>;
     const promise = verify().then(
       ({ value, notAfter }) => {
-        if (notAfter !== undefined) entry.expiresAt = Math.min(entry.expiresAt, notAfter);
+        // With a TTL of 0 the entry lived only while the check ran (sharing it); now it goes.
+        if (this.ttlMs <= 0) {
+          if (this.entries.get(key) === entry) this.entries.delete(key);
+        } else if (notAfter !== undefined) entry.expiresAt = Math.min(entry.expiresAt, notAfter);
         return value;
       },
       (error: unknown) => {
@@ -45,7 +48,8 @@ export class VerifiedCache<T> {
         throw error;
       },
     );
-    entry = { expiresAt: now + this.ttlMs, promise };
+    // While the check runs, every caller with the same token shares it, whatever the TTL.
+    entry = { expiresAt: this.ttlMs > 0 ? now + this.ttlMs : Number.POSITIVE_INFINITY, promise };
     this.entries.set(key, entry);
     // A Map iterates in insertion order: the first key is the oldest entry.
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
