@@ -8,6 +8,7 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
@@ -391,6 +392,23 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
       expect(gate.most()).to.equal(3);
     });
 
+    it('RBAC lists in flight are shared by the checks of different callers', async () => {
+      const auth = await provider({ cache_ttl_seconds: 0 });
+      const held: (() => void)[] = [];
+      kube.intercept = async (req) => {
+        if (req.method === 'GET') await new Promise<void>((release) => held.push(release));
+        return false;
+      };
+      const start = { cluster: kube.count('GET', `${RBAC}/clusterrolebindings`), all: kube.count('GET', `${RBAC}/rolebindings`) };
+      const users = Promise.all([aliceToken, ghostToken, carolToken].map((t) => auth.authenticate(t)));
+      await until(() => held.length >= 2, 'the two lists');
+      await sleep(200);
+      held.splice(0).forEach((r) => r());
+      expect((await users).map((u) => u.username)).to.deep.equal(['alice', 'ghost', 'carol']);
+      expect(kube.count('GET', `${RBAC}/clusterrolebindings`)).to.equal(start.cluster + 1);
+      expect(kube.count('GET', `${RBAC}/rolebindings`)).to.equal(start.all + 1);
+    });
+
     it('a check waiting for a review slot waits at most request_timeout_seconds, then UNAVAILABLE', async function () {
       this.timeout(20_000);
       const auth = await provider({ cache_ttl_seconds: 0, max_concurrent_reviews: 1, request_timeout_seconds: 1 });
@@ -457,8 +475,8 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
     const servers: ServerProcess[] = [];
     const clients: FlightTestClient[] = [];
 
-    const serve = async (policy: Policy, authExtra: string[] = []) => {
-      writeGuardedRepo(repo, ['auth:', '  type: kubernetes', '  kubeconfig: kubeconfig.yaml', '  request_timeout_seconds: 2', ...authExtra], [
+    const serve = async (policy: Policy, authExtra: string[] = [], timeoutSeconds = 2) => {
+      writeGuardedRepo(repo, ['auth:', '  type: kubernetes', '  kubeconfig: kubeconfig.yaml', `  request_timeout_seconds: ${timeoutSeconds}`, ...authExtra], [
         { name: 'read_sources', types: ['DATA_SOURCE'], actions: ['READ_OFFLINE'], policy },
       ]);
       const server = await startLarder({ repoPath: repo });
@@ -515,26 +533,37 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
     it('huge and non-ASCII bearer tokens over Flight: refused quickly, no review, and the server keeps serving', async () => {
       const server = await serve({ kind: 'role', roles: ['feast-reader'] });
       const start = reviews();
-      const big = await pull(server, 'a'.repeat(20 * 1024));
-      expect(big).to.equal('UNAUTHENTICATED Invalid token: longer than 16384 bytes');
-      // 1 MiB of metadata is over HTTP/2's header list limit: the transport refuses it before larder's code runs.
-      const huge = await pull(server, 'a'.repeat(1024 * 1024));
-      expect(huge).to.match(/^(UNAUTHENTICATED|RESOURCE_EXHAUSTED|INTERNAL|UNAVAILABLE|CANCELLED)/);
+      expect(await pull(server, 'a'.repeat(20 * 1024))).to.equal('UNAUTHENTICATED Invalid token: longer than 16384 bytes');
+      // 1 MiB of metadata is over HTTP/2's header list limit: the transport resets the stream before larder's code runs.
+      expect(await pull(server, 'a'.repeat(1024 * 1024))).to.match(/^INTERNAL Received RST_STREAM/);
+      // grpc-js clients refuse to send non-ASCII metadata; a raw HTTP/2 client can, and grpc-js's
+      // server drops such a value, so the call has no token at all (the plugin checks it as well).
+      expect(await rawListActions(server.port, 'Bearer t\u00f6k\u00e9n')).to.deep.equal({
+        status: String(status.UNAUTHENTICATED),
+        message: 'Missing authorization header: send "authorization: Bearer <token>"',
+      });
+      expect(await rawListActions(server.port, `Bearer ${'.'.repeat(16 * 1024 + 1)}`)).to.deep.equal({ status: String(status.UNAUTHENTICATED), message: 'Invalid token: longer than 16384 bytes' });
       expect(reviews()).to.equal(start);
       expect(await pull(server, readerToken)).to.equal('rows 1');
     });
 
-    it('a review API that never answers: the caller gets UNAVAILABLE within the bound, and callers with cached tokens are still served', async function () {
+    it('a review API that never answers, and a flood of new tokens: bounded waits, excess refused at once, cached callers still served', async function () {
       this.timeout(60_000);
-      const server = await serve({ kind: 'role', roles: ['feast-reader'] });
+      // A timeout long enough for all 40 calls to arrive while the first two reviews hang.
+      const server = await serve({ kind: 'role', roles: ['feast-reader'] }, ['  max_concurrent_reviews: 2', '  max_pending_reviews: 5'], 8);
       expect(await pull(server, readerToken)).to.equal('rows 1'); // cached now
       kube.intercept = (req, res) => isReview(req) && (hanging.push(res), true);
       const started = Date.now();
-      const stuck = Array.from({ length: 5 }, (_, i) => pull(server, `stuck-token-${i}`));
+      const stuck = Array.from({ length: 40 }, (_, i) => pull(server, `stuck-token-${i}`));
       expect(await pull(server, readerToken)).to.equal('rows 1');
       const answers = await Promise.all(stuck);
-      for (const a of answers) expect(a).to.match(/^UNAVAILABLE .*no answer within 2000 ms/);
-      expect(Date.now() - started).to.be.below(30_000);
+      expect(Date.now() - started).to.be.below(40_000);
+      const unanswered = answers.filter((a) => /^UNAVAILABLE .*no answer within 8000 ms/.test(a));
+      const refused = answers.filter((a) => a === 'UNAVAILABLE Too many Kubernetes token checks waiting (2 running, 5 waiting): try again shortly');
+      // 2 reviews ran (and timed out); of the 5 waiting, the first 2 got a slot after them (and timed out too) and the other 3 gave up waiting.
+      const gaveUp = answers.filter((a) => /^UNAVAILABLE No Kubernetes token check could start within 8000 ms \(2 running\)/.test(a));
+      expect([unanswered.length, gaveUp.length, refused.length]).to.deep.equal([4, 3, 33]);
+      expect(hanging.length).to.equal(4, 'reviews that reached the API server');
       expect((await client(server, { authorization: `Bearer ${readerToken}` }).listActions()).length).to.be.above(0);
     });
 
@@ -580,6 +609,38 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
     });
   });
 });
+
+/**
+ * ListActions over a raw HTTP/2 stream with the given authorization header (bytes a grpc-js client
+ * will not send); resolves with the grpc-status and decoded grpc-message trailers.
+ */
+function rawListActions(port: number, authorization: string): Promise<{ status: string; message: string }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on('error', reject);
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': '/arrow.flight.protocol.FlightService/ListActions',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      authorization,
+    });
+    const found: Record<string, string> = {};
+    const take = (headers: http2.IncomingHttpHeaders) => {
+      for (const name of ['grpc-status', 'grpc-message']) if (typeof headers[name] === 'string') found[name] = headers[name] as string;
+    };
+    stream.on('response', take);
+    stream.on('trailers', take);
+    stream.on('data', () => undefined);
+    stream.on('error', reject);
+    stream.on('close', () => {
+      session.close();
+      resolve({ status: found['grpc-status'] ?? '', message: decodeURIComponent(found['grpc-message'] ?? '') });
+    });
+    // One gRPC frame: not compressed, length 0 (an Empty message).
+    stream.end(Buffer.from([0, 0, 0, 0, 0]));
+  });
+}
 
 /** The plugin's config with its schema defaults filled in, as larder's config loader does. */
 function withDefaults(config: Record<string, unknown>): Record<string, unknown> {
