@@ -475,11 +475,11 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
     const servers: ServerProcess[] = [];
     const clients: FlightTestClient[] = [];
 
-    const serve = async (policy: Policy, authExtra: string[] = [], timeoutSeconds = 2) => {
+    const serve = async (policy: Policy, authExtra: string[] = [], timeoutSeconds = 2, env: NodeJS.ProcessEnv = {}) => {
       writeGuardedRepo(repo, ['auth:', '  type: kubernetes', '  kubeconfig: kubeconfig.yaml', `  request_timeout_seconds: ${timeoutSeconds}`, ...authExtra], [
         { name: 'read_sources', types: ['DATA_SOURCE'], actions: ['READ_OFFLINE'], policy },
       ]);
-      const server = await startLarder({ repoPath: repo });
+      const server = await startLarder({ repoPath: repo, env });
       servers.push(server);
       return server;
     };
@@ -528,6 +528,15 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
       const seen = kube.requests.slice(start);
       expect(seen.length).to.be.above(0);
       for (const req of seen) expect(Object.keys(req.headers).filter((h) => h.startsWith('impersonate-')), `${req.method} ${req.path}`).to.deep.equal([]);
+    });
+
+    it("Feast's intra-communication token (unsigned, sub \":::<INTRA_COMMUNICATION_BASE64>\") is just a token the review rejects", async () => {
+      const intra = 'aW50cmEtc2VydmVyLWNvbW11bmljYXRpb24=';
+      const server = await serve({ kind: 'role', roles: ['feast-reader'] }, [], 2, { INTRA_COMMUNICATION_BASE64: intra });
+      const token = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: `:::${intra}`, exp: inAnHour() })}.`;
+      expect(await pull(server, token)).to.equal(
+        'UNAUTHENTICATED Invalid token: the Kubernetes API server did not authenticate it (TokenReview: [invalid bearer token, token lookup failed])',
+      );
     });
 
     it('huge and non-ASCII bearer tokens over Flight: refused quickly, no review, and the server keeps serving', async () => {
