@@ -24,11 +24,11 @@ const RBAC = '/apis/rbac.authorization.k8s.io/v1';
 /** RoleBindings of one namespace, or of every namespace when `namespace` is omitted. */
 export async function listRoleBindings(api: KubeApi, namespace?: string): Promise<Binding[]> {
   const where = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  return bindingList(api, `${RBAC}${where}/rolebindings`);
+  return checkedBindings(`${RBAC}${where}/rolebindings`, await api.get<unknown>(`${RBAC}${where}/rolebindings`));
 }
 
 export async function listClusterRoleBindings(api: KubeApi): Promise<Binding[]> {
-  return bindingList(api, `${RBAC}/clusterrolebindings`);
+  return checkedBindings(`${RBAC}/clusterrolebindings`, await api.get<unknown>(`${RBAC}/clusterrolebindings`));
 }
 
 /**
@@ -36,8 +36,7 @@ export async function listClusterRoleBindings(api: KubeApi): Promise<Binding[]> 
  * otherwise fail deep inside the matching as a TypeError (INTERNAL), or, worse, be read as "no
  * bindings" and give the caller fewer roles than it has. Either way the check cannot be made now.
  */
-async function bindingList(api: KubeApi, apiPath: string): Promise<Binding[]> {
-  const list = await api.get<unknown>(apiPath);
+function checkedBindings(apiPath: string, list: unknown): Binding[] {
   const items = isObject(list) ? (list.items ?? []) : undefined;
   if (!Array.isArray(items)) throw malformed(apiPath, 'items is not a list');
   items.forEach((item, i) => {
