@@ -169,14 +169,16 @@ describe('request limits: stalled uploads, command and message sizes', function 
 
     it('bounds the whole upload by call_timeout_seconds, even when the client keeps sending', async () => {
       const client = await serve('deadline', { call_timeout_seconds: 1.5, upload_idle_timeout_seconds: 60 });
-      const upload = stall(client, 'DoPut', pullAllCommand());
-      const encoder = new FlightDataEncoder(placeholderTable().schema);
-      const batch = toFlightData([...encoder.batchMessages(placeholderTable().batches[0]!)][0]!);
+      const table = entities();
+      const upload = client.openUpload('DoPut', [schemaMessage(historicalCommand(), table)]);
+      uploads.push(upload);
+      const encoder = new FlightDataEncoder(table.schema);
+      const batch = toFlightData([...encoder.batchMessages(table.batches[0]!)][0]!);
       // A message every 200 ms: never idle, never done.
       const trickle = setInterval(() => upload.write(batch), 200);
       try {
         const end = await within(15_000, 'the upload to end', upload.ended);
-        expect(end.code).to.equal(status.DEADLINE_EXCEEDED);
+        expect(end.code, end.details).to.equal(status.DEADLINE_EXCEEDED);
         expect(end.details).to.match(/longer than this server allows \(1\.5 s, larder\.call_timeout_seconds/);
       } finally {
         clearInterval(trickle);
@@ -198,8 +200,8 @@ describe('request limits: stalled uploads, command and message sizes', function 
     it('refuses a 2 MiB command against the 1 MiB default on DoExchange, DoPut and GetFlightInfo, naming the key', async () => {
       const client = await serve('default', {});
       const cmd = paddedCommand(2 * MiB);
-      for (const call of [client.doExchange(cmd, placeholderTable()), client.doPut(cmd, placeholderTable()), client.getFlightInfo(cmd), client.getSchema(cmd)]) {
-        const error = await rejection(call);
+      for (const call of [() => client.doExchange(cmd, placeholderTable()), () => client.doPut(cmd, placeholderTable()), () => client.getFlightInfo(cmd), () => client.getSchema(cmd)]) {
+        const error = await rejection(call());
         expect(error.code).to.be.oneOf([status.INVALID_ARGUMENT, status.RESOURCE_EXHAUSTED]);
         expect(error.details).to.match(/1048576 bytes, larder\.max_command_bytes/);
       }
@@ -211,17 +213,22 @@ describe('request limits: stalled uploads, command and message sizes', function 
       const client = await serve('small', { max_command_bytes: 1000 });
       const big = paddedCommand(2000);
       const bigBytes = Buffer.from(big);
-      const calls: Array<[string, Promise<unknown>]> = [
-        ['DoExchange', client.doExchange(big, placeholderTable())],
-        ['DoPut', client.doPut(big, placeholderTable())],
-        ['GetFlightInfo', client.getFlightInfo(big)],
-        ['GetSchema', client.getSchema(big)],
-        ['DoGet', client.doGet(bigBytes)],
-        ['DoAction', client.doAction('offline_write_batch', bigBytes)],
-        ['ListFlights', client.listFlights(bigBytes)],
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ['DoExchange', () => client.doExchange(big, placeholderTable())],
+        ['DoPut', () => client.doPut(big, placeholderTable())],
+        ['GetFlightInfo', () => client.getFlightInfo(big)],
+        ['GetSchema', () => client.getSchema(big)],
+        ['DoGet', () => client.doGet(bigBytes)],
+        ['DoAction', () => client.doAction('offline_write_batch', bigBytes)],
+        ['ListFlights', () => client.listFlights(bigBytes)],
       ];
       for (const [rpc, call] of calls) {
-        const error = await rejection(call);
+        const error = await call().then(
+          () => {
+            throw new Error(`${rpc} succeeded`);
+          },
+          (e: Error & { code: number; details: string }) => e,
+        );
         expect(error.code, rpc).to.be.oneOf([status.INVALID_ARGUMENT, status.RESOURCE_EXHAUSTED]);
         expect(error.details, rpc).to.match(/1000 bytes, larder\.max_command_bytes/);
       }
@@ -234,7 +241,7 @@ describe('request limits: stalled uploads, command and message sizes', function 
       const path = Array.from({ length: 8 * 1024 }, () => 'p'.repeat(1024));
       const error = await rejection(client.getFlightInfo({ type: 'PATH', cmd: new Uint8Array(0), path }));
       expect(error.code).to.equal(status.RESOURCE_EXHAUSTED);
-      expect(error.details).to.match(/GetFlightInfo request message of \d+ bytes is larger than this server accepts \(\d+ bytes: larder\.max_command_bytes/);
+      expect(error.details).to.match(/GetFlightInfo request message of \d+ bytes is larger than this server accepts \(\d+ bytes: the command limit of 1048576 bytes, larder\.max_command_bytes/);
       // Many small path elements in a small message are refused too, before they are decoded.
       const many = await rejection(client.getSchema({ type: 'PATH', cmd: new Uint8Array(0), path: Array.from({ length: 100_000 }, () => '') }));
       expect(many.code).to.equal(status.INVALID_ARGUMENT);

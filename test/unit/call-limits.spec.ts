@@ -65,4 +65,25 @@ describe('call limits', () => {
     expect((late.signal.reason as LarderError).message).to.match(/The DoGet call ran longer than this server allows \(0\.01 s, larder\.call_timeout_seconds/);
     expect(early.signal.aborted).to.equal(false);
   });
+
+  it('caps uploads in progress separately from execution slots, refusing the one over with UNAVAILABLE', async () => {
+    const limits = new CallLimits({ maxConcurrentCalls: 1, maxConcurrentUploads: 2 });
+    limits.enterUpload();
+    limits.enterUpload();
+    expect(limits.uploads).to.equal(2);
+    // Uploads hold no execution slot: a call still gets one.
+    await limits.enter(never());
+    expect(limits.active).to.equal(1);
+    let refused: LarderError | null = null;
+    try {
+      limits.enterUpload();
+    } catch (error) {
+      refused = error as LarderError;
+    }
+    expect(refused?.code).to.equal(status.UNAVAILABLE);
+    expect(refused?.message).to.match(/2 uploads are in progress \(larder\.max_concurrent_uploads\)/);
+    limits.leaveUpload();
+    limits.enterUpload();
+    expect(limits.uploads).to.equal(2);
+  });
 });

@@ -62,7 +62,36 @@ describe('pending uploads (DoPut → DoGet state)', () => {
     const second = pending.add({ commandBytes: cmd('a'), command, table: null, bytes: 5, owner: null });
     expect(pending.take(first.ticket)).to.equal(undefined);
     expect(pending.findByCommand(cmd('a'))).to.equal(second);
-    expect(pending.bytes).to.equal(5);
+    // The table, and the 1-byte command twice (its bytes and its parsed form).
+    expect(pending.bytes).to.equal(5 + 2);
+    pending.close();
+  });
+
+  it('counts the command in an entry\'s bytes and in the byte cap, and frees it with the entry', () => {
+    const command100 = (c: string) => cmd(c.repeat(100));
+    const pending = new PendingUploads({ ttlMs: 1000, maxBytes: 450, maxEntries: 10 });
+    const a = pending.add({ commandBytes: command100('a'), command, table: null, bytes: 0, owner: null });
+    expect(a.bytes).to.equal(200);
+    expect(pending.bytes).to.equal(200);
+    pending.add({ commandBytes: command100('b'), command, table: null, bytes: 0, owner: null });
+    // A third command of the same size is over 450 bytes: the oldest goes, although no table is held.
+    pending.add({ commandBytes: command100('c'), command, table: null, bytes: 0, owner: null });
+    expect(pending.findByCommand(command100('a'))).to.equal(undefined);
+    expect(pending.size).to.equal(2);
+    expect(pending.bytes).to.equal(400);
+    pending.close();
+    expect(pending.bytes).to.equal(0);
+  });
+
+  it('keeps a copy of the command, not a view that holds the whole received message', () => {
+    const message = new Uint8Array(64 * 1024);
+    const view = message.subarray(10, 20);
+    view.fill(7);
+    const pending = new PendingUploads({ ttlMs: 1000, maxBytes: 1e9, maxEntries: 10 });
+    const entry = pending.add({ commandBytes: view, command, table: null, bytes: 0, owner: null });
+    expect(entry.commandBytes.buffer.byteLength).to.equal(10);
+    expect([...entry.commandBytes]).to.deep.equal(new Array(10).fill(7));
+    expect(pending.findByCommand(Uint8Array.from(view))).to.equal(entry);
     pending.close();
   });
 });

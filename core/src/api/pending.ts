@@ -5,8 +5,14 @@
  * upload in an unbounded dict and leaks it when DoGet fails or never comes; here every entry
  * expires after a TTL, the total size is capped (the oldest entries are evicted first), and an
  * entry is removed the moment its DoGet starts, whatever happens next.
+ *
+ * An entry's size counts its command as well as its table: a command is up to
+ * larder.max_command_bytes, and it is kept twice (its bytes, to match GetFlightInfo's descriptor
+ * and to list it, and its parsed form). The bytes are copied out of the received message, which
+ * may be much larger (it carries the schema too), and the command is looked up by its SHA-256,
+ * not by a key as long as itself.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Table } from 'apache-arrow';
 import type { CallRecord } from '../hooks.ts';
 import type { ResultStream } from '../store.ts';
@@ -19,6 +25,7 @@ export interface PendingEntry {
   readonly command: FeastCommand;
   /** The uploaded table, or null for Feast's `{"key": ["mock_key"]}` placeholder. */
   readonly table: Table | null;
+  /** The table's bytes and the command's (see `commandCost`). */
   readonly bytes: number;
   readonly owner: string | null;
   readonly createdAt: number;
@@ -56,12 +63,21 @@ export class PendingUploads {
     this.sweeper.unref();
   }
 
-  /** Stores an upload under its command bytes (a re-upload of the same command replaces it). */
+  /**
+   * Stores an upload under its command bytes (a re-upload of the same command replaces it).
+   * `bytes` is the table's size; the command's is added here.
+   */
   add(entry: Omit<PendingEntry, 'ticket' | 'createdAt'>): PendingEntry {
     const key = commandKey(entry.commandBytes);
     const previous = this.byCommand.get(key);
     if (previous) this.delete(previous, true);
-    const stored: PendingEntry = { ...entry, ticket: randomUUID(), createdAt: this.now() };
+    const stored: PendingEntry = {
+      ...entry,
+      commandBytes: Uint8Array.from(entry.commandBytes),
+      bytes: entry.bytes + commandCost(entry.commandBytes),
+      ticket: randomUUID(),
+      createdAt: this.now(),
+    };
     this.byTicket.set(stored.ticket, stored);
     this.byCommand.set(key, stored.ticket);
     this.totalBytes += stored.bytes;
@@ -140,5 +156,10 @@ function releasePrepared(entry: PendingEntry): void {
 }
 
 function commandKey(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  return createHash('sha256').update(bytes).digest('base64');
+}
+
+/** What a pending entry's command holds: its bytes, and about as much again for its parsed form. */
+export function commandCost(commandBytes: Uint8Array): number {
+  return 2 * commandBytes.byteLength;
 }

@@ -1,15 +1,21 @@
 /**
  * Admission and deadlines for Flight calls.
  *
- * - At most `maxConcurrentCalls` calls run at once. Calls beyond it wait, first come first served,
- *   for a free slot: at most `maxQueuedCalls` of them, each for at most `queueTimeoutMs`. A call
- *   that finds the queue full, or waits too long, is refused with UNAVAILABLE, the status for
- *   "try again later". The wait matters because Feast 0.67's client retries UNAVAILABLE only on
- *   unary calls: its reads go through DoExchange, whose refusal it reports at once.
- *   A waiting call has read nothing yet: its upload stays in gRPC's flow-control window.
- * - A call that runs longer than `callTimeoutMs` (from admission) is aborted with
- *   DEADLINE_EXCEEDED: its signal fires, so the store stops its query and the stream ends, as when
- *   the client disconnects. A client's own gRPC deadline, if shorter, ends the call earlier.
+ * - At most `maxConcurrentCalls` calls run at once (hold an execution slot). Calls beyond it wait,
+ *   first come first served, for a free slot: at most `maxQueuedCalls` of them, each for at most
+ *   `queueTimeoutMs`. A call that finds the queue full, or waits too long, is refused with
+ *   UNAVAILABLE, the status for "try again later". The wait matters because Feast 0.67's client
+ *   retries UNAVAILABLE only on unary calls: its reads go through DoExchange, whose refusal it
+ *   reports at once.
+ * - An upload (DoPut, DoExchange) takes its execution slot only once the client has sent all of it:
+ *   a slow or stalled uploader costs no slot, so it cannot keep fast callers out. Uploads in
+ *   progress (and uploads waiting for a slot, which hold their data) are capped separately, by
+ *   `maxConcurrentUploads`; beyond it an upload is refused with UNAVAILABLE at once.
+ * - A call that runs longer than `callTimeoutMs` (from its arrival, its upload included) is aborted
+ *   with DEADLINE_EXCEEDED: its signal fires, so a read of the client's stream or the store's query
+ *   stops and the stream ends, as when the client disconnects. A client's own gRPC deadline, if
+ *   shorter, ends the call earlier. An upload that sends nothing for `uploadIdleTimeoutMs` is
+ *   ended too (streams.ts).
  */
 import * as grpc from '@grpc/grpc-js';
 import { LarderError, UnavailableError } from '../errors.ts';
@@ -23,6 +29,10 @@ export interface CallLimitOptions {
   readonly queueTimeoutMs?: number;
   /** 0 or absent: no deadline. */
   readonly callTimeoutMs?: number;
+  /** Uploads (DoPut, DoExchange) being received or waiting for a slot; 0 or absent: no limit. */
+  readonly maxConcurrentUploads?: number;
+  /** An upload that sends no message for this long is ended; 0 or absent: never. */
+  readonly uploadIdleTimeoutMs?: number;
 }
 
 export function deadlineExceededError(rpc: string, timeoutMs: number): LarderError {
@@ -38,6 +48,7 @@ interface Waiter {
 
 export class CallLimits {
   private running = 0;
+  private uploading = 0;
   private readonly queue: Waiter[] = [];
 
   constructor(private readonly options: CallLimitOptions = {}) {}
@@ -50,6 +61,33 @@ export class CallLimits {
   /** Calls waiting for a slot. */
   get queued(): number {
     return this.queue.length;
+  }
+
+  /** Uploads being received or waiting for an execution slot. */
+  get uploads(): number {
+    return this.uploading;
+  }
+
+  get uploadIdleTimeoutMs(): number {
+    return this.options.uploadIdleTimeoutMs ?? 0;
+  }
+
+  /**
+   * Counts an upload in (then it must `leaveUpload()` exactly once); throws UNAVAILABLE when
+   * `maxConcurrentUploads` are already in progress.
+   */
+  enterUpload(): void {
+    const max = this.options.maxConcurrentUploads ?? 0;
+    if (max > 0 && this.uploading >= max) {
+      throw new UnavailableError(
+        `The server is busy: ${this.uploading} uploads are in progress (larder.max_concurrent_uploads); retry later`,
+      );
+    }
+    this.uploading++;
+  }
+
+  leaveUpload(): void {
+    this.uploading--;
   }
 
   /**
