@@ -8,7 +8,9 @@
  *   is refused from its length prefix, before the server buffers it (RSS of a larder process);
  * - pending uploads count their command bytes in larder_pending_upload_bytes and the caps.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
@@ -21,8 +23,20 @@ import { encodeRegistry } from '../../core/src/registry/encode.ts';
 import { startServer, type RunningServer } from '../../core/src/server.ts';
 import { connect, type FlightTestClient, type OpenUpload } from '../support/flight-client.ts';
 import { placeholderTable, pullAllCommand, rejection } from '../support/guarded-repo.ts';
+import { feastPython } from '../support/feast-python.ts';
 import { startLarder, type ServerProcess } from '../support/larder-process.ts';
 import { arrowTable, micros, writeParquetFile } from '../support/parquet-fixtures.ts';
+
+/** pyarrow's DoPut of one record batch of `rows` int64 values (8 bytes each) in a single message. */
+const PYARROW_BIG_PUT = `
+import sys, pyarrow as pa, pyarrow.flight as fl
+client = fl.FlightClient("grpc://127.0.0.1:" + sys.argv[1])
+table = pa.table({"driver_id": pa.array(range(int(sys.argv[3])), pa.int64())})
+writer, _ = client.do_put(fl.FlightDescriptor.for_command(sys.argv[2]), table.schema)
+writer.write_table(table)
+writer.close()
+print("ok", table.nbytes)
+`;
 
 const tsUtc = new Timestamp(TimeUnit.MICROSECOND, 'UTC');
 const T = Date.UTC(2021, 3, 12, 10);
@@ -292,6 +306,11 @@ describe('request limits: stalled uploads, command and message sizes', function 
       const growth = rssBytes(larder.pid) - before;
       expect(growth, `RSS grew by ${growth} bytes`).to.be.below(32 * MiB);
       expect((await client.listActions()).length).to.equal(3);
+    });
+
+    it("still accepts pyarrow's DoPut of a 40 MB record batch in one FlightData message", async () => {
+      const { stdout } = await promisify(execFile)(feastPython().python, ['-c', PYARROW_BIG_PUT, String(larder.port), pullAllCommand(), String(5_000_000)]);
+      expect(stdout.trim()).to.equal('ok 40000000');
     });
   });
 });
