@@ -198,15 +198,19 @@ describe('request limits: stalled uploads, command and message sizes', function 
         clearInterval(trickle);
       }
     });
-    it('refuses uploads beyond max_concurrent_uploads with UNAVAILABLE naming the key', async () => {
-      const client = await serve('uploads', { max_concurrent_uploads: 2 });
-      stall(client, 'DoPut', pullAllCommand());
-      stall(client, 'DoExchange', historicalCommand());
+    it('queues uploads beyond max_concurrent_uploads and refuses those beyond the queue with UNAVAILABLE naming the key', async () => {
+      const client = await serve('uploads', { max_concurrent_uploads: 2, max_queued_calls: 1, queue_timeout_seconds: 20 });
+      const stalled = [stall(client, 'DoPut', pullAllCommand()), stall(client, 'DoExchange', historicalCommand())];
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const waiting = client.doExchange(historicalCommand(), entities());
       await new Promise((resolve) => setTimeout(resolve, 300));
       const refused = await rejection(client.doExchange(historicalCommand(), entities()));
       expect(refused.code).to.equal(status.UNAVAILABLE);
-      expect(refused.details).to.match(/2 uploads are in progress \(larder\.max_concurrent_uploads\)/);
+      expect(refused.details).to.match(/2 uploads are in progress \(larder\.max_concurrent_uploads\) and 1 are waiting/);
       expect((await client.listActions()).length).to.be.greaterThan(0);
+      // A stalled uploader leaves: the waiting upload gets its slot, and its answer.
+      stalled[0]!.cancel();
+      expect((await within(10_000, 'the queued DoExchange', waiting)).numRows).to.equal(2);
     });
   });
 

@@ -137,8 +137,8 @@ interface CallScope {
    * rejects when it is refused. Idempotent.
    */
   admit(): Promise<void>;
-  /** Counts the call as an upload until it takes its execution slot; throws UNAVAILABLE over the cap. */
-  enterUpload(): void;
+  /** Takes an upload slot, held until the call takes its execution slot (it may wait; rejects when refused). */
+  enterUpload(): Promise<void>;
   /** Detaches the cancellation listeners and reports the call's end; the call is over. */
   done(code: grpc.status): void;
 }
@@ -219,8 +219,9 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
         });
         return admission;
       },
-      enterUpload() {
-        limits.enterUpload();
+      async enterUpload() {
+        await limits.enterUpload(controller.signal);
+        if (finished) return limits.leaveUpload();
         holdsUpload = true;
       },
       done(code) {
@@ -262,7 +263,7 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
    */
   async function start(method: FlightMethod, request: { refusal?: Refusal } | undefined, scope: CallScope): Promise<void> {
     checkRequest(request);
-    if (method === 'DoPut' || method === 'DoExchange') scope.enterUpload();
+    if (method === 'DoPut' || method === 'DoExchange') await scope.enterUpload();
     else if (!SLOTLESS.has(method)) await scope.admit();
   }
 
