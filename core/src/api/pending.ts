@@ -7,21 +7,22 @@
  * entry is removed the moment its DoGet starts, whatever happens next.
  *
  * An entry's size counts its command as well as its table: a command is up to
- * larder.max_command_bytes, and it is kept twice (its bytes, to match GetFlightInfo's descriptor
- * and to list it, and its parsed form). The bytes are copied out of the received message, which
- * may be much larger (it carries the schema too), and the command is looked up by its SHA-256,
- * not by a key as long as itself.
+ * larder.max_command_bytes. Only its bytes are kept (to match GetFlightInfo's descriptor and to
+ * list it), copied out of the received message, which may be much larger (it carries the schema
+ * too); the parsed form, which can cost several times the bytes, is made again when used. The
+ * command is looked up by its SHA-256, not by a key as long as itself.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Table } from 'apache-arrow';
 import type { CallRecord } from '../hooks.ts';
 import type { ResultStream } from '../store.ts';
-import type { FeastCommand } from './commands.ts';
+import { parseCommand, type FeastCommand } from './commands.ts';
 import { releaseResult } from './release-result.ts';
 
 export interface PendingEntry {
   readonly ticket: string;
   readonly commandBytes: Uint8Array;
+  /** Parsed from `commandBytes` on each access (validated when the entry was added). */
   readonly command: FeastCommand;
   /** The uploaded table, or null for Feast's `{"key": ["mock_key"]}` placeholder. */
   readonly table: Table | null;
@@ -71,12 +72,17 @@ export class PendingUploads {
     const key = commandKey(entry.commandBytes);
     const previous = this.byCommand.get(key);
     if (previous) this.delete(previous, true);
+    const commandBytes = Uint8Array.from(entry.commandBytes);
     const stored: PendingEntry = {
-      ...entry,
-      commandBytes: Uint8Array.from(entry.commandBytes),
-      bytes: entry.bytes + commandCost(entry.commandBytes),
       ticket: randomUUID(),
       createdAt: this.now(),
+      commandBytes,
+      get command() {
+        return parseCommand(commandBytes);
+      },
+      table: entry.table,
+      bytes: entry.bytes + commandCost(commandBytes),
+      owner: entry.owner,
     };
     this.byTicket.set(stored.ticket, stored);
     this.byCommand.set(key, stored.ticket);
@@ -159,7 +165,7 @@ function commandKey(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('base64');
 }
 
-/** What a pending entry's command holds: its bytes, and about as much again for its parsed form. */
+/** What a pending entry's command holds: its bytes (see the module's comment). */
 export function commandCost(commandBytes: Uint8Array): number {
-  return 2 * commandBytes.byteLength;
+  return commandBytes.byteLength;
 }
