@@ -147,6 +147,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       ? null
       : createServerMetrics(hooks, {
           inFlightCalls: () => flight.inFlight(),
+          uploadsInProgress: () => flight.uploads(),
           pendingUploads: () => ({ count: pending.size, bytes: pending.bytes }),
           registryStatus: () => registry.status?.(),
           odfvWorker: () => odfvWorker?.stats() ?? null,

@@ -141,7 +141,7 @@ describe('request limits: stalled uploads, command and message sizes', function 
 
   describe('stalled uploads', () => {
     it('four stalled uploads with max_concurrent_calls: 4 keep out neither ListActions nor a get_historical_features DoExchange', async () => {
-      const client = await serve('stalled', { max_concurrent_calls: 4, max_queued_calls: 0 });
+      const client = await serve('stalled', { max_concurrent_calls: 4, max_queued_calls: 0 }, { metricsPort: 0 });
       const stalled = [
         stall(client, 'DoPut', pullAllCommand()),
         stall(client, 'DoPut', pullAllCommand()),
@@ -150,6 +150,8 @@ describe('request limits: stalled uploads, command and message sizes', function 
       ];
       // Let the server receive all four first messages.
       await new Promise((resolve) => setTimeout(resolve, 300));
+      const metrics = await (await fetch(`http://127.0.0.1:${servers.at(-1)!.metricsPort}/metrics`)).text();
+      expect(metrics).to.match(/^larder_flight_uploads_in_progress 4$/m);
       const actions = await within(5_000, 'ListActions', client.listActions());
       expect(actions.map((a) => a.type)).to.include('offline_write_batch');
       const table = await within(10_000, 'get_historical_features', client.doExchange(historicalCommand(), entities()));

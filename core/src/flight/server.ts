@@ -65,6 +65,8 @@ export interface FlightServer {
   shutdown(graceMs: number): Promise<void>;
   /** Calls currently being handled. */
   inFlight(): number;
+  /** Uploads (DoPut, DoExchange) being received, or received and waiting for a call slot. */
+  uploads(): number;
 }
 
 /** What every grpc-js server call object offers. */
@@ -434,5 +436,6 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
     },
 
     inFlight: () => callsInFlight,
+    uploads: () => limits.uploads,
   };
 }

@@ -56,7 +56,7 @@ export interface ReadLimits {
 /**
  * The next message, or the call's end: a client that sends nothing must not hold the call (and
  * what it uploaded so far) beyond the idle timeout or the deadline. An abandoned read is left to
- * settle when grpc-js ends the call.
+ * settle (its outcome ignored) when grpc-js ends the call.
  */
 function nextWithin<T>(iterator: AsyncIterator<T>, rpc: string, limits: ReadLimits): Promise<IteratorResult<T>> {
   const { signal, idleTimeoutMs } = limits;
@@ -68,10 +68,7 @@ function nextWithin<T>(iterator: AsyncIterator<T>, rpc: string, limits: ReadLimi
       signal.removeEventListener('abort', onAbort);
       done();
     };
-    const abandon = (error: unknown) => {
-      read.catch(() => {});
-      settle(() => reject(error));
-    };
+    const abandon = (error: unknown) => settle(() => reject(error));
     const onAbort = () => abandon(signal.reason);
     const timer = idleTimeoutMs > 0 ? setTimeout(() => abandon(uploadIdleError(rpc, idleTimeoutMs)), idleTimeoutMs) : undefined;
     signal.addEventListener('abort', onAbort, { once: true });
