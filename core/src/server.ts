@@ -11,6 +11,7 @@ import { tapPermissions } from './permission-hook.ts';
 import { tapCallLog } from './call-log.ts';
 import { loadRepoConfig, type LocateOptions, type RepoConfig } from './config/load.ts';
 import { validateSection } from './config/validate.ts';
+import { flightDataLimit } from './flight/message-limits.ts';
 import { createFlightServer } from './flight/server.ts';
 import { REGISTRY_HEALTH_SERVICE, healthServiceDefinition, healthServiceImplementation } from './health/health-service.ts';
 import { ServerHealth, type ServingStatus } from './health/server-health.ts';
@@ -62,6 +63,10 @@ export const DEFAULT_LIMITS = {
   queue_timeout_seconds: 30,
   call_timeout_seconds: 3600,
   max_upload_bytes: 1024 ** 3,
+  // Feast's commands are a few KiB; a command is parsed (JSON) and kept with a pending upload.
+  max_command_bytes: 1024 ** 2,
+  max_concurrent_uploads: 64,
+  upload_idle_timeout_seconds: 30,
 } as const;
 
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
@@ -142,6 +147,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       ? null
       : createServerMetrics(hooks, {
           inFlightCalls: () => flight.inFlight(),
+          uploadsInProgress: () => flight.uploads(),
           pendingUploads: () => ({ count: pending.size, bytes: pending.bytes }),
           registryStatus: () => registry.status?.(),
           odfvWorker: () => odfvWorker?.stats() ?? null,
@@ -158,6 +164,12 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       maxQueuedCalls: larderSetting(config, 'max_queued_calls'),
       queueTimeoutMs: larderSetting(config, 'queue_timeout_seconds') * 1000,
       callTimeoutMs: larderSetting(config, 'call_timeout_seconds') * 1000,
+      maxConcurrentUploads: larderSetting(config, 'max_concurrent_uploads'),
+      uploadIdleTimeoutMs: larderSetting(config, 'upload_idle_timeout_seconds') * 1000,
+    },
+    messageLimits: {
+      maxCommandBytes: larderSetting(config, 'max_command_bytes'),
+      maxFlightDataBytes: flightDataLimit(larderSetting(config, 'max_upload_bytes'), larderSetting(config, 'max_command_bytes')),
     },
     extraServices: [
       {

@@ -53,12 +53,26 @@ export interface DoGetStream {
 /** A message for `doPutRaw`: FlightData fields, or raw bytes sent as the whole protobuf message. */
 export type RawPutMessage = OutgoingFlightData | Uint8Array;
 
+/** A DoPut or DoExchange left open after its messages, as a stalled uploader leaves it. */
+export interface OpenUpload {
+  /** The status the call ends with (OK included); never rejects. */
+  readonly ended: Promise<{ code: grpc.status; details: string }>;
+  /** Sends one more message. */
+  write(message: RawPutMessage): void;
+  /** Half-closes the client's side, as a client that finished uploading does. */
+  end(): void;
+  cancel(): void;
+}
+
 export interface FlightTestClient {
   doPut(cmd: Uint8Array | string, data: Table | readonly RecordBatch[], options?: { schema?: Schema }): Promise<{ putResults: number }>;
   /** Sends the messages as they are; with `cancelAfter`, cancels the call after that many messages. */
   doPutRaw(messages: readonly RawPutMessage[], options?: { cancelAfter?: number }): Promise<{ putResults: number }>;
-  getFlightInfo(cmd: Uint8Array | string): Promise<FlightInfoView>;
-  getSchema(cmd: Uint8Array | string): Promise<Schema | null>;
+  /** Opens DoPut or DoExchange, sends `messages` and leaves the stream open. */
+  openUpload(rpc: 'DoPut' | 'DoExchange', messages: readonly RawPutMessage[]): OpenUpload;
+  /** A command, or a whole descriptor (PATH descriptors, odd ones). */
+  getFlightInfo(cmd: Uint8Array | string | FlightDescriptor): Promise<FlightInfoView>;
+  getSchema(cmd: Uint8Array | string | FlightDescriptor): Promise<Schema | null>;
   pollFlightInfo(cmd: Uint8Array | string): Promise<unknown>;
   doGet(ticket: Uint8Array | string): Promise<Table>;
   doGetRaw(ticket: Uint8Array | string): Promise<DoGetRawResult>;
@@ -72,17 +86,15 @@ export interface FlightTestClient {
 }
 
 const bytes = (x: Uint8Array | string): Uint8Array => (typeof x === 'string' ? Buffer.from(x, 'utf8') : x);
-const cmdDescriptor = (cmd: Uint8Array | string): FlightDescriptor => ({ type: 'CMD', cmd: bytes(cmd), path: [] });
+const cmdDescriptor = (cmd: Uint8Array | string | FlightDescriptor): FlightDescriptor =>
+  typeof cmd === 'string' || cmd instanceof Uint8Array ? { type: 'CMD', cmd: bytes(cmd), path: [] } : cmd;
 
 function clientDefinition(): grpc.ServiceDefinition {
   const base = flightClientDefinition();
-  // DoPut also accepts raw bytes, to send broken protobuf on purpose.
-  const doPut = {
-    ...base.DoPut!,
-    requestSerialize: (m: RawPutMessage) =>
-      m instanceof Uint8Array ? Buffer.from(m.buffer, m.byteOffset, m.byteLength) : serializeFlightData(m),
-  };
-  return { ...base, DoPut: doPut } as grpc.ServiceDefinition;
+  // DoPut and DoExchange also accept raw bytes, to send broken protobuf on purpose.
+  const requestSerialize = (m: RawPutMessage) =>
+    m instanceof Uint8Array ? Buffer.from(m.buffer, m.byteOffset, m.byteLength) : serializeFlightData(m);
+  return { ...base, DoPut: { ...base.DoPut!, requestSerialize }, DoExchange: { ...base.DoExchange!, requestSerialize } } as grpc.ServiceDefinition;
 }
 
 function toInfoView(info: ProtoFlightInfo): FlightInfoView {
@@ -201,6 +213,17 @@ export function connect(address: string, options: ConnectOptions = {}): FlightTe
   return {
     doPut: (cmd, data, opts) => put(encode(cmd, data, opts?.schema)),
     doPutRaw: (messages, opts) => put(messages, opts?.cancelAfter),
+
+    openUpload(rpc, messages) {
+      const call = client[rpc]!(metadata()) as grpc.ClientDuplexStream<RawPutMessage, unknown>;
+      call.on('data', () => {});
+      const ended = new Promise<{ code: grpc.status; details: string }>((resolve) => {
+        call.on('error', () => {});
+        call.on('status', (s: grpc.StatusObject) => resolve({ code: s.code, details: s.details }));
+      });
+      for (const m of messages) call.write(m);
+      return { ended, write: (m) => void call.write(m), end: () => call.end(), cancel: () => call.cancel() };
+    },
 
     getFlightInfo: async (cmd) => toInfoView(await unaryCall<ProtoFlightInfo>('GetFlightInfo', cmdDescriptor(cmd))),
     getSchema: async (cmd) => parseFramedSchema((await unaryCall<{ schema: Uint8Array }>('GetSchema', cmdDescriptor(cmd))).schema),

@@ -65,4 +65,22 @@ describe('call limits', () => {
     expect((late.signal.reason as LarderError).message).to.match(/The DoGet call ran longer than this server allows \(0\.01 s, larder\.call_timeout_seconds/);
     expect(early.signal.aborted).to.equal(false);
   });
+
+  it('caps uploads in progress separately from execution slots, with the same bounded wait', async () => {
+    const limits = new CallLimits({ maxConcurrentCalls: 1, maxConcurrentUploads: 2, maxQueuedCalls: 1, queueTimeoutMs: 60_000 });
+    await limits.enterUpload(never());
+    await limits.enterUpload(never());
+    expect(limits.uploads).to.equal(2);
+    // Uploads hold no execution slot: a call still gets one.
+    await limits.enter(never());
+    expect(limits.active).to.equal(1);
+    const waiting = limits.enterUpload(never());
+    expect(await settled(waiting)).to.equal('pending');
+    const refused = await limits.enterUpload(never()).catch((error: LarderError) => error);
+    expect((refused as LarderError).code).to.equal(status.UNAVAILABLE);
+    expect((refused as LarderError).message).to.match(/2 uploads are in progress \(larder\.max_concurrent_uploads\) and 1 are waiting \(larder\.max_queued_calls\)/);
+    limits.leaveUpload();
+    await waiting;
+    expect(limits.uploads).to.equal(2);
+  });
 });

@@ -46,6 +46,15 @@ describe('Feast commands', () => {
     expect(refusal([1, 2]).message).to.match(/JSON object/);
   });
 
+  it('refuses a command of many JSON objects and arrays before parsing it, counting none inside strings', () => {
+    const many = refusal({ ...historical, extra: Array.from({ length: 10_000 }, () => ({})) });
+    expect(many.message).to.match(/holds more than 10000 JSON objects and arrays/);
+    expect(refusal({ ...historical, extra: Array.from({ length: 10_000 }, () => []) }).message).to.match(/more than 10000/);
+    // Brackets and escaped quotes inside strings are text, not containers.
+    const text = '{"[\\"'.repeat(20_000);
+    expect(parseCommand(bytes({ ...historical, entity_df_sql: text })).api).to.equal('get_historical_features');
+  });
+
   it('reads naive ISO dates as UTC, as Feast does', () => {
     expect(parseIsoDate('2021-04-12T10:59:42', 'd')!.toISOString()).to.equal('2021-04-12T10:59:42.000Z');
     expect(parseIsoDate('2021-04-12T10:59:42.123456+01:00', 'd')!.toISOString()).to.equal('2021-04-12T09:59:42.123Z');

@@ -261,10 +261,12 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
     const registryMount = c.volumeMounts.find((m: K8s) => registry.startsWith(`${m.mountPath}/`));
     expect(pod.volumes.find((v: K8s) => v.name === registryMount?.name)?.persistentVolumeClaim?.claimName, 'registry on a PVC')
       .to.equal(find(plain, 'PersistentVolumeClaim').metadata.name);
-    // Uploads are held in memory: running calls' uploads plus pending ones must fit under the limit.
-    const { max_concurrent_calls: calls, max_upload_bytes: upload, pending_max_bytes: pending } = config.larder as Record<string, number>;
+    // Uploads are held in memory: those of running calls, those being received or waiting for a
+    // call slot, and pending ones must fit under the limit.
+    const { max_concurrent_calls: calls, max_concurrent_uploads: uploads, max_upload_bytes: upload, pending_max_bytes: pending } = config.larder as Record<string, number>;
     const limit = /^(\d+)Gi$/.exec(c.resources.limits.memory);
-    expect(calls! * upload! + pending!).to.be.below(Number(limit![1]) * 1024 ** 3);
+    expect(uploads, 'larder.max_concurrent_uploads set in the ConfigMap').to.be.a('number');
+    expect((calls! + uploads!) * upload! + pending!).to.be.below(Number(limit![1]) * 1024 ** 3);
     // The postgres store holds one pooled connection per running call.
     expect(Number(config.offlineStore.max_conn)).to.be.at.least(calls!);
   });

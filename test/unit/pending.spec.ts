@@ -62,7 +62,39 @@ describe('pending uploads (DoPut → DoGet state)', () => {
     const second = pending.add({ commandBytes: cmd('a'), command, table: null, bytes: 5, owner: null });
     expect(pending.take(first.ticket)).to.equal(undefined);
     expect(pending.findByCommand(cmd('a'))).to.equal(second);
-    expect(pending.bytes).to.equal(5);
+    // The table, and the 1-byte command.
+    expect(pending.bytes).to.equal(5 + 1);
+    pending.close();
+  });
+
+  it('counts the command in an entry\'s bytes and in the byte cap, and frees it with the entry', () => {
+    const command100 = (c: string) => cmd(c.repeat(100));
+    const pending = new PendingUploads({ ttlMs: 1000, maxBytes: 250, maxEntries: 10 });
+    const a = pending.add({ commandBytes: command100('a'), command, table: null, bytes: 0, owner: null });
+    expect(a.bytes).to.equal(100);
+    expect(pending.bytes).to.equal(100);
+    pending.add({ commandBytes: command100('b'), command, table: null, bytes: 0, owner: null });
+    // A third command of the same size is over 250 bytes: the oldest goes, although no table is held.
+    pending.add({ commandBytes: command100('c'), command, table: null, bytes: 0, owner: null });
+    expect(pending.findByCommand(command100('a'))).to.equal(undefined);
+    expect(pending.size).to.equal(2);
+    expect(pending.bytes).to.equal(200);
+    pending.close();
+    expect(pending.bytes).to.equal(0);
+  });
+
+  it('keeps only a copy of the command bytes, not a view that holds the whole received message, and parses it when used', () => {
+    const message = new Uint8Array(64 * 1024);
+    const view = message.subarray(10, 20);
+    view.fill(7);
+    const pending = new PendingUploads({ ttlMs: 1000, maxBytes: 1e9, maxEntries: 10 });
+    const entry = pending.add({ commandBytes: view, command, table: null, bytes: 0, owner: null });
+    expect(entry.commandBytes.buffer.byteLength).to.equal(10);
+    expect([...entry.commandBytes]).to.deep.equal(new Array(10).fill(7));
+    expect(pending.findByCommand(Uint8Array.from(view))).to.equal(entry);
+    const json = cmd('{"api": "pull_all_from_table_or_query", "data_source_name": "s", "join_key_columns": [], "feature_name_columns": [], "timestamp_field": "ts"}');
+    const parsed = pending.add({ commandBytes: json, command: null as never, table: null, bytes: 0, owner: null });
+    expect(parsed.command.api).to.equal('pull_all_from_table_or_query');
     pending.close();
   });
 });

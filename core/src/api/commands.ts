@@ -84,9 +84,37 @@ const validators = new Map<ApiName, ValidateFunction>(
   apiNames.map((api) => [api, ajv.compile({ type: 'object', ...commandSchemas[api] })]),
 );
 
-/** Parses and validates command bytes; throws InvalidArgumentError naming the bad field. */
+/**
+ * JSON objects and arrays a command may hold. Feast's have a handful (the command, its lists of
+ * names); each costs tens of bytes once parsed, so a command of `[{},{},…]` would cost about 20
+ * times its size. Scalars cost at most about 4 times theirs.
+ */
+export const MAX_COMMAND_CONTAINERS = 10_000;
+
+/** Counts objects and arrays outside strings, refusing a command with too many before it is parsed. */
+function checkContainers(bytes: Uint8Array): void {
+  let containers = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (inString) {
+      if (b === 0x5c) i++; // backslash: skip the escaped byte
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if ((b === 0x7b || b === 0x5b) && ++containers > MAX_COMMAND_CONTAINERS) {
+      throw new InvalidArgumentError(`The Flight command holds more than ${MAX_COMMAND_CONTAINERS} JSON objects and arrays; a Feast command has a few`);
+    }
+  }
+}
+
+/**
+ * Parses and validates command bytes; throws InvalidArgumentError naming the bad field. The
+ * transport has already bounded their length (larder.max_command_bytes); what parsing them can
+ * cost is bounded here, before JSON.parse.
+ */
 export function parseCommand(bytes: Uint8Array): FeastCommand {
   if (bytes.byteLength === 0) throw new InvalidArgumentError('The Flight descriptor carries no command: expected a JSON Feast command');
+  checkContainers(bytes);
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));

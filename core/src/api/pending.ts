@@ -5,20 +5,28 @@
  * upload in an unbounded dict and leaks it when DoGet fails or never comes; here every entry
  * expires after a TTL, the total size is capped (the oldest entries are evicted first), and an
  * entry is removed the moment its DoGet starts, whatever happens next.
+ *
+ * An entry's size counts its command as well as its table: a command is up to
+ * larder.max_command_bytes. Only its bytes are kept (to match GetFlightInfo's descriptor and to
+ * list it), copied out of the received message, which may be much larger (it carries the schema
+ * too); the parsed form, which can cost several times the bytes, is made again when used. The
+ * command is looked up by its SHA-256, not by a key as long as itself.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Table } from 'apache-arrow';
 import type { CallRecord } from '../hooks.ts';
 import type { ResultStream } from '../store.ts';
-import type { FeastCommand } from './commands.ts';
+import { parseCommand, type FeastCommand } from './commands.ts';
 import { releaseResult } from './release-result.ts';
 
 export interface PendingEntry {
   readonly ticket: string;
   readonly commandBytes: Uint8Array;
+  /** Parsed from `commandBytes` on each access (validated when the entry was added). */
   readonly command: FeastCommand;
   /** The uploaded table, or null for Feast's `{"key": ["mock_key"]}` placeholder. */
   readonly table: Table | null;
+  /** The table's bytes and the command's (see `commandCost`). */
   readonly bytes: number;
   readonly owner: string | null;
   readonly createdAt: number;
@@ -56,12 +64,26 @@ export class PendingUploads {
     this.sweeper.unref();
   }
 
-  /** Stores an upload under its command bytes (a re-upload of the same command replaces it). */
+  /**
+   * Stores an upload under its command bytes (a re-upload of the same command replaces it).
+   * `bytes` is the table's size; the command's is added here.
+   */
   add(entry: Omit<PendingEntry, 'ticket' | 'createdAt'>): PendingEntry {
     const key = commandKey(entry.commandBytes);
     const previous = this.byCommand.get(key);
     if (previous) this.delete(previous, true);
-    const stored: PendingEntry = { ...entry, ticket: randomUUID(), createdAt: this.now() };
+    const commandBytes = Uint8Array.from(entry.commandBytes);
+    const stored: PendingEntry = {
+      ticket: randomUUID(),
+      createdAt: this.now(),
+      commandBytes,
+      get command() {
+        return parseCommand(commandBytes);
+      },
+      table: entry.table,
+      bytes: entry.bytes + commandCost(commandBytes),
+      owner: entry.owner,
+    };
     this.byTicket.set(stored.ticket, stored);
     this.byCommand.set(key, stored.ticket);
     this.totalBytes += stored.bytes;
@@ -140,5 +162,10 @@ function releasePrepared(entry: PendingEntry): void {
 }
 
 function commandKey(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  return createHash('sha256').update(bytes).digest('base64');
+}
+
+/** What a pending entry's command holds: its bytes (see the module's comment). */
+export function commandCost(commandBytes: Uint8Array): number {
+  return commandBytes.byteLength;
 }

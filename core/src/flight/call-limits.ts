@@ -1,15 +1,22 @@
 /**
  * Admission and deadlines for Flight calls.
  *
- * - At most `maxConcurrentCalls` calls run at once. Calls beyond it wait, first come first served,
- *   for a free slot: at most `maxQueuedCalls` of them, each for at most `queueTimeoutMs`. A call
- *   that finds the queue full, or waits too long, is refused with UNAVAILABLE, the status for
- *   "try again later". The wait matters because Feast 0.67's client retries UNAVAILABLE only on
- *   unary calls: its reads go through DoExchange, whose refusal it reports at once.
- *   A waiting call has read nothing yet: its upload stays in gRPC's flow-control window.
- * - A call that runs longer than `callTimeoutMs` (from admission) is aborted with
- *   DEADLINE_EXCEEDED: its signal fires, so the store stops its query and the stream ends, as when
- *   the client disconnects. A client's own gRPC deadline, if shorter, ends the call earlier.
+ * - At most `maxConcurrentCalls` calls run at once (hold an execution slot). Calls beyond it wait,
+ *   first come first served, for a free slot: at most `maxQueuedCalls` of them, each for at most
+ *   `queueTimeoutMs`. A call that finds the queue full, or waits too long, is refused with
+ *   UNAVAILABLE, the status for "try again later". The wait matters because Feast 0.67's client
+ *   retries UNAVAILABLE only on unary calls: its reads go through DoExchange, whose refusal it
+ *   reports at once.
+ * - An upload (DoPut, DoExchange) takes its execution slot only once the client has sent all of it:
+ *   a slow or stalled uploader costs no execution slot, so it cannot keep fast callers out. Uploads
+ *   being received, and complete ones waiting for an execution slot (they hold their data), take
+ *   an upload slot instead: at most `maxConcurrentUploads`, with the same bounded wait. So the
+ *   uploaded tables in memory are at most (maxConcurrentUploads + maxConcurrentCalls) uploads.
+ * - A call that runs longer than `callTimeoutMs` (from its arrival, its upload included) is aborted
+ *   with DEADLINE_EXCEEDED: its signal fires, so a read of the client's stream or the store's query
+ *   stops and the stream ends, as when the client disconnects. A client's own gRPC deadline, if
+ *   shorter, ends the call earlier. An upload that sends nothing for `uploadIdleTimeoutMs` is
+ *   ended too (streams.ts).
  */
 import * as grpc from '@grpc/grpc-js';
 import { LarderError, UnavailableError } from '../errors.ts';
@@ -23,6 +30,10 @@ export interface CallLimitOptions {
   readonly queueTimeoutMs?: number;
   /** 0 or absent: no deadline. */
   readonly callTimeoutMs?: number;
+  /** Uploads (DoPut, DoExchange) being received or waiting for a slot; 0 or absent: no limit. */
+  readonly maxConcurrentUploads?: number;
+  /** An upload that sends no message for this long is ended; 0 or absent: never. */
+  readonly uploadIdleTimeoutMs?: number;
 }
 
 export function deadlineExceededError(rpc: string, timeoutMs: number): LarderError {
@@ -36,47 +47,56 @@ interface Waiter {
   admit(): void;
 }
 
-export class CallLimits {
-  private running = 0;
+/** What a pool's refusals call its slots and which keys they name. */
+interface PoolNames {
+  /** e.g. "calls are running" */
+  readonly busy: string;
+  /** e.g. "call slot" */
+  readonly slot: string;
+  /** The key that sets the pool's size, e.g. "larder.max_concurrent_calls". */
+  readonly key: string;
+}
+
+/** A number of slots, with a bounded FIFO of callers waiting for one. */
+class SlotPool {
+  private taken = 0;
   private readonly queue: Waiter[] = [];
 
-  constructor(private readonly options: CallLimitOptions = {}) {}
+  constructor(
+    private readonly max: number,
+    private readonly maxQueued: number,
+    private readonly queueTimeoutMs: number,
+    private readonly names: PoolNames,
+  ) {}
 
-  /** Calls admitted and not yet finished. */
   get active(): number {
-    return this.running;
+    return this.taken;
   }
 
-  /** Calls waiting for a slot. */
   get queued(): number {
     return this.queue.length;
   }
 
-  /**
-   * Resolves once the call is admitted (then it must `leave()` exactly once); rejects with
-   * UNAVAILABLE when the server stays busy, or with the signal's reason when the call ends first.
-   */
   enter(signal: AbortSignal): Promise<void> {
-    const max = this.options.maxConcurrentCalls ?? 0;
-    if (max <= 0 || this.running < max) {
-      this.running++;
+    const { max, maxQueued, names } = this;
+    if (max <= 0 || this.taken < max) {
+      this.taken++;
       return Promise.resolve();
     }
-    const maxQueued = this.options.maxQueuedCalls ?? 0;
     if (this.queue.length >= maxQueued) {
       return Promise.reject(
         new UnavailableError(
-          `The server is busy: ${this.running} calls are running (larder.max_concurrent_calls) and ${this.queue.length} are waiting (larder.max_queued_calls); retry later`,
+          `The server is busy: ${this.taken} ${names.busy} (${names.key}) and ${this.queue.length} are waiting (larder.max_queued_calls); retry later`,
         ),
       );
     }
     if (signal.aborted) return Promise.reject(signal.reason);
-    const waitMs = this.options.queueTimeoutMs ?? 0;
+    const waitMs = this.queueTimeoutMs;
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         admit: () => {
           settle();
-          this.running++;
+          this.taken++;
           resolve();
         },
       };
@@ -89,7 +109,7 @@ export class CallLimits {
         () =>
           fail(
             new UnavailableError(
-              `The server is busy: no call slot came free within ${waitMs / 1000} s (larder.queue_timeout_seconds; larder.max_concurrent_calls is ${max}); retry later`,
+              `The server is busy: no ${names.slot} came free within ${waitMs / 1000} s (larder.queue_timeout_seconds; ${names.key} is ${max}); retry later`,
             ),
           ),
         waitMs,
@@ -104,10 +124,75 @@ export class CallLimits {
     });
   }
 
+  /** Frees a slot, handing it to the longest-waiting caller. */
+  leave(): void {
+    this.taken--;
+    this.queue.shift()?.admit();
+  }
+}
+
+export class CallLimits {
+  private readonly calls: SlotPool;
+  private readonly uploadSlots: SlotPool;
+
+  constructor(private readonly options: CallLimitOptions = {}) {
+    const queued = options.maxQueuedCalls ?? 0;
+    const wait = options.queueTimeoutMs ?? 0;
+    this.calls = new SlotPool(options.maxConcurrentCalls ?? 0, queued, wait, {
+      busy: 'calls are running',
+      slot: 'call slot',
+      key: 'larder.max_concurrent_calls',
+    });
+    this.uploadSlots = new SlotPool(options.maxConcurrentUploads ?? 0, queued, wait, {
+      busy: 'uploads are in progress',
+      slot: 'upload slot',
+      key: 'larder.max_concurrent_uploads',
+    });
+  }
+
+  /** Calls admitted and not yet finished. */
+  get active(): number {
+    return this.calls.active;
+  }
+
+  /** Calls waiting for a slot. */
+  get queued(): number {
+    return this.calls.queued;
+  }
+
+  /** Uploads being received or waiting for an execution slot. */
+  get uploads(): number {
+    return this.uploadSlots.active;
+  }
+
+  get uploadIdleTimeoutMs(): number {
+    return this.options.uploadIdleTimeoutMs ?? 0;
+  }
+
+  /**
+   * Resolves once the call is admitted (then it must `leave()` exactly once); rejects with
+   * UNAVAILABLE when the server stays busy, or with the signal's reason when the call ends first.
+   */
+  enter(signal: AbortSignal): Promise<void> {
+    return this.calls.enter(signal);
+  }
+
   /** Frees the call's slot, handing it to the longest-waiting call. */
   leave(): void {
-    this.running--;
-    this.queue.shift()?.admit();
+    this.calls.leave();
+  }
+
+  /**
+   * Resolves once the upload may be received (then it must `leaveUpload()` exactly once). Waits
+   * and is refused like `enter`, against `maxConcurrentUploads`. A waiting upload has read nothing
+   * yet: its data stays in gRPC's flow-control window.
+   */
+  enterUpload(signal: AbortSignal): Promise<void> {
+    return this.uploadSlots.enter(signal);
+  }
+
+  leaveUpload(): void {
+    this.uploadSlots.leave();
   }
 
   /** Aborts `controller` when the call's time is up; returns the function that disarms it. */

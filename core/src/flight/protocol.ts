@@ -10,18 +10,31 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { DescriptorType, FlightDescriptor } from './handler.ts';
+import { DEFAULT_MESSAGE_LIMITS, MAX_PATH_ELEMENTS, messageLimit, type MessageLimits } from './message-limits.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Message shapes as proto-loader produces and accepts them (keepCase: false, longs: Number,
 // enums: String, defaults: true).
 
+/**
+ * Why the server refuses a request message. Set by the server's deserializers, which must not
+ * throw (grpc-js would answer a bare INTERNAL "Error deserializing request"); the call checks it
+ * before anything else.
+ */
+export interface Refusal {
+  readonly code: grpc.status;
+  readonly message: string;
+}
+
 export interface ProtoFlightDescriptor {
   type: DescriptorType;
   cmd: Uint8Array;
   path: string[];
+  refusal?: Refusal;
 }
 export interface ProtoTicket {
   ticket: Uint8Array;
+  refusal?: Refusal;
 }
 export interface ProtoLocation {
   uri: string;
@@ -46,10 +59,12 @@ export interface ProtoSchemaResult {
 }
 export interface ProtoCriteria {
   expression: Uint8Array;
+  refusal?: Refusal;
 }
 export interface ProtoAction {
   type: string;
   body: Uint8Array;
+  refusal?: Refusal;
 }
 export interface ProtoResult {
   body: Uint8Array;
@@ -61,7 +76,7 @@ export interface ProtoActionType {
 export interface ProtoPutResult {
   appMetadata: Uint8Array;
 }
-export type ProtoEmpty = Record<string, never>;
+export type ProtoEmpty = { refusal?: Refusal };
 
 // ---------------------------------------------------------------------------------------------
 // FlightData
@@ -266,13 +281,18 @@ class Cursor {
     }
     throw new Error('varint longer than 10 bytes');
   }
-  bytes(): Uint8Array {
+  /** Skips a length-delimited field and returns where its content starts; it ends at `pos`. */
+  span(): number {
     const len = this.varint();
-    const end = this.pos + len;
+    const start = this.pos;
+    const end = start + len;
     if (end > this.buf.byteLength) throw new Error(`field of ${len} bytes runs past the end of the message`);
-    const view = this.buf.subarray(this.pos, end);
     this.pos = end;
-    return view;
+    return start;
+  }
+  bytes(): Uint8Array {
+    const start = this.span();
+    return this.buf.subarray(start, this.pos);
   }
   skip(wireType: number): void {
     if (wireType === 0) this.varint();
@@ -284,21 +304,56 @@ class Cursor {
   }
 }
 
-function decodeDescriptor(buf: Uint8Array): FlightDescriptor {
+/**
+ * A protobuf message's bytes fields, last occurrence winning, as views into `buf`. Decoding
+ * allocates nothing per field, so repeating a field costs the sender, not us. Throws on bad
+ * protobuf (groups, which protobufjs skips by recursion, included).
+ */
+function scanFields(buf: Uint8Array, onField: (c: Cursor, field: number, wire: number) => boolean): void {
   const c = new Cursor(buf);
-  let type: DescriptorType = 'UNKNOWN';
-  let cmd: Uint8Array = EMPTY;
-  const path: string[] = [];
   while (!c.done) {
     const key = c.varint();
     const field = Math.floor(key / 8);
     const wire = key & 7;
-    if (field === 1 && wire === 0) type = DESCRIPTOR_TYPES[c.varint()] ?? 'UNKNOWN';
-    else if (field === 2 && wire === 2) cmd = c.bytes();
-    else if (field === 3 && wire === 2) path.push(Buffer.from(c.bytes()).toString('utf8'));
-    else c.skip(wire);
+    if (!onField(c, field, wire)) c.skip(wire);
   }
+}
+
+/** Field `number`'s last occurrence, as a view (EMPTY when absent). */
+function lastBytes(buf: Uint8Array, number: number, others?: (c: Cursor, field: number, wire: number) => boolean): Uint8Array {
+  let start = -1;
+  let end = -1;
+  scanFields(buf, (c, field, wire) => {
+    if (field === number && wire === 2) {
+      start = c.span();
+      end = c.pos;
+      return true;
+    }
+    return others?.(c, field, wire) ?? false;
+  });
+  return start < 0 ? EMPTY : buf.subarray(start, end);
+}
+
+function decodeDescriptor(buf: Uint8Array): FlightDescriptor {
+  let type: DescriptorType = 'UNKNOWN';
+  const pathSpans: number[] = [];
+  const cmd = lastBytes(buf, 2, (c, field, wire) => {
+    if (field === 1 && wire === 0) type = DESCRIPTOR_TYPES[c.varint()] ?? 'UNKNOWN';
+    else if (field === 3 && wire === 2) {
+      // Counted before any string is made: each element would be a string of its own.
+      if (pathSpans.length >= 2 * MAX_PATH_ELEMENTS) throw new Error(`the FlightDescriptor has more than ${MAX_PATH_ELEMENTS} path elements`);
+      pathSpans.push(c.span(), c.pos);
+    } else return false;
+    return true;
+  });
+  const path: string[] = [];
+  for (let i = 0; i < pathSpans.length; i += 2) path.push(Buffer.from(buf.buffer, buf.byteOffset + pathSpans[i]!, pathSpans[i + 1]! - pathSpans[i]!).toString('utf8'));
   return { type, cmd, path };
+}
+
+/** The refusal of a command (or ticket, body, criteria) longer than `max`, before anyone parses it. */
+export function commandTooLarge(what: string, size: number, max: number): string {
+  return `The ${what} is ${size} bytes, larger than this server accepts (${max} bytes, larder.max_command_bytes in feature_store.yaml)`;
 }
 
 export function deserializeFlightData(buf: Buffer): IncomingFlightData {
@@ -326,6 +381,76 @@ export function deserializeFlightData(buf: Buffer): IncomingFlightData {
   return { descriptor, dataHeader, appMetadata, dataBody, wireBytes: buf.byteLength };
 }
 
+/** The server's FlightData deserializer: also refuses a descriptor whose command is over the limit. */
+function flightDataDeserializer(limits: MessageLimits): (buf: Buffer) => IncomingFlightData {
+  return (buf) => {
+    const message = deserializeFlightData(buf);
+    const cmd = message.descriptor?.cmd.byteLength ?? 0;
+    if (cmd > limits.maxCommandBytes) {
+      return { ...message, descriptor: null, dataHeader: EMPTY, dataBody: EMPTY, malformed: commandTooLarge('command (FlightDescriptor.cmd)', cmd, limits.maxCommandBytes) };
+    }
+    return message;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server's request deserializers (every RPC but DoPut and DoExchange). Hand-written rather
+// than protobufjs, so that decoding allocates only what is kept, and checked against the limits.
+
+type RequestDecoder = (buf: Buffer, limits: MessageLimits) => object;
+
+function commandField(rpc: string, what: string, bytes: Uint8Array, limits: MessageLimits): Refusal | undefined {
+  if (bytes.byteLength <= limits.maxCommandBytes) return undefined;
+  return { code: grpc.status.INVALID_ARGUMENT, message: commandTooLarge(`${rpc} ${what}`, bytes.byteLength, limits.maxCommandBytes) };
+}
+
+const descriptorRequest =
+  (rpc: string): RequestDecoder =>
+  (buf, limits) => {
+    const d = decodeDescriptor(buf);
+    return { type: d.type, cmd: d.cmd, path: [...d.path], refusal: commandField(rpc, 'command (FlightDescriptor.cmd)', d.cmd, limits) } satisfies ProtoFlightDescriptor;
+  };
+
+const REQUEST_DECODERS: Readonly<Record<string, RequestDecoder>> = {
+  GetFlightInfo: descriptorRequest('GetFlightInfo'),
+  GetSchema: descriptorRequest('GetSchema'),
+  PollFlightInfo: descriptorRequest('PollFlightInfo'),
+  DoGet: (buf, limits) => {
+    const ticket = lastBytes(buf, 1);
+    return { ticket, refusal: commandField('DoGet', 'ticket', ticket, limits) } satisfies ProtoTicket;
+  },
+  ListFlights: (buf, limits) => {
+    const expression = lastBytes(buf, 1);
+    return { expression, refusal: commandField('ListFlights', 'criteria', expression, limits) } satisfies ProtoCriteria;
+  },
+  DoAction: (buf, limits) => {
+    let typeBytes: Uint8Array = EMPTY;
+    const body = lastBytes(buf, 2, (c, field, wire) => {
+      if (field !== 1 || wire !== 2) return false;
+      typeBytes = c.buf.subarray(c.span(), c.pos);
+      return true;
+    });
+    const type = Buffer.from(typeBytes.buffer, typeBytes.byteOffset, typeBytes.byteLength).toString('utf8');
+    return { type, body, refusal: commandField('DoAction', 'action body', body, limits) } satisfies ProtoAction;
+  },
+  // Empty and HandshakeRequest: nothing is kept, but the bytes must still be valid protobuf.
+  ListActions: (buf) => (scanFields(buf, () => false), {}),
+  Handshake: (buf) => (scanFields(buf, () => false), {}),
+};
+
+function requestDeserializer(rpc: string, path: string, limits: MessageLimits, decode: RequestDecoder): (buf: Buffer) => object {
+  return (buf) => {
+    // Normally refused earlier, from the length prefix (message-limits.ts); this holds if not.
+    const { limit, explain } = messageLimit(path, 0, limits);
+    if (buf.byteLength > limit) return { refusal: { code: grpc.status.RESOURCE_EXHAUSTED, message: explain(buf.byteLength) } };
+    try {
+      return decode(buf, limits);
+    } catch (error) {
+      return { refusal: { code: grpc.status.INVALID_ARGUMENT, message: `Malformed ${rpc} request (${buf.byteLength} bytes): ${(error as Error).message}` } };
+    }
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The service
 
@@ -343,44 +468,45 @@ export type FlightMethod =
 
 export const PROTO_PATH = fileURLToPath(new URL('../../proto/flight.proto', import.meta.url));
 
-let cachedDefinitions: { server: grpc.ServiceDefinition; client: grpc.ServiceDefinition } | null = null;
+let cachedBase: grpc.ServiceDefinition | null = null;
+let cachedClient: grpc.ServiceDefinition | null = null;
 
-function loadDefinitions(): { server: grpc.ServiceDefinition; client: grpc.ServiceDefinition } {
-  if (cachedDefinitions) return cachedDefinitions;
+function baseDefinition(): grpc.ServiceDefinition {
+  if (cachedBase) return cachedBase;
   const pkg = protoLoader.loadSync(PROTO_PATH, { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true });
-  const base = pkg['arrow.flight.protocol.FlightService'] as grpc.ServiceDefinition;
-  const withCodec = (encode: (m: never) => Buffer, side: 'server' | 'client'): grpc.ServiceDefinition => {
-    const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
-    for (const [name, method] of Object.entries(base)) {
-      const m = { ...method } as grpc.MethodDefinition<unknown, unknown>;
-      // DoGet's request is a Ticket; DoPut's response is a PutResult: only FlightData sides change.
-      const flightDataIn = name === 'DoPut' || name === 'DoExchange';
-      const flightDataOut = name === 'DoGet' || name === 'DoExchange';
-      if (flightDataIn) {
-        if (side === 'server') m.requestDeserialize = deserializeFlightData;
-        else m.requestSerialize = encode as (m: unknown) => Buffer;
-      }
-      if (flightDataOut) {
-        if (side === 'server') m.responseSerialize = encode as (m: unknown) => Buffer;
-        else m.responseDeserialize = deserializeFlightData;
-      }
-      def[name] = m;
-    }
-    return def as grpc.ServiceDefinition;
-  };
-  cachedDefinitions = {
-    server: withCodec(serializeServerFlightData, 'server'),
-    client: withCodec(serializeFlightData, 'client'),
-  };
-  return cachedDefinitions;
+  return (cachedBase = pkg['arrow.flight.protocol.FlightService'] as grpc.ServiceDefinition);
 }
 
-/** The FlightService definition for `server.addService`, with the FlightData codec. */
-export function flightServiceDefinition(): grpc.ServiceDefinition {
-  return loadDefinitions().server;
+/**
+ * The FlightService definition for `server.addService`: the FlightData codec, and request
+ * deserializers that check `limits` (see message-limits.ts).
+ */
+export function flightServiceDefinition(limits: MessageLimits = DEFAULT_MESSAGE_LIMITS): grpc.ServiceDefinition {
+  const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(baseDefinition())) {
+    const m = { ...method } as grpc.MethodDefinition<unknown, unknown>;
+    if (name === 'DoPut' || name === 'DoExchange') m.requestDeserialize = flightDataDeserializer(limits);
+    else {
+      const decode = REQUEST_DECODERS[name];
+      if (!decode) throw new Error(`internal: no request decoder for FlightService.${name}`);
+      m.requestDeserialize = requestDeserializer(name, method.path, limits, decode);
+    }
+    // DoPut's response is a PutResult: only FlightData sides change.
+    if (name === 'DoGet' || name === 'DoExchange') m.responseSerialize = serializeServerFlightData as (m: unknown) => Buffer;
+    def[name] = m;
+  }
+  return def as grpc.ServiceDefinition;
 }
 
 /** The FlightService definition for `makeClientConstructor`, with the FlightData codec. */
 export function flightClientDefinition(): grpc.ServiceDefinition {
-  return loadDefinitions().client;
+  if (cachedClient) return cachedClient;
+  const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(baseDefinition())) {
+    const m = { ...method } as grpc.MethodDefinition<unknown, unknown>;
+    if (name === 'DoPut' || name === 'DoExchange') m.requestSerialize = serializeFlightData as (m: unknown) => Buffer;
+    if (name === 'DoGet' || name === 'DoExchange') m.responseDeserialize = deserializeFlightData;
+    def[name] = m;
+  }
+  return (cachedClient = def as grpc.ServiceDefinition);
 }

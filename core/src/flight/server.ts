@@ -13,6 +13,7 @@ import { CallLimits, type CallLimitOptions } from './call-limits.ts';
 import { DEFAULT_CHUNKING, type ChunkingOptions } from './chunking.ts';
 import type { FlightCallInfo, FlightDescriptor, FlightHandler, FlightInfoResult } from './handler.ts';
 import { framedSchema } from './ipc.ts';
+import { DEFAULT_MESSAGE_LIMITS, messageLimitInterceptor, type MessageLimits } from './message-limits.ts';
 import {
   flightServiceDefinition,
   type FlightMethod,
@@ -28,6 +29,7 @@ import {
   type ProtoResult,
   type ProtoSchemaResult,
   type ProtoTicket,
+  type Refusal,
 } from './protocol.ts';
 import { abortable, cancelledError, FlowControlledWriter, openIncoming, sendOutgoing } from './streams.ts';
 
@@ -43,8 +45,10 @@ export interface FlightServerOptions {
   readonly maxBufferedBytes?: number;
   /** Extra grpc-js server options. */
   readonly grpcOptions?: grpc.ServerOptions;
-  /** Concurrency cap and per-call deadline of the Flight RPCs (not of `extraServices`). */
+  /** Concurrency cap, upload cap and deadlines of the Flight RPCs (not of `extraServices`). */
   readonly limits?: CallLimitOptions;
+  /** Size limits of received messages, by RPC (see message-limits.ts). */
+  readonly messageLimits?: Partial<MessageLimits>;
   /** Other gRPC services served on the same port (the health service), outside the limits. */
   readonly extraServices?: ReadonlyArray<{
     readonly definition: grpc.ServiceDefinition;
@@ -61,6 +65,8 @@ export interface FlightServer {
   shutdown(graceMs: number): Promise<void>;
   /** Calls currently being handled. */
   inFlight(): number;
+  /** Uploads (DoPut, DoExchange) being received, or received and waiting for a call slot. */
+  uploads(): number;
 }
 
 /** What every grpc-js server call object offers. */
@@ -128,34 +134,61 @@ function releaseInput(messages: AsyncGenerator<unknown, void, undefined>): void 
 interface CallScope {
   readonly info: FlightCallInfo;
   readonly log: Logger;
-  /** Resolves when the call may run (it may wait for a slot); rejects when it is refused. */
-  readonly admitted: Promise<void>;
+  /**
+   * Takes the call's execution slot: resolves when the call may run (it may wait for a slot),
+   * rejects when it is refused. Idempotent.
+   */
+  admit(): Promise<void>;
+  /** Takes an upload slot, held until the call takes its execution slot (it may wait; rejects when refused). */
+  enterUpload(): Promise<void>;
   /** Detaches the cancellation listeners and reports the call's end; the call is over. */
   done(code: grpc.status): void;
+}
+
+/**
+ * Calls that need no execution slot: they only read server state that is itself bounded (the
+ * action list; the caller's own pending uploads), or are refused at once. A server full of slow
+ * calls still answers them.
+ */
+const SLOTLESS: ReadonlySet<FlightMethod> = new Set(['ListActions', 'ListFlights', 'Handshake', 'PollFlightInfo']);
+
+/** A request the deserializer refused (protocol.ts) ends the call before anything else. */
+function checkRequest(request: { refusal?: Refusal } | null | undefined): void {
+  if (request?.refusal) throw new LarderError(request.refusal.message, request.refusal.code);
 }
 
 export function createFlightServer(handler: FlightHandler, options: FlightServerOptions): FlightServer {
   const log = options.logger ?? pino({ enabled: false });
   const chunking: ChunkingOptions = { ...DEFAULT_CHUNKING, ...options.chunking };
   const maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+  const messageLimits: MessageLimits = { ...DEFAULT_MESSAGE_LIMITS, ...options.messageLimits };
   const server = new grpc.Server({
-    // Clients (pyarrow among them) send DoPut messages of tens of MB; never refuse them.
-    'grpc.max_receive_message_length': -1,
+    // Clients (pyarrow among them) send DoPut messages of tens of MB: the server-wide limit is the
+    // FlightData one; the interceptor gives every other RPC its own, far smaller, limit.
+    'grpc.max_receive_message_length': messageLimits.maxFlightDataBytes,
     'grpc.max_send_message_length': -1,
     ...options.grpcOptions,
+    interceptors: [
+      messageLimitInterceptor(messageLimits, () =>
+        log.warn('this grpc-js cannot be given per-RPC message limits: oversize requests are refused only once received'),
+      ),
+      ...(options.grpcOptions?.interceptors ?? []),
+    ],
   });
   const limits = new CallLimits(options.limits);
   let nextCallId = 1;
+  let callsInFlight = 0;
 
   function begin(call: CallLike, method: FlightMethod): CallScope {
     const startedAt = performance.now();
     const controller = new AbortController();
+    callsInFlight++;
+    let finished = false;
     let holdsSlot = false;
-    let disarmDeadline = () => {};
-    const admitted = limits.enter(controller.signal).then(() => {
-      holdsSlot = true;
-      disarmDeadline = limits.armDeadline(method, controller);
-    });
+    let holdsUpload = false;
+    let admission: Promise<void> | null = null;
+    // From the call's arrival: an upload, and a wait for a slot, count against the deadline.
+    const disarmDeadline = limits.armDeadline(method, controller);
     const callLog = log.child({ rpc: method, call: nextCallId++ });
     // grpc-js also emits 'cancelled' when a finished call's stream closes, so the listeners are
     // removed once we are done with the call: only a cancellation *during* the call aborts.
@@ -167,7 +200,10 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
     };
     call.on('cancelled', onCancel);
     call.on('close', onCancel);
-    let finished = false;
+    const leaveUpload = () => {
+      if (holdsUpload) limits.leaveUpload();
+      holdsUpload = false;
+    };
     return {
       info: {
         headers: headersOf(call.metadata),
@@ -176,11 +212,27 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
         method,
       },
       log: callLog,
-      admitted,
+      admit() {
+        admission ??= limits.enter(controller.signal).then(() => {
+          // A call that ended while it waited gives the slot straight back.
+          if (finished) return limits.leave();
+          holdsSlot = true;
+          leaveUpload();
+        });
+        return admission;
+      },
+      async enterUpload() {
+        await limits.enterUpload(controller.signal);
+        if (finished) return limits.leaveUpload();
+        holdsUpload = true;
+      },
       done(code) {
         if (finished) return;
         finished = true;
+        callsInFlight--;
         if (holdsSlot) limits.leave();
+        holdsSlot = false;
+        leaveUpload();
         disarmDeadline();
         call.removeListener('cancelled', onCancel);
         call.removeListener('close', onCancel);
@@ -206,12 +258,23 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
     return { code: grpc.status.INTERNAL, details: message || 'Internal error' };
   }
 
+  /**
+   * How a call starts: a refused request ends it; an upload (DoPut, DoExchange) is counted as one
+   * and takes its execution slot only once its input is complete (see the handlers); cheap calls
+   * take none; every other call waits for its slot first.
+   */
+  async function start(method: FlightMethod, request: { refusal?: Refusal } | undefined, scope: CallScope): Promise<void> {
+    checkRequest(request);
+    if (method === 'DoPut' || method === 'DoExchange') await scope.enterUpload();
+    else if (!SLOTLESS.has(method)) await scope.admit();
+  }
+
   /** Runs a unary RPC body with uniform error mapping. */
-  function unary<Req, Res>(method: FlightMethod, body: (req: Req, scope: CallScope) => Promise<Res>) {
+  function unary<Req extends { refusal?: Refusal }, Res>(method: FlightMethod, body: (req: Req, scope: CallScope) => Promise<Res>) {
     return (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
       const scope = begin(call, method);
       let code: grpc.status = grpc.status.OK;
-      scope.admitted
+      start(method, call.request, scope)
         .then(() => abortable(body(call.request, scope), scope.info.signal))
         .then(
           (result) => callback(null, result),
@@ -235,7 +298,7 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
       let code: grpc.status = grpc.status.OK;
       // grpc-js turns an 'error' event into the call's status; a listener must exist regardless.
       call.on('error', () => {});
-      scope.admitted
+      start(method, (call as { request?: { refusal?: Refusal } }).request, scope)
         .then(() => body(call, scope))
         .then(
           () => call.end(),
@@ -250,6 +313,16 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
         .finally(() => scope.done(code));
     };
   }
+
+  /**
+   * How an upload's input is read: within the deadline and the idle timeout; the call takes its
+   * execution slot once the client has sent everything.
+   */
+  const uploadReading = (scope: CallScope) => ({
+    signal: scope.info.signal,
+    idleTimeoutMs: limits.uploadIdleTimeoutMs,
+    onInputEnd: () => scope.admit(),
+  });
 
   const unimplemented = (what: string) => async () => {
     throw new UnimplementedError(what);
@@ -303,7 +376,7 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
     }),
 
     DoPut: streaming<grpc.ServerDuplexStream<IncomingFlightData, ProtoPutResult>>('DoPut', async (call, scope) => {
-      const { stream, messages } = await openIncoming(call, 'DoPut');
+      const { stream, messages } = await openIncoming(call, 'DoPut', uploadReading(scope));
       try {
         await handler.doPut(stream, scope.info);
       } finally {
@@ -315,9 +388,11 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
 
     DoExchange: streaming<grpc.ServerDuplexStream<IncomingFlightData, OutgoingFlightData>>('DoExchange', async (call, scope) => {
       if (!handler.doExchange) throw new UnimplementedError('DoExchange is not implemented by this Flight server');
-      const { stream, messages } = await openIncoming(call, 'DoExchange');
+      const { stream, messages } = await openIncoming(call, 'DoExchange', uploadReading(scope));
       try {
         const outgoing = await handler.doExchange(stream, scope.info);
+        // A handler that answers before reading all of the client's input runs in a slot too.
+        await scope.admit();
         const writer = new FlowControlledWriter(call, scope.info.signal, maxBufferedBytes);
         const stats = await sendOutgoing(writer, outgoing, scope.info.signal, chunking);
         scope.log.debug(stats, 'DoExchange sent');
@@ -326,7 +401,7 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
       }
     }),
   };
-  server.addService(flightServiceDefinition(), implementation);
+  server.addService(flightServiceDefinition(messageLimits), implementation);
   for (const extra of options.extraServices ?? []) server.addService(extra.definition, extra.implementation);
 
   return {
@@ -349,7 +424,7 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
     shutdown(graceMs: number) {
       return new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
-          log.warn({ inFlight: limits.active }, 'grace period over: cancelling the remaining calls');
+          log.warn({ inFlight: callsInFlight }, 'grace period over: cancelling the remaining calls');
           server.forceShutdown();
           resolve();
         }, graceMs);
@@ -360,6 +435,7 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
       });
     },
 
-    inFlight: () => limits.active,
+    inFlight: () => callsInFlight,
+    uploads: () => limits.uploads,
   };
 }

@@ -38,6 +38,47 @@ export function cancelledError(rpc: string): LarderError {
   return new LarderError(`The client cancelled the ${rpc} call (or it disconnected, or the deadline passed)`, grpc.status.CANCELLED);
 }
 
+export function uploadIdleError(rpc: string, timeoutMs: number): LarderError {
+  return new LarderError(
+    `The ${rpc} upload sent nothing for ${timeoutMs / 1000} s (larder.upload_idle_timeout_seconds in feature_store.yaml) and was stopped`,
+    grpc.status.DEADLINE_EXCEEDED,
+  );
+}
+
+/** How long reading the client's stream may take. */
+export interface ReadLimits {
+  /** The call's signal: its deadline or cancellation ends a read that is waiting. */
+  readonly signal: AbortSignal;
+  /** A wait of this long for the client's next message ends the call; 0: no limit. */
+  readonly idleTimeoutMs: number;
+}
+
+/**
+ * The next message, or the call's end: a client that sends nothing must not hold the call (and
+ * what it uploaded so far) beyond the idle timeout or the deadline. An abandoned read is left to
+ * settle (its outcome ignored) when grpc-js ends the call.
+ */
+function nextWithin<T>(iterator: AsyncIterator<T>, rpc: string, limits: ReadLimits): Promise<IteratorResult<T>> {
+  const { signal, idleTimeoutMs } = limits;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  const read = iterator.next();
+  return new Promise((resolve, reject) => {
+    const settle = (done: () => void) => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      done();
+    };
+    const abandon = (error: unknown) => settle(() => reject(error));
+    const onAbort = () => abandon(signal.reason);
+    const timer = idleTimeoutMs > 0 ? setTimeout(() => abandon(uploadIdleError(rpc, idleTimeoutMs)), idleTimeoutMs) : undefined;
+    signal.addEventListener('abort', onAbort, { once: true });
+    read.then(
+      (value) => settle(() => resolve(value)),
+      (error) => settle(() => reject(error)),
+    );
+  });
+}
+
 /**
  * The client's messages, one at a time. Uses `iterator({ destroyOnReturn: false })` because a
  * plain `for await` over a grpc-js server stream destroys the call when the loop ends, after which
@@ -47,13 +88,15 @@ export function cancelledError(rpc: string): LarderError {
 export async function* readMessages(
   call: grpc.ServerDuplexStream<IncomingFlightData, unknown>,
   rpc: string,
+  limits: ReadLimits,
 ): AsyncGenerator<IncomingFlightData, void, undefined> {
   const iterator = call.iterator({ destroyOnReturn: false })[Symbol.asyncIterator]();
   for (;;) {
     let next: IteratorResult<IncomingFlightData>;
     try {
-      next = await iterator.next();
+      next = await nextWithin(iterator, rpc, limits);
     } catch (error) {
+      if (error instanceof LarderError) throw error;
       if (call.cancelled || (error as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE') throw cancelledError(rpc);
       throw error;
     }
@@ -77,18 +120,24 @@ export function incomingStream(descriptor: FlightDescriptor, frames: AsyncIterab
   };
 }
 
-/** Reads the first message (for its descriptor) and returns the stream including it. */
+/**
+ * Reads the first message (for its descriptor) and returns the stream including it.
+ * `onInputEnd` runs once the client has sent everything, before the reader learns that the
+ * stream ended (the server takes the call's execution slot there).
+ */
 export async function openIncoming(
   call: grpc.ServerDuplexStream<IncomingFlightData, unknown>,
   rpc: string,
+  limits: ReadLimits & { readonly onInputEnd?: () => Promise<void> },
 ): Promise<{ stream: IncomingStream; messages: AsyncGenerator<IncomingFlightData, void, undefined> }> {
-  const messages = readMessages(call, rpc);
+  const messages = readMessages(call, rpc, limits);
   const first = await messages.next();
   if (first.done) throw new InvalidArgumentError(`${rpc}: the client closed the stream without sending any FlightData`);
   const head = first.value;
   async function* all(): AsyncGenerator<IncomingFlightData> {
     yield head;
     yield* messages;
+    await limits.onInputEnd?.();
   }
   return { stream: incomingStream(head.descriptor ?? EMPTY_DESCRIPTOR, all()), messages };
 }

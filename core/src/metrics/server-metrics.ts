@@ -17,6 +17,8 @@ import type { RegistryStatus } from '../registry/model.ts';
 /** What the gauges read at scrape time. */
 export interface MetricsSources {
   inFlightCalls(): number;
+  /** Uploads being received, or received and waiting for a call slot. */
+  uploadsInProgress(): number;
   pendingUploads(): { readonly count: number; readonly bytes: number };
   /** The registry source's status, when it reports one. */
   registryStatus(): RegistryStatus | undefined;
@@ -103,6 +105,14 @@ export function createServerMetrics(hooks: LarderHooks, sources: MetricsSources)
     },
   });
   new Gauge({
+    name: 'larder_flight_uploads_in_progress',
+    help: 'DoPut/DoExchange uploads being received, or received and waiting for a call slot (capped by larder.max_concurrent_uploads)',
+    registers,
+    collect() {
+      this.set(sources.uploadsInProgress());
+    },
+  });
+  new Gauge({
     name: 'larder_pending_uploads',
     help: 'Uploads (DoPut of a read call) waiting for their DoGet',
     registers,
@@ -112,7 +122,7 @@ export function createServerMetrics(hooks: LarderHooks, sources: MetricsSources)
   });
   new Gauge({
     name: 'larder_pending_upload_bytes',
-    help: 'Bytes held by uploads waiting for their DoGet',
+    help: 'Bytes held by uploads waiting for their DoGet: their tables and their commands',
     registers,
     collect() {
       this.set(sources.pendingUploads().bytes);
