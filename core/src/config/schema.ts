@@ -42,6 +42,7 @@ export const repoConfigSchema = {
         max_upload_bytes: { type: 'integer', minimum: 1 },
         odfv_python: { type: 'string', minLength: 1 },
         odfv_timeout_seconds: { type: 'number', exclusiveMinimum: 0 },
+        write_lock_stale_seconds: { type: 'number', minimum: 2 },
       },
     },
   },
