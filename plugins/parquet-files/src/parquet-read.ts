@@ -9,7 +9,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DataSourceNotFoundException, InvalidArgumentError } from '@larder/core';
+import { DataSourceNotFoundException, InvalidArgumentError, UnavailableError } from '@larder/core';
 import { tableFromIPC, type Schema, type Table } from 'apache-arrow';
 import { ParquetFile } from 'parquet-wasm';
 import { openFileRanges, type FileRanges } from './file-ranges.ts';
@@ -42,7 +42,11 @@ const BATCH_ROWS = 65_536;
 
 /** The file opened for ranged reads, checked to start like a parquet file. */
 async function openParquet(file: string, openRanges: OpenRanges): Promise<{ ranges: FileRanges; parquet: ParquetFile }> {
-  const ranges = await openRanges(file);
+  const ranges = await openRanges(file).catch((error: NodeJS.ErrnoException) => {
+    // Listed a moment ago, gone now: the source changed under the call, and a retry reads it whole.
+    if (error.code === 'ENOENT') throw new UnavailableError(`${file} was removed or replaced while the data source was being read; try again`);
+    throw error;
+  });
   try {
     if (ranges.size < 8 || (await ranges.read(0, 4)).toString('latin1') !== 'PAR1') {
       throw new InvalidArgumentError(`${file} is not a parquet file`);
