@@ -23,7 +23,7 @@ const TEMPORARY_SUFFIX = '.tmp';
  * Writes `table` to `target` (see the module comment). `assertHeld`, when the destination is
  * locked, is asked just before the rename whether the lock is still this writer's.
  */
-export async function writeParquetAtomic(target: WriteTarget, table: Table, assertHeld: () => void = () => {}): Promise<void> {
+export async function writeParquetAtomic(target: WriteTarget, table: Table, assertHeld: () => Promise<void> = async () => {}): Promise<void> {
   const properties = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build();
   const bytes = writeParquet(WasmTable.fromIPCStream(tableToIPC(withoutSecondTimestamps(table), 'stream')), properties);
   const name = `${temporaryPrefix(target.name)}${randomUUID()}${TEMPORARY_SUFFIX}`;
@@ -38,7 +38,7 @@ export async function writeParquetAtomic(target: WriteTarget, table: Table, asse
     } catch (error) {
       throw fileWriteError(error, target.path);
     }
-    assertHeld();
+    await assertHeld();
     await assertStillAt(handle, target, name);
     await rename(temporary, target.path).catch((error: unknown) => {
       throw fileWriteError(error, target.path);

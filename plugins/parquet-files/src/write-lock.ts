@@ -11,11 +11,13 @@
  * - across processes, proper-lockfile's lock directory `.<name>.lock` beside the file (mkdir is
  *   atomic on local and network file systems). The holder refreshes its mtime every `stale / 4`;
  *   a lock not refreshed for `stale` (its holder was killed) is taken over by the next writer.
- *   A holder that finds its lock taken over (compromised) gives its write up before the rename.
+ *   A holder that finds its lock taken over (compromised: proper-lockfile says so, or the lock
+ *   directory is no longer the one it created) gives its write up before the rename.
  *
  * Waiting ends with the call (its deadline or cancellation), or after a bounded time with
  * UNAVAILABLE, which the Feast client retries.
  */
+import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UnavailableError } from '@larder/core';
 import lockfile from 'proper-lockfile';
@@ -37,7 +39,7 @@ export function lockSettingsFrom(repoConfig: Readonly<Record<string, unknown>>):
 }
 
 /** Lets the locked work check, just before it commits, that the lock is still its own. */
-export type AssertHeld = () => void;
+export type AssertHeld = () => Promise<void>;
 
 const queues = new Map<string, Promise<void>>();
 
@@ -88,10 +90,14 @@ async function withFileLock<T>(target: WriteTarget, settings: LockSettings, sign
     }
   }
   try {
-    return await work(() => {
-      if (compromised) {
-        throw new UnavailableError(`lost the write lock on ${target.path} (${compromised.message}); nothing was written, try again`);
-      }
+    // The lock directory we created: a writer that wrongly judged it stale and replaced it
+    // leaves another directory there (inode numbers are reused at once, birth times are not).
+    const identity = (s: { dev: bigint; ino: bigint; birthtimeNs: bigint }) => `${s.dev}:${s.ino}:${s.birthtimeNs}`;
+    const mine = identity(await stat(lockPath, { bigint: true }));
+    return await work(async () => {
+      const now = await stat(lockPath, { bigint: true }).catch(() => null);
+      const lost = compromised?.message ?? (now && identity(now) === mine ? null : 'the lock directory was replaced');
+      if (lost) throw new UnavailableError(`lost the write lock on ${target.path} (${lost}); nothing was written, try again`);
     });
   } finally {
     await release().catch(() => {});
