@@ -18,6 +18,7 @@
  * UNAVAILABLE, which the Feast client retries.
  */
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UnavailableError } from '@larder/core';
 import lockfile from 'proper-lockfile';
@@ -60,7 +61,7 @@ export async function withWriteLock<T>(target: WriteTarget, settings: LockSettin
 }
 
 async function withFileLock<T>(target: WriteTarget, settings: LockSettings, signal: AbortSignal, work: (assertHeld: AssertHeld) => Promise<T>): Promise<T> {
-  const lockPath = `${target.dir}/.${target.name}.lock`;
+  const lockPath = path.join(target.dir, `.${target.name}.lock`);
   let compromised: Error | null = null;
   const options = {
     realpath: false,
