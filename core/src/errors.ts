@@ -58,6 +58,13 @@ export class UnavailableError extends LarderError {
   }
 }
 
+/** The server ran out of something a call needs (disk space for a write); the message names what and where. */
+export class ResourceExhaustedError extends LarderError {
+  constructor(message: string) {
+    super(message, status.RESOURCE_EXHAUSTED);
+  }
+}
+
 /** Python's json.dumps with default options: ", " / ": " separators and ensure_ascii. */
 export function pythonJsonDumps(value: unknown): string {
   if (value === null || value === undefined) return 'null';

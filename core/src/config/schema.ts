@@ -45,6 +45,7 @@ export const repoConfigSchema = {
         upload_idle_timeout_seconds: { type: 'number', exclusiveMinimum: 0 },
         odfv_python: { type: 'string', minLength: 1 },
         odfv_timeout_seconds: { type: 'number', exclusiveMinimum: 0 },
+        write_lock_stale_seconds: { type: 'number', minimum: 2 },
       },
     },
   },

@@ -6,11 +6,17 @@
  * (inode, size, mtime, ctime) changed. `feast apply` rewrites the file in place, non-atomically,
  * so a reader can catch it empty or half-written; such a read never replaces the last good
  * snapshot (it is retried on the next call).
+ *
+ * Protobuf has no end marker: a file cut exactly between two top-level fields parses, its later
+ * fields (views, sources, permissions, …) missing. Feast writes fields in number order, so such a
+ * file ends at a lower field number than the registry before it; it is served only once it has
+ * stayed unchanged for `settleMs` (a user may really have deleted every object of the last kind).
  */
 import { open, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import { decodeRegistry, type DecodedRegistry } from './decode.ts';
+import { highestFieldNumber } from './raw-fields.ts';
 import type { RegistrySnapshot, RegistrySource, RegistryStatus } from './model.ts';
 import { DecodedRegistrySnapshot } from './snapshot.ts';
 
@@ -24,6 +30,8 @@ export interface FileRegistryOptions {
   readonly initialAttempts?: number;
   /** Pause between first-load attempts, in ms. Default 100. */
   readonly retryDelayMs?: number;
+  /** How long a file that ends early must stay unchanged before it is served. Default 2000. */
+  readonly settleMs?: number;
 }
 
 /** Thrown at start-up when the registry file does not exist. Message is Feast's. */
@@ -95,13 +103,15 @@ export function registryPathFromConfig(registryConfig: string | Readonly<Record<
 
 /** Opens the registry file, failing now if it is missing or unreadable. */
 export async function openFileRegistry(options: FileRegistryOptions): Promise<RegistrySource> {
-  const registry = new FileRegistry(resolveRegistryPath(options.path, options.repoPath), options.logger);
+  const registry = new FileRegistry(resolveRegistryPath(options.path, options.repoPath), options.logger, options.settleMs ?? 2000);
   await registry.load(options.initialAttempts ?? 5, options.retryDelayMs ?? 100);
   return registry;
 }
 
 interface Loaded {
   readonly stamp: string;
+  /** The file's highest top-level field number: a later file ending below it may be cut short. */
+  readonly lastField: number;
   readonly decoded: DecodedRegistry;
   readonly snapshot: RegistrySnapshot;
 }
@@ -119,10 +129,13 @@ class FileRegistry implements RegistrySource {
   private failure: string | null = null;
   private loadedAt = new Date();
   private closed = false;
+  /** A file that ends early, and since when it has been unchanged. */
+  private endsEarly: { stamp: string; since: number } | null = null;
 
   constructor(
     readonly path: string,
     private readonly logger: Logger,
+    private readonly settleMs: number,
   ) {}
 
   async load(attempts: number, delayMs: number): Promise<void> {
@@ -208,9 +221,10 @@ class FileRegistry implements RegistrySource {
         await handle.close();
       }
       const decoded = decodeRegistry(bytes);
-      const suspicion = this.looksIncomplete(bytes, decoded);
+      const lastField = highestFieldNumber(bytes);
+      const suspicion = this.looksIncomplete(bytes, decoded) ?? this.endsTooEarly(stamp, lastField);
       if (suspicion) return { ok: false, stamp, error: new Error(suspicion) };
-      return { ok: true, loaded: { stamp, decoded, snapshot: new DecodedRegistrySnapshot(decoded) } };
+      return { ok: true, loaded: { stamp, lastField, decoded, snapshot: new DecodedRegistrySnapshot(decoded) } };
     } catch (error) {
       return { ok: false, stamp, error: asError(error) };
     }
@@ -230,6 +244,19 @@ class FileRegistry implements RegistrySource {
       return 'the registry file has no registry_schema_version (probably truncated while feast apply writes it)';
     }
     return null;
+  }
+
+  /**
+   * A file whose fields stop below the previous registry's last field may be cut short by a
+   * writer; it is suspected until the same file has been seen unchanged for `settleMs`.
+   */
+  private endsTooEarly(stamp: string, lastField: number): string | null {
+    const previous = this.current;
+    if (!previous || lastField >= previous.lastField) return null;
+    const now = Date.now();
+    if (this.endsEarly?.stamp !== stamp) this.endsEarly = { stamp, since: now };
+    if (now - this.endsEarly.since >= this.settleMs) return null;
+    return `the registry file ends at field ${lastField}, before field ${previous.lastField} of the previous registry (probably being rewritten by feast apply)`;
   }
 }
 

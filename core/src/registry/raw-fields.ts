@@ -24,3 +24,15 @@ export function repeatedFieldBytes(bytes: Uint8Array, field: number): Uint8Array
   }
   return found;
 }
+
+/** The highest top-level field number in `bytes` (0 for none); throws on bytes that do not parse. */
+export function highestFieldNumber(bytes: Uint8Array): number {
+  const reader = protobuf.Reader.create(bytes);
+  let highest = 0;
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    highest = Math.max(highest, tag >>> 3);
+    reader.skipType(tag & 7);
+  }
+  return highest;
+}

@@ -24,7 +24,11 @@ export interface BlobLike {
 }
 
 export async function openFileRanges(file: string): Promise<FileRanges> {
-  const handle: FileHandle = await open(file, 'r');
+  return fileRangesOf(await open(file, 'r'));
+}
+
+/** Ranged reads through a handle opened elsewhere (closed by `close()`, or here if stat fails). */
+export async function fileRangesOf(handle: FileHandle): Promise<FileRanges> {
   let size: number;
   try {
     size = (await handle.stat()).size;

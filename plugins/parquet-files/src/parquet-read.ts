@@ -9,10 +9,13 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DataSourceNotFoundException, InvalidArgumentError } from '@larder/core';
+import { DataSourceNotFoundException, InvalidArgumentError, UnavailableError } from '@larder/core';
 import { tableFromIPC, type Schema, type Table } from 'apache-arrow';
 import { ParquetFile } from 'parquet-wasm';
 import { openFileRanges, type FileRanges } from './file-ranges.ts';
+
+/** How a file is opened for reading (the writers open theirs with checks: write-target.ts). */
+export type OpenRanges = (file: string) => Promise<FileRanges>;
 
 /** The parquet files of a source path; throws DataSourceNotFoundException when there are none. */
 export async function listParquetFiles(location: string): Promise<string[]> {
@@ -38,8 +41,12 @@ export async function listParquetFiles(location: string): Promise<string[]> {
 const BATCH_ROWS = 65_536;
 
 /** The file opened for ranged reads, checked to start like a parquet file. */
-async function openParquet(file: string): Promise<{ ranges: FileRanges; parquet: ParquetFile }> {
-  const ranges = await openFileRanges(file);
+async function openParquet(file: string, openRanges: OpenRanges): Promise<{ ranges: FileRanges; parquet: ParquetFile }> {
+  const ranges = await openRanges(file).catch((error: NodeJS.ErrnoException) => {
+    // Listed a moment ago, gone now: the source changed under the call, and a retry reads it whole.
+    if (error.code === 'ENOENT') throw new UnavailableError(`${file} was removed or replaced while the data source was being read; try again`);
+    throw error;
+  });
   try {
     if (ranges.size < 8 || (await ranges.read(0, 4)).toString('latin1') !== 'PAR1') {
       throw new InvalidArgumentError(`${file} is not a parquet file`);
@@ -57,9 +64,9 @@ async function openParquet(file: string): Promise<{ ranges: FileRanges; parquet:
 }
 
 /** The Arrow schema of a source (of its first file, as pyarrow's dataset does). */
-export async function readParquetSchema(location: string): Promise<Schema> {
+export async function readParquetSchema(location: string, openRanges: OpenRanges = openFileRanges): Promise<Schema> {
   const [first] = await listParquetFiles(location);
-  const { ranges, parquet } = await openParquet(first!);
+  const { ranges, parquet } = await openParquet(first!, openRanges);
   try {
     return tableFromIPC(parquet.schema().intoIPCStream()).schema;
   } finally {
@@ -72,10 +79,15 @@ export async function readParquetSchema(location: string): Promise<Schema> {
  * The source's rows as a sequence of one-batch tables (at most 65,536 rows each), optionally only
  * some columns. Memory holds one row group's column chunks and one decoded batch at a time.
  */
-export async function* readRowGroups(location: string, columns?: readonly string[], signal?: AbortSignal): AsyncGenerator<Table> {
+export async function* readRowGroups(
+  location: string,
+  columns?: readonly string[],
+  signal?: AbortSignal,
+  openRanges: OpenRanges = openFileRanges,
+): AsyncGenerator<Table> {
   for (const file of await listParquetFiles(location)) {
     signal?.throwIfAborted();
-    const { ranges, parquet } = await openParquet(file);
+    const { ranges, parquet } = await openParquet(file, openRanges);
     try {
       // One row group in flight at a time (concurrency 1): memory stays at one row group.
       const stream = await parquet.stream({ columns: columns ? [...columns] : undefined, batchSize: BATCH_ROWS, concurrency: 1 });

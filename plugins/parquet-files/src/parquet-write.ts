@@ -1,27 +1,86 @@
 /**
  * Writing Arrow data to parquet with parquet-wasm. parquet-wasm writes a whole table at once (it
- * has no incremental writer for Node), so a write holds its table in memory; files are replaced
- * atomically (temporary file in the same directory, then rename) so a reader never sees half a file.
+ * has no incremental writer for Node), so a write holds its table in memory. A file is replaced
+ * atomically and durably: a temporary file created exclusively in the destination's (checked,
+ * real) directory, written, fsynced, renamed over the destination, then the directory fsynced.
+ * A reader sees the old file or the new one, never half a file; a write that fails (a full disk)
+ * removes its temporary file and leaves the old data as it was.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Field, RecordBatch, Schema, Struct, Table, TimeUnit, Timestamp, Type, makeData, tableToIPC } from 'apache-arrow';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
 import { castData } from './cast.ts';
+import { fileWriteError } from './write-errors.ts';
+import { assertStillAt, openInTarget, type WriteTarget } from './write-target.ts';
 
-export async function writeParquetAtomic(file: string, table: Table): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+const temporaryPrefix = (name: string) => `.${name}.`;
+const TEMPORARY_SUFFIX = '.tmp';
+
+/**
+ * Writes `table` to `target` (see the module comment). `assertHeld`, when the destination is
+ * locked, is asked just before the rename whether the lock is still this writer's.
+ */
+export async function writeParquetAtomic(target: WriteTarget, table: Table, assertHeld: () => Promise<void> = async () => {}): Promise<void> {
   const properties = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build();
   const bytes = writeParquet(WasmTable.fromIPCStream(tableToIPC(withoutSecondTimestamps(table), 'stream')), properties);
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.tmp`);
+  const name = `${temporaryPrefix(target.name)}${randomUUID()}${TEMPORARY_SUFFIX}`;
+  const temporary = path.join(target.dir, name);
+  // O_EXCL: a fresh file of our own, never one (or a link) someone put there.
+  const handle = await openInTarget(target, name, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL);
+  let renamed = false;
   try {
-    await writeFile(temporary, bytes);
-    await rename(temporary, file);
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } catch (error) {
+      throw fileWriteError(error, target.path);
+    }
+    await assertHeld();
+    await assertStillAt(handle, target, name);
+    await rename(temporary, target.path).catch((error: unknown) => {
+      throw fileWriteError(error, target.path);
+    });
+    renamed = true;
+    await assertStillAt(handle, target, target.name);
   } catch (error) {
-    await rm(temporary, { force: true });
+    // Our file only ever had our bytes; if it is no longer where we made it, empty it instead.
+    if (!renamed) await handle.truncate(0).catch(() => {});
+    await handle.close().catch(() => {});
+    if (!renamed) await rm(temporary, { force: true }).catch(() => {});
     throw error;
   }
+  await handle.close();
+  await syncDirectory(target.dir);
+}
+
+/** Makes a rename in `dir` durable; where a directory cannot be fsynced, the rename still stands. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY).catch(() => null);
+  if (!handle) return;
+  try {
+    await handle.sync();
+  } catch {
+    // Some file systems refuse fsync on a directory (EINVAL); nothing more can be done there.
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Removes the temporary files a killed writer of `target` left behind. Only under the
+ * destination's lock: then no live writer of that destination has one open.
+ */
+export async function removeLeftovers(target: WriteTarget): Promise<void> {
+  const prefix = temporaryPrefix(target.name);
+  const entries = await readdir(target.dir).catch(() => [] as string[]);
+  await Promise.all(
+    entries
+      .filter((entry) => entry.startsWith(prefix) && entry.endsWith(TEMPORARY_SUFFIX))
+      .map((entry) => rm(path.join(target.dir, entry), { force: true }).catch(() => {})),
+  );
 }
 
 /**

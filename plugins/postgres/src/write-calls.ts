@@ -4,6 +4,12 @@
  * use). Each runs in one transaction: rows go by binary COPY into a staging table typed from
  * Arrow, then one INSERT … SELECT lets PostgreSQL cast them to the target's column types. A bad
  * column or value fails the statement, the transaction rolls back, and the target is unchanged.
+ *
+ * Concurrent appends are safe as they are (each INSERT adds its own rows). The writes that first
+ * look for a table and then create or replace it (persist, write_logged_features) take a
+ * transaction-scoped advisory lock on the table's name, so racing calls (from one larder or from
+ * several replicas) run one after the other instead of failing on PostgreSQL's duplicate-table
+ * error or dropping each other's table.
  */
 import {
   InvalidArgumentError,
@@ -21,6 +27,13 @@ import { sourceRelation } from './sources.ts';
 import { ident, str } from './sql.ts';
 
 const STAGING = '__larder_staging';
+/** The advisory-lock class of larder's table-creating writes (its own key space: "LRDR"). */
+const WRITE_LOCK_CLASS = 0x4c524452;
+
+/** Until the transaction ends, no other larder write creates or replaces `table`. */
+async function lockTableName(session: Session, table: string, what: string): Promise<void> {
+  await session.run('SELECT pg_advisory_xact_lock($1, hashtext($2))', `${what}: waiting for other writers of table ${table}`, [WRITE_LOCK_CLASS, table]);
+}
 
 /** The table a write goes to: a PostgreSQLSource naming a table (a query cannot be written to). */
 function targetTable(source: DataSource, what: string): string {
@@ -77,6 +90,7 @@ export async function persist(session: Session, req: PersistRequest): Promise<vo
   const what = `persist to data source ${req.destination.name}`;
   const table = targetTable(req.destination, what);
   await session.begin(false);
+  await lockTableName(session, table, what);
   if (await tableExists(session, table)) {
     if (!req.allowOverwrite) throw new SavedDatasetLocationAlreadyExists(table);
     await session.run(`DROP TABLE ${table}`, `${what}: replacing table ${table}`);
@@ -102,6 +116,7 @@ export async function writeLoggedFeatures(session: Session, req: LoggedFeaturesR
   }
   const names = req.table.schema.fields.map((f) => f.name);
   await session.begin(false);
+  await lockTableName(session, ident(tableName), what);
   if (!(await tableExists(session, ident(tableName)))) {
     await session.run(`CREATE TABLE ${ident(tableName)} (${columnDefinitions(req.table.schema, names)})`, `${what}: creating table ${str(tableName)}`);
   }
