@@ -301,14 +301,30 @@ class BatchCheck {
 
   private checkOffsets(buffer: { offset: number }, length: number, bytes: 4 | 8, limit: number, of: string, where: string): void {
     if (length === 0) return;
-    let previous = this.offsetAt(buffer.offset, bytes);
-    if (previous < 0) fail(`${where}'s first offset is ${previous}`);
+    const first = this.offsetAt(buffer.offset, bytes);
+    if (first < 0) fail(`${where}'s first offset is ${first}`);
+    // The hot path of an upload (a string column of a million rows): a typed-array scan when aligned.
+    const at = this.data.byteOffset + buffer.offset;
+    const decreasesAt =
+      bytes === 4 && at % 4 === 0 ? firstDecrease32(new Int32Array(this.data.buffer, at, length + 1)) : this.firstDecreaseSlow(buffer.offset, length, bytes);
+    if (decreasesAt >= 0) {
+      const previous = this.offsetAt(buffer.offset + decreasesAt * bytes, bytes);
+      const current = this.offsetAt(buffer.offset + (decreasesAt + 1) * bytes, bytes);
+      fail(`${where}'s offsets decrease at row ${decreasesAt} (${previous} then ${current})`);
+    }
+    const last = this.offsetAt(buffer.offset + length * bytes, bytes);
+    if (last > limit) fail(`${where}'s last offset is ${last} but there are only ${limit} ${of}`);
+  }
+
+  /** The first row i whose offset i+1 is below offset i (8-byte offsets beyond 2^53 read as -1), or -1. */
+  private firstDecreaseSlow(offset: number, length: number, bytes: 4 | 8): number {
+    let previous = this.offsetAt(offset, bytes);
     for (let i = 1; i <= length; i++) {
-      const current = this.offsetAt(buffer.offset + i * bytes, bytes);
-      if (current < previous) fail(`${where}'s offsets decrease at row ${i - 1} (${previous} then ${current})`);
+      const current = this.offsetAt(offset + i * bytes, bytes);
+      if (current < previous) return i - 1;
       previous = current;
     }
-    if (previous > limit) fail(`${where}'s last offset is ${previous} but there are only ${limit} ${of}`);
+    return -1;
   }
 
   private checkViews(views: { offset: number }, length: number, sizes: readonly number[], validity: { offset: number } | null, where: string): void {
@@ -382,4 +398,16 @@ class BatchCheck {
       if (index < 0 || index >= size) fail(`${where}'s row ${i} has dictionary index ${index} but the dictionary has ${size} values`);
     }
   }
+}
+
+/** The first i with offsets[i + 1] < offsets[i], or -1. */
+function firstDecrease32(offsets: Int32Array): number {
+  let previous = offsets[0]!;
+  const n = offsets.length;
+  for (let i = 1; i < n; i++) {
+    const current = offsets[i]!;
+    if (current < previous) return i - 1;
+    previous = current;
+  }
+  return -1;
 }
