@@ -397,6 +397,27 @@ describe('flight/ipc: verification of incoming IPC messages', function () {
       });
     });
 
+    it('buffers that overlap (one region of the body read as two columns)', async () => {
+      const frames = encoderFrames(new Table({ a: vectorFromArray([1, 2, 3], new Int32()), b: vectorFromArray([4, 5, 6], new Int32()) }));
+      const header = frames[1]!.dataHeader; // buffers: a validity, a values, b validity, b values
+      const hostile = withBatchInt64(header, 2, 3, 0, BigInt(batchBuffer(header, 1).offset));
+      expect((await rejected(() => decodeAll([frames[0]!, { ...frames[1]!, dataHeader: hostile }]))).error.message).to.contain(
+        "the RecordBatch's buffers 1 and 3 overlap in the body",
+      );
+    });
+
+    it('thousands of Null columns: rows without data are budgeted per message, not per column', async () => {
+      const columns = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`n${i}`, makeVector(makeData({ type: new Null(), length: 4000 }))]));
+      const frames = encoderFrames(new Table(columns));
+      expect(frames[1]!.dataHeader.byteLength).to.be.lessThan(100_000);
+      expect((await rejected(() => decodeAll(frames))).error.message).to.match(
+        /column "n\d+" \(FieldNode \d+\) brings the rows without data in this message to \d+ \(Null columns, structs without validity\); at most \d+ for its size/,
+      );
+      // A few Null columns beside data are fine.
+      const mixed = new Table({ id: vectorFromArray(Array.from({ length: 4000 }, (_, i) => i), new Int32()), ...Object.fromEntries(Object.entries(columns).slice(0, 5)) });
+      expect((await decodeAll(encoderFrames(mixed))).numRows).to.equal(4000);
+    });
+
     it('schemas beyond the bounds: 10,001 fields, 2,000 metadata entries', async () => {
       const wide = new Schema(Array.from({ length: 10_001 }, (_, i) => new Field(`f${i}`, new Int8(), true)));
       const wideHeader = Message.encode(Message.from(wide));

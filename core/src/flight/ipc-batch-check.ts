@@ -13,9 +13,12 @@
  *   - the buffer count equals what the fields' layouts need, with the variadic buffer counts of
  *     view types honoured (one count per view field);
  *   - each buffer lies inside the declared body, 8-byte aligned, and the body was received whole;
+ *     no two buffers overlap, so one region of the body cannot be counted as a thousand columns;
  *   - each length and null count is non-negative, null_count ≤ length, top-level columns have the
  *     batch's length, and no length exceeds 8 rows per byte of the message (the most a Bool column
- *     can pack), so a few bytes cannot stand for billions of rows of Null or empty structs;
+ *     can pack); rows that no byte stands for (the batch's own, Null columns, structs without a
+ *     validity bitmap) share one budget of 8 per byte of the message, so a few bytes cannot stand
+ *     for billions of rows of Null or of empty structs, however many columns the header lists;
  *   - each buffer is as long as its length needs (validity bitmaps when there are nulls, values,
  *     offsets, views, type ids, indices), and children are as long as their parents need;
  *   - the contents that index other memory are read once: offsets start at ≥ 0, never decrease, and
@@ -34,6 +37,8 @@ function fail(message: string): never {
 
 /** Rows per message allowed whatever its size (a batch of only Null columns has no body at all). */
 const MIN_ROW_ALLOWANCE = 4096;
+/** Rows per byte of message: what a Bool column packs. */
+const ROWS_PER_BYTE = 8;
 
 /** The number of nodes, fixed buffers and view fields a list of fields flattens to. */
 interface Shape {
@@ -102,7 +107,7 @@ export class IpcStreamChecker {
       return message;
     }
     const schema = this.schema!;
-    const maxRows = Math.max(MIN_ROW_ALLOWANCE, 8 * (header.byteLength + message.bodyLength));
+    const maxRows = MIN_ROW_ALLOWANCE + ROWS_PER_BYTE * (header.byteLength + message.bodyLength);
     if (message.type === 'recordBatch') {
       new BatchCheck('RecordBatch', message.batch, message.bodyLength, body, message.version, maxRows, this.dictionaryLengths).run(
         schema.fields,
@@ -123,6 +128,7 @@ class BatchCheck {
   private node = 0;
   private buffer = 0;
   private view = 0;
+  private unbackedRows = 0;
   private readonly data: DataView;
 
   constructor(
@@ -168,13 +174,37 @@ class BatchCheck {
       }
       if (offset % 8 !== 0) fail(`the ${what}'s buffer ${i} starts at ${offset}, which is not a multiple of 8`);
     }
+    this.checkDisjoint();
     this.rows(batch.length, `the ${what}`);
+    this.unbacked(batch.length, `the ${what}`);
     for (const field of fields) {
       const index = this.node;
       const length = this.column(field, asIndices);
       if (length !== batch.length) {
         fail(`the ${what}'s column "${field.path}" (FieldNode ${index}) has ${length} rows but the batch has ${batch.length}`);
       }
+    }
+  }
+
+  /** Every writer lays buffers out one after another; overlapping ones would multiply the body. */
+  private checkDisjoint(): void {
+    const { bufferOffsets, bufferLengths } = this.batch;
+    const order = bufferLengths.map((_, i) => i).filter((i) => bufferLengths[i]! > 0);
+    order.sort((a, b) => bufferOffsets[a]! - bufferOffsets[b]!);
+    for (let k = 1; k < order.length; k++) {
+      const before = order[k - 1]!;
+      const after = order[k]!;
+      if (bufferOffsets[before]! + bufferLengths[before]! > bufferOffsets[after]!) {
+        fail(`the ${this.what}'s buffers ${before} and ${after} overlap in the body`);
+      }
+    }
+  }
+
+  /** Counts rows that no byte of the body stands for against the message's budget. */
+  private unbacked(length: number, where: string): void {
+    this.unbackedRows += length;
+    if (this.unbackedRows > this.maxRows) {
+      fail(`${where} brings the rows without data in this message to ${this.unbackedRows} (Null columns, structs without validity); at most ${this.maxRows} for its size`);
     }
   }
 
@@ -210,10 +240,12 @@ class BatchCheck {
     const layout = field.layout;
     switch (layout.kind) {
       case 'null':
+        this.unbacked(length, where);
         break;
       case 'fixed': {
         this.validity(length, nulls, where);
         this.next(Math.ceil((length * layout.bits) / 8), `${where}'s values`);
+        if (layout.bits === 0 && nulls === 0) this.unbacked(length, where);
         break;
       }
       case 'binary': {
@@ -241,6 +273,7 @@ class BatchCheck {
       }
       case 'fixedList': {
         this.validity(length, nulls, where);
+        if (nulls === 0) this.unbacked(length, where);
         const childLength = this.column(field.children[0]!, asIndices);
         if (childLength < length * layout.size) {
           fail(`${where} has ${length} lists of ${layout.size} but its child has only ${childLength} values`);
@@ -249,6 +282,7 @@ class BatchCheck {
       }
       case 'struct': {
         this.validity(length, nulls, where);
+        if (nulls === 0) this.unbacked(length, where);
         for (const child of field.children) {
           const childLength = this.column(child, asIndices);
           if (childLength < length) fail(`${where} has ${length} rows but its child "${child.path}" only ${childLength}`);
