@@ -32,6 +32,9 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { Message } from 'apache-arrow/ipc/metadata/message';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { InvalidArgumentError } from '../../core/src/errors.ts';
@@ -39,6 +42,7 @@ import { IpcStreamChecker } from '../../core/src/flight/ipc-batch-check.ts';
 import { IpcDataError, verifyMessage } from '../../core/src/flight/ipc-verify.ts';
 import { concatBody, decodeFlightStream, FlightDataEncoder, framedSchema, parseFramedSchema, type FlightDataFrame } from '../../core/src/flight/ipc.ts';
 import { sampleTable, tableValues } from '../support/arrow-samples.ts';
+import { feastPython } from '../support/feast-python.ts';
 import {
   batchBuffer,
   batchTable,
@@ -51,6 +55,7 @@ import {
   rootTable,
   schemaWithBody,
   sharedTreeSchema,
+  streamFrames,
   withBatchInt64,
   withBufferCount,
   withFirstFieldTypeType,
@@ -181,6 +186,28 @@ describe('flight/ipc: verification of incoming IPC messages', function () {
       const two = new RecordBatch({ d: vectorFromArray(['p', 'q', 'p'], type).data[0]! });
       const replaced = await decodeAll(encoderFrames(new Table([one, two]), [one, two]));
       expect(replaced.getChild('d')!.toArray()).to.deep.equal(['x', 'y', 'p', 'q', 'p']);
+    });
+
+    it("pyarrow's streams (Feast's writer): every shared type, views, unions, decimal32..256, deltas, V4, slices", async function () {
+      this.timeout(120_000);
+      const script = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'pyarrow-ipc-streams.py');
+      const streams = JSON.parse(execFileSync(feastPython().python, [script], { maxBuffer: 64 << 20 }).toString()) as Record<string, string>;
+      const rows: Record<string, number> = {};
+      for (const [name, base64] of Object.entries(streams)) {
+        const frames = streamFrames(new Uint8Array(Buffer.from(base64, 'base64')));
+        const table = await decodeAll(frames);
+        rows[name] = table.numRows;
+        expect(readEverything(table), name).to.equal(table.numRows * table.numCols);
+        if (name !== 'deltas') {
+          const n = table.numRows;
+          const offset = name === 'slices' ? [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 17, 18, 19, 20, 21, 22] : Array.from({ length: n }, (_, i) => i);
+          const expected = offset.map((i) => (i % 5 === 4 ? null : `välue${i}`.repeat(i % 4)));
+          expect(table.getChild('str')!.toArray(), name).to.deep.equal(expected);
+        }
+      }
+      expect(rows).to.deep.equal({ all: 23, deltas: 7, v4: 23, slices: 17 });
+      const deltas = await decodeAll(streamFrames(new Uint8Array(Buffer.from(streams.deltas!, 'base64'))));
+      expect(deltas.getChild('d')!.toArray()).to.deep.equal(['a', 'b', null, 'a', 'b', 'c', 'd']);
     });
 
     it('a schema nested 60 deep (under the limit of 64)', () => {
