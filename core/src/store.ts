@@ -38,6 +38,14 @@ export interface HistoricalFeaturesRequest {
   /** The uploaded entity table; absent in the start/end-date mode and with `entityDfSql`. */
   readonly entityTable?: Table;
   readonly entityDfSql?: string;
+  /**
+   * With `entityDfSql` under an auth provider: the data sources of the project on which the caller
+   * has READ_OFFLINE. The SQL must read no data but theirs — no byte of a data source may reach a
+   * caller who lacks READ_OFFLINE on it — so a store confines the query to them or refuses it
+   * (FeastPermissionError naming what it may not read). Absent with `no_auth`: no restriction
+   * beyond the store's own sandbox.
+   */
+  readonly readableSources?: readonly DataSource[];
   /** Start/end of the date mode; naive values from the client are already read as UTC. */
   readonly startDate?: Date;
   readonly endDate?: Date;

@@ -5,7 +5,7 @@
  * result (on-demand-views.ts).
  */
 import type { Table } from 'apache-arrow';
-import type { FeatureView } from '../registry/model.ts';
+import type { DataSource, FeatureView, RegistrySnapshot } from '../registry/model.ts';
 import type { ResultStream } from '../store.ts';
 import type { FeastCommand } from './commands.ts';
 import type { ApiContext } from './context.ts';
@@ -25,6 +25,8 @@ export async function getHistoricalFeatures(command: FeastCommand, upload: Table
   const startDate = parseIsoDate(command.start_date, 'start_date') ?? undefined;
   const endDate = parseIsoDate(command.end_date, 'end_date') ?? undefined;
   const entityDfSql = upload === null && typeof command.entity_df_sql === 'string' ? command.entity_df_sql : undefined;
+  // Client SQL may read only the sources the caller may read (null: nothing enforced, no_auth).
+  const readableSources = entityDfSql === undefined ? null : await ctx.readableSources(projectSources(ctx.registry, project));
   const result = await ctx.store.getHistoricalFeatures(
     {
       featureViews,
@@ -33,6 +35,7 @@ export async function getHistoricalFeatures(command: FeastCommand, upload: Table
       fullFeatureNames,
       entityTable: upload ?? undefined,
       entityDfSql,
+      ...(readableSources ? { readableSources } : {}),
       startDate,
       endDate,
     },
@@ -46,4 +49,11 @@ export function resolveFeatureViews(command: FeastCommand, ctx: ApiContext, proj
   const names = command.feature_view_names as string[];
   const aliases = (command.name_aliases as Array<string | null> | undefined) ?? [];
   return names.map((name, i) => ctx.registry.getFeatureViewByName(name, aliases[i] ?? null, project));
+}
+
+/** Every data source of the project: the registered ones, and those the views carry. */
+function projectSources(registry: RegistrySnapshot, project: string): DataSource[] {
+  const views = [...registry.listFeatureViews(project), ...registry.listStreamFeatureViews(project)];
+  const carried = views.flatMap((v) => [v.batchSource, v.streamSource]).filter((s): s is DataSource => s !== undefined);
+  return [...new Set([...registry.listDataSources(project), ...carried])];
 }
