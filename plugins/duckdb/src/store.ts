@@ -1,5 +1,6 @@
 /** The `duckdb` offline store: reads answered by DuckDB, writes shared with the file store. */
 import path from 'node:path';
+import type { Table } from 'apache-arrow';
 import {
   pyarrowColumns,
   type CallContext,
@@ -28,6 +29,7 @@ import { historicalForDateRange, historicalFromEntityTable, type RetrievalSettin
 import { pullAll, pullLatest } from './pull-rows.ts';
 import { onConnection } from './query-stream.ts';
 import { describeLocation } from './sources.ts';
+import { readableScope } from './sql-scope.ts';
 
 export class DuckDBStore implements OfflineStore {
   private constructor(
@@ -47,8 +49,7 @@ export class DuckDBStore implements OfflineStore {
 
   async getHistoricalFeatures(req: HistoricalFeaturesRequest, ctx: CallContext): Promise<ResultStream> {
     if (req.entityDfSql !== undefined) {
-      const sandbox = await this.databases.connectSandbox();
-      const entities = await entityTableFromSql(sandbox, req.entityDfSql, ctx);
+      const entities = await this.entitiesFromSql(req.entityDfSql, req.readableSources, ctx);
       return historicalFromEntityTable(this.connect, entities, req, this.retrieval, ctx);
     }
     if (req.entityTable) return historicalFromEntityTable(this.connect, req.entityTable, req, this.retrieval, ctx);
@@ -108,6 +109,21 @@ export class DuckDBStore implements OfflineStore {
 
   async close(): Promise<void> {
     this.databases.close();
+  }
+
+  /**
+   * The entity rows of client SQL. Under an auth provider (`readable` given) it runs in a database
+   * of its own that can read only the files of the caller's readable sources; with no_auth, in the
+   * shared sandbox over the repo and data roots.
+   */
+  private async entitiesFromSql(sql: string, readable: readonly DataSource[] | undefined, ctx: CallContext): Promise<Table> {
+    if (!readable) return entityTableFromSql(await this.databases.connectSandbox(), sql, ctx);
+    const instance = await this.databases.openConfined(await readableScope(readable, this.env.repoPath));
+    try {
+      return await entityTableFromSql(await instance.connect(), sql, ctx, 'confined');
+    } finally {
+      instance.closeSync();
+    }
   }
 
   /** A source sent by a client must stay under the repo or a configured data root. */
