@@ -12,7 +12,7 @@ import type {
   ResultStream,
   StoreEnvironment,
 } from '@larder/core';
-import type { PostgresStoreConfig } from './config.ts';
+import { searchPathOf, type PostgresStoreConfig } from './config.ts';
 import { Connections } from './connections.ts';
 import { historicalForDateRange, historicalFromEntitySql, historicalFromEntityTable } from './historical-retrieval.ts';
 import { pgTypeNameForOid } from './pg-types.ts';
@@ -26,15 +26,16 @@ export class PostgresStore implements OfflineStore {
   private constructor(
     private readonly connections: Connections,
     private readonly strategy: StrategySetting,
+    private readonly searchPath: string,
   ) {}
 
   static async create(config: PostgresStoreConfig, env: StoreEnvironment): Promise<PostgresStore> {
-    return new PostgresStore(await Connections.open(config, env.repoPath, env.logger), config.point_in_time_strategy ?? 'auto');
+    return new PostgresStore(await Connections.open(config, env.repoPath, env.logger), config.point_in_time_strategy ?? 'auto', searchPathOf(config));
   }
 
   getHistoricalFeatures(req: HistoricalFeaturesRequest, ctx: CallContext): Promise<ResultStream> {
     return inSession(this.connections, ctx, (session) => {
-      if (req.entityDfSql !== undefined) return historicalFromEntitySql(session, req.entityDfSql, req, this.strategy);
+      if (req.entityDfSql !== undefined) return historicalFromEntitySql(session, req.entityDfSql, req, this.strategy, this.searchPath);
       if (req.entityTable) return historicalFromEntityTable(session, req.entityTable, req, this.strategy);
       return historicalForDateRange(session, req, this.strategy);
     });
