@@ -55,6 +55,10 @@ class Collector {
     const withClause = node.withClause as Node | undefined;
     if (withClause) {
       const ctes = ((withClause.ctes as Node[] | undefined) ?? []).map((c) => c.CommonTableExpr as Node);
+      for (const cte of ctes) {
+        const kind = Object.keys((cte.ctequery as Node | undefined) ?? {})[0];
+        if (kind !== 'SelectStmt') throw new InvalidArgumentError(`${this.what} must only read: its WITH query ${String(cte.ctename)} is a ${kind}`);
+      }
       if (withClause.recursive) {
         scope = new Set([...outer, ...ctes.map((c) => String(c.ctename))]);
         for (const cte of ctes) this.visit(cte.ctequery, scope);

@@ -17,7 +17,7 @@ import { Connections } from './connections.ts';
 import { historicalForDateRange, historicalFromEntitySql, historicalFromEntityTable } from './historical-retrieval.ts';
 import { pgTypeNameForOid } from './pg-types.ts';
 import { pullAll, pullLatest } from './pull-rows.ts';
-import { inSession } from './session.ts';
+import { inSession, type Session } from './session.ts';
 import { describeSource, sourceRelation } from './sources.ts';
 import type { StrategySetting } from './strategy.ts';
 import * as writes from './write-calls.ts';
@@ -51,7 +51,7 @@ export class PostgresStore implements OfflineStore {
 
   /** Like Feast's PostgreSQLSource: each column with the PostgreSQL type name Feast reports. */
   async getTableColumnNamesAndTypes(source: DataSource, ctx: CallContext): Promise<readonly ColumnInfo[]> {
-    const table = await this.inClosedSession(ctx, (session) => describeSource(session, source));
+    const table = await this.inClosedSession(ctx, (session) => describeReadOnly(session, source));
     return [...table.columns].map(([name, oid]) => ({ name, type: pgTypeNameForOid(oid) }));
   }
 
@@ -63,7 +63,7 @@ export class PostgresStore implements OfflineStore {
   async validateDataSource(source: DataSource, ctx: CallContext): Promise<void> {
     const relation = sourceRelation(source);
     try {
-      await this.inClosedSession(ctx, (session) => describeSource(session, source));
+      await this.inClosedSession(ctx, (session) => describeReadOnly(session, source));
     } catch (error) {
       ctx.logger.warn({ source: source.name, relation: relation.label, err: (error as Error).message }, 'data source is not readable yet');
     }
@@ -99,4 +99,10 @@ export class PostgresStore implements OfflineStore {
       }
     });
   }
+}
+
+/** A source a client sent is only described, and in a READ ONLY transaction all the same. */
+async function describeReadOnly(session: Session, source: DataSource) {
+  await session.begin(true);
+  return describeSource(session, source);
 }
