@@ -245,6 +245,11 @@ describe('entity_df_sql reads only sources the caller may read', function () {
       await admin.query(`CREATE TABLE hidden.driver_table AS SELECT 1::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts, 'topsecret'::text AS secret`);
       // A function that reads the secret table with its owner's rights.
       await admin.query(`CREATE FUNCTION leak() RETURNS SETOF secret_table LANGUAGE sql SECURITY DEFINER AS 'SELECT * FROM secret_table'`);
+      // Built-in names overloaded outside pg_catalog: overload resolution would pick these.
+      await admin.query(`CREATE FUNCTION public.lower(integer) RETURNS text LANGUAGE sql SECURITY DEFINER AS 'SELECT secret FROM secret_table LIMIT 1'`);
+      await admin.query(`CREATE FUNCTION public.leak_op(integer, integer) RETURNS text LANGUAGE sql AS 'SELECT secret FROM secret_table LIMIT 1'`);
+      await admin.query('CREATE OPERATOR public.### (LEFTARG = integer, RIGHTARG = integer, FUNCTION = public.leak_op)');
+      await admin.query(`CREATE DOMAIN public.checked AS text CHECK (VALUE <> (SELECT secret FROM secret_table LIMIT 1))`).catch(() => undefined);
       repo = path.join(base, 'pg');
       mkdirSync(repo);
       writeRepo(repo, postgres.offlineStoreConfig(), registry([
@@ -309,6 +314,10 @@ describe('entity_df_sql reads only sources the caller may read', function () {
         ['SELECT driver_id, ts AS event_timestamp FROM public.leak()', /leak/],
         ["SELECT 1::bigint AS driver_id, now() AS event_timestamp, lo_get(1)", /lo_get/],
         ["SELECT 1::bigint AS driver_id, now() AS event_timestamp, set_config('search_path', 'hidden', true)", /set_config/],
+        ['SELECT 1::bigint AS driver_id, now() AS event_timestamp, lower(1)', /lower is also defined in schema public/],
+        ['SELECT 1::bigint AS driver_id, now() AS event_timestamp, 1 ### 2', /### is also defined in schema public/],
+        ['SELECT 1::bigint AS driver_id, now() AS event_timestamp, 1 OPERATOR(public.###) 2', /public\.###/],
+        ["SELECT 1::bigint AS driver_id, now() AS event_timestamp, 'x'::public.checked", /public\.checked/],
       ];
       for (const [sql, names] of attempts) {
         const error = await rejection(client(server, 'token-driver').doExchange(historical(sql), tableFromArrays({ key: ['mock_key'] })));
