@@ -162,8 +162,15 @@ describe('entity_df_sql reads only sources the caller may read', function () {
         ['ts', tsUtc, [micros(T0)]],
         ['secret', new Utf8(), ['topsecret']],
       ]));
+      for (const part of ['a', 'b', '_skipped']) {
+        writeParquetFile(path.join(repo, 'data', 'driver_dir', `${part}.parquet`), arrowTable([
+          ['driver_id', new Int64(), [part === '_skipped' ? 9n : 1n]],
+          ['ts', tsUtc, [micros(T0)]],
+        ]));
+      }
       writeRepo(repo, { type: 'duckdb' }, registry([
         { kind: 'file', name: 'driver_source', path: 'data/driver.parquet', timestampField: 'ts' },
+        { kind: 'file', name: 'driver_dir_source', path: 'data/driver_dir', timestampField: 'ts' },
         { kind: 'file', name: 'secret_source', path: 'data/secret.parquet', timestampField: 'ts' },
       ]));
       server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'silent' }) });
@@ -181,6 +188,16 @@ describe('entity_df_sql reads only sources the caller may read', function () {
       for (const file of [`'${driver}'`, `read_parquet('${fromCwd('driver.parquet')}')`, `read_parquet('${path.join(repo, 'data', 'x', '..', 'driver.parquet')}')`]) {
         const table = await client(server, 'token-driver').doExchange(historical(entities(file)), tableFromArrays({ key: ['mock_key'] }));
         expect(table.getChild('conv_rate')!.toArray(), file).to.deep.equal(new Float64Array([0.1, 0.2]));
+      }
+    });
+
+    it("a directory source: its data files are readable one by one, not the directory, nor a file the store skips", async () => {
+      const dir = path.join(repo, 'data', 'driver_dir');
+      const table = await client(server, 'token-driver').doExchange(historical(entities(`read_parquet(['${dir}/a.parquet', '${dir}/b.parquet'])`)), tableFromArrays({ key: ['mock_key'] }));
+      expect(table.numRows).to.equal(2);
+      for (const sql of [entities(`'${dir}/_skipped.parquet'`), entities(`'${dir}/*.parquet'`), `SELECT * FROM glob('${dir}/*')`]) {
+        const error = await rejection(client(server, 'token-driver').doExchange(historical(sql), tableFromArrays({ key: ['mock_key'] })));
+        expect(error.code, sql).to.equal(status.PERMISSION_DENIED);
       }
     });
 
