@@ -226,7 +226,7 @@ describe('entity_df_sql reads only sources the caller may read', function () {
     });
 
     it('refuses SQL that tries to lift the confinement or reach outside it', async () => {
-      for (const sql of ["SET allowed_paths = ['/']", `ATTACH '${path.join(repo, 'data', 'other.db')}'`, "INSTALL httpfs", "COPY (SELECT 1) TO 'data/out.csv'", 'PRAGMA enable_external_access']) {
+      for (const sql of ["SET allowed_paths = ['/']", `ATTACH '${path.join(repo, 'data', 'other.db')}'`, "INSTALL httpfs", 'LOAD httpfs', "COPY (SELECT 1) TO 'data/out.csv'", 'PRAGMA enable_external_access']) {
         const error = await rejection(client(server, 'token-driver').doExchange(historical(sql), tableFromArrays({ key: ['mock_key'] })));
         expect([status.INVALID_ARGUMENT, status.PERMISSION_DENIED], sql).to.include(error.code);
       }

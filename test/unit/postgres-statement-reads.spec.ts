@@ -51,6 +51,9 @@ describe('postgres: what a SELECT reads (libpg-query)', () => {
       ['SELECT * FROM (', /not valid SQL/],
       ['', /not valid SQL/],
       ['-- only a comment', /exactly one SELECT statement; it has 0/],
+      // Deep enough to overflow a recursive walk: refused, with bounded work.
+      [`SELECT * FROM ${'(SELECT * FROM '.repeat(1000)}t${') AS x'.repeat(1000)}`, /nested too deeply/],
+      [`SELECT ${'('.repeat(100_000)}1${')'.repeat(100_000)}`, /not valid SQL/],
     ];
     for (const [sql, message] of cases) {
       const error = await readsOfSelect(sql, 'q').catch((e: Error) => e);

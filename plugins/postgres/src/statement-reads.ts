@@ -34,9 +34,12 @@ export async function readsOfSelect(sql: string, what: string): Promise<Statemen
   const kind = Object.keys(statement)[0] ?? 'empty';
   if (kind !== 'SelectStmt') throw new InvalidArgumentError(`${what} must be a SELECT statement; it is a ${kind}`);
   const collector = new Collector(what);
-  collector.select(statement.SelectStmt as Node, new Set());
+  collector.select(statement.SelectStmt as Node, new Set(), 0);
   return collector.reads;
 }
+
+/** Levels of the parse tree walked at most (a nested subquery takes about five): work stays bounded. */
+const MAX_DEPTH = 1000;
 
 class Collector {
   readonly reads = { relations: [] as QualifiedName[], functions: [] as QualifiedName[], operators: [] as QualifiedName[], types: [] as QualifiedName[] };
@@ -48,7 +51,8 @@ class Collector {
    * query sees only the CTEs before it (a CTE naming itself reads the real table); in WITH
    * RECURSIVE every query sees all of them. The body and both arms of a set operation see all.
    */
-  select(node: Node, outer: ReadonlySet<string>): void {
+  select(node: Node, outer: ReadonlySet<string>, depth: number): void {
+    this.checkDepth(depth);
     if (node.intoClause) throw new InvalidArgumentError(`${this.what} must only read: SELECT … INTO creates a table`);
     if (node.lockingClause) throw new InvalidArgumentError(`${this.what} must only read: FOR UPDATE/SHARE locks rows`);
     let scope = outer;
@@ -61,11 +65,11 @@ class Collector {
       }
       if (withClause.recursive) {
         scope = new Set([...outer, ...ctes.map((c) => String(c.ctename))]);
-        for (const cte of ctes) this.visit(cte.ctequery, scope);
+        for (const cte of ctes) this.visit(cte.ctequery, scope, depth + 1);
       } else {
         const growing = new Set(outer);
         for (const cte of ctes) {
-          this.visit(cte.ctequery, growing);
+          this.visit(cte.ctequery, growing, depth + 1);
           growing.add(String(cte.ctename));
         }
         scope = growing;
@@ -73,15 +77,16 @@ class Collector {
     }
     for (const [key, value] of Object.entries(node)) {
       if (key === 'withClause') continue;
-      if (key === 'larg' || key === 'rarg') this.select(value as Node, scope);
-      else this.visit(value, scope);
+      if (key === 'larg' || key === 'rarg') this.select(value as Node, scope, depth + 1);
+      else this.visit(value, scope, depth + 1);
     }
   }
 
   /** Any other part of the tree: nodes are `{Type: fields}`; some typed fields hold fields directly. */
-  private visit(value: unknown, scope: ReadonlySet<string>): void {
+  private visit(value: unknown, scope: ReadonlySet<string>, depth: number): void {
+    this.checkDepth(depth);
     if (Array.isArray(value)) {
-      for (const item of value) this.visit(item, scope);
+      for (const item of value) this.visit(item, scope, depth + 1);
       return;
     }
     if (value === null || typeof value !== 'object') return;
@@ -94,7 +99,7 @@ class Collector {
       }
       switch (key) {
         case 'SelectStmt':
-          this.select(fields, scope);
+          this.select(fields, scope, depth + 1);
           continue;
         case 'RangeVar':
           this.relation(fields, scope);
@@ -114,8 +119,12 @@ class Collector {
         case 'LockingClause':
           throw new InvalidArgumentError(`${this.what} must only read: FOR UPDATE/SHARE locks rows`);
       }
-      this.visit(inner, scope);
+      this.visit(inner, scope, depth + 1);
     }
+  }
+
+  private checkDepth(depth: number): void {
+    if (depth > MAX_DEPTH) throw new InvalidArgumentError(`${this.what} is nested too deeply`);
   }
 
   private relation(range: Node, scope: ReadonlySet<string>): void {
