@@ -39,7 +39,7 @@ export interface FeastServiceDeps {
   readonly hooks: LarderHooks;
   /** null with `auth.type: no_auth`. */
   readonly auth: AuthProvider | null;
-  /** Which data sources a user may read (for client SQL); null with `auth.type: no_auth`. */
+  /** Which data sources a user may read (for client SQL); unused with `auth.type: no_auth`. */
   readonly readableSources?: ReadableSources | null;
   readonly project: string;
   readonly pending: PendingUploads;
@@ -201,7 +201,8 @@ export class FeastFlightService implements FlightHandler {
         record.resources.push(...resources);
         await hooks.beforeCall.promise(record);
       },
-      readableSources: async (candidates) => (readableSources ? readableSources(record.user, candidates) : null),
+      // Fails closed: with auth but no checker, client SQL may read no source at all.
+      readableSources: async (candidates) => (this.deps.auth === null ? null : readableSources ? readableSources(record.user, candidates) : []),
     };
   }
 
