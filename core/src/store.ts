@@ -46,6 +46,12 @@ export interface HistoricalFeaturesRequest {
    * beyond the store's own sandbox.
    */
   readonly readableSources?: readonly DataSource[];
+  /**
+   * With `readableSources`: the project's other data sources, on which the caller lacks
+   * READ_OFFLINE. A store that would grant more than a readable source's own rows (the tables a
+   * query source reads, say) must not grant anything these read.
+   */
+  readonly deniedSources?: readonly DataSource[];
   /** Start/end of the date mode; naive values from the client are already read as UTC. */
   readonly startDate?: Date;
   readonly endDate?: Date;

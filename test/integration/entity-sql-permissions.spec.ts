@@ -258,6 +258,7 @@ describe('entity_df_sql reads only sources the caller may read', function () {
       await admin.query(`CREATE TABLE driver_table AS SELECT i::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts, i / 10.0::float8 AS conv_rate FROM generate_series(1, 2) AS i`);
       await admin.query(`CREATE TABLE driver_extra AS SELECT 3::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts`);
       await admin.query(`CREATE TABLE secret_table AS SELECT 1::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts, 'topsecret'::text AS secret`);
+      await admin.query(`CREATE TABLE tenants AS SELECT 1::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts, t AS tenant FROM unnest(ARRAY['a', 'b']) AS t`);
       await admin.query('CREATE SCHEMA hidden');
       await admin.query(`CREATE TABLE hidden.driver_table AS SELECT 1::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts, 'topsecret'::text AS secret`);
       // A function that reads the secret table with its owner's rights.
@@ -273,6 +274,9 @@ describe('entity_df_sql reads only sources the caller may read', function () {
         { kind: 'custom', name: 'driver_source', classType: PG_SOURCE, configuration: { name: 'driver_source', table: 'driver_table', query: '' }, timestampField: 'ts' },
         { kind: 'custom', name: 'driver_extra_source', classType: PG_SOURCE, configuration: { name: 'driver_extra_source', table: '', query: 'SELECT * FROM driver_extra' }, timestampField: 'ts' },
         { kind: 'custom', name: 'secret_source', classType: PG_SOURCE, configuration: { name: 'secret_source', table: 'secret_table', query: '' }, timestampField: 'ts' },
+        // One table, two sources: the caller may read tenant a's rows, not tenant b's.
+        { kind: 'custom', name: 'driver_tenant_a', classType: PG_SOURCE, configuration: { name: 'driver_tenant_a', table: '', query: "SELECT * FROM tenants WHERE tenant = 'a'" }, timestampField: 'ts' },
+        { kind: 'custom', name: 'secret_tenant_b', classType: PG_SOURCE, configuration: { name: 'secret_tenant_b', table: '', query: "SELECT * FROM tenants WHERE tenant = 'b'" }, timestampField: 'ts' },
       ]));
       server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'silent' }) });
     });
@@ -313,6 +317,8 @@ describe('entity_df_sql reads only sources the caller may read', function () {
         ['SELECT 1::bigint AS driver_id, now() AS event_timestamp, rolpassword FROM pg_catalog.pg_authid', /pg_authid/],
         ['SELECT 1::bigint AS driver_id, now() AS event_timestamp, usename FROM pg_shadow', /pg_shadow/],
         ['TABLE secret_table', /secret_table/],
+        // Readable through driver_tenant_a's query, but secret_tenant_b reads it too: not granted whole.
+        [entities('tenants'), /tenants/],
       ];
       for (const [sql, names] of attempts) {
         const error = await rejection(client(server, 'token-driver').doExchange(historical(sql), tableFromArrays({ key: ['mock_key'] })));

@@ -26,7 +26,9 @@ export async function getHistoricalFeatures(command: FeastCommand, upload: Table
   const endDate = parseIsoDate(command.end_date, 'end_date') ?? undefined;
   const entityDfSql = upload === null && typeof command.entity_df_sql === 'string' ? command.entity_df_sql : undefined;
   // Client SQL may read only the sources the caller may read (null: nothing enforced, no_auth).
-  const readableSources = entityDfSql === undefined ? null : await ctx.readableSources(projectSources(ctx.registry, project));
+  const candidates = entityDfSql === undefined ? [] : projectSources(ctx.registry, project);
+  const readableSources = entityDfSql === undefined ? null : await ctx.readableSources(candidates);
+  const deniedSources = readableSources ? candidates.filter((s) => !readableSources.includes(s)) : [];
   const result = await ctx.store.getHistoricalFeatures(
     {
       featureViews,
@@ -35,7 +37,7 @@ export async function getHistoricalFeatures(command: FeastCommand, upload: Table
       fullFeatureNames,
       entityTable: upload ?? undefined,
       entityDfSql,
-      ...(readableSources ? { readableSources } : {}),
+      ...(readableSources ? { readableSources, deniedSources } : {}),
       startDate,
       endDate,
     },

@@ -123,7 +123,7 @@ export async function historicalFromEntitySql(session: Session, entitySql: strin
     // Names in the SQL resolve now as they were checked: on the configured path, not one a
     // previous statement on this pooled connection may have set.
     await session.run('SELECT pg_catalog.set_config($1, $2, true)', 'pinning the search path', ['search_path', searchPath]);
-    await guardEntitySql(session, entitySql, req.readableSources);
+    await guardEntitySql(session, entitySql, req.readableSources, req.deniedSources ?? []);
   }
   const entityColumns = await session.describe(entitySql, 'entity_df_sql');
   const timestampColumn = sqlTimestampColumn(entityColumns);

@@ -75,7 +75,7 @@ const ALLOWED_FUNCTIONS: ReadonlySet<string> = new Set([
  * reads only relations of `readable` sources and uses only built-in functions. Runs on the call's
  * session, inside its transaction, after the search path was pinned.
  */
-export async function guardEntitySql(session: Session, sql: string, readable: readonly DataSource[]): Promise<void> {
+export async function guardEntitySql(session: Session, sql: string, readable: readonly DataSource[], denied: readonly DataSource[]): Promise<void> {
   const reads = await readsOfSelect(sql, WHAT);
   for (const name of reads.functions) {
     if (!builtin(name) || !ALLOWED_FUNCTIONS.has(name.at(-1)!)) {
@@ -91,7 +91,7 @@ export async function guardEntitySql(session: Session, sql: string, readable: re
   for (const name of named) {
     if (name.length > 2) throw refusedRelation(name);
   }
-  const allowed = await readableRelations(session, readable);
+  const allowed = await readableRelations(session, readable, denied);
   const oids = await resolveRelations(session, named);
   for (const name of named) {
     const oid = oids.get(label(name));
@@ -136,30 +136,50 @@ async function refuseShadowedBuiltins(session: Session, functions: readonly Qual
   }
 }
 
-/** OIDs of the relations readable sources read: their tables, and what their queries name. */
-async function readableRelations(session: Session, readable: readonly DataSource[]): Promise<Set<number>> {
-  const names: string[] = [];
+/**
+ * OIDs of the relations the caller may read: the tables of readable sources, and the relations
+ * readable query sources read — except those a denied source also reads, since a query source
+ * may show only part of a table (`WHERE tenant = 'a'`) whose other rows belong to a source the
+ * caller may not read. (A relation that a denied source reads through a view is not seen here.)
+ */
+async function readableRelations(session: Session, readable: readonly DataSource[], denied: readonly DataSource[]): Promise<Set<number>> {
+  const tables: string[] = [];
+  const throughQueries: string[] = [];
   for (const source of readable) {
-    let relation;
-    try {
-      relation = sourceRelation(source);
-    } catch {
-      continue; // not a PostgreSQLSource: nothing of it lives in this database
-    }
-    if (relation.isTable) {
-      names.push(relation.from);
-      continue;
-    }
-    try {
-      const reads = await readsOfSelect(relation.query!, `the query of data source ${source.name}`);
-      names.push(...reads.relations.filter((n) => n.length <= 2).map(quotedName));
-    } catch {
-      continue; // a query that does not parse grants nothing
-    }
+    const names = await relationNames(source);
+    (names.isTable ? tables : throughQueries).push(...names.names);
   }
+  const deniedNames = (await Promise.all(denied.map(relationNames))).flatMap((n) => n.names);
+  // One statement at a time: the session's connection runs them in turn.
+  const granted = await oidsOf(session, tables);
+  const viaQueries = await oidsOf(session, throughQueries);
+  const refused = await oidsOf(session, deniedNames);
+  for (const oid of viaQueries) if (!refused.has(oid)) granted.add(oid);
+  return granted;
+}
+
+/** The relation names a source reads, as SQL text: its table, or the relations its query names. */
+async function relationNames(source: DataSource): Promise<{ isTable: boolean; names: string[] }> {
+  let relation;
+  try {
+    relation = sourceRelation(source);
+  } catch {
+    return { isTable: true, names: [] }; // not a PostgreSQLSource: nothing of it lives in this database
+  }
+  if (relation.isTable) return { isTable: true, names: [relation.from] };
+  try {
+    const reads = await readsOfSelect(relation.query!, `the query of data source ${source.name}`);
+    return { isTable: false, names: reads.relations.filter((n) => n.length <= 2).map(quotedName) };
+  } catch {
+    return { isTable: false, names: [] }; // a query that does not parse grants nothing
+  }
+}
+
+async function oidsOf(session: Session, names: readonly string[]): Promise<Set<number>> {
+  if (names.length === 0) return new Set();
   const oids = await session.run(
     'SELECT pg_catalog.to_regclass(n)::oid AS oid FROM unnest($1::text[]) AS n',
-    `${WHAT}: resolving the relations of readable data sources`,
+    `${WHAT}: resolving the relations of data sources`,
     [names],
   );
   return new Set(oids.rows.map((r: { oid: number | null }) => r.oid).filter((o): o is number => o !== null));
