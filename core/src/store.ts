@@ -17,6 +17,21 @@ export interface CallContext {
   readonly logger: Logger;
   /** Name of the authenticated user, or null without auth. */
   readonly user: string | null;
+  /**
+   * Under an auth provider, for the calls that carry client-written SQL (`entity_df_sql`) or a
+   * client-written data source (column listing, validate_data_source): which of the project's data
+   * sources the caller may READ_OFFLINE. No byte of a data source may reach a caller who lacks
+   * READ_OFFLINE on it, so such SQL must read no other source's data (a FeastPermissionError names
+   * what it may not read), and a client-written source must not name a denied source's data.
+   * Absent with `no_auth` (nothing is enforced) and on the other calls (core has checked them).
+   */
+  readonly sourceAccess?: SourceAccess;
+}
+
+/** The project's data sources split by whether the caller has READ_OFFLINE on them. */
+export interface SourceAccess {
+  readonly readable: readonly DataSource[];
+  readonly denied: readonly DataSource[];
 }
 
 /** A streamed result: its schema up front, then the batches as they are produced. */
@@ -38,20 +53,6 @@ export interface HistoricalFeaturesRequest {
   /** The uploaded entity table; absent in the start/end-date mode and with `entityDfSql`. */
   readonly entityTable?: Table;
   readonly entityDfSql?: string;
-  /**
-   * With `entityDfSql` under an auth provider: the data sources of the project on which the caller
-   * has READ_OFFLINE. The SQL must read no data but theirs — no byte of a data source may reach a
-   * caller who lacks READ_OFFLINE on it — so a store confines the query to them or refuses it
-   * (FeastPermissionError naming what it may not read). Absent with `no_auth`: no restriction
-   * beyond the store's own sandbox.
-   */
-  readonly readableSources?: readonly DataSource[];
-  /**
-   * With `readableSources`: the project's other data sources, on which the caller lacks
-   * READ_OFFLINE. A store that would grant more than a readable source's own rows (the tables a
-   * query source reads, say) must not grant anything these read.
-   */
-  readonly deniedSources?: readonly DataSource[];
   /** Start/end of the date mode; naive values from the client are already read as UTC. */
   readonly startDate?: Date;
   readonly endDate?: Date;

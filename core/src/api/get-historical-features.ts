@@ -5,12 +5,13 @@
  * result (on-demand-views.ts).
  */
 import type { Table } from 'apache-arrow';
-import type { DataSource, FeatureView, RegistrySnapshot } from '../registry/model.ts';
+import type { FeatureView } from '../registry/model.ts';
 import type { ResultStream } from '../store.ts';
 import type { FeastCommand } from './commands.ts';
 import type { ApiContext } from './context.ts';
 import { parseIsoDate } from './dates.ts';
 import { planOnDemandViews, withOnDemandColumns } from './on-demand-views.ts';
+import { callWithSourceAccess } from './source-access.ts';
 
 export async function getHistoricalFeatures(command: FeastCommand, upload: Table | null, ctx: ApiContext): Promise<ResultStream> {
   const project = command.project as string;
@@ -25,10 +26,8 @@ export async function getHistoricalFeatures(command: FeastCommand, upload: Table
   const startDate = parseIsoDate(command.start_date, 'start_date') ?? undefined;
   const endDate = parseIsoDate(command.end_date, 'end_date') ?? undefined;
   const entityDfSql = upload === null && typeof command.entity_df_sql === 'string' ? command.entity_df_sql : undefined;
-  // Client SQL may read only the sources the caller may read (null: nothing enforced, no_auth).
-  const candidates = entityDfSql === undefined ? [] : projectSources(ctx.registry, project);
-  const readableSources = entityDfSql === undefined ? null : await ctx.readableSources(candidates);
-  const deniedSources = readableSources ? candidates.filter((s) => !readableSources.includes(s)) : [];
+  // Client SQL may read only the sources the caller may read: the store is told which.
+  const call = entityDfSql === undefined ? ctx.call : await callWithSourceAccess(ctx);
   const result = await ctx.store.getHistoricalFeatures(
     {
       featureViews,
@@ -37,11 +36,10 @@ export async function getHistoricalFeatures(command: FeastCommand, upload: Table
       fullFeatureNames,
       entityTable: upload ?? undefined,
       entityDfSql,
-      ...(readableSources ? { readableSources, deniedSources } : {}),
       startDate,
       endDate,
     },
-    ctx.call,
+    call,
   );
   return onDemand ? withOnDemandColumns(result, onDemand, ctx.odfvWorker!, { fullFeatureNames, signal: ctx.call.signal }) : result;
 }
@@ -51,11 +49,4 @@ export function resolveFeatureViews(command: FeastCommand, ctx: ApiContext, proj
   const names = command.feature_view_names as string[];
   const aliases = (command.name_aliases as Array<string | null> | undefined) ?? [];
   return names.map((name, i) => ctx.registry.getFeatureViewByName(name, aliases[i] ?? null, project));
-}
-
-/** Every data source of the project: the registered ones, and those the views carry. */
-function projectSources(registry: RegistrySnapshot, project: string): DataSource[] {
-  const views = [...registry.listFeatureViews(project), ...registry.listStreamFeatureViews(project)];
-  const carried = views.flatMap((v) => [v.batchSource, v.streamSource]).filter((s): s is DataSource => s !== undefined);
-  return [...new Set([...registry.listDataSources(project), ...carried])];
 }

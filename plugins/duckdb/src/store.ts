@@ -49,7 +49,7 @@ export class DuckDBStore implements OfflineStore {
 
   async getHistoricalFeatures(req: HistoricalFeaturesRequest, ctx: CallContext): Promise<ResultStream> {
     if (req.entityDfSql !== undefined) {
-      const entities = await this.entitiesFromSql(req.entityDfSql, req.readableSources, ctx);
+      const entities = await this.entitiesFromSql(req.entityDfSql, ctx.sourceAccess?.readable, ctx);
       return historicalFromEntityTable(this.connect, entities, req, this.retrieval, ctx);
     }
     if (req.entityTable) return historicalFromEntityTable(this.connect, req.entityTable, req, this.retrieval, ctx);

@@ -119,11 +119,12 @@ function besideEntities(schema: Schema, entities: Table, features: AsyncIterable
 
 export async function historicalFromEntitySql(session: Session, entitySql: string, req: HistoricalFeaturesRequest, strategy: StrategySetting, searchPath: string): Promise<ResultStream> {
   await session.begin(true);
-  if (req.readableSources) {
+  const access = session.ctx.sourceAccess;
+  if (access) {
     // Names in the SQL resolve now as they were checked: on the configured path, not one a
     // previous statement on this pooled connection may have set.
     await session.run('SELECT pg_catalog.set_config($1, $2, true)', 'pinning the search path', ['search_path', searchPath]);
-    await guardEntitySql(session, entitySql, req.readableSources, req.deniedSources ?? []);
+    await guardEntitySql(session, entitySql, access);
   }
   const entityColumns = await session.describe(entitySql, 'entity_df_sql');
   const timestampColumn = sqlTimestampColumn(entityColumns);

@@ -20,7 +20,7 @@
  * Anything refused is a FeastPermissionError naming what; SQL that is not one SELECT is
  * INVALID_ARGUMENT. The statement still runs in a READ ONLY transaction.
  */
-import { FeastPermissionError, type DataSource } from '@larder/core';
+import { FeastPermissionError, type DataSource, type SourceAccess } from '@larder/core';
 import type { Session } from './session.ts';
 import { sourceRelation } from './sources.ts';
 import { readsOfSelect, type QualifiedName } from './statement-reads.ts';
@@ -75,7 +75,7 @@ const ALLOWED_FUNCTIONS: ReadonlySet<string> = new Set([
  * reads only relations of `readable` sources and uses only built-in functions. Runs on the call's
  * session, inside its transaction, after the search path was pinned.
  */
-export async function guardEntitySql(session: Session, sql: string, readable: readonly DataSource[], denied: readonly DataSource[]): Promise<void> {
+export async function guardEntitySql(session: Session, sql: string, access: SourceAccess): Promise<void> {
   const reads = await readsOfSelect(sql, WHAT);
   for (const name of reads.functions) {
     if (!builtin(name) || !ALLOWED_FUNCTIONS.has(name.at(-1)!)) {
@@ -91,7 +91,7 @@ export async function guardEntitySql(session: Session, sql: string, readable: re
   for (const name of named) {
     if (name.length > 2) throw refusedRelation(name);
   }
-  const allowed = await readableRelations(session, readable, denied);
+  const allowed = await readableRelations(session, access.readable, access.denied);
   const oids = await resolveRelations(session, named);
   for (const name of named) {
     const oid = oids.get(label(name));
