@@ -115,6 +115,21 @@ async function feastClientHistorical(repo: string, port: number, token: string, 
   return stdout.trim().split('\n').pop();
 }
 
+/** Feast's column listing of a data source the client sends (as `feast apply` does). */
+function columnsCommand(source: Record<string, unknown>): string {
+  return JSON.stringify({ api: 'get_table_column_names_and_types_from_data_source', data_source_proto: JSON.stringify(source) });
+}
+
+function validateCommand(source: Record<string, unknown>): string {
+  return JSON.stringify({ api: 'validate_data_source', data_source_proto: JSON.stringify(source) });
+}
+
+const fileProto = (uri: string) => ({ type: 'BATCH_FILE', name: 'driver_probe', timestampField: 'ts', fileOptions: { uri } });
+const pgProto = (options: { table?: string; query?: string }) => ({
+  type: 'CUSTOM_SOURCE', name: 'driver_probe', timestampField: 'ts', dataSourceClassType: PG_SOURCE,
+  customOptions: { configuration: Buffer.from(JSON.stringify({ name: 'driver_probe', table: options.table ?? '', query: options.query ?? '' })).toString('base64') },
+});
+
 /** The Feast error message inside a gRPC error's details. */
 function feastMessage(error: { details: string }): string {
   const start = error.details.indexOf('{');
@@ -230,6 +245,25 @@ describe('entity_df_sql reads only sources the caller may read', function () {
         const error = await rejection(client(server, 'token-driver').doExchange(historical(sql), tableFromArrays({ key: ['mock_key'] })));
         expect([status.INVALID_ARGUMENT, status.PERMISSION_DENIED], sql).to.include(error.code);
       }
+    });
+
+    it("a data source the client sends under an allowed name may not name a denied source's file", async () => {
+      for (const uri of ['data/secret.parquet', path.join(repo, 'data', 'secret.parquet'), 'data/driver_dir/../secret.parquet']) {
+        const listing = await rejection(client(server, 'token-driver').doExchange(columnsCommand(fileProto(uri)), tableFromArrays({ key: ['mock_key'] })));
+        expect(listing.code, uri).to.equal(status.PERMISSION_DENIED);
+        expect(feastMessage(listing), uri).to.match(/secret_source/);
+        const validation = await rejection(client(server, 'token-driver').doPut(validateCommand(fileProto(uri)), tableFromArrays({ key: ['mock_key'] })));
+        expect(validation.code, uri).to.equal(status.PERMISSION_DENIED);
+      }
+      // Its own source's file, and a file no source has yet (feast apply of a new source), are listed.
+      const own = await client(server, 'token-driver').doExchange(columnsCommand(fileProto('data/driver.parquet')), tableFromArrays({ key: ['mock_key'] }));
+      expect(own.getChild('name')!.toArray()).to.deep.equal(['driver_id', 'ts', 'conv_rate']);
+      writeParquetFile(path.join(repo, 'data', 'new.parquet'), arrowTable([['driver_id', new Int64(), [1n]]]));
+      const fresh = await client(server, 'token-driver').doExchange(columnsCommand(fileProto('data/new.parquet')), tableFromArrays({ key: ['mock_key'] }));
+      expect(fresh.getChild('name')!.toArray()).to.deep.equal(['driver_id']);
+      // Someone who may read the secret source lists it.
+      const allowed = await client(server, 'token-all').doExchange(columnsCommand(fileProto('data/secret.parquet')), tableFromArrays({ key: ['mock_key'] }));
+      expect(allowed.numRows).to.equal(3);
     });
 
     it('a user who may read the secret source reads it', async () => {
@@ -357,6 +391,29 @@ describe('entity_df_sql reads only sources the caller may read', function () {
         expect([status.INVALID_ARGUMENT, status.PERMISSION_DENIED], sql).to.include(error.code);
       }
       expect((await admin.query('SELECT count(*)::int AS n FROM secret_table')).rows[0].n).to.equal(1);
+    });
+
+    it("a data source the client sends under an allowed name may not name a denied source's table", async () => {
+      const denied: Array<{ table?: string; query?: string }> = [
+        { table: 'secret_table' }, { table: 'public.secret_table' }, { table: '"secret_table"' },
+        { query: 'SELECT * FROM secret_table' }, { query: 'SELECT d.* FROM driver_table d JOIN secret_table s USING (driver_id)' },
+        { query: 'SELECT * FROM tenants' },
+      ];
+      for (const options of denied) {
+        const listing = await rejection(client(server, 'token-driver').doExchange(columnsCommand(pgProto(options)), tableFromArrays({ key: ['mock_key'] })));
+        expect(listing.code, JSON.stringify(options)).to.equal(status.PERMISSION_DENIED);
+        expect(feastMessage(listing), JSON.stringify(options)).to.match(/secret_table|tenants/);
+        const validation = await rejection(client(server, 'token-driver').doPut(validateCommand(pgProto(options)), tableFromArrays({ key: ['mock_key'] })));
+        expect(validation.code, JSON.stringify(options)).to.equal(status.PERMISSION_DENIED);
+      }
+      // Its own source's table, and a table no source reads yet (feast apply of a new source), are listed.
+      const own = await client(server, 'token-driver').doExchange(columnsCommand(pgProto({ table: 'driver_table' })), tableFromArrays({ key: ['mock_key'] }));
+      expect(own.getChild('name')!.toArray()).to.deep.equal(['driver_id', 'ts', 'conv_rate']);
+      await admin.query('CREATE TABLE IF NOT EXISTS new_table AS SELECT 1::bigint AS driver_id');
+      const fresh = await client(server, 'token-driver').doExchange(columnsCommand(pgProto({ query: 'SELECT * FROM new_table' })), tableFromArrays({ key: ['mock_key'] }));
+      expect(fresh.getChild('name')!.toArray()).to.deep.equal(['driver_id']);
+      const allowed = await client(server, 'token-all').doExchange(columnsCommand(pgProto({ table: 'secret_table' })), tableFromArrays({ key: ['mock_key'] }));
+      expect(allowed.numRows).to.equal(3);
     });
 
     it('a user who may read the secret source reads it', async () => {
