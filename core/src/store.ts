@@ -18,8 +18,8 @@ export interface CallContext {
   /** Name of the authenticated user, or null without auth. */
   readonly user: string | null;
   /**
-   * Under an auth provider, for the calls that carry client-written SQL (`entity_df_sql`) or a
-   * client-written data source (column listing, validate_data_source): which of the project's data
+   * Under an auth provider, for the calls that return what client-written SQL (`entity_df_sql`) or
+   * a client-written data source (column listing) reads: which of the project's data
    * sources the caller may READ_OFFLINE. No byte of a data source may reach a caller who lacks
    * READ_OFFLINE on it, so such SQL must read no other source's data (a FeastPermissionError names
    * what it may not read), and a client-written source must not name a denied source's data.

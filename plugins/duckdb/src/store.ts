@@ -17,6 +17,7 @@ import {
 } from '@larder/core';
 import {
   assertInsideRoots,
+  assertNotDeniedFiles,
   offlineWriteBatch,
   persist,
   readParquetSchema,
@@ -65,14 +66,14 @@ export class DuckDBStore implements OfflineStore {
   }
 
   /** Like Feast's FileSource: the types pyarrow reports for the parquet schema. */
-  async getTableColumnNamesAndTypes(source: DataSource): Promise<readonly ColumnInfo[]> {
-    const schema = await readParquetSchema(this.clientSourcePath(source));
+  async getTableColumnNamesAndTypes(source: DataSource, ctx: CallContext): Promise<readonly ColumnInfo[]> {
+    const schema = await readParquetSchema(await this.clientSourcePath(source, ctx));
     return pyarrowColumns(schema, { parquetRead: true });
   }
 
   /** Like Feast's FileSource.validate: problems are warnings, never errors (except paths outside the roots). */
   async validateDataSource(source: DataSource, ctx: CallContext): Promise<void> {
-    const location = this.clientSourcePath(source);
+    const location = await this.clientSourcePath(source, ctx);
     const connection = await this.databases.connect();
     try {
       const table = await describeLocation(connection, source, location);
@@ -126,10 +127,14 @@ export class DuckDBStore implements OfflineStore {
     }
   }
 
-  /** A source sent by a client must stay under the repo or a configured data root. */
-  private clientSourcePath(source: DataSource): string {
+  /**
+   * A source sent by a client must stay under the repo or a configured data root, and (under an
+   * auth provider) must not name the files of a source the caller may not read.
+   */
+  private async clientSourcePath(source: DataSource, ctx: CallContext): Promise<string> {
     const location = sourcePath(source, this.env.repoPath);
     assertInsideRoots(location, this.roots);
+    if (ctx.sourceAccess) await assertNotDeniedFiles(source, location, ctx.sourceAccess, this.env.repoPath);
     return location;
   }
 }

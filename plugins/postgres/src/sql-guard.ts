@@ -99,6 +99,25 @@ export async function guardEntitySql(session: Session, sql: string, access: Sour
   }
 }
 
+/**
+ * A data source the client sends (column listing, validate_data_source) is checked for
+ * READ_OFFLINE under the name it carries: it may not name a relation that holds a denied source's
+ * data (its table, or a relation its query reads) unless the caller may read that relation through
+ * a source of its own. Relations no source reads stay describable: `feast apply` of a new source
+ * lists its columns. Only names and types are ever returned for such a source, never rows.
+ */
+export async function guardClientSource(session: Session, source: DataSource, access: SourceAccess): Promise<void> {
+  const wanted = (await relationNames(source)).names;
+  if (wanted.length === 0) return;
+  const wantedOids = await resolveNames(session, wanted);
+  const deniedOids = await oidsOf(session, (await Promise.all(access.denied.map(relationNames))).flatMap((n) => n.names));
+  const granted = await readableRelations(session, access.readable, access.denied);
+  const hit = wanted.find((_, i) => wantedOids[i] !== null && deniedOids.has(wantedOids[i]!) && !granted.has(wantedOids[i]!));
+  if (hit) {
+    throw new FeastPermissionError(`Data source ${source.name} reads ${hit}, which holds the data of a data source you may not read (READ_OFFLINE)`);
+  }
+}
+
 /** Unqualified, or qualified with pg_catalog. */
 function builtin(name: QualifiedName): boolean {
   return name.length === 1 || (name.length === 2 && name[0] === 'pg_catalog');
@@ -173,6 +192,16 @@ async function relationNames(source: DataSource): Promise<{ isTable: boolean; na
   } catch {
     return { isTable: false, names: [] }; // a query that does not parse grants nothing
   }
+}
+
+/** Each name's relation OID, in order (null: no such relation). */
+async function resolveNames(session: Session, names: readonly string[]): Promise<Array<number | null>> {
+  const result = await session.run(
+    'SELECT pg_catalog.to_regclass(n)::oid AS oid FROM unnest($1::text[]) WITH ORDINALITY AS u(n, i) ORDER BY i',
+    'resolving the relations of a data source',
+    [names],
+  );
+  return result.rows.map((r: { oid: number | null }) => r.oid);
 }
 
 async function oidsOf(session: Session, names: readonly string[]): Promise<Set<number>> {

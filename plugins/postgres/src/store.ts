@@ -1,4 +1,5 @@
 /** The `postgres` offline store: every call answered inside PostgreSQL, on one pooled connection. */
+import { FeastPermissionError } from '@larder/core';
 import type {
   CallContext,
   ColumnInfo,
@@ -18,6 +19,7 @@ import { historicalForDateRange, historicalFromEntitySql, historicalFromEntityTa
 import { pgTypeNameForOid } from './pg-types.ts';
 import { pullAll, pullLatest } from './pull-rows.ts';
 import { inSession, type Session } from './session.ts';
+import { guardClientSource } from './sql-guard.ts';
 import { describeSource, sourceRelation } from './sources.ts';
 import type { StrategySetting } from './strategy.ts';
 import * as writes from './write-calls.ts';
@@ -51,7 +53,7 @@ export class PostgresStore implements OfflineStore {
 
   /** Like Feast's PostgreSQLSource: each column with the PostgreSQL type name Feast reports. */
   async getTableColumnNamesAndTypes(source: DataSource, ctx: CallContext): Promise<readonly ColumnInfo[]> {
-    const table = await this.inClosedSession(ctx, (session) => describeReadOnly(session, source));
+    const table = await this.inClosedSession(ctx, (session) => this.describeClientSource(session, source));
     return [...table.columns].map(([name, oid]) => ({ name, type: pgTypeNameForOid(oid) }));
   }
 
@@ -63,8 +65,10 @@ export class PostgresStore implements OfflineStore {
   async validateDataSource(source: DataSource, ctx: CallContext): Promise<void> {
     const relation = sourceRelation(source);
     try {
-      await this.inClosedSession(ctx, (session) => describeReadOnly(session, source));
+      await this.inClosedSession(ctx, (session) => this.describeClientSource(session, source));
     } catch (error) {
+      // Not readable yet is only logged; naming data the caller may not read is refused.
+      if (error instanceof FeastPermissionError) throw error;
       ctx.logger.warn({ source: source.name, relation: relation.label, err: (error as Error).message }, 'data source is not readable yet');
     }
   }
@@ -89,6 +93,19 @@ export class PostgresStore implements OfflineStore {
     return this.connections.close();
   }
 
+  /**
+   * A source a client sent is only described, in a READ ONLY transaction with the search path
+   * pinned, and (under an auth provider) only if it names no denied source's relation.
+   */
+  private async describeClientSource(session: Session, source: DataSource) {
+    await session.begin(true);
+    if (session.ctx.sourceAccess) {
+      await session.run('SELECT pg_catalog.set_config($1, $2, true)', 'pinning the search path', ['search_path', this.searchPath]);
+      await guardClientSource(session, source, session.ctx.sourceAccess);
+    }
+    return describeSource(session, source);
+  }
+
   /** A session for work that returns no stream: closed when the work is done. */
   private inClosedSession<T>(ctx: CallContext, work: Parameters<typeof inSession<T>>[2]): Promise<T> {
     return inSession(this.connections, ctx, async (session) => {
@@ -99,10 +116,4 @@ export class PostgresStore implements OfflineStore {
       }
     });
   }
-}
-
-/** A source a client sent is only described, and in a READ ONLY transaction all the same. */
-async function describeReadOnly(session: Session, source: DataSource) {
-  await session.begin(true);
-  return describeSource(session, source);
 }
