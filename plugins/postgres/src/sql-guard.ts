@@ -100,8 +100,8 @@ export async function guardEntitySql(session: Session, sql: string, access: Sour
 }
 
 /**
- * A data source the client sends (column listing, validate_data_source) is checked for
- * READ_OFFLINE under the name it carries: it may not name a relation that holds a denied source's
+ * A data source the client sends for its column listing is checked for READ_OFFLINE under the
+ * name it carries: it may not name a relation that holds a denied source's
  * data (its table, or a relation its query reads) unless the caller may read that relation through
  * a source of its own. Relations no source reads stay describable: `feast apply` of a new source
  * lists its columns. Only names and types are ever returned for such a source, never rows.

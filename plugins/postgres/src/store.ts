@@ -94,8 +94,9 @@ export class PostgresStore implements OfflineStore {
   }
 
   /**
-   * A source a client sent is only described, in a READ ONLY transaction with the search path
-   * pinned, and (under an auth provider) only if it names no denied source's relation.
+   * A source a client sent is only described, in a READ ONLY transaction; for its column listing
+   * under an auth provider, with the search path pinned and only if it names no denied source's
+   * relation.
    */
   private async describeClientSource(session: Session, source: DataSource) {
     await session.begin(true);
