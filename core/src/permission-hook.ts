@@ -5,9 +5,10 @@
  * registry is re-read when it changes, so a permission applied with `feast apply` takes effect on
  * the next call.
  */
+import type { User } from './auth.ts';
 import type { CallRecord, LarderHooks, ResourceAccess } from './hooks.ts';
-import { assertPermissions } from './permissions/enforce.ts';
-import type { RegistrySource } from './registry/model.ts';
+import { assertPermissions, permissionDenial } from './permissions/enforce.ts';
+import type { DataSource, RegistrySource } from './registry/model.ts';
 
 export function tapPermissions(hooks: LarderHooks, registry: RegistrySource, project: string): void {
   // A call may record resources in several steps (persist: the retrieval's, then the destination),
@@ -23,4 +24,19 @@ export function tapPermissions(hooks: LarderHooks, registry: RegistrySource, pro
       checked.add(access);
     }
   });
+}
+
+/** Which of `candidates` a user may READ_OFFLINE, under the project's permissions now. */
+export type ReadableSources = (user: User | null, candidates: readonly DataSource[]) => Promise<DataSource[]>;
+
+/**
+ * The same permission rule as the beforeCall check, asked of many sources at once, for calls that
+ * run client-written SQL (`entity_df_sql`): the store confines that SQL to the sources this
+ * returns. Used only when an auth provider is configured, like tapPermissions.
+ */
+export function readableSourcesChecker(registry: RegistrySource, project: string): ReadableSources {
+  return async (user, candidates) => {
+    const permissions = (await registry.snapshot()).listPermissions(project);
+    return candidates.filter((source) => permissionDenial(permissions, { kind: 'dataSource', object: source }, ['READ_OFFLINE'], user) === null);
+  };
 }

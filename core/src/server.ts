@@ -7,7 +7,7 @@ import pino, { type Logger } from 'pino';
 import { FeastFlightService } from './api/feast-service.ts';
 import { PendingUploads, defaultPendingLimits } from './api/pending.ts';
 import type { AuthProvider } from './auth.ts';
-import { tapPermissions } from './permission-hook.ts';
+import { readableSourcesChecker, tapPermissions } from './permission-hook.ts';
 import { tapCallLog } from './call-log.ts';
 import { loadRepoConfig, type LocateOptions, type RepoConfig } from './config/load.ts';
 import { validateSection } from './config/validate.ts';
@@ -124,6 +124,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     odfvWorker,
     hooks,
     auth: authProvider,
+    readableSources: authProvider ? readableSourcesChecker(registry, config.project) : null,
     project: config.project,
     pending,
     maxUploadBytes: larderSetting(config, 'max_upload_bytes'),

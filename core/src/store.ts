@@ -17,6 +17,21 @@ export interface CallContext {
   readonly logger: Logger;
   /** Name of the authenticated user, or null without auth. */
   readonly user: string | null;
+  /**
+   * Under an auth provider, for the calls that return what client-written SQL (`entity_df_sql`) or
+   * a client-written data source (column listing) reads: which of the project's data
+   * sources the caller may READ_OFFLINE. No byte of a data source may reach a caller who lacks
+   * READ_OFFLINE on it, so such SQL must read no other source's data (a FeastPermissionError names
+   * what it may not read), and a client-written source must not name a denied source's data.
+   * Absent with `no_auth` (nothing is enforced) and on the other calls (core has checked them).
+   */
+  readonly sourceAccess?: SourceAccess;
+}
+
+/** The project's data sources split by whether the caller has READ_OFFLINE on them. */
+export interface SourceAccess {
+  readonly readable: readonly DataSource[];
+  readonly denied: readonly DataSource[];
 }
 
 /** A streamed result: its schema up front, then the batches as they are produced. */

@@ -26,7 +26,9 @@ export interface PostgresServer {
   offlineStoreConfig(extra?: Record<string, unknown>): Record<string, unknown>;
   /** Shuts the server down, keeping its data, until `resume()`: an outage. */
   pause(): Promise<void>;
-  /** Starts it again after `pause()`, on the same port. */
+  /** Kills the server as a crash would (`pg_ctl stop -m immediate`: no clean shutdown), keeping its data, until `resume()`. */
+  crash(): Promise<void>;
+  /** Starts it again after `pause()` or `crash()`, on the same port. */
   resume(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -118,6 +120,9 @@ export async function startPostgres(options: { tls?: boolean } = {}): Promise<Po
     }),
     async pause() {
       run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    },
+    async crash() {
+      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
     },
     async resume() {
       start();

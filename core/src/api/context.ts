@@ -2,7 +2,7 @@
 import type { Table } from 'apache-arrow';
 import type { CallRecord, ResourceAccess } from '../hooks.ts';
 import type { OdfvWorker } from '../odfv/odfv-worker.ts';
-import type { RegistrySnapshot } from '../registry/model.ts';
+import type { DataSource, RegistrySnapshot } from '../registry/model.ts';
 import type { CallContext, OfflineStore, ResultStream } from '../store.ts';
 import type { FeastCommand } from './commands.ts';
 
@@ -17,6 +17,8 @@ export interface ApiContext {
   readonly record: CallRecord;
   /** Records the resources a call touches and runs the beforeCall hook (permissions). */
   authorize(resources: ResourceAccess[]): Promise<void>;
+  /** Which of `candidates` the caller may READ_OFFLINE; null when nothing is enforced (no_auth). */
+  readableSources(candidates: readonly DataSource[]): Promise<DataSource[] | null>;
 }
 
 /** A read call: its result is streamed back (DoGet or DoExchange). */

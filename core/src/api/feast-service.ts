@@ -20,6 +20,7 @@ import type {
   OutgoingStream,
 } from '../flight/handler.ts';
 import type { CallRecord, LarderHooks, ResourceAccess } from '../hooks.ts';
+import type { ReadableSources } from '../permission-hook.ts';
 import type { RegistrySource } from '../registry/model.ts';
 import type { OfflineStore, ResultStream } from '../store.ts';
 import { parseCommand, type FeastCommand } from './commands.ts';
@@ -38,6 +39,8 @@ export interface FeastServiceDeps {
   readonly hooks: LarderHooks;
   /** null with `auth.type: no_auth`. */
   readonly auth: AuthProvider | null;
+  /** Which data sources a user may read (for client SQL); unused with `auth.type: no_auth`. */
+  readonly readableSources?: ReadableSources | null;
   readonly project: string;
   readonly pending: PendingUploads;
   /** Largest upload accepted, in bytes. */
@@ -186,7 +189,7 @@ export class FeastFlightService implements FlightHandler {
   }
 
   private async context(record: CallRecord, call: FlightCallInfo): Promise<ApiContext> {
-    const { hooks, store, project } = this.deps;
+    const { hooks, store, project, readableSources } = this.deps;
     return {
       registry: await this.deps.registry.snapshot(),
       store,
@@ -198,6 +201,8 @@ export class FeastFlightService implements FlightHandler {
         record.resources.push(...resources);
         await hooks.beforeCall.promise(record);
       },
+      // Fails closed: with auth but no checker, client SQL may read no source at all.
+      readableSources: async (candidates) => (this.deps.auth === null ? null : readableSources ? readableSources(record.user, candidates) : []),
     };
   }
 

@@ -11,6 +11,7 @@ import type { FeastCommand } from './commands.ts';
 import type { ApiContext } from './context.ts';
 import { parseIsoDate } from './dates.ts';
 import { planOnDemandViews, withOnDemandColumns } from './on-demand-views.ts';
+import { callWithSourceAccess } from './source-access.ts';
 
 export async function getHistoricalFeatures(command: FeastCommand, upload: Table | null, ctx: ApiContext): Promise<ResultStream> {
   const project = command.project as string;
@@ -25,6 +26,8 @@ export async function getHistoricalFeatures(command: FeastCommand, upload: Table
   const startDate = parseIsoDate(command.start_date, 'start_date') ?? undefined;
   const endDate = parseIsoDate(command.end_date, 'end_date') ?? undefined;
   const entityDfSql = upload === null && typeof command.entity_df_sql === 'string' ? command.entity_df_sql : undefined;
+  // Client SQL may read only the sources the caller may read: the store is told which.
+  const call = entityDfSql === undefined ? ctx.call : await callWithSourceAccess(ctx);
   const result = await ctx.store.getHistoricalFeatures(
     {
       featureViews,
@@ -36,7 +39,7 @@ export async function getHistoricalFeatures(command: FeastCommand, upload: Table
       startDate,
       endDate,
     },
-    ctx.call,
+    call,
   );
   return onDemand ? withOnDemandColumns(result, onDemand, ctx.odfvWorker!, { fullFeatureNames, signal: ctx.call.signal }) : result;
 }

@@ -195,6 +195,11 @@ export interface RegistrySnapshot {
   listOnDemandFeatureViews(project: string): readonly OnDemandFeatureView[];
   listPermissions(project: string): readonly Permission[];
   listEntities(project: string): readonly Entity[];
+  /** `data_sources` of the project, as registered. */
+  listDataSources(project: string): readonly DataSource[];
+  /** `feature_views` of the project, with their default projections and dummies intact. */
+  listFeatureViews(project: string): readonly FeatureView[];
+  listStreamFeatureViews(project: string): readonly FeatureView[];
 }
 
 /** Whether a registry source could read its backing store the last time it tried. */

@@ -1,5 +1,6 @@
 /** The `duckdb` offline store: reads answered by DuckDB, writes shared with the file store. */
 import path from 'node:path';
+import type { Table } from 'apache-arrow';
 import {
   pyarrowColumns,
   type CallContext,
@@ -16,6 +17,7 @@ import {
 } from '@larder/core';
 import {
   assertInsideRoots,
+  assertNotDeniedFiles,
   offlineWriteBatch,
   persist,
   readParquetSchema,
@@ -28,6 +30,7 @@ import { historicalForDateRange, historicalFromEntityTable, type RetrievalSettin
 import { pullAll, pullLatest } from './pull-rows.ts';
 import { onConnection } from './query-stream.ts';
 import { describeLocation } from './sources.ts';
+import { readableScope } from './sql-scope.ts';
 
 export class DuckDBStore implements OfflineStore {
   private constructor(
@@ -47,8 +50,7 @@ export class DuckDBStore implements OfflineStore {
 
   async getHistoricalFeatures(req: HistoricalFeaturesRequest, ctx: CallContext): Promise<ResultStream> {
     if (req.entityDfSql !== undefined) {
-      const sandbox = await this.databases.connectSandbox();
-      const entities = await entityTableFromSql(sandbox, req.entityDfSql, ctx);
+      const entities = await this.entitiesFromSql(req.entityDfSql, ctx.sourceAccess?.readable, ctx);
       return historicalFromEntityTable(this.connect, entities, req, this.retrieval, ctx);
     }
     if (req.entityTable) return historicalFromEntityTable(this.connect, req.entityTable, req, this.retrieval, ctx);
@@ -64,14 +66,14 @@ export class DuckDBStore implements OfflineStore {
   }
 
   /** Like Feast's FileSource: the types pyarrow reports for the parquet schema. */
-  async getTableColumnNamesAndTypes(source: DataSource): Promise<readonly ColumnInfo[]> {
-    const schema = await readParquetSchema(this.clientSourcePath(source));
+  async getTableColumnNamesAndTypes(source: DataSource, ctx: CallContext): Promise<readonly ColumnInfo[]> {
+    const schema = await readParquetSchema(await this.clientSourcePath(source, ctx));
     return pyarrowColumns(schema, { parquetRead: true });
   }
 
   /** Like Feast's FileSource.validate: problems are warnings, never errors (except paths outside the roots). */
   async validateDataSource(source: DataSource, ctx: CallContext): Promise<void> {
-    const location = this.clientSourcePath(source);
+    const location = await this.clientSourcePath(source, ctx);
     const connection = await this.databases.connect();
     try {
       const table = await describeLocation(connection, source, location);
@@ -110,10 +112,29 @@ export class DuckDBStore implements OfflineStore {
     this.databases.close();
   }
 
-  /** A source sent by a client must stay under the repo or a configured data root. */
-  private clientSourcePath(source: DataSource): string {
+  /**
+   * The entity rows of client SQL. Under an auth provider (`readable` given) it runs in a database
+   * of its own that can read only the files of the caller's readable sources; with no_auth, in the
+   * shared sandbox over the repo and data roots.
+   */
+  private async entitiesFromSql(sql: string, readable: readonly DataSource[] | undefined, ctx: CallContext): Promise<Table> {
+    if (!readable) return entityTableFromSql(await this.databases.connectSandbox(), sql, ctx);
+    const instance = await this.databases.openConfined(await readableScope(readable, this.env.repoPath));
+    try {
+      return await entityTableFromSql(await instance.connect(), sql, ctx, 'confined');
+    } finally {
+      instance.closeSync();
+    }
+  }
+
+  /**
+   * A source sent by a client must stay under the repo or a configured data root, and (under an
+   * auth provider) must not name the files of a source the caller may not read.
+   */
+  private async clientSourcePath(source: DataSource, ctx: CallContext): Promise<string> {
     const location = sourcePath(source, this.env.repoPath);
     assertInsideRoots(location, this.roots);
+    if (ctx.sourceAccess) await assertNotDeniedFiles(source, location, ctx.sourceAccess, this.env.repoPath);
     return location;
   }
 }

@@ -6,4 +6,5 @@
  */
 export { listParquetFiles, readParquetSchema } from './parquet-read.ts';
 export { assertInsideRoots, resolveSourcePath, sourcePath, sourceUri } from './source-paths.ts';
+export { assertNotDeniedFiles } from './denied-files.ts';
 export { offlineWriteBatch, persist, writeLoggedFeatures } from './write-calls.ts';

@@ -20,6 +20,7 @@ import { entitiesInRange } from './date-range-entities.ts';
 import { historicalFromEntityTable } from './historical-retrieval.ts';
 import { listParquetFiles, readParquetSchema } from './parquet-read.ts';
 import { pullAll, pullLatest } from './pull-rows.ts';
+import { assertNotDeniedFiles } from './denied-files.ts';
 import { assertInsideRoots, sourcePath } from './source-paths.ts';
 import { offlineWriteBatch, persist, writeLoggedFeatures } from './write-calls.ts';
 
@@ -46,14 +47,14 @@ export class ParquetFileStore implements OfflineStore {
     return pullAll(req, this.env.repoPath, ctx);
   }
 
-  async getTableColumnNamesAndTypes(source: DataSource): Promise<readonly ColumnInfo[]> {
-    const schema = await readParquetSchema(this.clientSourcePath(source));
+  async getTableColumnNamesAndTypes(source: DataSource, ctx: CallContext): Promise<readonly ColumnInfo[]> {
+    const schema = await readParquetSchema(await this.clientSourcePath(source, ctx));
     return pyarrowColumns(schema, { parquetRead: true });
   }
 
   /** Like Feast's FileSource.validate: problems are warnings, never errors (except paths outside the roots). */
   async validateDataSource(source: DataSource, ctx: CallContext): Promise<void> {
-    const location = this.clientSourcePath(source);
+    const location = await this.clientSourcePath(source, ctx);
     try {
       await listParquetFiles(location);
       const schema = await readParquetSchema(location);
@@ -80,9 +81,10 @@ export class ParquetFileStore implements OfflineStore {
   async close(): Promise<void> {}
 
   /** A source sent by a client must stay under the repo or a configured data root. */
-  private clientSourcePath(source: DataSource): string {
+  private async clientSourcePath(source: DataSource, ctx: CallContext): Promise<string> {
     const location = sourcePath(source, this.env.repoPath);
     assertInsideRoots(location, [this.env.repoPath, ...this.env.dataRoots]);
+    if (ctx.sourceAccess) await assertNotDeniedFiles(source, location, ctx.sourceAccess, this.env.repoPath);
     return location;
   }
 }

@@ -72,13 +72,18 @@ function tlsOptions(config: PostgresStoreConfig, repoPath: string): ConnectionOp
   return { ...tls, rejectUnauthorized: false };
 }
 
+/** Feast's search path: `db_schema`, then `public`. */
+export function searchPathOf(config: PostgresStoreConfig): string {
+  const schema = (config.db_schema ?? 'public').trim() || config.user;
+  return schema === 'public' ? 'public' : `${schema},public`;
+}
+
 /**
  * node-postgres pool options. The search path is Feast's (`db_schema`, then `public`); the
  * session time zone is UTC, so naive `timestamp` columns mean UTC as everywhere else in larder.
  */
 export function poolConfig(config: PostgresStoreConfig, repoPath: string, withTls = true): PoolConfig {
-  const schema = (config.db_schema ?? 'public').trim() || config.user;
-  const searchPath = schema === 'public' ? 'public' : `${schema},public`;
+  const searchPath = searchPathOf(config);
   const keepAlive = config.keepalives_idle !== undefined && config.keepalives_idle !== null;
   return {
     host: config.host,

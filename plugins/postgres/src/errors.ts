@@ -49,7 +49,8 @@ export function queryError(error: unknown, what: string, signal?: AbortSignal): 
   if (error instanceof LarderError) return error;
   if (signal?.aborted) return new LarderError(`${what}: cancelled, the call was aborted`);
   const e = error as PgError;
-  if (!e.code || NETWORK_CODES.has(e.code) || e.code.startsWith('08')) {
+  // 08: connection exceptions; 57P: the server shutting down, crashed, or still starting.
+  if (!e.code || NETWORK_CODES.has(e.code) || e.code.startsWith('08') || e.code.startsWith('57P')) {
     return new UnavailableError(`${what}: the connection to PostgreSQL failed: ${e.message}`);
   }
   const clientSide = ['42', '22', '23', '0A', '2F', '38', '39', '44'].some((c) => e.code!.startsWith(c)) || e.code === '25006';

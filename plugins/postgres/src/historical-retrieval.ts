@@ -29,6 +29,7 @@ import { entityColumn, entityFields } from './naive-timestamps.ts';
 import { PG_OID } from './pg-types.ts';
 import { checkJoinKeys, familyOfOid, planViewQuery, pointInTimeQuery, type EntityKeys, type ViewQuery } from './point-in-time-sql.ts';
 import type { Session } from './session.ts';
+import { guardEntitySql } from './sql-guard.ts';
 import { groupBySource } from './source-groups.ts';
 import { chooseStrategies, type StrategySetting } from './strategy.ts';
 import { ident, timestamptz } from './sql.ts';
@@ -116,8 +117,15 @@ function besideEntities(schema: Schema, entities: Table, features: AsyncIterable
   });
 }
 
-export async function historicalFromEntitySql(session: Session, entitySql: string, req: HistoricalFeaturesRequest, strategy: StrategySetting): Promise<ResultStream> {
+export async function historicalFromEntitySql(session: Session, entitySql: string, req: HistoricalFeaturesRequest, strategy: StrategySetting, searchPath: string): Promise<ResultStream> {
   await session.begin(true);
+  const access = session.ctx.sourceAccess;
+  if (access) {
+    // Names in the SQL resolve now as they were checked: on the configured path, not one a
+    // previous statement on this pooled connection may have set.
+    await session.run('SELECT pg_catalog.set_config($1, $2, true)', 'pinning the search path', ['search_path', searchPath]);
+    await guardEntitySql(session, entitySql, access);
+  }
   const entityColumns = await session.describe(entitySql, 'entity_df_sql');
   const timestampColumn = sqlTimestampColumn(entityColumns);
   const views = await planViews(session, req);

@@ -25,11 +25,22 @@ export class Session {
     this.connections.cancel(this.client).catch((error: Error) => this.ctx.logger.warn({ err: error.message }, 'postgres: cancelling a statement failed'));
   };
 
+  /**
+   * node-postgres emits 'error' on a checked-out client whose connection dies (the server killed
+   * or restarted): without a listener that is an uncaught exception that ends the process. The
+   * statement running on it fails on its own; the connection is only marked for destruction.
+   */
+  private readonly onClientError = (error: Error) => {
+    this.healthy = false;
+    this.ctx.logger.warn({ err: error.message }, 'postgres: a connection in use was lost');
+  };
+
   private constructor(
     private readonly connections: Connections,
     readonly client: pg.PoolClient,
     readonly ctx: CallContext,
   ) {
+    client.on('error', this.onClientError);
     ctx.signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -144,6 +155,7 @@ export class Session {
       }
     }
     this.connections.release(this.client, this.healthy);
+    this.client.off('error', this.onClientError);
   }
 }
 

@@ -8,6 +8,7 @@
  */
 import { InvalidArgumentError, type DataSource } from '@larder/core';
 import type { Session } from './session.ts';
+import { readsOfSelect } from './statement-reads.ts';
 
 export const POSTGRES_SOURCE_CLASS = 'feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source.PostgreSQLSource';
 
@@ -19,6 +20,8 @@ export interface SourceRelation {
   readonly label: string;
   /** Table sources have a physical row order (ctid) that settles full ties. */
   readonly isTable: boolean;
+  /** A query source's SQL, as configured (trailing `;` removed). */
+  readonly query?: string;
 }
 
 export interface SourceTable extends SourceRelation {
@@ -39,14 +42,33 @@ export function sourceRelation(source: DataSource): SourceRelation {
   }
   const table = typeof options.table === 'string' ? options.table.trim() : '';
   const query = typeof options.query === 'string' ? options.query.trim().replace(/;\s*$/, '') : '';
-  if (table) return { source, from: table, label: `table ${table}`, isTable: true };
-  if (query) return { source, from: `(\n${query}\n)`, label: `the query of data source ${source.name}`, isTable: false };
+  if (table) {
+    if (!isTableName(table)) {
+      throw new InvalidArgumentError(`Data source ${source.name}: its table ${JSON.stringify(table)} is not a table name (name, schema.name or database.schema.name; quote a part with "…")`);
+    }
+    return { source, from: table, label: `table ${table}`, isTable: true };
+  }
+  if (query) return { source, from: `(\n${query}\n)`, label: `the query of data source ${source.name}`, isTable: false, query };
   throw new InvalidArgumentError(`Data source ${source.name}: a PostgreSQLSource needs a table or a query`);
+}
+
+/**
+ * Whether `table` is only a (qualified) name — PostgreSQL's identifier syntax, each part unquoted
+ * (letters, digits, `_`, `$`, not starting with a digit) or double-quoted with `""` for a quote —
+ * so that it can stand in SQL as written (Feast pastes it there) and never carries more SQL.
+ */
+const IDENTIFIER = '(?:[A-Za-z_\\u0080-\\uffff][A-Za-z0-9_$\\u0080-\\uffff]*|"(?:[^"\\u0000]|"")+")';
+const TABLE_NAME = new RegExp(`^${IDENTIFIER}(?:\\.${IDENTIFIER}){0,2}$`, 'u');
+
+export function isTableName(table: string): boolean {
+  return TABLE_NAME.test(table);
 }
 
 /** The source's columns, asked of PostgreSQL without reading a row. */
 export async function describeSource(session: Session, source: DataSource): Promise<SourceTable> {
   const relation = sourceRelation(source);
+  // A query is pasted into larger statements: it must be one SELECT, so it cannot close them.
+  if (relation.query !== undefined) await readsOfSelect(relation.query, `The query of data source ${source.name}`);
   const columns = await session.describe(`SELECT * FROM ${relation.from} AS s`, `Data source ${source.name} (${relation.label})`);
   return { ...relation, columns: new Map(columns.map((c) => [c.name, c.typeOid])) };
 }
