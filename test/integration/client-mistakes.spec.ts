@@ -90,6 +90,8 @@ describe('client mistakes are INVALID_ARGUMENT or FAILED_PRECONDITION, naming th
           const connection = await db.connect();
           const rows = ROWS_SQL({ decimal: 'DECIMAL(9,2)', double: 'DOUBLE', text: 'VARCHAR', tz: 'TIMESTAMPTZ' });
           await connection.run(`SET TimeZone = 'UTC'; COPY (${rows} FROM range(5) t(i)) TO '${path.join(repo, 'data', 'stats.parquet')}' (FORMAT parquet)`);
+          // One row in the year 3000: beyond the int64 nanoseconds the duckdb store compares in.
+          await connection.run(`COPY (SELECT 2::BIGINT AS driver_id, TIMESTAMPTZ '3000-01-01 00:00:00+00' AS ts, TIMESTAMPTZ '2024-01-01 00:00:00+00' AS created, 1.0::DOUBLE AS rate) TO '${path.join(repo, 'data', 'future.parquet')}' (FORMAT parquet)`);
           connection.disconnectSync();
           db.closeSync();
         }
@@ -97,10 +99,11 @@ describe('client mistakes are INVALID_ARGUMENT or FAILED_PRECONDITION, naming th
         writeFileSync(path.join(repo, 'data', 'registry.db'), encodeRegistry({
           project: 'p',
           entities: [{ name: 'driver', joinKey: 'driver_id', valueType: 'INT64' }],
-          dataSources: [source('stats', 'ts'), source('float_ts', 'fts')],
+          dataSources: [source('stats', 'ts'), source('float_ts', 'fts'), { kind: 'file', name: 'future', path: 'data/future.parquet', timestampField: 'ts', createdTimestampColumn: 'created' }],
           featureViews: [
             { name: 'stats', entities: ['driver'], source: 'stats', features: [{ name: 'rate', valueType: 'DOUBLE' }, { name: 'price', valueType: 'DOUBLE' }] },
             { name: 'float_ts', entities: ['driver'], source: 'float_ts', features: [{ name: 'rate', valueType: 'DOUBLE' }] },
+            { name: 'future', entities: ['driver'], source: 'future', features: [{ name: 'rate', valueType: 'DOUBLE' }] },
           ],
         }));
         server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'info' }, sink) });
@@ -169,6 +172,10 @@ describe('client mistakes are INVALID_ARGUMENT or FAILED_PRECONDITION, naming th
         expect(written.details).to.match(/^Record batch #2 of the upload does not match the stream's schema: column "(driver_id|rate)"/);
       });
 
+      it('a start_date that is no calendar day (2024-02-30)', async () => {
+        await refused(client.doExchange(pull({ start_date: '2024-02-30T00:00:00' }), placeholderTable()), status.INVALID_ARGUMENT, 'start_date');
+      });
+
       it('an entity table with a duplicated column name', async () => {
         const twice = arrowTable([['driver_id', new Int64(), [2n]], ['event_timestamp', tsUtc, [T3]], ['driver_id', new Int64(), [3n]]]);
         await refused(client.doExchange(ghf(), twice), status.INVALID_ARGUMENT, 'driver_id');
@@ -209,6 +216,26 @@ describe('client mistakes are INVALID_ARGUMENT or FAILED_PRECONDITION, naming th
       }
 
       if (storeType === 'duckdb') {
+        it('an entity time beyond the nanoseconds the store compares in (year 287,000), rather than a wrong answer', async () => {
+          const far = entities([new Timestamp(TimeUnit.MICROSECOND, 'UTC'), [9_000_000_000_000_000_000n]]);
+          await refused(client.doExchange(ghf(), far), status.INVALID_ARGUMENT, 'event_timestamp');
+        });
+
+        it('a source whose data holds a time beyond 2262 is FAILED_PRECONDITION, for a pull and for a view', async () => {
+          const pullFuture = await rejection(client.doExchange(pull({ data_source_name: 'future' }), placeholderTable()));
+          expect(pullFuture.code, pullFuture.details).to.equal(status.FAILED_PRECONDITION);
+          expect(pullFuture.details).to.match(/Conversion Error/);
+          const view = await rejection(client.doExchange(ghf({ feature_view_names: ['future'], feature_refs: ['future:rate'] }), entities()));
+          expect(view.code, view.details).to.equal(status.FAILED_PRECONDITION);
+        });
+
+        it('entity_df_sql that fails on a value three million rows in is refused, not cut short', async () => {
+          const sql = "SELECT (CASE WHEN i > 3000000 THEN 'x' ELSE '2' END)::BIGINT AS driver_id, TIMESTAMPTZ '2024-01-02 00:00:00+00' AS event_timestamp FROM range(3100000) t(i)";
+          const error = await rejection(client.doExchange(ghf({ entity_df_sql: sql }), placeholderTable()));
+          expect(error.code, error.details).to.equal(status.INVALID_ARGUMENT);
+          expect(error.details).to.match(/^entity_df_sql failed: Conversion Error: Could not convert string 'x' to INT64/);
+        });
+
         it('entity_df_sql with a column larder cannot send as Arrow names it and says how to cast it', async () => {
           const sql = "SELECT 2::BIGINT AS driver_id, TIMESTAMPTZ '2024-01-02 00:00:00+00' AS event_timestamp, INTERVAL 1 DAY AS span";
           const message = await refused(client.doExchange(ghf({ entity_df_sql: sql }), placeholderTable()), status.INVALID_ARGUMENT, 'span');

@@ -15,7 +15,7 @@ import { Field, Schema, type Table } from 'apache-arrow';
 import { uploadEntities } from './entity-upload.ts';
 import { chooseStrategy, groupViews, pointInTimeQuery, type PointInTimeStrategy } from './point-in-time-query.ts';
 import { checkJoinKeys, duckdbFamily, planViewQuery, type EntityKeys, type ViewQuery } from './point-in-time-sql.ts';
-import { ChunkReader, OUTPUT_BATCH_ROWS, onConnection, openQuery, resultBatches, resultSchema } from './query-stream.ts';
+import { ChunkReader, OUTPUT_BATCH_ROWS, dataFailure, onConnection, openQuery, resultBatches, resultSchema } from './query-stream.ts';
 import { epochNs, ident } from './sql.ts';
 
 /** What the store's config says about retrieval. */
@@ -87,7 +87,10 @@ export function historicalFromEntityTable(
         for (let start = 0; start < batch.numRows; start += OUTPUT_BATCH_ROWS) {
           ctx.signal.throwIfAborted();
           const piece = batch.slice(start, Math.min(batch.numRows, start + OUTPUT_BATCH_ROWS));
-          const features = await reader.take(piece.numRows);
+          const features = await reader.take(piece.numRows).catch((error: unknown) => {
+            throw dataFailure(error, ctx.signal);
+          });
+          // @duckdb/node-api ends a stream that failed midway like one that is done: a short result is that failure.
           if (features.length !== piece.numRows) throw new Error(`DuckDB returned ${features.length} rows for ${piece.numRows} entity rows`);
           const columns = piece.schema.fields.map((_, i) => piece.getChildAt(i)!.data[0]!);
           yield recordBatch(schema, [...columns, ...features.columns], piece.numRows);
@@ -123,7 +126,9 @@ export function historicalForDateRange(
       return `SELECT ${from} FROM ${v.table.relation} WHERE ${ts} BETWEEN ${epochNs(start)} AND ${epochNs(end)}`;
     });
     const distinct = `SELECT __ts, ${keyColumns.map((k) => `${k}, `).join('')}min(__seen) AS __first FROM (${inRange.join(' UNION ALL ')}) GROUP BY ALL`;
-    await connection.run(`CREATE TEMP TABLE __entities AS SELECT row_number() OVER (ORDER BY __first) - 1 AS __row, * EXCLUDE (__first) FROM (${distinct})`);
+    await connection.run(`CREATE TEMP TABLE __entities AS SELECT row_number() OVER (ORDER BY __first) - 1 AS __row, * EXCLUDE (__first) FROM (${distinct})`).catch((error: unknown) => {
+      throw dataFailure(error, ctx.signal);
+    });
 
     const keys: EntityKeys = new Map(first.entityKeyNames.map((name, i) => [
       name,
