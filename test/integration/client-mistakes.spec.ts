@@ -172,6 +172,13 @@ describe('client mistakes are INVALID_ARGUMENT or FAILED_PRECONDITION, naming th
         expect(written.details).to.match(/^Record batch #2 of the upload does not match the stream's schema: column "(driver_id|rate)"/);
       });
 
+      it('an uploaded column with an empty name', async () => {
+        const unnamed = arrowTable([['driver_id', new Int64(), [2n]], ['event_timestamp', tsUtc, [T3]], ['', new Int64(), [3n]]]);
+        const error = await rejection(client.doExchange(ghf(), unnamed));
+        expect(error.code, error.details).to.equal(status.INVALID_ARGUMENT);
+        expect(error.details).to.equal('Column #3 of the uploaded table has no name');
+      });
+
       it('a start_date that is no calendar day (2024-02-30)', async () => {
         await refused(client.doExchange(pull({ start_date: '2024-02-30T00:00:00' }), placeholderTable()), status.INVALID_ARGUMENT, 'start_date');
       });
