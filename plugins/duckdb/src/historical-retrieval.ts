@@ -130,6 +130,7 @@ export function historicalForDateRange(
       throw dataFailure(error, ctx.signal);
     });
 
+    const entityRows = Number((await connection.runAndReadAll('SELECT count(*) FROM __entities')).getColumns()[0]![0]);
     const keys: EntityKeys = new Map(first.entityKeyNames.map((name, i) => [
       name,
       { column: keyColumns[i]!, family: duckdbFamily(first.table.columns.get(first.keyColumns[i]!)!) },
@@ -141,6 +142,6 @@ export function historicalForDateRange(
     // event_timestamp is never null here, and says so, as the file store's does.
     const [timestamp, ...rest] = resultSchema(owned.result, names).fields;
     const schema = new Schema([new Field(timestamp!.name, timestamp!.type, false), ...rest]);
-    return { schema, batches: resultBatches(owned, schema, ctx.signal) };
+    return { schema, batches: resultBatches(owned, schema, ctx.signal, entityRows) };
   });
 }
