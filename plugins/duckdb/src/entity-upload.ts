@@ -10,7 +10,7 @@
 import { InvalidArgumentError } from '@larder/core';
 import { DuckDBDataChunk, type DuckDBConnection } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
-import { DataType, DateUnit, Type, TimeUnit, type Data, type Table, type Timestamp } from 'apache-arrow';
+import { DataType, DateUnit, Precision, Type, TimeUnit, util, type Data, type Float, type Table, type Timestamp } from 'apache-arrow';
 import { ident } from './sql.ts';
 
 /** A join key column as DuckDB receives it. */
@@ -154,9 +154,12 @@ function writeKey(vector: duckdb.Vector, data: Data, kind: KeyKind, start: numbe
       }
       break;
     }
-    case 'DOUBLE':
-      copyInto(vector, Float64Array.from({ length: count }, (_, i) => Number(values[start + i]!)));
+    case 'DOUBLE': {
+      // Float16 arrives as its raw 16 bits.
+      const half = (data.type as Float).precision === Precision.HALF;
+      copyInto(vector, Float64Array.from({ length: count }, (_, i) => (half ? util.uint16ToFloat64(values[start + i] as number) : Number(values[start + i]!))));
       break;
+    }
     case 'BOOLEAN': {
       const bytes = new Uint8Array(count);
       for (let i = 0; i < count; i++) {
