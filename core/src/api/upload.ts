@@ -1,10 +1,9 @@
 /**
- * Reading the table a client uploads (DoPut or DoExchange) into memory, with a size cap and each
- * batch's layout checked against the schema, and recognising Feast's placeholder table
+ * Reading the table a client uploads (DoPut or DoExchange) into memory, with a size cap, and
+ * recognising Feast's placeholder table
  * `{"key": ["mock_key"]}` that stands for "no data".
  */
 import { Table, type RecordBatch } from 'apache-arrow';
-import { assertBatchLayout } from '../arrow/batch-layout.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { IncomingStream } from '../flight/handler.ts';
 
@@ -16,10 +15,8 @@ export interface Upload {
 
 export async function readUpload(stream: IncomingStream, maxBytes: number): Promise<Upload> {
   const schema = await stream.schema();
-  // apache-arrow reads an empty field name as null in the schema but as "null" in each batch,
-  // and no call can name such a column anyway.
-  const unnamed = schema.fields.findIndex((f) => !f.name);
-  if (unnamed >= 0) throw new InvalidArgumentError(`Column #${unnamed + 1} of the uploaded table has no name`);
+  // Every message was verified before it was decoded (flight/ipc-verify.ts, ipc-batch-check.ts):
+  // fields have names, and each batch's buffers fit the stream's schema.
   const batches: RecordBatch[] = [];
   let bytes = 0;
   for await (const batch of stream.batches()) {
@@ -29,8 +26,6 @@ export async function readUpload(stream: IncomingStream, maxBytes: number): Prom
         `The uploaded table is larger than this server accepts (${maxBytes} bytes, larder.max_upload_bytes in feature_store.yaml)`,
       );
     }
-    // A batch built for another schema decodes into columns that do not fit theirs: refused here.
-    assertBatchLayout(batch, `Record batch #${batches.length + 1} of the upload`);
     batches.push(batch);
   }
   // The batches' own schema: the reader decodes it from the same message, but nested names can
