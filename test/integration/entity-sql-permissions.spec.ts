@@ -340,6 +340,10 @@ describe('entity_df_sql reads only sources the caller may read', function () {
         // One table, two sources: the caller may read tenant a's rows, not tenant b's.
         { kind: 'custom', name: 'driver_tenant_a', classType: PG_SOURCE, configuration: { name: 'driver_tenant_a', table: '', query: "SELECT * FROM tenants WHERE tenant = 'a'" }, timestampField: 'ts' },
         { kind: 'custom', name: 'secret_tenant_b', classType: PG_SOURCE, configuration: { name: 'secret_tenant_b', table: '', query: "SELECT * FROM tenants WHERE tenant = 'b'" }, timestampField: 'ts' },
+        // Sources naming relations of another database (PostgreSQL cannot resolve them: to_regclass
+        // raises) must not break every other caller's SQL.
+        { kind: 'custom', name: 'driver_elsewhere', classType: PG_SOURCE, configuration: { name: 'driver_elsewhere', table: 'otherdb.public.driver_table', query: '' }, timestampField: 'ts' },
+        { kind: 'custom', name: 'secret_elsewhere', classType: PG_SOURCE, configuration: { name: 'secret_elsewhere', table: '', query: 'SELECT * FROM otherdb.public.secret_table' }, timestampField: 'ts' },
       ]));
       server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'silent' }) });
     });

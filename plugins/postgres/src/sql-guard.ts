@@ -194,34 +194,31 @@ async function relationNames(source: DataSource): Promise<{ isTable: boolean; na
   }
 }
 
-/** Each name's relation OID, in order (null: no such relation). */
-async function resolveNames(session: Session, names: readonly string[]): Promise<Array<number | null>> {
+/**
+ * Each name's relation OID as PostgreSQL resolves it now, in order (null: no such relation).
+ * A name of three or more parts (another database's relation, which a registered source may
+ * name) resolves to null here: to_regclass would raise on it and fail every caller's SQL.
+ */
+async function resolveNames(session: Session, names: readonly string[], purpose = 'resolving the relations of a data source'): Promise<Array<number | null>> {
+  if (names.length === 0) return [];
   const result = await session.run(
-    'SELECT pg_catalog.to_regclass(n)::oid AS oid FROM unnest($1::text[]) WITH ORDINALITY AS u(n, i) ORDER BY i',
-    'resolving the relations of a data source',
+    `SELECT CASE WHEN pg_catalog.array_length(pg_catalog.parse_ident(n, false), 1) <= 2 THEN pg_catalog.to_regclass(n)::oid END AS oid
+       FROM unnest($1::text[]) WITH ORDINALITY AS u(n, i) ORDER BY i`,
+    purpose,
     [names],
   );
   return result.rows.map((r: { oid: number | null }) => r.oid);
 }
 
 async function oidsOf(session: Session, names: readonly string[]): Promise<Set<number>> {
-  if (names.length === 0) return new Set();
-  const oids = await session.run(
-    'SELECT pg_catalog.to_regclass(n)::oid AS oid FROM unnest($1::text[]) AS n',
-    `${WHAT}: resolving the relations of data sources`,
-    [names],
-  );
-  return new Set(oids.rows.map((r: { oid: number | null }) => r.oid).filter((o): o is number => o !== null));
+  const oids = await resolveNames(session, names, `${WHAT}: resolving the relations of data sources`);
+  return new Set(oids.filter((o): o is number => o !== null));
 }
 
 /** Each name's relation OID as PostgreSQL resolves it now (null: no such relation). */
 async function resolveRelations(session: Session, names: readonly QualifiedName[]): Promise<Map<string, number | null>> {
-  const result = await session.run(
-    'SELECT pg_catalog.to_regclass(n)::oid AS oid FROM unnest($1::text[]) WITH ORDINALITY AS u(n, i) ORDER BY i',
-    `${WHAT}: resolving the relations it reads`,
-    [names.map(quotedName)],
-  );
-  return new Map(names.map((n, i) => [label(n), (result.rows[i] as { oid: number | null }).oid]));
+  const oids = await resolveNames(session, names.map(quotedName), `${WHAT}: resolving the relations it reads`);
+  return new Map(names.map((n, i) => [label(n), oids[i]!]));
 }
 
 /** A parsed (case-folded) name as SQL text that means exactly it: `"public"."t"`. */
