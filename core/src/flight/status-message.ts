@@ -1,0 +1,45 @@
+/**
+ * Bounds on the text of a gRPC status. The message travels percent-encoded in the grpc-message
+ * trailer, and error texts often echo what the client sent (a column name, an api name): unbounded,
+ * a 100 KB trailer broke grpc-js clients' HTTP/2 connections (the call and every later call on the
+ * channel hung), and C++ gRPC clients — pyarrow, so the Feast client — refuse metadata over 8 KiB.
+ */
+
+/** Largest status message larder sends, in bytes as encoded in the grpc-message trailer. */
+export const MAX_STATUS_MESSAGE_BYTES = 4096;
+
+/** Bytes `text` takes in the grpc-message trailer (printable ASCII but '%' is sent as is; the rest as %XX per UTF-8 byte). */
+export function statusMessageBytes(text: string): number {
+  let bytes = 0;
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if (c >= 0x20 && c <= 0x7e && c !== 0x25) bytes += 1;
+    else bytes += 3 * (c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4);
+  }
+  return bytes;
+}
+
+/** `text` cut after `keep` characters, saying how much was left out. */
+export function shortenText(text: string, keep: number): string {
+  if (text.length <= keep) return text;
+  return `${text.slice(0, keep)}… (${text.length - keep} more characters)`;
+}
+
+/**
+ * The longest `render(shortenText(text, keep))` within `maxBytes`: `render` wraps the (possibly
+ * shortened) text into the full message, e.g. a JSON document that must stay parseable.
+ */
+export function boundedStatusMessage(
+  text: string,
+  render: (text: string) => string = (t) => t,
+  maxBytes: number = MAX_STATUS_MESSAGE_BYTES,
+): string {
+  let keep = text.length;
+  for (;;) {
+    const message = render(shortenText(text, keep));
+    const bytes = statusMessageBytes(message);
+    if (bytes <= maxBytes || keep === 0) return message;
+    // Shrink in proportion to the excess (at least one character), so a few rounds suffice.
+    keep = Math.max(0, Math.min(keep - 1, Math.floor((keep * maxBytes * 0.9) / bytes)));
+  }
+}
