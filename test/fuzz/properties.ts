@@ -41,7 +41,10 @@ function featureRows(): Table {
   });
 }
 
-const UPLOADS = { mock: mockTable, entity: entityTable, rows: featureRows, none: () => mockTable().slice(0, 0) } as const;
+/** Entity rows with their timestamps as strings (a client mistake that once came back INTERNAL). */
+const stringTimestamps = () => tableFromArrays({ driver_id: BigInt64Array.from([1001n]), event_timestamp: ['2021-04-12T10:00:00'] });
+
+const UPLOADS = { mock: mockTable, entity: entityTable, strings: stringTimestamps, rows: featureRows, none: () => mockTable().slice(0, 0) } as const;
 type UploadKind = keyof typeof UPLOADS;
 
 const cmdDescriptor = (cmd: Uint8Array): FlightDescriptor => ({ type: 'CMD', cmd, path: [] });
@@ -65,11 +68,23 @@ function assertAlive(target: FuzzTarget): void {
   if (dead) throw new Error(`the server did not survive the input: ${dead}`);
 }
 
+/**
+ * Headers beyond what HTTP/2's header compression accepts (~100 KB in Node's http2) are reset by
+ * the transport before gRPC or larder see the call; grpc-js clients report that reset as INTERNAL
+ * ("Received RST_STREAM with code 9"). That status comes from the client library, not the server,
+ * so it is accepted for such headers only.
+ */
+const HTTP2_HEADER_LIMIT = 64 * 1024;
+
+function isTransportReset(outcome: Outcome, headerBytes: number): boolean {
+  return headerBytes > HTTP2_HEADER_LIMIT && outcome.code === 13 && /^Received RST_STREAM with code (9|11)\b/.test(outcome.details);
+}
+
 /** Runs a call, checks its outcome and that the server lives; returns the outcome. */
-async function judged(target: FuzzTarget, what: string, call: Promise<Outcome>): Promise<Outcome> {
+async function judged(target: FuzzTarget, what: string, call: Promise<Outcome>, headerBytes = 0): Promise<Outcome> {
   const outcome = await call;
   assertAlive(target);
-  assertAllowed(outcome, what);
+  if (!isTransportReset(outcome, headerBytes)) assertAllowed(outcome, what);
   return outcome;
 }
 
@@ -111,7 +126,7 @@ export function commandProperty(target: FuzzTarget) {
   const property = fc.asyncProperty(
     fc.oneof({ weight: 5, arbitrary: fuzzedCommand }, { weight: 1, arbitrary: randomCommandBytes.map((bytes): FuzzedCommand => ({ bytes, api: undefined })) }),
     fc.constantFrom<'exchange' | 'put'>('exchange', 'put'),
-    fc.constantFrom<UploadKind>('mock', 'entity', 'rows', 'none'),
+    fc.constantFrom<UploadKind>('mock', 'entity', 'strings', 'rows', 'none'),
     async (cmd, transport, upload) => sendCommand(target, raw, cmd.bytes, transport, upload),
   );
   return { property, close: () => raw.close() };
@@ -244,6 +259,9 @@ function tokenParts(header: string): string | null {
   return parts.map((p) => Buffer.from(p, 'base64url').toString('hex')).join('.');
 }
 
+/** Statuses only a call that got past authentication can end with. */
+const PAST_AUTHENTICATION: ReadonlySet<number> = new Set([0 /* OK */, 3 /* INVALID_ARGUMENT */, 5 /* NOT_FOUND */, 6 /* ALREADY_EXISTS */, 7 /* PERMISSION_DENIED */, 9 /* FAILED_PRECONDITION */]);
+
 type TokenCall = 'ListActions' | 'GetFlightInfo' | 'DoGet' | 'DoExchange' | 'DoPut';
 
 /**
@@ -274,25 +292,26 @@ export function tokenProperty(target: FuzzTarget) {
     async ({ header: h, signedByIdp }, which) => {
       const headerValue = signedByIdp ? `Bearer ${await idp.sign('rsa-1', { azp: 'feast-client', ...signedByIdp })}` : h;
       const raw = connectRaw(target.address, { authorization: headerValue });
+      const size = headerValue.length;
       try {
         let outcome: Outcome;
         switch (which) {
           case 'ListActions':
-            outcome = await judged(target, which, raw.listActions());
+            outcome = await judged(target, which, raw.listActions(), size);
             break;
           case 'GetFlightInfo':
-            outcome = await judged(target, which, raw.getFlightInfo(cmdDescriptor(pull)));
+            outcome = await judged(target, which, raw.getFlightInfo(cmdDescriptor(pull)), size);
             break;
           case 'DoGet':
-            outcome = await judged(target, which, raw.doGet(Buffer.from('00000000-0000-4000-8000-000000000000')));
+            outcome = await judged(target, which, raw.doGet(Buffer.from('00000000-0000-4000-8000-000000000000')), size);
             break;
           case 'DoExchange':
           case 'DoPut':
-            outcome = await judged(target, which, raw.stream(which, uploadMessages(mockTable(), cmdDescriptor(pull))));
+            outcome = await judged(target, which, raw.stream(which, uploadMessages(mockTable(), cmdDescriptor(pull))), size);
             break;
         }
         // Calls that got past authentication: only the valid token, or one the IdP signed.
-        const authenticated = outcome.code !== 16 /* UNAUTHENTICATED */;
+        const authenticated = PAST_AUTHENTICATION.has(outcome.code);
         if (authenticated && !signedByIdp && tokenParts(headerValue) !== validParts) {
           throw new Error(`a forged token got past authentication (${which} answered ${outcome.code}: ${outcome.details.slice(0, 200)})`);
         }

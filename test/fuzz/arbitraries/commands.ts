@@ -213,7 +213,10 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     const out = { ...cmd };
     for (const key of ['feature_refs', 'feature_view_names', 'join_key_columns', 'feature_name_columns']) {
       const list = out[key];
-      if (Array.isArray(list) && list.length > 0) out[key] = Array.from({ length: n }, () => list[0]);
+      if (!Array.isArray(list) || list.length === 0) continue;
+      // At most ~2 MB of copies: a long first item repeats fewer times (the case stays cheap to build).
+      const copies = Math.max(2, Math.min(n, Math.floor(2_000_000 / (JSON.stringify(list[0] ?? null).length + 1))));
+      out[key] = Array.from({ length: copies }, () => list[0]);
     }
     return out;
   }),
