@@ -254,7 +254,9 @@ describe('flight/ipc', () => {
     });
 
     it('skips metadata-only FlightData (no header)', async () => {
-      const t = await decodeAll([frame(schemaMessage), { dataHeader: new Uint8Array(0), dataBody: new Uint8Array(0) }, frame(batchMessage)]);
+      // The batch's dictionary messages come first: a batch may not use a dictionary it has not been sent.
+      const messages = new FlightDataEncoder(table.schema).batchMessages(table.batches[0]!).map(frame);
+      const t = await decodeAll([frame(schemaMessage), { dataHeader: new Uint8Array(0), dataBody: new Uint8Array(0) }, ...messages]);
       expect(t.numRows).to.equal(16);
     });
   });

@@ -7,8 +7,10 @@
  *
  * Incoming: FlightData are re-framed into an Arrow IPC stream (0xFFFFFFFF, length, header, padding,
  * body) and read by apache-arrow's streaming RecordBatchReader, which takes views of each body
- * chunk. Every header is checked first, so garbage or truncated messages fail with a message that
- * says what was wrong rather than somewhere deep inside the reader.
+ * chunk. Every message is verified first — its flatbuffer against its own length, its batch
+ * against the schema and its body (ipc-verify.ts, ipc-batch-check.ts) — so garbage, truncated or
+ * hostile messages fail with a message that says what was wrong, at a cost bounded by their size,
+ * rather than somewhere deep inside the reader (or after it allocated what the header claimed).
  */
 import { MessageHeader, RecordBatch, RecordBatchReader, Schema, type Data, type Vector } from 'apache-arrow';
 import {
@@ -19,6 +21,8 @@ import {
 import { _InternalEmptyPlaceholderRecordBatch } from 'apache-arrow/recordbatch';
 import { InvalidArgumentError } from '../errors.ts';
 import { assembleBody } from './assembler.ts';
+import { IpcStreamChecker } from './ipc-batch-check.ts';
+import { IpcDataError, verifyMessage } from './ipc-verify.ts';
 import type { FlightDescriptor } from './handler.ts';
 import type { OutgoingFlightData, PaddedParts } from './protocol.ts';
 
@@ -54,21 +58,33 @@ export function framedSchema(schema: Schema | null): Uint8Array {
   return out;
 }
 
-/** Reads FlightInfo.schema / SchemaResult.schema; empty bytes give null. */
+/**
+ * Reads FlightInfo.schema / SchemaResult.schema; empty bytes give null. The message is verified
+ * (ipc-verify.ts) before apache-arrow decodes it; bad bytes throw InvalidArgumentError.
+ */
 export function parseFramedSchema(bytes: Uint8Array): Schema | null {
   if (bytes.byteLength === 0) return null;
+  const bad = (what: string) => new InvalidArgumentError(`Invalid Arrow IPC schema (${bytes.byteLength} bytes): ${what}`);
+  if (bytes.byteLength < 4) throw bad('too short for an IPC message');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 0;
   let length = view.getInt32(0, true);
   if (length === -1) {
+    if (bytes.byteLength < 8) throw bad('too short for an IPC message');
     length = view.getInt32(4, true);
     pos = 8;
   } else {
     pos = 4; // pre-0.15 framing without the continuation marker
   }
-  const message = Message.decode(bytes.subarray(pos, pos + length));
-  if (!message.isSchema()) throw new InvalidArgumentError('Expected an IPC Schema message in the schema bytes');
-  return message.header();
+  if (length < 0 || length > bytes.byteLength - pos) throw bad(`the framing declares ${length} bytes of metadata but ${bytes.byteLength - pos} follow`);
+  const header = bytes.subarray(pos, pos + length);
+  try {
+    if (verifyMessage(header).type !== 'schema') throw bad('expected an IPC Schema message');
+  } catch (error) {
+    if (error instanceof IpcDataError) throw bad(error.message);
+    throw error;
+  }
+  return (Message.decode(header) as Message<MessageHeader.Schema>).header();
 }
 
 function recordBatchMessage(batch: RecordBatch): EncodedMessage {
@@ -160,41 +176,17 @@ function invalid(index: number, what: string): InvalidArgumentError {
   return new InvalidArgumentError(`Invalid Arrow IPC data in FlightData message #${index + 1}: ${what}`);
 }
 
-/** Parses and checks a header; returns the body length it declares. */
-function checkHeader(frame: FlightDataFrame, index: number): number {
-  let message: Message;
+/**
+ * Verifies a message (ipc-verify.ts, ipc-batch-check.ts) before apache-arrow sees any of it;
+ * returns the body length it declares.
+ */
+function checkMessage(checker: IpcStreamChecker, frame: FlightDataFrame, index: number): number {
   try {
-    message = Message.decode(frame.dataHeader);
-    if (message.headerType === MessageHeader.RecordBatch || message.headerType === MessageHeader.DictionaryBatch) {
-      const header = message.header() as RecordBatchHeader | DictionaryBatchHeader;
-      const regions = header instanceof DictionaryBatchHeader ? header.data.buffers : header.buffers;
-      const compressed = header instanceof DictionaryBatchHeader ? header.data.compression : header.compression;
-      if (compressed) throw invalid(index, 'compressed IPC bodies are not supported; send uncompressed data');
-      for (const r of regions) {
-        if (r.offset + r.length > message.bodyLength) {
-          throw invalid(index, `a buffer at ${r.offset}+${r.length} lies outside the ${message.bodyLength}-byte body`);
-        }
-      }
-    } else if (message.headerType === MessageHeader.Schema) {
-      message.header();
-    } else {
-      throw invalid(index, `unexpected IPC message type ${message.headerType} (expected Schema, DictionaryBatch or RecordBatch)`);
-    }
+    return checker.check(frame.dataHeader, frame.dataBody).bodyLength;
   } catch (error) {
-    if (error instanceof InvalidArgumentError) throw error;
-    throw invalid(index, `data_header is not an Arrow IPC Message flatbuffer (${(error as Error).message})`);
+    if (error instanceof IpcDataError) throw invalid(index, error.message);
+    throw error;
   }
-  if (index === 0 && message.headerType !== MessageHeader.Schema) {
-    throw invalid(index, 'the first message of a stream must be a Schema');
-  }
-  if (index > 0 && message.headerType === MessageHeader.Schema) {
-    throw invalid(index, 'a second Schema message in the same stream');
-  }
-  const bodyLength = message.bodyLength;
-  if (frame.dataBody.byteLength < bodyLength) {
-    throw invalid(index, `data_body has ${frame.dataBody.byteLength} bytes but the header declares ${bodyLength} (truncated message?)`);
-  }
-  return bodyLength;
 }
 
 /**
@@ -205,6 +197,7 @@ function checkHeader(frame: FlightDataFrame, index: number): number {
  */
 async function* reframe(frames: AsyncIterable<FlightDataFrame>, sourceErrors: Set<unknown>): AsyncGenerator<Uint8Array> {
   let index = 0;
+  const checker = new IpcStreamChecker();
   const iterator = frames[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -219,7 +212,7 @@ async function* reframe(frames: AsyncIterable<FlightDataFrame>, sourceErrors: Se
       const frame = next.value;
       // A FlightData with no header carries only app_metadata: nothing for the IPC reader.
       if (frame.dataHeader.byteLength === 0) continue;
-      const bodyLength = checkHeader(frame, index++);
+      const bodyLength = checkMessage(checker, frame, index++);
       const padded = pad8(frame.dataHeader.byteLength);
       const prefix = new Uint8Array(8 + padded);
       const view = new DataView(prefix.buffer);
