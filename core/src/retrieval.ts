@@ -3,8 +3,8 @@
  * grouping the refs by view, resolving a view's columns in its source, finding the entity
  * timestamp column, the date-mode defaults; and the columns of the pulls.
  */
-import { Type, type Schema } from 'apache-arrow';
-import { EntityTimestampInferenceException, FeastJoinKeysDuringMaterialization, InvalidArgumentError } from './errors.ts';
+import { DataType, Type, type Schema } from 'apache-arrow';
+import { EntityTimestampInferenceException, FailedPreconditionError, FeastJoinKeysDuringMaterialization, InvalidArgumentError } from './errors.ts';
 import type { PullRequest } from './store.ts';
 import { nameToUse, type DataSource, type FeatureView } from './registry/model.ts';
 
@@ -40,12 +40,70 @@ export function requestedFeaturesByView(views: readonly FeatureView[], refs: rea
   return ordered;
 }
 
-/** Feast's rule: `event_timestamp` if present, else the only timestamp column. */
+/**
+ * Feast's rule: `event_timestamp` if present, else the only timestamp column. The column must
+ * hold times (a timestamp of any unit, or a date read as midnight UTC): strings or numbers are the
+ * client's mistake, refused here with the column's name rather than failing inside a store.
+ */
 export function entityTimestampColumn(schema: Schema): string {
-  if (schema.fields.some((f) => f.name === 'event_timestamp')) return 'event_timestamp';
+  const named = schema.fields.find((f) => f.name === 'event_timestamp');
   const timestamps = schema.fields.filter((f) => f.type.typeId === Type.Timestamp);
-  if (timestamps.length === 1) return timestamps[0]!.name;
-  throw new EntityTimestampInferenceException();
+  const field = named ?? (timestamps.length === 1 ? timestamps[0]! : null);
+  if (!field) throw new EntityTimestampInferenceException();
+  if (!DataType.isTimestamp(field.type) && !DataType.isDate(field.type)) {
+    throw new InvalidArgumentError(
+      `Entity column "${field.name}" has type ${String(field.type)}: the event timestamp must be a timestamp (or a date), not ${describeArrowType(field.type)}`,
+    );
+  }
+  return field.name;
+}
+
+function describeArrowType(type: DataType): string {
+  if (DataType.isDictionary(type)) return `dictionary-encoded ${describeArrowType(type.dictionary)}`;
+  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return 'strings: convert it (e.g. pandas.to_datetime(..., utc=True)) before sending';
+  if (DataType.isInt(type) || DataType.isFloat(type) || DataType.isDecimal(type)) return 'numbers';
+  return 'this type';
+}
+
+/** Which time column of a source a check is about, by Feast's field name. */
+export type TimeColumnRole = 'timestamp_field' | 'created_timestamp_column';
+
+/** What a store knows of a source's column types: whether a column holds times, and its type's name. */
+export interface SourceColumnTypes {
+  isTime(column: string): boolean;
+  typeName(column: string): string;
+}
+
+/**
+ * A pull names the source's timestamp (and created) column in its request: one that does not hold
+ * times is the request's mistake (INVALID_ARGUMENT), caught before any row is read. `where` names
+ * the source (its path, its table).
+ */
+export function assertPullTimeColumns(req: PullRequest, types: SourceColumnTypes, where: string): void {
+  const checks: Array<[TimeColumnRole, string | null]> = [['timestamp_field', req.timestampField], ['created_timestamp_column', req.createdTimestampColumn]];
+  for (const [role, column] of checks) {
+    if (column && !types.isTime(column)) {
+      throw new InvalidArgumentError(
+        `Data source ${req.source.name} (${where}): the ${role} "${column}" is a ${types.typeName(column)} column, not a timestamp or date`,
+      );
+    }
+  }
+}
+
+/**
+ * A feature view reads its source's registered timestamp (and created) column: one that does not
+ * hold times means the source's data does not fit its definition (FAILED_PRECONDITION), caught
+ * before any row is read. `columns` are the raw columns from `viewColumns`.
+ */
+export function assertViewTimeColumns(view: FeatureView, columns: ViewColumns, types: SourceColumnTypes, where: string): void {
+  const checks: Array<[TimeColumnRole, string | null]> = [['timestamp_field', columns.timestampColumn], ['created_timestamp_column', columns.createdColumn]];
+  for (const [role, column] of checks) {
+    if (column && !types.isTime(column)) {
+      throw new FailedPreconditionError(
+        `Feature view ${view.name}: the ${role} "${column}" of its source ${batchSourceOf(view).name} (${where}) is a ${types.typeName(column)} column, not a timestamp or date`,
+      );
+    }
+  }
 }
 
 const THIRTY_DAYS_S = 30 * 86_400;

@@ -234,6 +234,7 @@ function tlsOptions(options: ServeOptions): { key: Buffer; cert: Buffer } | unde
 }
 
 async function closeAll(store: OfflineStore, registry: RegistrySource, auth: AuthProvider | null, pending: PendingUploads, odfvWorker: OdfvWorker | null) {
-  pending.close();
+  // Prepared results go back to the store before it closes (a pool waits for its connections).
+  await pending.close();
   await Promise.allSettled([store.close(), registry.close(), auth?.close?.(), odfvWorker?.close()]);
 }

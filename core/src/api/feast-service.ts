@@ -28,6 +28,8 @@ import { assertOwnArrowCopy } from './arrow-copy.ts';
 import type { OdfvWorker } from '../odfv/odfv-worker.ts';
 import { feastActions, readHandlers, writeHandlers } from './dispatch.ts';
 import { PendingUploads, type PendingEntry } from './pending.ts';
+import { releaseResult } from './release-result.ts';
+import { reportedBatches } from './reported-result.ts';
 import { readUpload } from './upload.ts';
 
 export interface FeastServiceDeps {
@@ -46,6 +48,9 @@ export interface FeastServiceDeps {
 }
 
 export class FeastFlightService implements FlightHandler {
+  /** GetFlightInfo preparations still running, by pending entry. */
+  private readonly preparing = new WeakMap<PendingEntry, Promise<void>>();
+
   constructor(private readonly deps: FeastServiceDeps) {}
 
   async doExchange(stream: IncomingStream, call: FlightCallInfo): Promise<OutgoingStream> {
@@ -98,29 +103,22 @@ export class FeastFlightService implements FlightHandler {
   async getFlightInfo(descriptor: FlightDescriptor, call: FlightCallInfo): Promise<FlightInfoResult> {
     const user = await this.authenticate(call);
     const entry = this.deps.pending.findByCommand(descriptor.cmd);
-    if (!entry || !this.owns(entry, user)) {
-      throw new NotFoundError('No upload is pending for this command: DoPut the command first (uploads expire after a while)');
-    }
-    if (!entry.prepared) {
-      const record = this.newRecord(entry.command.api, 'DoGet', user, call);
-      try {
-        const read = readHandlers[entry.command.api]!;
-        // The query outlives this RPC, so it must not stop when GetFlightInfo's call ends.
-        const detached = { ...call, signal: new AbortController().signal };
-        entry.prepared = { result: await this.withRegistry(record, detached, (ctx) => read(entry.command, entry.table, ctx)), record };
-      } catch (error) {
-        this.deps.pending.take(entry.ticket);
-        this.finish(record, error as Error, 0, 0);
-        throw error;
-      }
-    }
+    if (!entry || !this.owns(entry, user)) throw noPendingUpload();
+    await this.prepare(entry, user, call);
     return flightInfo(entry, descriptor);
   }
 
+  /**
+   * Only the owner redeems a ticket. Anyone else is told exactly what an unknown ticket gets, and
+   * the entry stays for its owner: looking first and taking only then keeps a stranger's DoGet
+   * from destroying the upload (and from dropping its prepared result unreleased).
+   */
   async doGet(ticket: Uint8Array, call: FlightCallInfo): Promise<OutgoingStream> {
     const user = await this.authenticate(call);
-    const entry = this.deps.pending.take(Buffer.from(ticket).toString('utf8'));
-    if (!entry || !this.owns(entry, user)) throw new NotFoundError('Unknown ticket, or a ticket that was already used');
+    const id = Buffer.from(ticket).toString('utf8');
+    const found = this.deps.pending.get(id);
+    if (!found || !this.owns(found, user)) throw new NotFoundError('Unknown ticket, or a ticket that was already used');
+    const entry = this.deps.pending.take(id)!;
     if (entry.prepared) return this.streamed(entry.prepared.result, entry.prepared.record);
     const record = this.newRecord(entry.command.api, 'DoGet', user, call);
     try {
@@ -145,6 +143,43 @@ export class FeastFlightService implements FlightHandler {
       .list()
       .filter((entry) => this.owns(entry, user))
       .map((entry) => flightInfo(entry, { type: 'CMD', cmd: entry.commandBytes, path: [] }));
+  }
+
+  /**
+   * Prepares an entry's result once: concurrent GetFlightInfo calls share one preparation, so a
+   * second query is never started and then lost.
+   */
+  private prepare(entry: PendingEntry, user: User | null, call: FlightCallInfo): Promise<void> {
+    if (entry.prepared) return Promise.resolve();
+    let running = this.preparing.get(entry);
+    if (!running) {
+      running = this.runPreparation(entry, user, call).finally(() => this.preparing.delete(entry));
+      this.preparing.set(entry, running);
+    }
+    return running;
+  }
+
+  private async runPreparation(entry: PendingEntry, user: User | null, call: FlightCallInfo): Promise<void> {
+    const record = this.newRecord(entry.command.api, 'DoGet', user, call);
+    let result: ResultStream;
+    try {
+      const read = readHandlers[entry.command.api]!;
+      // The query outlives this RPC, so it must not stop when GetFlightInfo's call ends.
+      const detached = { ...call, signal: new AbortController().signal };
+      result = await this.withRegistry(record, detached, (ctx) => read(entry.command, entry.table, ctx));
+    } catch (error) {
+      this.deps.pending.take(entry.ticket);
+      this.finish(record, error as Error, 0, 0);
+      throw error;
+    }
+    if (this.deps.pending.get(entry.ticket) !== entry) {
+      // Redeemed, replaced, expired or evicted while the query started: nobody can read this result.
+      await releaseResult(result);
+      const gone = noPendingUpload();
+      this.finish(record, gone, 0, 0);
+      throw gone;
+    }
+    entry.prepared = { result, record };
   }
 
   private owns(entry: PendingEntry, user: User | null): boolean {
@@ -201,28 +236,15 @@ export class FeastFlightService implements FlightHandler {
     };
   }
 
-  /** Counts what leaves, and reports the call once the stream ends, fails or is abandoned. */
+  /** Counts what leaves, reports the call once the stream ends, fails or is abandoned, and releases the result on every path. */
   private streamed(result: ResultStream, record: CallRecord): OutgoingStream {
-    assertOwnArrowCopy(result.schema, 'The offline store');
-    const finish = (error: Error | null, rows: number, bytes: number) => this.finish(record, error, rows, bytes);
-    async function* counted() {
-      let rows = 0;
-      let bytes = 0;
-      let error: Error | null = null;
-      try {
-        for await (const batch of result.batches) {
-          rows += batch.numRows;
-          bytes += batch.data.byteLength;
-          yield batch;
-        }
-      } catch (e) {
-        error = e as Error;
-        throw e;
-      } finally {
-        finish(error, rows, bytes);
-      }
+    try {
+      assertOwnArrowCopy(result.schema, 'The offline store');
+    } catch (error) {
+      void releaseResult(result);
+      throw error;
     }
-    return { schema: result.schema, batches: counted() };
+    return { schema: result.schema, batches: reportedBatches(result, (error, rows, bytes) => this.finish(record, error, rows, bytes)) };
   }
 
   private finish(record: CallRecord, error: Error | null, rows: number, bytes: number): void {
@@ -243,6 +265,10 @@ function commandOf(descriptor: FlightDescriptor): FeastCommand {
     throw new InvalidArgumentError('Feast commands travel in a CMD FlightDescriptor; this one is a ' + descriptor.type);
   }
   return parseCommand(descriptor.cmd);
+}
+
+function noPendingUpload(): NotFoundError {
+  return new NotFoundError('No upload is pending for this command: DoPut the command first (uploads expire after a while)');
 }
 
 function flightInfo(entry: PendingEntry, descriptor: FlightDescriptor): FlightInfoResult {

@@ -10,6 +10,7 @@ import type { ResultStream } from '../store.ts';
 import type { FeastCommand } from './commands.ts';
 import type { ApiContext } from './context.ts';
 import { parseIsoDate } from './dates.ts';
+import { checkEntityTable } from './entity-table.ts';
 import { planOnDemandViews, withOnDemandColumns } from './on-demand-views.ts';
 
 export async function getHistoricalFeatures(command: FeastCommand, upload: Table | null, ctx: ApiContext): Promise<ResultStream> {
@@ -22,6 +23,7 @@ export async function getHistoricalFeatures(command: FeastCommand, upload: Table
   const featureRefs = onDemand?.featureRefs ?? requestedRefs;
   // As in Feast, READ_OFFLINE is checked on the regular views, which include every ODFV's sources.
   await ctx.authorize(featureViews.map((fv) => ({ action: 'READ_OFFLINE', resource: { kind: 'featureView', object: fv } })));
+  if (upload) checkEntityTable(upload);
   const startDate = parseIsoDate(command.start_date, 'start_date') ?? undefined;
   const endDate = parseIsoDate(command.end_date, 'end_date') ?? undefined;
   const entityDfSql = upload === null && typeof command.entity_df_sql === 'string' ? command.entity_df_sql : undefined;

@@ -4,7 +4,8 @@
  * A retrieval call is DoPut (entity table) → GetFlightInfo → DoGet. Python Feast keeps every
  * upload in an unbounded dict and leaks it when DoGet fails or never comes; here every entry
  * expires after a TTL, the total size is capped (the oldest entries are evicted first), and an
- * entry is removed the moment its DoGet starts, whatever happens next.
+ * entry is removed the moment its owner's DoGet starts, whatever happens next; another user's DoGet
+ * leaves it alone.
  */
 import { randomUUID } from 'node:crypto';
 import type { Table } from 'apache-arrow';
@@ -76,6 +77,12 @@ export class PendingUploads {
     return ticket ? this.byTicket.get(ticket) : undefined;
   }
 
+  /** The entry of a ticket, if it is still pending; it stays pending (see `take`). */
+  get(ticket: string): PendingEntry | undefined {
+    this.sweep();
+    return this.byTicket.get(ticket);
+  }
+
   /** Removes and returns the entry: a ticket can be redeemed once. */
   take(ticket: string): PendingEntry | undefined {
     this.sweep();
@@ -97,12 +104,14 @@ export class PendingUploads {
     return this.totalBytes;
   }
 
-  close(): void {
+  /** Drops every entry; resolves once their prepared results are released (before the store closes). */
+  close(): Promise<void> {
     clearInterval(this.sweeper);
-    for (const entry of this.byTicket.values()) releasePrepared(entry);
+    const releases = [...this.byTicket.values()].map(releasePrepared);
     this.byTicket.clear();
     this.byCommand.clear();
     this.totalBytes = 0;
+    return Promise.all(releases).then(() => undefined);
   }
 
   private sweep(): void {
@@ -127,7 +136,7 @@ export class PendingUploads {
   private delete(ticket: string, release = false): void {
     const entry = this.byTicket.get(ticket);
     if (!entry) return;
-    if (release) releasePrepared(entry);
+    if (release) void releasePrepared(entry);
     this.byTicket.delete(ticket);
     this.byCommand.delete(commandKey(entry.commandBytes));
     this.totalBytes -= entry.bytes;
@@ -135,8 +144,8 @@ export class PendingUploads {
 }
 
 /** Ends a prepared result nobody will read, so the store frees what it holds for it. */
-function releasePrepared(entry: PendingEntry): void {
-  if (entry.prepared) void releaseResult(entry.prepared.result);
+function releasePrepared(entry: PendingEntry): Promise<void> {
+  return entry.prepared ? releaseResult(entry.prepared.result) : Promise.resolve();
 }
 
 function commandKey(bytes: Uint8Array): string {

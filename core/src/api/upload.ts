@@ -1,8 +1,10 @@
 /**
- * Reading the table a client uploads (DoPut or DoExchange) into memory, with a size cap, and
- * recognising Feast's placeholder table `{"key": ["mock_key"]}` that stands for "no data".
+ * Reading the table a client uploads (DoPut or DoExchange) into memory, with a size cap and each
+ * batch's layout checked against the schema, and recognising Feast's placeholder table
+ * `{"key": ["mock_key"]}` that stands for "no data".
  */
 import { Table, type RecordBatch } from 'apache-arrow';
+import { assertBatchLayout } from '../arrow/batch-layout.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { IncomingStream } from '../flight/handler.ts';
 
@@ -23,6 +25,8 @@ export async function readUpload(stream: IncomingStream, maxBytes: number): Prom
         `The uploaded table is larger than this server accepts (${maxBytes} bytes, larder.max_upload_bytes in feature_store.yaml)`,
       );
     }
+    // A batch built for another schema decodes into columns that do not fit theirs: refused here.
+    assertBatchLayout(batch, `Record batch #${batches.length + 1} of the upload`);
     batches.push(batch);
   }
   const table = new Table(schema, batches);

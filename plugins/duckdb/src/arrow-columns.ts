@@ -11,6 +11,7 @@
  */
 import duckdb from '@duckdb/node-bindings';
 import {
+  DuckDBDecimalType,
   DuckDBListType,
   DuckDBTypeId,
   type DuckDBType,
@@ -19,6 +20,7 @@ import {
   Binary,
   Bool,
   DateDay,
+  Decimal,
   Field,
   Float32,
   Float64,
@@ -40,11 +42,25 @@ import {
   type DataType,
 } from 'apache-arrow';
 
-/** A DuckDB type larder cannot hand to a Feast client as Arrow. */
+/**
+ * A DuckDB type larder cannot hand to a Feast client as Arrow. Such a column comes from data or
+ * SQL a client controls (a source's parquet file, entity_df_sql), so query-stream.ts reports it
+ * as the client's to fix, naming the column.
+ */
 export class UnsupportedColumnType extends Error {
   constructor(readonly duckdbType: string) {
     super(`DuckDB type ${duckdbType} has no Arrow mapping in larder's duckdb store`);
   }
+}
+
+/** DECIMAL(width, scale): DuckDB stores it as a 2-, 4-, 8- or 16-byte integer by width. */
+function decimalStorageBytes(type: DuckDBDecimalType): number {
+  const { width } = type;
+  if (width <= 4) return 2;
+  if (width <= 9) return 4;
+  if (width <= 18) return 8;
+  if (width <= 38) return 16;
+  throw new UnsupportedColumnType(type.toString());
 }
 
 interface FixedWidth {
@@ -86,6 +102,12 @@ export function arrowTypeOf(type: DuckDBType): DataType {
       return new Binary();
     case DuckDBTypeId.LIST:
       return new List(new Field('item', arrowTypeOf((type as DuckDBListType).valueType), true));
+    case DuckDBTypeId.DECIMAL: {
+      // As Feast's duckdb store (through pyarrow) returns it: decimal128 of the same precision and scale.
+      const decimal = type as DuckDBDecimalType;
+      decimalStorageBytes(decimal);
+      return new Decimal(decimal.scale, decimal.width, 128);
+    }
     default:
       throw new UnsupportedColumnType(type.toString());
   }
@@ -118,6 +140,8 @@ export function columnBuilder(type: DuckDBType, rows = 2048): ColumnBuilder {
       return new BytesBuilder(new Binary());
     case DuckDBTypeId.LIST:
       return new ListBuilder(arrowTypeOf(type) as List, columnBuilder((type as DuckDBListType).valueType));
+    case DuckDBTypeId.DECIMAL:
+      return new DecimalBuilder(arrowTypeOf(type) as Decimal, decimalStorageBytes(type as DuckDBDecimalType), rows);
     default:
       throw new UnsupportedColumnType(type.toString());
   }
@@ -268,6 +292,49 @@ class BoolBuilder implements ColumnBuilder {
   finish(): Data {
     const out = makeData({ type: this.type, length: this.length, data: this.bits.slice(0, Math.ceil(this.length / 8)), ...this.validity.take(this.length) });
     this.bits = new Uint8Array(256);
+    this.length = 0;
+    return out;
+  }
+}
+
+/**
+ * DECIMAL → Arrow decimal128: each value is DuckDB's little-endian integer of 2, 4, 8 or 16 bytes
+ * (16: hugeint_t, lower uint64 then upper int64, which is an int128's little-endian layout),
+ * sign-extended to 16 bytes. Precision and scale carry over unchanged.
+ */
+class DecimalBuilder implements ColumnBuilder {
+  length = 0;
+  private readonly values: Bytes;
+  private readonly validity = new Validity();
+
+  constructor(readonly type: Decimal, private readonly width: number, rows: number) {
+    this.values = new Bytes(rows * 16);
+  }
+
+  append(vector: duckdb.Vector, offset: number, count: number): void {
+    const w = this.width;
+    const raw = duckdb.vector_get_data(vector, (offset + count) * w);
+    this.values.reserve(count * 16);
+    const out = this.values.buffer.subarray(this.values.length, this.values.length + count * 16);
+    if (w === 16) {
+      out.set(raw.subarray(offset * 16, (offset + count) * 16));
+    } else {
+      for (let i = 0; i < count; i++) {
+        const from = (offset + i) * w;
+        out.set(raw.subarray(from, from + w), i * 16);
+        // Sign extension: the remaining bytes are 0xff for a negative value, else they stay 0.
+        out.fill(raw[from + w - 1]! & 0x80 ? 0xff : 0, i * 16 + w, i * 16 + 16);
+      }
+    }
+    this.values.length += count * 16;
+    this.validity.append(vector, offset, count, this.length);
+    this.length += count;
+  }
+
+  finish(): Data {
+    const bytes = this.values.take();
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, this.length * 4);
+    const out = makeData({ type: this.type, length: this.length, data: words, ...this.validity.take(this.length) });
     this.length = 0;
     return out;
   }

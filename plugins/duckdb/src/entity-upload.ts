@@ -10,7 +10,7 @@
 import { InvalidArgumentError } from '@larder/core';
 import { DuckDBDataChunk, type DuckDBConnection } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
-import { Type, TimeUnit, type Data, type Table, type Timestamp } from 'apache-arrow';
+import { DataType, DateUnit, Type, TimeUnit, type Data, type Table, type Timestamp } from 'apache-arrow';
 import { ident } from './sql.ts';
 
 /** A join key column as DuckDB receives it. */
@@ -112,11 +112,18 @@ function writeNulls(vector: duckdb.Vector, data: Data, start: number, count: num
   duckdb.copy_data_to_vector_validity(vector, 0, mask.buffer, 0, mask.byteLength);
 }
 
+/** Nanoseconds per stored unit of a timestamp or date column (a date is its midnight UTC). */
+function nsPerValue(type: DataType): bigint {
+  if (DataType.isDate(type)) return type.unit === DateUnit.DAY ? 86_400_000_000_000n : 1_000_000n;
+  return NS_PER_UNIT[(type as Timestamp).unit];
+}
+
 function writeTimestamps(vector: duckdb.Vector, data: Data, start: number, count: number): void {
-  const factor = NS_PER_UNIT[(data.type as Timestamp).unit];
-  const values = data.values as BigInt64Array;
+  const factor = nsPerValue(data.type);
+  const values = data.values as BigInt64Array | Int32Array;
   const ns = new BigInt64Array(count);
-  for (let i = 0; i < count; i++) ns[i] = values[start + i]! * factor;
+  if (values instanceof BigInt64Array) for (let i = 0; i < count; i++) ns[i] = values[start + i]! * factor;
+  else for (let i = 0; i < count; i++) ns[i] = BigInt(values[start + i]!) * factor;
   copyInto(vector, ns);
   writeNulls(vector, data, start, count);
 }

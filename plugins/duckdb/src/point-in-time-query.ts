@@ -23,7 +23,6 @@
  */
 import { groupBySource, needsOwnTtl, type SourceGroup as CoreSourceGroup } from '@larder/core';
 import type { EntityKeys, ViewQuery } from './point-in-time-sql.ts';
-import { selectable } from './sources.ts';
 import { ident, secondsAsNs } from './sql.ts';
 
 export type PointInTimeStrategy = 'asof' | 'join';
@@ -74,7 +73,7 @@ export function pointInTimeQuery(
 /** The struct arg_max carries: every feature of the group's views, and the row's timestamp. */
 function bestStruct(g: SourceGroup, alias: string): string {
   const first = g.views[0]!;
-  const fields = g.views.flatMap((q, v) => q.featureColumns.map((raw, f) => `'v${v}f${f}': ${selectable(q.table, raw, alias)}`));
+  const fields = g.views.flatMap((q, v) => q.featureColumns.map((raw, f) => `'v${v}f${f}': ${alias}.${ident(raw)}`));
   return `{${[...fields, `'__ts': epoch_ns(${alias}.${ident(first.timestampColumn)})`].join(', ')}}`;
 }
 

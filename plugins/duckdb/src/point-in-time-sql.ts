@@ -2,10 +2,10 @@
  * The requested views resolved against their DuckDB sources, and the checks of the entity rows'
  * join keys against them. The point-in-time query itself is point-in-time-query.ts.
  */
-import { InvalidArgumentError, batchSourceOf, viewColumns, type FeatureView, type ViewColumns } from '@larder/core';
+import { InvalidArgumentError, assertViewTimeColumns, batchSourceOf, viewColumns, type FeatureView, type ViewColumns } from '@larder/core';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
-import { describeSource, selectable, type SourceTable } from './sources.ts';
+import { describeSource, duckdbColumnTypes, type SourceTable } from './sources.ts';
 
 
 /** One requested view, resolved against its source's columns. */
@@ -23,7 +23,9 @@ export async function planViewQuery(
 ): Promise<ViewQuery> {
   const source = batchSourceOf(view);
   const table = await describeSource(connection, source, repoPath);
-  const columns = viewColumns(view, features, fullFeatureNames, [...table.columns.keys()], source.fileOptions?.uri ?? source.name);
+  const where = source.fileOptions?.uri ?? source.name;
+  const columns = viewColumns(view, features, fullFeatureNames, [...table.columns.keys()], where);
+  assertViewTimeColumns(view, columns, duckdbColumnTypes(table), where);
   return { view, table, ...columns };
 }
 

@@ -6,10 +6,10 @@
  * lowest, source order) per key, a null key part forming its own group, keys in the order of
  * their first row.
  */
-import { DUMMY_ENTITY_ID, pullColumns, type CallContext, type PullRequest, type ResultStream } from '@larder/core';
+import { DUMMY_ENTITY_ID, assertPullTimeColumns, pullColumns, type CallContext, type PullRequest, type ResultStream } from '@larder/core';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openQuery, resultBatches, resultSchema } from './query-stream.ts';
-import { describeSource, selectable, type SourceTable } from './sources.ts';
+import { describeSource, duckdbColumnTypes, type SourceTable } from './sources.ts';
 import { epochNs, ident, str } from './sql.ts';
 
 interface PullPlan {
@@ -22,8 +22,9 @@ interface PullPlan {
 async function planPull(connection: DuckDBConnection, req: PullRequest, repoPath: string): Promise<PullPlan> {
   const table = await describeSource(connection, req.source, repoPath);
   const columns = pullColumns(req, [...table.columns.keys()], table.location);
+  assertPullTimeColumns(req, duckdbColumnTypes(table), table.location);
   const dummy = req.joinKeyColumns.length === 0 ? [`${str('')} AS ${ident(DUMMY_ENTITY_ID)}`] : [];
-  const select = [...columns.map((c) => `${selectable(table, c)} AS ${ident(c)}`), ...dummy].join(', ');
+  const select = [...columns.map((c) => ident(c)), ...dummy].join(', ');
   const ts = `epoch_ns(${ident(req.timestampField)})`;
   const bounds = [`${ts} IS NOT NULL`];
   if (req.startDate) bounds.push(`${ts} >= ${epochNs(req.startDate)}`);

@@ -8,9 +8,9 @@
  */
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult, DuckDBType } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
-import { ownedBatches, recordBatch } from '@larder/core';
+import { InvalidArgumentError, ownedBatches, recordBatch } from '@larder/core';
 import { Field, Schema, type Data, type RecordBatch } from 'apache-arrow';
-import { arrowTypeOf, columnBuilder, type ColumnBuilder } from './arrow-columns.ts';
+import { UnsupportedColumnType, arrowTypeOf, columnBuilder, type ColumnBuilder } from './arrow-columns.ts';
 
 /** Rows per Arrow batch sent on: DuckDB's 2,048-row chunks are merged up to this. */
 export const OUTPUT_BATCH_ROWS = 65_536;
@@ -57,10 +57,24 @@ export class ChunkReader {
   }
 }
 
-/** The Arrow schema of a result, with the given names (DuckDB's own when omitted). */
+/**
+ * The Arrow schema of a result, with the given names (DuckDB's own when omitted). A column of a
+ * type larder cannot send comes from what the client controls (its entity_df_sql, a source file),
+ * so it is refused as the client's to fix, named, with the way out.
+ */
 export function resultSchema(result: DuckDBResult, names?: readonly string[]): Schema {
   const types = result.columnTypes();
-  return new Schema(types.map((t, i) => new Field(names?.[i] ?? result.columnName(i), arrowTypeOf(t), true)));
+  return new Schema(types.map((t, i) => {
+    const name = names?.[i] ?? result.columnName(i);
+    try {
+      return new Field(name, arrowTypeOf(t), true);
+    } catch (error) {
+      if (!(error instanceof UnsupportedColumnType)) throw error;
+      throw new InvalidArgumentError(
+        `Column "${name}" has DuckDB type ${error.duckdbType}, which larder cannot send as Arrow: CAST it (to VARCHAR, DOUBLE, BIGINT or TIMESTAMP) in the SQL that produces it, or leave it out`,
+      );
+    }
+  }));
 }
 
 

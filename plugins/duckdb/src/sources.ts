@@ -4,9 +4,9 @@
  * searched recursively in name order), so both stores read the same rows in the same order.
  */
 import { open } from 'node:fs/promises';
-import { InvalidArgumentError, type DataSource } from '@larder/core';
+import { InvalidArgumentError, type DataSource, type SourceColumnTypes } from '@larder/core';
 import { listParquetFiles, sourcePath } from '@larder/plugin-parquet-files/shared';
-import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
+import { DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import { ident, str } from './sql.ts';
 
 /** Columns read_parquet adds for ordering ties the way the file store does: file, then row. */
@@ -57,11 +57,20 @@ export async function describeLocation(connection: DuckDBConnection, source: Dat
   return { source, location, files, columns, relation, rowOrder };
 }
 
-/** DuckDB decimals have no direct Arrow mapping here: they are returned as DOUBLE. */
-export function selectable(table: SourceTable, raw: string, alias?: string): string {
-  const type = table.columns.get(raw);
-  const column = alias ? `${alias}.${ident(raw)}` : ident(raw);
-  return type && type.toString().startsWith('DECIMAL') ? `CAST(${column} AS DOUBLE)` : column;
+/** DuckDB types whose values are points in time (what epoch_ns and the point-in-time rule take). */
+const TIME_TYPES: ReadonlySet<DuckDBTypeId> = new Set([
+  DuckDBTypeId.DATE, DuckDBTypeId.TIMESTAMP, DuckDBTypeId.TIMESTAMP_S, DuckDBTypeId.TIMESTAMP_MS, DuckDBTypeId.TIMESTAMP_NS, DuckDBTypeId.TIMESTAMP_TZ,
+]);
+
+/** A source's columns as core's time-column checks ask about them (a missing column is left to the column checks). */
+export function duckdbColumnTypes(table: SourceTable): SourceColumnTypes {
+  return {
+    isTime: (column) => {
+      const type = table.columns.get(column);
+      return type === undefined || TIME_TYPES.has(type.typeId);
+    },
+    typeName: (column) => String(table.columns.get(column)),
+  };
 }
 
 /** The first file that does not start with parquet's magic bytes, to name it in the error. */

@@ -4,13 +4,13 @@
  * are named), timestamp, created — in that order, each once — plus Feast's `__dummy_id` ("") when
  * there are no join keys. Bounds are inclusive.
  */
-import { DUMMY_ENTITY_ID, pullColumns, type CallContext, type PullRequest, type ResultStream } from '@larder/core';
+import { DUMMY_ENTITY_ID, assertPullTimeColumns, pullColumns, type CallContext, type PullRequest, type ResultStream } from '@larder/core';
 import { Field, RecordBatch, Schema, Struct, Utf8, makeData, vectorFromArray, type Data, type DataType } from 'apache-arrow';
 import { gather } from './gather.ts';
 import { encodeKeys, type KeyValue } from './keys.ts';
 import { readParquetSchema, readRowGroups } from './parquet-read.ts';
 import { sourcePath } from './source-paths.ts';
-import { instantsOfData, type Instants } from './timestamps.ts';
+import { arrowColumnTypes, instantsOfData, type Instants } from './timestamps.ts';
 
 const OUTPUT_BATCH_ROWS = 65_536;
 
@@ -26,6 +26,7 @@ async function planPull(req: PullRequest, repoPath: string): Promise<PullPlan> {
   const fileSchema = await readParquetSchema(location);
   const columns = pullColumns(req, fileSchema.fields.map((f) => f.name), location);
   const fields = columns.map((c) => fileSchema.fields.find((f) => f.name === c)!);
+  assertPullTimeColumns(req, arrowColumnTypes(fileSchema), location);
   const withDummy = req.joinKeyColumns.length === 0;
   const schema = new Schema([...fields, ...(withDummy ? [new Field(DUMMY_ENTITY_ID, new Utf8(), true)] : [])]);
   return { location, columns, schema, withDummy };

@@ -9,7 +9,8 @@
  * Arrow stores tz-aware timestamps as UTC instants and naive ones as wall-clock values; like
  * Feast, naive values are read as UTC, so the stored number is the instant in both cases.
  */
-import { makeData, Timestamp, TimeUnit, Type, DateUnit, type Data, type DataType, type Vector } from 'apache-arrow';
+import type { SourceColumnTypes } from '@larder/core';
+import { makeData, Timestamp, TimeUnit, Type, DateUnit, type Data, type DataType, type Schema, type Vector } from 'apache-arrow';
 
 /** Instants of a column's rows: `us` is NaN for a null. */
 export interface Instants {
@@ -28,6 +29,18 @@ const TWO_32 = 4294967296;
 /** Whether rows of this type are points in time the point-in-time rule can compare. */
 export function isTimeType(type: DataType): boolean {
   return type.typeId === Type.Timestamp || type.typeId === Type.Date;
+}
+
+/** A parquet file's columns as core's time-column checks ask about them (a missing column is left to the column checks). */
+export function arrowColumnTypes(schema: Schema): SourceColumnTypes {
+  const typeOf = (column: string) => schema.fields.find((f) => f.name === column)?.type;
+  return {
+    isTime: (column) => {
+      const type = typeOf(column);
+      return type === undefined || isTimeType(type);
+    },
+    typeName: (column) => String(typeOf(column)),
+  };
 }
 
 /** Orders two instants: negative, zero or positive. Nulls (NaN) are not handled here. */

@@ -2,10 +2,11 @@
  * A feature view's source as the point-in-time join needs it: field_mapping applied (the view's
  * names are the mapped ones), only the needed columns read, row group by row group.
  */
-import { batchSourceOf, viewColumns, type DataSource, type FeatureView, type ViewColumns } from '@larder/core';
+import { assertViewTimeColumns, batchSourceOf, viewColumns, type DataSource, type FeatureView, type ViewColumns } from '@larder/core';
 import type { Schema } from 'apache-arrow';
 import { readParquetSchema, readRowGroups } from './parquet-read.ts';
 import { sourcePath } from './source-paths.ts';
+import { arrowColumnTypes } from './timestamps.ts';
 
 export interface ViewPlan extends ViewColumns {
   readonly view: FeatureView;
@@ -18,7 +19,9 @@ export async function planView(view: FeatureView, features: readonly string[], f
   const source = batchSourceOf(view);
   const location = sourcePath(source, repoPath);
   const schema = await readParquetSchema(location);
-  const columns = viewColumns(view, features, fullFeatureNames, schema.fields.map((f) => f.name), source.fileOptions?.uri ?? source.name);
+  const where = source.fileOptions?.uri ?? source.name;
+  const columns = viewColumns(view, features, fullFeatureNames, schema.fields.map((f) => f.name), where);
+  assertViewTimeColumns(view, columns, arrowColumnTypes(schema), where);
   return { view, source, location, schema, ...columns };
 }
 

@@ -26,16 +26,16 @@ import { Field, Schema, type RecordBatch, type Table } from 'apache-arrow';
 import { schemaForColumns, type PgColumn } from './copy-binary-decoder.ts';
 import { ENTITY_TABLE, uploadEntities } from './entity-upload.ts';
 import { entityColumn, entityFields } from './naive-timestamps.ts';
-import { PG_OID } from './pg-types.ts';
+import { pgTypeNameForOid } from './pg-types.ts';
 import { checkJoinKeys, familyOfOid, planViewQuery, pointInTimeQuery, type EntityKeys, type ViewQuery } from './point-in-time-sql.ts';
 import type { Session } from './session.ts';
+import { TIME_OIDS } from './sources.ts';
 import { groupBySource } from './source-groups.ts';
 import { chooseStrategies, type StrategySetting } from './strategy.ts';
 import { ident, timestamptz } from './sql.ts';
 
 const WHAT = 'get_historical_features';
 const ENTITY_ROWS = '__larder_entity_rows';
-const TIME_OIDS: ReadonlySet<number> = new Set([PG_OID.timestamp, PG_OID.timestamptz, PG_OID.date]);
 
 async function planViews(session: Session, req: HistoricalFeaturesRequest): Promise<ViewQuery[]> {
   const queries: ViewQuery[] = [];
@@ -133,10 +133,18 @@ export async function historicalFromEntitySql(session: Session, entitySql: strin
 
 /** Feast's rule over SQL columns: `event_timestamp` if present, else the only timestamp column. */
 function sqlTimestampColumn(columns: readonly PgColumn[]): string {
-  if (columns.some((c) => c.name === 'event_timestamp')) return 'event_timestamp';
+  const named = columns.find((c) => c.name === 'event_timestamp');
   const timestamps = columns.filter((c) => TIME_OIDS.has(c.typeOid));
-  if (timestamps.length === 1) return timestamps[0]!.name;
-  throw new EntityTimestampInferenceException();
+  const column = named ?? (timestamps.length === 1 ? timestamps[0]! : null);
+  if (!column) throw new EntityTimestampInferenceException();
+  // As for an uploaded table: a column of strings is refused, not cast row by row until one fails.
+  if (!TIME_OIDS.has(column.typeOid)) {
+    const type = pgTypeNameForOid(column.typeOid);
+    throw new InvalidArgumentError(
+      `entity_df_sql: its column "${column.name}" is of type ${type === 'unknown' ? `oid ${column.typeOid}` : type}: the event timestamp must be a timestamp (or a date); cast it in the SQL`,
+    );
+  }
+  return column.name;
 }
 
 export async function historicalForDateRange(session: Session, req: HistoricalFeaturesRequest, strategy: StrategySetting): Promise<ResultStream> {

@@ -9,11 +9,11 @@
  * null features and the output keeps the entity rows' order; each view keeps the match only
  * within its own TTL.
  */
-import { InvalidArgumentError, batchSourceOf, viewColumns, type FeatureView, type ViewColumns } from '@larder/core';
+import { InvalidArgumentError, assertViewTimeColumns, batchSourceOf, viewColumns, type FeatureView, type ViewColumns } from '@larder/core';
 import { PG_OID } from './pg-types.ts';
 import type { Session } from './session.ts';
 import { viewOutputs, type SourceGroup } from './source-groups.ts';
-import { describeSource, type SourceTable } from './sources.ts';
+import { describeSource, pgColumnTypes, type SourceTable } from './sources.ts';
 import { ident, interval } from './sql.ts';
 
 /** One requested view, resolved against its source's columns. */
@@ -24,7 +24,9 @@ export interface ViewQuery extends ViewColumns {
 
 export async function planViewQuery(session: Session, view: FeatureView, features: readonly string[], fullFeatureNames: boolean): Promise<ViewQuery> {
   const table = await describeSource(session, batchSourceOf(view));
-  return { view, table, ...viewColumns(view, features, fullFeatureNames, [...table.columns.keys()], table.label) };
+  const columns = viewColumns(view, features, fullFeatureNames, [...table.columns.keys()], table.label);
+  assertViewTimeColumns(view, columns, pgColumnTypes(table), table.label);
+  return { view, table, ...columns };
 }
 
 /**

@@ -6,10 +6,10 @@
  * "latest" is the greatest (timestamp, created with nulls lowest, physical row order for tables)
  * per key.
  */
-import { DUMMY_ENTITY_ID, pullColumns, type PullRequest, type ResultStream } from '@larder/core';
+import { DUMMY_ENTITY_ID, assertPullTimeColumns, pullColumns, type PullRequest, type ResultStream } from '@larder/core';
 import { schemaForColumns } from './copy-binary-decoder.ts';
 import type { Session } from './session.ts';
-import { describeSource, type SourceTable } from './sources.ts';
+import { describeSource, pgColumnTypes, type SourceTable } from './sources.ts';
 import { ident, str, timestamptz } from './sql.ts';
 
 interface PullPlan {
@@ -21,6 +21,7 @@ interface PullPlan {
 async function planPull(session: Session, req: PullRequest): Promise<PullPlan> {
   const table = await describeSource(session, req.source);
   const columns = pullColumns(req, [...table.columns.keys()], table.label);
+  assertPullTimeColumns(req, pgColumnTypes(table), table.label);
   const dummy = req.joinKeyColumns.length === 0 ? [`${str('')}::text AS ${ident(DUMMY_ENTITY_ID)}`] : [];
   const select = [...columns.map((c) => `s.${ident(c)}`), ...dummy].join(', ');
   const ts = `s.${ident(req.timestampField)}`;

@@ -6,7 +6,8 @@
  * be schema-qualified), a query is wrapped in parentheses. Either way larder only ever reads
  * through them inside read-only transactions.
  */
-import { InvalidArgumentError, type DataSource } from '@larder/core';
+import { InvalidArgumentError, type DataSource, type SourceColumnTypes } from '@larder/core';
+import { PG_OID, pgTypeNameForOid } from './pg-types.ts';
 import type { Session } from './session.ts';
 
 export const POSTGRES_SOURCE_CLASS = 'feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source.PostgreSQLSource';
@@ -49,4 +50,22 @@ export async function describeSource(session: Session, source: DataSource): Prom
   const relation = sourceRelation(source);
   const columns = await session.describe(`SELECT * FROM ${relation.from} AS s`, `Data source ${source.name} (${relation.label})`);
   return { ...relation, columns: new Map(columns.map((c) => [c.name, c.typeOid])) };
+}
+
+/** PostgreSQL types whose values are points in time. */
+export const TIME_OIDS: ReadonlySet<number> = new Set([PG_OID.timestamp, PG_OID.timestamptz, PG_OID.date]);
+
+/** A source's columns as core's time-column checks ask about them (a missing column is left to the column checks). */
+export function pgColumnTypes(table: SourceTable): SourceColumnTypes {
+  return {
+    isTime: (column) => {
+      const oid = table.columns.get(column);
+      return oid === undefined || TIME_OIDS.has(oid);
+    },
+    typeName: (column) => {
+      const oid = table.columns.get(column)!;
+      const name = pgTypeNameForOid(oid);
+      return name === 'unknown' ? `PostgreSQL type oid ${oid}` : name;
+    },
+  };
 }
