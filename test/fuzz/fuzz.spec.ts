@@ -22,6 +22,8 @@ async function expectHealthy(target: FuzzTarget, run: PropertyRun): Promise<void
   expect(target.dead(), 'the server process').to.equal(null);
   expect(await target.health(), 'health after the run').to.equal('SERVING');
   const rss = target.rssKiB()!;
+  // One line per property in the test log, to see the margins the bounds leave.
+  console.log(`      fuzz: ${run.numRuns} cases${run.interrupted ? ' (time budget reached)' : ''}, RSS ${Math.round(rss / 1024)} MiB, peak ${Math.round(target.peakRssKiB() / 1024)} MiB`);
   expect(rss / 1024, `RSS after ${run.numRuns} runs (MiB)`).to.be.below(RSS_BOUND_MIB);
   expect(target.peakRssKiB() / 1024, 'peak RSS during the runs (MiB)').to.be.below(RSS_BOUND_MIB * 1.5);
   // Enough cases ran for the property to mean something, even on a busy machine.
@@ -52,7 +54,7 @@ describe(`fuzz: a running larder under hostile input (seed ${settings.seed})`, f
     it('answers fuzzed descriptors, tickets, actions and non-protobuf FlightData', async () => {
       const { property, close } = descriptorProperty(target);
       try {
-        await expectHealthy(target, await runProperty('descriptors', property, { runs: 300, seconds: 10 }, settings));
+        await expectHealthy(target, await runProperty('descriptors', property, { runs: 1500, seconds: 10 }, settings));
       } finally {
         close();
       }
@@ -61,7 +63,7 @@ describe(`fuzz: a running larder under hostile input (seed ${settings.seed})`, f
     it('answers mutated Arrow IPC schema and record-batch messages without allocating beyond their size', async () => {
       const { property, close } = ipcProperty(target);
       try {
-        await expectHealthy(target, await runProperty('ipc', property, { runs: 400, seconds: 15 }, settings));
+        await expectHealthy(target, await runProperty('ipc', property, { runs: 3000, seconds: 15 }, settings));
       } finally {
         close();
       }
@@ -81,7 +83,7 @@ describe(`fuzz: a running larder under hostile input (seed ${settings.seed})`, f
       const { property, close } = tokenProperty(target);
       try {
         const jwksBefore = target.idp!.requests('/jwks');
-        const run = await runProperty('tokens', property, { runs: 300, seconds: 10 }, settings);
+        const run = await runProperty('tokens', property, { runs: 1500, seconds: 10 }, settings);
         await expectHealthy(target, run);
         // Unknown kids must not make the server hammer the identity provider.
         expect(target.idp!.requests('/jwks') - jwksBefore, 'JWKS fetches during the run').to.be.at.most(10);
