@@ -18,6 +18,8 @@ import { startServer, type RunningServer } from '../../core/src/server.ts';
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
 import { rejection } from '../support/guarded-repo.ts';
 import { deadlineInterceptor } from '../fuzz/outcome.ts';
+import { readRssKiB } from '../fuzz/target.ts';
+import { startLarder, type ServerProcess } from '../support/larder-process.ts';
 
 const LONG = 'é'.repeat(20_000);
 
@@ -70,3 +72,56 @@ describe('status messages that echo client input stay bounded', function () {
     expect(await client.listActions()).to.have.length(3);
   });
 });
+
+/**
+ * A status message must be well-formed Unicode: grpc-js percent-encodes it with encodeURI, which
+ * throws on a lone surrogate, outside any handler, and the process died. Error texts that quote
+ * client input (an unknown api sent as "\ud800", V8's JSON.parse error quoting half of an emoji)
+ * could carry one. Found by the fuzz suite (seed 1000); run against a child process, since before
+ * the fix the input killed the server.
+ */
+describe('status messages quoting half a surrogate pair', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let server: ServerProcess;
+  let client: FlightTestClient;
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'larder-status-'));
+    const repo = await writeExampleRepo(path.join(dir, 'repo'));
+    server = await startLarder({ repoPath: repo, logLevel: 'error' });
+    client = connect(`127.0.0.1:${server.port}`, { grpcOptions: { interceptors: [deadlineInterceptor] } });
+  });
+
+  after(async () => {
+    client?.close();
+    await server?.stop(5_000);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const refused = async (call: Promise<unknown>) => {
+    const error = await rejection(call);
+    expect(error.code, error.details).to.equal(status.INVALID_ARGUMENT);
+    expect(/[\ud800-\udfff]/u.test(error.details), 'a lone surrogate in the status message').to.equal(false);
+    return error.details;
+  };
+
+  it('answers an unknown api sent as a lone surrogate, and keeps serving', async () => {
+    expect(await refused(client.doPut('{"api": "\\ud800"}', tableFromArrays({ key: ['mock_key'] })))).to.equal('Unknown api "\ufffd": expected one of ' + (await apiList()));
+    expect(await client.listActions()).to.have.length(3);
+  });
+
+  it('answers a data_source_proto whose JSON error quotes half of an astral character, and keeps serving', async () => {
+    const cmd = JSON.stringify({ api: 'get_table_column_names_and_types_from_data_source', data_source_proto: '𐙕𘡓' });
+    // A read: DoPut leaves it pending, GetFlightInfo parses the source.
+    await client.doPut(cmd, tableFromArrays({ key: ['mock_key'] }));
+    expect(await refused(client.getFlightInfo(cmd))).to.match(/^Invalid data_source_proto: not valid JSON \(Unexpected token '\ufffd'/);
+    expect(await client.listActions()).to.have.length(3);
+    expect(server.pid > 0 && readRssKiB(server.pid)).to.be.a('number');
+  });
+});
+
+async function apiList(): Promise<string> {
+  const { apiNames } = await import('../../core/src/api/commands.ts');
+  return apiNames.join(', ');
+}

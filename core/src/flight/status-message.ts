@@ -3,6 +3,9 @@
  * trailer, and error texts often echo what the client sent (a column name, an api name): unbounded,
  * a 100 KB trailer broke grpc-js clients' HTTP/2 connections (the call and every later call on the
  * channel hung), and C++ gRPC clients — pyarrow, so the Feast client — refuse metadata over 8 KiB.
+ * It must also be well-formed Unicode: grpc-js encodes it with encodeURI, which throws on a lone
+ * surrogate outside any handler, and that took the whole process down (an unknown api sent as
+ * "\ud800" was enough).
  */
 
 /** Largest status message larder sends, in bytes as encoded in the grpc-message trailer. */
@@ -17,6 +20,12 @@ export function statusMessageBytes(text: string): number {
     else bytes += 3 * (c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4);
   }
   return bytes;
+}
+
+/** `text` with every lone surrogate (half of a UTF-16 pair) replaced by U+FFFD. */
+export function wellFormed(text: string): string {
+  // With the u flag a paired surrogate is one code point outside this range; only lone halves match.
+  return text.replace(/[\ud800-\udfff]/gu, '\ufffd');
 }
 
 /** `text` cut after `keep` characters, saying how much was left out. */
@@ -36,7 +45,8 @@ export function boundedStatusMessage(
 ): string {
   let keep = text.length;
   for (;;) {
-    const message = render(shortenText(text, keep));
+    // Cutting may split a surrogate pair; and the text may quote a lone half sent by the client.
+    const message = wellFormed(render(shortenText(text, keep)));
     const bytes = statusMessageBytes(message);
     if (bytes <= maxBytes || keep === 0) return message;
     // Shrink in proportion to the excess (at least one character), so a few rounds suffice.
