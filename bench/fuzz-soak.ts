@@ -11,7 +11,7 @@
  * the printed seed, or add the printed entry to regressions.json.
  */
 import { parseArgs } from 'node:util';
-import { commandProperty, descriptorProperty, ipcProperty, tokenProperty } from '../test/fuzz/properties.ts';
+import { commandProperty, descriptorProperty, fatalInput, ipcProperty, tokenProperty } from '../test/fuzz/properties.ts';
 import { runProperty } from '../test/fuzz/runner.ts';
 import { startFuzzTarget, type FuzzTarget } from '../test/fuzz/target.ts';
 
@@ -36,6 +36,7 @@ const PROPERTIES: ReadonlyArray<{ name: string; build: Build; auth: boolean }> =
   { name: 'commands', build: commandProperty as Build, auth: false },
   { name: 'descriptors', build: descriptorProperty as Build, auth: false },
   { name: 'ipc', build: ipcProperty as Build, auth: false },
+  { name: 'commands-auth', build: commandProperty as Build, auth: true },
   { name: 'tokens', build: tokenProperty as Build, auth: true },
 ];
 
@@ -61,7 +62,10 @@ try {
       const left = Math.max(1, Math.min(roundSeconds, (deadline - Date.now()) / 1000));
       const { property, close } = p.build(target);
       try {
-        const run = await runProperty(p.name, property, { runs: 1_000_000, seconds: left }, { seed });
+        const run = await runProperty(p.name, property, { runs: 1_000_000, seconds: left }, { seed }, () => {
+          const input = fatalInput(target);
+          return input ? `the server died during this case: ${input}` : undefined;
+        });
         totals.set(p.name, (totals.get(p.name) ?? 0) + run.numRuns);
       } finally {
         close();

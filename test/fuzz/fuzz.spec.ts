@@ -9,7 +9,7 @@
  * LARDER_FUZZ_SECONDS vary it (runner.ts), and bench/fuzz-soak.ts runs it for longer.
  */
 import { expect } from 'chai';
-import { commandProperty, descriptorProperty, ipcProperty, tokenProperty } from './properties.ts';
+import { commandProperty, descriptorProperty, fatalInput, ipcProperty, tokenProperty } from './properties.ts';
 import { runProperty, settingsFromEnv, type PropertyRun } from './runner.ts';
 import { startFuzzTarget, type FuzzTarget } from './target.ts';
 
@@ -17,6 +17,12 @@ import { startFuzzTarget, type FuzzTarget } from './target.ts';
 const RSS_BOUND_MIB = Number(process.env.LARDER_FUZZ_RSS_MIB ?? 768);
 
 const settings = settingsFromEnv();
+
+/** The input during which the server died, for the failure report. */
+const deathNote = (target: FuzzTarget) => {
+  const input = fatalInput(target);
+  return input ? `the server died during this case: ${input}` : undefined;
+};
 
 async function expectHealthy(target: FuzzTarget, run: PropertyRun): Promise<void> {
   expect(target.dead(), 'the server process').to.equal(null);
@@ -45,7 +51,7 @@ describe(`fuzz: a running larder under hostile input (seed ${settings.seed})`, f
     it('answers fuzzed Feast commands (structure and values) with client-error statuses', async () => {
       const { property, close } = commandProperty(target);
       try {
-        await expectHealthy(target, await runProperty('commands', property, { runs: 300, seconds: 15 }, settings));
+        await expectHealthy(target, await runProperty('commands', property, { runs: 300, seconds: 15 }, settings, () => deathNote(target)));
       } finally {
         close();
       }
@@ -54,7 +60,7 @@ describe(`fuzz: a running larder under hostile input (seed ${settings.seed})`, f
     it('answers fuzzed descriptors, tickets, actions and non-protobuf FlightData', async () => {
       const { property, close } = descriptorProperty(target);
       try {
-        await expectHealthy(target, await runProperty('descriptors', property, { runs: 1500, seconds: 10 }, settings));
+        await expectHealthy(target, await runProperty('descriptors', property, { runs: 1500, seconds: 10 }, settings, () => deathNote(target)));
       } finally {
         close();
       }
@@ -63,7 +69,7 @@ describe(`fuzz: a running larder under hostile input (seed ${settings.seed})`, f
     it('answers mutated Arrow IPC schema and record-batch messages without allocating beyond their size', async () => {
       const { property, close } = ipcProperty(target);
       try {
-        await expectHealthy(target, await runProperty('ipc', property, { runs: 3000, seconds: 15 }, settings));
+        await expectHealthy(target, await runProperty('ipc', property, { runs: 3000, seconds: 15 }, settings, () => deathNote(target)));
       } finally {
         close();
       }
@@ -79,11 +85,20 @@ describe(`fuzz: a running larder under hostile input (seed ${settings.seed})`, f
       await target?.stop();
     });
 
+    it('answers fuzzed Feast commands of an authenticated reader, permission checks included', async () => {
+      const { property, close } = commandProperty(target);
+      try {
+        await expectHealthy(target, await runProperty('commands-auth', property, { runs: 150, seconds: 8 }, settings, () => deathNote(target)));
+      } finally {
+        close();
+      }
+    });
+
     it('refuses every forged, tampered or garbage bearer token, and never with INTERNAL', async () => {
       const { property, close } = tokenProperty(target);
       try {
         const jwksBefore = target.idp!.requests('/jwks');
-        const run = await runProperty('tokens', property, { runs: 1500, seconds: 10 }, settings);
+        const run = await runProperty('tokens', property, { runs: 1500, seconds: 10 }, settings, () => deathNote(target));
         await expectHealthy(target, run);
         // Unknown kids must not make the server hammer the identity provider.
         expect(target.idp!.requests('/jwks') - jwksBefore, 'JWKS fetches during the run').to.be.at.most(10);

@@ -9,10 +9,11 @@ import type { FlightDescriptor } from '../../core/src/flight/handler.ts';
 import { concatBody, FlightDataEncoder } from '../../core/src/flight/ipc.ts';
 import type { OutgoingFlightData } from '../../core/src/flight/protocol.ts';
 import { fuzzedCommand, randomCommandBytes, type FuzzedCommand } from './arbitraries/commands.ts';
-import { fuzzedUpload, timestampVector, type IpcMessage } from './arbitraries/ipc.ts';
+import { fuzzedUpload, timestampVector, type FuzzedUpload, type IpcMessage } from './arbitraries/ipc.ts';
 import { authorizationHeader, fuzzedToken, tokenTamper } from './arbitraries/tokens.ts';
 import { assertAllowed, outcomeOf, type Outcome } from './outcome.ts';
 import { connectRaw, type RawFlightClient, type RawMessage } from './raw-client.ts';
+import { summarize } from './runner.ts';
 import type { FuzzTarget } from './target.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -80,6 +81,30 @@ function isTransportReset(outcome: Outcome, headerBytes: number): boolean {
   return headerBytes > HTTP2_HEADER_LIMIT && outcome.code === 13 && /^Received RST_STREAM with code (9|11)\b/.test(outcome.details);
 }
 
+/** The case during which each target's process died, summarised (see `guarded`). */
+const fatalInputs = new WeakMap<FuzzTarget, string>();
+
+/** The input that killed the target's process, if one did. */
+export function fatalInput(target: FuzzTarget): string | undefined {
+  return fatalInputs.get(target);
+}
+
+/**
+ * Wraps a property's predicate. Once the process is dead every case fails, so fast-check's
+ * shrinking converges on an input that has nothing to do with the death: the case during which
+ * the process died is remembered here for the report, and later cases say the server was gone.
+ */
+function guarded<Ts extends unknown[]>(target: FuzzTarget, predicate: (...args: Ts) => Promise<void>): (...args: Ts) => Promise<void> {
+  return async (...args: Ts) => {
+    if (target.dead()) throw new Error('the server was already gone before this case');
+    try {
+      await predicate(...args);
+    } finally {
+      if (target.dead() && !fatalInputs.has(target)) fatalInputs.set(target, summarize(args));
+    }
+  };
+}
+
 /** Runs a call, checks its outcome and that the server lives; returns the outcome. */
 async function judged(target: FuzzTarget, what: string, call: Promise<Outcome>, headerBytes = 0): Promise<Outcome> {
   const outcome = await call;
@@ -127,7 +152,7 @@ export function commandProperty(target: FuzzTarget) {
     fc.oneof({ weight: 5, arbitrary: fuzzedCommand }, { weight: 1, arbitrary: randomCommandBytes.map((bytes): FuzzedCommand => ({ bytes, api: undefined })) }),
     fc.constantFrom<'exchange' | 'put'>('exchange', 'put'),
     fc.constantFrom<UploadKind>('mock', 'entity', 'strings', 'rows', 'none'),
-    async (cmd, transport, upload) => sendCommand(target, raw, cmd.bytes, transport, upload),
+    guarded(target, async (cmd: FuzzedCommand, transport: 'exchange' | 'put', upload: UploadKind) => sendCommand(target, raw, cmd.bytes, transport, upload)),
   );
   return { property, close: () => raw.close() };
 }
@@ -195,7 +220,7 @@ export function descriptorProperty(target: FuzzTarget) {
     }),
   );
   const valid = uploadMessages(entityTable(), cmdDescriptor(new Uint8Array(0)));
-  const property = fc.asyncProperty(call, async (c) => {
+  const property = fc.asyncProperty(call, guarded(target, async (c: DescriptorCall) => {
     switch (c.kind) {
       case 'GetFlightInfo':
         await judged(target, c.kind, raw.getFlightInfo(c.descriptor));
@@ -222,7 +247,7 @@ export function descriptorProperty(target: FuzzTarget) {
         await judged(target, 'DoPut of raw bytes', raw.stream('DoPut', c.bytes as RawMessage[]));
         break;
     }
-  });
+  }));
   return { property, close: () => raw.close() };
 }
 
@@ -241,11 +266,11 @@ export function ipcProperty(target: FuzzTarget) {
     fc.constantFrom(...IPC_COMMANDS.keys()),
     fc.constantFrom<'DoPut' | 'DoExchange'>('DoPut', 'DoExchange'),
     fc.uuid(),
-    async (upload, commandIndex, method, id) => {
+    guarded(target, async (upload: FuzzedUpload, commandIndex: number, method: 'DoPut' | 'DoExchange', id: string) => {
       // A fresh command_id each time, so DoPut's pending entries never collide.
       const cmd = Buffer.from(JSON.stringify({ command_id: id, ...IPC_COMMANDS[commandIndex]! }), 'utf8');
       await judged(target, `${method} of mutated IPC`, raw.stream(method, ipcToFlightData(upload.messages, cmdDescriptor(cmd))));
-    },
+    }),
   );
   return { property, close: () => raw.close() };
 }
@@ -289,7 +314,7 @@ export function tokenProperty(target: FuzzTarget) {
   const property = fc.asyncProperty(
     header,
     fc.constantFrom<TokenCall>('ListActions', 'GetFlightInfo', 'DoGet', 'DoExchange', 'DoPut'),
-    async ({ header: h, signedByIdp }, which) => {
+    guarded(target, async ({ header: h, signedByIdp }: { header: string; signedByIdp: Record<string, unknown> | null }, which: TokenCall) => {
       const headerValue = signedByIdp ? `Bearer ${await idp.sign('rsa-1', { azp: 'feast-client', ...signedByIdp })}` : h;
       const raw = connectRaw(target.address, { authorization: headerValue });
       const size = headerValue.length;
@@ -318,7 +343,7 @@ export function tokenProperty(target: FuzzTarget) {
       } finally {
         raw.close();
       }
-    },
+    }),
   );
   return { property, close: () => {} };
 }

@@ -61,10 +61,15 @@ export async function runProperty<Ts extends [unknown, ...unknown[]]>(
   property: fc.IAsyncPropertyWithHooks<Ts>,
   defaults: { readonly runs: number; readonly seconds: number },
   settings: FuzzSettings = settingsFromEnv(),
+  /** More to say about a failure (e.g. the input that killed the server), if anything. */
+  explain: () => string | undefined = () => undefined,
 ): Promise<PropertyRun> {
   for (const r of loadRegressions().filter((x) => x.property === name)) {
     const details = await fc.check(property, { seed: r.seed, path: r.path, numRuns: 1, endOnFailure: true });
-    if (details.failed) throw new Error(`regression case of ${name} (seed ${r.seed}, path ${r.path}: ${r.note}) fails again:\n${fc.defaultReportMessage(details)}`);
+    if (details.failed) {
+      const error = details.errorInstance as Error | undefined;
+      throw new Error(`regression case of ${name} (seed ${r.seed}, path ${r.path}: ${r.note}) fails again: ${error?.message}\ncounterexample: ${summarize(details.counterexample)}`);
+    }
   }
   const numRuns = settings.runs ?? defaults.runs;
   const seconds = settings.seconds ?? defaults.seconds;
@@ -85,6 +90,9 @@ export async function runProperty<Ts extends [unknown, ...unknown[]]>(
         `replay: LARDER_FUZZ_SEED=${details.seed}, fast-check { seed: ${details.seed}, path: "${details.counterexamplePath}" }`,
         `add to test/fuzz/regressions.json once fixed: ${JSON.stringify(entry)}`,
         `counterexample: ${summarize(details.counterexample)}`,
+        // The first failing case before shrinking is the path's first segment.
+        `first failing case (unshrunk): path "${(details.counterexamplePath ?? '').split(':')[0]}"`,
+        ...(explain() ? [explain()!] : []),
       ].join('\n'),
     );
   }
