@@ -11,15 +11,9 @@
 /** Largest status message larder sends, in bytes as encoded in the grpc-message trailer. */
 export const MAX_STATUS_MESSAGE_BYTES = 4096;
 
-/** Bytes `text` takes in the grpc-message trailer (printable ASCII but '%' is sent as is; the rest as %XX per UTF-8 byte). */
+/** Bytes `text` takes in the grpc-message trailer, which grpc-js fills with `encodeURI(text)`. */
 export function statusMessageBytes(text: string): number {
-  let bytes = 0;
-  for (const ch of text) {
-    const c = ch.codePointAt(0)!;
-    if (c >= 0x20 && c <= 0x7e && c !== 0x25) bytes += 1;
-    else bytes += 3 * (c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4);
-  }
-  return bytes;
+  return encodeURI(wellFormed(text)).length;
 }
 
 /** `text` with every lone surrogate (half of a UTF-16 pair) replaced by U+FFFD. */
