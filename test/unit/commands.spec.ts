@@ -46,6 +46,16 @@ describe('Feast commands', () => {
     expect(refusal([1, 2]).message).to.match(/JSON object/);
   });
 
+  it('refuses an api that is not a string by its JSON type, however deeply it nests (found by fuzzing, seed 1001)', () => {
+    // String() of an array nested a few thousand deep overflowed the stack: INTERNAL, not INVALID_ARGUMENT.
+    const depth = 20_000;
+    const nested = `{"api": ${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    expect(refusal(nested).message).to.match(/^Unknown api: expected a string naming one of get_historical_features, .*, got an array$/);
+    expect(refusal({ api: { toString: 'x' } }).message).to.match(/, got an object$/);
+    expect(refusal({ api: 7 }).message).to.match(/, got a number$/);
+    expect(refusal({ api: null }).message).to.match(/, got null$/);
+  });
+
   it('reads naive ISO dates as UTC, as Feast does', () => {
     expect(parseIsoDate('2021-04-12T10:59:42', 'd')!.toISOString()).to.equal('2021-04-12T10:59:42.000Z');
     expect(parseIsoDate('2021-04-12T10:59:42.123456+01:00', 'd')!.toISOString()).to.equal('2021-04-12T09:59:42.123Z');

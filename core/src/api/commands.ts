@@ -98,12 +98,22 @@ export function parseCommand(bytes: Uint8Array): FeastCommand {
   }
   const api = (value as { api?: unknown }).api;
   if (api === undefined) throw new InvalidArgumentError('The Flight command has no "api" field (api parameter is mandatory)');
-  if (typeof api !== 'string' || !validators.has(api as ApiName)) {
-    throw new InvalidArgumentError(`Unknown api "${String(api)}": expected one of ${apiNames.join(', ')}`);
+  if (typeof api !== 'string') {
+    // Named by its JSON type: String() of an array nested thousands deep overflows the stack.
+    throw new InvalidArgumentError(`Unknown api: expected a string naming one of ${apiNames.join(', ')}, got ${jsonType(api)}`);
+  }
+  if (!validators.has(api as ApiName)) {
+    throw new InvalidArgumentError(`Unknown api "${api}": expected one of ${apiNames.join(', ')}`);
   }
   const validate = validators.get(api as ApiName)!;
   if (!validate(value)) throw new InvalidArgumentError(describe(api, validate.errors?.[0]));
   return value as FeastCommand;
+}
+
+function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 function describe(api: string, error: ErrorObject | undefined): string {
