@@ -99,17 +99,32 @@ export async function runProperty<Ts extends [unknown, ...unknown[]]>(
   return { numRuns: details.numRuns, interrupted: details.interrupted };
 }
 
-/** A readable rendering of a counterexample: long strings and byte arrays shortened. */
+/**
+ * A readable rendering of a counterexample: long strings and byte arrays shortened, nesting cut at
+ * a depth (fuzzed values may be nested 100,000 deep, past JSON.stringify's stack).
+ */
 export function summarize(value: unknown, limit = 4000): string {
-  const text = JSON.stringify(value, (_key, v: unknown) => {
-    if (typeof v === 'bigint') return `${v}n`;
-    if (typeof v === 'string' && v.length > 200) return `${v.slice(0, 200)}… (${v.length} chars)`;
-    if (v instanceof Uint8Array || (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer')) {
-      const bytes = v instanceof Uint8Array ? v : Uint8Array.from((v as { data: number[] }).data);
-      const preview = Buffer.from(bytes.subarray(0, 300)).toString('utf8');
-      return `<${bytes.byteLength} bytes: ${JSON.stringify(preview)}${bytes.byteLength > 300 ? '…' : ''}>`;
-    }
-    return v;
-  });
-  return text === undefined ? String(value) : text.length > limit ? `${text.slice(0, limit)}…` : text;
+  const text = render(value, 0);
+  return text.length > limit ? `${text.slice(0, limit)}…` : text;
+}
+
+const MAX_DEPTH = 12;
+
+function render(v: unknown, depth: number): string {
+  if (v === null || v === undefined || typeof v === 'boolean' || typeof v === 'number') return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'string') return JSON.stringify(v.length > 200 ? `${v.slice(0, 200)}… (${v.length} chars)` : v);
+  if (typeof v === 'function') return '<function>';
+  if (v instanceof Uint8Array) {
+    const preview = Buffer.from(v.subarray(0, 300)).toString('utf8');
+    return `<${v.byteLength} bytes: ${JSON.stringify(preview)}${v.byteLength > 300 ? '…' : ''}>`;
+  }
+  if (depth >= MAX_DEPTH) return Array.isArray(v) ? '[…]' : '{…}';
+  if (Array.isArray(v)) {
+    const items = v.slice(0, 20).map((x) => render(x, depth + 1));
+    return `[${items.join(',')}${v.length > 20 ? `,… (${v.length} items)` : ''}]`;
+  }
+  const entries = Object.entries(v as Record<string, unknown>);
+  const shown = entries.slice(0, 30).map(([k, x]) => `${JSON.stringify(k)}:${render(x, depth + 1)}`);
+  return `{${shown.join(',')}${entries.length > 30 ? `,… (${entries.length} keys)` : ''}}`;
 }
