@@ -96,7 +96,7 @@ export function withUnterminatedName(schemaHeader: Uint8Array): Uint8Array {
 }
 
 /** Finishes a Schema message whose fields are `fields` (offsets already in `b`). */
-function finishSchema(b: Builder, fields: number[]): Uint8Array {
+function finishSchema(b: Builder, fields: number[], bodyLength = 0n): Uint8Array {
   const vector = FbSchema.createFieldsVector(b, fields);
   FbSchema.startSchema(b);
   FbSchema.addFields(b, vector);
@@ -105,7 +105,7 @@ function finishSchema(b: Builder, fields: number[]): Uint8Array {
   FbMessage.addVersion(b, FbMetadataVersion.V5);
   FbMessage.addHeaderType(b, FbMessageHeader.Schema);
   FbMessage.addHeader(b, schema);
-  FbMessage.addBodyLength(b, 0n);
+  FbMessage.addBodyLength(b, bodyLength);
   b.finish(FbMessage.endMessage(b));
   return b.asUint8Array();
 }
@@ -118,6 +118,12 @@ function intField(b: Builder, name: string): number {
   FbField.addTypeType(b, FbType.Int);
   FbField.addType(b, type);
   return FbField.endField(b);
+}
+
+/** A Schema message of one int64 column that declares a body of `bodyLength` bytes (schemas have none). */
+export function schemaWithBody(bodyLength: number): Uint8Array {
+  const b = new Builder(256);
+  return finishSchema(b, [intField(b, 'x')], BigInt(bodyLength));
 }
 
 /** A Schema message with one column of `depth` nested lists of int64. */

@@ -180,11 +180,6 @@ export class FbTable {
     return pos;
   }
 
-  has(id: number): boolean {
-    const entry = 4 + 2 * id;
-    return entry + 2 <= this.vtableSize && this.verifier.view.getUint16(this.vtable + entry, true) !== 0;
-  }
-
   uint8(id: number, name: string, fallback = 0): number {
     const pos = this.field(id, 1, name);
     return pos ? this.verifier.view.getUint8(pos) : fallback;
