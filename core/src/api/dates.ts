@@ -16,6 +16,10 @@ export function parseIsoDate(value: unknown, field: string): Date | null {
   // Trim sub-millisecond digits, which Date cannot hold.
   const clock = time.replace(/(\.\d{3})\d+$/, '$1');
   const date = new Date(`${day}T${clock}${zone}`);
-  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError(`"${field}" is not a valid date: ${JSON.stringify(value)}`);
+  // Date rolls impossible days over (2024-02-30 → March 1); Python's fromisoformat refuses them, so does this.
+  const calendarDay = new Date(`${day}T00:00:00Z`);
+  if (Number.isNaN(date.getTime()) || Number.isNaN(calendarDay.getTime()) || calendarDay.toISOString().slice(0, 10) !== day) {
+    throw new InvalidArgumentError(`"${field}" is not a valid date: ${JSON.stringify(value)}`);
+  }
   return date;
 }

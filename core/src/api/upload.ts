@@ -16,6 +16,10 @@ export interface Upload {
 
 export async function readUpload(stream: IncomingStream, maxBytes: number): Promise<Upload> {
   const schema = await stream.schema();
+  // apache-arrow reads an empty field name as null in the schema but as "null" in each batch,
+  // and no call can name such a column anyway.
+  const unnamed = schema.fields.findIndex((f) => !f.name);
+  if (unnamed >= 0) throw new InvalidArgumentError(`Column #${unnamed + 1} of the uploaded table has no name`);
   const batches: RecordBatch[] = [];
   let bytes = 0;
   for await (const batch of stream.batches()) {
@@ -29,7 +33,9 @@ export async function readUpload(stream: IncomingStream, maxBytes: number): Prom
     assertBatchLayout(batch, `Record batch #${batches.length + 1} of the upload`);
     batches.push(batch);
   }
-  const table = new Table(schema, batches);
+  // The batches' own schema: the reader decodes it from the same message, but nested names can
+  // differ from `schema` as above (null vs "null"), which Table would refuse as a mismatch.
+  const table = batches.length > 0 ? new Table(batches) : new Table(schema);
   return { table: isPlaceholder(table) ? null : table, bytes };
 }
 

@@ -25,7 +25,10 @@ export async function entityTableFromSql(connection: DuckDBConnection, sql: stri
     if (prepared.statementType !== StatementType.SELECT) {
       throw new InvalidArgumentError(`entity_df_sql must be a read-only SELECT statement; it is a ${StatementType[prepared.statementType]} statement`);
     }
-    owned.result = await prepared.stream().catch((error: Error) => {
+    // Run to completion, not streamed: @duckdb/node-api ends a stream that fails midway (a bad value
+    // in row 3 million) exactly like one that is done, which would silently cut the entity rows short.
+    // The rows are all read into memory below anyway.
+    owned.result = await prepared.run().catch((error: Error) => {
       throw new InvalidArgumentError(`entity_df_sql failed: ${firstLine(error)}`);
     });
     const schema = resultSchema(owned.result);

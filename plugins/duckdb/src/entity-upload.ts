@@ -10,7 +10,7 @@
 import { InvalidArgumentError } from '@larder/core';
 import { DuckDBDataChunk, type DuckDBConnection } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
-import { DataType, DateUnit, Type, TimeUnit, type Data, type Table, type Timestamp } from 'apache-arrow';
+import { DataType, DateUnit, Precision, Type, TimeUnit, util, type Data, type Float, type Table, type Timestamp } from 'apache-arrow';
 import { ident } from './sql.ts';
 
 /** A join key column as DuckDB receives it. */
@@ -72,7 +72,7 @@ export async function uploadEntities(
         const count = Math.min(size, batch.numRows - start);
         const raw = duckdb.create_data_chunk(logicalTypes);
         writeRowNumbers(duckdb.data_chunk_get_vector(raw, 0), rowBase + start, count);
-        writeTimestamps(duckdb.data_chunk_get_vector(raw, 1), tsData, start, count);
+        writeTimestamps(duckdb.data_chunk_get_vector(raw, 1), tsData, start, count, timestampColumn, rowBase);
         keyData.forEach((data, i) => writeKey(duckdb.data_chunk_get_vector(raw, i + 2), data, kinds[i + 2]!, start, count));
         duckdb.data_chunk_set_size(raw, count);
         appender.appendDataChunk(new DuckDBDataChunk(raw));
@@ -118,12 +118,26 @@ function nsPerValue(type: DataType): bigint {
   return NS_PER_UNIT[(type as Timestamp).unit];
 }
 
-function writeTimestamps(vector: duckdb.Vector, data: Data, start: number, count: number): void {
+const INT64_MAX = 9_223_372_036_854_775_807n;
+
+function writeTimestamps(vector: duckdb.Vector, data: Data, start: number, count: number, column: string, batchRow: number): void {
   const factor = nsPerValue(data.type);
   const values = data.values as BigInt64Array | Int32Array;
   const ns = new BigInt64Array(count);
   if (values instanceof BigInt64Array) for (let i = 0; i < count; i++) ns[i] = values[start + i]! * factor;
   else for (let i = 0; i < count; i++) ns[i] = BigInt(values[start + i]!) * factor;
+  if (factor > 1n) {
+    // Times are compared as int64 nanoseconds: one beyond that range would wrap into a wrong time.
+    const limit = INT64_MAX / factor;
+    for (let i = 0; i < count; i++) {
+      const value = BigInt(values[start + i]!);
+      if ((value > limit || value < -limit) && isValid(data, start + i)) {
+        throw new InvalidArgumentError(
+          `Entity column "${column}" has a time at row ${batchRow + start + i} outside the range the duckdb store compares (years 1677 to 2262)`,
+        );
+      }
+    }
+  }
   copyInto(vector, ns);
   writeNulls(vector, data, start, count);
 }
@@ -140,9 +154,12 @@ function writeKey(vector: duckdb.Vector, data: Data, kind: KeyKind, start: numbe
       }
       break;
     }
-    case 'DOUBLE':
-      copyInto(vector, Float64Array.from({ length: count }, (_, i) => Number(values[start + i]!)));
+    case 'DOUBLE': {
+      // Float16 arrives as its raw 16 bits.
+      const half = (data.type as Float).precision === Precision.HALF;
+      copyInto(vector, Float64Array.from({ length: count }, (_, i) => (half ? util.uint16ToFloat64(values[start + i] as number) : Number(values[start + i]!))));
       break;
+    }
     case 'BOOLEAN': {
       const bytes = new Uint8Array(count);
       for (let i = 0; i < count; i++) {

@@ -15,7 +15,7 @@ import { Field, Schema, type Table } from 'apache-arrow';
 import { uploadEntities } from './entity-upload.ts';
 import { chooseStrategy, groupViews, pointInTimeQuery, type PointInTimeStrategy } from './point-in-time-query.ts';
 import { checkJoinKeys, duckdbFamily, planViewQuery, type EntityKeys, type ViewQuery } from './point-in-time-sql.ts';
-import { ChunkReader, OUTPUT_BATCH_ROWS, onConnection, openQuery, resultBatches, resultSchema } from './query-stream.ts';
+import { ChunkReader, OUTPUT_BATCH_ROWS, dataFailure, onConnection, openQuery, resultBatches, resultSchema } from './query-stream.ts';
 import { epochNs, ident } from './sql.ts';
 
 /** What the store's config says about retrieval. */
@@ -87,7 +87,10 @@ export function historicalFromEntityTable(
         for (let start = 0; start < batch.numRows; start += OUTPUT_BATCH_ROWS) {
           ctx.signal.throwIfAborted();
           const piece = batch.slice(start, Math.min(batch.numRows, start + OUTPUT_BATCH_ROWS));
-          const features = await reader.take(piece.numRows);
+          const features = await reader.take(piece.numRows).catch((error: unknown) => {
+            throw dataFailure(error, ctx.signal);
+          });
+          // @duckdb/node-api ends a stream that failed midway like one that is done: a short result is that failure.
           if (features.length !== piece.numRows) throw new Error(`DuckDB returned ${features.length} rows for ${piece.numRows} entity rows`);
           const columns = piece.schema.fields.map((_, i) => piece.getChildAt(i)!.data[0]!);
           yield recordBatch(schema, [...columns, ...features.columns], piece.numRows);
@@ -123,8 +126,11 @@ export function historicalForDateRange(
       return `SELECT ${from} FROM ${v.table.relation} WHERE ${ts} BETWEEN ${epochNs(start)} AND ${epochNs(end)}`;
     });
     const distinct = `SELECT __ts, ${keyColumns.map((k) => `${k}, `).join('')}min(__seen) AS __first FROM (${inRange.join(' UNION ALL ')}) GROUP BY ALL`;
-    await connection.run(`CREATE TEMP TABLE __entities AS SELECT row_number() OVER (ORDER BY __first) - 1 AS __row, * EXCLUDE (__first) FROM (${distinct})`);
+    await connection.run(`CREATE TEMP TABLE __entities AS SELECT row_number() OVER (ORDER BY __first) - 1 AS __row, * EXCLUDE (__first) FROM (${distinct})`).catch((error: unknown) => {
+      throw dataFailure(error, ctx.signal);
+    });
 
+    const entityRows = Number((await connection.runAndReadAll('SELECT count(*) FROM __entities')).getColumns()[0]![0]);
     const keys: EntityKeys = new Map(first.entityKeyNames.map((name, i) => [
       name,
       { column: keyColumns[i]!, family: duckdbFamily(first.table.columns.get(first.keyColumns[i]!)!) },
@@ -136,6 +142,6 @@ export function historicalForDateRange(
     // event_timestamp is never null here, and says so, as the file store's does.
     const [timestamp, ...rest] = resultSchema(owned.result, names).fields;
     const schema = new Schema([new Field(timestamp!.name, timestamp!.type, false), ...rest]);
-    return { schema, batches: resultBatches(owned, schema, ctx.signal) };
+    return { schema, batches: resultBatches(owned, schema, ctx.signal, entityRows) };
   });
 }

@@ -5,7 +5,7 @@
 import { InvalidArgumentError, assertViewTimeColumns, batchSourceOf, viewColumns, type FeatureView, type ViewColumns } from '@larder/core';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
-import { describeSource, duckdbColumnTypes, type SourceTable } from './sources.ts';
+import { assertNanosecondTimes, describeSource, duckdbColumnTypes, type SourceTable } from './sources.ts';
 
 
 /** One requested view, resolved against its source's columns. */
@@ -26,6 +26,7 @@ export async function planViewQuery(
   const where = source.fileOptions?.uri ?? source.name;
   const columns = viewColumns(view, features, fullFeatureNames, [...table.columns.keys()], where);
   assertViewTimeColumns(view, columns, duckdbColumnTypes(table), where);
+  await assertNanosecondTimes(connection, table, [['timestamp_field', columns.timestampColumn], ['created_timestamp_column', columns.createdColumn]], `Feature view ${view.name}`);
   return { view, table, ...columns };
 }
 

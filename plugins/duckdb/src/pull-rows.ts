@@ -9,7 +9,7 @@
 import { DUMMY_ENTITY_ID, assertPullTimeColumns, pullColumns, type CallContext, type PullRequest, type ResultStream } from '@larder/core';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openQuery, resultBatches, resultSchema } from './query-stream.ts';
-import { describeSource, duckdbColumnTypes, type SourceTable } from './sources.ts';
+import { assertNanosecondTimes, describeSource, duckdbColumnTypes, type SourceTable } from './sources.ts';
 import { epochNs, ident, str } from './sql.ts';
 
 interface PullPlan {
@@ -23,6 +23,7 @@ async function planPull(connection: DuckDBConnection, req: PullRequest, repoPath
   const table = await describeSource(connection, req.source, repoPath);
   const columns = pullColumns(req, [...table.columns.keys()], table.location);
   assertPullTimeColumns(req, duckdbColumnTypes(table), table.location);
+  await assertNanosecondTimes(connection, table, [['timestamp_field', req.timestampField], ['created_timestamp_column', req.createdTimestampColumn]], `Data source ${req.source.name}`);
   const dummy = req.joinKeyColumns.length === 0 ? [`${str('')} AS ${ident(DUMMY_ENTITY_ID)}`] : [];
   const select = [...columns.map((c) => ident(c)), ...dummy].join(', ');
   const ts = `epoch_ns(${ident(req.timestampField)})`;

@@ -8,7 +8,7 @@
  */
 import type { DuckDBConnection, DuckDBDataChunk, DuckDBResult, DuckDBType } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
-import { InvalidArgumentError, ownedBatches, recordBatch } from '@larder/core';
+import { FailedPreconditionError, InvalidArgumentError, LarderError, ownedBatches, recordBatch } from '@larder/core';
 import { Field, Schema, type Data, type RecordBatch } from 'apache-arrow';
 import { UnsupportedColumnType, arrowTypeOf, columnBuilder, type ColumnBuilder } from './arrow-columns.ts';
 
@@ -90,8 +90,23 @@ export async function openQuery(connection: DuckDBConnection, sql: string, signa
     return owned;
   } catch (error) {
     owned.close();
-    throw error;
+    throw dataFailure(error, signal);
   }
+}
+
+/** DuckDB's error classes that come from the values it read, not from the SQL larder wrote. */
+const DATA_ERRORS = /^(Conversion Error|Out of Range Error|Invalid Input Error): /;
+
+/**
+ * A query over a source failed on a value in the data (a timestamp beyond what nanoseconds hold,
+ * a file that is not what it claims): the data does not fit what the request needs, which no
+ * retry or larder fix changes — FAILED_PRECONDITION with DuckDB's text. Other errors (a Binder
+ * Error in SQL larder generated) stay what they are: larder's own bugs.
+ */
+export function dataFailure(error: unknown, signal: AbortSignal): unknown {
+  const message = (error as Error | undefined)?.message ?? '';
+  if (signal.aborted || error instanceof LarderError || !DATA_ERRORS.test(message)) return error;
+  return new FailedPreconditionError(`DuckDB could not read the data this call needs: ${message.split('\n')[0]}`);
 }
 
 export class OwnedResult {
@@ -113,15 +128,26 @@ export class OwnedResult {
 
 
 /** Every row of an owned result, as Arrow batches of up to OUTPUT_BATCH_ROWS rows. */
-export function resultBatches(owned: OwnedResult, schema: Schema, signal: AbortSignal): AsyncIterable<RecordBatch> {
+export function resultBatches(owned: OwnedResult, schema: Schema, signal: AbortSignal, expectedRows?: number): AsyncIterable<RecordBatch> {
   const reader = new ChunkReader(owned.result);
+  let rows = 0;
+  // @duckdb/node-api ends a stream that failed midway exactly like one that is done: when the
+  // number of rows is known, a short result is that failure, reported rather than sent as complete.
+  const checkEnd = () => {
+    if (expectedRows !== undefined && rows !== expectedRows) {
+      throw new LarderError(`DuckDB ended the result after ${rows} of its ${expectedRows} rows without saying why`);
+    }
+  };
   return ownedBatches(async function* () {
     for (;;) {
       signal.throwIfAborted();
-      const { length, columns } = await reader.take(OUTPUT_BATCH_ROWS);
-      if (length === 0) return;
+      const { length, columns } = await reader.take(OUTPUT_BATCH_ROWS).catch((error: unknown) => {
+        throw dataFailure(error, signal);
+      });
+      rows += length;
+      if (length === 0) return checkEnd();
       yield recordBatch(schema, columns, length);
-      if (length < OUTPUT_BATCH_ROWS) return;
+      if (length < OUTPUT_BATCH_ROWS) return checkEnd();
     }
   }, () => owned.close());
 }

@@ -4,7 +4,7 @@
  * searched recursively in name order), so both stores read the same rows in the same order.
  */
 import { open } from 'node:fs/promises';
-import { InvalidArgumentError, type DataSource, type SourceColumnTypes } from '@larder/core';
+import { FailedPreconditionError, InvalidArgumentError, type DataSource, type SourceColumnTypes, type TimeColumnRole } from '@larder/core';
 import { listParquetFiles, sourcePath } from '@larder/plugin-parquet-files/shared';
 import { DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
 import { ident, str } from './sql.ts';
@@ -71,6 +71,36 @@ export function duckdbColumnTypes(table: SourceTable): SourceColumnTypes {
     },
     typeName: (column) => String(table.columns.get(column)),
   };
+}
+
+/** The instants int64 nanoseconds hold (to the second, inside), which epoch_ns can convert. */
+const NS_FIRST = "TIMESTAMPTZ '1677-09-21 00:12:44+00'";
+const NS_LAST = "TIMESTAMPTZ '2262-04-11 23:47:16+00'";
+
+/**
+ * Refuses a source whose time columns hold a value the queries cannot compare, before any query
+ * reads it. The queries compare times as epoch_ns, which fails on a time beyond 2262 (or before
+ * 1677), and @duckdb/node-api ends a stream that fails midway exactly like one that is done: a
+ * pull would silently return only the rows before the bad one. Parquet statistics usually answer
+ * this probe without reading a row. TIMESTAMP_NS columns cannot hold such values.
+ */
+export async function assertNanosecondTimes(
+  connection: DuckDBConnection,
+  table: SourceTable,
+  columns: ReadonlyArray<readonly [TimeColumnRole, string | null]>,
+  what: string,
+): Promise<void> {
+  for (const [role, column] of columns) {
+    const type = column === null ? undefined : table.columns.get(column);
+    if (!type || type.typeId === DuckDBTypeId.TIMESTAMP_NS || !TIME_TYPES.has(type.typeId)) continue;
+    const c = ident(column!);
+    const probe = await connection.run(`SELECT 1 FROM ${table.relation} WHERE ${c} < ${NS_FIRST} OR ${c} > ${NS_LAST} LIMIT 1`);
+    if (probe.rowCount > 0) {
+      throw new FailedPreconditionError(
+        `${what}: the ${role} "${column}" of ${table.location} holds a time outside 1677-09-21 to 2262-04-11, which the duckdb store cannot compare (it compares nanoseconds)`,
+      );
+    }
+  }
 }
 
 /** The first file that does not start with parquet's magic bytes, to name it in the error. */

@@ -7,7 +7,7 @@
  * composite key becomes one self-delimiting string. A row with any null key part gets `null`: it
  * never matches (SQL semantics, the point-in-time rule of DESIGN.md).
  */
-import { makeVector, Type, type Data, type DataType } from 'apache-arrow';
+import { makeVector, Type, util, type Data, type DataType } from 'apache-arrow';
 import { instantsOfData } from './timestamps.ts';
 
 export type KeyValue = number | string;
@@ -62,10 +62,11 @@ export function keyValuesOfData(data: Data): (KeyValue | null)[] {
       break;
     case Type.Float: {
       const values = data.values as ArrayLike<number>;
-      if (t.precision === 0) throw new TypeError('float16 join keys are not supported');
+      // Float16 arrives as its raw 16 bits.
+      const half = t.precision === 0;
       // NaN is how pandas spells a missing key; -0 and 0 are the same key.
       for (let i = 0; i < n; i++) {
-        const v = values[i]!;
+        const v = half ? util.uint16ToFloat64(values[i]!) : values[i]!;
         out[i] = Number.isNaN(v) ? null : v + 0;
       }
       break;
@@ -153,3 +154,4 @@ export function encodeKeys(columns: readonly Data[], length: number): (KeyValue 
   }
   return out;
 }
+

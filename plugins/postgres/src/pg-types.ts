@@ -4,6 +4,7 @@
  * as float64, date reads as a naive timestamp at midnight, json as its text) so a client sees the
  * same Arrow schema from larder as from Feast's own offline store.
  */
+import { InvalidArgumentError } from '@larder/core';
 import {
   Binary,
   Bool,
@@ -103,7 +104,12 @@ function scalarArrowType(oid: number): DataType | undefined {
 export function arrowTypeForPg(oid: number, column: string): DataType {
   const element = PG_ARRAY_ELEMENT.get(oid);
   const type = element === undefined ? scalarArrowType(oid) : listOf(scalarArrowType(element)!);
-  if (!type) throw new Error(`column "${column}" has PostgreSQL type oid ${oid}, which larder cannot return as Arrow`);
+  // The column comes from what a client controls (its entity_df_sql, a source's table): its to fix.
+  if (!type) {
+    throw new InvalidArgumentError(
+      `column "${column}" has PostgreSQL type oid ${oid}, which larder cannot return as Arrow: CAST it (to text, double precision, bigint or timestamptz) in the SQL that produces it, or leave it out`,
+    );
+  }
   return type;
 }
 
@@ -196,7 +202,7 @@ export function pgTypeForArrow(type: DataType, column: string): string {
  */
 export function pgOidForArrow(type: DataType, column: string): number {
   const oid = oidOf(type, false);
-  if (oid === undefined) throw new Error(`column "${column}" has Arrow type ${type}, which larder cannot write to PostgreSQL`);
+  if (oid === undefined) throw new InvalidArgumentError(`column "${column}" has Arrow type ${type}, which larder cannot write to PostgreSQL`);
   return oid;
 }
 
