@@ -73,7 +73,7 @@ export async function runProperty<Ts extends [unknown, ...unknown[]]>(
   }
   const numRuns = settings.runs ?? defaults.runs;
   const seconds = settings.seconds ?? defaults.seconds;
-  const details = await fc.check(property, {
+  const details = await checkOrExplain(name, settings.seed, property, {
     seed: settings.seed,
     numRuns,
     interruptAfterTimeLimit: seconds * 1000,
@@ -97,6 +97,20 @@ export async function runProperty<Ts extends [unknown, ...unknown[]]>(
     );
   }
   return { numRuns: details.numRuns, interrupted: details.interrupted };
+}
+
+/** fc.check, with the property and seed named when it throws (an arbitrary that failed to generate). */
+async function checkOrExplain<Ts extends [unknown, ...unknown[]]>(
+  name: string,
+  seed: number,
+  property: fc.IAsyncPropertyWithHooks<Ts>,
+  parameters: fc.Parameters<Ts>,
+): Promise<fc.RunDetails<Ts>> {
+  try {
+    return await fc.check(property, parameters);
+  } catch (error) {
+    throw new Error(`fuzz property "${name}" (seed ${seed}) could not run: ${(error as Error).stack ?? String(error)}`);
+  }
 }
 
 /**

@@ -180,6 +180,15 @@ function nest(value: unknown, depth: number, asObject: boolean): unknown {
   return v;
 }
 
+/** Length of a value's JSON, or Infinity when it is too deep to write (nested by a mutation). */
+function jsonLength(value: unknown): number {
+  try {
+    return JSON.stringify(value ?? null).length;
+  } catch {
+    return Infinity;
+  }
+}
+
 type Mutation = (cmd: Record<string, unknown>) => Record<string, unknown>;
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
@@ -215,7 +224,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
       const list = out[key];
       if (!Array.isArray(list) || list.length === 0) continue;
       // At most ~2 MB of copies: a long first item repeats fewer times (the case stays cheap to build).
-      const copies = Math.max(2, Math.min(n, Math.floor(2_000_000 / (JSON.stringify(list[0] ?? null).length + 1))));
+      const copies = Math.max(2, Math.min(n, Math.floor(2_000_000 / (jsonLength(list[0]) + 1))));
       out[key] = Array.from({ length: copies }, () => list[0]);
     }
     return out;
