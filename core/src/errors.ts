@@ -8,6 +8,7 @@
  * `feast.errors` of the client's Feast version, so only the classes below are emitted.
  */
 import { status } from '@grpc/grpc-js';
+import { boundedStatusMessage } from './flight/status-message.ts';
 
 export type GrpcStatus = (typeof status)[keyof typeof status];
 
@@ -91,8 +92,10 @@ export class FeastError extends LarderError {
   errorDetail(): string {
     return pythonJsonDumps({ module: this.module, class: this.className, message: this.message });
   }
+  /** Bounded like every status message; the message is shortened inside the JSON, which stays parseable. */
   override wireMessage(): string {
-    return `Flight error: ${this.errorDetail()}`;
+    const render = (message: string) => `Flight error: ${pythonJsonDumps({ module: this.module, class: this.className, message })}`;
+    return boundedStatusMessage(this.message, render);
   }
 }
 

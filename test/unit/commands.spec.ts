@@ -55,6 +55,39 @@ describe('Feast commands', () => {
     expect(parseCommand(bytes({ ...historical, entity_df_sql: text })).api).to.equal('get_historical_features');
   });
 
+  it('refuses an api that is not a string by its JSON type, however deeply it nests (found by fuzzing, seed 1001)', () => {
+    // String() of an array nested a few thousand deep overflowed the stack: INTERNAL, not INVALID_ARGUMENT.
+    const depth = 20_000;
+    const nested = `{"api": ${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    expect(refusal(nested).message).to.match(/^Unknown api: expected a string naming one of get_historical_features, .*, got an array$/);
+    expect(refusal({ api: { toString: 'x' } }).message).to.match(/, got an object$/);
+    expect(refusal({ api: 7 }).message).to.match(/, got a number$/);
+    expect(refusal({ api: null }).message).to.match(/, got null$/);
+  });
+
+  it("refuses a persist that lacks a field its retrieve_func needs (found by fuzzing, seed 2002)", () => {
+    // The pull then ran with join_key_columns undefined and answered INTERNAL.
+    const persist = {
+      api: 'persist',
+      retrieve_func: 'pull_latest_from_table_or_query',
+      data_source_name: 'src',
+      feature_name_columns: [],
+      timestamp_field: 'event_timestamp',
+      start_date: '2021-04-09T00:00:00',
+      end_date: '2021-04-12T10:59:42',
+    };
+    expect(refusal(persist).message).to.equal(
+      'The persist command (retrieve_func pull_latest_from_table_or_query) is missing the field "join_key_columns"',
+    );
+    expect(refusal({ ...persist, join_key_columns: [7] }).message).to.equal(
+      'The persist command\'s field "join_key_columns.0" must be of type string',
+    );
+    expect(parseCommand(bytes({ ...persist, join_key_columns: ['driver_id'] })).api).to.equal('persist');
+    expect(refusal({ ...historical, api: 'persist', retrieve_func: 'get_historical_features', data_source_name: 'src', project: 7 }).message).to.match(
+      /field "project" must be of type string/,
+    );
+  });
+
   it('reads naive ISO dates as UTC, as Feast does', () => {
     expect(parseIsoDate('2021-04-12T10:59:42', 'd')!.toISOString()).to.equal('2021-04-12T10:59:42.000Z');
     expect(parseIsoDate('2021-04-12T10:59:42.123456+01:00', 'd')!.toISOString()).to.equal('2021-04-12T09:59:42.123Z');

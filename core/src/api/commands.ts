@@ -126,18 +126,37 @@ export function parseCommand(bytes: Uint8Array): FeastCommand {
   }
   const api = (value as { api?: unknown }).api;
   if (api === undefined) throw new InvalidArgumentError('The Flight command has no "api" field (api parameter is mandatory)');
-  if (typeof api !== 'string' || !validators.has(api as ApiName)) {
-    throw new InvalidArgumentError(`Unknown api "${String(api)}": expected one of ${apiNames.join(', ')}`);
+  if (typeof api !== 'string') {
+    // Named by its JSON type: String() of an array nested thousands deep overflows the stack.
+    throw new InvalidArgumentError(`Unknown api: expected a string naming one of ${apiNames.join(', ')}, got ${jsonType(api)}`);
+  }
+  if (!validators.has(api as ApiName)) {
+    throw new InvalidArgumentError(`Unknown api "${api}": expected one of ${apiNames.join(', ')}`);
   }
   const validate = validators.get(api as ApiName)!;
-  if (!validate(value)) throw new InvalidArgumentError(describe(api, validate.errors?.[0]));
+  if (!validate(value)) throw new InvalidArgumentError(describe(`${api} command`, validate.errors?.[0]));
+  if (api === 'persist') {
+    // persist re-runs its retrieve_func on its own fields: they must make a valid command of that api.
+    const retrieveFunc = (value as { retrieve_func: ApiName }).retrieve_func;
+    const retrieval = validators.get(retrieveFunc)!;
+    if (!retrieval({ ...value, api: retrieveFunc })) {
+      throw new InvalidArgumentError(describe(`persist command (retrieve_func ${retrieveFunc})`, retrieval.errors?.[0]));
+    }
+  }
   return value as FeastCommand;
 }
 
-function describe(api: string, error: ErrorObject | undefined): string {
-  if (!error) return `Invalid ${api} command`;
+function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** The refusal naming the bad field; `what` names the command ("persist command", …). */
+function describe(what: string, error: ErrorObject | undefined): string {
+  if (!error) return `Invalid ${what}`;
   const field = error.instancePath.split('/').slice(1).join('.');
-  if (error.keyword === 'required') return `The ${api} command is missing the field "${String(error.params.missingProperty)}"`;
-  const what = error.keyword === 'type' ? `must be of type ${String(error.params.type)}` : error.message;
-  return `The ${api} command's field "${field}" ${what}`;
+  if (error.keyword === 'required') return `The ${what} is missing the field "${String(error.params.missingProperty)}"`;
+  const problem = error.keyword === 'type' ? `must be of type ${String(error.params.type)}` : error.message;
+  return `The ${what}'s field "${field}" ${problem}`;
 }

@@ -14,6 +14,7 @@ import { DEFAULT_CHUNKING, type ChunkingOptions } from './chunking.ts';
 import type { FlightCallInfo, FlightDescriptor, FlightHandler, FlightInfoResult } from './handler.ts';
 import { framedSchema } from './ipc.ts';
 import { DEFAULT_MESSAGE_LIMITS, messageLimitInterceptor, type MessageLimits } from './message-limits.ts';
+import { boundedStatusMessage } from './status-message.ts';
 import {
   flightServiceDefinition,
   type FlightMethod,
@@ -248,14 +249,15 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
     if (isLarderError(error)) {
       const level = error.code === grpc.status.INTERNAL ? 'error' : 'debug';
       scope.log[level]({ code: error.code, err: error }, 'call failed');
-      return { code: error.code, details: error.wireMessage() };
+      // wireMessage() may echo client input: bounded here whatever the error class does.
+      return { code: error.code, details: boundedStatusMessage(error.wireMessage()) };
     }
     if (scope.info.signal.aborted) {
-      return { code: grpc.status.CANCELLED, details: (scope.info.signal.reason as Error).message };
+      return { code: grpc.status.CANCELLED, details: boundedStatusMessage((scope.info.signal.reason as Error).message) };
     }
     const message = (error as Error)?.message ?? String(error);
     scope.log.error({ err: error }, 'call failed with an unexpected error');
-    return { code: grpc.status.INTERNAL, details: message || 'Internal error' };
+    return { code: grpc.status.INTERNAL, details: boundedStatusMessage(message || 'Internal error') };
   }
 
   /**
