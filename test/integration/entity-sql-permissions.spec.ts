@@ -70,17 +70,9 @@ function writeRepo(repo: string, offlineStore: Record<string, unknown>, draft: R
   writeFileSync(path.join(repo, 'data', 'registry.db'), encodeRegistry(draft));
 }
 
+/** A retrieval whose entity rows are `entityDfSql` (no date span: Feast's client sends none with SQL). */
 function historical(entityDfSql: string, refs = ['driver_stats:conv_rate']): string {
-  return JSON.stringify({
-    command_id: Math.random().toString(36).slice(2),
-    api: 'get_historical_features',
-    feature_view_names: [...new Set(refs.map((r) => r.split(':')[0]))],
-    name_aliases: refs.map(() => null),
-    feature_refs: refs,
-    project: 'sqlperm',
-    full_feature_names: false,
-    entity_df_sql: entityDfSql,
-  });
+  return historicalCommand('sqlperm', refs, { entity_df_sql: entityDfSql, start_date: undefined, end_date: undefined });
 }
 
 /** The Feast client's get_historical_features with entity_df as a SQL string; prints rows or the error. */
@@ -94,6 +86,7 @@ try:
 except Exception as e:
     print(type(e).__module__ + "." + type(e).__name__, str(e).replace("\\n", " | "))
 `;
+import { historicalCommand } from '../support/feast-commands.ts';
 
 async function feastClientHistorical(repo: string, port: number, token: string, sql: string): Promise<string | undefined> {
   const client = mkdtempSync(path.join(repo, 'client-'));

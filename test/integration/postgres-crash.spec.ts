@@ -17,23 +17,12 @@ import { startServer, type RunningServer } from '../../core/src/server.ts';
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
 import { rejection } from '../support/guarded-repo.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.ts';
+import { pullCommand } from '../support/feast-commands.ts';
 
 const PG_SOURCE = 'feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source.PostgreSQLSource';
+const pullAll = (source: string) => pullCommand(source, {}, 'pull_all_from_table_or_query');
 const placeholder = () => tableFromArrays({ key: ['mock_key'] });
 
-function pull(source: string): string {
-  return JSON.stringify({
-    command_id: Math.random().toString(36).slice(2),
-    api: 'pull_all_from_table_or_query',
-    data_source_name: source,
-    join_key_columns: ['driver_id'],
-    feature_name_columns: ['conv_rate'],
-    timestamp_field: 'ts',
-    created_timestamp_column: null,
-    start_date: '2023-01-01T00:00:00+00:00',
-    end_date: '2025-01-01T00:00:00+00:00',
-  });
-}
 
 describe('postgres store: the database killed during queries and brought back', function () {
   this.timeout(120_000);
@@ -68,7 +57,7 @@ describe('postgres store: the database killed during queries and brought back', 
     server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'silent' }) });
     client = connect(`127.0.0.1:${server.port}`);
     // Every pooled connection has been used once: the pool holds connections that will die.
-    await Promise.all([1, 2, 3, 4].map(() => client.doExchange(pull('driver_source'), placeholder())));
+    await Promise.all([1, 2, 3, 4].map(() => client.doExchange(pullAll('driver_source'), placeholder())));
   });
 
   after(async () => {
@@ -93,7 +82,7 @@ describe('postgres store: the database killed during queries and brought back', 
   }
 
   it('calls in flight fail promptly with UNAVAILABLE; during the outage too; afterwards the pool serves every call', async () => {
-    const inFlight = [1, 2].map(() => rejection(client.doExchange(pull('slow_source'), placeholder())));
+    const inFlight = [1, 2].map(() => rejection(client.doExchange(pullAll('slow_source'), placeholder())));
     await sleepingQueries(2);
     const killedAt = Date.now();
     await postgres.crash();
@@ -107,23 +96,23 @@ describe('postgres store: the database killed during queries and brought back', 
       expect(failure.details).to.not.include(postgres.password);
     }
 
-    const during = await rejection(client.doExchange(pull('driver_source'), placeholder()));
+    const during = await rejection(client.doExchange(pullAll('driver_source'), placeholder()));
     expect(during.code, during.details).to.equal(status.UNAVAILABLE);
 
     await postgres.resume();
     // More calls than the pool has connections, so any dead one left in it would be handed out.
-    const after = await Promise.all([1, 2, 3, 4, 5, 6].map(() => client.doExchange(pull('driver_source'), placeholder())));
+    const after = await Promise.all([1, 2, 3, 4, 5, 6].map(() => client.doExchange(pullAll('driver_source'), placeholder())));
     expect(after.map((t) => t.numRows)).to.deep.equal([2, 2, 2, 2, 2, 2]);
   });
 
   it('a clean shutdown during a query (PostgreSQL error 57P01) is UNAVAILABLE too, and the pool recovers', async () => {
-    const inFlight = rejection(client.doExchange(pull('slow_source'), placeholder()));
+    const inFlight = rejection(client.doExchange(pullAll('slow_source'), placeholder()));
     await sleepingQueries(1);
     await postgres.pause();
     const failure = await inFlight;
     expect(failure.code, failure.details).to.equal(status.UNAVAILABLE);
     await postgres.resume();
-    const after = await Promise.all([1, 2, 3, 4, 5].map(() => client.doExchange(pull('driver_source'), placeholder())));
+    const after = await Promise.all([1, 2, 3, 4, 5].map(() => client.doExchange(pullAll('driver_source'), placeholder())));
     expect(after.map((t) => t.numRows)).to.deep.equal([2, 2, 2, 2, 2]);
   });
 });

@@ -21,40 +21,13 @@ import { connect, type FlightTestClient } from '../support/flight-client.ts';
 import { rejection } from '../support/guarded-repo.ts';
 import { arrowTable, micros, writeParquetFile } from '../support/parquet-fixtures.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.ts';
+import { historicalCommand, pullCommand } from '../support/feast-commands.ts';
 
 const PG_SOURCE = 'feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source.PostgreSQLSource';
 const CLIENT_ERRORS = [status.INVALID_ARGUMENT, status.NOT_FOUND, status.PERMISSION_DENIED];
 const placeholder = () => tableFromArrays({ key: ['mock_key'] });
 
-function pullCommand(source: string, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    command_id: Math.random().toString(36).slice(2),
-    api: 'pull_latest_from_table_or_query',
-    data_source_name: source,
-    join_key_columns: ['driver_id'],
-    feature_name_columns: ['conv_rate'],
-    timestamp_field: 'ts',
-    created_timestamp_column: null,
-    start_date: '2023-01-01T00:00:00+00:00',
-    end_date: '2025-01-01T00:00:00+00:00',
-    ...extra,
-  });
-}
 
-function historicalCommand(refs: string[], extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    command_id: Math.random().toString(36).slice(2),
-    api: 'get_historical_features',
-    feature_view_names: [...new Set(refs.map((r) => r.split(':')[0]))],
-    name_aliases: refs.map(() => null),
-    feature_refs: refs,
-    project: 'inject',
-    full_feature_names: false,
-    start_date: '2023-01-01T00:00:00+00:00',
-    end_date: '2025-01-01T00:00:00+00:00',
-    ...extra,
-  });
-}
 
 /** A hostile field mapping names no column of the source, so it is not applied: the plain rows, nothing more. */
 async function mappingIgnored(client: FlightTestClient, command: string): Promise<void> {
@@ -177,9 +150,9 @@ describe('SQL injection through names, tables, queries and paths', function () {
     });
 
     it('feature refs and field mappings that try to break out of their quotes', async () => {
-      await refused(client, historicalCommand(['driver_stats:conv_rate" FROM secret_table --']), 'feature ref');
-      await mappingIgnored(client, historicalCommand(['mapped_view:conv_rate']));
-      await refused(client, historicalCommand(['hostile_view:conv_rate']), 'view over a hostile table');
+      await refused(client, historicalCommand('inject', ['driver_stats:conv_rate" FROM secret_table --']), 'feature ref');
+      await mappingIgnored(client, historicalCommand('inject', ['mapped_view:conv_rate']));
+      await refused(client, historicalCommand('inject', ['hostile_view:conv_rate']), 'view over a hostile table');
     });
 
     it('a client-sent source (get_table_column_names) with a hostile table or query', async () => {
@@ -255,8 +228,8 @@ describe('SQL injection through names, tables, queries and paths', function () {
     });
 
     it('feature refs and field mappings that try to break out of their quotes', async () => {
-      await refused(client, historicalCommand(['driver_stats:conv_rate" FROM secret --']), 'feature ref');
-      await mappingIgnored(client, historicalCommand(['mapped_view:conv_rate']));
+      await refused(client, historicalCommand('inject', ['driver_stats:conv_rate" FROM secret --']), 'feature ref');
+      await mappingIgnored(client, historicalCommand('inject', ['mapped_view:conv_rate']));
     });
   });
 });
