@@ -67,6 +67,9 @@ export const DEFAULT_LIMITS = {
   max_command_bytes: 1024 ** 2,
   max_concurrent_uploads: 64,
   upload_idle_timeout_seconds: 30,
+  // A slowloris sending a few bytes inside every idle timeout would otherwise hold an upload slot
+  // until call_timeout_seconds; 4 KiB/s is far below any real client's upload.
+  upload_min_bytes_per_second: 4096,
 } as const;
 
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
@@ -167,6 +170,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       callTimeoutMs: larderSetting(config, 'call_timeout_seconds') * 1000,
       maxConcurrentUploads: larderSetting(config, 'max_concurrent_uploads'),
       uploadIdleTimeoutMs: larderSetting(config, 'upload_idle_timeout_seconds') * 1000,
+      uploadMinBytesPerSecond: larderSetting(config, 'upload_min_bytes_per_second'),
     },
     messageLimits: {
       maxCommandBytes: larderSetting(config, 'max_command_bytes'),

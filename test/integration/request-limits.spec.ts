@@ -209,6 +209,25 @@ describe('request limits: stalled uploads, command and message sizes', function 
         clearInterval(trickle);
       }
     });
+    it('ends an upload that trickles in slower than upload_min_bytes_per_second, though it is never idle (slowloris)', async () => {
+      // No call deadline: only the rate rule can end it. A message every 200 ms stays under the idle timeout.
+      const client = await serve('slowloris', { call_timeout_seconds: 0, upload_idle_timeout_seconds: 1, upload_min_bytes_per_second: 1_000_000 });
+      const table = entities();
+      const upload = client.openUpload('DoPut', [schemaMessage(historicalCommand(), table)]);
+      uploads.push(upload);
+      const encoder = new FlightDataEncoder(table.schema);
+      const batch = toFlightData([...encoder.batchMessages(table.batches[0]!)][0]!);
+      const trickle = setInterval(() => upload.write(batch), 200);
+      try {
+        const end = await within(15_000, 'the trickling upload to end', upload.ended);
+        expect(end.code, end.details).to.equal(status.DEADLINE_EXCEEDED);
+        expect(end.details).to.match(/larder\.upload_min_bytes_per_second/);
+      } finally {
+        clearInterval(trickle);
+      }
+      expect((await client.doExchange(historicalCommand(), entities())).numRows).to.equal(2);
+    });
+
     it('queues uploads beyond max_concurrent_uploads and refuses those beyond the queue with UNAVAILABLE naming the key', async () => {
       const client = await serve('uploads', { max_concurrent_uploads: 2, max_queued_calls: 1, queue_timeout_seconds: 20 }, { metricsPort: 0 });
       const stalled = [stall(client, 'DoPut', pullAllCommand()), stall(client, 'DoExchange', historicalCommand())];

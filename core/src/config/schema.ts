@@ -43,6 +43,7 @@ export const repoConfigSchema = {
         max_command_bytes: { type: 'integer', minimum: 1 },
         max_concurrent_uploads: { type: 'integer', minimum: 0 },
         upload_idle_timeout_seconds: { type: 'number', exclusiveMinimum: 0 },
+        upload_min_bytes_per_second: { type: 'integer', minimum: 0 },
         odfv_python: { type: 'string', minLength: 1 },
         odfv_timeout_seconds: { type: 'number', exclusiveMinimum: 0 },
         write_lock_stale_seconds: { type: 'number', minimum: 2 },

@@ -15,8 +15,8 @@
  * - A call that runs longer than `callTimeoutMs` (from its arrival, its upload included) is aborted
  *   with DEADLINE_EXCEEDED: its signal fires, so a read of the client's stream or the store's query
  *   stops and the stream ends, as when the client disconnects. A client's own gRPC deadline, if
- *   shorter, ends the call earlier. An upload that sends nothing for `uploadIdleTimeoutMs` is
- *   ended too (streams.ts).
+ *   shorter, ends the call earlier. An upload that sends nothing for `uploadIdleTimeoutMs`, or
+ *   that falls below `uploadMinBytesPerSecond` after that long, is ended too (streams.ts).
  */
 import * as grpc from '@grpc/grpc-js';
 import { LarderError, UnavailableError } from '../errors.ts';
@@ -34,6 +34,8 @@ export interface CallLimitOptions {
   readonly maxConcurrentUploads?: number;
   /** An upload that sends no message for this long is ended; 0 or absent: never. */
   readonly uploadIdleTimeoutMs?: number;
+  /** After `uploadIdleTimeoutMs`, an upload slower than this on average is ended; 0 or absent: never. */
+  readonly uploadMinBytesPerSecond?: number;
 }
 
 export function deadlineExceededError(rpc: string, timeoutMs: number): LarderError {
@@ -167,6 +169,10 @@ export class CallLimits {
 
   get uploadIdleTimeoutMs(): number {
     return this.options.uploadIdleTimeoutMs ?? 0;
+  }
+
+  get uploadMinBytesPerSecond(): number {
+    return this.options.uploadMinBytesPerSecond ?? 0;
   }
 
   /**

@@ -323,6 +323,7 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
   const uploadReading = (scope: CallScope) => ({
     signal: scope.info.signal,
     idleTimeoutMs: limits.uploadIdleTimeoutMs,
+    minBytesPerSecond: limits.uploadMinBytesPerSecond,
     onInputEnd: () => scope.admit(),
   });
 

@@ -45,12 +45,50 @@ export function uploadIdleError(rpc: string, timeoutMs: number): LarderError {
   );
 }
 
+export function uploadTooSlowError(rpc: string, bytes: number, seconds: number, minBytesPerSecond: number): LarderError {
+  return new LarderError(
+    `The ${rpc} upload sent ${bytes} bytes in ${seconds.toFixed(1)} s, slower than this server accepts ` +
+      `(${minBytesPerSecond} bytes per second after its first upload_idle_timeout_seconds, larder.upload_min_bytes_per_second in feature_store.yaml), and was stopped`,
+    grpc.status.DEADLINE_EXCEEDED,
+  );
+}
+
 /** How long reading the client's stream may take. */
 export interface ReadLimits {
   /** The call's signal: its deadline or cancellation ends a read that is waiting. */
   readonly signal: AbortSignal;
   /** A wait of this long for the client's next message ends the call; 0: no limit. */
   readonly idleTimeoutMs: number;
+  /**
+   * After a grace period of `idleTimeoutMs`, the upload must keep up this average rate; 0: no
+   * rule. Without it, a client that sends a few bytes just inside every idle timeout (slowloris)
+   * holds its upload slot until the call's deadline.
+   */
+  readonly minBytesPerSecond?: number;
+}
+
+/**
+ * The minimum-rate rule of an upload (in the manner of Apache's mod_reqtimeout MinRate): by
+ * `elapsed` ms after the upload began, at least minBytesPerSecond × (elapsed − grace) bytes must
+ * have arrived. Checked as each message arrives; silence is the idle timeout's to end.
+ */
+class UploadPace {
+  private readonly startedAt = performance.now();
+  private bytes = 0;
+
+  constructor(
+    private readonly rpc: string,
+    private readonly graceMs: number,
+    private readonly minBytesPerSecond: number,
+  ) {}
+
+  received(bytes: number): void {
+    this.bytes += bytes;
+    if (this.minBytesPerSecond <= 0) return;
+    const elapsedMs = performance.now() - this.startedAt;
+    const owed = (this.minBytesPerSecond * (elapsedMs - this.graceMs)) / 1000;
+    if (this.bytes < owed) throw uploadTooSlowError(this.rpc, this.bytes, elapsedMs / 1000, this.minBytesPerSecond);
+  }
 }
 
 /**
@@ -91,6 +129,7 @@ export async function* readMessages(
   limits: ReadLimits,
 ): AsyncGenerator<IncomingFlightData, void, undefined> {
   const iterator = call.iterator({ destroyOnReturn: false })[Symbol.asyncIterator]();
+  const pace = new UploadPace(rpc, limits.idleTimeoutMs, limits.minBytesPerSecond ?? 0);
   for (;;) {
     let next: IteratorResult<IncomingFlightData>;
     try {
@@ -102,6 +141,7 @@ export async function* readMessages(
     }
     if (next.done) return;
     if (next.value.malformed) throw new InvalidArgumentError(`${rpc}: ${next.value.malformed}`);
+    pace.received(next.value.wireBytes);
     yield next.value;
   }
 }
