@@ -10,7 +10,8 @@ import { DEFAULT_CHUNKING, rechunkAll } from '../../core/src/flight/chunking.ts'
 import { encodeFrame, FramePool } from '../../core/src/flight/frames.ts';
 import { installPreframedSend } from '../../core/src/flight/grpc-preframed.ts';
 import { FlightDataEncoder, toFlightData } from '../../core/src/flight/ipc.ts';
-import { deserializeFlightData, PROTO_PATH, serializeFlightData, type OutgoingFlightData } from '../../core/src/flight/protocol.ts';
+import { PROTO_PATH, serializeFlightData, type OutgoingFlightData } from '../../core/src/flight/protocol.ts';
+import { deserializeFlightData } from '../../core/src/flight/request-decode.ts';
 
 const FlightData = protobuf.loadSync(PROTO_PATH).lookupType('arrow.flight.protocol.FlightData');
 

@@ -24,7 +24,8 @@ import {
   type EncodedMessage,
   type FlightDataFrame,
 } from '../../core/src/flight/ipc.ts';
-import { deserializeFlightData, serializeFlightData } from '../../core/src/flight/protocol.ts';
+import { serializeFlightData } from '../../core/src/flight/protocol.ts';
+import { deserializeFlightData } from '../../core/src/flight/request-decode.ts';
 import { rawValues, sampleTable, tableValues, validity } from '../support/arrow-samples.ts';
 
 /** Encodes a table as FlightData, sends each message through the protobuf codec, decodes it again. */
