@@ -192,39 +192,32 @@ describe('request limits: stalled uploads, command and message sizes', function 
       expect((await client.doExchange(historicalCommand(), entities())).numRows).to.equal(2);
     });
 
-    it('bounds the whole upload by call_timeout_seconds, even when the client keeps sending', async () => {
-      const client = await serve('deadline', { call_timeout_seconds: 1.5, upload_idle_timeout_seconds: 60 });
+    /** A DoPut that sends one small batch every 200 ms and never finishes: never idle, never done. How it ends. */
+    async function trickle(client: FlightTestClient): Promise<{ code: number; details: string }> {
       const table = entities();
       const upload = client.openUpload('DoPut', [schemaMessage(historicalCommand(), table)]);
       uploads.push(upload);
-      const encoder = new FlightDataEncoder(table.schema);
-      const batch = toFlightData([...encoder.batchMessages(table.batches[0]!)][0]!);
-      // A message every 200 ms: never idle, never done.
-      const trickle = setInterval(() => upload.write(batch), 200);
+      const batch = toFlightData([...new FlightDataEncoder(table.schema).batchMessages(table.batches[0]!)][0]!);
+      const timer = setInterval(() => upload.write(batch), 200);
       try {
-        const end = await within(15_000, 'the upload to end', upload.ended);
-        expect(end.code, end.details).to.equal(status.DEADLINE_EXCEEDED);
-        expect(end.details).to.match(/longer than this server allows \(1\.5 s, larder\.call_timeout_seconds/);
+        return await within(15_000, 'the trickling upload to end', upload.ended);
       } finally {
-        clearInterval(trickle);
+        clearInterval(timer);
       }
+    }
+
+    it('bounds the whole upload by call_timeout_seconds, even when the client keeps sending', async () => {
+      const end = await trickle(await serve('deadline', { call_timeout_seconds: 1.5, upload_idle_timeout_seconds: 60 }));
+      expect(end.code, end.details).to.equal(status.DEADLINE_EXCEEDED);
+      expect(end.details).to.match(/longer than this server allows \(1\.5 s, larder\.call_timeout_seconds/);
     });
+
     it('ends an upload that trickles in slower than upload_min_bytes_per_second, though it is never idle (slowloris)', async () => {
       // No call deadline: only the rate rule can end it. A message every 200 ms stays under the idle timeout.
       const client = await serve('slowloris', { call_timeout_seconds: 0, upload_idle_timeout_seconds: 1, upload_min_bytes_per_second: 1_000_000 });
-      const table = entities();
-      const upload = client.openUpload('DoPut', [schemaMessage(historicalCommand(), table)]);
-      uploads.push(upload);
-      const encoder = new FlightDataEncoder(table.schema);
-      const batch = toFlightData([...encoder.batchMessages(table.batches[0]!)][0]!);
-      const trickle = setInterval(() => upload.write(batch), 200);
-      try {
-        const end = await within(15_000, 'the trickling upload to end', upload.ended);
-        expect(end.code, end.details).to.equal(status.DEADLINE_EXCEEDED);
-        expect(end.details).to.match(/larder\.upload_min_bytes_per_second/);
-      } finally {
-        clearInterval(trickle);
-      }
+      const end = await trickle(client);
+      expect(end.code, end.details).to.equal(status.DEADLINE_EXCEEDED);
+      expect(end.details).to.match(/larder\.upload_min_bytes_per_second/);
       expect((await client.doExchange(historicalCommand(), entities())).numRows).to.equal(2);
     });
 
