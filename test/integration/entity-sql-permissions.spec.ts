@@ -23,7 +23,8 @@ import { startServer, type RunningServer } from '../../core/src/server.ts';
 import { feastPython } from '../support/feast-python.ts';
 import { feastEnv } from '../support/feast-repo.ts';
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
-import { fixturePackage, installPackages, rejection } from '../support/guarded-repo.ts';
+import { fixturePackage, installPackages, rejection, writeRemoteClientRepo } from '../support/guarded-repo.ts';
+import { historicalCommand } from '../support/feast-commands.ts';
 import { arrowTable, micros, writeParquetFile } from '../support/parquet-fixtures.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.ts';
 
@@ -86,24 +87,9 @@ try:
 except Exception as e:
     print(type(e).__module__ + "." + type(e).__name__, str(e).replace("\\n", " | "))
 `;
-import { historicalCommand } from '../support/feast-commands.ts';
 
 async function feastClientHistorical(repo: string, port: number, token: string, sql: string): Promise<string | undefined> {
-  const client = mkdtempSync(path.join(repo, 'client-'));
-  writeFileSync(path.join(client, 'feature_store.yaml'), [
-    'project: sqlperm',
-    `registry: ${path.join(repo, 'data', 'registry.db')}`,
-    'provider: local',
-    'offline_store:',
-    '  type: remote',
-    '  host: 127.0.0.1',
-    `  port: ${port}`,
-    'auth:',
-    '  type: kubernetes',
-    `  user_token: ${token}`,
-    'entity_key_serialization_version: 3',
-    '',
-  ].join('\n'));
+  const client = writeRemoteClientRepo(repo, 'sqlperm', port, ['auth:', '  type: kubernetes', `  user_token: ${token}`]);
   const { stdout } = await execFileAsync(feastPython().python, ['-c', CLIENT_HISTORICAL, client, sql], { env: feastEnv(), encoding: 'utf8', timeout: 120_000 });
   return stdout.trim().split('\n').pop();
 }

@@ -15,9 +15,9 @@ import pino from 'pino';
 import { encodeRegistry } from '../../core/src/registry/encode.ts';
 import { startServer, type RunningServer } from '../../core/src/server.ts';
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
+import { pullCommand } from '../support/feast-commands.ts';
 import { rejection } from '../support/guarded-repo.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.ts';
-import { pullCommand } from '../support/feast-commands.ts';
 
 const PG_SOURCE = 'feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source.PostgreSQLSource';
 const pullAll = (source: string) => pullCommand(source, {}, 'pull_all_from_table_or_query');

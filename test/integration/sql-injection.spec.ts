@@ -18,10 +18,10 @@ import type { DataSourceDraft, RegistryDraft } from '../../core/src/registry/dra
 import { encodeRegistry } from '../../core/src/registry/encode.ts';
 import { startServer, type RunningServer } from '../../core/src/server.ts';
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
+import { historicalCommand, pullCommand } from '../support/feast-commands.ts';
 import { rejection } from '../support/guarded-repo.ts';
 import { arrowTable, micros, writeParquetFile } from '../support/parquet-fixtures.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.ts';
-import { historicalCommand, pullCommand } from '../support/feast-commands.ts';
 
 const PG_SOURCE = 'feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source.PostgreSQLSource';
 const CLIENT_ERRORS = [status.INVALID_ARGUMENT, status.NOT_FOUND, status.PERMISSION_DENIED];

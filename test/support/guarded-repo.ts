@@ -109,16 +109,15 @@ except Exception as e:
 `;
 
 /**
- * One pull by the Feast client from a server on `port` serving `repo` (project `guarded`, its
- * registry read locally), with the given `auth:` lines; returns the client's last output line.
- * Asynchronous on purpose: when the server runs in the test's process it must keep answering.
+ * A Feast client's repo inside `repo`: project `project`, `repo`'s registry read locally, the
+ * offline store remote at 127.0.0.1:`port`, with the given `auth:` lines. Returns its directory.
  */
-export async function feastClientPull(repo: string, port: number, authLines: readonly string[]): Promise<string | undefined> {
+export function writeRemoteClientRepo(repo: string, project: string, port: number, authLines: readonly string[]): string {
   const client = mkdtempSync(path.join(repo, 'client-'));
   writeFileSync(
     path.join(client, 'feature_store.yaml'),
     [
-      'project: guarded',
+      `project: ${project}`,
       `registry: ${path.join(repo, 'data', 'registry.db')}`,
       'provider: local',
       'offline_store:',
@@ -130,6 +129,16 @@ export async function feastClientPull(repo: string, port: number, authLines: rea
       '',
     ].join('\n'),
   );
+  return client;
+}
+
+/**
+ * One pull by the Feast client from a server on `port` serving `repo` (project `guarded`), with
+ * the given `auth:` lines; returns the client's last output line.
+ * Asynchronous on purpose: when the server runs in the test's process it must keep answering.
+ */
+export async function feastClientPull(repo: string, port: number, authLines: readonly string[]): Promise<string | undefined> {
+  const client = writeRemoteClientRepo(repo, 'guarded', port, authLines);
   const { stdout } = await execFileAsync(feastPython().python, ['-c', CLIENT_PULL, client], { env: feastEnv(), encoding: 'utf8', timeout: 120_000 });
   return stdout.trim().split('\n').pop();
 }
