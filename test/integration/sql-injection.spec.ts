@@ -29,6 +29,16 @@ const placeholder = () => tableFromArrays({ key: ['mock_key'] });
 
 
 
+/** Every hostile column name, in every column field of a pull, is refused as a client error. */
+async function hostileColumnsRefused(client: FlightTestClient): Promise<void> {
+  for (const column of HOSTILE_COLUMNS) {
+    await refused(client, pullCommand('driver_source', { timestamp_field: column }), `timestamp_field ${column}`);
+    await refused(client, pullCommand('driver_source', { created_timestamp_column: column }), `created_timestamp_column ${column}`);
+    await refused(client, pullCommand('driver_source', { join_key_columns: [column] }), `join key ${column}`);
+    await refused(client, pullCommand('driver_source', { feature_name_columns: [column] }), `feature ${column}`);
+  }
+}
+
 /** A hostile field mapping names no column of the source, so it is not applied: the plain rows, nothing more. */
 async function mappingIgnored(client: FlightTestClient, command: string): Promise<void> {
   const table = await client.doExchange(command, placeholder());
@@ -141,12 +151,7 @@ describe('SQL injection through names, tables, queries and paths', function () {
     });
 
     it('pull column names that try to break out of their quotes', async () => {
-      for (const column of HOSTILE_COLUMNS) {
-        await refused(client, pullCommand('driver_source', { timestamp_field: column }), `timestamp_field ${column}`);
-        await refused(client, pullCommand('driver_source', { created_timestamp_column: column }), `created_timestamp_column ${column}`);
-        await refused(client, pullCommand('driver_source', { join_key_columns: [column] }), `join key ${column}`);
-        await refused(client, pullCommand('driver_source', { feature_name_columns: [column] }), `feature ${column}`);
-      }
+      await hostileColumnsRefused(client);
     });
 
     it('feature refs and field mappings that try to break out of their quotes', async () => {
@@ -219,12 +224,7 @@ describe('SQL injection through names, tables, queries and paths', function () {
     });
 
     it('pull column names that try to break out of their quotes', async () => {
-      for (const column of HOSTILE_COLUMNS) {
-        await refused(client, pullCommand('driver_source', { timestamp_field: column }), `timestamp_field ${column}`);
-        await refused(client, pullCommand('driver_source', { created_timestamp_column: column }), `created_timestamp_column ${column}`);
-        await refused(client, pullCommand('driver_source', { join_key_columns: [column] }), `join key ${column}`);
-        await refused(client, pullCommand('driver_source', { feature_name_columns: [column] }), `feature ${column}`);
-      }
+      await hostileColumnsRefused(client);
     });
 
     it('feature refs and field mappings that try to break out of their quotes', async () => {
