@@ -12,8 +12,8 @@
  */
 import { parseArgs } from 'node:util';
 import { Field, Float64, Int64, RecordBatch, Schema, Struct, Table, TimestampMicrosecond, Utf8, makeData, vectorFromArray } from 'apache-arrow';
-import { IpcStreamChecker } from '../core/src/flight/ipc-batch-check.ts';
-import { concatBody, decodeFlightStream, FlightDataEncoder, type FlightDataFrame } from '../core/src/flight/ipc.ts';
+import { IpcStreamChecker } from '../packages/flight/src/ipc-batch-check.ts';
+import { concatBody, decodeFlightStream, FlightDataEncoder, type FlightDataFrame } from '../packages/flight/src/ipc.ts';
 
 const { values: options } = parseArgs({
   options: {

@@ -13,8 +13,8 @@
 import { readFileSync } from 'node:fs';
 import { tableFromIPC } from 'apache-arrow';
 import { UnimplementedError } from '../../core/src/errors.ts';
-import type { FlightHandler } from '../../core/src/flight/handler.ts';
-import { createFlightServer, type FlightServerOptions } from '../../core/src/flight/server.ts';
+import type { FlightHandler } from '../../packages/flight/src/handler.ts';
+import { createFlightServer, type FlightServerOptions } from '../../packages/flight/src/server.ts';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: larder-server.ts TABLE.arrow');

@@ -10,7 +10,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cosmiconfig } from 'cosmiconfig';
+import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './errors.ts';
 import { expandVars } from './expand.ts';
@@ -74,16 +74,9 @@ export function locateConfig(options: LocateOptions = {}): LocatedConfig {
 export async function loadRepoConfig(options: LocateOptions = {}): Promise<RepoConfig> {
   const env = options.env ?? process.env;
   const { repoPath, configPath } = locateConfig(options);
-  const explorer = cosmiconfig('feast', {
-    cache: false,
-    loaders: {
-      '.yaml': (filepath, content) => parseYamlOrThrow(filepath, expandVars(content, env)),
-      '.yml': (filepath, content) => parseYamlOrThrow(filepath, expandVars(content, env)),
-    },
-  });
-  let result;
+  let raw: unknown;
   try {
-    result = await explorer.load(configPath);
+    raw = parseYamlOrThrow(configPath, expandVars(await readFile(configPath, 'utf8'), env));
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -95,7 +88,6 @@ export async function loadRepoConfig(options: LocateOptions = {}): Promise<RepoC
     }
     throw new ConfigError(configPath, '', (error as Error).message);
   }
-  const raw = result?.config;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(configPath, '', 'must be a YAML mapping of keys to values');
   }
