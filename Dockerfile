@@ -16,7 +16,6 @@ COPY packages/ packages/
 COPY core/ core/
 COPY plugins/ plugins/
 COPY cli/ cli/
-COPY scripts/check-built.js scripts/
 RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
  && npx tsc -b tsconfig.build.json
 
