@@ -86,8 +86,10 @@ describe('plugin resolution: where modules are found, and why they are not', () 
       'plugins/local-dir/package.json': { name: 'local-dir', type: 'module', exports: { import: './entry.js' } },
       'plugins/local-dir/entry.js': esmPlugin('local-dir'),
       'imports-missing.mjs': `import { something } from 'a-package-nobody-installed';\n${esmPlugin('never')}`,
-      'imports-missing-core.mjs': `import { ConfigError } from '@larder/core-not-here';\n${esmPlugin('never')}`,
+      // Written as plugin authors write them; the temp dir has no @larder/core above it.
+      'imports-core.mjs': `import { ConfigError } from '@larder/core';\n${esmPlugin('never')}`,
       'syntax-error.mjs': 'export default { kind: "offline_store",\n',
+      'syntax-error.cjs': 'module.exports = { kind: "offline_store",\n',
       'throws.cjs': `throw new Error('the plugin could not reach its licence server');\n`,
     });
     writeTree(path.join(globalPrefix, process.platform === 'win32' ? 'node_modules' : 'lib/node_modules'), {
@@ -178,8 +180,16 @@ describe('plugin resolution: where modules are found, and why they are not', () 
     it('show a syntax error and an error thrown at import time as what they are', async () => {
       const syntax = await failure(resolvePlugin(hooks, 'offline_store', './syntax-error.mjs', ctx));
       expect(syntax.message).to.match(/syntax-error\.mjs \(from "\.\/syntax-error\.mjs"\) failed to load: SyntaxError/);
+      const cjsSyntax = await failure(resolvePlugin(hooks, 'offline_store', './syntax-error.cjs', ctx));
+      expect(cjsSyntax.message).to.include(`failed to load: SyntaxError: Unexpected end of input (at ${path.join(repo, 'syntax-error.cjs')}:2)`);
       const thrown = await failure(resolvePlugin(hooks, 'offline_store', './throws.cjs', ctx));
       expect(thrown.message).to.include('failed to load: Error: the plugin could not reach its licence server');
+    });
+
+    it('say how to install @larder/core when that is the import that failed', async () => {
+      const error = await failure(resolvePlugin(hooks, 'offline_store', './imports-core.mjs', ctx));
+      expect(error.message).to.include("failed to load: Error [ERR_MODULE_NOT_FOUND]: Cannot find package '@larder/core'");
+      expect(error.message).to.include('install @larder/core beside it');
     });
 
     it('say "no such module" for a file that is not there', async () => {
