@@ -11,6 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { createHooks, type ResolveContext } from '../../core/src/hooks.ts';
+import { pluginConditionSets, userConditions } from '../../core/src/plugins/conditions.ts';
+import { packageEntry } from '../../core/src/plugins/package-entry.ts';
 import { PluginResolutionError, resolvePlugin, tapDefaultResolvers } from '../../core/src/plugins/resolve.ts';
 
 const checkoutNodeModules = fileURLToPath(new URL('../../node_modules', import.meta.url));
@@ -79,6 +81,9 @@ describe('plugin resolution: where modules are found, and why they are not', () 
       // A package that exists but exports nothing Node could import.
       'node_modules/no-entry-store/package.json': { name: 'no-entry-store', type: 'module', exports: { './only-this': './x.js' } },
       'node_modules/no-entry-store/x.js': esmPlugin('no-entry'),
+      // Named like a package larder itself depends on: the repo's copy is the one a user means.
+      'node_modules/tapable/package.json': { name: 'tapable', main: 'plugin.js' },
+      'node_modules/tapable/plugin.js': cjsPlugin('tapable-from-repo'),
       // Files next to feature_store.yaml, in a directory whose package.json has no `type`.
       'cjs-plugin.js': cjsPlugin('cjs-file'),
       'esm-plugin.mjs': esmPlugin('mjs-file'),
@@ -130,6 +135,10 @@ describe('plugin resolution: where modules are found, and why they are not', () 
       expect(await nameOf('node-path-store')).to.equal('node-path');
     });
 
+    it("prefer the repo's copy over larder's own install", async () => {
+      expect(await nameOf('tapable')).to.equal('tapable-from-repo');
+    });
+
     it("find a package in larder's own install when the repo has none", async () => {
       // The duckdb store, named by its npm name rather than by its alias: found from core's location.
       expect(await nameOf('@larder/plugin-duckdb')).to.equal('duckdb');
@@ -163,6 +172,8 @@ describe('plugin resolution: where modules are found, and why they are not', () 
       expect(await nameOf('./cjs-plugin.js')).to.equal('cjs-file');
       expect(await nameOf('./esm-plugin.mjs')).to.equal('mjs-file');
       expect(await nameOf('./default-export.cjs')).to.equal('cjs-default');
+      // (ESM syntax in a .js file of a CommonJS-scoped directory loads under plain Node, which detects
+      // the syntax, but not under tsx's ESM hooks that these tests run with: ERR_REQUIRE_CYCLE_MODULE.)
       expect(await nameOf(path.join(repo, 'esm-plugin.mjs'))).to.equal('mjs-file');
     });
 
@@ -220,6 +231,31 @@ describe('plugin resolution: where modules are found, and why they are not', () 
       }
       const bigquery = await failure(resolvePlugin(hooks, 'offline_store', 'bigquery', ctx));
       expect(bigquery.message).to.include('feast.infra.offline_stores.bigquery.BigQueryOfflineStore');
+    });
+  });
+
+  describe('package.json exports, read as Node reads them', () => {
+    it('honour the larder-source condition only when the process runs with it', () => {
+      expect(userConditions(['--import', 'tsx/esm', '--conditions=larder-source'], '')).to.deep.equal(['larder-source']);
+      expect(userConditions([], '--max-old-space-size=512 -C larder-source')).to.deep.equal(['larder-source']);
+      expect(userConditions(['--conditions', 'larder-source'], '')).to.deep.equal(['larder-source']);
+      expect(userConditions(['--import', 'tsx/esm'], '')).to.deep.equal([]);
+      const dir = path.join(root, 'conditional');
+      writeTree(dir, { 'src/x.ts': '', 'dist/x.js': '' });
+      const manifest = { exports: { '.': { 'larder-source': './src/x.ts', types: './dist/x.d.ts', default: './dist/x.js' } } };
+      expect(packageEntry(dir, manifest, '.', pluginConditionSets(['larder-source']))).to.equal(path.join(dir, 'src/x.ts'));
+      expect(packageEntry(dir, manifest, '.', pluginConditionSets([]))).to.equal(path.join(dir, 'dist/x.js'));
+    });
+
+    it('resolve subpath patterns and fallback arrays, and never leave the package directory', () => {
+      const dir = path.join(root, 'patterns');
+      writeTree(dir, { 'lib/stores/a.mjs': '', 'lib/b.cjs': '' });
+      const conditions = pluginConditionSets([]);
+      const manifest = { exports: { './stores/*': './lib/stores/*.mjs', './b': [{ worker: './nope.js' }, './lib/b.cjs'], './up': '../outside.js' } };
+      expect(packageEntry(dir, manifest, './stores/a', conditions)).to.equal(path.join(dir, 'lib/stores/a.mjs'));
+      expect(packageEntry(dir, manifest, './b', conditions)).to.equal(path.join(dir, 'lib/b.cjs'));
+      expect(packageEntry(dir, manifest, './up', conditions)).to.equal(undefined);
+      expect(packageEntry(dir, manifest, './stores/missing', conditions)).to.equal(undefined);
     });
   });
 });

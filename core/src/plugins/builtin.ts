@@ -95,5 +95,5 @@ export const NO_AUTH = 'no_auth';
 export const BUILTIN_TYPE_NAMES: Readonly<Record<'offline_store' | 'auth' | 'registry', readonly string[]>> = {
   offline_store: Object.keys(builtinOfflineStores).filter((t) => !t.includes('.')),
   auth: [NO_AUTH, ...Object.keys(builtinAuthProviders)],
-  registry: [FILE_REGISTRY_TYPES[0]!, ...Object.keys(builtinRegistries).filter((t) => !t.includes('.'))],
+  registry: [FILE_REGISTRY_TYPES[0], ...Object.keys(builtinRegistries).filter((t) => !t.includes('.'))],
 };

@@ -9,10 +9,10 @@ export function userConditions(execArgv: readonly string[] = process.execArgv, n
   const args = [...execArgv, ...nodeOptions.split(/\s+/).filter(Boolean)];
   const conditions: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
+    const arg = args[i];
     const inline = /^(?:--conditions|-C)=(.+)$/.exec(arg);
-    if (inline) conditions.push(inline[1]!);
-    else if ((arg === '--conditions' || arg === '-C') && args[i + 1]) conditions.push(args[++i]!);
+    if (inline) conditions.push(inline[1]);
+    else if ((arg === '--conditions' || arg === '-C') && args[i + 1]) conditions.push(args[++i]);
   }
   return conditions;
 }

@@ -27,9 +27,9 @@ export interface LocatedPackage {
 export function parsePackageSpecifier(type: string): PackageSpecifier | undefined {
   const match = /^((?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*)((?:\/[\w.@-]+)*)$/i.exec(type);
   if (!match) return undefined;
-  const rest = match[2]!;
+  const rest = match[2];
   if (rest.split('/').some((segment) => segment === '..' || segment === '.')) return undefined;
-  return { name: match[1]!, subpath: rest ? `.${rest}` : '.' };
+  return { name: match[1], subpath: rest ? `.${rest}` : '.' };
 }
 
 /**
@@ -47,11 +47,16 @@ export function locatePackage(spec: PackageSpecifier, tiers: readonly SearchTier
       if (!file) {
         const how = manifest.exports !== undefined ? 'its package.json "exports"' : `its package.json "main" (${manifest.main ?? 'unset, so index.js'})`;
         throw new PluginResolutionError(
-          `package ${spec.name}, found at ${packageDir} (${tier.label}), exports no entry for "${spec.subpath}" that exists: ${how} names no file for the conditions ${[...conditionSets[0]!].join(', ')} or require`,
+          `package ${spec.name}, found at ${packageDir} (${tier.label}), exports no entry for "${spec.subpath}" that exists: ${how} names no file for the conditions ${describeConditions(conditionSets)}`,
         );
       }
       return { file, packageDir, tier };
     }
   }
   return undefined;
+}
+
+/** `larder-source, node, import, require, default`: every condition tried, once, in order. */
+function describeConditions(conditionSets: ReadonlyArray<ReadonlySet<string>>): string {
+  return [...new Set(conditionSets.flatMap((set) => [...set]))].join(', ');
 }

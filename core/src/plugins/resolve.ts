@@ -122,8 +122,8 @@ function builtinLocation(pkg: string): string | undefined {
   try {
     return fileURLToPath(import.meta.resolve(pkg));
   } catch {
-    const spec = parsePackageSpecifier(pkg)!;
-    return locatePackage(spec, [{ label: "larder's own install", dirs: larderOwnDirs() }], pluginConditionSets())?.file;
+    const spec = parsePackageSpecifier(pkg);
+    return spec && locatePackage(spec, [{ label: "larder's own install", dirs: larderOwnDirs() }], pluginConditionSets())?.file;
   }
 }
 

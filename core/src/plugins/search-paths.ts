@@ -49,14 +49,19 @@ export function globalDirs(env: NodeJS.ProcessEnv): string[] {
   return unique([...modules, ...nodePath]);
 }
 
-/** The three tiers for a resolution, without duplicates across them. */
+/**
+ * The three tiers for a resolution, without duplicates across them. A globally installed larder's
+ * walk up reaches the global directory itself (`<prefix>/lib/node_modules`): that directory is
+ * left to the global tier, so messages name it as what it is.
+ */
 export function pluginSearchTiers(ctx: ResolveContext): SearchTier[] {
+  const global = globalDirs(ctx.env ?? process.env);
   const seen = new Set<string>();
   const tier = (label: string, dirs: string[]): SearchTier => ({ label, dirs: dirs.filter((d) => !seen.has(d) && seen.add(d)) });
   return [
     tier("the feature repo's node_modules", nodeModulesChain(ctx.repoPath)),
-    tier("larder's own install", larderOwnDirs()),
-    tier('the global install', globalDirs(ctx.env ?? process.env)),
+    tier("larder's own install", larderOwnDirs().filter((d) => !global.includes(d))),
+    tier('the global install', global),
   ];
 }
 
