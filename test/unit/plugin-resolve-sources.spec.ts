@@ -5,7 +5,7 @@
  * typos and Feast types larder has no plugin for. Every module here is real, written into a
  * temporary directory and loaded by Node.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { createHooks, type ResolveContext } from '../../core/src/hooks.ts';
 import { pluginConditionSets, userConditions } from '../../core/src/plugins/conditions.ts';
 import { packageEntry } from '../../core/src/plugins/package-entry.ts';
 import { PluginResolutionError, resolvePlugin, tapDefaultResolvers } from '../../core/src/plugins/resolve.ts';
+import { larderOwnDirs } from '../../core/src/plugins/search-paths.ts';
 
 const checkoutNodeModules = fileURLToPath(new URL('../../node_modules', import.meta.url));
 
@@ -137,6 +138,17 @@ describe('plugin resolution: where modules are found, and why they are not', () 
 
     it("prefer the repo's copy over larder's own install", async () => {
       expect(await nameOf('tapable')).to.equal('tapable-from-repo');
+    });
+
+    it("count the real location of the CLI entry (a .bin symlink) as larder's own install", () => {
+      const install = path.join(root, 'cli-install');
+      writeTree(install, { 'lib/node_modules/larder/bin/larder.js': '' });
+      mkdirSync(path.join(install, 'bin'));
+      symlinkSync('../lib/node_modules/larder/bin/larder.js', path.join(install, 'bin', 'larder'));
+      const dirs = larderOwnDirs(path.join(install, 'bin', 'larder'));
+      expect(dirs).to.include(path.join(install, 'lib/node_modules/larder/node_modules'));
+      expect(dirs).to.include(path.join(install, 'lib/node_modules'));
+      expect(dirs).to.include(checkoutNodeModules);
     });
 
     it("find a package in larder's own install when the repo has none", async () => {
