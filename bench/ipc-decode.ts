@@ -4,7 +4,7 @@
  * memory — no gRPC, so the figure is the decoding alone. Also times the verification alone
  * (ipc-verify.ts + ipc-batch-check.ts) on the same messages.
  *
- *   npx tsx bench/ipc-decode.ts [--rows 1000000] [--batch-rows 0] [--runs 9]
+ *   npx tsx --conditions=larder-source bench/ipc-decode.ts [--rows 1000000] [--batch-rows 0] [--runs 9]
  *
  * Columns: driver_id int64, customer_id utf8 (so offsets are scanned), event_timestamp
  * timestamp[us, UTC], val_to_add float64 with nulls. `--batch-rows 0` sends one batch, as

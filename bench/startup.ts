@@ -2,7 +2,7 @@
  * Start-up time to serving: from spawning `larder serve_offline` on the example repo until its
  * Flight port accepts a TCP connection (the readiness probe Feast's harness and the operator use).
  *
- *   npm run build && npx tsx bench/startup.ts [--runs 9] [--node PATH]
+ *   npm run build && npx tsx --conditions=larder-source bench/startup.ts [--runs 9] [--node PATH]
  *
  * Measures the built CLI (cli/bin/larder.js, what users and the image run) and, for reference, the
  * sources through tsx (scripts/larder-dev.js). Medians, with min and max; runs alternate.

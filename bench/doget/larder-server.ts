@@ -4,7 +4,7 @@
  * one table, loaded from an Arrow IPC file, for any ticket. Runs as its own process so that client
  * and server never share a CPU thread.
  *
- *   npx tsx bench/doget/larder-server.ts TABLE.arrow [SERVER_OPTIONS_JSON]
+ *   npx tsx --conditions=larder-source bench/doget/larder-server.ts TABLE.arrow [SERVER_OPTIONS_JSON]
  *
  * SERVER_OPTIONS_JSON is merged into createFlightServer's options (e.g. chunking or
  * maxBufferedBytes), to measure a setting before changing its default.
