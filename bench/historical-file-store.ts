@@ -23,6 +23,7 @@ const T0 = BigInt(Date.UTC(2024, 0, 1)) * 1000n;
 const HOUR = 3_600_000_000n;
 const tsType = new Timestamp(TimeUnit.MICROSECOND, 'UTC');
 
+// biome-ignore lint/suspicious/noExplicitAny: makeData's overloads are per type; a bench builds a few known columns
 function batch(columns: Array<[string, any, any]>, length: number): RecordBatch {
   const fields = columns.map(([name, type]) => new Field(name, type, true));
   const children = columns.map(([, type, data]) => makeData({ type, length, data }));

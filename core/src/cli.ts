@@ -128,7 +128,7 @@ async function serve(args: string[], repo: { chdir?: string; featureStoreYaml?: 
 
 /** A path on the command line is read against the working directory (a yaml path, against the repo); a bare name is looked up on PATH. */
 function pythonFromFlag(value: string | undefined): string | undefined {
-  return value && value.includes(path.sep) ? path.resolve(value) : value;
+  return value?.includes(path.sep) ? path.resolve(value) : value;
 }
 
 /** Serves until SIGTERM/SIGINT, then drains in-flight calls and exits 0. */

@@ -51,7 +51,7 @@ const variants: readonly Variant[] = [
   { store: 'duckdb', registry: 'remote' },
 ];
 
-for (const { store, registry } of variants) describe(`Feast client conformance (feast 0.67.0 SDK → larder, ${store} store${registry ? `, ${REGISTRY_NAMES[registry]}` : ''})`, function () {
+for (const { store, registry } of variants) describe(`Feast client conformance (feast 0.67.0 SDK → larder, ${store} store${registry ? `, ${REGISTRY_NAMES[registry]}` : ''})`, () => {
   let pg: PostgresServer | undefined;
   let repo: FeastRepo | undefined;
   let server: ServerProcess | undefined;
@@ -103,7 +103,7 @@ for (const { store, registry } of variants) describe(`Feast client conformance (
   });
 
   for (const entry of applicableChecks(store)) {
-    it(`${entry.name}: ${entry.about}`, function () {
+    it(`${entry.name}: ${entry.about}`, () => {
       const result = run!.results.get(entry.name);
       expect(result, `checks.py reported nothing for ${entry.name}`).to.not.equal(undefined);
       expect(result!.skipped ?? false, `${entry.name} was skipped`).to.equal(false);

@@ -331,7 +331,7 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
       const held: (() => void)[] = [];
       let inFlight = 0;
       let most = 0;
-      kube.intercept = async (req, res) => {
+      kube.intercept = async (req, _res) => {
         if (!isReview(req)) return false;
         inFlight += 1;
         most = Math.max(most, inFlight);

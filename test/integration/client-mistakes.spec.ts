@@ -14,7 +14,7 @@ import { Writable } from 'node:stream';
 import { status } from '@grpc/grpc-js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import {
-  DateDay, Decimal, Duration, Field, Float16, Float64, Int64, RecordBatch, Schema, Struct, Table as ArrowTable, TimeUnit, Timestamp, Utf8, makeData, tableFromArrays, type Table,
+  DateDay, Decimal, Duration, Field, Float16, Float64, Int64, RecordBatch, Schema, Struct, Table as ArrowTable, TimeUnit, Timestamp, Utf8, makeData, type Table,
 } from 'apache-arrow';
 import { expect } from 'chai';
 import pg from 'pg';

@@ -36,7 +36,7 @@ describe('concurrent write_to_offline_store from two Feast clients on two replic
   let repo: FeastRepo;
   const replicas: ServerProcess[] = [];
 
-  before(async function () {
+  before(async () => {
     repo = await buildFeastRepo({ type: 'file' });
     replicas.push(...(await Promise.all([startLarder({ repoPath: repo.serverRepo }), startLarder({ repoPath: repo.serverRepo })])));
   });

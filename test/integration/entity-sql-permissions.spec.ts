@@ -30,7 +30,6 @@ import { startPostgres, type PostgresServer } from '../support/postgres-server.t
 
 const execFileAsync = promisify(execFile);
 const T0 = Date.UTC(2024, 0, 1);
-const H = 3_600_000;
 const PG_SOURCE = 'feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source.PostgreSQLSource';
 
 const USERS = [

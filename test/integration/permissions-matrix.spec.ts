@@ -43,6 +43,7 @@ const USERS: Record<string, { roles?: string[]; groups?: string[]; namespaces?: 
   nobody: {},
 };
 
+// biome-ignore format: a table, one permission a line
 const PERMISSIONS: PermissionDraft[] = [
   { name: 'read_driver_views', types: ['FEATURE_VIEW'], namePatterns: ['driver_.*'], actions: ['READ_OFFLINE'], policy: { kind: 'role', roles: ['fv_reader'] } },
   { name: 'read_driver_views_team', types: ['FEATURE_VIEW'], namePatterns: ['driver_stats'], actions: ['READ_OFFLINE'], policy: { kind: 'group', groups: ['team-drivers'] } },
@@ -78,6 +79,7 @@ const HIST_CUSTOMER = [[1001, 7, 12.5], [1002, 7, 12.5]];
 const PULL_ALL_DRIVER = [[1001, 0.1], [1001, 0.2], [1002, 0.5]];
 
 /** In the order the Python process runs them: the reads, then the writes, then what they wrote. */
+// biome-ignore format: a table, one case a line
 const CASES: Case[] = [
   // get_historical_features: READ_OFFLINE on each feature view (first matching grant wins).
   { call: 'hist_driver', user: 'fv_reader', what: 'a role grants the view (name pattern driver_.*)', expect: () => ({ result: HIST_DRIVER }) },

@@ -5,7 +5,7 @@
 import {
   Binary,
   Bool,
-  Data,
+  type Data,
   DateDay,
   DateMillisecond,
   Decimal,

@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import { RecordBatch, Table, type Schema } from 'apache-arrow';
+import { type RecordBatch, Table, type Schema } from 'apache-arrow';
 import { Message } from 'apache-arrow/ipc/metadata/message';
 import type { ActionTypeInfo, FlightDescriptor } from '../../packages/flight/src/handler.ts';
 import { decodeFlightStream, FlightDataEncoder, parseFramedSchema, toFlightData } from '../../packages/flight/src/ipc.ts';

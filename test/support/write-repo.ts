@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Float64, Int64, RecordBatch, Table, TimeUnit, Timestamp } from 'apache-arrow';
+import { Float64, Int64, type RecordBatch, type Table, TimeUnit, Timestamp } from 'apache-arrow';
 import { encodeRegistry } from '../../core/src/registry/encode.ts';
 import { readRowGroups } from '../../plugins/parquet-files/src/parquet-read.ts';
 import { arrowTable, writeParquetFile } from './parquet-fixtures.ts';

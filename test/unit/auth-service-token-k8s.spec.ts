@@ -89,7 +89,7 @@ describe('auth kubernetes: the token larder presents to other Feast services', (
     );
   });
 
-  it("reads the pod's standard token path by default, through the plugin's provider", async function () {
+  it("reads the pod's standard token path by default, through the plugin's provider", async () => {
     expect(SERVICE_ACCOUNT_TOKEN_FILE).to.equal('/var/run/secrets/kubernetes.io/serviceaccount/token');
     const auth = await provider();
     process.env.LOCAL_K8S_TOKEN = 'from-the-environment';

@@ -20,7 +20,7 @@ import { resolvePlugin, tapDefaultResolvers } from '../../core/src/plugins/resol
 import { writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
 import { REPO_ROOT, freePort } from '../support/larder-process.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: parsed Kubernetes manifests of many kinds, probed field by field
 type K8s = any;
 const KUBE = path.join(REPO_ROOT, 'deploy', 'kubernetes');
 const read = (...p: string[]) => readFileSync(path.join(REPO_ROOT, ...p), 'utf8');

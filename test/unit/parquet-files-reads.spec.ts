@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Field, Float32, Int32, Int64, List, Table, TimeUnit, Timestamp, Utf8, type DataType } from 'apache-arrow';
+import { Field, Float32, Int32, Int64, List, type Table, TimeUnit, Timestamp, Utf8, type DataType } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
 import duckdbPlugin from '../../plugins/duckdb/src/index.ts';

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Float32, Float64, Int64, RecordBatch, Table, TimeUnit, Timestamp, Utf8 } from 'apache-arrow';
+import { Float32, Float64, Int64, type RecordBatch, Table, TimeUnit, Timestamp, Utf8 } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
 import plugin from '../../plugins/parquet-files/src/index.ts';

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Float64, Int64, Table, TimeUnit, Timestamp, Utf8, type DataType } from 'apache-arrow';
+import { Float64, Int64, type Table, TimeUnit, Timestamp, Utf8, type DataType } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
 import duckdbPlugin from '../../plugins/duckdb/src/index.ts';

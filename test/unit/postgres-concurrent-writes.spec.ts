@@ -5,7 +5,7 @@
  * serialised per table, so racing calls neither fail with PostgreSQL's duplicate-table error nor
  * leave a mix: one persist wins and the others are told the dataset exists.
  */
-import { Float64, Int64, Table, TimeUnit, Timestamp, Utf8 } from 'apache-arrow';
+import { Float64, Int64, type Table, TimeUnit, Timestamp } from 'apache-arrow';
 import { expect } from 'chai';
 import pg from 'pg';
 import pino from 'pino';

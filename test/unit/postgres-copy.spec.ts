@@ -25,7 +25,7 @@ import {
   LargeList,
   LargeUtf8,
   List,
-  RecordBatch,
+  type RecordBatch,
   Table,
   TimeUnit,
   Timestamp,
@@ -175,6 +175,7 @@ describe('postgres binary COPY codec', function () {
     a_b: [[true, false, null], [], null, [false]],
     a_tstz: [[us('2024-02-29T12:34:56.789012Z')], [], null, [us('1900-01-01T00:00:00Z')]],
     a_d: [[us('2000-01-01T00:00:00Z'), null], [], null, [0n]],
+    // biome-ignore lint/correctness/noPrecisionLoss: the double nearest the numeric stored above (numeric is read as float64, as in Feast)
     a_num: [[1.25, NaN], [], null, [-12345678901234567890.5]],
     a_vc: [['x', 'yz'], [], null, ['']],
     a_by: [['01', null], [], null, ['']],

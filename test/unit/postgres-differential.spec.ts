@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Float64, Table } from 'apache-arrow';
+import { Float64, type Table } from 'apache-arrow';
 import { expect } from 'chai';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';

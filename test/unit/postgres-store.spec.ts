@@ -150,8 +150,8 @@ describe('postgres store (real PostgreSQL)', function () {
     const write = await failure(store.getHistoricalFeatures({ ...base, entityDfSql: 'SELECT driver_id, ts AS event_timestamp FROM stats WHERE wipe() = 1' }, context()).then(collect));
     expect(write.message).to.match(/cannot execute DELETE in a read-only transaction \(larder runs this SQL read-only\)/);
     expect(write.code).to.equal(3);
-    const escape = await failure(store.getHistoricalFeatures({ ...base, entityDfSql: "SELECT 1 AS driver_id, now() AS event_timestamp) AS x; COMMIT; DROP TABLE stats; --" }, context()).then(collect));
-    expect(escape.message).to.match(/entity_df_sql/);
+    const breakout = await failure(store.getHistoricalFeatures({ ...base, entityDfSql: "SELECT 1 AS driver_id, now() AS event_timestamp) AS x; COMMIT; DROP TABLE stats; --" }, context()).then(collect));
+    expect(breakout.message).to.match(/entity_df_sql/);
     expect(await count('stats')).to.equal(10_000);
   });
 

@@ -128,10 +128,10 @@ describe('encodeRegistry (feast apply without Python)', () => {
       expect(spec?.sources?.driver_stats?.feature_view_projection?.feature_view_name).to.equal('driver_stats');
       expect(spec?.sources?.vals?.request_data_source?.request_data_options?.schema?.map((f) => f.name)).to.deep.equal(['val']);
       expect(spec?.entities).to.deep.equal(['__dummy']);
-      const udf = (spec?.feature_transformation as { user_defined_function?: { name?: string; body_text?: string; mode?: string } })
-        .user_defined_function;
+      const udf = (spec?.feature_transformation as { user_defined_function?: { name?: string; body_text?: string; mode?: string } } | undefined)
+        ?.user_defined_function;
       expect(udf?.mode).to.equal('python');
-      expect(udf?.body_text).to.match(/^def odfv\(inputs\):\n    raise NotImplementedError\(/);
+      expect(udf?.body_text).to.match(/^def odfv\(inputs\):\n {4}raise NotImplementedError\(/);
     });
 
     it('writes permissions without types as every type, and all actions by default', () => {

@@ -28,7 +28,7 @@ import type { ApiContext } from './context.ts';
 import { assertOwnArrowCopy } from './arrow-copy.ts';
 import type { OdfvWorker } from '../odfv/odfv-worker.ts';
 import { feastActions, readHandlers, writeHandlers } from './dispatch.ts';
-import { PendingUploads, type PendingEntry } from './pending.ts';
+import type { PendingUploads, PendingEntry } from './pending.ts';
 import { releaseResult } from './release-result.ts';
 import { reportedBatches } from './reported-result.ts';
 import { readUpload } from './upload.ts';

@@ -6,7 +6,7 @@
  * spelling is a KeyError on the client. The strings describe a parquet file *as pyarrow reads it*,
  * which differs from the Arrow schema in two places (see `parquetRead`).
  */
-import { DataType, Type, TimeUnit, DateUnit, IntervalUnit, UnionMode, type Field, type Schema } from 'apache-arrow';
+import { type DataType, Type, TimeUnit, DateUnit, IntervalUnit, UnionMode, type Field, type Schema } from 'apache-arrow';
 
 export interface PyarrowRenderOptions {
   /**
@@ -63,6 +63,7 @@ function fieldString(f: Field, options: PyarrowRenderOptions): string {
 }
 
 function render(type: DataType, holder: string, options: PyarrowRenderOptions): string {
+  // biome-ignore lint/suspicious/noExplicitAny: each case reads the fields of the DataType subclass its typeId names
   const t = type as DataType & Record<string, any>;
   switch (type.typeId) {
     case Type.Null:
@@ -129,6 +130,7 @@ function render(type: DataType, holder: string, options: PyarrowRenderOptions): 
  * pyarrow prints `map<K, V>` and names the key, value and entries fields only when they are not
  * the standard `key`, `value`, `entries`.
  */
+// biome-ignore lint/suspicious/noExplicitAny: the fields of an Arrow Map type, read as render() reads them
 function renderMap(t: Record<string, any>, holder: string, options: PyarrowRenderOptions): string {
   const entries = t.children[0] as Field;
   const [key, value] = (entries.type as unknown as { children: Field[] }).children as [Field, Field];

@@ -20,7 +20,7 @@ export function odfvWorkerFor(config: RepoConfig, odfvPython: string | undefined
   const fromYaml = config.larder.odfv_python as string | undefined;
   // A flag is read against the working directory (by the CLI); a yaml path against the repo, as
   // Feast reads the yaml's paths. A bare name ("python3") is looked up on PATH.
-  const python = odfvPython ?? (fromYaml && fromYaml.includes(path.sep) ? path.resolve(config.repoPath, fromYaml) : fromYaml);
+  const python = odfvPython ?? (fromYaml?.includes(path.sep) ? path.resolve(config.repoPath, fromYaml) : fromYaml);
   if (!python) return null;
   if (python.includes(path.sep) && !existsSync(python)) {
     const problem = `${python} does not exist; it must name a Python interpreter with feast installed`;

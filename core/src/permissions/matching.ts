@@ -33,7 +33,7 @@ export function matchesRequiredTags(
 ): boolean {
   return Object.entries(requiredTags).every(([k, v]) => {
     const key = k.trim();
-    return Object.prototype.hasOwnProperty.call(tags, key) && tags[key] === String(v).trim();
+    return Object.hasOwn(tags, key) && tags[key] === String(v).trim();
   });
 }
 

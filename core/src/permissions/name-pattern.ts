@@ -16,7 +16,7 @@ const CACHE_LIMIT = 1000;
 /** True when `pattern` matches the whole of `name` as Python's `re.fullmatch` would. */
 export function pythonFullMatch(pattern: string, name: string): boolean {
   const re = compilePythonPattern(pattern);
-  return re !== null && re.test(name);
+  return re?.test(name) ?? false;
 }
 
 /** The anchored JS regex of a Python pattern, or `null` when it is invalid or untranslatable. */

@@ -47,8 +47,8 @@ class Reader {
   /** The value under the field's JSON name or its proto name; `undefined` when absent or null. */
   get(protoName: string): Json | undefined {
     const jsonName = toJsonName(protoName);
-    const hasJson = Object.prototype.hasOwnProperty.call(this.obj, jsonName);
-    const hasProto = jsonName !== protoName && Object.prototype.hasOwnProperty.call(this.obj, protoName);
+    const hasJson = Object.hasOwn(this.obj, jsonName);
+    const hasProto = jsonName !== protoName && Object.hasOwn(this.obj, protoName);
     if (hasJson && hasProto) throw invalid(this.at(protoName), `is given twice (as ${jsonName} and ${protoName})`);
     const value = hasJson ? this.obj[jsonName] : hasProto ? this.obj[protoName] : undefined;
     return value === null ? undefined : value;

@@ -8,21 +8,21 @@
  * requests, so nothing a request does may leak into another.
  */
 import type protobuf from 'protobufjs';
-import {
-  type AuthzedAction,
-  type DataSource,
-  type Entity,
-  type FeatureService,
-  type FeatureView,
-  type FeatureViewProjection,
-  type Field,
-  type FileFormat,
-  type LoggingConfig,
-  type OnDemandFeatureView,
-  type OnDemandSource,
-  type Permission,
-  type PermissionResourceType,
-  type Policy,
+import type {
+  AuthzedAction,
+  DataSource,
+  Entity,
+  FeatureService,
+  FeatureView,
+  FeatureViewProjection,
+  Field,
+  FileFormat,
+  LoggingConfig,
+  OnDemandFeatureView,
+  OnDemandSource,
+  Permission,
+  PermissionResourceType,
+  Policy,
 } from './model.ts';
 import {
   enumName,

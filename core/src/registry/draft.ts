@@ -5,6 +5,7 @@
 import type { AuthzedAction, PermissionResourceType, Policy } from './model.ts';
 
 /** Names of `feast.types.ValueType.Enum`. */
+// biome-ignore format: Feast's enum in its order, several names a line
 export type ValueTypeName =
   | 'INVALID' | 'BYTES' | 'STRING' | 'INT32' | 'INT64' | 'DOUBLE' | 'FLOAT' | 'BOOL' | 'UNIX_TIMESTAMP'
   | 'BYTES_LIST' | 'STRING_LIST' | 'INT32_LIST' | 'INT64_LIST' | 'DOUBLE_LIST' | 'FLOAT_LIST' | 'BOOL_LIST'

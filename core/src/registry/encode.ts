@@ -75,11 +75,13 @@ const CLASS_PUSH_SOURCE = 'feast.data_source.PushSource';
 const CLASS_REQUEST_SOURCE = 'feast.data_source.RequestSource';
 
 /** Feast's ALL_RESOURCE_TYPES order, as `feast apply` writes a permission without types. */
+// biome-ignore format: Feast's order, several names a line
 const ALL_PERMISSION_TYPES: readonly PermissionResourceType[] = [
   'PROJECT', 'FEATURE_VIEW', 'ON_DEMAND_FEATURE_VIEW', 'BATCH_FEATURE_VIEW', 'STREAM_FEATURE_VIEW', 'LABEL_VIEW',
   'ENTITY', 'FEATURE_SERVICE', 'DATA_SOURCE', 'VALIDATION_REFERENCE', 'SAVED_DATASET', 'PERMISSION',
 ];
 
+// biome-ignore format: Feast's order, several names a line
 const ALL_ACTIONS: readonly AuthzedAction[] = [
   'CREATE', 'DESCRIBE', 'UPDATE', 'DELETE', 'READ_ONLINE', 'READ_OFFLINE', 'WRITE_ONLINE', 'WRITE_OFFLINE',
 ];

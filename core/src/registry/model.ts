@@ -148,6 +148,7 @@ export interface Entity {
 }
 
 /** Resource types of Feast's PermissionSpec.Type, by name. */
+// biome-ignore format: Feast's enum, several names a line
 export type PermissionResourceType =
   | 'FEATURE_VIEW' | 'ON_DEMAND_FEATURE_VIEW' | 'BATCH_FEATURE_VIEW' | 'STREAM_FEATURE_VIEW' | 'ENTITY'
   | 'FEATURE_SERVICE' | 'DATA_SOURCE' | 'VALIDATION_REFERENCE' | 'SAVED_DATASET' | 'PERMISSION' | 'PROJECT'

@@ -61,7 +61,7 @@ export function enumName(e: protobuf.Enum, value: number): string | undefined {
 
 /** The number for an enum name, or `undefined` if the enum has no such name. */
 export function enumValue(e: protobuf.Enum, name: string): number | undefined {
-  return Object.prototype.hasOwnProperty.call(e.values, name) ? e.values[name] : undefined;
+  return Object.hasOwn(e.values, name) ? e.values[name] : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ function bindingProblem(item: unknown): string | null {
   return bad >= 0 ? `subjects[${bad}] has no kind and name` : null;
 }
 
-function isObject(value: unknown): value is Record<string, any> {
+function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

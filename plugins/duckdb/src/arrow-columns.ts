@@ -11,8 +11,8 @@
  */
 import duckdb from '@duckdb/node-bindings';
 import {
-  DuckDBDecimalType,
-  DuckDBListType,
+  type DuckDBDecimalType,
+  type DuckDBListType,
   DuckDBTypeId,
   type DuckDBType,
 } from '@duckdb/node-api';

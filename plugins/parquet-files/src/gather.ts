@@ -84,7 +84,7 @@ function validityOf(chunks: readonly Data[], chunkOf: Int32Array, rowOf: Int32Ar
 }
 
 function strideOf(type: DataType): number {
-  const t = type as DataType & Record<string, any>;
+  const t = type as DataType & Record<string, unknown>;
   if (type.typeId === Type.Decimal) return (t.bitWidth as number) / 32;
   if (type.typeId === Type.FixedSizeBinary) return t.byteWidth as number;
   if (type.typeId === Type.Interval) return t.unit === 0 ? 1 : t.unit === 1 ? 2 : 4;

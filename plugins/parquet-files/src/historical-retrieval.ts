@@ -13,7 +13,7 @@
  * duckdb store.
  */
 import { entityTimestampColumn, requestedFeaturesByView, type CallContext, type HistoricalFeaturesRequest, type ResultStream } from '@larder/core';
-import { RecordBatch, Schema, Struct, Table, makeData, type Data, type DataType } from 'apache-arrow';
+import { RecordBatch, Schema, Struct, type Table, makeData, type Data, type DataType } from 'apache-arrow';
 import { gather } from './gather.ts';
 import { groupPlans, joinGroup, type ViewResult } from './group-join.ts';
 import { instantsOfVector } from './timestamps.ts';

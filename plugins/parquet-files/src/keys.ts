@@ -51,7 +51,7 @@ const utf8 = new TextDecoder();
 export function keyValuesOfData(data: Data): (KeyValue | null)[] {
   const n = data.length;
   const out: (KeyValue | null)[] = new Array(n);
-  const t = data.type as DataType & Record<string, any>;
+  const t = data.type as DataType & Record<string, unknown>;
   switch (data.typeId) {
     case Type.Int:
       if (t.bitWidth === 64) readInt64(data, t.isSigned as boolean, out);

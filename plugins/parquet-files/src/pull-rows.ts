@@ -104,7 +104,7 @@ export async function pullLatest(req: PullRequest, repoPath: string, ctx: CallCo
       const part = winners.slice(start, start + OUTPUT_BATCH_ROWS);
       const chunkOf = Int32Array.from(part, (w) => w.chunk);
       const rowOf = Int32Array.from(part, (w) => w.row);
-      const columns = plan.columns.map((c, i) => gather(plan.schema.fields[i]!.type as DataType, chunks[i]!, chunkOf, rowOf));
+      const columns = plan.columns.map((_column, i) => gather(plan.schema.fields[i]!.type as DataType, chunks[i]!, chunkOf, rowOf));
       yield batchOf(plan, columns, part.length);
     }
   }

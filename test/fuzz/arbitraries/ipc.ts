@@ -9,11 +9,9 @@
 import {
   Dictionary,
   Field,
-  Float32,
   Int32,
-  Int64,
   List,
-  Schema,
+  type Schema,
   TimeUnit,
   Timestamp,
   Utf8,
@@ -22,7 +20,7 @@ import {
   tableFromArrays,
   vectorFromArray,
   Table,
-  RecordBatch,
+  type RecordBatch,
 } from 'apache-arrow';
 import fc from 'fast-check';
 import { concatBody, FlightDataEncoder } from '../../../packages/flight/src/ipc.ts';
