@@ -94,13 +94,15 @@ class Walker {
     const type = data.type as DataType;
     if (DataType.isDictionary(type)) {
       // Indices travel in the record batch; the dictionary goes in its own DictionaryBatch.
-      return this.visit(data.clone(type.indices));
+      this.visit(data.clone(type.indices));
+      return;
     }
     const { length, offset } = data;
     if (length > MAX_LENGTH) throw new RangeError('Cannot write arrays longer than 2^31 - 1 in Arrow IPC');
     if (DataType.isUnion(type)) {
       this.node(length, 0);
-      return this.visitUnion(data);
+      this.visitUnion(data);
+      return;
     }
     const nullCount = DataType.isNull(type) ? length : data.nullCount;
     this.node(length, nullCount);
@@ -115,8 +117,12 @@ class Walker {
     if (DataType.isBool(type)) {
       const values = data.values as Uint8Array | undefined;
       const n = (length + 7) >> 3;
-      if (!values || values.byteLength === 0) return this.add(n, () => new Uint8Array(n));
-      return this.add(n, () => sliceBitmap(values, offset, length));
+      if (!values || values.byteLength === 0) {
+        this.add(n, () => new Uint8Array(n));
+        return;
+      }
+      this.add(n, () => sliceBitmap(values, offset, length));
+      return;
     }
     if (
       DataType.isInt(type) ||
@@ -132,7 +138,8 @@ class Walker {
       // Data.slice already moved `values` to the first row of the slice.
       const values = data.values as ArrayBufferView & { BYTES_PER_ELEMENT: number; subarray(a: number, b: number): ArrayBufferView };
       const count = length * data.stride;
-      return this.add(count * values.BYTES_PER_ELEMENT, () => values.subarray(0, count));
+      this.add(count * values.BYTES_PER_ELEMENT, () => values.subarray(0, count));
+      return;
     }
     if (DataType.isUtf8(type) || DataType.isBinary(type) || DataType.isLargeUtf8(type) || DataType.isLargeBinary(type)) {
       const offsets = data.valueOffsets as Int32Array | BigInt64Array;
@@ -140,7 +147,8 @@ class Walker {
       const end = Number(offsets[length]!);
       const values = data.values as Uint8Array;
       this.add((length + 1) * offsets.BYTES_PER_ELEMENT, () => rebasedOffsets(offsets, length));
-      return this.add(end - begin, () => values.subarray(begin, end));
+      this.add(end - begin, () => values.subarray(begin, end));
+      return;
     }
     if (DataType.isUtf8View(type) || DataType.isBinaryView(type)) {
       const views = data.values as Uint8Array;
@@ -156,11 +164,13 @@ class Walker {
       const begin = Number(offsets[0]!);
       const end = Number(offsets[length]!);
       this.add((length + 1) * offsets.BYTES_PER_ELEMENT, () => rebasedOffsets(offsets, length));
-      return this.visit(data.children[0]!.slice(begin, end - begin));
+      this.visit(data.children[0]!.slice(begin, end - begin));
+      return;
     }
     if (DataType.isFixedSizeList(type)) {
       // Data.slice already sliced the child by `listSize` per row.
-      return this.visit(data.children[0]!);
+      this.visit(data.children[0]!);
+      return;
     }
     if (DataType.isStruct(type)) {
       for (let i = 0; i < type.children.length; i++) this.visit(data.children[i]!);

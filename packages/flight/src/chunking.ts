@@ -8,7 +8,7 @@
  *   gRPC message and a client-side chunk each; consecutive small batches are copied into one
  *   batch of about `targetBytes`. This is the only place that copies, and only small batches.
  */
-import { Data, DataType, RecordBatch, Schema, Struct, type Field, type Vector } from 'apache-arrow';
+import { Data, DataType, RecordBatch, type Schema, Struct, type Field, type Vector } from 'apache-arrow';
 import { compareSchemas } from 'apache-arrow/visitor/typecomparator';
 import { measureBody } from './assembler.ts';
 

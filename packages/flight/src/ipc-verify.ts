@@ -15,7 +15,7 @@
  *
  * Batches against a schema are checked by ipc-batch-check.ts.
  */
-import { FbTable, FlatbufferError, FlatbufferVerifier } from './flatbuffer-verifier.ts';
+import { type FbTable, FlatbufferError, FlatbufferVerifier } from './flatbuffer-verifier.ts';
 
 /** A message that is not valid Arrow IPC (or not one larder can read). The message says why. */
 export class IpcDataError extends Error {
@@ -261,7 +261,7 @@ function readDictionaryEncoding(table: FbTable, label: string): DictionaryInfo {
 }
 
 function readType(
-  typeType: number,
+  _typeType: number,
   typeName: string,
   t: FbTable,
   children: readonly FieldInfo[],

@@ -12,7 +12,7 @@
  * hostile messages fail with a message that says what was wrong, at a cost bounded by their size,
  * rather than somewhere deep inside the reader (or after it allocated what the header claimed).
  */
-import { MessageHeader, RecordBatch, RecordBatchReader, Schema, type Data, type Vector } from 'apache-arrow';
+import { type MessageHeader, type RecordBatch, RecordBatchReader, Schema, type Data, type Vector } from 'apache-arrow';
 import {
   DictionaryBatch as DictionaryBatchHeader,
   Message,

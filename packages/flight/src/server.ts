@@ -76,8 +76,7 @@ interface CallLike extends NodeJS.EventEmitter {
   getPeer(): string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type StreamCall = (grpc.ServerWritableStream<any, any> | grpc.ServerDuplexStream<any, any>) & { cancelled: boolean };
+type StreamCall = (grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>) & { cancelled: boolean };
 
 interface CallStatus {
   code: grpc.status;
