@@ -6,19 +6,28 @@
  * view, views sharing a source with different TTLs). Until `@larder/core/testing` lands this is
  * its conformance check; the example is loaded from its sources.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Float64, type Table } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
+import { writeExampleRepo } from '../../example/write-example-repo.ts';
 import examplePlugin from '../../examples/store-plugin/src/index.ts';
 import parquetFilesPlugin from '../../plugins/parquet-files/src/index.ts';
 import { FailedPreconditionError, FeastJoinKeysDuringMaterialization, InvalidArgumentError, UnimplementedError } from '../../core/src/errors.ts';
 import type { HistoricalFeaturesRequest, OfflineStore, PullRequest, StoreEnvironment } from '../../core/src/store.ts';
+import { feastPython } from '../support/feast-python.ts';
+import { feastEnv } from '../support/feast-repo.ts';
 import { fileSource, featureView } from '../support/feature-views.ts';
 import { H_US, T0_US, TTL_S, cityRows, driverRows, entityRows, random, snapshot, tsUtc } from '../support/generated-data.ts';
+import { startLarder, type ServerProcess } from '../support/larder-process.ts';
 import { arrowTable, callContext, collect, writeParquetFile } from '../support/parquet-fixtures.ts';
+
+const run = promisify(execFile);
 
 describe('examples/store-plugin (larder-store-example) vs the built-in file store', () => {
   let repo: string;
@@ -144,5 +153,75 @@ describe('examples/store-plugin (larder-store-example) vs the built-in file stor
     const error = await tiny.pullAllFromTableOrQuery(pull({}), callContext()).catch((e: Error) => e);
     expect(error).to.be.instanceOf(FailedPreconditionError);
     expect((error as Error).message).to.match(/more than larder-store-example's max_source_mb/);
+  });
+});
+
+/**
+ * The Feast client's requests, answered by the bundled example repo with this store in one
+ * larder process (loaded by absolute path from `offline_store.type`) and with the built-in `file`
+ * store in another: both answers must be equal, and not empty.
+ */
+const CLIENT_SCRIPT = `
+import sys, json
+from datetime import datetime, timezone
+import pandas as pd
+from feast import FeatureStore
+store = FeatureStore(repo_path=sys.argv[1])
+entity_df = pd.DataFrame({
+    "driver_id": [1001, 1002, 1003, 1001, 9999],
+    "event_timestamp": [datetime(2021, 4, 12, 10, 59, 42, tzinfo=timezone.utc), datetime(2021, 4, 12, 8, 0, 0, tzinfo=timezone.utc),
+                        datetime(2021, 4, 12, 16, 40, 26, tzinfo=timezone.utc), datetime(2021, 4, 1, tzinfo=timezone.utc),
+                        datetime(2021, 4, 11, tzinfo=timezone.utc)],
+})
+features = ["driver_hourly_stats:conv_rate", "driver_hourly_stats:acc_rate", "driver_hourly_stats:avg_daily_trips"]
+training = store.get_historical_features(entity_df=entity_df, features=features).to_df()
+latest = store._get_provider().offline_store.pull_latest_from_table_or_query(
+    config=store.config, data_source=store.get_data_source("driver_hourly_stats_source"), join_key_columns=["driver_id"],
+    feature_name_columns=["conv_rate", "avg_daily_trips"], timestamp_field="event_timestamp", created_timestamp_column="created",
+    start_date=datetime(2021, 4, 11, tzinfo=timezone.utc), end_date=datetime(2021, 4, 12, 12, tzinfo=timezone.utc)).to_df()
+print("RESULT" + json.dumps({"training": training.to_json(orient="records"), "latest": latest.sort_values("driver_id").to_json(orient="records")}))
+`;
+
+describe('examples/store-plugin (larder-store-example) in a larder process, called by the Feast client', function () {
+  this.timeout(240_000);
+  let workdir: string;
+  const servers: ServerProcess[] = [];
+
+  before(() => {
+    workdir = mkdtempSync(path.join(tmpdir(), 'larder-example-store-e2e-'));
+  });
+
+  after(async () => {
+    for (const server of servers) await server.stop();
+    rmSync(workdir, { recursive: true, force: true });
+  });
+
+  /** Serves a copy of the example repo with `storeType`, fetches with the Feast client, returns what it printed. */
+  async function fetchThrough(name: string, storeType: string): Promise<{ training: string; latest: string }> {
+    const repo = await writeExampleRepo(path.join(workdir, name));
+    const yamlPath = path.join(repo, 'feature_store.yaml');
+    writeFileSync(yamlPath, readFileSync(yamlPath, 'utf8').replace('  type: file', `  type: ${storeType}`));
+    const server = await startLarder({ repoPath: repo });
+    servers.push(server);
+    const client = path.join(workdir, `${name}-client`);
+    mkdirSync(client);
+    writeFileSync(path.join(client, 'feature_store.yaml'), [
+      'project: larder_example', `registry: ${path.join(repo, 'data', 'registry.db')}`, 'provider: local',
+      'offline_store:', '  type: remote', '  host: 127.0.0.1', `  port: ${server.port}`, 'entity_key_serialization_version: 3', '',
+    ].join('\n'));
+    const { stdout } = await run(feastPython().python, ['-c', CLIENT_SCRIPT, client], { env: feastEnv(), timeout: 120_000 });
+    const line = stdout.split('\n').find((l) => l.startsWith('RESULT'));
+    expect(line, stdout).to.be.a('string');
+    return JSON.parse(line!.slice('RESULT'.length));
+  }
+
+  it('get_historical_features and pull_latest answer as with the built-in file store', async () => {
+    const pluginPath = fileURLToPath(new URL('../../examples/store-plugin/src/index.ts', import.meta.url));
+    const example = await fetchThrough('with-example', pluginPath);
+    const builtin = await fetchThrough('with-file', 'file');
+    expect(example).to.deep.equal(builtin);
+    const training = JSON.parse(example.training) as Array<Record<string, unknown>>;
+    expect(training.map((r) => r.conv_rate === null)).to.deep.equal([false, false, false, true, true]);
+    expect(JSON.parse(example.latest)).to.have.length(5);
   });
 });
