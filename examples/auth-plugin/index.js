@@ -1,3 +1,4 @@
+// @ts-check
 'use strict';
 /**
  * larder-auth-apikey: a larder auth provider that maps static API keys to users. Written in
@@ -52,10 +53,21 @@ const configSchema = {
  * Tokens are compared as SHA-256 digests with `timingSafeEqual`: equal-length inputs whatever the
  * token's length, so the time taken reveals neither how much of a key was right nor its length.
  */
+/** @param {string} token */
 const digest = (token) => createHash('sha256').update(token, 'utf8').digest();
 
-/** Reads every key from its environment variable; a missing, short or repeated key stops the server. */
+/**
+ * The `auth` section, once larder has validated it against configSchema.
+ * @typedef {{ keys: Array<{ token_env: string, user: string, roles?: string[], groups?: string[], namespaces?: string[] }> }} ApiKeyConfig
+ */
+
+/**
+ * Reads every key from its environment variable; a missing, short or repeated key stops the server.
+ * @param {ApiKeyConfig} config
+ * @returns {Array<{ digest: Buffer, user: import('@larder/core').User }>}
+ */
 function loadKeys(config) {
+  /** @type {Map<string, string>} */
   const seen = new Map();
   return config.keys.map((key, i) => {
     const where = `auth.keys[${i}] (user ${key.user})`;
@@ -75,12 +87,13 @@ const plugin = {
   name: 'larder-auth-apikey',
   configSchema,
   create(config, env) {
-    const keys = loadKeys(config);
+    const keys = loadKeys(/** @type {ApiKeyConfig} */ (/** @type {unknown} */ (config)));
     env.logger.info({ users: keys.map((k) => k.user.username) }, 'larder-auth-apikey: API keys loaded');
     return {
       async authenticate(token) {
         const presented = digest(token);
         // Every key is compared, match or not, so the time taken does not tell which key matched.
+        /** @type {import('@larder/core').User | null} */
         let found = null;
         for (const key of keys) if (timingSafeEqual(presented, key.digest) && !found) found = key.user;
         if (!found) throw new UnauthenticatedError('Invalid API key: it matches none of the keys configured in auth.keys (larder-auth-apikey)');

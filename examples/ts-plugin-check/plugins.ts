@@ -79,10 +79,10 @@ export const registryPlugin: RegistryPlugin = {
   },
 };
 
-// Errors carry the gRPC status they reach the client with; Feast's are a kind of LarderError.
-const denied: FeastError = new FeastPermissionError('Permission error');
-const statusCode: number = (denied satisfies LarderError).code;
-void statusCode;
+// Errors are classes carrying the gRPC status they reach the client with; Feast's are LarderErrors.
+const denied = new FeastPermissionError('Permission error');
+export const statusCode: number = denied.code;
+export const isFeastError: boolean = denied instanceof FeastError && denied instanceof LarderError;
 
 // Mistakes the declarations must catch:
 // @ts-expect-error a store plugin's kind is 'offline_store'

@@ -77,7 +77,9 @@ describe('examples/store-plugin (larder-store-example) vs the built-in file stor
     const a = snapshot(await call(example));
     expect(a.schema).to.deep.equal(e.schema);
     expect(a.rows.length).to.equal(e.rows.length);
-    a.rows.forEach((row, i) => expect(row, `row ${i}`).to.equal(e.rows[i]));
+    a.rows.forEach((row, i) => {
+      expect(row, `row ${i}`).to.equal(e.rows[i]);
+    });
     return expected;
   }
 
