@@ -1,19 +1,29 @@
-# Verified without a Docker engine: these stages replayed in a scratch dir (npm ci --omit=dev on the manifests, then only the
-# COPYed paths, run as uid 1000 with a read-only TMPDIR): `larder example` answered a Flight pull; this CMD answered /metrics and gRPC health; both exited 0 on SIGTERM.
-#
-# larder runs its TypeScript sources through tsx at runtime (bin/larder.js), so there is no build
-# step: tsx is a production dependency of @larder/core and survives --omit=dev.
+# The image runs larder's built JavaScript on the current Node.js LTS, with no compiler or transpiler at runtime.
+# test/unit/deployment.spec.ts checks this file against the checkout (COPY sources, manifests in the
+# npm ci stage, ENTRYPOINT/CMD served from a built checkout) — there is no Docker engine in CI.
 #
 #   docker build -t larder .
 #   docker run --rm -v "$PWD/feature_repo:/feature_repo:ro" -p 8815:8815 -p 9090:9090 larder
 #   docker run --rm -p 8815:8815 larder example -h 0.0.0.0
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:26-trixie-slim
+
+# ---- build: every workspace compiled to dist/ (JavaScript, declarations, source maps)
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json tsconfig.build.json tsconfig.build.base.json ./
+COPY packages/ packages/
+COPY core/ core/
+COPY plugins/ plugins/
+COPY cli/ cli/
+RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
+ && npx tsc -b tsconfig.build.json
 
 # ---- deps: production node_modules from the lock file (workspace manifests only, for layer caching)
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/flight/package.json packages/flight/
 COPY core/package.json core/
 COPY plugins/auth-k8s/package.json plugins/auth-k8s/
 COPY plugins/auth-oidc/package.json plugins/auth-oidc/
@@ -22,23 +32,29 @@ COPY plugins/parquet-files/package.json plugins/parquet-files/
 COPY plugins/postgres/package.json plugins/postgres/
 COPY plugins/registry-remote/package.json plugins/registry-remote/
 COPY plugins/registry-sql/package.json plugins/registry-sql/
-RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
+COPY cli/package.json cli/
+# --ignore-scripts: the root's `prepare` would build, which needs the compiler this stage omits.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error \
  && npm cache clean --force
 
-# ---- runtime
+# ---- runtime: production dependencies plus each package's built output and data files
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
-# tsx would otherwise cache transpiled files under $TMPDIR and crash when it is read-only
-# (`docker run --read-only`); a fresh container has an empty cache anyway.
-ENV TSX_DISABLE_CACHE=1
 WORKDIR /app
-# node_modules (and any nested workspace node_modules) first; sources on top of them.
 COPY --from=deps /app /app
-COPY package.json package-lock.json ./
-COPY bin/ bin/
-COPY core/ core/
-COPY plugins/ plugins/
-COPY example/ example/
+COPY --from=build /src/packages/flight/dist packages/flight/dist
+COPY --from=build /src/packages/flight/proto packages/flight/proto
+COPY --from=build /src/core/dist core/dist
+COPY --from=build /src/core/proto core/proto
+COPY --from=build /src/core/python core/python
+COPY --from=build /src/plugins/auth-k8s/dist plugins/auth-k8s/dist
+COPY --from=build /src/plugins/auth-oidc/dist plugins/auth-oidc/dist
+COPY --from=build /src/plugins/duckdb/dist plugins/duckdb/dist
+COPY --from=build /src/plugins/parquet-files/dist plugins/parquet-files/dist
+COPY --from=build /src/plugins/postgres/dist plugins/postgres/dist
+COPY --from=build /src/plugins/registry-remote/dist plugins/registry-remote/dist
+COPY --from=build /src/plugins/registry-sql/dist plugins/registry-sql/dist
+COPY --from=build /src/cli/bin cli/bin
 # The feature repo is mounted here; owned by the runtime uid so `larder example` can write into it.
 RUN install -d -o 1000 -g 1000 /feature_repo
 WORKDIR /feature_repo
@@ -47,5 +63,5 @@ USER 1000:1000
 # 8815: Arrow Flight (plain; 8816 by convention with --key/--cert), 9090: Prometheus /metrics.
 EXPOSE 8815 9090
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "/app/bin/larder.js"]
+ENTRYPOINT ["node", "/app/cli/bin/larder.js"]
 CMD ["-c", "/feature_repo", "serve_offline", "-h", "0.0.0.0", "-p", "8815", "--metrics-port", "9090"]

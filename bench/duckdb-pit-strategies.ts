@@ -5,7 +5,7 @@
  * the matched (key, ts) to settle ties? All are checked to give the same answer; only DuckDB's
  * own time is measured (no Arrow conversion).
  *
- *   npx tsx bench/duckdb-pit-strategies.ts [entityRows=100000] [featureRows=1000000]
+ *   npx tsx --conditions=larder-source bench/duckdb-pit-strategies.ts [entityRows=100000] [featureRows=1000000]
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 

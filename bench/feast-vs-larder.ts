@@ -2,7 +2,7 @@
  * larder against Python Feast's own `feast serve_offline`: the same registry, the same data, the
  * same unchanged Feast 0.67 Python client (bench/feast_client_bench.py) calling both.
  *
- *   npx tsx bench/feast-vs-larder.ts [--stores file,duckdb,postgres] [--entities 10000,100000,1000000]
+ *   npx tsx --conditions=larder-source bench/feast-vs-larder.ts [--stores file,duckdb,postgres] [--entities 10000,100000,1000000]
  *     [--features 10000000] [--pull-rows 10000000] [--runs 1] [--feast-timeout-s 1800]
  *     [--rss-cap-mib 12288] [--json FILE] [--feast-cache DIR]
  *

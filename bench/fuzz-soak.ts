@@ -5,7 +5,7 @@
  * add to test/fuzz/regressions.json; at the end of each round checks that the server is alive,
  * SERVING, and within the RSS bound, so slow leaks show up over the rounds.
  *
- *   npx tsx bench/fuzz-soak.ts [--minutes 10] [--seed 1] [--round-seconds 20] [--rss-mib 768]
+ *   npx tsx --conditions=larder-source bench/fuzz-soak.ts [--minutes 10] [--seed 1] [--round-seconds 20] [--rss-mib 768]
  *
  * Round r uses seed `--seed + r`; to replay a failure, run the suite with LARDER_FUZZ_SEED set to
  * the printed seed, or add the printed entry to regressions.json.

@@ -2,7 +2,7 @@
  * Times get_historical_features through the real Flight path (DoExchange, as Feast 0.67 sends it)
  * against the parquet-files store, and reports rows/s and the server process's peak RSS.
  *
- *   npx tsx bench/historical-file-store.ts [entityRows=100000] [sourceRows=1000000]
+ *   npx tsx --conditions=larder-source bench/historical-file-store.ts [entityRows=100000] [sourceRows=1000000]
  *
  * Data: `sourceRows` hourly rows over 1,000 drivers; entity rows at random drivers and times.
  */

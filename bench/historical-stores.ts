@@ -3,7 +3,7 @@
  * for several offline store types, each served by a separate `larder serve_offline` process, so
  * the reported peak RSS is the server's alone (the client's Arrow tables do not count).
  *
- *   npx tsx bench/historical-stores.ts [--stores file,duckdb,postgres] [--entities 10000,100000,1000000] [--features 10000000]
+ *   npx tsx --conditions=larder-source bench/historical-stores.ts [--stores file,duckdb,postgres] [--entities 10000,100000,1000000] [--features 10000000]
  *
  * Data: `--features` rows over 10,000 drivers, one row per driver and hour (with jitter inside the
  * hour; bench/support/driver-stats.ts), cached in ~/.cache/larder/bench-data/<rows>/ because

@@ -4,7 +4,7 @@
  * memory — no gRPC, so the figure is the decoding alone. Also times the verification alone
  * (ipc-verify.ts + ipc-batch-check.ts) on the same messages.
  *
- *   npx tsx bench/ipc-decode.ts [--rows 1000000] [--batch-rows 0] [--runs 9]
+ *   npx tsx --conditions=larder-source bench/ipc-decode.ts [--rows 1000000] [--batch-rows 0] [--runs 9]
  *
  * Columns: driver_id int64, customer_id utf8 (so offsets are scanned), event_timestamp
  * timestamp[us, UTC], val_to_add float64 with nulls. `--batch-rows 0` sends one batch, as
@@ -12,8 +12,8 @@
  */
 import { parseArgs } from 'node:util';
 import { Field, Float64, Int64, RecordBatch, Schema, Struct, Table, TimestampMicrosecond, Utf8, makeData, vectorFromArray } from 'apache-arrow';
-import { IpcStreamChecker } from '../core/src/flight/ipc-batch-check.ts';
-import { concatBody, decodeFlightStream, FlightDataEncoder, type FlightDataFrame } from '../core/src/flight/ipc.ts';
+import { IpcStreamChecker } from '../packages/flight/src/ipc-batch-check.ts';
+import { concatBody, decodeFlightStream, FlightDataEncoder, type FlightDataFrame } from '../packages/flight/src/ipc.ts';
 
 const { values: options } = parseArgs({
   options: {

@@ -4,7 +4,7 @@
  * and against Feast's own `feast serve_offline`, on the same registry written by `feast apply`;
  * and larder on the same refs without the ODFV, for the worker's own cost.
  *
- *   npx tsx bench/odfv-historical.ts [--rows 10000,100000,1000000] [--runs 3] [--store file|duckdb] [--skip-feast]
+ *   npx tsx --conditions=larder-source bench/odfv-historical.ts [--rows 10000,100000,1000000] [--runs 3] [--store file|duckdb] [--skip-feast]
  *
  * The repo is the example's (five drivers, 72 hourly rows each) plus the quick-start ODFV; entity
  * rows are distinct (driver, second) pairs in the data's range (at most 1.26M), with

@@ -5,7 +5,7 @@
  * decoding an in-memory copy of the same stream, and the way back: encoding the Arrow batches
  * (copy-binary-encoder.ts) alone and COPY FROM into an empty copy of the table.
  *
- *   npx tsx bench/postgres-copy.ts [--rows 1000000] [--runs 3]
+ *   npx tsx --conditions=larder-source bench/postgres-copy.ts [--rows 1000000] [--runs 3]
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';

@@ -4,7 +4,7 @@
  * `feast serve_registry` over the file registry). Every registry is written by the real
  * `feast apply` of the example repo (test/support/applied-example-repo.ts).
  *
- *   npx tsx bench/registry-reads.ts [--calls 2000] [--runs 20] [--scale 500] [--block 100]
+ *   npx tsx --conditions=larder-source bench/registry-reads.ts [--calls 2000] [--runs 20] [--scale 500] [--block 100]
  *                                   [--kinds file,sqlite,postgres,remote] [--json FILE]
  *
  * 1. Per-call overhead. One in-process larder per kind (`startServer`, port 0, silent logger,

@@ -5,7 +5,7 @@
  * file source, and a client reading at a capped rate (bench/streaming/pull_client.py: pyarrow,
  * DoExchange as Feast 0.67 sends it) discards every batch. The server's VmRSS is sampled every 50 ms.
  *
- *   npx tsx bench/streaming-memory.ts [--stores file,duckdb] [--rows 64000000] [--row-group-rows 1048576]
+ *   npx tsx --conditions=larder-source bench/streaming-memory.ts [--stores file,duckdb] [--rows 64000000] [--row-group-rows 1048576]
  *                                     [--heap-mib 512] [--client-mbps 200]
  *
  * The default 64M rows make about 4.4 GB of IPC from a ~0.9 GB parquet file (one file, row groups of

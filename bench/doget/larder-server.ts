@@ -4,7 +4,7 @@
  * one table, loaded from an Arrow IPC file, for any ticket. Runs as its own process so that client
  * and server never share a CPU thread.
  *
- *   npx tsx bench/doget/larder-server.ts TABLE.arrow [SERVER_OPTIONS_JSON]
+ *   npx tsx --conditions=larder-source bench/doget/larder-server.ts TABLE.arrow [SERVER_OPTIONS_JSON]
  *
  * SERVER_OPTIONS_JSON is merged into createFlightServer's options (e.g. chunking or
  * maxBufferedBytes), to measure a setting before changing its default.
@@ -13,8 +13,8 @@
 import { readFileSync } from 'node:fs';
 import { tableFromIPC } from 'apache-arrow';
 import { UnimplementedError } from '../../core/src/errors.ts';
-import type { FlightHandler } from '../../core/src/flight/handler.ts';
-import { createFlightServer, type FlightServerOptions } from '../../core/src/flight/server.ts';
+import type { FlightHandler } from '../../packages/flight/src/handler.ts';
+import { createFlightServer, type FlightServerOptions } from '../../packages/flight/src/server.ts';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: larder-server.ts TABLE.arrow');

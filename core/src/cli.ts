@@ -2,7 +2,7 @@
  * The `larder` command line, shaped like Feast's:
  *   larder [-c DIR | --chdir DIR] [-f YAML] [--log-level LEVEL] serve_offline|serve
  *          [-h HOST] [-p PORT] [-k KEY] [--cert CERT] [--metrics-port PORT]
- *   larder example [DIR] [serve options]   (bin/larder.js writes the example repo, then serves it)
+ *   larder example [DIR] [serve options]   (writes the example repo, then serves it)
  * Global options come before the subcommand (as in Feast, where `-c` means --chdir there and
  * --cert after `serve_offline`).
  */
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino, { type Logger } from 'pino';
 import { ConfigError } from './config/errors.ts';
+import { writeExampleRepo } from './example/write-example-repo.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer, type RunningServer } from './server.ts';
 
 const USAGE = `usage: larder [-c DIR] [-f FEATURE_STORE_YAML] [--log-level LEVEL] <command> [options]
@@ -35,6 +36,18 @@ global options:
 `;
 
 const LEVELS: Record<string, string> = { debug: 'debug', info: 'info', warning: 'warn', warn: 'warn', error: 'error', critical: 'fatal' };
+
+/**
+ * The `larder` executable: `larder example [DIR] [serve options]` writes the bundled example repo
+ * and serves it; everything else is `main`. Resolves with the process exit code.
+ */
+export async function run(argv: readonly string[]): Promise<number> {
+  if (argv[0] !== 'example') return main([...argv]);
+  const hasDir = argv[1] !== undefined && !argv[1].startsWith('-');
+  const dir = await writeExampleRepo(hasDir ? argv[1]! : 'larder-example');
+  process.stderr.write(`larder: example feature repo written to ${dir}\n`);
+  return main(['-c', dir, 'serve_offline', ...argv.slice(hasDir ? 2 : 1)]);
+}
 
 export async function main(argv: string[]): Promise<number> {
   const commandIndex = findCommand(argv);

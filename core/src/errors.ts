@@ -8,63 +8,20 @@
  * `feast.errors` of the client's Feast version, so only the classes below are emitted.
  */
 import { status } from '@grpc/grpc-js';
-import { boundedStatusMessage } from './flight/status-message.ts';
+import { boundedStatusMessage, FlightError, type GrpcStatus } from '@larder/flight';
 
-export type GrpcStatus = (typeof status)[keyof typeof status];
-
-/** Base of every error that larder reports to a client with a chosen gRPC status. */
-export class LarderError extends Error {
-  constructor(message: string, readonly code: GrpcStatus = status.INTERNAL) {
-    super(message);
-    this.name = new.target.name;
-  }
-  /** The text sent as the gRPC status message. */
-  wireMessage(): string {
-    return this.message;
-  }
-}
-
-/** Bad input from the client: a field, a ticket, a table. The message names what was wrong. */
-export class InvalidArgumentError extends LarderError {
-  constructor(message: string) {
-    super(message, status.INVALID_ARGUMENT);
-  }
-}
-
-/** An RPC or a feature larder does not provide. */
-export class UnimplementedError extends LarderError {
-  constructor(message: string) {
-    super(message, status.UNIMPLEMENTED);
-  }
-}
-
-/** A ticket or other server-side object that does not exist (or no longer exists). */
-export class NotFoundError extends LarderError {
-  constructor(message: string) {
-    super(message, status.NOT_FOUND);
-  }
-}
-
-/** The server cannot do this in its current state (e.g. its database refuses its login); retrying will not help. */
-export class FailedPreconditionError extends LarderError {
-  constructor(message: string) {
-    super(message, status.FAILED_PRECONDITION);
-  }
-}
-
-/** A transient condition: the Feast client retries UNAVAILABLE with backoff. */
-export class UnavailableError extends LarderError {
-  constructor(message: string) {
-    super(message, status.UNAVAILABLE);
-  }
-}
-
-/** The server ran out of something a call needs (disk space for a write); the message names what and where. */
-export class ResourceExhaustedError extends LarderError {
-  constructor(message: string) {
-    super(message, status.RESOURCE_EXHAUSTED);
-  }
-}
+// The transport's error classes, under the names larder's plugins use. LarderError is the base of
+// every error that reaches a client with a chosen gRPC status.
+export {
+  FlightError as LarderError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  ResourceExhaustedError,
+  UnavailableError,
+  UnimplementedError,
+} from '@larder/flight';
+export type { GrpcStatus } from '@larder/flight';
 
 /** Python's json.dumps with default options: ", " / ": " separators and ensure_ascii. */
 export function pythonJsonDumps(value: unknown): string {
@@ -82,7 +39,7 @@ export function pythonJsonDumps(value: unknown): string {
  * An error of Python Feast's `feast.errors` module. `className` must name a class that exists
  * there; the message is Feast's own text for that error.
  */
-export class FeastError extends LarderError {
+export class FeastError extends FlightError {
   readonly module = 'feast.errors';
   constructor(readonly className: string, message: string, code: GrpcStatus = status.UNKNOWN) {
     super(message, code);

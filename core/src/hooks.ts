@@ -4,8 +4,9 @@
  *
  * - `resolveOfflineStore` / `resolveAuth` / `resolveRegistry`: turn a `type:` string of
  *   feature_store.yaml (`offline_store.type`, `auth.type`, `registry.registry_type`) into a
- *   plugin. Core taps the built-in aliases first, then npm package names, then repo-relative
- *   paths; the first tap that returns a plugin wins (bail hook).
+ *   plugin. Core taps the built-in aliases first, then Feast types it has no plugin for (refused
+ *   with advice), then npm package names, then repo-relative paths; the first tap that returns a
+ *   plugin wins (bail hook). See plugins/resolve.ts.
  * - `beforeCall`: runs before a Feast command executes, after validation and registry lookups;
  *   permission enforcement attaches here. Throwing refuses the call.
  * - `afterCall`: runs once per call on every path (success or error): logging and metrics.
@@ -18,8 +19,13 @@ import type { RegistryPlugin } from './registry/plugin.ts';
 
 /** Where a `type:` string is being resolved from. */
 export interface ResolveContext {
-  /** The feature repo directory; relative plugin paths resolve against it. */
+  /** The feature repo directory; relative plugin paths resolve against it, npm names are looked up from it first. */
   readonly repoPath: string;
+  /**
+   * The environment that locates the global install (`npm_config_prefix`, `NODE_PATH`) when an npm
+   * name is in neither the repo nor larder's own install; `process.env` when absent.
+   */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** The registry objects a call touches, with the action it performs on each (for permissions). */

@@ -23,3 +23,4 @@ export * from './retrieval.ts';
 export * from './permissions/index.ts';
 export { startServer, DEFAULT_HOST, DEFAULT_PORT } from './server.ts';
 export type { ServeOptions, RunningServer } from './server.ts';
+export { PluginResolutionError } from './plugins/errors.ts';

@@ -15,7 +15,7 @@
  * client read while the oracle reads the file it serves.
  *
  * Needs the venv of scripts/ensure-feast-venv.sh (`npm test` runs it first).
- * Validate the checks themselves against Feast's own server with `npx tsx test/conformance/oracle.ts`
+ * Validate the checks themselves against Feast's own server with `npx tsx --conditions=larder-source test/conformance/oracle.ts`
  * (`--store postgres` for the postgres repo).
  */
 import { expect } from 'chai';

@@ -1,7 +1,7 @@
 /**
  * Validates the conformance checks against Feast's own server (`feast serve_offline` from the venv):
  *
- *   npx tsx test/conformance/oracle.ts [--store file|postgres] [--only name,name] [--keep]
+ *   npx tsx --conditions=larder-source test/conformance/oracle.ts [--store file|postgres] [--only name,name] [--keep]
  *
  * --store file (default): the file repo, Feast's file store behind the server.
  * --store postgres: a throwaway PostgreSQL cluster (test/support/postgres-server.ts), the postgres

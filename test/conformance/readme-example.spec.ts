@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { writeExampleRepo } from '../../example/write-example-repo.ts';
+import { writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
 import { feastPython } from '../support/feast-python.ts';
 import { REPO_ROOT, startLarder, type ServerProcess } from '../support/larder-process.ts';
 

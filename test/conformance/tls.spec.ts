@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { driverStatsTable } from '../../example/driver-stats.ts';
-import { EXAMPLE_PROJECT, writeExampleRepo } from '../../example/write-example-repo.ts';
+import { driverStatsTable } from '../../core/src/example/driver-stats.ts';
+import { EXAMPLE_PROJECT, writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
 import { feastPython } from '../support/feast-python.ts';
 import { startLarder, type ServerProcess } from '../support/larder-process.ts';
 

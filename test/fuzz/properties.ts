@@ -5,9 +5,9 @@
  */
 import { tableFromArrays, Table, makeVector, vectorFromArray, Float32, type Schema } from 'apache-arrow';
 import fc from 'fast-check';
-import type { FlightDescriptor } from '../../core/src/flight/handler.ts';
-import { concatBody, FlightDataEncoder } from '../../core/src/flight/ipc.ts';
-import type { OutgoingFlightData } from '../../core/src/flight/protocol.ts';
+import type { FlightDescriptor } from '../../packages/flight/src/handler.ts';
+import { concatBody, FlightDataEncoder } from '../../packages/flight/src/ipc.ts';
+import type { OutgoingFlightData } from '../../packages/flight/src/protocol.ts';
 import { fuzzedCommand, randomCommandBytes, type FuzzedCommand } from './arbitraries/commands.ts';
 import { fuzzedUpload, timestampVector, type FuzzedUpload, type IpcMessage } from './arbitraries/ipc.ts';
 import { authorizationHeader, fuzzedToken, tokenTamper } from './arbitraries/tokens.ts';

@@ -7,8 +7,8 @@
  */
 import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import type { FlightDescriptor } from '../../core/src/flight/handler.ts';
-import { flightClientDefinition, serializeFlightData, type OutgoingFlightData } from '../../core/src/flight/protocol.ts';
+import type { FlightDescriptor } from '../../packages/flight/src/handler.ts';
+import { flightClientDefinition, serializeFlightData, type OutgoingFlightData } from '../../packages/flight/src/protocol.ts';
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
 import { CALL_DEADLINE_MS, deadlineInterceptor, type Outcome } from './outcome.ts';
 

@@ -11,7 +11,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { exampleRegistry, writeExampleRepo } from '../../example/write-example-repo.ts';
+import { exampleRegistry, writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
 import { encodeRegistry } from '../../core/src/registry/encode.ts';
 import { startLarder, type ServerProcess } from '../support/larder-process.ts';
 import { connectHealth, type WireStatus } from '../support/health-client.ts';

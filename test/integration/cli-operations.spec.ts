@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { writeExampleRepo } from '../../example/write-example-repo.ts';
+import { writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
 import { connectHealth } from '../support/health-client.ts';
 import { freePort, REPO_ROOT, startLarder } from '../support/larder-process.ts';
 
 const run = promisify(execFile);
-const LARDER = path.join(REPO_ROOT, 'bin', 'larder.js');
+const LARDER = path.join(REPO_ROOT, 'scripts', 'larder-dev.js');
 
 describe('larder process: metrics port, health, SIGTERM', function () {
   this.timeout(60_000);

@@ -7,8 +7,8 @@ import { Field, Float64, Int64, RecordBatch, Schema, Struct, makeData, type Tabl
 import { expect } from 'chai';
 import pino from 'pino';
 import { InvalidArgumentError } from '../../core/src/errors.ts';
-import type { FlightHandler, IncomingStream, OutgoingStream } from '../../core/src/flight/handler.ts';
-import { createFlightServer, type FlightServer } from '../../core/src/flight/server.ts';
+import type { FlightHandler, IncomingStream, OutgoingStream } from '../../packages/flight/src/handler.ts';
+import { createFlightServer, type FlightServer } from '../../packages/flight/src/server.ts';
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
 
 const schema = new Schema([new Field('id', new Int64(), false), new Field('x', new Float64(), true)]);

@@ -11,10 +11,10 @@ import { status } from '@grpc/grpc-js';
 import { Field, Float64, Int64, RecordBatch, Schema, Struct, Table, makeData } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
-import type { FlightHandler, IncomingStream, OutgoingStream } from '../../core/src/flight/handler.ts';
-import { concatBody, FlightDataEncoder } from '../../core/src/flight/ipc.ts';
-import type { OutgoingFlightData } from '../../core/src/flight/protocol.ts';
-import { createFlightServer, type FlightServer } from '../../core/src/flight/server.ts';
+import type { FlightHandler, IncomingStream, OutgoingStream } from '../../packages/flight/src/handler.ts';
+import { concatBody, FlightDataEncoder } from '../../packages/flight/src/ipc.ts';
+import type { OutgoingFlightData } from '../../packages/flight/src/protocol.ts';
+import { createFlightServer, type FlightServer } from '../../packages/flight/src/server.ts';
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
 import { nestedListSchema, sharedTreeSchema, withBatchInt64, withBufferCount } from '../support/ipc-craft.ts';
 

@@ -178,7 +178,7 @@ describe('on demand feature views through larder and the Feast client', function
 
   it('refuses to start when the named interpreter does not exist, naming the key or the flag', async () => {
     const larder = (args: string[]) =>
-      run(process.execPath, [path.join(REPO_ROOT, 'bin', 'larder.js'), '-c', repo, 'serve_offline', '-p', '0', ...args], { timeout: 60_000 }).catch((e) => e) as Promise<{ code: number; stderr: string }>;
+      run(process.execPath, [path.join(REPO_ROOT, 'scripts', 'larder-dev.js'), '-c', repo, 'serve_offline', '-p', '0', ...args], { timeout: 60_000 }).catch((e) => e) as Promise<{ code: number; stderr: string }>;
     writeExampleYaml(repo, ['path: data/registry.db'], ['larder:', '  odfv_python: venv/bin/no-python']);
     const fromYaml = await larder([]);
     expect(fromYaml.code).to.equal(1);

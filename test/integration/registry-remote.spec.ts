@@ -316,7 +316,7 @@ describe('registry_type remote: the registry read from feast serve_registry', fu
 
     it('the larder CLI exits non-zero with that message', async () => {
       const yaml = writeConfig('down-cli', { registry_type: 'remote', path: downTarget });
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'larder.js'), '-c', repo.serverRepo, '-f', yaml, 'serve_offline', '--port', '0'], {
+      const child = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts', 'larder-dev.js'), '-c', repo.serverRepo, '-f', yaml, 'serve_offline', '--port', '0'], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';

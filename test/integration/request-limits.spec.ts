@@ -18,7 +18,7 @@ import { Float32, Int64, TimeUnit, Timestamp, type Table } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
 import YAML from 'yaml';
-import { FlightDataEncoder, toFlightData } from '../../core/src/flight/ipc.ts';
+import { FlightDataEncoder, toFlightData } from '../../packages/flight/src/ipc.ts';
 import { encodeRegistry } from '../../core/src/registry/encode.ts';
 import { startServer, type RunningServer } from '../../core/src/server.ts';
 import { connect, type FlightTestClient, type OpenUpload } from '../support/flight-client.ts';

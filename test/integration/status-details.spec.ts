@@ -13,7 +13,7 @@ import { status } from '@grpc/grpc-js';
 import { tableFromArrays } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
-import { writeExampleRepo } from '../../example/write-example-repo.ts';
+import { writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
 import { startServer, type RunningServer } from '../../core/src/server.ts';
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
 import { rejection } from '../support/guarded-repo.ts';

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { EXAMPLE_PROJECT, writeExampleRepo } from '../../example/write-example-repo.ts';
+import { EXAMPLE_PROJECT, writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
 import { feastEnv } from './feast-repo.ts';
 import { feastPython } from './feast-python.ts';
 

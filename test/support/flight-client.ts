@@ -1,14 +1,14 @@
 /**
  * A small Arrow Flight client over grpc-js, for larder's tests. It speaks the same wire format
- * as pyarrow's client and reuses the server's IPC code (core/src/flight/ipc.ts) for encoding and
+ * as pyarrow's client and reuses the server's IPC code (packages/flight/src/ipc.ts) for encoding and
  * decoding. Failed calls reject with grpc-js ServiceErrors (`code`, `details`).
  */
 import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { RecordBatch, Table, type Schema } from 'apache-arrow';
 import { Message } from 'apache-arrow/ipc/metadata/message';
-import type { ActionTypeInfo, FlightDescriptor } from '../../core/src/flight/handler.ts';
-import { decodeFlightStream, FlightDataEncoder, parseFramedSchema, toFlightData } from '../../core/src/flight/ipc.ts';
+import type { ActionTypeInfo, FlightDescriptor } from '../../packages/flight/src/handler.ts';
+import { decodeFlightStream, FlightDataEncoder, parseFramedSchema, toFlightData } from '../../packages/flight/src/ipc.ts';
 import {
   flightClientDefinition,
   serializeFlightData,
@@ -17,7 +17,7 @@ import {
   type ProtoActionType,
   type ProtoFlightInfo,
   type ProtoResult,
-} from '../../core/src/flight/protocol.ts';
+} from '../../packages/flight/src/protocol.ts';
 
 export interface ConnectOptions {
   /** Trust this CA (PEM) and use TLS. */

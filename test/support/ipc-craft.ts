@@ -17,7 +17,7 @@ import { Schema as FbSchema } from 'apache-arrow/fb/schema';
 import { Struct_ as FbStruct } from 'apache-arrow/fb/struct-';
 import { Type as FbType } from 'apache-arrow/fb/type';
 import { RecordBatchStreamWriter, type Table } from 'apache-arrow';
-import type { FlightDataFrame } from '../../core/src/flight/ipc.ts';
+import type { FlightDataFrame } from '../../packages/flight/src/ipc.ts';
 
 const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 

@@ -2,7 +2,7 @@
  * Starts an offline server as a child process and waits until it accepts TCP connections (the
  * same readiness probe Feast's own harness and the Feast operator use).
  *
- *   startLarder({ repoPath })       node bin/larder.js -c <repo> serve_offline --host 127.0.0.1 --port <p>
+ *   startLarder({ repoPath })       node scripts/larder-dev.js -c <repo> serve_offline --host 127.0.0.1 --port <p>
  *   startFeastServer({ repoPath })  feast -c <repo> serve_offline --host 127.0.0.1 --port <p> (from the venv)
  *
  * Both run with the repo as working directory, as the Feast operator does (Feast's file store
@@ -63,7 +63,7 @@ export async function startLarder(options: StartOptions): Promise<ServerProcess>
   const globals = ['-c', options.repoPath, ...(options.logLevel ? ['--log-level', options.logLevel] : [])];
   return launch(
     process.execPath,
-    [resolve(REPO_ROOT, 'bin', 'larder.js'), ...globals, 'serve_offline', '--host', HOST, '--port', String(port), ...(options.args ?? [])],
+    [resolve(REPO_ROOT, 'scripts', 'larder-dev.js'), ...globals, 'serve_offline', '--host', HOST, '--port', String(port), ...(options.args ?? [])],
     port,
     options,
     'larder',

@@ -1,7 +1,7 @@
 /** Admission of Flight calls: the concurrency cap, the FIFO wait for a slot, and deadlines. */
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { CallLimits } from '../../core/src/flight/call-limits.ts';
+import { CallLimits } from '../../packages/flight/src/call-limits.ts';
 import type { LarderError } from '../../core/src/errors.ts';
 
 const never = () => new AbortController().signal;

@@ -61,6 +61,15 @@ describe('config: feature_store.yaml', () => {
     made.push(config.repoPath);
   });
 
+  it('reads a -f file of any name as YAML with $VAR expansion, as Feast does', async () => {
+    for (const name of ['feast-config', 'store.conf', 'store.json']) {
+      const dir = tempDir();
+      writeFileSync(path.join(dir, name), 'project: ${PROJECT}\nregistry: data/r.db\n');
+      const config = await loadRepoConfig({ chdir: dir, featureStoreYaml: path.join(dir, name), env: { PROJECT: 'named' } });
+      expect(config.project, name).to.equal('named');
+    }
+  });
+
   it('names the file, key path and expectation on errors', async () => {
     const noRegistry = repoWith('project: demo\n');
     expect((await errorOf(loadRepoConfig({ chdir: noRegistry }))).message).to.equal(
@@ -76,7 +85,11 @@ describe('config: feature_store.yaml', () => {
     expect((await errorOf(loadRepoConfig({ chdir: badYaml }))).message).to.match(/feature_store\.yaml: line \d+, column \d+: is not valid YAML/);
     const missing = tempDir();
     mkdirSync(path.join(missing, 'sub'));
-    expect((await errorOf(loadRepoConfig({ chdir: path.join(missing, 'sub') }))).message).to.match(/Can't find feature repo configuration file/);
+    expect((await errorOf(loadRepoConfig({ chdir: path.join(missing, 'sub') }))).message).to.equal(
+      `${path.join(missing, 'sub', 'feature_store.yaml')}: Can't find feature repo configuration file here. Make sure you're running larder from an initialized feature repository (or pass -c/--chdir or -f/--feature-store-yaml).`,
+    );
+    const empty = repoWith('# nothing but a comment\n');
+    expect((await errorOf(loadRepoConfig({ chdir: empty }))).message).to.equal(`${empty}/feature_store.yaml: must be a YAML mapping of keys to values`);
   });
 
   it('validates a plugin section with its schema and names unknown keys', () => {

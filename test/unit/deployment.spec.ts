@@ -17,7 +17,7 @@ import { loadRepoConfig } from '../../core/src/config/load.ts';
 import { validateSection } from '../../core/src/config/validate.ts';
 import { createHooks } from '../../core/src/hooks.ts';
 import { resolvePlugin, tapDefaultResolvers } from '../../core/src/plugins/resolve.ts';
-import { writeExampleRepo } from '../../example/write-example-repo.ts';
+import { writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
 import { REPO_ROOT, freePort } from '../support/larder-process.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -289,7 +289,7 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
     expect(user, 'runAsNonRoot can only verify a numeric USER').to.match(/^\d+(:\d+)?$/);
     expect(pod.securityContext).to.include({ runAsNonRoot: true, runAsUser: Number(user.split(':')[0]) });
     expect(c.securityContext).to.include({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
-    // tsx, FEATURE_STORE_YAML_BASE64 and the stores write to os.tmpdir().
+    // FEATURE_STORE_YAML_BASE64 and the stores write to os.tmpdir().
     const tmp = c.volumeMounts.find((m: K8s) => m.mountPath === '/tmp');
     expect(pod.volumes.find((v: K8s) => v.name === tmp?.name)?.emptyDir).to.not.equal(undefined);
   });
@@ -319,18 +319,29 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
     }
     expect(dockerIgnored('core/src/cli.ts')).to.equal(false);
     expect(dockerIgnored('core/node_modules/x/index.js')).to.equal(true);
+    expect(dockerIgnored('core/dist/index.js'), 'a stale local dist/ must not reach the build').to.equal(true);
     // Every workspace manifest reaches `npm ci`, or the workspace's dependencies are missing.
     const deps = stages.find((s) => s.instructions.some((i) => i.cmd === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args)))!;
     const workspaces = (JSON.parse(read('package.json')).workspaces as string[]).flatMap((w) =>
       w.endsWith('/*') ? readdirSync(path.join(REPO_ROOT, w.slice(0, -2))).map((d) => `${w.slice(0, -2)}/${d}`) : [w]);
     for (const w of workspaces) expect(copySources(deps.instructions), `${w}/package.json in the npm ci stage`).to.include(`${w}/package.json`);
-    // bin/larder.js's packages must be production dependencies (--omit=dev), its sources copied.
-    const bin = read('bin', 'larder.js');
-    const production = [read('package.json'), ...workspaces.map((w) => read(w, 'package.json'))].flatMap((t) => Object.keys(JSON.parse(t).dependencies ?? {}));
-    for (const [, spec] of bin.matchAll(/from '([^.'][^']*)'/g)) expect(production, `${spec} at runtime`).to.include(spec!.split('/')[0]);
-    const runtime = copySources(runtimeStage()).map((s) => s.replace(/\/$/, ''));
-    for (const [, rel] of bin.matchAll(/import\('(\.\.\/[^']+)'\)/g)) expect(runtime).to.include(rel!.split('/')[1]);
-    expect(runtime).to.include.members(['bin', 'core', 'plugins', 'package.json']);
+    // The runtime stage gets each published workspace's built output (what its `exports` point at)
+    // and the data files it reads at run time, from the build stage; never its TypeScript sources.
+    const fromBuild = runtimeStage().filter((i) => i.cmd === 'COPY' && i.args.startsWith('--from=build')).map((i) => i.args.split(/\s+/).at(-1)!);
+    for (const w of workspaces) {
+      const manifest = JSON.parse(read(w, 'package.json'));
+      const needed = (manifest.files as string[]).filter((f) => !['src', 'README.md'].includes(f));
+      for (const f of needed) expect(fromBuild, `${w}/${f} in the runtime stage`).to.include(`${w}/${f}`);
+      expect(fromBuild.some((t) => t.startsWith(`${w}/src`)), `${w}/src in the runtime stage`).to.equal(false);
+    }
+    // The entrypoint is the published CLI's bin, which imports only its package's production dependencies.
+    const entry = JSON.parse(instruction('ENTRYPOINT')!) as string[];
+    expect(entry.slice(0, 2)).to.deep.equal(['node', '/app/cli/bin/larder.js']);
+    const cli = JSON.parse(read('cli', 'package.json'));
+    for (const [, spec] of read('cli', 'bin', 'larder.js').matchAll(/from '([^.'][^']*)'/g)) {
+      expect(Object.keys(cli.dependencies), `${spec} is a dependency of the larder package`).to.include(spec!.split('/').slice(0, 2).join('/'));
+    }
+    expect(read('Dockerfile')).to.not.match(/\btsx\b/);
     const exposed = instruction('EXPOSE')!.split(/\s+/).map(Number);
     expect(exposed).to.include.members(container(plain).ports.map((p: K8s) => p.containerPort));
   });

@@ -1,17 +1,17 @@
 /**
- * Preframed FlightData (core/src/flight/frames.ts, grpc-preframed.ts): the frames carry exactly the
+ * Preframed FlightData (packages/flight/src/frames.ts, grpc-preframed.ts): the frames carry exactly the
  * bytes the plain serializer produces, decode the same with an independent protobuf decoder, never
  * leak a previous message's bytes from a recycled buffer, and the grpc-js hook is in place.
  */
 import { Field, Float64, Int64, RecordBatch, Schema, Struct, Utf8, makeData, vectorFromArray } from 'apache-arrow';
 import { expect } from 'chai';
 import protobuf from 'protobufjs';
-import { DEFAULT_CHUNKING, rechunkAll } from '../../core/src/flight/chunking.ts';
-import { encodeFrame, FramePool } from '../../core/src/flight/frames.ts';
-import { installPreframedSend } from '../../core/src/flight/grpc-preframed.ts';
-import { FlightDataEncoder, toFlightData } from '../../core/src/flight/ipc.ts';
-import { PROTO_PATH, serializeFlightData, type OutgoingFlightData } from '../../core/src/flight/protocol.ts';
-import { deserializeFlightData } from '../../core/src/flight/request-decode.ts';
+import { DEFAULT_CHUNKING, rechunkAll } from '../../packages/flight/src/chunking.ts';
+import { encodeFrame, FramePool } from '../../packages/flight/src/frames.ts';
+import { installPreframedSend } from '../../packages/flight/src/grpc-preframed.ts';
+import { FlightDataEncoder, toFlightData } from '../../packages/flight/src/ipc.ts';
+import { PROTO_PATH, serializeFlightData, type OutgoingFlightData } from '../../packages/flight/src/protocol.ts';
+import { deserializeFlightData } from '../../packages/flight/src/request-decode.ts';
 
 const FlightData = protobuf.loadSync(PROTO_PATH).lookupType('arrow.flight.protocol.FlightData');
 

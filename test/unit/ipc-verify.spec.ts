@@ -38,9 +38,9 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { InvalidArgumentError } from '../../core/src/errors.ts';
-import { IpcStreamChecker } from '../../core/src/flight/ipc-batch-check.ts';
-import { IpcDataError, verifyMessage } from '../../core/src/flight/ipc-verify.ts';
-import { concatBody, decodeFlightStream, FlightDataEncoder, framedSchema, parseFramedSchema, type FlightDataFrame } from '../../core/src/flight/ipc.ts';
+import { IpcStreamChecker } from '../../packages/flight/src/ipc-batch-check.ts';
+import { IpcDataError, verifyMessage } from '../../packages/flight/src/ipc-verify.ts';
+import { concatBody, decodeFlightStream, FlightDataEncoder, framedSchema, parseFramedSchema, type FlightDataFrame } from '../../packages/flight/src/ipc.ts';
 import { sampleTable, tableValues } from '../support/arrow-samples.ts';
 import { feastPython } from '../support/feast-python.ts';
 import {

@@ -12,7 +12,7 @@ import {
 } from 'apache-arrow';
 import { Message } from 'apache-arrow/ipc/metadata/message';
 import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
-import { assembleBody } from '../../core/src/flight/assembler.ts';
+import { assembleBody } from '../../packages/flight/src/assembler.ts';
 import { InvalidArgumentError } from '../../core/src/errors.ts';
 import {
   concatBody,
@@ -23,9 +23,9 @@ import {
   parseFramedSchema,
   type EncodedMessage,
   type FlightDataFrame,
-} from '../../core/src/flight/ipc.ts';
-import { serializeFlightData } from '../../core/src/flight/protocol.ts';
-import { deserializeFlightData } from '../../core/src/flight/request-decode.ts';
+} from '../../packages/flight/src/ipc.ts';
+import { serializeFlightData } from '../../packages/flight/src/protocol.ts';
+import { deserializeFlightData } from '../../packages/flight/src/request-decode.ts';
 import { rawValues, sampleTable, tableValues, validity } from '../support/arrow-samples.ts';
 
 /** Encodes a table as FlightData, sends each message through the protobuf codec, decodes it again. */

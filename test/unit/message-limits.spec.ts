@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { LimitedMessageDecoder, messageLimit, MAX_PATH_ELEMENTS, type MessageLimits } from '../../core/src/flight/message-limits.ts';
-import { encodeDescriptor, flightServiceDefinition, serializeFlightData, type Refusal } from '../../core/src/flight/protocol.ts';
+import { LimitedMessageDecoder, messageLimit, MAX_PATH_ELEMENTS, type MessageLimits } from '../../packages/flight/src/message-limits.ts';
+import { encodeDescriptor, flightServiceDefinition, serializeFlightData, type Refusal } from '../../packages/flight/src/protocol.ts';
 
 const limits: MessageLimits = { maxCommandBytes: 1000, maxFlightDataBytes: 100_000 };
 const FLIGHT = '/arrow.flight.protocol.FlightService/';

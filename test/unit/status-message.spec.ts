@@ -1,10 +1,10 @@
 /**
- * The bounds on a gRPC status message (core/src/flight/status-message.ts): its encoded size, its
+ * The bounds on a gRPC status message (packages/flight/src/status-message.ts): its encoded size, its
  * Unicode well-formedness, and a Feast error's JSON staying parseable when shortened.
  */
 import { expect } from 'chai';
 import { FeastError, InvalidArgumentError } from '../../core/src/errors.ts';
-import { boundedStatusMessage, MAX_STATUS_MESSAGE_BYTES, statusMessageBytes, wellFormed } from '../../core/src/flight/status-message.ts';
+import { boundedStatusMessage, MAX_STATUS_MESSAGE_BYTES, statusMessageBytes, wellFormed } from '../../packages/flight/src/status-message.ts';
 
 describe('status messages', () => {
   it('counts bytes as the grpc-message trailer encodes them', () => {

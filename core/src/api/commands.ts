@@ -79,10 +79,21 @@ export interface FeastCommand {
   readonly [field: string]: unknown;
 }
 
-const ajv = new Ajv({ allErrors: false, strict: false });
-const validators = new Map<ApiName, ValidateFunction>(
-  apiNames.map((api) => [api, ajv.compile({ type: 'object', ...commandSchemas[api] })]),
-);
+// Compiled on first use: compiling every api's schema at import cost about 150 ms of start-up.
+let ajv: Ajv | undefined;
+const validators = new Map<ApiName, ValidateFunction>();
+
+/** The validator of `api`, or undefined for a name that is not an api. */
+function validatorOf(api: string): ValidateFunction | undefined {
+  if (!Object.hasOwn(commandSchemas, api)) return undefined;
+  let validate = validators.get(api as ApiName);
+  if (!validate) {
+    ajv ??= new Ajv({ allErrors: false, strict: false });
+    validate = ajv.compile({ type: 'object', ...commandSchemas[api as ApiName] });
+    validators.set(api as ApiName, validate);
+  }
+  return validate;
+}
 
 /**
  * JSON objects and arrays a command may hold. Feast's have a handful (the command, its lists of
@@ -130,15 +141,13 @@ export function parseCommand(bytes: Uint8Array): FeastCommand {
     // Named by its JSON type: String() of an array nested thousands deep overflows the stack.
     throw new InvalidArgumentError(`Unknown api: expected a string naming one of ${apiNames.join(', ')}, got ${jsonType(api)}`);
   }
-  if (!validators.has(api as ApiName)) {
-    throw new InvalidArgumentError(`Unknown api "${api}": expected one of ${apiNames.join(', ')}`);
-  }
-  const validate = validators.get(api as ApiName)!;
+  const validate = validatorOf(api);
+  if (!validate) throw new InvalidArgumentError(`Unknown api "${api}": expected one of ${apiNames.join(', ')}`);
   if (!validate(value)) throw new InvalidArgumentError(describe(`${api} command`, validate.errors?.[0]));
   if (api === 'persist') {
     // persist re-runs its retrieve_func on its own fields: they must make a valid command of that api.
     const retrieveFunc = (value as { retrieve_func: ApiName }).retrieve_func;
-    const retrieval = validators.get(retrieveFunc)!;
+    const retrieval = validatorOf(retrieveFunc)!;
     if (!retrieval({ ...value, api: retrieveFunc })) {
       throw new InvalidArgumentError(describe(`persist command (retrieve_func ${retrieveFunc})`, retrieval.errors?.[0]));
     }

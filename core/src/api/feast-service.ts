@@ -18,7 +18,7 @@ import type {
   FlightInfoResult,
   IncomingStream,
   OutgoingStream,
-} from '../flight/handler.ts';
+} from '@larder/flight';
 import type { CallRecord, LarderHooks, ResourceAccess } from '../hooks.ts';
 import type { ReadableSources } from '../permission-hook.ts';
 import type { RegistrySource } from '../registry/model.ts';

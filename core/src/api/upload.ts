@@ -5,7 +5,7 @@
  */
 import { Table, type RecordBatch } from 'apache-arrow';
 import { InvalidArgumentError } from '../errors.ts';
-import type { IncomingStream } from '../flight/handler.ts';
+import type { IncomingStream } from '@larder/flight';
 
 export interface Upload {
   /** null when the client sent Feast's one-column `key` placeholder. */

@@ -8,9 +8,9 @@
  * The text goes through `$VAR`/`${VAR}` expansion before YAML parsing.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cosmiconfig } from 'cosmiconfig';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './errors.ts';
 import { expandVars } from './expand.ts';
@@ -74,28 +74,7 @@ export function locateConfig(options: LocateOptions = {}): LocatedConfig {
 export async function loadRepoConfig(options: LocateOptions = {}): Promise<RepoConfig> {
   const env = options.env ?? process.env;
   const { repoPath, configPath } = locateConfig(options);
-  const explorer = cosmiconfig('feast', {
-    cache: false,
-    loaders: {
-      '.yaml': (filepath, content) => parseYamlOrThrow(filepath, expandVars(content, env)),
-      '.yml': (filepath, content) => parseYamlOrThrow(filepath, expandVars(content, env)),
-    },
-  });
-  let result;
-  try {
-    result = await explorer.load(configPath);
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new ConfigError(
-        configPath,
-        '',
-        "Can't find feature repo configuration file here. Make sure you're running larder from an initialized feature repository (or pass -c/--chdir or -f/--feature-store-yaml).",
-      );
-    }
-    throw new ConfigError(configPath, '', (error as Error).message);
-  }
-  const raw = result?.config;
+  const raw = parseYamlOrThrow(configPath, expandVars(await readConfigText(configPath), env));
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(configPath, '', 'must be a YAML mapping of keys to values');
   }
@@ -115,6 +94,22 @@ export async function loadRepoConfig(options: LocateOptions = {}): Promise<RepoC
     larder: (config.larder as Record<string, unknown> | undefined) ?? {},
     raw: config,
   });
+}
+
+/** The file's text; a missing file gets Feast's message, any other read failure its own. */
+async function readConfigText(configPath: string): Promise<string> {
+  try {
+    return await readFile(configPath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new ConfigError(
+        configPath,
+        '',
+        "Can't find feature repo configuration file here. Make sure you're running larder from an initialized feature repository (or pass -c/--chdir or -f/--feature-store-yaml).",
+      );
+    }
+    throw new ConfigError(configPath, '', (error as Error).message);
+  }
 }
 
 function parseYamlOrThrow(filepath: string, text: string): unknown {

@@ -25,7 +25,7 @@ import {
   RecordBatch,
 } from 'apache-arrow';
 import fc from 'fast-check';
-import { concatBody, FlightDataEncoder } from '../../../core/src/flight/ipc.ts';
+import { concatBody, FlightDataEncoder } from '../../../packages/flight/src/ipc.ts';
 
 /** One IPC message as FlightData carries it. */
 export interface IpcMessage {

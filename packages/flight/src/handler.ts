@@ -2,7 +2,7 @@
  * The narrow interface between the Arrow Flight transport and the application, in the spirit of
  * Rust arrow-flight's `FlightService`: the transport (grpc-js, FlightData framing, IPC, message
  * splitting, backpressure, TLS) knows nothing of Feast; the application implements this interface
- * and knows nothing of gRPC. Errors thrown here are LarderErrors (see ../errors.ts); anything else
+ * and knows nothing of gRPC. Errors thrown here are FlightErrors (see errors.ts); anything else
  * is reported as INTERNAL.
  */
 import type { RecordBatch, Schema } from 'apache-arrow';

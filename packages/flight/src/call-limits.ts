@@ -19,7 +19,7 @@
  *   that falls below `uploadMinBytesPerSecond` after that long, is ended too (streams.ts).
  */
 import * as grpc from '@grpc/grpc-js';
-import { LarderError, UnavailableError } from '../errors.ts';
+import { FlightError, UnavailableError } from './errors.ts';
 
 export interface CallLimitOptions {
   /** 0 or absent: no limit. */
@@ -38,8 +38,8 @@ export interface CallLimitOptions {
   readonly uploadMinBytesPerSecond?: number;
 }
 
-export function deadlineExceededError(rpc: string, timeoutMs: number): LarderError {
-  return new LarderError(
+export function deadlineExceededError(rpc: string, timeoutMs: number): FlightError {
+  return new FlightError(
     `The ${rpc} call ran longer than this server allows (${timeoutMs / 1000} s, larder.call_timeout_seconds in feature_store.yaml) and was stopped`,
     grpc.status.DEADLINE_EXCEEDED,
   );

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tableToIPC } from 'apache-arrow';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
-import { encodeRegistry, type RegistryDraft } from '../core/src/registry/encode.ts';
+import { encodeRegistry, type RegistryDraft } from '../registry/encode.ts';
 import { driverStatsTable } from './driver-stats.ts';
 
 export const EXAMPLE_PROJECT = 'larder_example';

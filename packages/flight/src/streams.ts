@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import { InvalidArgumentError, LarderError } from '../errors.ts';
+import { InvalidArgumentError, FlightError } from './errors.ts';
 import { rechunk, type ChunkingOptions } from './chunking.ts';
 import type { FlightDescriptor, IncomingStream, OutgoingStream } from './handler.ts';
 import { encodeFrame } from './frames.ts';
@@ -34,19 +34,19 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<
   });
 }
 
-export function cancelledError(rpc: string): LarderError {
-  return new LarderError(`The client cancelled the ${rpc} call (or it disconnected, or the deadline passed)`, grpc.status.CANCELLED);
+export function cancelledError(rpc: string): FlightError {
+  return new FlightError(`The client cancelled the ${rpc} call (or it disconnected, or the deadline passed)`, grpc.status.CANCELLED);
 }
 
-export function uploadIdleError(rpc: string, timeoutMs: number): LarderError {
-  return new LarderError(
+export function uploadIdleError(rpc: string, timeoutMs: number): FlightError {
+  return new FlightError(
     `The ${rpc} upload sent nothing for ${timeoutMs / 1000} s (larder.upload_idle_timeout_seconds in feature_store.yaml) and was stopped`,
     grpc.status.DEADLINE_EXCEEDED,
   );
 }
 
-export function uploadTooSlowError(rpc: string, bytes: number, seconds: number, minBytesPerSecond: number): LarderError {
-  return new LarderError(
+export function uploadTooSlowError(rpc: string, bytes: number, seconds: number, minBytesPerSecond: number): FlightError {
+  return new FlightError(
     `The ${rpc} upload sent ${bytes} bytes in ${seconds.toFixed(1)} s, slower than this server accepts ` +
       `(${minBytesPerSecond} bytes per second after its first upload_idle_timeout_seconds, larder.upload_min_bytes_per_second in feature_store.yaml), and was stopped`,
     grpc.status.DEADLINE_EXCEEDED,
@@ -135,7 +135,7 @@ export async function* readMessages(
     try {
       next = await nextWithin(iterator, rpc, limits);
     } catch (error) {
-      if (error instanceof LarderError) throw error;
+      if (error instanceof FlightError) throw error;
       if (call.cancelled || (error as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE') throw cancelledError(rpc);
       throw error;
     }

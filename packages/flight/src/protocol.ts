@@ -1,7 +1,7 @@
 /**
  * The Arrow Flight gRPC service definition, shared by the server and the test client.
  *
- * The service comes from proto-loader (core/proto/flight.proto). FlightData carries the record
+ * The service comes from proto-loader (packages/flight/proto/flight.proto). FlightData carries the record
  * batches, so it has a hand-written encoder here, which writes the Arrow buffers straight into
  * the outgoing message with no intermediate body buffer (fresh memory is slow on our machines).
  * Everything a client sends is decoded by request-decode.ts.
@@ -277,7 +277,7 @@ export type FlightMethod =
   | 'DoAction'
   | 'ListActions';
 
-export const PROTO_PATH = fileURLToPath(new URL('../../proto/flight.proto', import.meta.url));
+export const PROTO_PATH = fileURLToPath(new URL('../proto/flight.proto', import.meta.url));
 
 let cachedBase: grpc.ServiceDefinition | null = null;
 let cachedClient: grpc.ServiceDefinition | null = null;

@@ -19,7 +19,7 @@ import {
   RecordBatch as RecordBatchHeader,
 } from 'apache-arrow/ipc/metadata/message';
 import { _InternalEmptyPlaceholderRecordBatch } from 'apache-arrow/recordbatch';
-import { InvalidArgumentError } from '../errors.ts';
+import { InvalidArgumentError } from './errors.ts';
 import { assembleBody } from './assembler.ts';
 import { IpcStreamChecker } from './ipc-batch-check.ts';
 import { IpcDataError, verifyMessage } from './ipc-verify.ts';

@@ -2,13 +2,13 @@
  * The Arrow Flight server: grpc-js wiring of every FlightService RPC onto a FlightHandler, plus
  * the server's lifecycle (bind, graceful shutdown). Knows nothing of Feast.
  *
- * Error contract: a LarderError ends the call with its own status code and `wireMessage()`; any
+ * Error contract: a FlightError ends the call with its own status code and `wireMessage()`; any
  * other error ends it with INTERNAL and its message, and is logged. Nothing a handler does can
  * take the process down.
  */
 import * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
-import { LarderError, UnimplementedError } from '../errors.ts';
+import { FlightError, UnimplementedError, isFlightError } from './errors.ts';
 import { CallLimits, type CallLimitOptions } from './call-limits.ts';
 import { DEFAULT_CHUNKING, type ChunkingOptions } from './chunking.ts';
 import type { FlightCallInfo, FlightDescriptor, FlightHandler, FlightInfoResult } from './handler.ts';
@@ -86,13 +86,6 @@ interface CallStatus {
 
 const EMPTY = new Uint8Array(0);
 
-function isLarderError(error: unknown): error is LarderError {
-  if (error instanceof LarderError) return true;
-  // A plugin may carry its own copy of errors.ts; accept anything shaped like a LarderError.
-  const e = error as Partial<LarderError> | null;
-  return !!e && typeof e.code === 'number' && typeof e.wireMessage === 'function';
-}
-
 function headersOf(metadata: grpc.Metadata): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const [key, values] of Object.entries(metadata.toJSON())) {
@@ -155,7 +148,7 @@ const SLOTLESS: ReadonlySet<FlightMethod> = new Set(['ListActions', 'ListFlights
 
 /** A request the deserializer refused (protocol.ts) ends the call before anything else. */
 function checkRequest(request: { refusal?: Refusal } | null | undefined): void {
-  if (request?.refusal) throw new LarderError(request.refusal.message, request.refusal.code);
+  if (request?.refusal) throw new FlightError(request.refusal.message, request.refusal.code);
 }
 
 export function createFlightServer(handler: FlightHandler, options: FlightServerOptions): FlightServer {
@@ -245,8 +238,8 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
   function toStatus(error: unknown, scope: CallScope): CallStatus {
     // A deadline aborts the call's signal; whatever the store threw then, the deadline is the cause.
     const reason: unknown = scope.info.signal.aborted ? scope.info.signal.reason : null;
-    if (isLarderError(reason) && reason.code === grpc.status.DEADLINE_EXCEEDED) error = reason;
-    if (isLarderError(error)) {
+    if (isFlightError(reason) && reason.code === grpc.status.DEADLINE_EXCEEDED) error = reason;
+    if (isFlightError(error)) {
       const level = error.code === grpc.status.INTERNAL ? 'error' : 'debug';
       scope.log[level]({ code: error.code, err: error }, 'call failed');
       // wireMessage() may echo client input: bounded here whatever the error class does.
