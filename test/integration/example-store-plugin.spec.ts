@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { Float64, type Table } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
-import { writeExampleRepo } from '../../example/write-example-repo.ts';
+import { writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
 import examplePlugin from '../../examples/store-plugin/src/index.ts';
 import parquetFilesPlugin from '../../plugins/parquet-files/src/index.ts';
 import { FailedPreconditionError, FeastJoinKeysDuringMaterialization, InvalidArgumentError, UnimplementedError } from '../../core/src/errors.ts';
