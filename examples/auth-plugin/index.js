@@ -72,9 +72,16 @@ function loadKeys(config) {
   return config.keys.map((key, i) => {
     const where = `auth.keys[${i}] (user ${key.user})`;
     const token = process.env[key.token_env];
-    if (!token) throw new Error(`${where}: environment variable ${key.token_env} is not set or empty; set it to the user's API key`);
-    if (token.length < MIN_KEY_LENGTH) throw new Error(`${where}: the API key in ${key.token_env} has ${token.length} characters; use at least ${MIN_KEY_LENGTH} (e.g. \`openssl rand -hex 32\`)`);
-    if (seen.has(token)) throw new Error(`${where}: ${key.token_env} holds the same API key as ${seen.get(token)}; give every user a key of their own`);
+    if (!token) {
+      throw new Error(`${where}: environment variable ${key.token_env} is not set or empty; set it to the user's API key`);
+    }
+    if (token.length < MIN_KEY_LENGTH) {
+      const advice = `use at least ${MIN_KEY_LENGTH} (e.g. \`openssl rand -hex 32\`)`;
+      throw new Error(`${where}: the API key in ${key.token_env} has ${token.length} characters; ${advice}`);
+    }
+    if (seen.has(token)) {
+      throw new Error(`${where}: ${key.token_env} holds the same API key as ${seen.get(token)}; give every user a key of their own`);
+    }
     seen.set(token, key.token_env);
     const user = { username: key.user, roles: key.roles ?? [], groups: key.groups ?? [], namespaces: key.namespaces ?? [] };
     return { digest: digest(token), user };
@@ -96,7 +103,9 @@ const plugin = {
         /** @type {import('@larder/core').User | null} */
         let found = null;
         for (const key of keys) if (timingSafeEqual(presented, key.digest) && !found) found = key.user;
-        if (!found) throw new UnauthenticatedError('Invalid API key: it matches none of the keys configured in auth.keys (larder-auth-apikey)');
+        if (!found) {
+          throw new UnauthenticatedError('Invalid API key: it matches none of the keys configured in auth.keys (larder-auth-apikey)');
+        }
         return found;
       },
     };

@@ -22,8 +22,17 @@ export function parquetTarget(plugin) {
       const parquet = writeParquet(WasmTable.fromIPCStream(tableToIPC(table, 'stream')), properties);
       await writeFile(path.join(repoPath, `${name}.parquet`), parquet);
       return {
-        name, project: 'kit', type: 'BATCH_FILE', dataSourceClassType: '', timestampField, createdTimestampColumn,
-        datePartitionColumn: '', fieldMapping: {}, description: '', owner: '', tags: {},
+        name,
+        project: 'kit',
+        type: 'BATCH_FILE',
+        dataSourceClassType: '',
+        timestampField,
+        createdTimestampColumn,
+        datePartitionColumn: '',
+        fieldMapping: {},
+        description: '',
+        owner: '',
+        tags: {},
         fileOptions: { uri: `${name}.parquet`, fileFormat: 'parquet', s3EndpointOverride: '' },
       };
     },

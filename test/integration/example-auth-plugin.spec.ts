@@ -30,15 +30,17 @@ describe('examples/auth-plugin (larder-auth-apikey, CommonJS) in a larder proces
   before(async () => {
     repo = mkdtempSync(path.join(tmpdir(), 'larder-example-auth-'));
     installPackages(repo, [fixturePackage('larder-store-static')]);
-    writeGuardedRepo(repo, [
-      'auth:',
-      `  type: ${pluginPath}`,
-      '  keys:',
-      '    - {token_env: RITA_API_KEY, user: rita, roles: [reader]}',
-      '    - {token_env: NED_API_KEY, user: ned, roles: [viewer]}',
-    ], [
-      { name: 'read_sources', types: ['DATA_SOURCE'], actions: ['READ_OFFLINE'], policy: { kind: 'role', roles: ['reader'] } },
-    ]);
+    writeGuardedRepo(
+      repo,
+      [
+        'auth:',
+        `  type: ${pluginPath}`,
+        '  keys:',
+        '    - {token_env: RITA_API_KEY, user: rita, roles: [reader]}',
+        '    - {token_env: NED_API_KEY, user: ned, roles: [viewer]}',
+      ],
+      [{ name: 'read_sources', types: ['DATA_SOURCE'], actions: ['READ_OFFLINE'], policy: { kind: 'role', roles: ['reader'] } }],
+    );
     server = await startLarder({ repoPath: repo, env: { ...keys, ...SOURCE_CONDITION } });
   });
 
@@ -53,7 +55,9 @@ describe('examples/auth-plugin (larder-auth-apikey, CommonJS) in a larder proces
 
   it('a wrong API key is refused as unauthenticated, and says so', async () => {
     const output = await pullWith(keys.RITA_API_KEY.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')));
-    expect(output).to.match(/^pyarrow\._flight\.FlightUnauthenticatedError .*Invalid API key: it matches none of the keys configured in auth\.keys/);
+    expect(output).to.match(
+      /^pyarrow\._flight\.FlightUnauthenticatedError .*Invalid API key: it matches none of the keys configured in auth\.keys/,
+    );
   });
 
   it("the user's roles are what Feast's permissions check", async () => {

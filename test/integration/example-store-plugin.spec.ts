@@ -18,7 +18,12 @@ import pino from 'pino';
 import { writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
 import examplePlugin from '../../examples/store-plugin/src/index.ts';
 import parquetFilesPlugin from '../../plugins/parquet-files/src/index.ts';
-import { FailedPreconditionError, FeastJoinKeysDuringMaterialization, InvalidArgumentError, UnimplementedError } from '../../core/src/errors.ts';
+import {
+  FailedPreconditionError,
+  FeastJoinKeysDuringMaterialization,
+  InvalidArgumentError,
+  UnimplementedError,
+} from '../../core/src/errors.ts';
 import type { HistoricalFeaturesRequest, OfflineStore, PullRequest, StoreEnvironment } from '../../core/src/store.ts';
 import { feastPython } from '../support/feast-python.ts';
 import { feastEnv } from '../support/feast-repo.ts';
@@ -41,7 +46,10 @@ describe('examples/store-plugin (larder-store-example) vs the built-in file stor
   const globals = fileSource('globals', 'globals.parquet', { createdTimestampColumn: '' });
   const views = {
     drivers: featureView('drivers', drivers, ['driver_id'], ['rate', 'trips', 'name', 'flag'], TTL_S),
-    other: featureView('drivers', drivers, ['driver_id'], ['rate'], 0, { nameAlias: 'other', joinKeyMap: { driver_id: 'other_driver_id' } }),
+    other: featureView('drivers', drivers, ['driver_id'], ['rate'], 0, {
+      nameAlias: 'other',
+      joinKeyMap: { driver_id: 'other_driver_id' },
+    }),
     cities: featureView('cities', cities, ['city'], ['population'], 0),
     global: featureView('global', globals, [], ['total'], 6 * 3600),
     short: featureView('drivers_short', drivers, ['driver_id'], ['trips'], 3600),
@@ -54,10 +62,13 @@ describe('examples/store-plugin (larder-store-example) vs the built-in file stor
     writeParquetFile(path.join(repo, 'drivers', 'part-0.parquet'), driverRows(rand, 3000));
     writeParquetFile(path.join(repo, 'drivers', 'part-1.parquet'), driverRows(rand, 2000));
     writeParquetFile(path.join(repo, 'cities.parquet'), cityRows(rand, 500));
-    writeParquetFile(path.join(repo, 'globals.parquet'), arrowTable([
-      ['ts', tsUtc, Array.from({ length: 30 }, (_, i) => T0_US + BigInt(i * 2) * H_US)],
-      ['total', new Float64(), Array.from({ length: 30 }, (_, i) => (i % 7 === 0 ? null : i * 1.5))],
-    ]));
+    writeParquetFile(
+      path.join(repo, 'globals.parquet'),
+      arrowTable([
+        ['ts', tsUtc, Array.from({ length: 30 }, (_, i) => T0_US + BigInt(i * 2) * H_US)],
+        ['total', new Float64(), Array.from({ length: 30 }, (_, i) => (i % 7 === 0 ? null : i * 1.5))],
+      ]),
+    );
     env = { repoPath: repo, dataRoots: [], repoConfig: {}, logger: pino({ level: 'silent' }) };
     builtin = await parquetFilesPlugin.create({ type: 'file' }, env);
     // Small batches, so results span several of them.
@@ -84,41 +95,54 @@ describe('examples/store-plugin (larder-store-example) vs the built-in file stor
   }
 
   const historical = (req: Partial<HistoricalFeaturesRequest>) => (store: OfflineStore) =>
-    store.getHistoricalFeatures({ featureViews: [], featureRefs: [], project: 'p', fullFeatureNames: true, ...req }, callContext()).then(collect);
+    store
+      .getHistoricalFeatures({ featureViews: [], featureRefs: [], project: 'p', fullFeatureNames: true, ...req }, callContext())
+      .then(collect);
 
   it('get_historical_features with an entity table: four views, alias, entityless view', async () => {
-    const result = await same(historical({
-      entityTable: entityRows(rand, 4000),
-      featureViews: [views.drivers, views.other, views.cities, views.global],
-      featureRefs: ['drivers:rate', 'drivers:trips', 'drivers:name', 'drivers:flag', 'other:rate', 'cities:population', 'global:total'],
-    }));
+    const result = await same(
+      historical({
+        entityTable: entityRows(rand, 4000),
+        featureViews: [views.drivers, views.other, views.cities, views.global],
+        featureRefs: ['drivers:rate', 'drivers:trips', 'drivers:name', 'drivers:flag', 'other:rate', 'cities:population', 'global:total'],
+      }),
+    );
     // The data must exercise matches and misses alike.
     const rates = result.getChild('drivers__rate')!;
     expect(rates.nullCount).to.be.within(1, rates.length - 1);
   });
 
   it('get_historical_features with views sharing a source, each with its own TTL, short feature names', async () => {
-    const result = await same(historical({
-      entityTable: entityRows(rand, 3000),
-      featureViews: [views.short, views.forever],
-      featureRefs: ['drivers_short:trips', 'drivers_forever:name', 'drivers_forever:rate'],
-      fullFeatureNames: false,
-    }));
+    const result = await same(
+      historical({
+        entityTable: entityRows(rand, 3000),
+        featureViews: [views.short, views.forever],
+        featureRefs: ['drivers_short:trips', 'drivers_forever:name', 'drivers_forever:rate'],
+        fullFeatureNames: false,
+      }),
+    );
     expect(result.getChild('trips')!.nullCount).to.be.greaterThan(result.getChild('rate')!.nullCount);
   });
 
   it('get_historical_features in the start/end-date mode', async () => {
-    await same(historical({
-      featureViews: [views.drivers, views.short],
-      featureRefs: ['drivers:rate', 'drivers:name', 'drivers_short:trips'],
-      startDate: new Date(Number((T0_US + 10n * H_US) / 1000n)),
-      endDate: new Date(Number((T0_US + 30n * H_US) / 1000n)),
-    }));
+    await same(
+      historical({
+        featureViews: [views.drivers, views.short],
+        featureRefs: ['drivers:rate', 'drivers:name', 'drivers_short:trips'],
+        startDate: new Date(Number((T0_US + 10n * H_US) / 1000n)),
+        endDate: new Date(Number((T0_US + 30n * H_US) / 1000n)),
+      }),
+    );
   });
 
   const pull = (extra: Partial<PullRequest>): PullRequest => ({
-    source: drivers, joinKeyColumns: ['driver_id'], featureNameColumns: ['rate', 'name', 'flag'], timestampField: 'ts',
-    createdTimestampColumn: 'created', startDate: new Date(Number((T0_US + 5n * H_US) / 1000n)), endDate: new Date(Number((T0_US + 40n * H_US) / 1000n)),
+    source: drivers,
+    joinKeyColumns: ['driver_id'],
+    featureNameColumns: ['rate', 'name', 'flag'],
+    timestampField: 'ts',
+    createdTimestampColumn: 'created',
+    startDate: new Date(Number((T0_US + 5n * H_US) / 1000n)),
+    endDate: new Date(Number((T0_US + 40n * H_US) / 1000n)),
     ...extra,
   });
 
@@ -129,25 +153,41 @@ describe('examples/store-plugin (larder-store-example) vs the built-in file stor
 
   it('pull_all_from_table_or_query, bounded and unbounded', async () => {
     await same((s) => s.pullAllFromTableOrQuery(pull({}), callContext()).then(collect));
-    await same((s) => s.pullAllFromTableOrQuery(pull({ featureNameColumns: [], startDate: null, endDate: null }), callContext()).then(collect));
+    await same((s) =>
+      s.pullAllFromTableOrQuery(pull({ featureNameColumns: [], startDate: null, endDate: null }), callContext()).then(collect),
+    );
   });
 
-  it('lists a source\'s columns with pyarrow\'s type names, as the built-in store does', async () => {
+  it("lists a source's columns with pyarrow's type names, as the built-in store does", async () => {
     const expected = await builtin.getTableColumnNamesAndTypes(drivers, callContext());
     expect(await example.getTableColumnNamesAndTypes(drivers, callContext())).to.deep.equal(expected);
   });
 
   it('refuses what it cannot do with the error classes the Feast client re-raises', async () => {
-    const refused = (promise: Promise<unknown>) => promise.then(() => expect.fail('expected a refusal'), (e: Error) => e);
-    expect(await refused(example.pullAllFromTableOrQuery(pull({ joinKeyColumns: ['nope'] }), callContext()))).to.be.instanceOf(FeastJoinKeysDuringMaterialization);
+    const refused = (promise: Promise<unknown>) =>
+      promise.then(
+        () => expect.fail('expected a refusal'),
+        (e: Error) => e,
+      );
+    expect(await refused(example.pullAllFromTableOrQuery(pull({ joinKeyColumns: ['nope'] }), callContext()))).to.be.instanceOf(
+      FeastJoinKeysDuringMaterialization,
+    );
     expect(await refused(example.pullAllFromTableOrQuery(pull({ timestampField: 'name' }), callContext())))
-      .to.be.instanceOf(InvalidArgumentError).and.have.property('message').that.match(/"name" is a Utf8 column, not a timestamp/);
+      .to.be.instanceOf(InvalidArgumentError)
+      .and.have.property('message')
+      .that.match(/"name" is a Utf8 column, not a timestamp/);
     const noKey = entityRows(rand, 10).select(['city', 'event_timestamp']);
     expect(await refused(historical({ entityTable: noKey, featureViews: [views.drivers], featureRefs: ['drivers:rate'] })(example)))
-      .to.be.instanceOf(InvalidArgumentError).and.have.property('message').that.match(/no column "driver_id"/);
+      .to.be.instanceOf(InvalidArgumentError)
+      .and.have.property('message')
+      .that.match(/no column "driver_id"/);
     expect(await refused(example.getTableColumnNamesAndTypes(fileSource('outside', '/etc'), callContext())))
-      .to.be.instanceOf(InvalidArgumentError).and.have.property('message').that.match(/outside the feature repo/);
-    expect(await refused(example.offlineWriteBatch({ featureView: views.drivers, table: noKey }, callContext()))).to.be.instanceOf(UnimplementedError);
+      .to.be.instanceOf(InvalidArgumentError)
+      .and.have.property('message')
+      .that.match(/outside the feature repo/);
+    expect(await refused(example.offlineWriteBatch({ featureView: views.drivers, table: noKey }, callContext()))).to.be.instanceOf(
+      UnimplementedError,
+    );
   });
 
   it('max_source_mb refuses a source too large to read into memory', async () => {
@@ -207,10 +247,20 @@ describe('examples/store-plugin (larder-store-example) in a larder process, call
     servers.push(server);
     const client = path.join(workdir, `${name}-client`);
     mkdirSync(client);
-    writeFileSync(path.join(client, 'feature_store.yaml'), [
-      'project: larder_example', `registry: ${path.join(repo, 'data', 'registry.db')}`, 'provider: local',
-      'offline_store:', '  type: remote', '  host: 127.0.0.1', `  port: ${server.port}`, 'entity_key_serialization_version: 3', '',
-    ].join('\n'));
+    writeFileSync(
+      path.join(client, 'feature_store.yaml'),
+      [
+        'project: larder_example',
+        `registry: ${path.join(repo, 'data', 'registry.db')}`,
+        'provider: local',
+        'offline_store:',
+        '  type: remote',
+        '  host: 127.0.0.1',
+        `  port: ${server.port}`,
+        'entity_key_serialization_version: 3',
+        '',
+      ].join('\n'),
+    );
     const { stdout } = await run(feastPython().python, ['-c', CLIENT_SCRIPT, client], { env: feastEnv(), timeout: 120_000 });
     const line = stdout.split('\n').find((l) => l.startsWith('RESULT'));
     expect(line, stdout).to.be.a('string');

@@ -21,7 +21,9 @@ export async function clientSourceLocation(source: DataSource, env: StoreEnviron
     return !relative.startsWith('..') && !path.isAbsolute(relative);
   });
   if (!inside) {
-    throw new InvalidArgumentError(`The data source path ${location} is outside the feature repo and larder.data_roots; the server does not read it`);
+    throw new InvalidArgumentError(
+      `The data source path ${location} is outside the feature repo and larder.data_roots; the server does not read it`,
+    );
   }
   const access = ctx.sourceAccess;
   if (!access) return location;
@@ -31,7 +33,9 @@ export async function clientSourceLocation(source: DataSource, env: StoreEnviron
     const deniedFiles = new Set(await filesOf(denied, env.repoPath));
     const hit = wanted.find((file) => deniedFiles.has(file) && !readable.has(file));
     if (hit) {
-      throw new FeastPermissionError(`Data source ${source.name} names ${hit}, which holds the data of data source ${denied.name}; you may not read it (READ_OFFLINE)`);
+      throw new FeastPermissionError(
+        `Data source ${source.name} names ${hit}, which holds the data of data source ${denied.name}; you may not read it (READ_OFFLINE)`,
+      );
     }
   }
   return location;

@@ -25,7 +25,9 @@ export async function entitiesInRange(views: readonly FeatureView[], start: Date
       ...keyColumns.map((column, i) => new Field(columns.entityKeyNames[i]!, column.type, true)),
     ]);
     if (schema && String(schema.fields) !== String(viewSchema.fields)) {
-      throw new InvalidArgumentError('Retrieval by start_date/end_date needs feature views with the same join keys; request these views separately');
+      throw new InvalidArgumentError(
+        'Retrieval by start_date/end_date needs feature views with the same join keys; request these views separately',
+      );
     }
     schema = viewSchema;
     const keys = keyStrings(keyColumns, table.numRows, 'never-match');

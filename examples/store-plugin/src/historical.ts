@@ -33,7 +33,13 @@ interface JoinedView {
   readonly features: readonly { readonly column: Vector; readonly field: Field }[];
 }
 
-export async function historicalFeatures(entities: Table, req: HistoricalFeaturesRequest, read: SourceReader, batchRows: number, signal: AbortSignal): Promise<ResultStream> {
+export async function historicalFeatures(
+  entities: Table,
+  req: HistoricalFeaturesRequest,
+  read: SourceReader,
+  batchRows: number,
+  signal: AbortSignal,
+): Promise<ResultStream> {
   const entityTs = instantsNs(entities.getChild(entityTimestampColumn(entities.schema))!);
   const joined: JoinedView[] = [];
   for (const { view, features } of requestedFeaturesByView(req.featureViews, req.featureRefs)) {
@@ -42,11 +48,14 @@ export async function historicalFeatures(entities: Table, req: HistoricalFeature
     assertViewTimeColumns(view, columns, columnTypes(table.schema), where);
     const entityKeys = columns.entityKeyNames.map((name) => {
       const column = entities.getChild(name);
-      if (!column) throw new InvalidArgumentError(`The entity dataframe has no column "${name}", the join key of feature view ${view.name}`);
+      if (!column) {
+        throw new InvalidArgumentError(`The entity dataframe has no column "${name}", the join key of feature view ${view.name}`);
+      }
       return column;
     });
+    const sourceKeys = columns.keyColumns.map((c) => table.getChild(c)!);
     const source = {
-      keys: keyStrings(columns.keyColumns.map((c) => table.getChild(c)!), table.numRows, 'never-match'),
+      keys: keyStrings(sourceKeys, table.numRows, 'never-match'),
       ts: instantsNs(table.getChild(columns.timestampColumn)!),
       created: columns.createdColumn ? instantsNs(table.getChild(columns.createdColumn)!) : null,
     };

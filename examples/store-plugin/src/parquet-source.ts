@@ -15,7 +15,9 @@ import { readParquet, readSchema } from 'parquet-wasm';
 export function sourceLocation(source: DataSource, repoPath: string): string {
   const uri = source.fileOptions?.uri;
   if (source.type !== 'BATCH_FILE' || !uri) {
-    throw new InvalidArgumentError(`Data source "${source.name}" is not a FileSource (type ${source.type}); larder-store-example reads parquet FileSources only`);
+    throw new InvalidArgumentError(
+      `Data source "${source.name}" is not a FileSource (type ${source.type}); larder-store-example reads parquet FileSources only`,
+    );
   }
   const scheme = /^([a-z][a-z0-9+.-]+):\/\//i.exec(uri)?.[1];
   if (scheme && scheme !== 'file') {
@@ -61,7 +63,9 @@ export async function readSource(location: string, maxBytes: number, signal: Abo
     signal.throwIfAborted();
     const part = readParquetFile(file, await readFile(file));
     if (table && String(table.schema.fields) !== String(part.schema.fields)) {
-      throw new FailedPreconditionError(`The parquet files of data source ${location} differ in their columns: ${file} has ${part.schema.fields.join(', ')}`);
+      throw new FailedPreconditionError(
+        `The parquet files of data source ${location} differ in their columns: ${file} has ${part.schema.fields.join(', ')}`,
+      );
     }
     table = table ? table.concat(part) : part;
   }

@@ -28,7 +28,12 @@ export interface SourceRows {
 }
 
 /** For each entity row (its key and time), the index of the chosen source row, or -1. */
-export function pointInTimeRows(source: SourceRows, entityKeys: readonly (string | null)[], entityTs: readonly (bigint | null)[], ttlSeconds: number): Int32Array {
+export function pointInTimeRows(
+  source: SourceRows,
+  entityKeys: readonly (string | null)[],
+  entityTs: readonly (bigint | null)[],
+  ttlSeconds: number,
+): Int32Array {
   // Rows of each key, ordered by version, a full tie by source order (so the later row sorts last).
   const versionOf = (row: number): Version => ({ ts: source.ts[row]!, created: source.created?.[row] ?? null });
   const byKey = new Map<string, number[]>();

@@ -22,7 +22,11 @@ export function pullLatest(req: PullRequest, source: LoadedSource, batchRows: nu
   const ts = instantsNs(table.getChild(req.timestampField)!);
   const created = req.createdTimestampColumn ? instantsNs(table.getChild(req.createdTimestampColumn)!) : null;
   const version = (row: number) => ({ ts: ts[row]!, created: created?.[row] ?? null });
-  const keys = keyStrings(req.joinKeyColumns.map((c) => table.getChild(c)!), table.numRows, 'group');
+  const keys = keyStrings(
+    req.joinKeyColumns.map((c) => table.getChild(c)!),
+    table.numRows,
+    'group',
+  );
   // The latest row per key, a full tie going to the later row; keys keep the order they first appear in.
   const latest = new Map<string, number>();
   for (const row of inRange(req, ts)) {
@@ -42,7 +46,10 @@ interface PulledColumns {
 function checkedColumns(req: PullRequest, { table, where }: LoadedSource): PulledColumns {
   const names = pullColumns(req, table.schema.names as string[], where);
   assertPullTimeColumns(req, columnTypes(table.schema), where);
-  return { fields: names.map((name) => table.schema.fields.find((f) => f.name === name)!), vectors: names.map((name) => table.getChild(name)!) };
+  return {
+    fields: names.map((name) => table.schema.fields.find((f) => f.name === name)!),
+    vectors: names.map((name) => table.getChild(name)!),
+  };
 }
 
 /** Rows whose event time lies within the request's bounds (either may be absent). */

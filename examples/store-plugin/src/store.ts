@@ -69,7 +69,9 @@ export class ExampleParquetStore implements OfflineStore {
   /** Like Feast's FileSource.validate: a source with no data yet only earns a warning. */
   async validateDataSource(source: DataSource, ctx: CallContext): Promise<void> {
     const location = await clientSourceLocation(source, this.env, ctx);
-    await parquetFiles(location).catch((error: Error) => ctx.logger.warn({ source: source.name, err: error.message }, 'data source has no parquet files yet'));
+    await parquetFiles(location).catch((error: Error) =>
+      ctx.logger.warn({ source: source.name, err: error.message }, 'data source has no parquet files yet'),
+    );
   }
 
   async offlineWriteBatch(): Promise<void> {
@@ -93,7 +95,10 @@ export class ExampleParquetStore implements OfflineStore {
       const location = sourceLocation(source, this.env.repoPath);
       let entry = loaded.get(location);
       if (!entry) {
-        entry = readSource(location, this.settings.maxSourceBytes, ctx.signal).then((table) => ({ table, where: source.fileOptions?.uri ?? location }));
+        entry = readSource(location, this.settings.maxSourceBytes, ctx.signal).then((table) => ({
+          table,
+          where: source.fileOptions?.uri ?? location,
+        }));
         loaded.set(location, entry);
       }
       return entry;
@@ -102,5 +107,7 @@ export class ExampleParquetStore implements OfflineStore {
 }
 
 function readOnly(call: string): UnimplementedError {
-  return new UnimplementedError(`larder-store-example is read-only: it does not implement ${call}; use the built-in \`file\` store to write parquet`);
+  return new UnimplementedError(
+    `larder-store-example is read-only: it does not implement ${call}; use the built-in \`file\` store to write parquet`,
+  );
 }
