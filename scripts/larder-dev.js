@@ -2,6 +2,9 @@
 // Runs larder from its TypeScript sources, for tests and development: tsx transpiles on the fly,
 // and the `larder-source` export condition makes every @larder/* package resolve to its src/
 // rather than its built dist/. Users and the image run the built CLI (cli/bin/larder.js).
+//   node --conditions=larder-source scripts/larder-dev.js [larder arguments]
+// The flag also covers require() (CommonJS plugins requiring @larder/core); without it, the hook
+// below still covers import.
 import { register } from 'node:module';
 import { register as registerTsx } from 'tsx/esm/api';
 

@@ -10,10 +10,10 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
 import { connectHealth } from '../support/health-client.ts';
-import { freePort, REPO_ROOT, startLarder } from '../support/larder-process.ts';
+import { freePort, REPO_ROOT, startLarder, LARDER_DEV } from '../support/larder-process.ts';
 
 const run = promisify(execFile);
-const LARDER = path.join(REPO_ROOT, 'scripts', 'larder-dev.js');
+const LARDER = LARDER_DEV;
 
 describe('larder process: metrics port, health, SIGTERM', function () {
   this.timeout(60_000);
@@ -46,7 +46,7 @@ describe('larder process: metrics port, health, SIGTERM', function () {
   });
 
   it('prints the usage for --help and exits 0', async () => {
-    const { stderr } = await run(process.execPath, [LARDER, '--help']);
+    const { stderr } = await run(process.execPath, [...LARDER, '--help']);
     expect(stderr).to.include('--metrics-port PORT');
   });
 
@@ -55,7 +55,7 @@ describe('larder process: metrics port, health, SIGTERM', function () {
     [['-p', '9100', '--metrics-port', '9100'], '--metrics-port must differ from --port'],
   ] as const) {
     it(`refuses ${args.join(' ')} with exit code 2 and says why`, async () => {
-      const error = (await run(process.execPath, [LARDER, '-c', repo, 'serve_offline', ...args]).catch((e) => e)) as { code: number; stderr: string };
+      const error = (await run(process.execPath, [...LARDER, '-c', repo, 'serve_offline', ...args]).catch((e) => e)) as { code: number; stderr: string };
       expect(error.code).to.equal(2);
       expect(error.stderr).to.include(message);
     });

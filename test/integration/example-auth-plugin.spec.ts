@@ -14,10 +14,6 @@ import { feastClientPull, fixturePackage, installPackages, writeGuardedRepo } fr
 import { startLarder, type ServerProcess } from '../support/larder-process.ts';
 
 const pluginPath = fileURLToPath(new URL('../../examples/auth-plugin/index.js', import.meta.url));
-// The dev launcher adds the `larder-source` condition to ESM resolution only; a CommonJS plugin's
-// require('@larder/core') needs it too, or it would load core's built dist/ (a second copy of core,
-// absent before a build) instead of the sources this server runs.
-const SOURCE_CONDITION = { NODE_OPTIONS: '--conditions=larder-source' };
 
 describe('examples/auth-plugin (larder-auth-apikey, CommonJS) in a larder process, called by the Feast client', function () {
   this.timeout(180_000);
@@ -41,7 +37,7 @@ describe('examples/auth-plugin (larder-auth-apikey, CommonJS) in a larder proces
       ],
       [{ name: 'read_sources', types: ['DATA_SOURCE'], actions: ['READ_OFFLINE'], policy: { kind: 'role', roles: ['reader'] } }],
     );
-    server = await startLarder({ repoPath: repo, env: { ...keys, ...SOURCE_CONDITION } });
+    server = await startLarder({ repoPath: repo, env: keys });
   });
 
   after(async () => {
@@ -67,7 +63,7 @@ describe('examples/auth-plugin (larder-auth-apikey, CommonJS) in a larder proces
   });
 
   it('a key missing from the environment stops the server at start, naming the variable', async () => {
-    const error = await startLarder({ repoPath: repo, env: { ...keys, NED_API_KEY: '', ...SOURCE_CONDITION } }).then(
+    const error = await startLarder({ repoPath: repo, env: { ...keys, NED_API_KEY: ''} }).then(
       async (unexpected) => {
         await unexpected.stop();
         throw new Error('larder started without NED_API_KEY');

@@ -17,7 +17,7 @@ import { feastEnv } from '../support/feast-repo.ts';
 import { feastPython } from '../support/feast-python.ts';
 import { connect } from '../support/flight-client.ts';
 import { rejection } from '../support/guarded-repo.ts';
-import { freePort, REPO_ROOT, startLarder, type ServerProcess } from '../support/larder-process.ts';
+import { freePort, REPO_ROOT, startLarder, type ServerProcess, LARDER_DEV } from '../support/larder-process.ts';
 import { ODFV_DEFINITIONS } from '../support/odfv-definitions.ts';
 
 const run = promisify(execFile);
@@ -178,7 +178,7 @@ describe('on demand feature views through larder and the Feast client', function
 
   it('refuses to start when the named interpreter does not exist, naming the key or the flag', async () => {
     const larder = (args: string[]) =>
-      run(process.execPath, [path.join(REPO_ROOT, 'scripts', 'larder-dev.js'), '-c', repo, 'serve_offline', '-p', '0', ...args], { timeout: 60_000 }).catch((e) => e) as Promise<{ code: number; stderr: string }>;
+      run(process.execPath, [...LARDER_DEV, '-c', repo, 'serve_offline', '-p', '0', ...args], { timeout: 60_000 }).catch((e) => e) as Promise<{ code: number; stderr: string }>;
     writeExampleYaml(repo, ['path: data/registry.db'], ['larder:', '  odfv_python: venv/bin/no-python']);
     const fromYaml = await larder([]);
     expect(fromYaml.code).to.equal(1);

@@ -23,7 +23,7 @@ import { startFeastRegistryServer, type FeastRegistryServer, type RegistryServer
 import { tsUtc } from '../support/generated-data.ts';
 import { placeholderTable, pullAllCommand, rejection } from '../support/guarded-repo.ts';
 import { connectHealth } from '../support/health-client.ts';
-import { freePort, REPO_ROOT } from '../support/larder-process.ts';
+import { freePort, REPO_ROOT, LARDER_DEV } from '../support/larder-process.ts';
 import { startOidcProvider, type OidcTestProvider } from '../support/oidc-provider.ts';
 import { arrowTable } from '../support/parquet-fixtures.ts';
 
@@ -316,7 +316,7 @@ describe('registry_type remote: the registry read from feast serve_registry', fu
 
     it('the larder CLI exits non-zero with that message', async () => {
       const yaml = writeConfig('down-cli', { registry_type: 'remote', path: downTarget });
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts', 'larder-dev.js'), '-c', repo.serverRepo, '-f', yaml, 'serve_offline', '--port', '0'], {
+      const child = spawn(process.execPath, [...LARDER_DEV, '-c', repo.serverRepo, '-f', yaml, 'serve_offline', '--port', '0'], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';

@@ -19,7 +19,7 @@ import { applyExampleRepo, EXAMPLE_PROJECT, withFeatureStore, writeExampleYaml }
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
 import { fixturePackage, installPackages, placeholderTable, pullAllCommand, rejection } from '../support/guarded-repo.ts';
 import { connectHealth } from '../support/health-client.ts';
-import { REPO_ROOT } from '../support/larder-process.ts';
+import { REPO_ROOT, LARDER_DEV } from '../support/larder-process.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.ts';
 
 const run = promisify(execFile);
@@ -196,7 +196,7 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) {
       const yaml = path.join(repo, 'feature_store.yaml');
       writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('  type: file', '  type: ./failing-store.mjs'));
       // An open PostgreSQL pool would keep the process alive for its 60 s idle timeout.
-      const error = (await run(process.execPath, [path.join(REPO_ROOT, 'scripts', 'larder-dev.js'), '-c', repo, 'serve_offline', '-p', '0'], { timeout: 30_000 }).catch(
+      const error = (await run(process.execPath, [...LARDER_DEV, '-c', repo, 'serve_offline', '-p', '0'], { timeout: 30_000 }).catch(
         (e) => e,
       )) as { code: number | null; killed: boolean; stderr: string };
       expect(error.killed, 'larder did not exit within 30 s').to.equal(false);
@@ -230,7 +230,7 @@ describe('registry_type: sql, start-up errors', function () {
   it('refuses a database that holds no Feast registry, and larder exits non-zero saying so', async () => {
     writeFileSync(path.join(repo, 'empty.sqlite'), '');
     writeExampleYaml(repo, ['registry_type: sql', 'path: sqlite:///empty.sqlite']);
-    const error = (await run(process.execPath, [path.join(REPO_ROOT, 'scripts', 'larder-dev.js'), '-c', repo, 'serve_offline', '-p', '0']).catch((e) => e)) as {
+    const error = (await run(process.execPath, [...LARDER_DEV, '-c', repo, 'serve_offline', '-p', '0']).catch((e) => e)) as {
       code: number;
       stderr: string;
     };

@@ -17,6 +17,13 @@ import { fileURLToPath } from 'node:url';
 import { feastPython } from './feast-python.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * Node arguments that run larder from its sources: the `larder-source` condition for `import` and
+ * `require` alike (a CommonJS plugin's require('@larder/core') must find the sources too), then
+ * the dev launcher.
+ */
+export const LARDER_DEV: readonly string[] = ['--conditions=larder-source', resolve(REPO_ROOT, 'scripts', 'larder-dev.js')];
 const HOST = '127.0.0.1';
 const LOG_LIMIT = 256 * 1024;
 
@@ -63,7 +70,7 @@ export async function startLarder(options: StartOptions): Promise<ServerProcess>
   const globals = ['-c', options.repoPath, ...(options.logLevel ? ['--log-level', options.logLevel] : [])];
   return launch(
     process.execPath,
-    [resolve(REPO_ROOT, 'scripts', 'larder-dev.js'), ...globals, 'serve_offline', '--host', HOST, '--port', String(port), ...(options.args ?? [])],
+    [...LARDER_DEV, ...globals, 'serve_offline', '--host', HOST, '--port', String(port), ...(options.args ?? [])],
     port,
     options,
     'larder',
