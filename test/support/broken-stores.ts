@@ -4,7 +4,7 @@
  * implemented). Real stores underneath; only the broken rule is changed.
  */
 import { UnimplementedError } from '../../core/src/errors.ts';
-import type { CallContext, OfflineStore, OfflineStorePlugin } from '../../core/src/store.ts';
+import type { CallContext, OfflineStore, OfflineStorePlugin, ResultStream } from '../../core/src/store.ts';
 import parquetFilesPlugin from '../../plugins/parquet-files/src/index.ts';
 
 /** Every method of `store`, bound, so a break can replace some. */
@@ -22,7 +22,7 @@ function delegate(store: OfflineStore): OfflineStore {
   };
 }
 
-export type Break = 'ignores-ttl' | 'ignores-created' | 'ignores-abort' | 'driver-errors' | 'read-only';
+export type Break = 'ignores-ttl' | 'ignores-created' | 'ignores-abort' | 'driver-errors' | 'read-only' | 'leaks-given-up-streams';
 
 const breaks: Record<Break, (store: OfflineStore) => OfflineStore> = {
   /** Every view read as if its ttl were 0: old rows match forever. */
@@ -61,7 +61,53 @@ const breaks: Record<Break, (store: OfflineStore) => OfflineStore> = {
     const refuse = () => Promise.reject(new UnimplementedError('this store is read-only'));
     return { ...delegate(store), offlineWriteBatch: refuse, writeLoggedFeatures: refuse, persist: refuse };
   },
+  'leaks-given-up-streams': leaksGivenUpStreams,
 };
+
+/**
+ * Each pull holds a resource (as a pooled connection would) that is freed only when its stream is
+ * read to the end — not when the stream is given up — and close() waits for every one of them,
+ * as a connection pool's end() does.
+ */
+function leaksGivenUpStreams(store: OfflineStore): OfflineStore {
+  let held = 0;
+  let allFreed = () => {};
+  const hold = async (call: () => Promise<ResultStream>): Promise<ResultStream> => {
+    const result = await call();
+    held++;
+    const free = () => {
+      if (--held === 0) allFreed();
+    };
+    return {
+      ...result,
+      batches: {
+        [Symbol.asyncIterator]() {
+          const inner = result.batches[Symbol.asyncIterator]();
+          return {
+            async next() {
+              const step = await inner.next();
+              if (step.done) free();
+              return step;
+            },
+            async return() {
+              await inner.return?.();
+              return { done: true as const, value: undefined };
+            },
+          };
+        },
+      },
+    };
+  };
+  return {
+    ...delegate(store),
+    pullLatestFromTableOrQuery: (req, ctx) => hold(() => store.pullLatestFromTableOrQuery(req, ctx)),
+    pullAllFromTableOrQuery: (req, ctx) => hold(() => store.pullAllFromTableOrQuery(req, ctx)),
+    async close() {
+      await store.close();
+      if (held > 0) await new Promise<void>((resolve) => (allFreed = resolve));
+    },
+  };
+}
 
 /** The `file` store with one rule broken. */
 export function brokenFileStore(which: Break): OfflineStorePlugin {

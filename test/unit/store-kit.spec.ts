@@ -77,7 +77,8 @@ describe('store conformance kit: larder\'s stores pass every check', function ()
 
 describe('store conformance kit: a store that breaks a rule fails the checks about it', function () {
   this.timeout(120_000);
-  const against = (which: Break, filter: (name: string) => boolean) => runConformance(parquetTarget(brokenFileStore(which), { type: 'file' }), { filter });
+  const against = (which: Break, filter: (name: string) => boolean) =>
+    runConformance(parquetTarget(brokenFileStore(which), { type: 'file' }), { filter, closeTimeoutMs: 2000 });
 
   it('a store that ignores the ttl fails the checks that ask beyond a ttl, and only those', async () => {
     const report = await against('ignores-ttl', (name) => name.startsWith('point-in-time'));
@@ -111,6 +112,14 @@ describe('store conformance kit: a store that breaks a rule fails the checks abo
       'cancellation: aborting the signal while streaming stops the stream',
     ]);
     expect(report.results.find((r) => r.status === 'failed')!.message).to.match(/with an aborted signal served all 200000 rows/);
+  });
+
+  it('a store that keeps what a given-up stream holds fails the release check: its close() never settles', async () => {
+    const report = await against('leaks-given-up-streams', (name) => name.includes('given up'));
+    expect(named(report, 'failed')).to.deep.equal(['cancellation: a stream given up before or after its first batch frees what it holds']);
+    expect(report.results[0]!.message).to.equal(
+      'store.close() did not settle within 2 s after the check\'s calls: a call left something held (a connection, a running query, a file handle)',
+    );
   });
 
   it('a store whose failures are not larder\'s error classes fails the error checks, naming the class expected', async () => {

@@ -9,6 +9,7 @@ export { NotImplementedByStore, isNotImplemented, runCheck } from './check.ts';
 export type { Check, CheckResult, CheckStatus, ConformanceReport } from './check.ts';
 export { storeConformanceChecks, runConformance } from './suite.ts';
 export type { ConformanceSuite, RunOptions } from './suite.ts';
+export type { KitOptions } from './kit-run.ts';
 export { kitTable, toArrow } from './kit-table.ts';
 export type { KitTable, KitColumn, ColumnKind, Row, Value } from './kit-table.ts';
 export { expectedHistorical, expectedPullAll, expectedPullLatest } from './reference.ts';

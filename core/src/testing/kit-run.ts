@@ -14,8 +14,14 @@ import type { CallContext, OfflineStore } from '../store.ts';
 import { toArrow, type KitTable } from './kit-table.ts';
 import type { StoreConformanceTarget } from './target.ts';
 
-/** How long a store's close() may take before the kit says it is stuck. */
+/** How long a store's close() may take, by default, before the kit says it is stuck. */
 export const CLOSE_TIMEOUT_MS = 10_000;
+
+/** Settings of a run. */
+export interface KitOptions {
+  /** How long a store's close() may take before the check fails (default 10 s). */
+  readonly closeTimeoutMs?: number;
+}
 
 const silent = pino({ level: 'silent' });
 
@@ -42,7 +48,14 @@ export class KitRun {
   private sequence = 0;
   private readonly shared = new Map<string, Promise<unknown>>();
 
-  constructor(readonly target: StoreConformanceTarget) {}
+  private readonly closeTimeoutMs: number;
+
+  constructor(
+    readonly target: StoreConformanceTarget,
+    options: KitOptions = {},
+  ) {
+    this.closeTimeoutMs = options.closeTimeoutMs ?? CLOSE_TIMEOUT_MS;
+  }
 
   /** The run's repo directory, made on first use. */
   repoPath(): Promise<string> {
@@ -100,13 +113,13 @@ export class KitRun {
     try {
       result = await work(store);
     } catch (error) {
-      await settleWithin(store.close(), CLOSE_TIMEOUT_MS, 'close() did not settle').catch(() => undefined);
+      await settleWithin(store.close(), this.closeTimeoutMs, 'close() did not settle').catch(() => undefined);
       throw error;
     }
     await settleWithin(
       store.close(),
-      CLOSE_TIMEOUT_MS,
-      `store.close() did not settle within ${CLOSE_TIMEOUT_MS / 1000} s after the check's calls: a call left something held (a connection, a running query, a file handle)`,
+      this.closeTimeoutMs,
+      `store.close() did not settle within ${this.closeTimeoutMs / 1000} s after the check's calls: a call left something held (a connection, a running query, a file handle)`,
     );
     return result;
   }

@@ -10,7 +10,7 @@ import { pointInTimeChecks } from './checks/point-in-time.ts';
 import { pullChecks } from './checks/pulls.ts';
 import { sourceChecks } from './checks/sources.ts';
 import { writeChecks } from './checks/writes.ts';
-import { KitRun } from './kit-run.ts';
+import { KitRun, type KitOptions } from './kit-run.ts';
 import type { StoreConformanceTarget } from './target.ts';
 
 /** The checks for `target`, and the end of the run (the target's cleanup, the kit's temp repo). */
@@ -31,8 +31,8 @@ export interface ConformanceSuite {
  * for (const check of suite.checks) it(check.name, () => check.run());
  * ```
  */
-export function storeConformanceChecks(target: StoreConformanceTarget): ConformanceSuite {
-  const run = new KitRun(target);
+export function storeConformanceChecks(target: StoreConformanceTarget, options: KitOptions = {}): ConformanceSuite {
+  const run = new KitRun(target, options);
   const checks = [
     ...configChecks(run),
     ...pointInTimeChecks(run),
@@ -45,7 +45,7 @@ export function storeConformanceChecks(target: StoreConformanceTarget): Conforma
   return { checks, dispose: () => run.dispose() };
 }
 
-export interface RunOptions {
+export interface RunOptions extends KitOptions {
   /** Runs only the checks whose name contains this text, or that this function accepts. */
   readonly filter?: string | ((name: string) => boolean);
   /** Called with each result as soon as its check ends (the CLI prints it). */
@@ -54,7 +54,7 @@ export interface RunOptions {
 
 /** Runs the suite for `target` one check at a time, then cleans up; never throws for a failed check. */
 export async function runConformance(target: StoreConformanceTarget, options: RunOptions = {}): Promise<ConformanceReport> {
-  const suite = storeConformanceChecks(target);
+  const suite = storeConformanceChecks(target, options);
   const accept = typeof options.filter === 'function' ? options.filter : (name: string) => name.includes((options.filter as string | undefined) ?? '');
   const results: CheckResult[] = [];
   try {

@@ -16,12 +16,23 @@ export function describeError(error: unknown): string {
   return `${error.constructor.name}${code !== undefined ? ` (code ${String(code)})` : ''}: ${error.message}`;
 }
 
-/** Expects `work` to fail with an instance of `errorClass`; returns the error. */
+/**
+ * Whether `error` is of larder's error class `errorClass`: an instance, or — for a plugin that
+ * carries its own copy of @larder/core — an error of that class name shaped like a LarderError,
+ * which the server reports the same way.
+ */
+export function isErrorOfClass<E extends Error>(error: unknown, errorClass: abstract new (...args: never[]) => E): error is E {
+  if (error instanceof errorClass) return true;
+  const e = error as { name?: unknown; code?: unknown; wireMessage?: unknown } | null;
+  return !!e && e.name === errorClass.name && typeof e.code === 'number' && typeof e.wireMessage === 'function';
+}
+
+/** Expects `work` to fail with an error of class `errorClass`; returns the error. */
 export async function expectFailure<E extends Error>(what: string, errorClass: abstract new (...args: never[]) => E, work: () => Promise<unknown>): Promise<E> {
   try {
     await work();
   } catch (error) {
-    if (error instanceof errorClass) return error;
+    if (isErrorOfClass(error, errorClass)) return error;
     throw new Error(`${what}: expected a ${errorClass.name} (from @larder/core), got ${describeError(error)}`);
   }
   throw new Error(`${what}: expected a ${errorClass.name}, but the call succeeded`);
@@ -38,7 +49,7 @@ export async function callOptional<T>(store: OfflineStore, method: OptionalMetho
   try {
     return await call();
   } catch (error) {
-    if (error instanceof UnimplementedError) throw new NotImplementedByStore(`${method}() throws UnimplementedError: ${error.message}`);
+    if (isErrorOfClass(error, UnimplementedError)) throw new NotImplementedByStore(`${method}() throws UnimplementedError: ${error.message}`);
     throw error;
   }
 }
