@@ -26,7 +26,6 @@ import {
   type DataType,
 } from 'apache-arrow';
 import {
-  FeastPermissionError,
   InvalidArgumentError,
   UnimplementedError,
   batchSourceOf,
@@ -94,21 +93,24 @@ class ArrowFileStore implements OfflineStore {
     private readonly batchRows: number,
   ) {}
 
-  /** A source's file, which must lie in the repo or a configured data root. */
+  /**
+   * A source's file. Clients send sources too (column listing, validation), so the file must lie
+   * in the feature repo or a configured data root: otherwise any client could probe the disk.
+   */
   private location(source: DataSource): string {
     const uri = source.fileOptions?.uri;
     if (!uri) throw new InvalidArgumentError(`Data source ${source.name} is not a file source: the arrow-file store reads FileSources`);
     const file = path.resolve(this.env.repoPath, uri);
     const roots = [this.env.repoPath, ...this.env.dataRoots].map((r) => path.resolve(this.env.repoPath, r));
     if (!roots.some((root) => file === root || file.startsWith(root + path.sep))) {
-      throw new FeastPermissionError(`data source ${source.name} names ${file}, outside the feature repo and larder.data_roots`);
+      throw new InvalidArgumentError(`The data source path ${file} is outside the feature repo and larder.data_roots; the server does not read it`);
     }
     return file;
   }
 
-  private async read(source: DataSource, ctx: CallContext): Promise<Table> {
+  private async read(source: DataSource, ctx: CallContext, file = this.location(source)): Promise<Table> {
     ctx.signal.throwIfAborted();
-    return tableFromIPC(await readFile(this.location(source), { signal: ctx.signal }));
+    return tableFromIPC(await readFile(file, { signal: ctx.signal }));
   }
 
   /**
@@ -223,9 +225,9 @@ class ArrowFileStore implements OfflineStore {
 
   /** Like Feast's FileSource.validate: a source that cannot be read yet is only logged. */
   async validateDataSource(source: DataSource, ctx: CallContext): Promise<void> {
-    await this.read(source, ctx).catch((error: Error) => {
-      if (error instanceof FeastPermissionError) throw error;
-      ctx.logger.warn({ source: source.name, err: error.message }, 'data source is not readable yet');
+    const file = this.location(source);
+    await this.read(source, ctx, file).catch((error: Error) => {
+      ctx.logger.warn({ source: source.name, file, err: error.message }, 'data source is not readable yet');
     });
   }
 
