@@ -13,8 +13,17 @@ import plugin from './arrow-file-store.ts';
 
 function fileSource(name: string, uri: string, timestampField: string, createdTimestampColumn: string): DataSource {
   return {
-    name, project: 'kit', type: 'BATCH_FILE', dataSourceClassType: '', timestampField, createdTimestampColumn,
-    datePartitionColumn: '', fieldMapping: {}, description: '', owner: '', tags: {},
+    name,
+    project: 'kit',
+    type: 'BATCH_FILE',
+    dataSourceClassType: '',
+    timestampField,
+    createdTimestampColumn,
+    datePartitionColumn: '',
+    fieldMapping: {},
+    description: '',
+    owner: '',
+    tags: {},
     fileOptions: { uri, fileFormat: undefined, s3EndpointOverride: '' },
   };
 }

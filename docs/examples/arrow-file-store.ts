@@ -16,15 +16,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  Field,
-  RecordBatch,
-  Schema,
-  Table,
-  tableFromIPC,
-  vectorFromArray,
-  type DataType,
-} from 'apache-arrow';
+import { Field, type RecordBatch, Schema, type Table, tableFromIPC, vectorFromArray, type DataType } from 'apache-arrow';
 import {
   InvalidArgumentError,
   UnimplementedError,
@@ -103,7 +95,9 @@ class ArrowFileStore implements OfflineStore {
     const file = path.resolve(this.env.repoPath, uri);
     const roots = [this.env.repoPath, ...this.env.dataRoots].map((r) => path.resolve(this.env.repoPath, r));
     if (!roots.some((root) => file === root || file.startsWith(root + path.sep))) {
-      throw new InvalidArgumentError(`The data source path ${file} is outside the feature repo and larder.data_roots; the server does not read it`);
+      throw new InvalidArgumentError(
+        `The data source path ${file} is outside the feature repo and larder.data_roots; the server does not read it`,
+      );
     }
     return file;
   }
@@ -137,7 +131,8 @@ class ArrowFileStore implements OfflineStore {
 
   async getHistoricalFeatures(req: HistoricalFeaturesRequest, ctx: CallContext): Promise<ResultStream> {
     const entities = req.entityTable;
-    if (!entities) throw new UnimplementedError('The arrow-file store needs an entity table: entity_df_sql and the date mode are not supported');
+    if (!entities)
+      throw new UnimplementedError('The arrow-file store needs an entity table: entity_df_sql and the date mode are not supported');
     const timestamp = entityTimestampColumn(entities.schema);
     const entityTimes = Array.from({ length: entities.numRows }, (_, r) => instant(entities, timestamp, r));
     const outputs: Array<{ field: Field; values: (entityRow: number) => unknown }> = [];
@@ -180,14 +175,19 @@ class ArrowFileStore implements OfflineStore {
     }
     const schema = new Schema([...entities.schema.fields, ...outputs.map((o) => o.field)]);
     const entityColumns = entities.schema.fields.length;
-    const cell = (c: number, row: number) => (c < entityColumns ? entities.getChildAt(c)!.get(row) : outputs[c - entityColumns]!.values(row));
+    const cell = (c: number, row: number) =>
+      c < entityColumns ? entities.getChildAt(c)!.get(row) : outputs[c - entityColumns]!.values(row);
     return this.stream(schema, entities.numRows, cell, ctx);
   }
 
   /** The rows of a pull's columns within [start, end], both included. */
   private async pullRows(req: PullRequest, ctx: CallContext) {
     const data = await this.read(req.source, ctx);
-    const columns = pullColumns(req, data.schema.fields.map((f) => f.name), req.source.fileOptions?.uri ?? req.source.name);
+    const columns = pullColumns(
+      req,
+      data.schema.fields.map((f) => f.name),
+      req.source.fileOptions?.uri ?? req.source.name,
+    );
     const start = req.startDate?.getTime() ?? -Infinity;
     const end = req.endDate?.getTime() ?? Infinity;
     const rows: SourceRow[] = [];

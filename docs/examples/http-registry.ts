@@ -10,13 +10,7 @@
  *     path: https://bucket.example/feature-repo/registry.db
  *     cache_ttl_seconds: 60
  */
-import {
-  cachePolicyOf,
-  commonRegistryProperties,
-  decodeRegistry,
-  openCachedRegistry,
-  type RegistryPlugin,
-} from '@larder/core';
+import { cachePolicyOf, commonRegistryProperties, decodeRegistry, openCachedRegistry, type RegistryPlugin } from '@larder/core';
 
 /** One request, which must answer 2xx within 10 s (a loader must never hang). */
 async function fetchOk(url: string, method: 'GET' | 'HEAD'): Promise<Response> {

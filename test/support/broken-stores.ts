@@ -28,13 +28,17 @@ const breaks: Record<Break, (store: OfflineStore) => OfflineStore> = {
   /** Every view read as if its ttl were 0: old rows match forever. */
   'ignores-ttl': (store) => ({
     ...delegate(store),
-    getHistoricalFeatures: (req, ctx) => store.getHistoricalFeatures({ ...req, featureViews: req.featureViews.map((v) => ({ ...v, ttlSeconds: 0 })) }, ctx),
+    getHistoricalFeatures: (req, ctx) =>
+      store.getHistoricalFeatures({ ...req, featureViews: req.featureViews.map((v) => ({ ...v, ttlSeconds: 0 })) }, ctx),
   }),
   /** The created timestamp is not read: a timestamp tie goes to the row stored last. */
   'ignores-created': (store) => ({
     ...delegate(store),
     getHistoricalFeatures: (req, ctx) =>
-      store.getHistoricalFeatures({ ...req, featureViews: req.featureViews.map((v) => ({ ...v, batchSource: { ...v.batchSource!, createdTimestampColumn: '' } })) }, ctx),
+      store.getHistoricalFeatures(
+        { ...req, featureViews: req.featureViews.map((v) => ({ ...v, batchSource: { ...v.batchSource!, createdTimestampColumn: '' } })) },
+        ctx,
+      ),
     pullLatestFromTableOrQuery: (req, ctx) => store.pullLatestFromTableOrQuery({ ...req, createdTimestampColumn: null }, ctx),
   }),
   /** The call's signal is never looked at. */

@@ -31,8 +31,15 @@ export function parquetTarget(plugin: OfflineStorePlugin, storeConfig: Record<st
     },
     loggingDestination(name) {
       return {
-        loggingConfig: { sampleRate: 1, fileDestination: { path: `logs/${name}`, s3EndpointOverride: '', partitionBy: [] }, destinationKind: 'file_destination' },
-        source: (timestampField) => ({ ...fileSource(name, `logs/${name}`, { timestampField, createdTimestampColumn: '' }), project: 'kit' }),
+        loggingConfig: {
+          sampleRate: 1,
+          fileDestination: { path: `logs/${name}`, s3EndpointOverride: '', partitionBy: [] },
+          destinationKind: 'file_destination',
+        },
+        source: (timestampField) => ({
+          ...fileSource(name, `logs/${name}`, { timestampField, createdTimestampColumn: '' }),
+          project: 'kit',
+        }),
       };
     },
   };
@@ -72,7 +79,10 @@ export function postgresTarget(plugin: OfflineStorePlugin, server: PostgresServe
       tables.push(name);
       return {
         loggingConfig: { sampleRate: 1, destinationKind: 'custom_destination', customConfig: { table_name: name } },
-        source: (timestampField) => ({ ...postgresSource(name, { table: name }, { timestampField, createdTimestampColumn: '' }), project: 'kit' }),
+        source: (timestampField) => ({
+          ...postgresSource(name, { table: name }, { timestampField, createdTimestampColumn: '' }),
+          project: 'kit',
+        }),
       };
     },
     async cleanup() {

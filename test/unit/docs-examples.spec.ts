@@ -26,11 +26,14 @@ const logger = pino({ level: 'silent' });
 describe('docs/plugins.md: every code sample is an excerpt of a typechecked file', () => {
   const sources = [
     ...readdirSync(path.join(root, 'docs/examples')).map((f) => `docs/examples/${f}`),
-    'core/src/store.ts', 'core/src/auth.ts', 'core/src/registry/plugin.ts', 'core/src/testing/target.ts',
+    'core/src/store.ts',
+    'core/src/auth.ts',
+    'core/src/registry/plugin.ts',
+    'core/src/testing/target.ts',
   ].map(read);
   const samples = [...read('docs/plugins.md').matchAll(/^```(ts|js)\n([\s\S]*?)^```$/gm)].map((m) => m[2]!.trimEnd());
 
-  it('finds the guide\'s samples (the contracts, each example plugin, the conformance target)', () => {
+  it("finds the guide's samples (the contracts, each example plugin, the conformance target)", () => {
     expect(samples.length).to.be.greaterThanOrEqual(12);
   });
 
@@ -54,7 +57,12 @@ describe('docs/examples: the plugins work', function () {
     const config = { type: './static-token-auth.js', users: { 'token-of-alice': { username: 'alice', roles: ['reader'] } } };
     validateSection(staticTokenAuth.configSchema, config, 'feature_store.yaml', 'auth');
     const provider = await staticTokenAuth.create(config, { repoPath: root, logger });
-    expect(await provider.authenticate('token-of-alice')).to.deep.equal({ username: 'alice', roles: ['reader'], groups: [], namespaces: [] });
+    expect(await provider.authenticate('token-of-alice')).to.deep.equal({
+      username: 'alice',
+      roles: ['reader'],
+      groups: [],
+      namespaces: [],
+    });
     const refused = await provider.authenticate('token-of-mallory').catch((e: unknown) => e);
     expect(refused).to.be.instanceOf(UnauthenticatedError);
     expect(() => validateSection(staticTokenAuth.configSchema, { ...config, user: {} }, 'feature_store.yaml', 'auth')).to.throw(
@@ -67,7 +75,10 @@ describe('docs/examples: the plugins work', function () {
     expect(plugin.kind).to.equal('auth');
     process.env.LARDER_DOCS_TEST_SECRET = 'correct horse';
     try {
-      const provider = await plugin.create({ type: './shared-secret-auth.cjs', secret_env: 'LARDER_DOCS_TEST_SECRET', username: 'pipeline' }, { repoPath: root, logger });
+      const provider = await plugin.create(
+        { type: './shared-secret-auth.cjs', secret_env: 'LARDER_DOCS_TEST_SECRET', username: 'pipeline' },
+        { repoPath: root, logger },
+      );
       expect((await provider.authenticate('correct horse')).username).to.equal('pipeline');
       const refused = (await provider.authenticate('battery staple').catch((e: unknown) => e)) as { name: string; code: number };
       expect([refused.name, refused.code]).to.deep.equal(['UnauthenticatedError', 16]);
@@ -77,7 +88,10 @@ describe('docs/examples: the plugins work', function () {
   });
 
   it('the HTTP registry serves what the URL holds, and refuses at start a URL it cannot read', async () => {
-    const body = encodeRegistry({ project: 'docs', dataSources: [{ kind: 'file', name: 'driver_source', path: 'x.parquet', timestampField: 'ts' }] });
+    const body = encodeRegistry({
+      project: 'docs',
+      dataSources: [{ kind: 'file', name: 'driver_source', path: 'x.parquet', timestampField: 'ts' }],
+    });
     const server = http.createServer((req, res) => {
       if (req.url !== '/registry.db') return void res.writeHead(404).end();
       res.writeHead(200, { etag: '"v1"', 'content-length': body.length });
@@ -87,14 +101,19 @@ describe('docs/examples: the plugins work', function () {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const env = { repoPath: root, project: 'docs', logger, serviceToken: async () => null };
     try {
-      const registry = await httpRegistry.create({ registry_type: './http-registry.js', path: `${base}/registry.db`, cache_ttl_seconds: 60 }, env);
+      const registry = await httpRegistry.create(
+        { registry_type: './http-registry.js', path: `${base}/registry.db`, cache_ttl_seconds: 60 },
+        env,
+      );
       try {
         const snapshot = await registry.snapshot();
         expect(snapshot.listDataSources('docs').map((s) => s.name)).to.deep.equal(['driver_source']);
       } finally {
         await registry.close();
       }
-      const missing = await httpRegistry.create({ registry_type: './http-registry.js', path: `${base}/nothing.db` }, env).catch((e: unknown) => e);
+      const missing = await httpRegistry
+        .create({ registry_type: './http-registry.js', path: `${base}/nothing.db` }, env)
+        .catch((e: unknown) => e);
       expect(missing).to.be.instanceOf(RegistryUnavailableError);
       expect((missing as Error).message).to.match(/nothing\.db answered 404/);
     } finally {

@@ -10,7 +10,12 @@ import { expect } from 'chai';
 import duckdbPlugin from '../../plugins/duckdb/src/index.ts';
 import parquetFilesPlugin from '../../plugins/parquet-files/src/index.ts';
 import postgresPlugin from '../../plugins/postgres/src/index.ts';
-import { runConformance, storeConformanceChecks, type ConformanceReport, type StoreConformanceTarget } from '../../core/src/testing/index.ts';
+import {
+  runConformance,
+  storeConformanceChecks,
+  type ConformanceReport,
+  type StoreConformanceTarget,
+} from '../../core/src/testing/index.ts';
 import { HOUR, SECOND, T0, driverRows, featureView } from '../../core/src/testing/kit-data.ts';
 import { kitTable } from '../../core/src/testing/kit-table.ts';
 import { expectedHistorical, expectedPullLatest } from '../../core/src/testing/reference.ts';
@@ -22,37 +27,85 @@ import { parquetTarget, postgresTarget } from '../support/store-targets.ts';
 const run = promisify(execFile);
 
 /** "name: message" of every check that did not pass, so a failure shows the kit's own explanation. */
-const notPassed = (report: ConformanceReport) => report.results.filter((r) => r.status !== 'passed').map((r) => `${r.name}: ${r.status}: ${r.message}`);
+const notPassed = (report: ConformanceReport) =>
+  report.results.filter((r) => r.status !== 'passed').map((r) => `${r.name}: ${r.status}: ${r.message}`);
 const named = (report: ConformanceReport, status: string) => report.results.filter((r) => r.status === status).map((r) => r.name);
 
 describe('store conformance kit: the reference answers', () => {
   const source = fileSource('drivers', 'unused.parquet');
   const rows = new Map([['drivers', driverRows]]);
   const rates = (ttl: number, at: ReadonlyArray<readonly [number | null, number]>) => {
-    const entities = kitTable([['driver_id', 'int64'], ['event_timestamp', 'timestamp']], at);
-    return expectedHistorical(entities, [featureView('drivers', source, ['driver_id'], ['rate'], ttl)], ['drivers:rate'], false, rows).rows.map((r) => r.rate);
+    const entities = kitTable(
+      [
+        ['driver_id', 'int64'],
+        ['event_timestamp', 'timestamp'],
+      ],
+      at,
+    );
+    return expectedHistorical(
+      entities,
+      [featureView('drivers', source, ['driver_id'], ['rate'], ttl)],
+      ['drivers:rate'],
+      false,
+      rows,
+    ).rows.map((r) => r.rate);
   };
 
-  it('follows the point-in-time rule on the kit\'s rows: ties, ttl bounds, null keys and created', () => {
+  it("follows the point-in-time rule on the kit's rows: ties, ttl bounds, null keys and created", () => {
     // Tie at T0+1h: the later created (3.5) though stored first; driver 4: the null created loses.
-    expect(rates(3600, [[1, T0 + HOUR], [4, T0]])).to.deep.equal([3.5, 40.5]);
+    expect(
+      rates(3600, [
+        [1, T0 + HOUR],
+        [4, T0],
+      ]),
+    ).to.deep.equal([3.5, 40.5]);
     // ttl 1h: T − ttl is included, one second later is not; ttl 0 has no limit.
-    expect(rates(3600, [[2, T0 + HOUR], [2, T0 + HOUR + SECOND]])).to.deep.equal([20.5, null]);
+    expect(
+      rates(3600, [
+        [2, T0 + HOUR],
+        [2, T0 + HOUR + SECOND],
+      ]),
+    ).to.deep.equal([20.5, null]);
     expect(rates(0, [[2, T0 + 1000 * HOUR]])).to.deep.equal([20.5]);
     // Nothing before T, an unknown key, a null key, a matched row with a null feature.
-    expect(rates(0, [[1, T0 - SECOND], [9, T0], [null, T0], [5, T0]])).to.deep.equal([null, null, null, null]);
+    expect(
+      rates(0, [
+        [1, T0 - SECOND],
+        [9, T0],
+        [null, T0],
+        [5, T0],
+      ]),
+    ).to.deep.equal([null, null, null, null]);
     // A row exactly at T is in, a later one is not.
-    expect(rates(0, [[3, T0 + 3 * HOUR], [3, T0 + 3 * HOUR - SECOND]])).to.deep.equal([30.5, null]);
+    expect(
+      rates(0, [
+        [3, T0 + 3 * HOUR],
+        [3, T0 + 3 * HOUR - SECOND],
+      ]),
+    ).to.deep.equal([30.5, null]);
   });
 
   it('answers pull_latest per key within inclusive bounds, ties by created', () => {
-    const pull = { joinKeyColumns: ['driver_id'], featureNameColumns: ['rate'], timestampField: 'ts', createdTimestampColumn: 'created', startDate: new Date(T0), endDate: new Date(T0 + HOUR) };
+    const pull = {
+      joinKeyColumns: ['driver_id'],
+      featureNameColumns: ['rate'],
+      timestampField: 'ts',
+      createdTimestampColumn: 'created',
+      startDate: new Date(T0),
+      endDate: new Date(T0 + HOUR),
+    };
     const latest = expectedPullLatest(driverRows, pull).rows.map((r) => [r.driver_id, r.rate]);
-    expect(latest).to.have.deep.members([[1, 3.5], [2, 20.5], [null, 99.5], [4, 40.5], [5, null]]);
+    expect(latest).to.have.deep.members([
+      [1, 3.5],
+      [2, 20.5],
+      [null, 99.5],
+      [4, 40.5],
+      [5, null],
+    ]);
   });
 });
 
-describe('store conformance kit: larder\'s stores pass every check', function () {
+describe("store conformance kit: larder's stores pass every check", function () {
   this.timeout(180_000);
   const checkCount = storeConformanceChecks(parquetTarget(parquetFilesPlugin, { type: 'file' })).checks.length;
 
@@ -105,7 +158,7 @@ describe('store conformance kit: a store that breaks a rule fails the checks abo
     ]);
   });
 
-  it('a store that ignores its call\'s signal fails the cancellation checks', async () => {
+  it("a store that ignores its call's signal fails the cancellation checks", async () => {
     const report = await against('ignores-abort', (name) => name.startsWith('cancellation'));
     expect(named(report, 'failed')).to.deep.equal([
       'cancellation: a call whose signal has already aborted serves no rows',
@@ -118,15 +171,19 @@ describe('store conformance kit: a store that breaks a rule fails the checks abo
     const report = await against('leaks-given-up-streams', (name) => name.includes('given up'));
     expect(named(report, 'failed')).to.deep.equal(['cancellation: a stream given up before or after its first batch frees what it holds']);
     expect(report.results[0]!.message).to.equal(
-      'store.close() did not settle within 2 s after the check\'s calls: a call left something held (a connection, a running query, a file handle)',
+      "store.close() did not settle within 2 s after the check's calls: a call left something held (a connection, a running query, a file handle)",
     );
   });
 
-  it('a store whose failures are not larder\'s error classes fails the error checks, naming the class expected', async () => {
+  it("a store whose failures are not larder's error classes fails the error checks, naming the class expected", async () => {
     const report = await against('driver-errors', (name) => name.startsWith('errors:'));
     expect(report.failed).to.equal(4);
     expect(report.results.map((r) => r.message)).to.satisfy((messages: string[]) =>
-      messages.every((m) => /expected a (InvalidArgumentError|FeastJoinKeysDuringMaterialization|EntityTimestampInferenceException) \(from @larder\/core\), got Error: driver: /.test(m)),
+      messages.every((m) =>
+        /expected a (InvalidArgumentError|FeastJoinKeysDuringMaterialization|EntityTimestampInferenceException) \(from @larder\/core\), got Error: driver: /.test(
+          m,
+        ),
+      ),
     );
   });
 

@@ -17,7 +17,8 @@ import type { CheckResult } from './check.ts';
 import { runConformance } from './suite.ts';
 import type { StoreConformanceTarget } from './target.ts';
 
-const USAGE = 'usage: larder-conformance <target module> [--filter TEXT]\n' +
+const USAGE =
+  'usage: larder-conformance <target module> [--filter TEXT]\n' +
   '  <target module>: a file (./conformance-target.js) or package whose default export is a\n' +
   '  StoreConformanceTarget from @larder/core/testing, or a function returning one.';
 
@@ -52,7 +53,11 @@ function print(result: CheckResult): void {
 export async function main(argv: readonly string[], cwd = process.cwd()): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { filter: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: { filter: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`);
     return 2;

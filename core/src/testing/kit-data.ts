@@ -16,7 +16,14 @@ const VALUE_TYPE = { string: 2, int64: 4, double: 5 } as const;
 
 /** driver_id, ts, created, rate, trips, tier — read by the `drivers` views. */
 export const driverRows: KitTable = kitTable(
-  [['driver_id', 'int64'], ['ts', 'timestamp'], ['created', 'timestamp'], ['rate', 'float64'], ['trips', 'int64'], ['tier', 'utf8']],
+  [
+    ['driver_id', 'int64'],
+    ['ts', 'timestamp'],
+    ['created', 'timestamp'],
+    ['rate', 'float64'],
+    ['trips', 'int64'],
+    ['tier', 'utf8'],
+  ],
   [
     [1, T0, T0, 1.5, 10, 'a'],
     // A tie at T0+1h: the later created (rate 3) comes first, so taking the last row is wrong.
@@ -37,7 +44,11 @@ export const driverRows: KitTable = kitTable(
 
 /** city, ts, population — no created column. */
 export const cityRows: KitTable = kitTable(
-  [['city', 'utf8'], ['ts', 'timestamp'], ['population', 'int64']],
+  [
+    ['city', 'utf8'],
+    ['ts', 'timestamp'],
+    ['population', 'int64'],
+  ],
   [
     ['paris', T0, 100],
     ['paris', T0 + 2 * HOUR, 200],
@@ -47,7 +58,10 @@ export const cityRows: KitTable = kitTable(
 
 /** ts, total — an entityless view's source, no created column. */
 export const globalRows: KitTable = kitTable(
-  [['ts', 'timestamp'], ['total', 'float64']],
+  [
+    ['ts', 'timestamp'],
+    ['total', 'float64'],
+  ],
   [
     [T0, 1000.25],
     [T0 + 2 * HOUR, 2000.25],
@@ -56,7 +70,11 @@ export const globalRows: KitTable = kitTable(
 
 /** id, event_time, raw_rate — a source read through field_mapping (id → driver_id, raw_rate → rate). */
 export const mappedRows: KitTable = kitTable(
-  [['id', 'int64'], ['event_time', 'timestamp'], ['raw_rate', 'float64']],
+  [
+    ['id', 'int64'],
+    ['event_time', 'timestamp'],
+    ['raw_rate', 'float64'],
+  ],
   [
     [1, T0, 7.25],
     [1, T0 + HOUR, 8.25],
@@ -67,7 +85,11 @@ export const mappedRows: KitTable = kitTable(
 const field = (name: string, valueType: number): Field => ({ name, valueType, tags: {} });
 
 const featureTypes: Record<string, number> = {
-  rate: VALUE_TYPE.double, trips: VALUE_TYPE.int64, tier: VALUE_TYPE.string, population: VALUE_TYPE.int64, total: VALUE_TYPE.double,
+  rate: VALUE_TYPE.double,
+  trips: VALUE_TYPE.int64,
+  tier: VALUE_TYPE.string,
+  population: VALUE_TYPE.int64,
+  total: VALUE_TYPE.double,
 };
 const keyTypes: Record<string, number> = { driver_id: VALUE_TYPE.int64, city: VALUE_TYPE.string };
 

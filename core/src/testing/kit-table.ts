@@ -3,7 +3,22 @@
  * Arrow tables — what the store is given. Timestamps are milliseconds since the epoch (UTC) in
  * rows and microsecond `timestamp[us, tz=UTC]` columns in Arrow, as Feast writes them.
  */
-import { Field, Float64, Int64, RecordBatch, Schema, Struct, Table, TimeUnit, Timestamp, Utf8, makeData, vectorFromArray, type Data, type DataType } from 'apache-arrow';
+import {
+  Field,
+  Float64,
+  Int64,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  TimeUnit,
+  Timestamp,
+  Utf8,
+  makeData,
+  vectorFromArray,
+  type Data,
+  type DataType,
+} from 'apache-arrow';
 
 export type ColumnKind = 'int64' | 'float64' | 'utf8' | 'timestamp';
 
@@ -39,7 +54,13 @@ export function kitTable(columns: ReadonlyArray<readonly [string, ColumnKind]>, 
 /** The table as one Arrow record batch, every column nullable. */
 export function toArrow(table: KitTable): Table {
   const fields = table.columns.map((c) => new Field(c.name, arrowTypes[c.kind](), true));
-  const children = table.columns.map((c, i) => columnData(c, fields[i]!.type, table.rows.map((r) => r[c.name] ?? null)));
+  const children = table.columns.map((c, i) =>
+    columnData(
+      c,
+      fields[i]!.type,
+      table.rows.map((r) => r[c.name] ?? null),
+    ),
+  );
   const data = makeData({ type: new Struct(fields), length: table.rows.length, nullCount: 0, children });
   return new Table([new RecordBatch(new Schema(fields), data)]);
 }
@@ -47,9 +68,15 @@ export function toArrow(table: KitTable): Table {
 function columnData(column: KitColumn, type: DataType, values: Value[]): Data {
   switch (column.kind) {
     case 'int64':
-      return vectorFromArray(values.map((v) => (v === null ? null : BigInt(v as number))), new Int64()).data[0]!;
+      return vectorFromArray(
+        values.map((v) => (v === null ? null : BigInt(v as number))),
+        new Int64(),
+      ).data[0]!;
     case 'timestamp':
-      return timestampData(type as Timestamp, values.map((v) => (v === null ? null : BigInt(v as number) * 1000n)));
+      return timestampData(
+        type as Timestamp,
+        values.map((v) => (v === null ? null : BigInt(v as number) * 1000n)),
+      );
     case 'float64':
       return vectorFromArray(values as Array<number | null>, new Float64()).data[0]!;
     case 'utf8':

@@ -34,7 +34,10 @@ function referenceView(view: FeatureView, sourceRows: KitTable): ReferenceView {
     rows: sourceRows.rows,
     timestampColumn: rawColumn(source, source.timestampField),
     createdColumn: source.createdTimestampColumn ? rawColumn(source, source.createdTimestampColumn) : null,
-    keys: view.entityColumns.map((c) => ({ sourceColumn: rawColumn(source, c.name), entityColumn: view.projection.joinKeyMap[c.name] ?? c.name })),
+    keys: view.entityColumns.map((c) => ({
+      sourceColumn: rawColumn(source, c.name),
+      entityColumn: view.projection.joinKeyMap[c.name] ?? c.name,
+    })),
     ttlMs: view.ttlSeconds * 1000,
   };
 }
@@ -99,7 +102,10 @@ export function expectedHistorical(
   }
   const outputs = requested.map(({ view, features }) => ({
     ref: referenceView(view, sources.get(view.batchSource!.name)!),
-    features: features.map((f) => ({ raw: rawColumn(view.batchSource!, f), output: fullFeatureNames ? `${nameToUse(view.projection)}__${f}` : f })),
+    features: features.map((f) => ({
+      raw: rawColumn(view.batchSource!, f),
+      output: fullFeatureNames ? `${nameToUse(view.projection)}__${f}` : f,
+    })),
   }));
   const columns = [...entities.columns.map((c) => c.name), ...outputs.flatMap((o) => o.features.map((f) => f.output))];
   const rows = entities.rows.map((entity) => {
@@ -125,7 +131,12 @@ export interface ReferencePull {
 
 function pullColumnsOf(source: KitTable, pull: ReferencePull): string[] {
   const features = pull.featureNameColumns.length > 0 ? pull.featureNameColumns : source.columns.map((c) => c.name);
-  const wanted = [...pull.joinKeyColumns, ...features, pull.timestampField, ...(pull.createdTimestampColumn ? [pull.createdTimestampColumn] : [])];
+  const wanted = [
+    ...pull.joinKeyColumns,
+    ...features,
+    pull.timestampField,
+    ...(pull.createdTimestampColumn ? [pull.createdTimestampColumn] : []),
+  ];
   return [...new Set(wanted)];
 }
 
@@ -149,7 +160,12 @@ export function expectedPullAll(source: KitTable, pull: ReferencePull): Expected
 export function expectedPullLatest(source: KitTable, pull: ReferencePull): ExpectedResult {
   const columns = pullColumnsOf(source, pull);
   const view: ReferenceView = {
-    name: '', rows: source.rows, timestampColumn: pull.timestampField, createdColumn: pull.createdTimestampColumn, keys: [], ttlMs: 0,
+    name: '',
+    rows: source.rows,
+    timestampColumn: pull.timestampField,
+    createdColumn: pull.createdTimestampColumn,
+    keys: [],
+    ttlMs: 0,
   };
   const best = new Map<string, { row: Row; index: number }>();
   source.rows.forEach((row, index) => {

@@ -30,7 +30,9 @@ export async function readResult(result: ResultStream): Promise<ResultRows> {
   if (result.numRows !== undefined && result.numRows !== rows.length) {
     throw new Error(`the result announced numRows ${result.numRows} but streamed ${rows.length} rows`);
   }
-  const timeColumns = new Set(result.schema.fields.filter((f) => DataType.isTimestamp(f.type) || DataType.isDate(f.type)).map((f) => f.name));
+  const timeColumns = new Set(
+    result.schema.fields.filter((f) => DataType.isTimestamp(f.type) || DataType.isDate(f.type)).map((f) => f.name),
+  );
   return { columns: names(result.schema), timeColumns, rows, batches };
 }
 
@@ -68,7 +70,12 @@ export interface CompareOptions {
 }
 
 /** Throws an Error naming the first differences when `actual` is not `expected`. */
-export function expectRows(actual: ResultRows, expectedColumns: readonly string[], expected: readonly Row[], options: CompareOptions): void {
+export function expectRows(
+  actual: ResultRows,
+  expectedColumns: readonly string[],
+  expected: readonly Row[],
+  options: CompareOptions,
+): void {
   const allowed = new Set(options.extraColumnsAllowed ?? []);
   const got = actual.columns.filter((c) => !allowed.has(c) || expectedColumns.includes(c));
   const columnsMatch = options.orderedColumns ? got.join('\u0000') === expectedColumns.join('\u0000') : sameSet(got, expectedColumns);
@@ -79,9 +86,13 @@ export function expectRows(actual: ResultRows, expectedColumns: readonly string[
     );
   }
   if (actual.rows.length !== expected.length) {
-    throw new Error(`${options.what}: ${actual.rows.length} rows, expected ${expected.length}${options.ordered ? ' (one per entity row)' : ''}` + sample(actual, expected, expectedColumns));
+    throw new Error(
+      `${options.what}: ${actual.rows.length} rows, expected ${expected.length}${options.ordered ? ' (one per entity row)' : ''}` +
+        sample(actual, expected, expectedColumns),
+    );
   }
-  const show = (row: Row, columns: readonly string[]) => columns.map((c) => `${c}=${showValue(row[c], actual.timeColumns.has(c))}`).join(', ');
+  const show = (row: Row, columns: readonly string[]) =>
+    columns.map((c) => `${c}=${showValue(row[c], actual.timeColumns.has(c))}`).join(', ');
   if (options.ordered) {
     const problems: string[] = [];
     expected.forEach((want, i) => {
@@ -89,10 +100,15 @@ export function expectRows(actual: ResultRows, expectedColumns: readonly string[
       const wrong = expectedColumns.filter((c) => !sameValue(have[c], want[c]));
       if (wrong.length > 0) {
         const id = options.identity ? ` (${show(want, options.identity)})` : '';
-        problems.push(`row ${i}${id}: ${wrong.map((c) => `${c} is ${showValue(have[c], actual.timeColumns.has(c))}, expected ${showValue(want[c], actual.timeColumns.has(c))}`).join('; ')}`);
+        problems.push(
+          `row ${i}${id}: ${wrong.map((c) => `${c} is ${showValue(have[c], actual.timeColumns.has(c))}, expected ${showValue(want[c], actual.timeColumns.has(c))}`).join('; ')}`,
+        );
       }
     });
-    if (problems.length > 0) throw new Error(`${options.what}: ${problems.length} row(s) differ from the point-in-time rule:\n  ${problems.slice(0, 8).join('\n  ')}`);
+    if (problems.length > 0)
+      throw new Error(
+        `${options.what}: ${problems.length} row(s) differ from the point-in-time rule:\n  ${problems.slice(0, 8).join('\n  ')}`,
+      );
     return;
   }
   const key = (row: Row) => JSON.stringify(expectedColumns.map((c) => normal(row[c])));
@@ -107,14 +123,24 @@ export function expectRows(actual: ResultRows, expectedColumns: readonly string[
   if (missing.length > 0) {
     const unexpected = actual.rows.filter((row) => (remaining.get(key(row)) ?? 0) > 0);
     throw new Error(
-      `${options.what}: ${missing.length} expected row(s) missing:\n  ${missing.slice(0, 6).map((r) => show(r, expectedColumns)).join('\n  ')}` +
-        `\nand instead:\n  ${unexpected.slice(0, 6).map((r) => show(r, expectedColumns)).join('\n  ')}`,
+      `${options.what}: ${missing.length} expected row(s) missing:\n  ${missing
+        .slice(0, 6)
+        .map((r) => show(r, expectedColumns))
+        .join('\n  ')}` +
+        `\nand instead:\n  ${unexpected
+          .slice(0, 6)
+          .map((r) => show(r, expectedColumns))
+          .join('\n  ')}`,
     );
   }
 }
 
 function sample(actual: ResultRows, expected: readonly Row[], columns: readonly string[]): string {
-  const show = (rows: readonly Row[]) => rows.slice(0, 6).map((r) => columns.map((c) => showValue(r[c], actual.timeColumns.has(c))).join(', ')).join('\n    ');
+  const show = (rows: readonly Row[]) =>
+    rows
+      .slice(0, 6)
+      .map((r) => columns.map((c) => showValue(r[c], actual.timeColumns.has(c))).join(', '))
+      .join('\n    ');
   return `\n  got:\n    ${show(actual.rows)}\n  expected:\n    ${show(expected)}`;
 }
 

@@ -55,7 +55,8 @@ export interface RunOptions extends KitOptions {
 /** Runs the suite for `target` one check at a time, then cleans up; never throws for a failed check. */
 export async function runConformance(target: StoreConformanceTarget, options: RunOptions = {}): Promise<ConformanceReport> {
   const suite = storeConformanceChecks(target, options);
-  const accept = typeof options.filter === 'function' ? options.filter : (name: string) => name.includes((options.filter as string | undefined) ?? '');
+  const accept =
+    typeof options.filter === 'function' ? options.filter : (name: string) => name.includes((options.filter as string | undefined) ?? '');
   const results: CheckResult[] = [];
   try {
     for (const check of suite.checks) {

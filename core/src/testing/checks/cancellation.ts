@@ -19,11 +19,24 @@ export const MANY_ROWS = 200_000;
 function manyRows(): KitTable {
   const rows: Row[] = [];
   for (let i = 0; i < MANY_ROWS; i++) rows.push({ driver_id: i, ts: T0 + i * SECOND, value: i / 4 });
-  return { columns: [{ name: 'driver_id', kind: 'int64' }, { name: 'ts', kind: 'timestamp' }, { name: 'value', kind: 'float64' }], rows };
+  return {
+    columns: [
+      { name: 'driver_id', kind: 'int64' },
+      { name: 'ts', kind: 'timestamp' },
+      { name: 'value', kind: 'float64' },
+    ],
+    rows,
+  };
 }
 
 const pullOf = (source: DataSource): PullRequest => ({
-  source, joinKeyColumns: ['driver_id'], featureNameColumns: ['value'], timestampField: 'ts', createdTimestampColumn: null, startDate: new Date(T0), endDate: new Date(T0 + MANY_ROWS * SECOND),
+  source,
+  joinKeyColumns: ['driver_id'],
+  featureNameColumns: ['value'],
+  timestampField: 'ts',
+  createdTimestampColumn: null,
+  startDate: new Date(T0),
+  endDate: new Date(T0 + MANY_ROWS * SECOND),
 });
 
 type Pull = (store: OfflineStore, req: PullRequest, signal?: AbortSignal) => Promise<ResultStream>;
@@ -58,7 +71,8 @@ export function cancellationChecks(run: KitRun): Check[] {
               (rows) => ({ rows: rows.rows.length, error: undefined as unknown }),
               (error: unknown) => ({ rows: 0, error }),
             );
-            if (outcome.error === undefined) throw new Error(`${name} with an aborted signal served all ${outcome.rows} rows instead of failing`);
+            if (outcome.error === undefined)
+              throw new Error(`${name} with an aborted signal served all ${outcome.rows} rows instead of failing`);
           }
         });
       },
@@ -76,12 +90,16 @@ export function cancellationChecks(run: KitRun): Check[] {
               const first = await iterator.next();
               if (first.done) throw new Error(`${name} of ${MANY_ROWS} rows returned no batch`);
               if (first.value.numRows >= MANY_ROWS) {
-                throw new Error(`${name} returned all ${MANY_ROWS} rows in its first batch: results must stream as batches while they are produced, not be materialised`);
+                throw new Error(
+                  `${name} returned all ${MANY_ROWS} rows in its first batch: results must stream as batches while they are produced, not be materialised`,
+                );
               }
               controller.abort();
               const rest = await drain(iterator);
               if (rest.error === undefined) {
-                throw new Error(`${name}: after the call's signal aborted, the stream went on to its end (${rest.rows} more rows) instead of failing`);
+                throw new Error(
+                  `${name}: after the call's signal aborted, the stream went on to its end (${rest.rows} more rows) instead of failing`,
+                );
               }
             } finally {
               await iterator.return?.().catch(() => undefined);
@@ -106,8 +124,11 @@ export function cancellationChecks(run: KitRun): Check[] {
             await iterator.return?.();
           }
           // The store still serves after all that (nothing it holds is stuck).
-          const after = await readAll(() => store.pullLatestFromTableOrQuery({ ...pullOf(source), endDate: new Date(T0 + 9 * SECOND) }, callContext()));
-          if (after.rows.length !== 10) throw new Error(`after streams were given up, pull_latest of 10 rows returned ${after.rows.length}`);
+          const after = await readAll(() =>
+            store.pullLatestFromTableOrQuery({ ...pullOf(source), endDate: new Date(T0 + 9 * SECOND) }, callContext()),
+          );
+          if (after.rows.length !== 10)
+            throw new Error(`after streams were given up, pull_latest of 10 rows returned ${after.rows.length}`);
         });
       },
     },

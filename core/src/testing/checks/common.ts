@@ -28,7 +28,11 @@ export function isErrorOfClass<E extends Error>(error: unknown, errorClass: abst
 }
 
 /** Expects `work` to fail with an error of class `errorClass`; returns the error. */
-export async function expectFailure<E extends Error>(what: string, errorClass: abstract new (...args: never[]) => E, work: () => Promise<unknown>): Promise<E> {
+export async function expectFailure<E extends Error>(
+  what: string,
+  errorClass: abstract new (...args: never[]) => E,
+  work: () => Promise<unknown>,
+): Promise<E> {
   try {
     await work();
   } catch (error) {
@@ -45,11 +49,13 @@ export type OptionalMethod = 'offlineWriteBatch' | 'writeLoggedFeatures' | 'pers
  * it, does not implement it — the check reports "not implemented" rather than failing.
  */
 export async function callOptional<T>(store: OfflineStore, method: OptionalMethod, call: () => Promise<T>): Promise<T> {
-  if (typeof (store as Partial<OfflineStore>)[method] !== 'function') throw new NotImplementedByStore(`the store has no ${method}() method`);
+  if (typeof (store as Partial<OfflineStore>)[method] !== 'function')
+    throw new NotImplementedByStore(`the store has no ${method}() method`);
   try {
     return await call();
   } catch (error) {
-    if (isErrorOfClass(error, UnimplementedError)) throw new NotImplementedByStore(`${method}() throws UnimplementedError: ${error.message}`);
+    if (isErrorOfClass(error, UnimplementedError))
+      throw new NotImplementedByStore(`${method}() throws UnimplementedError: ${error.message}`);
     throw error;
   }
 }

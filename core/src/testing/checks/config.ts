@@ -7,12 +7,13 @@ export function configChecks(run: KitRun): Check[] {
   const { plugin, storeConfig } = run.target;
   return [
     {
-      name: 'plugin: an offline_store plugin whose configSchema accepts the target\'s offline_store section',
+      name: "plugin: an offline_store plugin whose configSchema accepts the target's offline_store section",
       async run() {
         if (plugin?.kind !== 'offline_store') throw new Error(`the plugin's kind is ${JSON.stringify(plugin?.kind)}, not "offline_store"`);
         if (typeof plugin.name !== 'string' || plugin.name.length === 0) throw new Error('the plugin has no name');
         if (typeof plugin.create !== 'function') throw new Error('the plugin has no create() function');
-        if (typeof plugin.configSchema !== 'object' || plugin.configSchema === null) throw new Error('the plugin has no configSchema object');
+        if (typeof plugin.configSchema !== 'object' || plugin.configSchema === null)
+          throw new Error('the plugin has no configSchema object');
         validateSection(plugin.configSchema, structuredClone(storeConfig), 'the conformance target', 'offline_store');
       },
     },

@@ -11,7 +11,13 @@ import { kitTable, toArrow } from '../kit-table.ts';
 import { expectFailure, readAll } from './common.ts';
 
 const pullOf = (source: Parameters<typeof featureView>[1], keys: string[], features: string[]) => ({
-  source, joinKeyColumns: keys, featureNameColumns: features, timestampField: 'ts', createdTimestampColumn: 'created', startDate: new Date(T0), endDate: new Date(T0 + 86_400_000),
+  source,
+  joinKeyColumns: keys,
+  featureNameColumns: features,
+  timestampField: 'ts',
+  createdTimestampColumn: 'created',
+  startDate: new Date(T0),
+  endDate: new Date(T0 + 86_400_000),
 });
 
 export function errorChecks(run: KitRun): Check[] {
@@ -22,10 +28,23 @@ export function errorChecks(run: KitRun): Check[] {
       async run() {
         const source = await drivers();
         const view = featureView('drivers', source, ['driver_id'], ['rate', 'speed'], 0);
-        const entities = toArrow(kitTable([['driver_id', 'int64'], ['event_timestamp', 'timestamp']], [[1, T0]]));
+        const entities = toArrow(
+          kitTable(
+            [
+              ['driver_id', 'int64'],
+              ['event_timestamp', 'timestamp'],
+            ],
+            [[1, T0]],
+          ),
+        );
         await run.withStore((store) =>
           expectFailure('get_historical_features of drivers:speed (no such column in the source)', InvalidArgumentError, () =>
-            readAll(() => store.getHistoricalFeatures({ featureViews: [view], featureRefs: ['drivers:speed'], project: 'kit', fullFeatureNames: false, entityTable: entities }, callContext())),
+            readAll(() =>
+              store.getHistoricalFeatures(
+                { featureViews: [view], featureRefs: ['drivers:speed'], project: 'kit', fullFeatureNames: false, entityTable: entities },
+                callContext(),
+              ),
+            ),
           ),
         );
       },
@@ -38,7 +57,11 @@ export function errorChecks(run: KitRun): Check[] {
           for (const kind of ['latest', 'all'] as const) {
             const req = pullOf(source, ['driver_id'], ['rate', 'speed']);
             await expectFailure(`pull_${kind}_from_table_or_query of column "speed" (no such column)`, InvalidArgumentError, () =>
-              readAll(() => (kind === 'latest' ? store.pullLatestFromTableOrQuery(req, callContext()) : store.pullAllFromTableOrQuery(req, callContext()))),
+              readAll(() =>
+                kind === 'latest'
+                  ? store.pullLatestFromTableOrQuery(req, callContext())
+                  : store.pullAllFromTableOrQuery(req, callContext()),
+              ),
             );
           }
         });
@@ -49,8 +72,10 @@ export function errorChecks(run: KitRun): Check[] {
       async run() {
         const source = await drivers();
         await run.withStore((store) =>
-          expectFailure('pull_latest_from_table_or_query with join key "vehicle_id" (no such column)', FeastJoinKeysDuringMaterialization, () =>
-            readAll(() => store.pullLatestFromTableOrQuery(pullOf(source, ['vehicle_id'], ['rate']), callContext())),
+          expectFailure(
+            'pull_latest_from_table_or_query with join key "vehicle_id" (no such column)',
+            FeastJoinKeysDuringMaterialization,
+            () => readAll(() => store.pullLatestFromTableOrQuery(pullOf(source, ['vehicle_id'], ['rate']), callContext())),
           ),
         );
       },
@@ -60,10 +85,23 @@ export function errorChecks(run: KitRun): Check[] {
       async run() {
         const source = await drivers();
         const view = featureView('drivers', source, ['driver_id'], ['rate'], 0);
-        const entities = toArrow(kitTable([['driver_id', 'int64'], ['label', 'utf8']], [[1, 'x']]));
+        const entities = toArrow(
+          kitTable(
+            [
+              ['driver_id', 'int64'],
+              ['label', 'utf8'],
+            ],
+            [[1, 'x']],
+          ),
+        );
         await run.withStore((store) =>
           expectFailure('get_historical_features with entity columns [driver_id, label]', EntityTimestampInferenceException, () =>
-            readAll(() => store.getHistoricalFeatures({ featureViews: [view], featureRefs: ['drivers:rate'], project: 'kit', fullFeatureNames: false, entityTable: entities }, callContext())),
+            readAll(() =>
+              store.getHistoricalFeatures(
+                { featureViews: [view], featureRefs: ['drivers:rate'], project: 'kit', fullFeatureNames: false, entityTable: entities },
+                callContext(),
+              ),
+            ),
           ),
         );
       },

@@ -40,7 +40,13 @@ async function sources(run: KitRun): Promise<Sources> {
 
 /** Entity rows of (driver_id, event_timestamp). */
 function driverEntities(rows: ReadonlyArray<readonly [number | null, number]>): KitTable {
-  return kitTable([['driver_id', 'int64'], ['event_timestamp', 'timestamp']], rows);
+  return kitTable(
+    [
+      ['driver_id', 'int64'],
+      ['event_timestamp', 'timestamp'],
+    ],
+    rows,
+  );
 }
 
 interface Request {
@@ -58,7 +64,13 @@ async function judge(run: KitRun, s: Sources, request: Request): Promise<void> {
   const actual = await run.withStore((store) =>
     readAll(() =>
       store.getHistoricalFeatures(
-        { featureViews: request.views, featureRefs: request.refs, project: 'kit', fullFeatureNames: full, entityTable: toArrow(request.entities) },
+        {
+          featureViews: request.views,
+          featureRefs: request.refs,
+          project: 'kit',
+          fullFeatureNames: full,
+          entityTable: toArrow(request.entities),
+        },
         callContext(),
       ),
     ),
@@ -137,7 +149,11 @@ export function pointInTimeChecks(run: KitRun): Check[] {
       refs: allDriverRefs,
     })),
     check(run, 'point-in-time: entity rows keep their order, count and other columns, duplicates included', (s) => {
-      const columns: Array<[string, ColumnKind]> = [['event_timestamp', 'timestamp'], ['label', 'utf8'], ['driver_id', 'int64']];
+      const columns: Array<[string, ColumnKind]> = [
+        ['event_timestamp', 'timestamp'],
+        ['label', 'utf8'],
+        ['driver_id', 'int64'],
+      ];
       const rows: Value[][] = [
         [T0 + HOUR, 'first', 2],
         [T0 + HOUR, 'second', 1],
@@ -153,7 +169,11 @@ export function pointInTimeChecks(run: KitRun): Check[] {
       const city = featureView('cities', await s.city(), ['city'], ['population'], 0);
       const global = featureView('global', await s.global(), [], ['total'], 0);
       const entities = kitTable(
-        [['driver_id', 'int64'], ['city', 'utf8'], ['event_timestamp', 'timestamp']],
+        [
+          ['driver_id', 'int64'],
+          ['city', 'utf8'],
+          ['event_timestamp', 'timestamp'],
+        ],
         [
           [1, 'paris', T0 + HOUR],
           [2, 'rome', T0 + HOUR],
@@ -166,13 +186,30 @@ export function pointInTimeChecks(run: KitRun): Check[] {
     }),
     check(run, 'point-in-time: full feature names (view__feature)', async (s) => {
       const city = featureView('cities', await s.city(), ['city'], ['population'], 0);
-      const entities = kitTable([['driver_id', 'int64'], ['city', 'utf8'], ['event_timestamp', 'timestamp']], [[1, 'paris', T0 + HOUR], [2, 'rome', T0 + 2 * HOUR]]);
+      const entities = kitTable(
+        [
+          ['driver_id', 'int64'],
+          ['city', 'utf8'],
+          ['event_timestamp', 'timestamp'],
+        ],
+        [
+          [1, 'paris', T0 + HOUR],
+          [2, 'rome', T0 + 2 * HOUR],
+        ],
+      );
       return { entities, views: [drivers(s), city], refs: ['drivers:rate', 'cities:population', 'drivers:trips'], fullFeatureNames: true };
     }),
     check(run, 'point-in-time: a projection with an alias and a join_key_map, beside the plain view', (s) => {
-      const origin = featureView('drivers', s.drivers, ['driver_id'], ['rate', 'trips', 'tier'], 3600, { nameAlias: 'origin', joinKeyMap: { driver_id: 'origin_id' } });
+      const origin = featureView('drivers', s.drivers, ['driver_id'], ['rate', 'trips', 'tier'], 3600, {
+        nameAlias: 'origin',
+        joinKeyMap: { driver_id: 'origin_id' },
+      });
       const entities = kitTable(
-        [['driver_id', 'int64'], ['origin_id', 'int64'], ['event_timestamp', 'timestamp']],
+        [
+          ['driver_id', 'int64'],
+          ['origin_id', 'int64'],
+          ['event_timestamp', 'timestamp'],
+        ],
         [
           [1, 2, T0 + HOUR],
           [2, 1, T0 + HOUR],
@@ -181,7 +218,7 @@ export function pointInTimeChecks(run: KitRun): Check[] {
       );
       return { entities, views: [drivers(s), origin], refs: ['drivers:rate', 'origin:rate', 'origin:tier'], fullFeatureNames: true };
     }),
-    check(run, 'point-in-time: field_mapping renames source columns to the view\'s names', async (s) => {
+    check(run, "point-in-time: field_mapping renames source columns to the view's names", async (s) => {
       const mapped = featureView('mapped', await s.mapped(), ['driver_id'], ['rate'], 0);
       return {
         entities: driverEntities([

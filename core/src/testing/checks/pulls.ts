@@ -31,7 +31,9 @@ const bounds = (p: Pull) => `[${p.startDate?.toISOString() ?? 'none'}, ${p.endDa
 async function judgePull(run: KitRun, kind: 'latest' | 'all', source: DataSource, pull: Pull, expected: ExpectedResult): Promise<void> {
   const req: PullRequest = { source, ...pull };
   const actual = await run.withStore((store) =>
-    readAll(() => (kind === 'latest' ? store.pullLatestFromTableOrQuery(req, callContext()) : store.pullAllFromTableOrQuery(req, callContext()))),
+    readAll(() =>
+      kind === 'latest' ? store.pullLatestFromTableOrQuery(req, callContext()) : store.pullAllFromTableOrQuery(req, callContext()),
+    ),
   );
   expectRows(actual, expected.columns, expected.rows, {
     what: `pull_${kind}_from_table_or_query of [${pull.featureNameColumns.join(', ') || 'every column'}] within ${bounds(pull)}`,
@@ -57,7 +59,11 @@ export function pullChecks(run: KitRun): Check[] {
       name: 'pull_all_from_table_or_query: every row within [start, end], both bounds included',
       async run() {
         const source = await drivers();
-        const pull = driversPull({ featureNameColumns: ['rate', 'trips'], startDate: new Date(T0 + HOUR), endDate: new Date(T0 + 3 * HOUR) });
+        const pull = driversPull({
+          featureNameColumns: ['rate', 'trips'],
+          startDate: new Date(T0 + HOUR),
+          endDate: new Date(T0 + 3 * HOUR),
+        });
         await judgePull(run, 'all', source, pull, expectedPullAll(driverRows, pull));
       },
     },

@@ -10,7 +10,8 @@ export function sourceChecks(run: KitRun): Check[] {
       async run() {
         const source = await run.source(`${run.prefix()}_cities`, cityRows, 'ts', '');
         const columns = await run.withStore((store) => store.getTableColumnNamesAndTypes(source, callContext()));
-        if (!Array.isArray(columns)) throw new Error(`getTableColumnNamesAndTypes returned ${String(columns)}, not an array of {name, type}`);
+        if (!Array.isArray(columns))
+          throw new Error(`getTableColumnNamesAndTypes returned ${String(columns)}, not an array of {name, type}`);
         const names = columns.map((c) => c.name);
         const expected = cityRows.columns.map((c) => c.name);
         if (names.length !== expected.length || !expected.every((n) => names.includes(n))) {
