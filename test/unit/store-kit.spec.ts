@@ -5,6 +5,9 @@
  * and exits accordingly.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import duckdbPlugin from '../../plugins/duckdb/src/index.ts';
@@ -198,8 +201,8 @@ describe('larder-conformance (the runner command)', function () {
   this.timeout(120_000);
   const cli = (target: string, filter: string) =>
     run(process.execPath, ['--import', 'tsx', 'core/src/testing/cli.ts', target, '--filter', filter]).then(
-      ({ stdout }) => ({ code: 0, stdout }),
-      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
     );
 
   it('prints each check and "N passed, 0 failed", exit 0, for a store that conforms', async () => {
@@ -217,8 +220,21 @@ describe('larder-conformance (the runner command)', function () {
     expect(stdout.trimEnd().split('\n').at(-1)).to.equal('1 passed, 1 failed');
   });
 
-  it('exits 2 with a usage message when the module is not a target', async () => {
-    const { code } = await cli('./test/fixtures/conformance-targets/../../../package.json', 'x');
+  it('runs through a symlink named larder-conformance, as npm installs the bin', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'larder-bin-'));
+    try {
+      const bin = path.join(dir, 'larder-conformance');
+      symlinkSync(path.resolve('core/src/testing/cli.ts'), bin);
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', bin, './test/fixtures/conformance-targets/file-store.ts', '--filter', 'ttl 0']);
+      expect(stdout.trimEnd().split('\n').at(-1)).to.equal('1 passed, 0 failed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 2 saying why when the module is not a conformance target', async () => {
+    const { code, stderr } = await cli('./test/fixtures/conformance-targets/../../support/feature-views.ts', 'x');
     expect(code).to.equal(2);
+    expect(stderr).to.include('its default export must be a conformance target ({ plugin, storeConfig, createSource(name, table, options) })');
   });
 });
