@@ -3,13 +3,14 @@
  * check asks at entity rows placed to catch one way of breaking the point-in-time rule.
  */
 import type { DataSource, FeatureView } from '../../registry/model.ts';
-import type { Check } from '../check.ts';
+import { UnimplementedError } from '../../errors.ts';
+import { NotImplementedByStore, type Check } from '../check.ts';
 import { HOUR, SECOND, T0, cityRows, driverRows, featureView, globalRows, mappedRows } from '../kit-data.ts';
 import { callContext, type KitRun } from '../kit-run.ts';
 import { kitTable, toArrow, type ColumnKind, type KitTable, type Value } from '../kit-table.ts';
 import { expectedHistorical } from '../reference.ts';
 import { expectRows } from '../result-rows.ts';
-import { readAll } from './common.ts';
+import { isErrorOfClass, readAll } from './common.ts';
 
 /** Sources made for one check, and the rows each was made from (by source name). */
 interface Sources {
@@ -231,5 +232,44 @@ export function pointInTimeChecks(run: KitRun): Check[] {
         refs: ['mapped:rate'],
       };
     }),
+    {
+      name: 'point-in-time: the start/end date mode (no entity table) joins each distinct (key, timestamp) in range',
+      async run() {
+        const s = await sources(run);
+        const view = drivers(s);
+        const refs = ['drivers:rate', 'drivers:tier'];
+        const start = T0 + HOUR;
+        const end = T0 + 3 * HOUR;
+        // The entity rows the mode stands for: distinct (event_timestamp, join keys) of the source's rows in [start, end].
+        const seen = new Set<string>();
+        const rows: Value[][] = [];
+        for (const row of driverRows.rows) {
+          const ts = row.ts as number;
+          if (row.driver_id === null || ts < start || ts > end || seen.has(`${ts}/${row.driver_id}`)) continue;
+          seen.add(`${ts}/${row.driver_id}`);
+          rows.push([ts, row.driver_id]);
+        }
+        const entities = kitTable([['event_timestamp', 'timestamp'], ['driver_id', 'int64']], rows);
+        const expected = expectedHistorical(entities, [view], refs, false, s.rows);
+        const actual = await run.withStore((store) =>
+          readAll(() =>
+            store.getHistoricalFeatures(
+              { featureViews: [view], featureRefs: refs, project: 'kit', fullFeatureNames: false, startDate: new Date(start), endDate: new Date(end) },
+              callContext(),
+            ),
+          ).catch((error: unknown) => {
+            if (isErrorOfClass(error, UnimplementedError)) {
+              throw new NotImplementedByStore(`get_historical_features by start/end date throws UnimplementedError: ${error.message}`);
+            }
+            throw error;
+          }),
+        );
+        expectRows(actual, expected.columns, expected.rows, {
+          what: `get_historical_features of [${refs.join(', ')}] from ${new Date(start).toISOString()} to ${new Date(end).toISOString()}`,
+          ordered: false,
+          orderedColumns: false,
+        });
+      },
+    },
   ];
 }
