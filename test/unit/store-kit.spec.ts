@@ -225,7 +225,14 @@ describe('larder-conformance (the runner command)', function () {
     try {
       const bin = path.join(dir, 'larder-conformance');
       symlinkSync(path.resolve('core/src/testing/cli.ts'), bin);
-      const { stdout } = await run(process.execPath, ['--import', 'tsx', bin, './test/fixtures/conformance-targets/file-store.ts', '--filter', 'ttl 0']);
+      const { stdout } = await run(process.execPath, [
+        '--import',
+        'tsx',
+        bin,
+        './test/fixtures/conformance-targets/file-store.ts',
+        '--filter',
+        'ttl 0',
+      ]);
       expect(stdout.trimEnd().split('\n').at(-1)).to.equal('1 passed, 0 failed');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -235,6 +242,8 @@ describe('larder-conformance (the runner command)', function () {
   it('exits 2 saying why when the module is not a conformance target', async () => {
     const { code, stderr } = await cli('./test/fixtures/conformance-targets/../../support/feature-views.ts', 'x');
     expect(code).to.equal(2);
-    expect(stderr).to.include('its default export must be a conformance target ({ plugin, storeConfig, createSource(name, table, options) })');
+    expect(stderr).to.include(
+      'its default export must be a conformance target ({ plugin, storeConfig, createSource(name, table, options) })',
+    );
   });
 });

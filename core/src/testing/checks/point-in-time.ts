@@ -249,12 +249,25 @@ export function pointInTimeChecks(run: KitRun): Check[] {
           seen.add(`${ts}/${row.driver_id}`);
           rows.push([ts, row.driver_id]);
         }
-        const entities = kitTable([['event_timestamp', 'timestamp'], ['driver_id', 'int64']], rows);
+        const entities = kitTable(
+          [
+            ['event_timestamp', 'timestamp'],
+            ['driver_id', 'int64'],
+          ],
+          rows,
+        );
         const expected = expectedHistorical(entities, [view], refs, false, s.rows);
         const actual = await run.withStore((store) =>
           readAll(() =>
             store.getHistoricalFeatures(
-              { featureViews: [view], featureRefs: refs, project: 'kit', fullFeatureNames: false, startDate: new Date(start), endDate: new Date(end) },
+              {
+                featureViews: [view],
+                featureRefs: refs,
+                project: 'kit',
+                fullFeatureNames: false,
+                startDate: new Date(start),
+                endDate: new Date(end),
+              },
               callContext(),
             ),
           ).catch((error: unknown) => {
