@@ -101,6 +101,10 @@ export interface OfflineStore {
   getTableColumnNamesAndTypes(source: DataSource, ctx: CallContext): Promise<readonly ColumnInfo[]>;
   /** Feast's FileSource.validate only warns; a store may throw a FeastError for a source it cannot serve. */
   validateDataSource(source: DataSource, ctx: CallContext): Promise<void>;
+  /*
+   * The writes: a store that cannot write throws UnimplementedError from them (a JavaScript plugin
+   * may also leave them out); either way the client is answered UNIMPLEMENTED naming the call.
+   */
   offlineWriteBatch(req: OfflineWriteRequest, ctx: CallContext): Promise<void>;
   writeLoggedFeatures(req: LoggedFeaturesRequest, ctx: CallContext): Promise<void>;
   persist(req: PersistRequest, ctx: CallContext): Promise<void>;

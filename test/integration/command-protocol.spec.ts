@@ -112,6 +112,13 @@ describe('Feast command protocol (third-party store installed with npm)', functi
     expect((await client.doExchange(pullAllCommand(), placeholderTable())).numRows).to.equal(2);
   });
 
+  it('answers a write the store leaves out with UNIMPLEMENTED naming the call', async () => {
+    const persist = pullAllCommand({ api: 'persist', retrieve_func: 'pull_all_from_table_or_query', allow_overwrite: true });
+    const error = await rejection(client.doPut(persist, placeholderTable()));
+    expect(error.code).to.equal(status.UNIMPLEMENTED);
+    expect(error.details).to.equal("This server's offline store does not implement persist: it is read-only");
+  });
+
   it('reports Feast errors so the client re-raises the same class', async () => {
     const error = await rejection(client.doExchange(pullAllCommand({ data_source_name: 'nope' }), placeholderTable()));
     expect(error.code).to.equal(status.NOT_FOUND);

@@ -7,6 +7,7 @@ import type { Table } from 'apache-arrow';
 import type { FeastCommand } from './commands.ts';
 import type { ApiContext, ReadHandler } from './context.ts';
 import { releaseResult } from './release-result.ts';
+import { notImplemented } from './writes.ts';
 
 export function makePersist(reads: Readonly<Record<string, ReadHandler>>) {
   return async function persist(command: FeastCommand, upload: Table | null, ctx: ApiContext): Promise<void> {
@@ -17,6 +18,7 @@ export function makePersist(reads: Readonly<Record<string, ReadHandler>>) {
     const result = await retrieve(command, upload, ctx);
     try {
       await ctx.authorize([{ action: 'WRITE_OFFLINE', resource: { kind: 'dataSource', object: destination } }]);
+      if (typeof ctx.store.persist !== 'function') throw notImplemented('persist');
       await ctx.store.persist({ result, destination, allowOverwrite: command.allow_overwrite === true }, ctx.call);
     } finally {
       // A store that refuses (an existing destination, a bad table) may never read the result:

@@ -1,0 +1,94 @@
+/**
+ * Conformance targets (@larder/core/testing) for larder's built-in stores: how each materialises
+ * the kit's rows as a source of its own kind — a parquet file under the run's repo for `file` and
+ * `duckdb`, a table loaded by binary COPY for `postgres`.
+ */
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Table } from 'apache-arrow';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { OfflineStorePlugin } from '../../core/src/store.ts';
+import type { StoreConformanceTarget } from '../../core/src/testing/index.ts';
+import { encodeCopyBinary } from '../../plugins/postgres/src/copy-binary-encoder.ts';
+import { pgTypeForArrow } from '../../plugins/postgres/src/pg-types.ts';
+import { fileSource, postgresSource } from './feature-views.ts';
+import { writeParquetFile } from './parquet-fixtures.ts';
+import type { PostgresServer } from './postgres-server.ts';
+
+/** A file-based store (`file`, `duckdb`): sources are parquet files in the run's repo, datasets and logs too. */
+export function parquetTarget(plugin: OfflineStorePlugin, storeConfig: Record<string, unknown>): StoreConformanceTarget {
+  return {
+    plugin,
+    storeConfig,
+    async createSource(name, table, { timestampField, createdTimestampColumn, repoPath }) {
+      writeParquetFile(path.join(repoPath, 'data', `${name}.parquet`), table);
+      return { ...fileSource(name, `data/${name}.parquet`, { timestampField, createdTimestampColumn }), project: 'kit' };
+    },
+    savedDatasetDestination(name, timestampField) {
+      return { ...fileSource(name, `saved/${name}.parquet`, { timestampField, createdTimestampColumn: '' }), project: 'kit' };
+    },
+    loggingDestination(name) {
+      return {
+        loggingConfig: {
+          sampleRate: 1,
+          fileDestination: { path: `logs/${name}`, s3EndpointOverride: '', partitionBy: [] },
+          destinationKind: 'file_destination',
+        },
+        source: (timestampField) => ({
+          ...fileSource(name, `logs/${name}`, { timestampField, createdTimestampColumn: '' }),
+          project: 'kit',
+        }),
+      };
+    },
+  };
+}
+
+/** The postgres store on a test cluster: sources are tables, created and loaded over their own connection. */
+export function postgresTarget(plugin: OfflineStorePlugin, server: PostgresServer): StoreConformanceTarget {
+  const tables: string[] = [];
+  const withClient = async <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  };
+  const load = (name: string, table: Table) =>
+    withClient(async (client) => {
+      const columns = table.schema.fields.map((f) => `"${f.name}" ${pgTypeForArrow(f.type, f.name)}`).join(', ');
+      await client.query(`CREATE TABLE ${name} (${columns})`);
+      tables.push(name);
+      await pipeline(Readable.from(encodeCopyBinary(table)), client.query(copyFrom(`COPY ${name} FROM STDIN (FORMAT binary)`)));
+    });
+  return {
+    plugin,
+    storeConfig: server.offlineStoreConfig(),
+    async createSource(name, table, { timestampField, createdTimestampColumn }) {
+      await load(name, table);
+      return { ...postgresSource(name, { table: name }, { timestampField, createdTimestampColumn }), project: 'kit' };
+    },
+    savedDatasetDestination(name, timestampField) {
+      tables.push(name);
+      return { ...postgresSource(name, { table: name }, { timestampField, createdTimestampColumn: '' }), project: 'kit' };
+    },
+    loggingDestination(name) {
+      tables.push(name);
+      return {
+        loggingConfig: { sampleRate: 1, destinationKind: 'custom_destination', customConfig: { table_name: name } },
+        source: (timestampField) => ({
+          ...postgresSource(name, { table: name }, { timestampField, createdTimestampColumn: '' }),
+          project: 'kit',
+        }),
+      };
+    },
+    async cleanup() {
+      await withClient(async (client) => {
+        for (const table of tables) await client.query(`DROP TABLE IF EXISTS ${table}`);
+      });
+    },
+  };
+}
