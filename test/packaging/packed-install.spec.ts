@@ -42,10 +42,11 @@ interface Served {
   logs(): string;
 }
 
-/** `npx larder -c repo serve_offline` in `app`, as a user types it; resolves once the port accepts. */
-async function serve(app: string, repo: string, env: NodeJS.ProcessEnv): Promise<Served> {
+/** `npx larder -c repo serve_offline` in `cwd` (or the given larder executable), as a user types it; resolves once the port accepts. */
+async function serve(cwd: string, repo: string, env: NodeJS.ProcessEnv, larder?: string): Promise<Served> {
   const port = await freePort();
-  const child = spawn('npx', ['larder', '-c', repo, 'serve_offline', '-h', '127.0.0.1', '-p', String(port)], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [file, ...args] = larder ? [larder] : ['npx', 'larder'];
+  const child = spawn(file!, [...args, '-c', repo, 'serve_offline', '-h', '127.0.0.1', '-p', String(port)], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let logs = '';
   child.stdout!.on('data', (c: Buffer) => (logs += c));
   child.stderr!.on('data', (c: Buffer) => (logs += c));
@@ -100,7 +101,14 @@ describe('packed install: larder and third-party plugins from tarballs, outside 
   let nodeBin: string;
   let packs: string;
   let app: string;
+  let expected: unknown;
   const servers: Served[] = [];
+  const python = () => feastPython().python;
+  const ask = async (port: number, token?: string) => {
+    const dir = clientRepo(mkdtempSync(path.join(app, 'client-')), 'larder_example', port, token);
+    const { stdout } = await run(python(), ['-c', CLIENT, dir], { env: { ...process.env, FEAST_USAGE: 'False' }, timeout: 180_000 });
+    return JSON.parse(stdout.trim().split('\n').pop()!);
+  };
 
   before(async () => {
     nodeBin = execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'ensure-node-lts.sh')], { encoding: 'utf8' }).trim();
@@ -157,18 +165,45 @@ describe('packed install: larder and third-party plugins from tarballs, outside 
     servers.push(plugged);
     expect(plugged.logs()).to.include('"offlineStore":"larder-store-example"');
 
-    const python = feastPython().python;
-    const ask = async (port: number, token?: string) => {
-      const dir = clientRepo(mkdtempSync(path.join(app, 'client-')), 'larder_example', port, token);
-      const { stdout } = await run(python, ['-c', CLIENT, dir], { env: { ...process.env, FEAST_USAGE: 'False' }, timeout: 180_000 });
-      return JSON.parse(stdout.trim().split('\n').pop()!);
-    };
-    const expected = await ask(builtin.port);
-    expect(expected.rows, JSON.stringify(expected)).to.have.length(4);
-    expect(expected.rows.filter((r: Record<string, unknown>) => r.conv_rate !== null)).to.have.length(3);
+    const answer = await ask(builtin.port);
+    expect(answer.rows, JSON.stringify(answer)).to.have.length(4);
+    expect(answer.rows.filter((r: Record<string, unknown>) => r.conv_rate !== null)).to.have.length(3);
+    expected = answer;
     expect(await ask(plugged.port, key)).to.deep.equal(expected);
     const refused = await ask(plugged.port, `${key}x`);
     expect(refused.error).to.match(/^FlightUnauthenticatedError .*Invalid API key/);
+  });
+
+  it('a plugin installed in the feature repo, larder installed elsewhere (as in the image), shares the server\'s core and Arrow', async () => {
+    // npm installs the plugin's peers (@larder/core, apache-arrow) beside it in the repo: second
+    // copies, which larder must not hand the plugin. The repo is outside the app's directory tree.
+    const repo = mkdtempSync(path.join(tmpdir(), 'larder-feature-repo-'));
+    try {
+      await writeExampleRepo(repo);
+      const yaml = readFileSync(path.join(repo, 'feature_store.yaml'), 'utf8');
+      writeFileSync(path.join(repo, 'feature_store.yaml'), yaml.replace(/offline_store:\n {2}type: file\n/, 'offline_store:\n  type: larder-store-example\n'));
+      writeFileSync(path.join(repo, 'package.json'), JSON.stringify({ name: 'feature-repo', private: true }));
+      const peers = readdirSync(packs).filter((f) => /^larder-store-example-|^larder-core-|^larder-flight-/.test(f)).map((f) => path.join(packs, f));
+      await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...peers], { cwd: repo, env: userEnv(nodeBin), timeout: 600_000 });
+      expect(existsSync(path.join(repo, 'node_modules', 'apache-arrow', 'package.json')), 'a second apache-arrow beside the plugin').to.equal(true);
+      const served = await serve(repo, repo, userEnv(nodeBin), path.join(app, 'node_modules', '.bin', 'larder'));
+      servers.push(served);
+      expect(await ask(served.port)).to.deep.equal(expected);
+      expect(served.logs()).to.not.include('different copy of apache-arrow');
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+  });
+
+  it('npx larder-conformance runs the store kit on the installed example store: every read check passes', async () => {
+    const target = path.join('node_modules', 'larder-store-example', 'conformance-target.js');
+    const result = await run('npx', ['larder-conformance', target], { cwd: app, env: userEnv(nodeBin), timeout: 300_000 }).catch((e) => e);
+    const output = `${result.stdout}${result.stderr ?? ''}`;
+    const summary = /^(\d+) passed, (\d+) failed(?: \((\d+) not implemented\))?$/m.exec(output);
+    expect(summary, output).to.not.equal(null);
+    expect(Number(summary![2]), output).to.equal(0);
+    expect(Number(summary![1]), output).to.be.at.least(20);
+    expect(output).to.match(/^ok {3}.*point-in-time/m);
   });
 
   it('a TypeScript plugin compiles against the packed declarations, and a wrong one does not', async () => {

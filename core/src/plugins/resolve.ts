@@ -32,6 +32,7 @@ import {
 import { pluginConditionSets } from './conditions.ts';
 import { PluginResolutionError } from './errors.ts';
 import { importPluginModule, pluginExport } from './load-module.ts';
+import { shareHostPackages } from './shared-packages.ts';
 import { isDirectory, isFile, packageEntry, readManifest } from './package-entry.ts';
 import { locatePackage, parsePackageSpecifier } from './package-locator.ts';
 import { describeTier, larderOwnDirs, pluginSearchTiers } from './search-paths.ts';
@@ -132,6 +133,7 @@ async function loadFromPackage<K extends PluginKind>(kind: K, type: string, ctx:
   if (!spec) return undefined;
   const found = locatePackage(spec, pluginSearchTiers(ctx), pluginConditionSets());
   if (!found) return undefined;
+  shareHostPackages();
   return checkPlugin(kind, await importPluginModule(found.file, `plugin package ${type} (${found.file}, from ${found.tier.label})`), type);
 }
 
@@ -146,6 +148,7 @@ async function loadFromPath<K extends PluginKind>(kind: K, type: string, ctx: Re
   } else if (!isFile(target)) {
     throw new PluginResolutionError(`no such module: ${target} (from "${type}") does not exist; paths in ${SECTION_OF[kind]} are relative to the feature repo ${ctx.repoPath}`);
   }
+  shareHostPackages();
   return checkPlugin(kind, await importPluginModule(file, `plugin module ${file} (from "${type}")`), file);
 }
 
