@@ -254,6 +254,7 @@ describe('registry_type: sql, start-up errors', function () {
   it('refuses snowflake.registry, saying what to use instead', async () => {
     const yaml = writeExampleYaml(repo, ['registry_type: snowflake.registry', 'path: x']);
     const error = (await startServer({ chdir: repo, featureStoreYaml: yaml, port: 0, logger: pino({ level: 'silent' }) }).catch((e: Error) => e)) as Error;
-    expect(error.message).to.include('registry.registry_type "snowflake.registry": larder has no Snowflake registry plugin');
+    expect(error.message).to.include('registry.registry_type "snowflake.registry" is a Feast registry larder has no plugin for');
+    expect(error.message).to.include('feast serve_registry');
   });
 });

@@ -11,7 +11,7 @@ export async function importPluginModule(file: string, what: string): Promise<un
   try {
     return await import(pathToFileURL(file).href);
   } catch (error) {
-    throw new PluginResolutionError(`${what} failed to load: ${describeError(error)}${hintFor(error)}`, { cause: error });
+    throw new PluginResolutionError(`${what} failed to load: ${describeError(error)}`, { cause: error });
   }
 }
 
@@ -32,12 +32,4 @@ function describeError(error: unknown): string {
   const firstLine = error.stack?.split('\n', 1)[0] ?? '';
   const at = error instanceof SyntaxError && /:\d+$/.test(firstLine) ? ` (at ${firstLine})` : '';
   return `${error.name}${code && !error.name.includes(code) ? ` [${code}]` : ''}: ${error.message}${at}`;
-}
-
-/** Plugins import @larder/core; said plainly when that is the import that failed. */
-function hintFor(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  const notFound = e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND';
-  if (!notFound || !/['"]@larder\/core['"]/.test(String(e.message))) return '';
-  return ' (a plugin resolves @larder/core from its own directory: install @larder/core beside it, e.g. `npm install @larder/core` in the feature repo, or install the plugin where larder is installed)';
 }
