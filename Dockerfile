@@ -16,7 +16,7 @@ COPY packages/ packages/
 COPY core/ core/
 COPY plugins/ plugins/
 COPY cli/ cli/
-COPY scripts/check-built.js scripts/generate-proto-descriptors.js scripts/generate-schema-validator.js scripts/
+COPY scripts/check-built.js scripts/generate-proto-descriptors.js scripts/generate-schema-validator.js scripts/generate-config-validators.js scripts/
 RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
  && npm run build
 

@@ -2,7 +2,7 @@
 // ajv into a standalone validator (core/generated/json-schema-draft-07.cjs, shipped in @larder/core
 // and not committed). Every config schema (feature_store.yaml's, each plugin's) is checked against
 // the meta-schema before it is used; ajv compiling the meta-schema for that at every start cost
-// ~35 ms. core/src/config/validate.ts loads this instead.
+// ~35 ms. core/src/config/schema-validators.ts loads this instead.
 //
 //   node scripts/generate-schema-validator.js
 //
