@@ -66,13 +66,20 @@ let loaded: Prebuilt | null | undefined;
 
 /** What the build compiled (core/generated/), or null in a checkout that was not built. */
 function prebuilt(): Prebuilt | null {
-  if (loaded !== undefined) return loaded;
+  if (loaded === undefined) loaded = loadPrebuilt();
+  return loaded;
+}
+
+function loadPrebuilt(): Prebuilt | null {
   const file = (name: string) => fileURLToPath(new URL(`../../generated/${name}`, import.meta.url));
   const [metaFile, configFile] = [file('json-schema-draft-07.cjs'), file('config-validators.cjs')];
-  if (!existsSync(metaFile) || !existsSync(configFile)) return (loaded = null);
+  if (!existsSync(metaFile) || !existsSync(configFile)) return null;
   const config = require(configFile) as Record<string, ValidateFunction> & { bySchema: Record<string, string> };
-  return (loaded = {
+  return {
     draft07: require(metaFile) as ValidateFunction,
-    byKey: (key) => (Object.hasOwn(config.bySchema, key) ? config[config.bySchema[key]!] : undefined),
-  });
+    byKey: (key) => {
+      const name = Object.hasOwn(config.bySchema, key) ? config.bySchema[key] : undefined;
+      return name === undefined ? undefined : config[name];
+    },
+  };
 }
