@@ -16,8 +16,9 @@ COPY packages/ packages/
 COPY core/ core/
 COPY plugins/ plugins/
 COPY cli/ cli/
+COPY scripts/generate-proto-descriptors.js scripts/generate-schema-validator.js scripts/generate-config-validators.js scripts/
 RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
- && npx tsc -b tsconfig.build.json
+ && npm run build
 
 # ---- deps: production node_modules from the lock file (workspace manifests only, for layer caching)
 FROM ${NODE_IMAGE} AS deps
@@ -46,6 +47,7 @@ COPY --from=build /src/packages/flight/dist packages/flight/dist
 COPY --from=build /src/packages/flight/proto packages/flight/proto
 COPY --from=build /src/core/dist core/dist
 COPY --from=build /src/core/proto core/proto
+COPY --from=build /src/core/generated core/generated
 COPY --from=build /src/core/python core/python
 COPY --from=build /src/plugins/auth-k8s/dist plugins/auth-k8s/dist
 COPY --from=build /src/plugins/auth-oidc/dist plugins/auth-oidc/dist

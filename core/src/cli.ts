@@ -10,7 +10,6 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino, { type Logger } from 'pino';
 import { ConfigError } from './config/errors.ts';
-import { writeExampleRepo } from './example/write-example-repo.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer, type RunningServer } from './server.ts';
 
 const USAGE = `usage: larder [-c DIR] [-f FEATURE_STORE_YAML] [--log-level LEVEL] <command> [options]
@@ -43,6 +42,9 @@ const LEVELS: Record<string, string> = { debug: 'debug', info: 'info', warning: 
  */
 export async function run(argv: readonly string[]): Promise<number> {
   if (argv[0] !== 'example') return main([...argv]);
+  // Imported here, not at the top: writing parquet loads parquet-wasm, whose WebAssembly module
+  // takes ~100 ms to compile, a cost `serve_offline` should not pay.
+  const { writeExampleRepo } = await import('./example/write-example-repo.ts');
   const hasDir = argv[1] !== undefined && !argv[1].startsWith('-');
   const dir = await writeExampleRepo(hasDir ? argv[1]! : 'larder-example');
   process.stderr.write(`larder: example feature repo written to ${dir}\n`);

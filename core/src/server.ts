@@ -15,8 +15,8 @@ import { createFlightServer, flightDataLimit } from '@larder/flight';
 import { REGISTRY_HEALTH_SERVICE, healthServiceDefinition, healthServiceImplementation } from './health/health-service.ts';
 import { ServerHealth, type ServingStatus } from './health/server-health.ts';
 import { createHooks, type LarderHooks } from './hooks.ts';
-import { startMetricsEndpoint, type MetricsEndpoint } from './metrics/metrics-http.ts';
-import { createServerMetrics, type ServerMetrics } from './metrics/server-metrics.ts';
+import type { MetricsEndpoint } from './metrics/metrics-http.ts';
+import type { ServerMetrics } from './metrics/server-metrics.ts';
 import { odfvWorkerFor } from './odfv/configure.ts';
 import type { OdfvWorker } from './odfv/odfv-worker.ts';
 import { NO_AUTH } from './plugins/builtin.ts';
@@ -144,11 +144,13 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     recheckMs: options.healthRecheckMs,
     logger,
   });
-  // The gauges read the server's state when scraped; `flight` exists by then.
+  // The gauges read the server's state when scraped; `flight` exists by then. The metrics modules
+  // (prom-client, node:http) are imported only when metrics are asked for: loading them costs
+  // ~50 ms of start-up.
   const metrics: ServerMetrics | null =
     options.metricsPort === undefined
       ? null
-      : createServerMetrics(hooks, {
+      : (await import('./metrics/server-metrics.ts')).createServerMetrics(hooks, {
           inFlightCalls: () => flight.inFlight(),
           uploadsInProgress: () => flight.uploads(),
           pendingUploads: () => ({ count: pending.size, bytes: pending.bytes }),
@@ -190,7 +192,10 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   let metricsEndpoint: MetricsEndpoint | null = null;
   try {
     ({ port } = await flight.start());
-    if (metrics) metricsEndpoint = await startMetricsEndpoint(metrics.registry, host, options.metricsPort!, logger);
+    if (metrics) {
+      const { startMetricsEndpoint } = await import('./metrics/metrics-http.ts');
+      metricsEndpoint = await startMetricsEndpoint(metrics.registry, host, options.metricsPort!, logger);
+    }
   } catch (error) {
     await flight.shutdown(0);
     await closeAll(store, registry, authProvider, pending, odfvWorker);

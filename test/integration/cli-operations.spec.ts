@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
 import { connectHealth } from '../support/health-client.ts';
-import { freePort, REPO_ROOT, startLarder, LARDER_DEV } from '../support/larder-process.ts';
+import { freePort, startLarder, LARDER_DEV } from '../support/larder-process.ts';
 
 const run = promisify(execFile);
 const LARDER = LARDER_DEV;

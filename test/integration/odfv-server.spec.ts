@@ -17,7 +17,7 @@ import { feastEnv } from '../support/feast-repo.ts';
 import { feastPython } from '../support/feast-python.ts';
 import { connect } from '../support/flight-client.ts';
 import { rejection } from '../support/guarded-repo.ts';
-import { freePort, REPO_ROOT, startLarder, type ServerProcess, LARDER_DEV } from '../support/larder-process.ts';
+import { freePort, startLarder, type ServerProcess, LARDER_DEV } from '../support/larder-process.ts';
 import { ODFV_DEFINITIONS } from '../support/odfv-definitions.ts';
 
 const run = promisify(execFile);

@@ -23,7 +23,7 @@ import { startFeastRegistryServer, type FeastRegistryServer, type RegistryServer
 import { tsUtc } from '../support/generated-data.ts';
 import { placeholderTable, pullAllCommand, rejection } from '../support/guarded-repo.ts';
 import { connectHealth } from '../support/health-client.ts';
-import { freePort, REPO_ROOT, LARDER_DEV } from '../support/larder-process.ts';
+import { freePort, LARDER_DEV } from '../support/larder-process.ts';
 import { startOidcProvider, type OidcTestProvider } from '../support/oidc-provider.ts';
 import { arrowTable } from '../support/parquet-fixtures.ts';
 

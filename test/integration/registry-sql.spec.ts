@@ -19,7 +19,7 @@ import { applyExampleRepo, EXAMPLE_PROJECT, withFeatureStore, writeExampleYaml }
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
 import { fixturePackage, installPackages, placeholderTable, pullAllCommand, rejection } from '../support/guarded-repo.ts';
 import { connectHealth } from '../support/health-client.ts';
-import { REPO_ROOT, LARDER_DEV } from '../support/larder-process.ts';
+import { LARDER_DEV } from '../support/larder-process.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.ts';
 
 const run = promisify(execFile);

@@ -3,7 +3,8 @@
  * Schema. A command is validated before any work is done, so a bad field is refused with
  * INVALID_ARGUMENT naming the field (fastify-style schemas at the edge).
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { InvalidArgumentError } from '../errors.ts';
 
 const str = { type: 'string' } as const;
@@ -79,7 +80,8 @@ export interface FeastCommand {
   readonly [field: string]: unknown;
 }
 
-// Compiled on first use: compiling every api's schema at import cost about 150 ms of start-up.
+// Compiled on first use: compiling every api's schema at import cost about 150 ms of start-up, and
+// ajv itself (some 65 modules) is loaded by the first command, not by the server's start.
 let ajv: Ajv | undefined;
 const validators = new Map<ApiName, ValidateFunction>();
 
@@ -88,7 +90,7 @@ function validatorOf(api: string): ValidateFunction | undefined {
   if (!Object.hasOwn(commandSchemas, api)) return undefined;
   let validate = validators.get(api as ApiName);
   if (!validate) {
-    ajv ??= new Ajv({ allErrors: false, strict: false });
+    ajv ??= new (createRequire(import.meta.url)('ajv') as typeof import('ajv')).Ajv({ allErrors: false, strict: false });
     validate = ajv.compile({ type: 'object', ...commandSchemas[api as ApiName] });
     validators.set(api as ApiName, validate);
   }

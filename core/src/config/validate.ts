@@ -2,14 +2,13 @@
  * JSON Schema validation of feature_store.yaml sections with ajv, turning ajv's errors into
  * ConfigErrors that name the file, the key path and what was expected.
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { ConfigError } from './errors.ts';
-
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+import { schemaValidator } from './schema-validators.ts';
 
 /** Validates `value` (found at `basePath` in `file`) against `schema`; throws the first problem. */
 export function validateSection(schema: object, value: unknown, file: string, basePath: string): void {
-  const check = ajv.compile(schema);
+  const check = schemaValidator(schema);
   if (check(value)) return;
   const error = mostSpecific(check.errors ?? []);
   if (!error) throw new ConfigError(file, basePath, 'is invalid');

@@ -13,9 +13,8 @@
  * protocol asks. A Watch stream ends once the server drains, after it has reported NOT_SERVING,
  * so that open watches do not hold up a graceful shutdown.
  */
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { loadDescriptor, serviceDefinition } from '@larder/flight';
 import type { ServerHealth, ServingStatus } from './server-health.ts';
 
 export const READINESS_SERVICES: readonly string[] = ['', 'arrow.flight.protocol.FlightService'];
@@ -37,13 +36,12 @@ interface CheckResponse {
   status: WireStatus;
 }
 
-const PROTO_PATH = fileURLToPath(new URL('../../proto/health.proto', import.meta.url));
+/** core/proto/health.proto as a protobufjs JSON descriptor, written by the build. */
+const DESCRIPTOR_URL = new URL('../../proto/health.json', import.meta.url);
 let definition: grpc.ServiceDefinition | null = null;
 
 export function healthServiceDefinition(): grpc.ServiceDefinition {
-  definition ??= protoLoader.loadSync(PROTO_PATH, { keepCase: false, enums: String, defaults: true })[
-    'grpc.health.v1.Health'
-  ] as grpc.ServiceDefinition;
+  definition ??= serviceDefinition(loadDescriptor(DESCRIPTOR_URL), 'grpc.health.v1.Health', { enums: String, defaults: true });
   return definition;
 }
 

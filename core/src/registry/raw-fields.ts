@@ -4,7 +4,7 @@
  * itself (an on-demand view's pickled transformation, read by the ODFV worker), they must be the
  * registry's own.
  */
-import protobuf from 'protobufjs';
+import protobuf from 'protobufjs/minimal.js';
 
 const LENGTH_DELIMITED = 2;
 

@@ -28,3 +28,4 @@ export { IpcDataError, IPC_LIMITS } from './ipc-verify.ts';
 export type { IpcLimits } from './ipc-verify.ts';
 export { flightClientDefinition, flightServiceDefinition, PROTO_PATH } from './protocol.ts';
 export type { FlightMethod } from './protocol.ts';
+export { loadDescriptor, serviceDefinition } from './service-definition.ts';

@@ -1,20 +1,21 @@
 /**
  * The Arrow Flight gRPC service definition, shared by the server and the test client.
  *
- * The service comes from proto-loader (packages/flight/proto/flight.proto). FlightData carries the record
+ * The service comes from flight.proto, through the JSON descriptor the build makes of it
+ * (service-definition.ts; packages/flight/proto/flight.json). FlightData carries the record
  * batches, so it has a hand-written encoder here, which writes the Arrow buffers straight into
  * the outgoing message with no intermediate body buffer (fresh memory is slow on our machines).
  * Everything a client sends is decoded by request-decode.ts.
  */
 import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import type { DescriptorType, FlightDescriptor } from './handler.ts';
 import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from './message-limits.ts';
 import { DESCRIPTOR_TYPES, deserializeFlightData, flightDataDeserializer, REQUEST_DECODERS, requestDeserializer } from './request-decode.ts';
+import { loadDescriptor, serviceDefinition } from './service-definition.ts';
 
 // ---------------------------------------------------------------------------------------------
-// Message shapes as proto-loader produces and accepts them (keepCase: false, longs: Number,
+// Message shapes as the service's codecs produce and accept them (camelCase, longs: Number,
 // enums: String, defaults: true).
 
 /**
@@ -278,14 +279,16 @@ export type FlightMethod =
   | 'ListActions';
 
 export const PROTO_PATH = fileURLToPath(new URL('../proto/flight.proto', import.meta.url));
+/** flight.proto as a protobufjs JSON descriptor, written by the build. */
+const DESCRIPTOR_URL = new URL('../proto/flight.json', import.meta.url);
 
 let cachedBase: grpc.ServiceDefinition | null = null;
 let cachedClient: grpc.ServiceDefinition | null = null;
 
 function baseDefinition(): grpc.ServiceDefinition {
   if (cachedBase) return cachedBase;
-  const pkg = protoLoader.loadSync(PROTO_PATH, { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true });
-  return (cachedBase = pkg['arrow.flight.protocol.FlightService'] as grpc.ServiceDefinition);
+  const options = { longs: Number, enums: String, defaults: true, oneofs: true };
+  return (cachedBase = serviceDefinition(loadDescriptor(DESCRIPTOR_URL), 'arrow.flight.protocol.FlightService', options));
 }
 
 /**

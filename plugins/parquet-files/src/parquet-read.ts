@@ -11,8 +11,9 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DataSourceNotFoundException, InvalidArgumentError, UnavailableError } from '@larder/core';
 import { tableFromIPC, type Schema, type Table } from 'apache-arrow';
-import { ParquetFile } from 'parquet-wasm';
+import type { ParquetFile } from 'parquet-wasm';
 import { openFileRanges, type FileRanges } from './file-ranges.ts';
+import { parquetWasm } from './parquet-wasm.ts';
 
 /** How a file is opened for reading (the writers open theirs with checks: write-target.ts). */
 export type OpenRanges = (file: string) => Promise<FileRanges>;
@@ -51,6 +52,7 @@ async function openParquet(file: string, openRanges: OpenRanges): Promise<{ rang
     if (ranges.size < 8 || (await ranges.read(0, 4)).toString('latin1') !== 'PAR1') {
       throw new InvalidArgumentError(`${file} is not a parquet file`);
     }
+    const { ParquetFile } = await parquetWasm();
     try {
       // parquet-wasm asks a Blob for `size` and `slice(start, end).arrayBuffer()` only.
       return { ranges, parquet: await ParquetFile.fromFile(ranges.asBlob() as unknown as Blob) };

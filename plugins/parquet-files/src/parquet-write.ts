@@ -11,8 +11,8 @@ import { constants } from 'node:fs';
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Field, RecordBatch, Schema, Struct, Table, TimeUnit, Timestamp, Type, makeData, tableToIPC } from 'apache-arrow';
-import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
 import { castData } from './cast.ts';
+import { parquetWasm } from './parquet-wasm.ts';
 import { fileWriteError } from './write-errors.ts';
 import { assertStillAt, openInTarget, type WriteTarget } from './write-target.ts';
 
@@ -24,6 +24,7 @@ const TEMPORARY_SUFFIX = '.tmp';
  * locked, is asked just before the rename whether the lock is still this writer's.
  */
 export async function writeParquetAtomic(target: WriteTarget, table: Table, assertHeld: () => Promise<void> = async () => {}): Promise<void> {
+  const { Compression, Table: WasmTable, WriterPropertiesBuilder, writeParquet } = await parquetWasm();
   const properties = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build();
   const bytes = writeParquet(WasmTable.fromIPCStream(tableToIPC(withoutSecondTimestamps(table), 'stream')), properties);
   const name = `${temporaryPrefix(target.name)}${randomUUID()}${TEMPORARY_SUFFIX}`;

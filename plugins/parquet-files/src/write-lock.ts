@@ -21,7 +21,6 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UnavailableError } from '@larder/core';
-import lockfile from 'proper-lockfile';
 import { fileWriteError } from './write-errors.ts';
 import type { WriteTarget } from './write-target.ts';
 
@@ -76,6 +75,9 @@ async function withFileLock<T>(target: WriteTarget, settings: LockSettings, sign
   };
   const giveUpAt = Date.now() + Math.max(60_000, 3 * settings.staleMs);
   let release: () => Promise<void>;
+  // Imported by the first write, not when the plugin loads: proper-lockfile and graceful-fs cost
+  // ~10-20 ms of a server's start-up, and most servers never write.
+  const { default: lockfile } = await import('proper-lockfile');
   for (let attempt = 0; ; attempt++) {
     signal.throwIfAborted();
     try {
