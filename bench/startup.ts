@@ -7,7 +7,7 @@
  * Measures the built CLI (cli/bin/larder.js, what users and the image run) and, for reference, the
  * sources through tsx (scripts/larder-dev.js). Medians, with min and max; runs alternate.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -52,8 +52,8 @@ try {
   const entries = { built: path.join(REPO_ROOT, 'cli', 'bin', 'larder.js'), 'sources (tsx)': path.join(REPO_ROOT, 'scripts', 'larder-dev.js') };
   const times: Record<string, number[]> = { built: [], 'sources (tsx)': [] };
   for (let i = 0; i < runs; i++) for (const [name, entry] of Object.entries(entries)) times[name]!.push(await timeToServing(entry, repo));
-  const { version } = process;
-  console.log(`start-up to serving the example repo, ${runs} runs each, node ${values.node === process.execPath ? version : values.node}`);
+  const version = execFileSync(values.node!, ['--version'], { encoding: 'utf8' }).trim();
+  console.log(`start-up to serving the example repo, ${runs} runs each (alternating), node ${version}`);
   for (const [name, list] of Object.entries(times)) {
     const sorted = [...list].sort((a, b) => a - b);
     const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
