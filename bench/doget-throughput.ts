@@ -38,7 +38,10 @@ const { values: options } = parseArgs({
 const rows = positiveInt(options.rows);
 const runs = positiveInt(options.runs);
 const batchRows = positiveInt(options['batch-rows']);
-const servers = options.servers.split(',').map((s) => s.trim()).filter(Boolean);
+const servers = options.servers
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const python = feastPython().python;
 
 function positiveInt(text: string): number {
@@ -134,7 +137,10 @@ async function bench(name: string, table: string): Promise<Outcome> {
     const { peak } = sampler.stop();
     const cpuAfter = procCpuSeconds(pid);
     const cpu = { user: (cpuAfter.user - cpuBefore.user) / runs, system: (cpuAfter.system - cpuBefore.system) / runs };
-    const all = output.trim().split('\n').map((l) => JSON.parse(l) as RunResult);
+    const all = output
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as RunResult);
     for (const r of all) {
       if (r.rows !== rows) throw new Error(`${name}: expected ${rows} rows, got ${r.rows}`);
       console.log(`${name}: ${r.seconds.toFixed(3)} s, ${r.batches} batches, ${(r.ipcBytes / 1e6 / r.seconds).toFixed(0)} MB/s`);
@@ -151,7 +157,9 @@ const outcomes: Outcome[] = [];
 for (const name of servers) outcomes.push(await bench(name, table));
 
 const mbps = (o: Outcome) => o.best.ipcBytes / 1e6 / o.best.seconds;
-console.log(`\nDoGet of ${rows.toLocaleString('en')} rows (${(outcomes[0]!.best.ipcBytes / 1e6).toFixed(0)} MB of IPC), best of ${runs}, pyarrow.flight client`);
+console.log(
+  `\nDoGet of ${rows.toLocaleString('en')} rows (${(outcomes[0]!.best.ipcBytes / 1e6).toFixed(0)} MB of IPC), best of ${runs}, pyarrow.flight client`,
+);
 console.log(['server  ', 'seconds', '    MB/s', '      rows/s', 'batches', 'idle RSS MiB', 'peak RSS MiB', 'CPU s/run usr+sys'].join('  '));
 for (const o of outcomes) {
   console.log(
@@ -159,7 +167,9 @@ for (const o of outcomes) {
       o.server.padEnd(8),
       o.best.seconds.toFixed(3).padStart(7),
       mbps(o).toFixed(0).padStart(8),
-      Math.round(o.best.rows / o.best.seconds).toLocaleString('en').padStart(12),
+      Math.round(o.best.rows / o.best.seconds)
+        .toLocaleString('en')
+        .padStart(12),
       String(o.best.batches).padStart(7),
       (o.idleRss / MiB).toFixed(0).padStart(12),
       (o.peakRss / MiB).toFixed(0).padStart(12),

@@ -12,7 +12,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 const entityRows = Number(process.argv[2] ?? 100_000);
 const featureRows = Number(process.argv[3] ?? 1_000_000);
 const DRIVERS = 1000;
-const TTL = "INTERVAL 7 DAY";
+const TTL = 'INTERVAL 7 DAY';
 
 // The rule: ts ≤ T and ts ≥ T − ttl; greatest (ts, created with nulls lowest, source row).
 const strategies: Record<string, string> = {

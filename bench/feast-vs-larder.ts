@@ -56,7 +56,10 @@ const { values: options } = parseArgs({
     'feast-cache': { type: 'string' },
   },
 });
-const stores = options.stores.split(',').map((s) => s.trim()).filter(Boolean);
+const stores = options.stores
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const entitySizes = options.entities.split(',').map(positiveInt);
 const featureRows = positiveInt(options.features);
 const pullRows = positiveInt(options['pull-rows']);
@@ -134,17 +137,25 @@ function runClient(args: string[], env: NodeJS.ProcessEnv, limitMs: number): Pro
 
 /** The JSON after `prefix` on the last line that has it. */
 function tagged<T>(stdout: string, prefix: string): T | undefined {
-  const line = stdout.split('\n').reverse().find((l) => l.startsWith(prefix));
+  const line = stdout
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith(prefix));
   return line ? (JSON.parse(line.slice(prefix.length)) as T) : undefined;
 }
 
 const caseArgs = (c: Case): string[] => [
   c.kind,
-  '--rows', String(c.rows),
-  '--drivers', String(DRIVERS),
-  '--t0', String(T0_SECONDS),
-  '--hours', String(hoursFor(featureRows)),
-  '--runs', String(runs),
+  '--rows',
+  String(c.rows),
+  '--drivers',
+  String(DRIVERS),
+  '--t0',
+  String(T0_SECONDS),
+  '--hours',
+  String(hoursFor(featureRows)),
+  '--runs',
+  String(runs),
   ...(c.kind === 'historical' ? ['--features', FEATURE_REFS.join(',')] : ['--source', SOURCE, '--columns', PULL_COLUMNS.join(',')]),
 ];
 
@@ -171,16 +182,26 @@ async function runOnServer(kind: ServerKind, repo: BenchRepo, c: Case, save: str
     peakRss = watch.stop();
     await server.stop(10_000);
   }
-  const result = tagged<{ seconds: number[]; rows: number; schema: Record<string, string>; extra_columns: string[] }>(exit.stdout, 'RESULT ');
+  const result = tagged<{ seconds: number[]; rows: number; schema: Record<string, string>; extra_columns: string[] }>(
+    exit.stdout,
+    'RESULT ',
+  );
   const serverLog = server.logs().trim().slice(-3000);
-  if (watch.capped) return { status: 'rss cap', peakRss, detail: `killed above ${(rssCap / MiB).toFixed(0)} MiB, ${watch.cappedAfterSeconds!.toFixed(0)} s into the case` };
+  if (watch.capped)
+    return {
+      status: 'rss cap',
+      peakRss,
+      detail: `killed above ${(rssCap / MiB).toFixed(0)} MiB, ${watch.cappedAfterSeconds!.toFixed(0)} s into the case`,
+    };
   if (exit.timedOut) return { status: 'timeout', peakRss, detail: `no answer within ${timeoutMs / 1000} s` };
   if (exit.code !== 0 || !result) {
     return { status: 'failed', peakRss, detail: `client exit ${exit.code}: ${exit.stderr.trim().slice(-3000)}\nserver log: ${serverLog}` };
   }
   const seconds = Math.min(...result.seconds);
   const notes = [
-    `schema ${Object.entries(result.schema).map(([k, v]) => `${k}:${v}`).join(', ')}`,
+    `schema ${Object.entries(result.schema)
+      .map(([k, v]) => `${k}:${v}`)
+      .join(', ')}`,
     ...(result.extra_columns.length > 0 ? [`extra columns ${result.extra_columns.join(', ')} (not compared)`] : []),
     ...(result.rows !== c.rows ? [`returned ${result.rows} rows, expected ${c.rows}`] : []),
   ];
@@ -236,10 +257,13 @@ async function benchStore(store: string, parquet: string, report: (row: Row) => 
         outcomes[kind] = cached ?? (await runOnServer(kind, repo, c, saved[kind]));
         if (kind === 'feast' && !cached) cacheFeast(store, c, outcomes.feast, saved.feast);
         const o = outcomes[kind];
-        console.log(`${store} ${label} ${kind}${cached ? ' (cached)' : ''}: ${o.status}${o.seconds !== undefined ? ` ${o.seconds.toFixed(2)} s` : ''}, peak RSS ${(o.peakRss / MiB).toFixed(0)} MiB${o.detail ? `\n  ${o.detail.replaceAll('\n', '\n  ')}` : ''}`);
+        console.log(
+          `${store} ${label} ${kind}${cached ? ' (cached)' : ''}: ${o.status}${o.seconds !== undefined ? ` ${o.seconds.toFixed(2)} s` : ''}, peak RSS ${(o.peakRss / MiB).toFixed(0)} MiB${o.detail ? `\n  ${o.detail.replaceAll('\n', '\n  ')}` : ''}`,
+        );
       }
       let answers = 'not compared (a server gave no answer)';
-      if (outcomes.larder.status === 'ok' && outcomes.feast.status === 'ok') answers = await compareResults(saved.larder, saved.feast, repo.env);
+      if (outcomes.larder.status === 'ok' && outcomes.feast.status === 'ok')
+        answers = await compareResults(saved.larder, saved.feast, repo.env);
       if (answers.startsWith('MISMATCH')) console.log(`\n!!!!! ${store} ${label}: ${answers}\n`);
       report({ store, label, rows: c.rows, larder: outcomes.larder, feast: outcomes.feast, answers });
       for (const file of Object.values(saved)) rmSync(file, { force: true });
@@ -252,7 +276,13 @@ async function benchStore(store: string, parquet: string, report: (row: Row) => 
 }
 
 const secondsCell = (o: Outcome): string =>
-  o.status === 'ok' ? o.seconds!.toFixed(2) : o.status === 'timeout' ? `>${timeoutMs / 1000}` : o.status === 'rss cap' ? 'RSS cap' : 'failed';
+  o.status === 'ok'
+    ? o.seconds!.toFixed(2)
+    : o.status === 'timeout'
+      ? `>${timeoutMs / 1000}`
+      : o.status === 'rss cap'
+        ? 'RSS cap'
+        : 'failed';
 const rateCell = (o: Outcome, rows: number): string => (o.status === 'ok' ? Math.round(rows / o.seconds!).toLocaleString('en') : '-');
 const rssCell = (o: Outcome): string => (o.peakRss > 0 ? `${o.status === 'rss cap' ? '>' : ''}${(o.peakRss / MiB).toFixed(0)}` : '-');
 function ratioCell(row: Row): string {
@@ -263,14 +293,35 @@ function ratioCell(row: Row): string {
 }
 
 function printTable(rows: Row[]): void {
-  const header = ['store', 'case', 'larder s', 'Feast s', 'larder rows/s', 'Feast rows/s', 'larder peak RSS MiB', 'Feast peak RSS MiB', 'Feast/larder speed ratio', 'answers'];
+  const header = [
+    'store',
+    'case',
+    'larder s',
+    'Feast s',
+    'larder rows/s',
+    'Feast rows/s',
+    'larder peak RSS MiB',
+    'Feast peak RSS MiB',
+    'Feast/larder speed ratio',
+    'answers',
+  ];
   const cells = rows.map((r) => [
-    r.store, r.label, secondsCell(r.larder), secondsCell(r.feast), rateCell(r.larder, r.rows), rateCell(r.feast, r.rows),
-    rssCell(r.larder), rssCell(r.feast), ratioCell(r), r.answers === 'same' ? 'same' : r.answers.startsWith('MISMATCH') ? 'MISMATCH' : '-',
+    r.store,
+    r.label,
+    secondsCell(r.larder),
+    secondsCell(r.feast),
+    rateCell(r.larder, r.rows),
+    rateCell(r.feast, r.rows),
+    rssCell(r.larder),
+    rssCell(r.feast),
+    ratioCell(r),
+    r.answers === 'same' ? 'same' : r.answers.startsWith('MISMATCH') ? 'MISMATCH' : '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => `| ${c.map((x, i) => (i < 2 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join(' | ')} |`;
-  console.log(`\nFeast 0.67 Python client → larder vs feast serve_offline; ${featureRows.toLocaleString('en')} source rows, 3 feature views; best of ${runs} run(s)`);
+  console.log(
+    `\nFeast 0.67 Python client → larder vs feast serve_offline; ${featureRows.toLocaleString('en')} source rows, 3 feature views; best of ${runs} run(s)`,
+  );
   console.log(line(header));
   console.log(`|${widths.map((w, i) => (i < 2 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   for (const c of cells) console.log(line(c));

@@ -39,7 +39,16 @@ function sourceTable(): Table {
     ts[i] = T0 + BigInt(Math.floor(i / DRIVERS)) * HOUR;
     rate[i] = (i % 997) / 997;
   }
-  return new Table([batch([['driver_id', new Int64(), id], ['event_timestamp', tsType, ts], ['conv_rate', new Float32(), rate]], sourceRows)]);
+  return new Table([
+    batch(
+      [
+        ['driver_id', new Int64(), id],
+        ['event_timestamp', tsType, ts],
+        ['conv_rate', new Float32(), rate],
+      ],
+      sourceRows,
+    ),
+  ]);
 }
 
 function entityTable(): Table {
@@ -50,7 +59,15 @@ function entityTable(): Table {
     id[i] = BigInt((i * 7919) % DRIVERS);
     ts[i] = T0 + BigInt((i * 104729) % (hours * 3600)) * 1_000_000n;
   }
-  return new Table([batch([['driver_id', new Int64(), id], ['event_timestamp', tsType, ts]], entityRows)]);
+  return new Table([
+    batch(
+      [
+        ['driver_id', new Int64(), id],
+        ['event_timestamp', tsType, ts],
+      ],
+      entityRows,
+    ),
+  ]);
 }
 
 const repo = mkdtempSync(path.join(tmpdir(), 'larder-bench-'));
@@ -58,18 +75,33 @@ try {
   writeFileSync(path.join(repo, 'feature_store.yaml'), 'project: bench\nregistry: data/registry.db\noffline_store:\n  type: file\n');
   mkdirSync(path.join(repo, 'data'));
   writeParquetFile(path.join(repo, 'data', 'stats.parquet'), sourceTable());
-  writeFileSync(path.join(repo, 'data', 'registry.db'), encodeRegistry({
-    project: 'bench',
-    entities: [{ name: 'driver', joinKey: 'driver_id', valueType: 'INT64' }],
-    dataSources: [{ kind: 'file', name: 'stats', path: 'data/stats.parquet', timestampField: 'event_timestamp' }],
-    featureViews: [{ name: 'stats', entities: ['driver'], ttlSeconds: 7 * 86_400, source: 'stats', features: [{ name: 'conv_rate', valueType: 'FLOAT' }] }],
-  }));
+  writeFileSync(
+    path.join(repo, 'data', 'registry.db'),
+    encodeRegistry({
+      project: 'bench',
+      entities: [{ name: 'driver', joinKey: 'driver_id', valueType: 'INT64' }],
+      dataSources: [{ kind: 'file', name: 'stats', path: 'data/stats.parquet', timestampField: 'event_timestamp' }],
+      featureViews: [
+        {
+          name: 'stats',
+          entities: ['driver'],
+          ttlSeconds: 7 * 86_400,
+          source: 'stats',
+          features: [{ name: 'conv_rate', valueType: 'FLOAT' }],
+        },
+      ],
+    }),
+  );
   const server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'silent' }) });
   const client = connect(`127.0.0.1:${server.port}`);
   const entities = entityTable();
   const command = JSON.stringify({
-    api: 'get_historical_features', feature_view_names: ['stats'], name_aliases: [null], feature_refs: ['stats:conv_rate'],
-    project: 'bench', full_feature_names: false,
+    api: 'get_historical_features',
+    feature_view_names: ['stats'],
+    name_aliases: [null],
+    feature_refs: ['stats:conv_rate'],
+    project: 'bench',
+    full_feature_names: false,
   });
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
@@ -83,7 +115,9 @@ try {
   clearInterval(sampler);
   const best = Math.min(...runs);
   console.log(`get_historical_features, file store: ${entityRows} entity rows × ${sourceRows} source rows`);
-  console.log(`  wall ${runs.map((r) => r.toFixed(0)).join(' / ')} ms (best ${best.toFixed(0)} ms), ${Math.round(entityRows / (best / 1000)).toLocaleString('en')} entity rows/s`);
+  console.log(
+    `  wall ${runs.map((r) => r.toFixed(0)).join(' / ')} ms (best ${best.toFixed(0)} ms), ${Math.round(entityRows / (best / 1000)).toLocaleString('en')} entity rows/s`,
+  );
   console.log(`  peak RSS (server and client share this process) ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
   client.close();
   await server.stop(1000);

@@ -23,7 +23,17 @@ import { startPostgres, type PostgresServer } from '../test/support/postgres-ser
 import { encodeRegistry } from '../core/src/registry/encode.ts';
 import { connect } from '../test/support/flight-client.ts';
 import { startLarder, type ServerProcess } from '../test/support/larder-process.ts';
-import { DRIVERS, T0_SECONDS, batch, featureFile as cachedFeatureFile, hoursFor, loadPostgresTable, micros, positiveInt, tsType } from './support/driver-stats.ts';
+import {
+  DRIVERS,
+  T0_SECONDS,
+  batch,
+  featureFile as cachedFeatureFile,
+  hoursFor,
+  loadPostgresTable,
+  micros,
+  positiveInt,
+  tsType,
+} from './support/driver-stats.ts';
 
 const { values: options } = parseArgs({
   options: {
@@ -32,7 +42,10 @@ const { values: options } = parseArgs({
     features: { type: 'string', default: '10000000' },
   },
 });
-const stores = options.stores.split(',').map((s) => s.trim()).filter(Boolean);
+const stores = options.stores
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const entitySizes = options.entities.split(',').map(positiveInt);
 const featureRows = positiveInt(options.features);
 
@@ -54,7 +67,15 @@ function entityTable(rows: number): Table {
     driver[i] = BigInt(next() % DRIVERS);
     event[i] = micros(T0_SECONDS + (next() % (HOURS * 3600)));
   }
-  return new Table([batch([['driver_id', new Int64(), driver], ['event_timestamp', tsType, event]], rows)]);
+  return new Table([
+    batch(
+      [
+        ['driver_id', new Int64(), driver],
+        ['event_timestamp', tsType, event],
+      ],
+      rows,
+    ),
+  ]);
 }
 
 /** A cluster holding the feature rows in table `driver_stats`. */
@@ -68,15 +89,25 @@ async function loadPostgres(): Promise<PostgresServer> {
 function storeYaml(store: string, postgres?: PostgresServer): string {
   if (store !== 'postgres') return `  type: ${store}\n`;
   const config = postgres!.offlineStoreConfig();
-  return Object.entries(config).map(([k, v]) => `  ${k}: ${String(v)}\n`).join('');
+  return Object.entries(config)
+    .map(([k, v]) => `  ${k}: ${String(v)}\n`)
+    .join('');
 }
 
 function writeRepo(store: string, parquet: string, postgres?: PostgresServer): string {
   const repo = mkdtempSync(path.join(tmpdir(), `larder-bench-${store}-`));
   mkdirSync(path.join(repo, 'data'));
-  writeFileSync(path.join(repo, 'feature_store.yaml'), `project: bench\nregistry: data/registry.db\noffline_store:\n${storeYaml(store, postgres)}`);
+  writeFileSync(
+    path.join(repo, 'feature_store.yaml'),
+    `project: bench\nregistry: data/registry.db\noffline_store:\n${storeYaml(store, postgres)}`,
+  );
   const source = postgres
-    ? { kind: 'custom' as const, name: 'driver_stats', classType: POSTGRES_SOURCE, configuration: { name: 'driver_stats', query: '', table: 'driver_stats' } }
+    ? {
+        kind: 'custom' as const,
+        name: 'driver_stats',
+        classType: POSTGRES_SOURCE,
+        configuration: { name: 'driver_stats', query: '', table: 'driver_stats' },
+      }
     : { kind: 'file' as const, name: 'driver_stats', path: parquet };
   writeFileSync(
     path.join(repo, 'data', 'registry.db'),

@@ -11,7 +11,19 @@
  * pyarrow's `write_table` does for an entity dataframe. Prints the median and min of `--runs`.
  */
 import { parseArgs } from 'node:util';
-import { Field, Float64, Int64, RecordBatch, Schema, Struct, Table, TimestampMicrosecond, Utf8, makeData, vectorFromArray } from 'apache-arrow';
+import {
+  Field,
+  Float64,
+  Int64,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  TimestampMicrosecond,
+  Utf8,
+  makeData,
+  vectorFromArray,
+} from 'apache-arrow';
 import { IpcStreamChecker } from '../packages/flight/src/ipc-batch-check.ts';
 import { concatBody, decodeFlightStream, FlightDataEncoder, type FlightDataFrame } from '../packages/flight/src/ipc.ts';
 
@@ -38,7 +50,10 @@ function entityTable(n: number): Table {
   const vals = Float64Array.from({ length: n }, (_, i) => i / 7);
   const bitmap = new Uint8Array(Math.ceil(n / 8)).fill(0xff);
   for (let i = 0; i < n; i += 10) bitmap[i >> 3]! &= ~(1 << (i & 7));
-  const customers = vectorFromArray(Array.from({ length: n }, (_, i) => `customer-${i % 20000}`), new Utf8()).data[0]!;
+  const customers = vectorFromArray(
+    Array.from({ length: n }, (_, i) => `customer-${i % 20000}`),
+    new Utf8(),
+  ).data[0]!;
   const children = [
     makeData({ type: new Int64(), length: n, data: ids }),
     customers,

@@ -26,12 +26,21 @@ import { ODFV_DEFINITIONS } from '../test/support/odfv-definitions.ts';
 
 const run = promisify(execFile);
 const { values: options } = parseArgs({
-  options: { rows: { type: 'string', default: '10000,100000,1000000' }, runs: { type: 'string', default: '3' }, store: { type: 'string', default: 'duckdb' }, 'skip-feast': { type: 'boolean', default: false } },
+  options: {
+    rows: { type: 'string', default: '10000,100000,1000000' },
+    runs: { type: 'string', default: '3' },
+    store: { type: 'string', default: 'duckdb' },
+    'skip-feast': { type: 'boolean', default: false },
+  },
 });
 const sizes = options.rows.split(',').map(Number);
 const runs = Number(options.runs);
 
-const WITH_ODFV = ['driver_hourly_stats:conv_rate', 'transformed_conv_rate:conv_rate_plus_val1', 'transformed_conv_rate:conv_rate_plus_val2'];
+const WITH_ODFV = [
+  'driver_hourly_stats:conv_rate',
+  'transformed_conv_rate:conv_rate_plus_val1',
+  'transformed_conv_rate:conv_rate_plus_val2',
+];
 
 /** Times the call; prints RESULT {seconds: [...], rows, digest}. */
 const CLIENT = `
@@ -93,22 +102,51 @@ try {
     const clientDir = mkdtempSync(path.join(dir, 'client-'));
     writeFileSync(
       path.join(clientDir, 'feature_store.yaml'),
-      [`project: ${EXAMPLE_PROJECT}`, `registry: ${path.join(repo, 'data', 'registry.db')}`, 'provider: local', 'offline_store:', '  type: remote', '  host: 127.0.0.1', `  port: ${port}`, 'entity_key_serialization_version: 3', ''].join('\n'),
+      [
+        `project: ${EXAMPLE_PROJECT}`,
+        `registry: ${path.join(repo, 'data', 'registry.db')}`,
+        'provider: local',
+        'offline_store:',
+        '  type: remote',
+        '  host: 127.0.0.1',
+        `  port: ${port}`,
+        'entity_key_serialization_version: 3',
+        '',
+      ].join('\n'),
     );
     return clientDir;
   };
   const time = async (server: ServerProcess, rows: number, refs: string[], save = ''): Promise<Timing> => {
     const { stdout } = await run(python, ['-c', CLIENT, client(server.port), String(rows), refs.join(','), String(runs), save], {
-      env: feastEnv(), encoding: 'utf8', timeout: 3_600_000, maxBuffer: 64 * 1024 * 1024,
+      env: feastEnv(),
+      encoding: 'utf8',
+      timeout: 3_600_000,
+      maxBuffer: 64 * 1024 * 1024,
     });
-    const result = JSON.parse(stdout.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7)) as { seconds: number[]; rows: number };
+    const result = JSON.parse(
+      stdout
+        .split('\n')
+        .find((l) => l.startsWith('RESULT '))!
+        .slice(7),
+    ) as { seconds: number[]; rows: number };
     const sorted = [...result.seconds].sort((a, b) => a - b);
     return { best: sorted[0]!, median: sorted[Math.floor(sorted.length / 2)]!, rows: result.rows };
   };
 
   // larder reads its store type from the yaml; Feast's server always serves the file (dask) store.
   const yamlStore = (type: string) =>
-    writeFileSync(path.join(repo, 'feature_store.yaml'), [`project: ${EXAMPLE_PROJECT}`, 'registry: data/registry.db', 'provider: local', 'offline_store:', `  type: ${type}`, 'entity_key_serialization_version: 3', ''].join('\n'));
+    writeFileSync(
+      path.join(repo, 'feature_store.yaml'),
+      [
+        `project: ${EXAMPLE_PROJECT}`,
+        'registry: data/registry.db',
+        'provider: local',
+        'offline_store:',
+        `  type: ${type}`,
+        'entity_key_serialization_version: 3',
+        '',
+      ].join('\n'),
+    );
   const table: string[] = [];
   for (const rows of sizes) {
     yamlStore(options.store);
@@ -117,7 +155,11 @@ try {
     let without: Timing;
     try {
       withOdfv = await time(larder, rows, WITH_ODFV, path.join(dir, `larder-${rows}.feather`));
-      without = await time(larder, rows, ['driver_hourly_stats:conv_rate', 'driver_hourly_stats:acc_rate', 'driver_hourly_stats:avg_daily_trips']);
+      without = await time(larder, rows, [
+        'driver_hourly_stats:conv_rate',
+        'driver_hourly_stats:acc_rate',
+        'driver_hourly_stats:avg_daily_trips',
+      ]);
     } finally {
       await larder.stop();
     }
@@ -135,15 +177,23 @@ try {
     }
     let same = 'n/a';
     if (feastTiming) {
-      const { stdout } = await run(python, ['-c', COMPARE, path.join(dir, `larder-${rows}.feather`), path.join(dir, `feast-${rows}.feather`)], { encoding: 'utf8' }).catch((e: { stdout?: string; stderr?: string }) => ({ stdout: `DIFFER ${e.stderr?.slice(-300)}` }));
+      const { stdout } = await run(
+        python,
+        ['-c', COMPARE, path.join(dir, `larder-${rows}.feather`), path.join(dir, `feast-${rows}.feather`)],
+        { encoding: 'utf8' },
+      ).catch((e: { stdout?: string; stderr?: string }) => ({ stdout: `DIFFER ${e.stderr?.slice(-300)}` }));
       same = stdout.trim();
     }
     const fmt = (t: Timing | null) => (t ? `${t.best.toFixed(3)} / ${t.median.toFixed(3)}` : options['skip-feast'] ? 'skipped' : 'failed');
-    table.push(`| ${rows.toLocaleString('en')} | ${fmt(withOdfv)} | ${fmt(without)} | ${fmt(feastTiming)} | ${feastTiming ? (feastTiming.median / withOdfv.median).toFixed(2) + '×' : '-'} | ${same} |`);
+    table.push(
+      `| ${rows.toLocaleString('en')} | ${fmt(withOdfv)} | ${fmt(without)} | ${fmt(feastTiming)} | ${feastTiming ? (feastTiming.median / withOdfv.median).toFixed(2) + '×' : '-'} | ${same} |`,
+    );
     console.error(table.at(-1));
   }
   console.log(`larder store: ${options.store}; Feast: file store; seconds best / median of ${runs} runs after a warm-up`);
-  console.log('| entity rows | larder + ODFV s | larder, same source refs without the ODFV s | Feast + ODFV s | Feast / larder | answers |');
+  console.log(
+    '| entity rows | larder + ODFV s | larder, same source refs without the ODFV s | Feast + ODFV s | Feast / larder | answers |',
+  );
   console.log('|---|---|---|---|---|---|');
   for (const line of table) console.log(line);
 } finally {

@@ -25,7 +25,14 @@ const rows = Number(options.rows);
 const runs = Number(options.runs);
 
 const server = await startPostgres();
-const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database, ssl: false });
+const client = new pg.Client({
+  host: server.host,
+  port: server.port,
+  user: server.user,
+  password: server.password,
+  database: server.database,
+  ssl: false,
+});
 try {
   await client.connect();
   await client.query(`CREATE UNLOGGED TABLE bench AS
@@ -51,7 +58,9 @@ try {
   const start = performance.now();
   for await (const chunk of client.query(copyTo(copySql))) chunks.push(chunk as Buffer);
   const bytes = chunks.reduce((n, c) => n + c.length, 0);
-  console.log(`COPY alone (no decoding): ${(performance.now() - start).toFixed(0)} ms, ${(bytes / 2 ** 20).toFixed(0)} MiB in ${chunks.length} chunks`);
+  console.log(
+    `COPY alone (no decoding): ${(performance.now() - start).toFixed(0)} ms, ${(bytes / 2 ** 20).toFixed(0)} MiB in ${chunks.length} chunks`,
+  );
   let batches: RecordBatch[] = [];
   for (let run = 1; run <= runs; run++) {
     const begin = performance.now();

@@ -51,7 +51,15 @@ import { tsUtc } from '../test/support/generated-data.ts';
 import { placeholderTable, pullAllCommand } from '../test/support/guarded-repo.ts';
 import { arrowTable } from '../test/support/parquet-fixtures.ts';
 import { startPostgres } from '../test/support/postgres-server.ts';
-import { buildRegistries, CACHE_TTL_SECONDS, createDatabase, KINDS, scaleDefinitions, type Kind, type Registries } from './support/bench-registries.ts';
+import {
+  buildRegistries,
+  CACHE_TTL_SECONDS,
+  createDatabase,
+  KINDS,
+  scaleDefinitions,
+  type Kind,
+  type Registries,
+} from './support/bench-registries.ts';
 import { refreshCosts, type RefreshStats } from './support/registry-refresh-costs.ts';
 
 const { values: options } = parseArgs({
@@ -70,7 +78,10 @@ const scale = count(options.scale, 0);
 const blockSize = count(options.block, 1);
 const WARMUP_CALLS = 100;
 const WARMUP_RUNS = 5;
-const kinds = options.kinds.split(',').map((k) => k.trim()).filter(Boolean) as Kind[];
+const kinds = options.kinds
+  .split(',')
+  .map((k) => k.trim())
+  .filter(Boolean) as Kind[];
 for (const k of kinds) if (!KINDS.includes(k)) throw new Error(`unknown kind ${k}; one of ${KINDS.join(', ')}`);
 
 function count(text: string, min: number): number {
@@ -221,12 +232,15 @@ async function perCall(registries: Registries): Promise<CallStats[]> {
         maxMs: sorted[sorted.length - 1]!,
         vsFile: kind === 'file' || !roundMeans.has('file') ? null : pairedDelta(roundMeans.get(kind)!, roundMeans.get('file')!),
       };
-      console.log(`per call: ${kind} ${command}: mean ${stats.meanMs.toFixed(3)} ms, p50 ${stats.p50Ms.toFixed(3)}, p99 ${stats.p99Ms.toFixed(3)}`);
+      console.log(
+        `per call: ${kind} ${command}: mean ${stats.meanMs.toFixed(3)} ms, p50 ${stats.p50Ms.toFixed(3)}, p99 ${stats.p99Ms.toFixed(3)}`,
+      );
       out.push(stats);
     }
   }
   const elapsed = (Date.now() - startedAt) / 1000;
-  if (elapsed >= CACHE_TTL_SECONDS) console.log(`WARNING: the per-call phase took ${elapsed.toFixed(0)} s, longer than the TTL: the cached registries refreshed during it`);
+  if (elapsed >= CACHE_TTL_SECONDS)
+    console.log(`WARNING: the per-call phase took ${elapsed.toFixed(0)} s, longer than the TTL: the cached registries refreshed during it`);
   for (const t of targets.reverse()) {
     t.client.close();
     await t.server.stop(1_000);
@@ -239,7 +253,8 @@ async function perCall(registries: Registries): Promise<CallStats[]> {
 
 function printTable(title: string, header: string[], rows: string[][], leftColumns: number): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   console.log(`\n${title}`);
   console.log(line(header));
   console.log(`|${widths.map((w, i) => (i < leftColumns ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
@@ -323,8 +338,12 @@ try {
   printPerCall(result.perCall);
   printRefresh(result.refresh);
   console.log(
-    `\nRegistry sizes: ${Object.entries(result.registryBytes).map(([k, b]) => `${k}: registry.db ${(b.file / 1024).toFixed(0)} KiB, SQLite file ${(b.sqlite / 1024).toFixed(0)} KiB`).join('; ')}.` +
-      ` Build (feast apply ×3 side by side + feast serve_registry): ${Object.entries(result.buildSeconds).map(([k, s]) => `${k} ${s.toFixed(0)} s`).join(', ')}.`,
+    `\nRegistry sizes: ${Object.entries(result.registryBytes)
+      .map(([k, b]) => `${k}: registry.db ${(b.file / 1024).toFixed(0)} KiB, SQLite file ${(b.sqlite / 1024).toFixed(0)} KiB`)
+      .join('; ')}.` +
+      ` Build (feast apply ×3 side by side + feast serve_registry): ${Object.entries(result.buildSeconds)
+        .map(([k, s]) => `${k} ${s.toFixed(0)} s`)
+        .join(', ')}.`,
   );
   if (options.json) writeFileSync(options.json, JSON.stringify(result, null, 2));
 } catch (error) {

@@ -49,7 +49,10 @@ async function timeToServing(entry: string, repo: string): Promise<number> {
 const work = mkdtempSync(path.join(tmpdir(), 'larder-startup-'));
 try {
   const repo = await writeExampleRepo(path.join(work, 'repo'));
-  const entries = { built: path.join(REPO_ROOT, 'cli', 'bin', 'larder.js'), 'sources (tsx)': path.join(REPO_ROOT, 'scripts', 'larder-dev.js') };
+  const entries = {
+    built: path.join(REPO_ROOT, 'cli', 'bin', 'larder.js'),
+    'sources (tsx)': path.join(REPO_ROOT, 'scripts', 'larder-dev.js'),
+  };
   const times: Record<string, number[]> = { built: [], 'sources (tsx)': [] };
   for (let i = 0; i < runs; i++) for (const [name, entry] of Object.entries(entries)) times[name]!.push(await timeToServing(entry, repo));
   const version = execFileSync(values.node!, ['--version'], { encoding: 'utf8' }).trim();
@@ -57,7 +60,9 @@ try {
   for (const [name, list] of Object.entries(times)) {
     const sorted = [...list].sort((a, b) => a - b);
     const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
-    console.log(`  ${name.padEnd(14)} median ${fmt(sorted[Math.floor(sorted.length / 2)]!)}  min ${fmt(sorted[0]!)}  max ${fmt(sorted.at(-1)!)}`);
+    console.log(
+      `  ${name.padEnd(14)} median ${fmt(sorted[Math.floor(sorted.length / 2)]!)}  min ${fmt(sorted[0]!)}  max ${fmt(sorted.at(-1)!)}`,
+    );
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -35,7 +35,10 @@ const { values: options } = parseArgs({
     'client-mbps': { type: 'string', default: '200' },
   },
 });
-const stores = options.stores.split(',').map((s) => s.trim()).filter(Boolean);
+const stores = options.stores
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const rows = positiveInt(options.rows);
 const rowGroupRows = positiveInt(options['row-group-rows']);
 const heapMib = positiveInt(options['heap-mib']);
@@ -76,7 +79,9 @@ function writeRepo(store: string, parquet: string): string {
     path.join(repo, 'data', 'registry.db'),
     encodeRegistry({
       project: 'bench',
-      dataSources: [{ kind: 'file', name: 'driver_stats', path: parquet, timestampField: 'event_timestamp', createdTimestampColumn: 'created' }],
+      dataSources: [
+        { kind: 'file', name: 'driver_stats', path: parquet, timestampField: 'event_timestamp', createdTimestampColumn: 'created' },
+      ],
     }),
   );
   return repo;
@@ -128,7 +133,10 @@ async function bench(store: string, parquet: string): Promise<Outcome> {
       const p = JSON.parse(line) as Progress;
       peakSoFar = Math.max(peakSoFar, latest);
       if (p.done) final = p;
-      else console.log(`  ${(p.ipcBytes / 1e9).toFixed(2)} GB served, ${(p.seconds).toFixed(1)} s: RSS ${(latest / MiB).toFixed(0)} MiB (peak so far ${(peakSoFar / MiB).toFixed(0)})`);
+      else
+        console.log(
+          `  ${(p.ipcBytes / 1e9).toFixed(2)} GB served, ${(p.seconds).toFixed(1)} s: RSS ${(latest / MiB).toFixed(0)} MiB (peak so far ${(peakSoFar / MiB).toFixed(0)})`,
+        );
     }
     const code = await new Promise<number | null>((done) => (client.exitCode !== null ? done(client.exitCode) : client.once('exit', done)));
     const { peak } = sampler.stop();
@@ -145,7 +153,9 @@ const parquet = await parquetFile();
 const outcomes: Outcome[] = [];
 for (const store of stores) outcomes.push(await bench(store, parquet));
 
-console.log(`\npull_all_from_table_or_query of ${rows.toLocaleString('en')} rows, server heap cap ${heapMib} MiB, client ≤ ${clientMbps} MB/s`);
+console.log(
+  `\npull_all_from_table_or_query of ${rows.toLocaleString('en')} rows, server heap cap ${heapMib} MiB, client ≤ ${clientMbps} MB/s`,
+);
 console.log(['store ', ' GB served', 'seconds', '  MB/s', 'idle RSS MiB', 'peak RSS MiB', 'peak / served'].join('  '));
 for (const o of outcomes) {
   console.log(

@@ -23,7 +23,10 @@ export const AJV_OPTIONS = { allErrors: true, strict: false, useDefaults: true }
 /** feature_store.yaml's schema and each built-in plugin's (the file registry's, then plugins/*). */
 export async function builtinSchemas() {
   const load = (file) => import(pathToFileURL(path.join(ROOT, file)).href);
-  const schemas = [(await load('core/dist/config/schema.js')).repoConfigSchema, (await load('core/dist/registry/file-plugin.js')).default.configSchema];
+  const schemas = [
+    (await load('core/dist/config/schema.js')).repoConfigSchema,
+    (await load('core/dist/registry/file-plugin.js')).default.configSchema,
+  ];
   for (const dir of readdirSync(path.join(ROOT, 'plugins')).sort()) {
     schemas.push((await load(`plugins/${dir}/dist/index.js`)).default.configSchema);
   }

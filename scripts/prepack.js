@@ -9,7 +9,9 @@ const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
 if (process.argv[2] === 'post') {
   rmSync('LICENSE', { force: true });
 } else {
-  const entries = Object.values(manifest.exports ?? {}).map((e) => (typeof e === 'object' ? e.default : undefined)).filter(Boolean);
+  const entries = Object.values(manifest.exports ?? {})
+    .map((e) => (typeof e === 'object' ? e.default : undefined))
+    .filter(Boolean);
   const missing = entries.filter((e) => !existsSync(e));
   if (missing.length > 0) {
     process.stderr.write(`${manifest.name}: ${missing.join(', ')} missing; run \`npm run build\` at the repository root before packing\n`);

@@ -61,7 +61,9 @@ export interface Registries {
 }
 
 const registryLines = (kind: Kind, location: string) =>
-  kind === 'file' ? [`path: ${location}`] : [`registry_type: ${kind === 'remote' ? 'remote' : 'sql'}`, `path: ${location}`, `cache_ttl_seconds: ${CACHE_TTL_SECONDS}`];
+  kind === 'file'
+    ? [`path: ${location}`]
+    : [`registry_type: ${kind === 'remote' ? 'remote' : 'sql'}`, `path: ${location}`, `cache_ttl_seconds: ${CACHE_TTL_SECONDS}`];
 
 /**
  * Applies the example repo (plus `extra` definitions) into a file registry, an SQLite one and a
@@ -83,7 +85,12 @@ export async function buildRegistries(
     applyExampleRepo(path.join(dir, 'postgres'), registryLines('postgres', postgresUrl), extra),
   ]);
   const registryDb = path.join(fileRepo, 'data', 'registry.db');
-  const server: FeastRegistryServer = await startFeastRegistryServer({ registryPath: registryDb, project: EXAMPLE_PROJECT, workdir: dir, readyTimeoutMs: 120_000 });
+  const server: FeastRegistryServer = await startFeastRegistryServer({
+    registryPath: registryDb,
+    project: EXAMPLE_PROJECT,
+    workdir: dir,
+    readyTimeoutMs: 120_000,
+  });
   onExit('feast serve_registry', () => server.stop(5_000));
   // larder with the remote registry runs in the file repo (its data files), with a yaml of its own.
   const remoteYaml = writeExampleYaml(fileRepo, registryLines('remote', server.target), [], 'feature_store.remote.yaml');
@@ -99,7 +106,13 @@ export async function buildRegistries(
 }
 
 export async function createDatabase(server: PostgresServer, name: string): Promise<void> {
-  const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
+  const client = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    database: server.database,
+  });
   await client.connect();
   try {
     await client.query(`CREATE DATABASE ${name}`);

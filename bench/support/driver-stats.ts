@@ -15,7 +15,20 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Field, Float32, Float64, Int64, RecordBatch, Schema, Struct, Table, TimeUnit, Timestamp, makeData, type DataType } from 'apache-arrow';
+import {
+  Field,
+  Float32,
+  Float64,
+  Int64,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  TimeUnit,
+  Timestamp,
+  makeData,
+  type DataType,
+} from 'apache-arrow';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { encodeCopyBinary } from '../../plugins/postgres/src/copy-binary-encoder.ts';
@@ -105,12 +118,20 @@ export function featureFile(rows: number): string {
  * COPY, then ANALYZE; no index, as a source table often has none). Returns the seconds it took.
  */
 export async function loadPostgresTable(server: PostgresServer, rows: number, table = 'driver_stats'): Promise<number> {
-  const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
+  const client = new pg.Client({
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    database: server.database,
+  });
   await client.connect();
   try {
     const started = performance.now();
     const first = featureBatch(0, 1);
-    await client.query(`CREATE TABLE ${table} (${first.schema.fields.map((f) => `"${f.name}" ${pgTypeForArrow(f.type, f.name)}`).join(', ')})`);
+    await client.query(
+      `CREATE TABLE ${table} (${first.schema.fields.map((f) => `"${f.name}" ${pgTypeForArrow(f.type, f.name)}`).join(', ')})`,
+    );
     for (let start = 0; start < rows; start += BATCH_ROWS) {
       const chunk = featureBatch(start, Math.min(BATCH_ROWS, rows - start));
       await pipeline(Readable.from(encodeCopyBinary([chunk])), client.query(copyFrom(`COPY ${table} FROM STDIN (FORMAT binary)`)));

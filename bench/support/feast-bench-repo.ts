@@ -72,7 +72,9 @@ function definitions(parquet: string, postgres: boolean): string {
 }
 
 function yaml(registry: string, offlineStore: Record<string, unknown>, onlinePath: string): string {
-  const store = Object.entries(offlineStore).map(([k, v]) => `  ${k}: ${String(v)}`).join('\n');
+  const store = Object.entries(offlineStore)
+    .map(([k, v]) => `  ${k}: ${String(v)}`)
+    .join('\n');
   return (
     `project: ${PROJECT}\nregistry: ${registry}\nprovider: local\nentity_key_serialization_version: 3\n` +
     `offline_store:\n${store}\nonline_store:\n  type: sqlite\n  path: ${onlinePath}\n`
@@ -107,7 +109,10 @@ export async function buildBenchRepo(store: string, parquet: string, postgres?: 
       writeClient(port: number): string {
         const client = join(root, 'client');
         mkdirSync(client, { recursive: true });
-        writeFileSync(join(client, 'feature_store.yaml'), yaml(registryPath, { type: 'remote', host: '127.0.0.1', port }, join(client, 'online_store.db')));
+        writeFileSync(
+          join(client, 'feature_store.yaml'),
+          yaml(registryPath, { type: 'remote', host: '127.0.0.1', port }, join(client, 'online_store.db')),
+        );
         return client;
       },
       cleanup,

@@ -73,10 +73,19 @@ async function loaderFor(kind: Exclude<Kind, 'file'>, registries: Registries, re
   // As plugins/registry-remote/src/index.ts builds it (plaintext, no auth).
   const settings = remoteSettingsFrom({ path: registries.remoteTarget }, repo);
   const client = new RegistryServerClient(settings.target, await channelSetup(settings), settings.timeoutMs);
-  return new RemoteRegistryLoader(client, false, settings.timeoutMs, { repoPath: repo, project: EXAMPLE_PROJECT, logger: silent, serviceToken: async () => null });
+  return new RemoteRegistryLoader(client, false, settings.timeoutMs, {
+    repoPath: repo,
+    project: EXAMPLE_PROJECT,
+    logger: silent,
+    serviceToken: async () => null,
+  });
 }
 
-const objectsOf = (d: DecodedRegistry) => ({ featureViews: d.featureViews.length, dataSources: d.dataSources.length, entities: d.entities.length });
+const objectsOf = (d: DecodedRegistry) => ({
+  featureViews: d.featureViews.length,
+  dataSources: d.dataSources.length,
+  entities: d.entities.length,
+});
 
 /** Mean µs of `snapshot()` on an open source, as every call asks for it (after 1,000 warm-up calls). */
 async function snapshotCost(source: RegistrySource): Promise<number> {
@@ -93,11 +102,23 @@ function openSource(kind: Kind, registries: Registries): Promise<RegistrySource>
   const env = { repoPath: registries.repo[kind], project: EXAMPLE_PROJECT, logger: silent, serviceToken: async () => null };
   const plugin = kind === 'remote' ? remoteRegistryPlugin : sqlRegistryPlugin;
   const location = kind === 'remote' ? registries.remoteTarget : kind === 'sqlite' ? registries.sqliteFile : registries.postgresUrl;
-  return plugin.create({ registry_type: kind === 'remote' ? 'remote' : 'sql', path: kind === 'sqlite' ? `sqlite:///${location}` : location, cache_ttl_seconds: CACHE_TTL_SECONDS }, env);
+  return plugin.create(
+    {
+      registry_type: kind === 'remote' ? 'remote' : 'sql',
+      path: kind === 'sqlite' ? `sqlite:///${location}` : location,
+      cache_ttl_seconds: CACHE_TTL_SECONDS,
+    },
+    env,
+  );
 }
 
 /** For each kind: what every call pays (snapshot()), one change check and one full load. */
-export async function refreshCosts(label: string, registries: Registries, kinds: readonly Kind[], runs: RunCounts): Promise<RefreshStats[]> {
+export async function refreshCosts(
+  label: string,
+  registries: Registries,
+  kinds: readonly Kind[],
+  runs: RunCounts,
+): Promise<RefreshStats[]> {
   const out: RefreshStats[] = [];
   for (const kind of kinds) {
     const source = await openSource(kind, registries);

@@ -118,12 +118,14 @@ async function serve(args: string[], repo: { chdir?: string; featureStoreYaml?: 
   if (!isPort(port)) return usageError(`--port must be a port number, not "${values.port}"`);
   if (Boolean(values.key) !== Boolean(values.cert)) return usageError('--key and --cert must be given together');
   const metricsPort = values['metrics-port'] === undefined ? undefined : Number(values['metrics-port']);
-  if (metricsPort !== undefined && !isPort(metricsPort)) return usageError(`--metrics-port must be a port number, not "${values['metrics-port']}"`);
+  if (metricsPort !== undefined && !isPort(metricsPort))
+    return usageError(`--metrics-port must be a port number, not "${values['metrics-port']}"`);
   if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) return usageError('--metrics-port must differ from --port');
   if (values['odfv-python'] === '') return usageError('--odfv-python needs the path of a Python interpreter');
   const odfvPython = pythonFromFlag(values['odfv-python']);
   return runUntilSignal(
-    () => startServer({ ...repo, host: values.host, port, tlsKeyPath: values.key, tlsCertPath: values.cert, metricsPort, odfvPython, logger }),
+    () =>
+      startServer({ ...repo, host: values.host, port, tlsKeyPath: values.key, tlsCertPath: values.cert, metricsPort, odfvPython, logger }),
     logger,
   );
 }

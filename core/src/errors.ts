@@ -41,7 +41,11 @@ export function pythonJsonDumps(value: unknown): string {
  */
 export class FeastError extends FlightError {
   readonly module = 'feast.errors';
-  constructor(readonly className: string, message: string, code: GrpcStatus = status.UNKNOWN) {
+  constructor(
+    readonly className: string,
+    message: string,
+    code: GrpcStatus = status.UNKNOWN,
+  ) {
     super(message, code);
     this.name = className;
   }

@@ -37,6 +37,8 @@ export type ReadableSources = (user: User | null, candidates: readonly DataSourc
 export function readableSourcesChecker(registry: RegistrySource, project: string): ReadableSources {
   return async (user, candidates) => {
     const permissions = (await registry.snapshot()).listPermissions(project);
-    return candidates.filter((source) => permissionDenial(permissions, { kind: 'dataSource', object: source }, ['READ_OFFLINE'], user) === null);
+    return candidates.filter(
+      (source) => permissionDenial(permissions, { kind: 'dataSource', object: source }, ['READ_OFFLINE'], user) === null,
+    );
   };
 }

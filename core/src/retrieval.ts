@@ -4,7 +4,12 @@
  * timestamp column, the date-mode defaults; and the columns of the pulls.
  */
 import { DataType, Type, type Schema } from 'apache-arrow';
-import { EntityTimestampInferenceException, FailedPreconditionError, FeastJoinKeysDuringMaterialization, InvalidArgumentError } from './errors.ts';
+import {
+  EntityTimestampInferenceException,
+  FailedPreconditionError,
+  FeastJoinKeysDuringMaterialization,
+  InvalidArgumentError,
+} from './errors.ts';
 import type { PullRequest } from './store.ts';
 import { nameToUse, type DataSource, type FeatureView } from './registry/model.ts';
 
@@ -60,7 +65,8 @@ export function entityTimestampColumn(schema: Schema): string {
 
 function describeArrowType(type: DataType): string {
   if (DataType.isDictionary(type)) return `dictionary-encoded ${describeArrowType(type.dictionary)}`;
-  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return 'strings: convert it (e.g. pandas.to_datetime(..., utc=True)) before sending';
+  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type))
+    return 'strings: convert it (e.g. pandas.to_datetime(..., utc=True)) before sending';
   if (DataType.isInt(type) || DataType.isFloat(type) || DataType.isDecimal(type)) return 'numbers';
   return 'this type';
 }
@@ -80,7 +86,10 @@ export interface SourceColumnTypes {
  * the source (its path, its table).
  */
 export function assertPullTimeColumns(req: PullRequest, types: SourceColumnTypes, where: string): void {
-  const checks: Array<[TimeColumnRole, string | null]> = [['timestamp_field', req.timestampField], ['created_timestamp_column', req.createdTimestampColumn]];
+  const checks: Array<[TimeColumnRole, string | null]> = [
+    ['timestamp_field', req.timestampField],
+    ['created_timestamp_column', req.createdTimestampColumn],
+  ];
   for (const [role, column] of checks) {
     if (column && !types.isTime(column)) {
       throw new InvalidArgumentError(
@@ -96,7 +105,10 @@ export function assertPullTimeColumns(req: PullRequest, types: SourceColumnTypes
  * before any row is read. `columns` are the raw columns from `viewColumns`.
  */
 export function assertViewTimeColumns(view: FeatureView, columns: ViewColumns, types: SourceColumnTypes, where: string): void {
-  const checks: Array<[TimeColumnRole, string | null]> = [['timestamp_field', columns.timestampColumn], ['created_timestamp_column', columns.createdColumn]];
+  const checks: Array<[TimeColumnRole, string | null]> = [
+    ['timestamp_field', columns.timestampColumn],
+    ['created_timestamp_column', columns.createdColumn],
+  ];
   for (const [role, column] of checks) {
     if (column && !types.isTime(column)) {
       throw new FailedPreconditionError(
@@ -132,12 +144,19 @@ export function batchSourceOf(view: FeatureView): DataSource {
  * by field_mapping, so a store reads the raw one. `where` names the source in the error (its
  * path, its table).
  */
-export function rawColumnsFor(source: DataSource, columns: readonly string[], mappedNames: readonly string[], what: string, where: string): string[] {
+export function rawColumnsFor(
+  source: DataSource,
+  columns: readonly string[],
+  mappedNames: readonly string[],
+  what: string,
+  where: string,
+): string[] {
   const byMapped = new Map<string, string>();
   for (const raw of columns) byMapped.set(source.fieldMapping[raw] ?? raw, raw);
   return mappedNames.map((name) => {
     const raw = byMapped.get(name);
-    if (raw === undefined) throw new InvalidArgumentError(`${what}: column "${name}" is not in its source ${where} (columns: ${columns.join(', ')})`);
+    if (raw === undefined)
+      throw new InvalidArgumentError(`${what}: column "${name}" is not in its source ${where} (columns: ${columns.join(', ')})`);
     return raw;
   });
 }
@@ -158,7 +177,13 @@ export interface ViewColumns {
  * The columns of a requested view, resolved against its batch source's `sourceColumns`; output
  * names are `<name_to_use>__<feature>` with full feature names.
  */
-export function viewColumns(view: FeatureView, features: readonly string[], fullFeatureNames: boolean, sourceColumns: readonly string[], where: string): ViewColumns {
+export function viewColumns(
+  view: FeatureView,
+  features: readonly string[],
+  fullFeatureNames: boolean,
+  sourceColumns: readonly string[],
+  where: string,
+): ViewColumns {
   const source = batchSourceOf(view);
   const what = `Feature view ${view.name}`;
   const raw = (names: readonly string[]) => rawColumnsFor(source, sourceColumns, names, what, where);
@@ -189,7 +214,10 @@ export interface SourceGroup<T> {
  * then checks each view with `needsOwnTtl` against its own. `relationOf` says what a view reads
  * (a file location, a table's SQL text). Groups come in the order of their first views.
  */
-export function groupBySource<T extends ViewColumns & { readonly view: FeatureView }>(views: readonly T[], relationOf: (view: T) => string): SourceGroup<T>[] {
+export function groupBySource<T extends ViewColumns & { readonly view: FeatureView }>(
+  views: readonly T[],
+  relationOf: (view: T) => string,
+): SourceGroup<T>[] {
   const byKey = new Map<string, T[]>();
   for (const v of views) {
     const key = JSON.stringify([relationOf(v), v.keyColumns, v.entityKeyNames, v.timestampColumn, v.createdColumn]);
@@ -214,9 +242,15 @@ export function needsOwnTtl(view: FeatureView, groupTtlSeconds: number): boolean
  */
 export function pullColumns(req: PullRequest, sourceColumns: readonly string[], where: string): string[] {
   const present = new Set(sourceColumns);
-  if (req.joinKeyColumns.some((c) => !present.has(c))) throw new FeastJoinKeysDuringMaterialization(where, [...req.joinKeyColumns], [...sourceColumns]);
+  if (req.joinKeyColumns.some((c) => !present.has(c)))
+    throw new FeastJoinKeysDuringMaterialization(where, [...req.joinKeyColumns], [...sourceColumns]);
   const features = req.featureNameColumns.length > 0 ? req.featureNameColumns : sourceColumns;
-  const wanted = [...req.joinKeyColumns, ...features, req.timestampField, ...(req.createdTimestampColumn ? [req.createdTimestampColumn] : [])];
+  const wanted = [
+    ...req.joinKeyColumns,
+    ...features,
+    req.timestampField,
+    ...(req.createdTimestampColumn ? [req.createdTimestampColumn] : []),
+  ];
   const columns = [...new Set(wanted)];
   const missing = columns.filter((c) => !present.has(c));
   if (missing.length > 0) {

@@ -111,10 +111,8 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     maxBytes: (config.larder.pending_max_bytes as number | undefined) ?? defaultPendingLimits.maxBytes,
     maxEntries: (config.larder.pending_max_requests as number | undefined) ?? defaultPendingLimits.maxEntries,
   };
-  const pending = new PendingUploads(
-    pendingLimits,
-    Date.now,
-    (entry, reason) => logger.warn({ call: entry.command.api, reason, bytes: entry.bytes }, 'pending upload dropped'),
+  const pending = new PendingUploads(pendingLimits, Date.now, (entry, reason) =>
+    logger.warn({ call: entry.command.api, reason, bytes: entry.bytes }, 'pending upload dropped'),
   );
   tapCallLog(hooks, logger);
   if (authProvider) tapPermissions(hooks, registry, config.project);
@@ -203,7 +201,10 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   }
   await health.markServing();
   const location = `${tls ? 'grpc+tls' : 'grpc+tcp'}://${host}:${port}`;
-  logger.info({ location, project: config.project, offlineStore: config.offlineStore.type, auth: config.auth.type, odfvWorker: odfvWorker !== null }, 'larder serving');
+  logger.info(
+    { location, project: config.project, offlineStore: config.offlineStore.type, auth: config.auth.type, odfvWorker: odfvWorker !== null },
+    'larder serving',
+  );
 
   return {
     port,
@@ -238,7 +239,12 @@ function larderSetting(config: RepoConfig, key: keyof typeof DEFAULT_LIMITS): nu
  * its config checked against the plugin's schema, opened, and so read once: a registry that cannot
  * be read stops the server here.
  */
-async function openRegistry(hooks: LarderHooks, config: RepoConfig, serviceToken: ServiceTokenSource, logger: Logger): Promise<RegistrySource> {
+async function openRegistry(
+  hooks: LarderHooks,
+  config: RepoConfig,
+  serviceToken: ServiceTokenSource,
+  logger: Logger,
+): Promise<RegistrySource> {
   const section = typeof config.registry === 'string' ? { registry_type: 'file', path: config.registry } : { ...config.registry };
   const type = (section.registry_type as string | undefined) ?? 'file';
   const plugin = await resolvePlugin(hooks, 'registry', type, { repoPath: config.repoPath });
@@ -254,7 +260,13 @@ function tlsOptions(options: ServeOptions): { key: Buffer; cert: Buffer } | unde
   return { key: readFileSync(options.tlsKeyPath), cert: readFileSync(options.tlsCertPath) };
 }
 
-async function closeAll(store: OfflineStore, registry: RegistrySource, auth: AuthProvider | null, pending: PendingUploads, odfvWorker: OdfvWorker | null) {
+async function closeAll(
+  store: OfflineStore,
+  registry: RegistrySource,
+  auth: AuthProvider | null,
+  pending: PendingUploads,
+  odfvWorker: OdfvWorker | null,
+) {
   // Prepared results go back to the store before it closes (a pool waits for its connections).
   await pending.close();
   await Promise.allSettled([store.close(), registry.close(), auth?.close?.(), odfvWorker?.close()]);

@@ -16,7 +16,11 @@ import { NO_AUTH } from './plugins/builtin.ts';
 
 export type ServiceTokenSource = () => Promise<string | null>;
 
-export function serviceTokenSource(authType: string, provider: AuthProvider | null, env: NodeJS.ProcessEnv = process.env): ServiceTokenSource {
+export function serviceTokenSource(
+  authType: string,
+  provider: AuthProvider | null,
+  env: NodeJS.ProcessEnv = process.env,
+): ServiceTokenSource {
   return async () => {
     if (authType === NO_AUTH || provider === null) return null;
     const intra = env.INTRA_COMMUNICATION_BASE64;

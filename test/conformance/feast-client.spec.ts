@@ -51,63 +51,68 @@ const variants: readonly Variant[] = [
   { store: 'duckdb', registry: 'remote' },
 ];
 
-for (const { store, registry } of variants) describe(`Feast client conformance (feast 0.67.0 SDK → larder, ${store} store${registry ? `, ${REGISTRY_NAMES[registry]}` : ''})`, () => {
-  let pg: PostgresServer | undefined;
-  let repo: FeastRepo | undefined;
-  let server: ServerProcess | undefined;
-  let registryServer: FeastRegistryServer | undefined;
-  let run: ChecksRun | undefined;
+for (const { store, registry } of variants)
+  describe(`Feast client conformance (feast 0.67.0 SDK → larder, ${store} store${registry ? `, ${REGISTRY_NAMES[registry]}` : ''})`, () => {
+    let pg: PostgresServer | undefined;
+    let repo: FeastRepo | undefined;
+    let server: ServerProcess | undefined;
+    let registryServer: FeastRegistryServer | undefined;
+    let run: ChecksRun | undefined;
 
-  before(async function () {
-    this.timeout(600_000);
-    if (store === 'postgres') {
-      pg = await startPostgres();
-      const pgRegistry: RegistrySection | undefined =
-        registry === 'sql-postgres' ? () => ({ registry_type: 'sql', path: pg!.url.replace('postgresql://', 'postgresql+psycopg://'), cache_ttl_seconds: 60 }) : undefined;
-      repo = await buildFeastPostgresRepo(pg, pg.offlineStoreConfig(), { registry: pgRegistry });
-    } else {
-      const sqliteRegistry: RegistrySection | undefined =
-        registry === 'sql-sqlite' ? (serverRepo) => ({ registry_type: 'sql', path: `sqlite:///${serverRepo}/data/registry.sqlite`, cache_ttl_seconds: 60 }) : undefined;
-      repo = await buildFeastRepo({ type: store }, { registry: sqliteRegistry });
-    }
-    if (registry === 'remote') {
-      // Feast's registry server over the registry.db `feast apply` wrote; larder and the client both read it there.
-      registryServer = await startFeastRegistryServer({ registryPath: repo.registryPath, project: PROJECT, workdir: repo.root });
-      repo.useRegistry({ registry_type: 'remote', path: registryServer.target, cache_ttl_seconds: 60 });
-    }
-    // The ODFV worker runs in the venv the client uses: the user's own Python with feast.
-    server = await startLarder({ repoPath: repo.serverRepo, args: ['--odfv-python', feastPython().python] });
-    const clientDir = repo.writeClient(server.port);
-    run = await runChecks(repo, clientDir, 'larder', { timeoutMs: 300_000 });
-    expect(
-      run.finished,
-      `checks.py did not finish (exit ${run.exitCode}):\n${run.stderr.slice(-4000)}\n--- larder logs ---\n${server.logs().slice(-4000)}`,
-    ).to.equal(true);
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    try {
-      if (server) {
-        const code = await server.stop();
-        expect(code, `larder did not exit 0 on SIGTERM; its logs:\n${server.logs().slice(-4000)}`).to.equal(0);
+    before(async function () {
+      this.timeout(600_000);
+      if (store === 'postgres') {
+        pg = await startPostgres();
+        const pgRegistry: RegistrySection | undefined =
+          registry === 'sql-postgres'
+            ? () => ({ registry_type: 'sql', path: pg!.url.replace('postgresql://', 'postgresql+psycopg://'), cache_ttl_seconds: 60 })
+            : undefined;
+        repo = await buildFeastPostgresRepo(pg, pg.offlineStoreConfig(), { registry: pgRegistry });
+      } else {
+        const sqliteRegistry: RegistrySection | undefined =
+          registry === 'sql-sqlite'
+            ? (serverRepo) => ({ registry_type: 'sql', path: `sqlite:///${serverRepo}/data/registry.sqlite`, cache_ttl_seconds: 60 })
+            : undefined;
+        repo = await buildFeastRepo({ type: store }, { registry: sqliteRegistry });
       }
-    } finally {
-      try {
-        await registryServer?.stop();
-        repo?.cleanup();
-      } finally {
-        await pg?.stop();
+      if (registry === 'remote') {
+        // Feast's registry server over the registry.db `feast apply` wrote; larder and the client both read it there.
+        registryServer = await startFeastRegistryServer({ registryPath: repo.registryPath, project: PROJECT, workdir: repo.root });
+        repo.useRegistry({ registry_type: 'remote', path: registryServer.target, cache_ttl_seconds: 60 });
       }
-    }
-  });
-
-  for (const entry of applicableChecks(store)) {
-    it(`${entry.name}: ${entry.about}`, () => {
-      const result = run!.results.get(entry.name);
-      expect(result, `checks.py reported nothing for ${entry.name}`).to.not.equal(undefined);
-      expect(result!.skipped ?? false, `${entry.name} was skipped`).to.equal(false);
-      expect(result!.ok, `${result!.detail}\n--- larder logs (tail) ---\n${server!.logs().slice(-2000)}`).to.equal(true);
+      // The ODFV worker runs in the venv the client uses: the user's own Python with feast.
+      server = await startLarder({ repoPath: repo.serverRepo, args: ['--odfv-python', feastPython().python] });
+      const clientDir = repo.writeClient(server.port);
+      run = await runChecks(repo, clientDir, 'larder', { timeoutMs: 300_000 });
+      expect(
+        run.finished,
+        `checks.py did not finish (exit ${run.exitCode}):\n${run.stderr.slice(-4000)}\n--- larder logs ---\n${server.logs().slice(-4000)}`,
+      ).to.equal(true);
     });
-  }
-});
+
+    after(async function () {
+      this.timeout(60_000);
+      try {
+        if (server) {
+          const code = await server.stop();
+          expect(code, `larder did not exit 0 on SIGTERM; its logs:\n${server.logs().slice(-4000)}`).to.equal(0);
+        }
+      } finally {
+        try {
+          await registryServer?.stop();
+          repo?.cleanup();
+        } finally {
+          await pg?.stop();
+        }
+      }
+    });
+
+    for (const entry of applicableChecks(store)) {
+      it(`${entry.name}: ${entry.about}`, () => {
+        const result = run!.results.get(entry.name);
+        expect(result, `checks.py reported nothing for ${entry.name}`).to.not.equal(undefined);
+        expect(result!.skipped ?? false, `${entry.name} was skipped`).to.equal(false);
+        expect(result!.ok, `${result!.detail}\n--- larder logs (tail) ---\n${server!.logs().slice(-2000)}`).to.equal(true);
+      });
+    }
+  });

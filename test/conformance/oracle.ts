@@ -81,7 +81,7 @@ async function against(repo: FeastRepo, store: string, only: string[] | undefine
     console.log(`feast serve_offline exited ${code}; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
     if (keep) console.log(`repo kept at ${repo.root}`);
   }
-  console.log(problems ? `${problems} check(s) disagree with Feast's server` : 'all checks agree with Feast\'s server');
+  console.log(problems ? `${problems} check(s) disagree with Feast's server` : "all checks agree with Feast's server");
   return problems ? 1 : 0;
 }
 

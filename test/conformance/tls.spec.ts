@@ -23,26 +23,48 @@ describe('TLS: serve_offline --key/--cert with a Feast client using scheme https
   before(async () => {
     workdir = mkdtempSync(path.join(tmpdir(), 'larder-tls-'));
     const repo = await writeExampleRepo(path.join(workdir, 'repo'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', path.join(workdir, 'key.pem'), '-out', path.join(workdir, 'cert.pem'),
-    ], { stdio: 'pipe' });
-    server = await startLarder({ repoPath: repo, args: ['--key', path.join(workdir, 'key.pem'), '--cert', path.join(workdir, 'cert.pem')] });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        path.join(workdir, 'key.pem'),
+        '-out',
+        path.join(workdir, 'cert.pem'),
+      ],
+      { stdio: 'pipe' },
+    );
+    server = await startLarder({
+      repoPath: repo,
+      args: ['--key', path.join(workdir, 'key.pem'), '--cert', path.join(workdir, 'cert.pem')],
+    });
     mkdirSync(path.join(workdir, 'client'));
-    writeFileSync(path.join(workdir, 'client', 'feature_store.yaml'), [
-      `project: ${EXAMPLE_PROJECT}`,
-      `registry: ${path.join(repo, 'data', 'registry.db')}`,
-      'provider: local',
-      'offline_store:',
-      '  type: remote',
-      '  host: 127.0.0.1',
-      `  port: ${server.port}`,
-      '  scheme: https',
-      `  cert: ${path.join(workdir, 'cert.pem')}`,
-      'entity_key_serialization_version: 3',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      path.join(workdir, 'client', 'feature_store.yaml'),
+      [
+        `project: ${EXAMPLE_PROJECT}`,
+        `registry: ${path.join(repo, 'data', 'registry.db')}`,
+        'provider: local',
+        'offline_store:',
+        '  type: remote',
+        '  host: 127.0.0.1',
+        `  port: ${server.port}`,
+        '  scheme: https',
+        `  cert: ${path.join(workdir, 'cert.pem')}`,
+        'entity_key_serialization_version: 3',
+        '',
+      ].join('\n'),
+    );
   });
 
   after(async () => {
@@ -63,7 +85,9 @@ describe('TLS: serve_offline --key/--cert with a Feast client using scheme https
     const { stdout } = await run(feastPython().python, ['-c', script], { cwd: workdir, env: { ...process.env, FEAST_USAGE: 'False' } });
     // The example has one row per driver and hour: at exactly 12:00 that row is chosen.
     const at = Date.UTC(2021, 3, 11, 12);
-    const expected = driverStatsTable().toArray().find((r) => Number(r.driver_id) === 1004 && Number(r.event_timestamp) === at)!;
+    const expected = driverStatsTable()
+      .toArray()
+      .find((r) => Number(r.driver_id) === 1004 && Number(r.event_timestamp) === at)!;
     expect(stdout).to.include(`RESULT ${Number(expected.avg_daily_trips)}`);
     expect(server.logs()).to.match(/grpc\+tls:\/\/127\.0\.0\.1/);
   });

@@ -29,7 +29,9 @@ async function expectHealthy(target: FuzzTarget, run: PropertyRun): Promise<void
   expect(await target.health(), 'health after the run').to.equal('SERVING');
   const rss = target.rssKiB()!;
   // One line per property in the test log, to see the margins the bounds leave.
-  console.log(`      fuzz: ${run.numRuns} cases${run.interrupted ? ' (time budget reached)' : ''}, RSS ${Math.round(rss / 1024)} MiB, peak ${Math.round(target.peakRssKiB() / 1024)} MiB`);
+  console.log(
+    `      fuzz: ${run.numRuns} cases${run.interrupted ? ' (time budget reached)' : ''}, RSS ${Math.round(rss / 1024)} MiB, peak ${Math.round(target.peakRssKiB() / 1024)} MiB`,
+  );
   expect(rss / 1024, `RSS after ${run.numRuns} runs (MiB)`).to.be.below(RSS_BOUND_MIB);
   expect(target.peakRssKiB() / 1024, 'peak RSS during the runs (MiB)').to.be.below(RSS_BOUND_MIB * 1.5);
   // Enough cases ran for the property to mean something, even on a busy machine.
@@ -60,7 +62,10 @@ describe(`fuzz: a running larder under hostile input (seed ${settings.seed})`, f
     it('answers fuzzed descriptors, tickets, actions and non-protobuf FlightData', async () => {
       const { property, close } = descriptorProperty(target);
       try {
-        await expectHealthy(target, await runProperty('descriptors', property, { runs: 1500, seconds: 10 }, settings, () => deathNote(target)));
+        await expectHealthy(
+          target,
+          await runProperty('descriptors', property, { runs: 1500, seconds: 10 }, settings, () => deathNote(target)),
+        );
       } finally {
         close();
       }
@@ -88,7 +93,10 @@ describe(`fuzz: a running larder under hostile input (seed ${settings.seed})`, f
     it('answers fuzzed Feast commands of an authenticated reader, permission checks included', async () => {
       const { property, close } = commandProperty(target);
       try {
-        await expectHealthy(target, await runProperty('commands-auth', property, { runs: 150, seconds: 8 }, settings, () => deathNote(target)));
+        await expectHealthy(
+          target,
+          await runProperty('commands-auth', property, { runs: 150, seconds: 8 }, settings, () => deathNote(target)),
+        );
       } finally {
         close();
       }

@@ -45,7 +45,13 @@ function featureRows(): Table {
 /** Entity rows with their timestamps as strings (a client mistake that once came back INTERNAL). */
 const stringTimestamps = () => tableFromArrays({ driver_id: BigInt64Array.from([1001n]), event_timestamp: ['2021-04-12T10:00:00'] });
 
-const UPLOADS = { mock: mockTable, entity: entityTable, strings: stringTimestamps, rows: featureRows, none: () => mockTable().slice(0, 0) } as const;
+const UPLOADS = {
+  mock: mockTable,
+  entity: entityTable,
+  strings: stringTimestamps,
+  rows: featureRows,
+  none: () => mockTable().slice(0, 0),
+} as const;
 type UploadKind = keyof typeof UPLOADS;
 
 const cmdDescriptor = (cmd: Uint8Array): FlightDescriptor => ({ type: 'CMD', cmd, path: [] });
@@ -117,7 +123,13 @@ async function judged(target: FuzzTarget, what: string, call: Promise<Outcome>, 
  * A command through one of the two ways the Feast client sends it: DoExchange (Feast >= 0.67
  * reads), or DoPut then GetFlightInfo then DoGet (older reads; writes run inside DoPut).
  */
-async function sendCommand(target: FuzzTarget, raw: RawFlightClient, cmd: Uint8Array, transport: 'exchange' | 'put', upload: UploadKind): Promise<void> {
+async function sendCommand(
+  target: FuzzTarget,
+  raw: RawFlightClient,
+  cmd: Uint8Array,
+  transport: 'exchange' | 'put',
+  upload: UploadKind,
+): Promise<void> {
   const messages = uploadMessages(UPLOADS[upload](), cmdDescriptor(cmd));
   if (transport === 'exchange') {
     await judged(target, 'DoExchange', raw.stream('DoExchange', messages));
@@ -126,11 +138,7 @@ async function sendCommand(target: FuzzTarget, raw: RawFlightClient, cmd: Uint8A
   const put = await judged(target, 'DoPut', raw.stream('DoPut', messages));
   if (put.code !== 0) return;
   let ticket: Uint8Array | undefined;
-  await judged(
-    target,
-    'GetFlightInfo',
-    outcomeOf(raw.flight.getFlightInfo(cmd).then((info) => (ticket = info.endpoints[0]?.ticket))),
-  );
+  await judged(target, 'GetFlightInfo', outcomeOf(raw.flight.getFlightInfo(cmd).then((info) => (ticket = info.endpoints[0]?.ticket))));
   if (!ticket) return;
   await judged(target, 'DoGet', raw.doGet(ticket));
   // A ticket is good once.
@@ -149,10 +157,15 @@ function headersFor(target: FuzzTarget): Record<string, string> {
 export function commandProperty(target: FuzzTarget) {
   const raw = connectRaw(target.address, headersFor(target));
   const property = fc.asyncProperty(
-    fc.oneof({ weight: 5, arbitrary: fuzzedCommand }, { weight: 1, arbitrary: randomCommandBytes.map((bytes): FuzzedCommand => ({ bytes, api: undefined })) }),
+    fc.oneof(
+      { weight: 5, arbitrary: fuzzedCommand },
+      { weight: 1, arbitrary: randomCommandBytes.map((bytes): FuzzedCommand => ({ bytes, api: undefined })) },
+    ),
     fc.constantFrom<'exchange' | 'put'>('exchange', 'put'),
     fc.constantFrom<UploadKind>('mock', 'entity', 'strings', 'rows', 'none'),
-    guarded(target, async (cmd: FuzzedCommand, transport: 'exchange' | 'put', upload: UploadKind) => sendCommand(target, raw, cmd.bytes, transport, upload)),
+    guarded(target, async (cmd: FuzzedCommand, transport: 'exchange' | 'put', upload: UploadKind) =>
+      sendCommand(target, raw, cmd.bytes, transport, upload),
+    ),
   );
   return { property, close: () => raw.close() };
 }
@@ -194,12 +207,22 @@ export function descriptorProperty(target: FuzzTarget) {
   const raw = connectRaw(target.address, headersFor(target));
   const call: fc.Arbitrary<DescriptorCall> = fc.oneof(
     fc.record({ kind: fc.constantFrom<'GetFlightInfo' | 'GetSchema'>('GetFlightInfo', 'GetSchema'), descriptor: descriptorArb }),
-    fc.record({ kind: fc.constantFrom<'DoPut' | 'DoExchange'>('DoPut', 'DoExchange'), descriptor: descriptorArb, everyMessage: fc.boolean() }),
+    fc.record({
+      kind: fc.constantFrom<'DoPut' | 'DoExchange'>('DoPut', 'DoExchange'),
+      descriptor: descriptorArb,
+      everyMessage: fc.boolean(),
+    }),
     fc.record({ kind: fc.constant<'DoGet'>('DoGet'), ticket: ticketArb }),
     fc.record({
       kind: fc.constant<'DoAction'>('DoAction'),
-      type: fc.oneof(fc.constantFrom('offline_write_batch', 'persist', 'write_logged_features', 'validate_data_source', ''), fc.string({ maxLength: 30 })),
-      body: fc.oneof(fc.uint8Array({ maxLength: 64 }), fuzzedCommand.map((c) => c.bytes)),
+      type: fc.oneof(
+        fc.constantFrom('offline_write_batch', 'persist', 'write_logged_features', 'validate_data_source', ''),
+        fc.string({ maxLength: 30 }),
+      ),
+      body: fc.oneof(
+        fc.uint8Array({ maxLength: 64 }),
+        fuzzedCommand.map((c) => c.bytes),
+      ),
     }),
     fc.record({ kind: fc.constant<'ListFlights'>('ListFlights'), criteria: fc.uint8Array({ maxLength: 64 }) }),
     // Bytes that are not a FlightData protobuf at all, or one with impossible field lengths.
@@ -220,41 +243,58 @@ export function descriptorProperty(target: FuzzTarget) {
     }),
   );
   const valid = uploadMessages(entityTable(), cmdDescriptor(new Uint8Array(0)));
-  const property = fc.asyncProperty(call, guarded(target, async (c: DescriptorCall) => {
-    switch (c.kind) {
-      case 'GetFlightInfo':
-        await judged(target, c.kind, raw.getFlightInfo(c.descriptor));
-        break;
-      case 'GetSchema':
-        await judged(target, c.kind, raw.getSchema(c.descriptor));
-        break;
-      case 'DoPut':
-      case 'DoExchange': {
-        const messages = valid.map((m, i) => ({ ...m, descriptor: i === 0 || c.everyMessage ? c.descriptor : null }));
-        await judged(target, c.kind, raw.stream(c.kind, messages));
-        break;
+  const property = fc.asyncProperty(
+    call,
+    guarded(target, async (c: DescriptorCall) => {
+      switch (c.kind) {
+        case 'GetFlightInfo':
+          await judged(target, c.kind, raw.getFlightInfo(c.descriptor));
+          break;
+        case 'GetSchema':
+          await judged(target, c.kind, raw.getSchema(c.descriptor));
+          break;
+        case 'DoPut':
+        case 'DoExchange': {
+          const messages = valid.map((m, i) => ({ ...m, descriptor: i === 0 || c.everyMessage ? c.descriptor : null }));
+          await judged(target, c.kind, raw.stream(c.kind, messages));
+          break;
+        }
+        case 'DoGet':
+          await judged(target, c.kind, raw.doGet(c.ticket));
+          break;
+        case 'DoAction':
+          await judged(target, c.kind, raw.doAction(c.type, c.body));
+          break;
+        case 'ListFlights':
+          await judged(target, c.kind, raw.listFlights(c.criteria));
+          break;
+        case 'RawPut':
+          await judged(target, 'DoPut of raw bytes', raw.stream('DoPut', c.bytes as RawMessage[]));
+          break;
       }
-      case 'DoGet':
-        await judged(target, c.kind, raw.doGet(c.ticket));
-        break;
-      case 'DoAction':
-        await judged(target, c.kind, raw.doAction(c.type, c.body));
-        break;
-      case 'ListFlights':
-        await judged(target, c.kind, raw.listFlights(c.criteria));
-        break;
-      case 'RawPut':
-        await judged(target, 'DoPut of raw bytes', raw.stream('DoPut', c.bytes as RawMessage[]));
-        break;
-    }
-  }));
+    }),
+  );
   return { property, close: () => raw.close() };
 }
 
 /** Valid commands that take an upload: a read left pending, a read answered at once, a write. */
 const IPC_COMMANDS = [
-  { api: 'get_historical_features', feature_view_names: ['driver_hourly_stats'], name_aliases: [null], feature_refs: ['driver_hourly_stats:conv_rate'], project: 'larder_example', full_feature_names: false },
-  { api: 'pull_all_from_table_or_query', data_source_name: 'driver_hourly_stats_source', join_key_columns: ['driver_id'], feature_name_columns: ['conv_rate'], timestamp_field: 'event_timestamp', created_timestamp_column: null },
+  {
+    api: 'get_historical_features',
+    feature_view_names: ['driver_hourly_stats'],
+    name_aliases: [null],
+    feature_refs: ['driver_hourly_stats:conv_rate'],
+    project: 'larder_example',
+    full_feature_names: false,
+  },
+  {
+    api: 'pull_all_from_table_or_query',
+    data_source_name: 'driver_hourly_stats_source',
+    join_key_columns: ['driver_id'],
+    feature_name_columns: ['conv_rate'],
+    timestamp_field: 'event_timestamp',
+    created_timestamp_column: null,
+  },
   { api: 'offline_write_batch', feature_view_names: ['driver_hourly_stats'], name_aliases: [null], progress: null },
 ];
 
@@ -285,7 +325,9 @@ function tokenParts(header: string): string | null {
 }
 
 /** Statuses only a call that got past authentication can end with. */
-const PAST_AUTHENTICATION: ReadonlySet<number> = new Set([0 /* OK */, 3 /* INVALID_ARGUMENT */, 5 /* NOT_FOUND */, 6 /* ALREADY_EXISTS */, 7 /* PERMISSION_DENIED */, 9 /* FAILED_PRECONDITION */]);
+const PAST_AUTHENTICATION: ReadonlySet<number> = new Set([
+  0 /* OK */, 3 /* INVALID_ARGUMENT */, 5 /* NOT_FOUND */, 6 /* ALREADY_EXISTS */, 7 /* PERMISSION_DENIED */, 9 /* FAILED_PRECONDITION */,
+]);
 
 type TokenCall = 'ListActions' | 'GetFlightInfo' | 'DoGet' | 'DoExchange' | 'DoPut';
 
@@ -301,12 +343,29 @@ export function tokenProperty(target: FuzzTarget) {
   const valid = target.readerToken;
   const validParts = tokenParts(`Bearer ${valid}`);
   const header = fc.oneof(
-    { weight: 3, arbitrary: authorizationHeader(fuzzedToken).map((h) => ({ header: h, signedByIdp: null as Record<string, unknown> | null })) },
-    { weight: 2, arbitrary: authorizationHeader(tokenTamper.map((tamper) => tamper(valid))).map((h) => ({ header: h, signedByIdp: null as Record<string, unknown> | null })) },
+    {
+      weight: 3,
+      arbitrary: authorizationHeader(fuzzedToken).map((h) => ({ header: h, signedByIdp: null as Record<string, unknown> | null })),
+    },
+    {
+      weight: 2,
+      arbitrary: authorizationHeader(tokenTamper.map((tamper) => tamper(valid))).map((h) => ({
+        header: h,
+        signedByIdp: null as Record<string, unknown> | null,
+      })),
+    },
     {
       weight: 1,
       arbitrary: fc
-        .record({ preferred_username: fc.oneof(fc.string({ maxLength: 12 }), fc.integer()), roles: fc.jsonValue({ maxDepth: 2 }), groups: fc.jsonValue({ maxDepth: 2 }), aud: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: [] })
+        .record(
+          {
+            preferred_username: fc.oneof(fc.string({ maxLength: 12 }), fc.integer()),
+            roles: fc.jsonValue({ maxDepth: 2 }),
+            groups: fc.jsonValue({ maxDepth: 2 }),
+            aud: fc.jsonValue({ maxDepth: 1 }),
+          },
+          { requiredKeys: [] },
+        )
         .map((claims) => ({ header: '', signedByIdp: claims as Record<string, unknown> | null })),
     },
   );
@@ -314,37 +373,39 @@ export function tokenProperty(target: FuzzTarget) {
   const property = fc.asyncProperty(
     header,
     fc.constantFrom<TokenCall>('ListActions', 'GetFlightInfo', 'DoGet', 'DoExchange', 'DoPut'),
-    guarded(target, async ({ header: h, signedByIdp }: { header: string; signedByIdp: Record<string, unknown> | null }, which: TokenCall) => {
-      const headerValue = signedByIdp ? `Bearer ${await idp.sign('rsa-1', { azp: 'feast-client', ...signedByIdp })}` : h;
-      const raw = connectRaw(target.address, { authorization: headerValue });
-      const size = headerValue.length;
-      try {
-        let outcome: Outcome;
-        switch (which) {
-          case 'ListActions':
-            outcome = await judged(target, which, raw.listActions(), size);
-            break;
-          case 'GetFlightInfo':
-            outcome = await judged(target, which, raw.getFlightInfo(cmdDescriptor(pull)), size);
-            break;
-          case 'DoGet':
-            outcome = await judged(target, which, raw.doGet(Buffer.from('00000000-0000-4000-8000-000000000000')), size);
-            break;
-          case 'DoExchange':
-          case 'DoPut':
-            outcome = await judged(target, which, raw.stream(which, uploadMessages(mockTable(), cmdDescriptor(pull))), size);
-            break;
+    guarded(
+      target,
+      async ({ header: h, signedByIdp }: { header: string; signedByIdp: Record<string, unknown> | null }, which: TokenCall) => {
+        const headerValue = signedByIdp ? `Bearer ${await idp.sign('rsa-1', { azp: 'feast-client', ...signedByIdp })}` : h;
+        const raw = connectRaw(target.address, { authorization: headerValue });
+        const size = headerValue.length;
+        try {
+          let outcome: Outcome;
+          switch (which) {
+            case 'ListActions':
+              outcome = await judged(target, which, raw.listActions(), size);
+              break;
+            case 'GetFlightInfo':
+              outcome = await judged(target, which, raw.getFlightInfo(cmdDescriptor(pull)), size);
+              break;
+            case 'DoGet':
+              outcome = await judged(target, which, raw.doGet(Buffer.from('00000000-0000-4000-8000-000000000000')), size);
+              break;
+            case 'DoExchange':
+            case 'DoPut':
+              outcome = await judged(target, which, raw.stream(which, uploadMessages(mockTable(), cmdDescriptor(pull))), size);
+              break;
+          }
+          // Calls that got past authentication: only the valid token, or one the IdP signed.
+          const authenticated = PAST_AUTHENTICATION.has(outcome.code);
+          if (authenticated && !signedByIdp && tokenParts(headerValue) !== validParts) {
+            throw new Error(`a forged token got past authentication (${which} answered ${outcome.code}: ${outcome.details.slice(0, 200)})`);
+          }
+        } finally {
+          raw.close();
         }
-        // Calls that got past authentication: only the valid token, or one the IdP signed.
-        const authenticated = PAST_AUTHENTICATION.has(outcome.code);
-        if (authenticated && !signedByIdp && tokenParts(headerValue) !== validParts) {
-          throw new Error(`a forged token got past authentication (${which} answered ${outcome.code}: ${outcome.details.slice(0, 200)})`);
-        }
-      } finally {
-        raw.close();
-      }
-    }),
+      },
+    ),
   );
   return { property, close: () => {} };
 }
-

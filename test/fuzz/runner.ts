@@ -68,7 +68,9 @@ export async function runProperty<Ts extends [unknown, ...unknown[]]>(
     const details = await fc.check(property, { seed: r.seed, path: r.path, numRuns: 1, endOnFailure: true });
     if (details.failed) {
       const error = details.errorInstance as Error | undefined;
-      throw new Error(`regression case of ${name} (seed ${r.seed}, path ${r.path}: ${r.note}) fails again: ${error?.message}\ncounterexample: ${summarize(details.counterexample)}`);
+      throw new Error(
+        `regression case of ${name} (seed ${r.seed}, path ${r.path}: ${r.note}) fails again: ${error?.message}\ncounterexample: ${summarize(details.counterexample)}`,
+      );
     }
   }
   const numRuns = settings.runs ?? defaults.runs;

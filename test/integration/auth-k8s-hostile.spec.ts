@@ -18,7 +18,15 @@ import type { AuthProvider } from '../../core/src/auth.ts';
 import type { Policy } from '../../core/src/registry/model.ts';
 import plugin from '../../plugins/auth-k8s/src/index.ts';
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
-import { feastClientPull, fixturePackage, installPackages, placeholderTable, pullAllCommand, rejection, writeGuardedRepo } from '../support/guarded-repo.ts';
+import {
+  feastClientPull,
+  fixturePackage,
+  installPackages,
+  placeholderTable,
+  pullAllCommand,
+  rejection,
+  writeGuardedRepo,
+} from '../support/guarded-repo.ts';
 import { jwtShaped, kubeconfigYaml, startKubeApiServer, type KubeApiServer, type KubeRequest } from '../support/kube-api-server.ts';
 import { freePort, startLarder, type ServerProcess } from '../support/larder-process.ts';
 
@@ -46,7 +54,9 @@ const lookalikeToken = 'lookalike-opaque-token-0123456789';
 const ghostToken = 'ghost-opaque-token-0123456789';
 /** Unsigned, with the `kubernetes.io` claim block a projected service-account token carries. */
 const forgedToken = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(
-  saClaims(READER_SA, { 'kubernetes.io': { namespace: 'team-a', serviceaccount: { name: 'reader-bot', uid: '00000000-1111-2222-3333-444444444444' } } }),
+  saClaims(READER_SA, {
+    'kubernetes.io': { namespace: 'team-a', serviceaccount: { name: 'reader-bot', uid: '00000000-1111-2222-3333-444444444444' } },
+  }),
 )}.`;
 
 /** Answers with `code` and a JSON (or raw string) body. */
@@ -81,7 +91,14 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
     return file;
   };
   const provider = async (options: Record<string, unknown> = {}) => {
-    const config = { type: 'kubernetes', cache_ttl_seconds: 60, cache_max_entries: 100, request_timeout_seconds: 5, kubeconfig: kubeconfig('config'), ...options };
+    const config = {
+      type: 'kubernetes',
+      cache_ttl_seconds: 60,
+      cache_max_entries: 100,
+      request_timeout_seconds: 5,
+      kubeconfig: kubeconfig('config'),
+      ...options,
+    };
     const created = await plugin.create(withDefaults(config), { repoPath: dir, logger });
     providers.push(created);
     return created;
@@ -101,8 +118,18 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
     kube.identities.set(lookalikeToken, { username: READER_SA, groups: ['system:authenticated'] });
     kube.identities.set(ghostToken, { username: 'ghost', groups: ['system:authenticated'] });
     kube.bindings.push(
-      { name: 'feast-readers', namespace: 'feast', subjects: [{ kind: 'ServiceAccount', name: 'reader-bot', namespace: 'team-a' }], roleRef: { kind: 'Role', name: 'feast-reader' } },
-      { name: 'alice-admin', namespace: 'ml', subjects: [{ kind: 'User', name: 'alice' }], roleRef: { kind: 'ClusterRole', name: 'admin' } },
+      {
+        name: 'feast-readers',
+        namespace: 'feast',
+        subjects: [{ kind: 'ServiceAccount', name: 'reader-bot', namespace: 'team-a' }],
+        roleRef: { kind: 'Role', name: 'feast-reader' },
+      },
+      {
+        name: 'alice-admin',
+        namespace: 'ml',
+        subjects: [{ kind: 'User', name: 'alice' }],
+        roleRef: { kind: 'ClusterRole', name: 'admin' },
+      },
     );
   });
 
@@ -118,19 +145,25 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
   });
 
   describe('tokens the TokenReview rejects', () => {
-    it('authenticated: false with an error string is UNAUTHENTICATED with the reviewer\'s reason, and no RBAC lookups', async () => {
+    it("authenticated: false with an error string is UNAUTHENTICATED with the reviewer's reason, and no RBAC lookups", async () => {
       const auth = await provider();
       const before = { reviews: reviews(), lists: rbacLists() };
       const error = await rejection(auth.authenticate('nobody-knows-this-token'));
       expect(error.code).to.equal(status.UNAUTHENTICATED);
-      expect(error.message).to.equal('Invalid token: the Kubernetes API server did not authenticate it (TokenReview: [invalid bearer token, token lookup failed])');
+      expect(error.message).to.equal(
+        'Invalid token: the Kubernetes API server did not authenticate it (TokenReview: [invalid bearer token, token lookup failed])',
+      );
       expect(reviews()).to.equal(before.reviews + 1);
       expect(rbacLists()).to.equal(before.lists);
     });
 
     it('authenticated: false without an error, or a status missing entirely, is UNAUTHENTICATED', async () => {
       const auth = await provider();
-      for (const body of [{ kind: 'TokenReview', status: { authenticated: false } }, { kind: 'TokenReview' }, { kind: 'TokenReview', status: { authenticated: 'true', user: { username: 'alice' } } }]) {
+      for (const body of [
+        { kind: 'TokenReview', status: { authenticated: false } },
+        { kind: 'TokenReview' },
+        { kind: 'TokenReview', status: { authenticated: 'true', user: { username: 'alice' } } },
+      ]) {
         kube.intercept = (req, res) => isReview(req) && (answer(res, 201, body), true);
         const error = await rejection(auth.authenticate(aliceToken));
         expect(error.code, JSON.stringify(body)).to.equal(status.UNAUTHENTICATED);
@@ -150,16 +183,18 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
     it('an authenticated review naming no user, or a user name that is not a string, is UNAUTHENTICATED (not INTERNAL)', async () => {
       const auth = await provider({ cache_ttl_seconds: 0 });
       for (const user of [{}, { username: '' }, { username: 42, groups: ['x'] }, { username: ['alice'] }]) {
-        kube.intercept = (req, res) => isReview(req) && (answer(res, 201, { kind: 'TokenReview', status: { authenticated: true, user } }), true);
+        kube.intercept = (req, res) =>
+          isReview(req) && (answer(res, 201, { kind: 'TokenReview', status: { authenticated: true, user } }), true);
         const error = await rejection(auth.authenticate(aliceToken));
         expect(error.code, JSON.stringify(user)).to.equal(status.UNAUTHENTICATED);
         expect(error.message).to.equal('Invalid token: the Kubernetes TokenReview authenticated it but named no user');
       }
     });
 
-    it('a reviewer\'s reason is cut to a readable length: a 100 KiB error string does not become a 100 KiB gRPC status', async () => {
+    it("a reviewer's reason is cut to a readable length: a 100 KiB error string does not become a 100 KiB gRPC status", async () => {
       const auth = await provider();
-      kube.intercept = (req, res) => isReview(req) && (answer(res, 201, { kind: 'TokenReview', status: { error: 'x'.repeat(100 * 1024) } }), true);
+      kube.intercept = (req, res) =>
+        isReview(req) && (answer(res, 201, { kind: 'TokenReview', status: { error: 'x'.repeat(100 * 1024) } }), true);
       const error = await rejection(auth.authenticate(aliceToken));
       expect(error.code).to.equal(status.UNAUTHENTICATED);
       expect(error.message.length).to.be.below(1024);
@@ -168,7 +203,7 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
   });
 
   describe('expired and audience-bound tokens', () => {
-    it('without `audiences` larder sends none (the API server\'s own audience, as Feast): a token bound to another audience is refused', async () => {
+    it("without `audiences` larder sends none (the API server's own audience, as Feast): a token bound to another audience is refused", async () => {
       const bound = jwtShaped(saClaims(READER_SA, { aud: ['larder'] }));
       kube.identities.set(bound, { username: READER_SA, groups: SA_GROUPS('team-a'), audiences: ['larder'] });
       const auth = await provider();
@@ -178,7 +213,9 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
       expect(sent.spec).to.deep.equal({ token: readerToken });
       const error = await rejection(auth.authenticate(bound));
       expect(error.code).to.equal(status.UNAUTHENTICATED);
-      expect(error.message).to.match(/token audiences \["larder"\] is invalid for the target audiences \["https:\/\/kubernetes.default.svc"\]/);
+      expect(error.message).to.match(
+        /token audiences \["larder"\] is invalid for the target audiences \["https:\/\/kubernetes.default.svc"\]/,
+      );
     });
 
     it('with `audiences`, they are sent as spec.audiences: a token for them passes, a token for the API server is refused', async () => {
@@ -191,7 +228,9 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
       expect(sent.spec).to.deep.equal({ token: bound, audiences: ['larder', 'feast-offline'] });
       const error = await rejection(auth.authenticate(readerToken));
       expect(error.code).to.equal(status.UNAUTHENTICATED);
-      expect(error.message).to.match(/token audiences \["https:\/\/kubernetes.default.svc"\] is invalid for the target audiences \["larder","feast-offline"\]/);
+      expect(error.message).to.match(
+        /token audiences \["https:\/\/kubernetes.default.svc"\] is invalid for the target audiences \["larder","feast-offline"\]/,
+      );
     });
 
     it('with `audiences`, a review that authenticates without naming one of them (an audience-unaware reviewer) is UNAUTHENTICATED', async () => {
@@ -308,11 +347,46 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
     it('RBAC lists that fail: 403 is FAILED_PRECONDITION naming the missing permission, 500 is UNAVAILABLE, a malformed list is UNAVAILABLE; never a user with fewer roles', async () => {
       const auth = await provider({ cache_ttl_seconds: 0 });
       const cases: [string, number, unknown, number, RegExp][] = [
-        [`${RBAC}/namespaces/feast/rolebindings`, 403, { kind: 'Status', code: 403, message: 'rolebindings.rbac.authorization.k8s.io is forbidden: User "system:serviceaccount:feast:larder" cannot list resource "rolebindings"' }, status.FAILED_PRECONDITION, /GET \/apis\/rbac.authorization.k8s.io\/v1\/namespaces\/feast\/rolebindings → HTTP 403: .*cannot list resource "rolebindings".*larder needs create on tokenreviews and list on rolebindings and clusterrolebindings/],
-        [`${RBAC}/clusterrolebindings`, 500, { kind: 'Status', code: 500, message: 'internal error' }, status.UNAVAILABLE, /clusterrolebindings → HTTP 500: internal error/],
-        [`${RBAC}/clusterrolebindings`, 200, { kind: 'ClusterRoleBindingList', items: { a: 1 } }, status.UNAVAILABLE, /malformed answer to GET \/apis\/rbac.authorization.k8s.io\/v1\/clusterrolebindings/],
-        [`${RBAC}/namespaces/feast/rolebindings`, 200, { kind: 'RoleBindingList', items: [null] }, status.UNAVAILABLE, /malformed answer to GET .*\/namespaces\/feast\/rolebindings/],
-        [`${RBAC}/namespaces/feast/rolebindings`, 200, { kind: 'RoleBindingList', items: [{ metadata: { name: 'x' }, subjects: [{ kind: 'User', name: 'alice' }] }] }, status.UNAVAILABLE, /malformed answer/],
+        [
+          `${RBAC}/namespaces/feast/rolebindings`,
+          403,
+          {
+            kind: 'Status',
+            code: 403,
+            message:
+              'rolebindings.rbac.authorization.k8s.io is forbidden: User "system:serviceaccount:feast:larder" cannot list resource "rolebindings"',
+          },
+          status.FAILED_PRECONDITION,
+          /GET \/apis\/rbac.authorization.k8s.io\/v1\/namespaces\/feast\/rolebindings → HTTP 403: .*cannot list resource "rolebindings".*larder needs create on tokenreviews and list on rolebindings and clusterrolebindings/,
+        ],
+        [
+          `${RBAC}/clusterrolebindings`,
+          500,
+          { kind: 'Status', code: 500, message: 'internal error' },
+          status.UNAVAILABLE,
+          /clusterrolebindings → HTTP 500: internal error/,
+        ],
+        [
+          `${RBAC}/clusterrolebindings`,
+          200,
+          { kind: 'ClusterRoleBindingList', items: { a: 1 } },
+          status.UNAVAILABLE,
+          /malformed answer to GET \/apis\/rbac.authorization.k8s.io\/v1\/clusterrolebindings/,
+        ],
+        [
+          `${RBAC}/namespaces/feast/rolebindings`,
+          200,
+          { kind: 'RoleBindingList', items: [null] },
+          status.UNAVAILABLE,
+          /malformed answer to GET .*\/namespaces\/feast\/rolebindings/,
+        ],
+        [
+          `${RBAC}/namespaces/feast/rolebindings`,
+          200,
+          { kind: 'RoleBindingList', items: [{ metadata: { name: 'x' }, subjects: [{ kind: 'User', name: 'alice' }] }] },
+          status.UNAVAILABLE,
+          /malformed answer/,
+        ],
       ];
       for (const [where, code, body, expected, message] of cases) {
         kube.intercept = (req, res) => req.method === 'GET' && req.path === where && (answer(res, code, body), true);
@@ -442,7 +516,7 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
       expect(reviews()).to.equal(start);
     });
 
-    it('a token of many dots within the bound is the reviewer\'s to judge (UNAUTHENTICATED), and max_token_bytes can be raised', async () => {
+    it("a token of many dots within the bound is the reviewer's to judge (UNAUTHENTICATED), and max_token_bytes can be raised", async () => {
       const auth = await provider({ max_token_bytes: 32 * 1024 });
       const start = reviews();
       const error = await rejection(auth.authenticate('.'.repeat(20_000)));
@@ -455,17 +529,32 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
   describe('identities: service accounts, users and look-alikes', () => {
     it('status.user.extra is ignored; a user gets its groups and namespaces from the review and RBAC only', async () => {
       const user = await (await provider()).authenticate(aliceToken);
-      expect(user).to.deep.equal({ username: 'alice', roles: ['admin'], groups: ['data-team', 'system:authenticated'], namespaces: ['ml'] });
+      expect(user).to.deep.equal({
+        username: 'alice',
+        roles: ['admin'],
+        groups: ['data-team', 'system:authenticated'],
+        namespaces: ['ml'],
+      });
     });
 
     it('a user in group system:serviceaccounts:<ns> is in namespace <ns> (as Feast), but is not a service account', async () => {
       const user = await (await provider()).authenticate(carolToken);
-      expect(user).to.deep.equal({ username: 'carol', roles: [], groups: ['system:authenticated', 'system:serviceaccounts:team-a'], namespaces: ['team-a'] });
+      expect(user).to.deep.equal({
+        username: 'carol',
+        roles: [],
+        groups: ['system:authenticated', 'system:serviceaccounts:team-a'],
+        namespaces: ['team-a'],
+      });
     });
 
     it('a username system:serviceaccount:<ns>:<name> is that service account whatever its groups, as Kubernetes RBAC decides', async () => {
       const user = await (await provider()).authenticate(lookalikeToken);
-      expect(user).to.deep.equal({ username: READER_SA, roles: ['feast-reader'], groups: ['system:authenticated'], namespaces: ['team-a'] });
+      expect(user).to.deep.equal({
+        username: READER_SA,
+        roles: ['feast-reader'],
+        groups: ['system:authenticated'],
+        namespaces: ['team-a'],
+      });
     });
   });
 
@@ -476,9 +565,11 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
     const clients: FlightTestClient[] = [];
 
     const serve = async (policy: Policy, authExtra: string[] = [], timeoutSeconds = 2, env: NodeJS.ProcessEnv = {}) => {
-      writeGuardedRepo(repo, ['auth:', '  type: kubernetes', '  kubeconfig: kubeconfig.yaml', `  request_timeout_seconds: ${timeoutSeconds}`, ...authExtra], [
-        { name: 'read_sources', types: ['DATA_SOURCE'], actions: ['READ_OFFLINE'], policy },
-      ]);
+      writeGuardedRepo(
+        repo,
+        ['auth:', '  type: kubernetes', '  kubeconfig: kubeconfig.yaml', `  request_timeout_seconds: ${timeoutSeconds}`, ...authExtra],
+        [{ name: 'read_sources', types: ['DATA_SOURCE'], actions: ['READ_OFFLINE'], policy }],
+      );
       const server = await startLarder({ repoPath: repo, env });
       servers.push(server);
       return server;
@@ -490,7 +581,10 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
     };
     const pull = async (server: ServerProcess, token: string, headers: Record<string, string> = {}) => {
       try {
-        const table = await client(server, { authorization: `Bearer ${token}`, ...headers }).doExchange(pullAllCommand(), placeholderTable());
+        const table = await client(server, { authorization: `Bearer ${token}`, ...headers }).doExchange(
+          pullAllCommand(),
+          placeholderTable(),
+        );
         return `rows ${table.numRows}`;
       } catch (error) {
         const e = error as { code: number; details: string };
@@ -501,7 +595,10 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
     before(async () => {
       repo = mkdtempSync(path.join(tmpdir(), 'larder-k8s-hostile-repo-'));
       installPackages(repo, [fixturePackage('larder-store-static')]);
-      writeFileSync(path.join(repo, 'kubeconfig.yaml'), kubeconfigYaml(kube.url, { token: kube.callerToken }, { caFile: kube.caFile, namespace: 'feast' }));
+      writeFileSync(
+        path.join(repo, 'kubeconfig.yaml'),
+        kubeconfigYaml(kube.url, { token: kube.callerToken }, { caFile: kube.caFile, namespace: 'feast' }),
+      );
     });
 
     afterEach(async () => {
@@ -522,15 +619,21 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
         'impersonate-extra-scopes': 'admin',
       };
       const start = kube.requests.length;
-      expect(await pull(server, ghostToken, impersonate)).to.match(/^PERMISSION_DENIED .*FeastPermissionError.*Requires roles \['feast-reader'\]/);
+      expect(await pull(server, ghostToken, impersonate)).to.match(
+        /^PERMISSION_DENIED .*FeastPermissionError.*Requires roles \['feast-reader'\]/,
+      );
       expect(await pull(server, forgedToken, impersonate)).to.match(/^UNAUTHENTICATED .*did not authenticate it/);
       expect(await pull(server, readerToken, { 'impersonate-user': 'ghost', 'impersonate-group': 'nobody' })).to.equal('rows 1');
       const seen = kube.requests.slice(start);
       expect(seen.length).to.be.above(0);
-      for (const req of seen) expect(Object.keys(req.headers).filter((h) => h.startsWith('impersonate-')), `${req.method} ${req.path}`).to.deep.equal([]);
+      for (const req of seen)
+        expect(
+          Object.keys(req.headers).filter((h) => h.startsWith('impersonate-')),
+          `${req.method} ${req.path}`,
+        ).to.deep.equal([]);
     });
 
-    it("Feast's intra-communication token (unsigned, sub \":::<INTRA_COMMUNICATION_BASE64>\") is just a token the review rejects", async () => {
+    it('Feast\'s intra-communication token (unsigned, sub ":::<INTRA_COMMUNICATION_BASE64>") is just a token the review rejects', async () => {
       const intra = 'aW50cmEtc2VydmVyLWNvbW11bmljYXRpb24=';
       const server = await serve({ kind: 'role', roles: ['feast-reader'] }, [], 2, { INTRA_COMMUNICATION_BASE64: intra });
       const token = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: `:::${intra}`, exp: inAnHour() })}.`;
@@ -551,7 +654,10 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
         status: String(status.UNAUTHENTICATED),
         message: 'Missing authorization header: send "authorization: Bearer <token>"',
       });
-      expect(await rawListActions(server.port, `Bearer ${'.'.repeat(16 * 1024 + 1)}`)).to.deep.equal({ status: String(status.UNAUTHENTICATED), message: 'Invalid token: longer than 16384 bytes' });
+      expect(await rawListActions(server.port, `Bearer ${'.'.repeat(16 * 1024 + 1)}`)).to.deep.equal({
+        status: String(status.UNAUTHENTICATED),
+        message: 'Invalid token: longer than 16384 bytes',
+      });
       expect(reviews()).to.equal(start);
       expect(await pull(server, readerToken)).to.equal('rows 1');
     });
@@ -568,7 +674,9 @@ describe('kubernetes auth under attack and faults (@larder/plugin-auth-k8s)', fu
       const answers = await Promise.all(stuck);
       expect(Date.now() - started).to.be.below(40_000);
       const unanswered = answers.filter((a) => /^UNAVAILABLE .*no answer within 8000 ms/.test(a));
-      const refused = answers.filter((a) => a === 'UNAVAILABLE Too many Kubernetes token checks waiting (2 running, 5 waiting): try again shortly');
+      const refused = answers.filter(
+        (a) => a === 'UNAVAILABLE Too many Kubernetes token checks waiting (2 running, 5 waiting): try again shortly',
+      );
       // 2 reviews ran (and timed out); of the 5 waiting, the first 2 got a slot after them (and timed out too) and the other 3 gave up waiting.
       const gaveUp = answers.filter((a) => /^UNAVAILABLE No Kubernetes token check could start within 8000 ms \(2 running\)/.test(a));
       expect([unanswered.length, gaveUp.length, refused.length]).to.deep.equal([4, 3, 33]);
@@ -654,6 +762,10 @@ function rawListActions(port: number, authorization: string): Promise<{ status: 
 /** The plugin's config with its schema defaults filled in, as larder's config loader does. */
 function withDefaults(config: Record<string, unknown>): Record<string, unknown> {
   const properties = (plugin.configSchema as { properties?: Record<string, { default?: unknown }> }).properties ?? {};
-  const defaults = Object.fromEntries(Object.entries(properties).filter(([, p]) => p.default !== undefined).map(([k, p]) => [k, p.default]));
+  const defaults = Object.fromEntries(
+    Object.entries(properties)
+      .filter(([, p]) => p.default !== undefined)
+      .map(([k, p]) => [k, p.default]),
+  );
   return { ...defaults, ...config };
 }

@@ -18,7 +18,15 @@ import { inClusterConnection } from '../../plugins/auth-k8s/src/in-cluster.ts';
 import { KubeApi } from '../../plugins/auth-k8s/src/kube-api.ts';
 import { kubeconfigConnection } from '../../plugins/auth-k8s/src/kubeconfig.ts';
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
-import { feastClientPull, fixturePackage, installPackages, placeholderTable, pullAllCommand, rejection, writeGuardedRepo } from '../support/guarded-repo.ts';
+import {
+  feastClientPull,
+  fixturePackage,
+  installPackages,
+  placeholderTable,
+  pullAllCommand,
+  rejection,
+  writeGuardedRepo,
+} from '../support/guarded-repo.ts';
 import { jwtShaped, kubeconfigYaml, startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.ts';
 import { freePort } from '../support/larder-process.ts';
 
@@ -27,7 +35,12 @@ const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
 
 const READER_SA = 'system:serviceaccount:team-a:reader-bot';
-const saClaims = (sub: string) => ({ iss: 'https://kubernetes.default.svc.cluster.local', sub, aud: ['https://kubernetes.default.svc'], exp: inAnHour() });
+const saClaims = (sub: string) => ({
+  iss: 'https://kubernetes.default.svc.cluster.local',
+  sub,
+  aud: ['https://kubernetes.default.svc'],
+  exp: inAnHour(),
+});
 const readerToken = jwtShaped(saClaims(READER_SA));
 const idleToken = jwtShaped(saClaims('system:serviceaccount:team-b:idle-bot'));
 const aliceToken = 'alice-opaque-token-0123456789';
@@ -47,7 +60,14 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
     return file;
   };
   const provider = async (options: Record<string, unknown> = {}) => {
-    const config = { type: 'kubernetes', cache_ttl_seconds: 60, cache_max_entries: 100, request_timeout_seconds: 5, kubeconfig: kubeconfig('config'), ...options };
+    const config = {
+      type: 'kubernetes',
+      cache_ttl_seconds: 60,
+      cache_max_entries: 100,
+      request_timeout_seconds: 5,
+      kubeconfig: kubeconfig('config'),
+      ...options,
+    };
     const created = await plugin.create(config, { repoPath: dir, logger });
     providers.push(created);
     return created;
@@ -57,16 +77,41 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'larder-auth-k8s-'));
     kube = await startKubeApiServer();
-    kube.identities.set(readerToken, { username: READER_SA, groups: ['system:serviceaccounts', 'system:serviceaccounts:team-a', 'system:authenticated'] });
-    kube.identities.set(idleToken, { username: 'system:serviceaccount:team-b:idle-bot', groups: ['system:serviceaccounts', 'system:serviceaccounts:team-b', 'system:authenticated'] });
+    kube.identities.set(readerToken, {
+      username: READER_SA,
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:team-a', 'system:authenticated'],
+    });
+    kube.identities.set(idleToken, {
+      username: 'system:serviceaccount:team-b:idle-bot',
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:team-b', 'system:authenticated'],
+    });
     kube.identities.set(aliceToken, { username: 'alice', groups: ['data-team', 'system:authenticated'] });
     kube.bindings.push(
       // In the server's namespace (feast): the service account's role, as Feast reads it.
-      { name: 'feast-readers', namespace: 'feast', subjects: [{ kind: 'ServiceAccount', name: 'reader-bot', namespace: 'team-a' }], roleRef: { kind: 'Role', name: 'feast-reader' } },
+      {
+        name: 'feast-readers',
+        namespace: 'feast',
+        subjects: [{ kind: 'ServiceAccount', name: 'reader-bot', namespace: 'team-a' }],
+        roleRef: { kind: 'Role', name: 'feast-reader' },
+      },
       // Elsewhere: Feast does not read a service account's RoleBindings outside the server's namespace.
-      { name: 'local-only', namespace: 'team-a', subjects: [{ kind: 'ServiceAccount', name: 'reader-bot' }], roleRef: { kind: 'Role', name: 'team-a-only' } },
-      { name: 'sa-viewers', subjects: [{ kind: 'Group', name: 'system:serviceaccounts:team-a' }], roleRef: { kind: 'ClusterRole', name: 'viewer' } },
-      { name: 'alice-admin', namespace: 'ml', subjects: [{ kind: 'User', name: 'alice' }], roleRef: { kind: 'ClusterRole', name: 'admin' } },
+      {
+        name: 'local-only',
+        namespace: 'team-a',
+        subjects: [{ kind: 'ServiceAccount', name: 'reader-bot' }],
+        roleRef: { kind: 'Role', name: 'team-a-only' },
+      },
+      {
+        name: 'sa-viewers',
+        subjects: [{ kind: 'Group', name: 'system:serviceaccounts:team-a' }],
+        roleRef: { kind: 'ClusterRole', name: 'viewer' },
+      },
+      {
+        name: 'alice-admin',
+        namespace: 'ml',
+        subjects: [{ kind: 'User', name: 'alice' }],
+        roleRef: { kind: 'ClusterRole', name: 'admin' },
+      },
       {
         name: 'dashboard-permissions-alice',
         namespace: 'research',
@@ -74,7 +119,12 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
         subjects: [{ kind: 'User', name: 'alice' }],
         roleRef: { kind: 'ClusterRole', name: 'edit' },
       },
-      { name: 'data-team-writers', namespace: 'ml', subjects: [{ kind: 'Group', name: 'data-team' }], roleRef: { kind: 'Role', name: 'feast-writer' } },
+      {
+        name: 'data-team-writers',
+        namespace: 'ml',
+        subjects: [{ kind: 'Group', name: 'data-team' }],
+        roleRef: { kind: 'Role', name: 'feast-writer' },
+      },
       { name: 'bob-global', subjects: [{ kind: 'User', name: 'bob' }], roleRef: { kind: 'ClusterRole', name: 'auditor' } },
     );
   });
@@ -122,7 +172,9 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
       const before = { reviews: reviews(), lists: kube.count('GET', '/apis/rbac') };
       const error = await rejection((await provider()).authenticate(forgedToken));
       expect(error.code).to.equal(status.UNAUTHENTICATED);
-      expect(error.message).to.equal('Invalid token: the Kubernetes API server did not authenticate it (TokenReview: [invalid bearer token, token lookup failed])');
+      expect(error.message).to.equal(
+        'Invalid token: the Kubernetes API server did not authenticate it (TokenReview: [invalid bearer token, token lookup failed])',
+      );
       expect(reviews()).to.equal(before.reviews + 1);
       expect(kube.count('GET', '/apis/rbac')).to.equal(before.lists, 'no RBAC lookups for an unauthenticated token');
     });
@@ -188,10 +240,14 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
       const auth = await provider({ kubeconfig: kubeconfig('unreachable', { token: kube.callerToken }, `https://127.0.0.1:${port}`) });
       const error = await rejection(auth.authenticate(aliceToken));
       expect(error.code).to.equal(status.UNAVAILABLE);
-      expect(error.message).to.match(new RegExp(`^Cannot verify the token: the Kubernetes API server https://127.0.0.1:${port} is unreachable \\(POST /apis/authentication.k8s.io/v1/tokenreviews: .*ECONNREFUSED`));
+      expect(error.message).to.match(
+        new RegExp(
+          `^Cannot verify the token: the Kubernetes API server https://127.0.0.1:${port} is unreachable \\(POST /apis/authentication.k8s.io/v1/tokenreviews: .*ECONNREFUSED`,
+        ),
+      );
     });
 
-    it("refused larder credentials are FAILED_PRECONDITION, saying what larder needs", async () => {
+    it('refused larder credentials are FAILED_PRECONDITION, saying what larder needs', async () => {
       const auth = await provider({ kubeconfig: kubeconfig('wrong-token', { token: 'not-the-server-token' }) });
       const error = await rejection(auth.authenticate(aliceToken));
       expect(error.code).to.equal(status.FAILED_PRECONDITION);
@@ -216,11 +272,29 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
       writeFileSync(path.join(sub, 'token'), `${kube.callerToken}\n`);
       writeFileSync(
         path.join(sub, 'a.yaml'),
-        ['current-context: work', 'contexts:', '- name: work', '  context: {cluster: c, user: u, namespace: analytics}', 'users:', '- name: u', '  user: {tokenFile: token}', ''].join('\n'),
+        [
+          'current-context: work',
+          'contexts:',
+          '- name: work',
+          '  context: {cluster: c, user: u, namespace: analytics}',
+          'users:',
+          '- name: u',
+          '  user: {tokenFile: token}',
+          '',
+        ].join('\n'),
       );
       writeFileSync(
         path.join(sub, 'b.yaml'),
-        ['current-context: ignored', 'clusters:', `- name: c`, `  cluster: {server: '${kube.url}/', certificate-authority: certs/ca.pem}`, 'contexts:', '- name: work', '  context: {cluster: other}', ''].join('\n'),
+        [
+          'current-context: ignored',
+          'clusters:',
+          `- name: c`,
+          `  cluster: {server: '${kube.url}/', certificate-authority: certs/ca.pem}`,
+          'contexts:',
+          '- name: work',
+          '  context: {cluster: other}',
+          '',
+        ].join('\n'),
       );
       const connection = kubeconfigConnection([path.join(sub, 'a.yaml'), path.join(sub, 'b.yaml')]);
       expect(connection.server.href).to.equal(`${kube.url}/`);
@@ -235,7 +309,11 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
       const data = (f: string) => readFileSync(f).toString('base64');
       writeFileSync(
         file,
-        kubeconfigYaml(kube.url, { 'client-certificate-data': data(kube.clientCertFile), 'client-key-data': data(kube.clientKeyFile) }, { caData: data(kube.caFile), namespace: 'feast' }),
+        kubeconfigYaml(
+          kube.url,
+          { 'client-certificate-data': data(kube.clientCertFile), 'client-key-data': data(kube.clientKeyFile) },
+          { caData: data(kube.caFile), namespace: 'feast' },
+        ),
       );
       const user = await (await provider({ kubeconfig: file })).authenticate(readerToken);
       expect(user.roles).to.deep.equal(['feast-reader', 'viewer']);
@@ -249,7 +327,13 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
       const file = path.join(dir, 'bad.yaml');
       writeFileSync(file, 'clusters: [');
       expect(() => kubeconfigConnection([file])).to.throw(/is not valid YAML/);
-      const config = { type: 'kubernetes', kubeconfig: 'nope.yaml', cache_ttl_seconds: 1, cache_max_entries: 1, request_timeout_seconds: 1 };
+      const config = {
+        type: 'kubernetes',
+        kubeconfig: 'nope.yaml',
+        cache_ttl_seconds: 1,
+        cache_max_entries: 1,
+        request_timeout_seconds: 1,
+      };
       expect(() => plugin.create(config, { repoPath: dir, logger })).to.throw(/auth\.kubeconfig: .*nope\.yaml does not exist/);
     });
 
@@ -263,10 +347,16 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
       const connection = inClusterConnection({ KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(kube.port) }, sa)!;
       expect(connection.server.origin).to.equal(kube.url);
       expect(connection.namespace).to.equal('team-a');
-      const auth = new KubernetesAuthProvider(new KubeApi(connection, 5000), { serverNamespace: connection.namespace!, cacheTtlMs: 0, cacheMaxEntries: 1 });
+      const auth = new KubernetesAuthProvider(new KubeApi(connection, 5000), {
+        serverNamespace: connection.namespace!,
+        cacheTtlMs: 0,
+        cacheMaxEntries: 1,
+      });
       providers.push(auth);
       expect((await auth.authenticate(readerToken)).roles).to.deep.equal(['team-a-only', 'viewer']);
-      expect(() => inClusterConnection({ KUBERNETES_SERVICE_HOST: '127.0.0.1' }, path.join(dir, 'none'))).to.throw(/service-account files are missing/);
+      expect(() => inClusterConnection({ KUBERNETES_SERVICE_HOST: '127.0.0.1' }, path.join(dir, 'none'))).to.throw(
+        /service-account files are missing/,
+      );
     });
   });
 
@@ -279,10 +369,15 @@ describe('kubernetes auth (@larder/plugin-auth-k8s) against a Kubernetes API ser
     before(async () => {
       repo = mkdtempSync(path.join(tmpdir(), 'larder-k8s-repo-'));
       installPackages(repo, [fixturePackage('larder-store-static')]);
-      writeFileSync(path.join(repo, 'kubeconfig.yaml'), kubeconfigYaml(kube.url, { token: kube.callerToken }, { caFile: kube.caFile, namespace: 'feast' }));
-      writeGuardedRepo(repo, ['auth:', '  type: kubernetes', '  kubeconfig: kubeconfig.yaml'], [
-        { name: 'read_sources', types: ['DATA_SOURCE'], actions: ['READ_OFFLINE'], policy: { kind: 'role', roles: ['feast-reader'] } },
-      ]);
+      writeFileSync(
+        path.join(repo, 'kubeconfig.yaml'),
+        kubeconfigYaml(kube.url, { token: kube.callerToken }, { caFile: kube.caFile, namespace: 'feast' }),
+      );
+      writeGuardedRepo(
+        repo,
+        ['auth:', '  type: kubernetes', '  kubeconfig: kubeconfig.yaml'],
+        [{ name: 'read_sources', types: ['DATA_SOURCE'], actions: ['READ_OFFLINE'], policy: { kind: 'role', roles: ['feast-reader'] } }],
+      );
       server = await startServer({ chdir: repo, port: 0, logger });
     });
 

@@ -34,7 +34,10 @@ describe('auth oidc (against a real OIDC provider)', function () {
   let idp: OidcTestProvider;
   const provider = (extra: Record<string, unknown> = {}): Promise<AuthProvider> =>
     Promise.resolve(
-      oidcPlugin.create({ type: 'oidc', auth_discovery_url: idp.discoveryUrl, client_id: CLIENT_ID, ...extra }, { repoPath: '.', logger: silent }),
+      oidcPlugin.create(
+        { type: 'oidc', auth_discovery_url: idp.discoveryUrl, client_id: CLIENT_ID, ...extra },
+        { repoPath: '.', logger: silent },
+      ),
     );
   /** A token as the IdP issues it to this client for user alice. */
   const aliceToken = (kid = 'rsa-1', claims: Record<string, unknown> = {}) =>
@@ -98,7 +101,8 @@ describe('auth oidc (against a real OIDC provider)', function () {
     };
 
     it('expired', () => refusedWith(aliceToken('rsa-1', { exp: now() - 60 }), 'Invalid token: expired'));
-    it('not yet valid', () => refusedWith(aliceToken('rsa-1', { nbf: now() + 120 }), 'Invalid token: not yet valid (nbf is in the future)'));
+    it('not yet valid', () =>
+      refusedWith(aliceToken('rsa-1', { nbf: now() + 120 }), 'Invalid token: not yet valid (nbf is in the future)'));
     it('without exp (unless larder.require_exp is false)', async () => {
       await refusedWith(aliceToken('rsa-1', { exp: undefined }), 'Invalid token: the token has no exp claim, so it would never expire');
       const auth = await provider({ larder: { require_exp: false } });
@@ -110,7 +114,10 @@ describe('auth oidc (against a real OIDC provider)', function () {
       const forged = await new SignJWT({ preferred_username: 'mallory', azp: CLIENT_ID, iss: idp.url, exp: now() + 600 })
         .setProtectedHeader({ alg: 'RS256', kid: 'stranger' })
         .sign(privateKey);
-      await refusedWith(forged, "Invalid token: unknown signing key (no key in the identity provider's JWKS has the token's kid and algorithm)");
+      await refusedWith(
+        forged,
+        "Invalid token: unknown signing key (no key in the identity provider's JWKS has the token's kid and algorithm)",
+      );
     });
 
     it('signed by a key posing under a published kid', async () => {
@@ -138,25 +145,39 @@ describe('auth oidc (against a real OIDC provider)', function () {
     });
 
     it('with an algorithm outside larder.algorithms', () =>
-      refusedWith(aliceToken('ec-1'), 'Invalid token: signing algorithm "ES256" is not accepted (allowed: RS256)', { larder: { algorithms: ['RS256'] } }));
+      refusedWith(aliceToken('ec-1'), 'Invalid token: signing algorithm "ES256" is not accepted (allowed: RS256)', {
+        larder: { algorithms: ['RS256'] },
+      }));
 
     it('for another client (neither aud nor azp is the client_id)', () =>
-      refusedWith(aliceToken('rsa-1', { azp: 'someone-else', aud: 'account' }), `Invalid token: wrong audience (expected aud or azp "${CLIENT_ID}")`));
+      refusedWith(
+        aliceToken('rsa-1', { azp: 'someone-else', aud: 'account' }),
+        `Invalid token: wrong audience (expected aud or azp "${CLIENT_ID}")`,
+      ));
 
     it('without the configured audience', async () => {
-      await refusedWith(aliceToken('rsa-1', { aud: 'account' }), 'Invalid token: wrong audience (expected aud "feast-api")', { audience: 'feast-api' });
-      await refusedWith(aliceToken('rsa-1', { aud: undefined }), 'Invalid token: wrong audience (expected aud "feast-api")', { audience: 'feast-api' });
+      await refusedWith(aliceToken('rsa-1', { aud: 'account' }), 'Invalid token: wrong audience (expected aud "feast-api")', {
+        audience: 'feast-api',
+      });
+      await refusedWith(aliceToken('rsa-1', { aud: undefined }), 'Invalid token: wrong audience (expected aud "feast-api")', {
+        audience: 'feast-api',
+      });
     });
 
     it('from another issuer (the discovery issuer by default, or the configured one)', async () => {
       await refusedWith(aliceToken('rsa-1', { iss: 'https://evil.example' }), `Invalid token: wrong issuer (expected "${idp.url}")`);
-      await refusedWith(aliceToken(), 'Invalid token: wrong issuer (expected "https://sts.example/tenant/")', { issuer: 'https://sts.example/tenant/' });
+      await refusedWith(aliceToken(), 'Invalid token: wrong issuer (expected "https://sts.example/tenant/")', {
+        issuer: 'https://sts.example/tenant/',
+      });
     });
 
     it('malformed', async () => {
       await refusedWith('not-a-jwt', 'Invalid token: malformed: a JWT has three dot-separated parts');
       await refusedWith('abc.def.ghi', 'Invalid token: malformed: the header is not base64url-encoded JSON');
-      await refusedWith(aliceToken('rsa-1', { sub: 12345, preferred_username: 'x' }), 'Invalid token: malformed: the sub claim is not a string');
+      await refusedWith(
+        aliceToken('rsa-1', { sub: 12345, preferred_username: 'x' }),
+        'Invalid token: malformed: the sub claim is not a string',
+      );
     });
 
     it('when the discovery document cannot be fetched: UNAVAILABLE, saying so', async () => {
@@ -166,7 +187,9 @@ describe('auth oidc (against a real OIDC provider)', function () {
       ) as AuthProvider;
       const error = await refusal(auth.authenticate(await aliceToken()));
       // An identity provider outage is UNAVAILABLE (retried by clients), not a refused token.
-      expect(error.message).to.match(/^Cannot check tokens: the OIDC discovery document http:\/\/127\.0\.0\.1:9\/\.well-known\/openid-configuration could not be fetched \(.*ECONNREFUSED/);
+      expect(error.message).to.match(
+        /^Cannot check tokens: the OIDC discovery document http:\/\/127\.0\.0\.1:9\/\.well-known\/openid-configuration could not be fetched \(.*ECONNREFUSED/,
+      );
       expect(error.code).to.equal(14);
     });
   });
@@ -199,7 +222,9 @@ describe('auth oidc (against a real OIDC provider)', function () {
       await auth.authenticate(await aliceToken());
       const before = idp.requests('/jwks');
       const { privateKey } = await generateKeyPair('RS256');
-      const forged = await new SignJWT({ preferred_username: 'm', exp: now() + 600 }).setProtectedHeader({ alg: 'RS256', kid: 'nope' }).sign(privateKey);
+      const forged = await new SignJWT({ preferred_username: 'm', exp: now() + 600 })
+        .setProtectedHeader({ alg: 'RS256', kid: 'nope' })
+        .sign(privateKey);
       await refusal(auth.authenticate(forged));
       expect(idp.requests('/jwks') - before).to.equal(1);
     });

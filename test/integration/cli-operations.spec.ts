@@ -33,7 +33,10 @@ describe('larder process: metrics port, health, SIGTERM', function () {
     try {
       let text = '';
       for (let i = 0; i < 50 && !text; i++) {
-        text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text(), () => '');
+        text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+          (r) => r.text(),
+          () => '',
+        );
         if (!text) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(text).to.match(/^larder_flight_calls_in_flight 0$/m);
@@ -55,7 +58,10 @@ describe('larder process: metrics port, health, SIGTERM', function () {
     [['-p', '9100', '--metrics-port', '9100'], '--metrics-port must differ from --port'],
   ] as const) {
     it(`refuses ${args.join(' ')} with exit code 2 and says why`, async () => {
-      const error = (await run(process.execPath, [...LARDER, '-c', repo, 'serve_offline', ...args]).catch((e) => e)) as { code: number; stderr: string };
+      const error = (await run(process.execPath, [...LARDER, '-c', repo, 'serve_offline', ...args]).catch((e) => e)) as {
+        code: number;
+        stderr: string;
+      };
       expect(error.code).to.equal(2);
       expect(error.stderr).to.include(message);
     });

@@ -47,7 +47,10 @@ describe('Feast command protocol (third-party store installed with npm)', functi
     mkdirSync(path.join(repo, 'data'));
     writeFileSync(
       path.join(repo, 'data', 'registry.db'),
-      encodeRegistry({ project: 'protocol', dataSources: [{ kind: 'file', name: 'driver_source', path: 'x.parquet', timestampField: 'ts' }] }),
+      encodeRegistry({
+        project: 'protocol',
+        dataSources: [{ kind: 'file', name: 'driver_source', path: 'x.parquet', timestampField: 'ts' }],
+      }),
     );
     server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'info' }, logSink) });
     client = connect(`127.0.0.1:${server.port}`);
@@ -92,7 +95,7 @@ describe('Feast command protocol (third-party store installed with npm)', functi
     expect(logLines.filter((l) => l.msg === 'call')).to.have.length(1);
   });
 
-  it('lists exactly Feast\'s three actions', async () => {
+  it("lists exactly Feast's three actions", async () => {
     expect((await client.listActions()).map((a) => a.type)).to.deep.equal(['offline_write_batch', 'write_logged_features', 'persist']);
   });
 
@@ -153,7 +156,9 @@ describe('Feast command protocol (third-party store installed with npm)', functi
 
   it('survives garbage IPC and a DoPut that breaks off midway', async () => {
     const garbage = await rejection(
-      client.doPutRaw([{ descriptor: { type: 'CMD', cmd: Buffer.from(pullAllCommand()), path: [] }, dataHeader: new Uint8Array([1, 2, 3, 4, 5]) }]),
+      client.doPutRaw([
+        { descriptor: { type: 'CMD', cmd: Buffer.from(pullAllCommand()), path: [] }, dataHeader: new Uint8Array([1, 2, 3, 4, 5]) },
+      ]),
     );
     expect(garbage.code).to.be.oneOf([status.INVALID_ARGUMENT, status.INTERNAL]);
     const cut = await rejection(

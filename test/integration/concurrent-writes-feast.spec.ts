@@ -54,10 +54,16 @@ describe('concurrent write_to_offline_store from two Feast clients on two replic
     const second = `${first}-2`;
     cpSync(first, second, { recursive: true });
     const yaml = path.join(second, 'feature_store.yaml');
-    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(`port: ${replicas[0]!.port}`, `port: ${replicas[1]!.port}`).replaceAll(first, second));
+    writeFileSync(
+      yaml,
+      readFileSync(yaml, 'utf8').replace(`port: ${replicas[0]!.port}`, `port: ${replicas[1]!.port}`).replaceAll(first, second),
+    );
     const { python } = feastPython();
     const outputs = await Promise.all(
-      [[first, 5000], [second, 6000]].map(([dir, start]) =>
+      [
+        [first, 5000],
+        [second, 6000],
+      ].map(([dir, start]) =>
         run(python, ['-c', WRITER, String(dir), String(start)], { cwd: String(dir), env: repo.env, timeout: 300_000 }),
       ),
     );

@@ -83,7 +83,9 @@ describe('concurrent writes to one file source (no acknowledged row lost)', func
     const lock = path.join(repo, 'data', '.stats.parquet.lock');
     try {
       // A write big enough that the victim is still rewriting the file when it is killed.
-      const big = client(victim.port).doPut(writeBatchCommand(), statsRows(1_000_000, 2_000_000)).catch((e: Error) => e);
+      const big = client(victim.port)
+        .doPut(writeBatchCommand(), statsRows(1_000_000, 2_000_000))
+        .catch((e: Error) => e);
       const seen = Date.now();
       while (!existsSync(lock)) {
         if (Date.now() - seen > 60_000) throw new Error(`the victim never took the lock:\n${victim.logs()}`);

@@ -17,7 +17,13 @@ import { connect, type FlightTestClient } from '../support/flight-client.ts';
 import { rejection } from '../support/guarded-repo.ts';
 import { writeParquetFile } from '../support/parquet-fixtures.ts';
 import {
-  driverIds, entityRows, persistCommand, statsRows, writeBatchCommand, writeLogsCommand, writeWriteRepo,
+  driverIds,
+  entityRows,
+  persistCommand,
+  statsRows,
+  writeBatchCommand,
+  writeLogsCommand,
+  writeWriteRepo,
 } from '../support/write-repo.ts';
 
 /** Every file and directory under `dir`, relative, hidden ones included. */
@@ -53,7 +59,12 @@ describe('disk full during writes (a 2 MiB tmpfs holds the data)', function () {
     full = path.join(repo, 'full');
     mkdirSync(full);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', full]);
-    writeWriteRepo(repo, { statsPath: 'full/stats.parquet', savedPath: 'full/saved.parquet', logPath: 'full/logs', seedFile: path.join(full, 'stats.parquet') });
+    writeWriteRepo(repo, {
+      statsPath: 'full/stats.parquet',
+      savedPath: 'full/saved.parquet',
+      logPath: 'full/logs',
+      seedFile: path.join(full, 'stats.parquet'),
+    });
     writeParquetFile(path.join(full, 'saved.parquet'), statsRows(7));
     server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'silent' }) });
     client = connect(`127.0.0.1:${server.port}`);

@@ -60,13 +60,10 @@ function registry(sources: RegistryDraft['dataSources']): RegistryDraft {
 
 function writeRepo(repo: string, offlineStore: Record<string, unknown>, draft: RegistryDraft): void {
   mkdirSync(path.join(repo, 'data'), { recursive: true });
-  writeFileSync(path.join(repo, 'feature_store.yaml'), [
-    'project: sqlperm',
-    'registry: data/registry.db',
-    `offline_store: ${JSON.stringify(offlineStore)}`,
-    ...USERS,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    path.join(repo, 'feature_store.yaml'),
+    ['project: sqlperm', 'registry: data/registry.db', `offline_store: ${JSON.stringify(offlineStore)}`, ...USERS, ''].join('\n'),
+  );
   writeFileSync(path.join(repo, 'data', 'registry.db'), encodeRegistry(draft));
 }
 
@@ -89,7 +86,11 @@ except Exception as e:
 
 async function feastClientHistorical(repo: string, port: number, token: string, sql: string): Promise<string | undefined> {
   const client = writeRemoteClientRepo(repo, 'sqlperm', port, ['auth:', '  type: kubernetes', `  user_token: ${token}`]);
-  const { stdout } = await execFileAsync(feastPython().python, ['-c', CLIENT_HISTORICAL, client, sql], { env: feastEnv(), encoding: 'utf8', timeout: 120_000 });
+  const { stdout } = await execFileAsync(feastPython().python, ['-c', CLIENT_HISTORICAL, client, sql], {
+    env: feastEnv(),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return stdout.trim().split('\n').pop();
 }
 
@@ -104,8 +105,15 @@ function validateCommand(source: Record<string, unknown>): string {
 
 const fileProto = (uri: string) => ({ type: 'BATCH_FILE', name: 'driver_probe', timestampField: 'ts', fileOptions: { uri } });
 const pgProto = (options: { table?: string; query?: string }) => ({
-  type: 'CUSTOM_SOURCE', name: 'driver_probe', timestampField: 'ts', dataSourceClassType: PG_SOURCE,
-  customOptions: { configuration: Buffer.from(JSON.stringify({ name: 'driver_probe', table: options.table ?? '', query: options.query ?? '' })).toString('base64') },
+  type: 'CUSTOM_SOURCE',
+  name: 'driver_probe',
+  timestampField: 'ts',
+  dataSourceClassType: PG_SOURCE,
+  customOptions: {
+    configuration: Buffer.from(JSON.stringify({ name: 'driver_probe', table: options.table ?? '', query: options.query ?? '' })).toString(
+      'base64',
+    ),
+  },
 });
 
 /** The Feast error message inside a gRPC error's details. */
@@ -145,27 +153,40 @@ describe('entity_df_sql reads only sources the caller may read', function () {
       repo = path.join(base, 'duck');
       mkdirSync(repo);
       const tsUtc = new Timestamp(TimeUnit.MICROSECOND, 'UTC');
-      writeParquetFile(path.join(repo, 'data', 'driver.parquet'), arrowTable([
-        ['driver_id', new Int64(), [1n, 2n]],
-        ['ts', tsUtc, [micros(T0), micros(T0)]],
-        ['conv_rate', new Float64(), [0.1, 0.2]],
-      ]));
-      writeParquetFile(path.join(repo, 'data', 'secret.parquet'), arrowTable([
-        ['driver_id', new Int64(), [1n]],
-        ['ts', tsUtc, [micros(T0)]],
-        ['secret', new Utf8(), ['topsecret']],
-      ]));
-      for (const part of ['a', 'b', '_skipped']) {
-        writeParquetFile(path.join(repo, 'data', 'driver_dir', `${part}.parquet`), arrowTable([
-          ['driver_id', new Int64(), [part === '_skipped' ? 9n : 1n]],
+      writeParquetFile(
+        path.join(repo, 'data', 'driver.parquet'),
+        arrowTable([
+          ['driver_id', new Int64(), [1n, 2n]],
+          ['ts', tsUtc, [micros(T0), micros(T0)]],
+          ['conv_rate', new Float64(), [0.1, 0.2]],
+        ]),
+      );
+      writeParquetFile(
+        path.join(repo, 'data', 'secret.parquet'),
+        arrowTable([
+          ['driver_id', new Int64(), [1n]],
           ['ts', tsUtc, [micros(T0)]],
-        ]));
+          ['secret', new Utf8(), ['topsecret']],
+        ]),
+      );
+      for (const part of ['a', 'b', '_skipped']) {
+        writeParquetFile(
+          path.join(repo, 'data', 'driver_dir', `${part}.parquet`),
+          arrowTable([
+            ['driver_id', new Int64(), [part === '_skipped' ? 9n : 1n]],
+            ['ts', tsUtc, [micros(T0)]],
+          ]),
+        );
       }
-      writeRepo(repo, { type: 'duckdb' }, registry([
-        { kind: 'file', name: 'driver_source', path: 'data/driver.parquet', timestampField: 'ts' },
-        { kind: 'file', name: 'driver_dir_source', path: 'data/driver_dir', timestampField: 'ts' },
-        { kind: 'file', name: 'secret_source', path: 'data/secret.parquet', timestampField: 'ts' },
-      ]));
+      writeRepo(
+        repo,
+        { type: 'duckdb' },
+        registry([
+          { kind: 'file', name: 'driver_source', path: 'data/driver.parquet', timestampField: 'ts' },
+          { kind: 'file', name: 'driver_dir_source', path: 'data/driver_dir', timestampField: 'ts' },
+          { kind: 'file', name: 'secret_source', path: 'data/secret.parquet', timestampField: 'ts' },
+        ]),
+      );
       server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'silent' }) });
     });
 
@@ -178,15 +199,22 @@ describe('entity_df_sql reads only sources the caller may read', function () {
 
     it("answers SQL over an allowed source's file, by absolute or relative path", async () => {
       const driver = path.join(repo, 'data', 'driver.parquet');
-      for (const file of [`'${driver}'`, `read_parquet('${fromCwd('driver.parquet')}')`, `read_parquet('${path.join(repo, 'data', 'x', '..', 'driver.parquet')}')`]) {
+      for (const file of [
+        `'${driver}'`,
+        `read_parquet('${fromCwd('driver.parquet')}')`,
+        `read_parquet('${path.join(repo, 'data', 'x', '..', 'driver.parquet')}')`,
+      ]) {
         const table = await client(server, 'token-driver').doExchange(historical(entities(file)), tableFromArrays({ key: ['mock_key'] }));
         expect(table.getChild('conv_rate')!.toArray(), file).to.deep.equal(new Float64Array([0.1, 0.2]));
       }
     });
 
-    it("a directory source: its data files are readable one by one, not the directory, nor a file the store skips", async () => {
+    it('a directory source: its data files are readable one by one, not the directory, nor a file the store skips', async () => {
       const dir = path.join(repo, 'data', 'driver_dir');
-      const table = await client(server, 'token-driver').doExchange(historical(entities(`read_parquet(['${dir}/a.parquet', '${dir}/b.parquet'])`)), tableFromArrays({ key: ['mock_key'] }));
+      const table = await client(server, 'token-driver').doExchange(
+        historical(entities(`read_parquet(['${dir}/a.parquet', '${dir}/b.parquet'])`)),
+        tableFromArrays({ key: ['mock_key'] }),
+      );
       expect(table.numRows).to.equal(2);
       for (const sql of [entities(`'${dir}/_skipped.parquet'`), entities(`'${dir}/*.parquet'`), `SELECT * FROM glob('${dir}/*')`]) {
         const error = await rejection(client(server, 'token-driver').doExchange(historical(sql), tableFromArrays({ key: ['mock_key'] })));
@@ -219,7 +247,14 @@ describe('entity_df_sql reads only sources the caller may read', function () {
     });
 
     it('refuses SQL that tries to lift the confinement or reach outside it', async () => {
-      for (const sql of ["SET allowed_paths = ['/']", `ATTACH '${path.join(repo, 'data', 'other.db')}'`, "INSTALL httpfs", 'LOAD httpfs', "COPY (SELECT 1) TO 'data/out.csv'", 'PRAGMA enable_external_access']) {
+      for (const sql of [
+        "SET allowed_paths = ['/']",
+        `ATTACH '${path.join(repo, 'data', 'other.db')}'`,
+        'INSTALL httpfs',
+        'LOAD httpfs',
+        "COPY (SELECT 1) TO 'data/out.csv'",
+        'PRAGMA enable_external_access',
+      ]) {
         const error = await rejection(client(server, 'token-driver').doExchange(historical(sql), tableFromArrays({ key: ['mock_key'] })));
         expect([status.INVALID_ARGUMENT, status.PERMISSION_DENIED], sql).to.include(error.code);
       }
@@ -227,31 +262,55 @@ describe('entity_df_sql reads only sources the caller may read', function () {
 
     it("a data source the client sends under an allowed name may not name a denied source's file", async () => {
       for (const uri of ['data/secret.parquet', path.join(repo, 'data', 'secret.parquet'), 'data/driver_dir/../secret.parquet']) {
-        const listing = await rejection(client(server, 'token-driver').doExchange(columnsCommand(fileProto(uri)), tableFromArrays({ key: ['mock_key'] })));
+        const listing = await rejection(
+          client(server, 'token-driver').doExchange(columnsCommand(fileProto(uri)), tableFromArrays({ key: ['mock_key'] })),
+        );
         expect(listing.code, uri).to.equal(status.PERMISSION_DENIED);
         expect(feastMessage(listing), uri).to.match(/secret_source/);
         // validate_data_source returns nothing of the source: it is checked by the name sent, as in Feast.
-        expect((await client(server, 'token-driver').doPut(validateCommand(fileProto(uri)), tableFromArrays({ key: ['mock_key'] }))).putResults, uri).to.be.a('number');
+        expect(
+          (await client(server, 'token-driver').doPut(validateCommand(fileProto(uri)), tableFromArrays({ key: ['mock_key'] }))).putResults,
+          uri,
+        ).to.be.a('number');
       }
       // Its own source's file, and a file no source has yet (feast apply of a new source), are listed.
-      const own = await client(server, 'token-driver').doExchange(columnsCommand(fileProto('data/driver.parquet')), tableFromArrays({ key: ['mock_key'] }));
+      const own = await client(server, 'token-driver').doExchange(
+        columnsCommand(fileProto('data/driver.parquet')),
+        tableFromArrays({ key: ['mock_key'] }),
+      );
       expect(own.getChild('name')!.toArray()).to.deep.equal(['driver_id', 'ts', 'conv_rate']);
       writeParquetFile(path.join(repo, 'data', 'new.parquet'), arrowTable([['driver_id', new Int64(), [1n]]]));
-      const fresh = await client(server, 'token-driver').doExchange(columnsCommand(fileProto('data/new.parquet')), tableFromArrays({ key: ['mock_key'] }));
+      const fresh = await client(server, 'token-driver').doExchange(
+        columnsCommand(fileProto('data/new.parquet')),
+        tableFromArrays({ key: ['mock_key'] }),
+      );
       expect(fresh.getChild('name')!.toArray()).to.deep.equal(['driver_id']);
       // Someone who may read the secret source lists it.
-      const allowed = await client(server, 'token-all').doExchange(columnsCommand(fileProto('data/secret.parquet')), tableFromArrays({ key: ['mock_key'] }));
+      const allowed = await client(server, 'token-all').doExchange(
+        columnsCommand(fileProto('data/secret.parquet')),
+        tableFromArrays({ key: ['mock_key'] }),
+      );
       expect(allowed.numRows).to.equal(3);
     });
 
     it('a user who may read the secret source reads it', async () => {
-      const table = await client(server, 'token-all').doExchange(historical(entities(`'${path.join(repo, 'data', 'secret.parquet')}'`)), tableFromArrays({ key: ['mock_key'] }));
+      const table = await client(server, 'token-all').doExchange(
+        historical(entities(`'${path.join(repo, 'data', 'secret.parquet')}'`)),
+        tableFromArrays({ key: ['mock_key'] }),
+      );
       expect(table.numRows).to.equal(1);
     });
 
     it('the Feast client: SQL over the allowed source works, over the denied one raises FeastPermissionError', async () => {
-      expect(await feastClientHistorical(repo, server.port, 'token-driver', entities(`'${path.join(repo, 'data', 'driver.parquet')}'`))).to.equal('rows [0.1, 0.2]');
-      const denied = await feastClientHistorical(repo, server.port, 'token-driver', entities(`'${path.join(repo, 'data', 'secret.parquet')}'`));
+      expect(
+        await feastClientHistorical(repo, server.port, 'token-driver', entities(`'${path.join(repo, 'data', 'driver.parquet')}'`)),
+      ).to.equal('rows [0.1, 0.2]');
+      const denied = await feastClientHistorical(
+        repo,
+        server.port,
+        'token-driver',
+        entities(`'${path.join(repo, 'data', 'secret.parquet')}'`),
+      );
       expect(denied).to.match(/^feast\.errors\.FeastPermissionError .*entity_df_sql may read only the files of data sources you may read/);
     });
   });
@@ -263,12 +322,28 @@ describe('entity_df_sql reads only sources the caller may read', function () {
     before(async () => {
       repo = path.join(base, 'file');
       const tsUtc = new Timestamp(TimeUnit.MICROSECOND, 'UTC');
-      writeParquetFile(path.join(repo, 'data', 'driver.parquet'), arrowTable([['driver_id', new Int64(), [1n]], ['ts', tsUtc, [micros(T0)]]]));
-      writeParquetFile(path.join(repo, 'data', 'secret.parquet'), arrowTable([['driver_id', new Int64(), [1n]], ['secret', new Utf8(), ['topsecret']]]));
-      writeRepo(repo, { type: 'file' }, registry([
-        { kind: 'file', name: 'driver_source', path: 'data/driver.parquet', timestampField: 'ts' },
-        { kind: 'file', name: 'secret_source', path: 'data/secret.parquet', timestampField: 'ts' },
-      ]));
+      writeParquetFile(
+        path.join(repo, 'data', 'driver.parquet'),
+        arrowTable([
+          ['driver_id', new Int64(), [1n]],
+          ['ts', tsUtc, [micros(T0)]],
+        ]),
+      );
+      writeParquetFile(
+        path.join(repo, 'data', 'secret.parquet'),
+        arrowTable([
+          ['driver_id', new Int64(), [1n]],
+          ['secret', new Utf8(), ['topsecret']],
+        ]),
+      );
+      writeRepo(
+        repo,
+        { type: 'file' },
+        registry([
+          { kind: 'file', name: 'driver_source', path: 'data/driver.parquet', timestampField: 'ts' },
+          { kind: 'file', name: 'secret_source', path: 'data/secret.parquet', timestampField: 'ts' },
+        ]),
+      );
       server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'silent' }) });
     });
 
@@ -277,10 +352,15 @@ describe('entity_df_sql reads only sources the caller may read', function () {
     });
 
     it("a data source the client sends under an allowed name may not name a denied source's file", async () => {
-      const listing = await rejection(client(server, 'token-driver').doExchange(columnsCommand(fileProto('data/secret.parquet')), tableFromArrays({ key: ['mock_key'] })));
+      const listing = await rejection(
+        client(server, 'token-driver').doExchange(columnsCommand(fileProto('data/secret.parquet')), tableFromArrays({ key: ['mock_key'] })),
+      );
       expect(listing.code).to.equal(status.PERMISSION_DENIED);
       expect(feastMessage(listing)).to.match(/secret_source/);
-      const own = await client(server, 'token-driver').doExchange(columnsCommand(fileProto('data/driver.parquet')), tableFromArrays({ key: ['mock_key'] }));
+      const own = await client(server, 'token-driver').doExchange(
+        columnsCommand(fileProto('data/driver.parquet')),
+        tableFromArrays({ key: ['mock_key'] }),
+      );
       expect(own.getChild('name')!.toArray()).to.deep.equal(['driver_id', 'ts']);
     });
   });
@@ -294,35 +374,101 @@ describe('entity_df_sql reads only sources the caller may read', function () {
 
     before(async () => {
       postgres = await startPostgres();
-      admin = new pg.Client({ host: postgres.host, port: postgres.port, user: postgres.user, password: postgres.password, database: postgres.database });
+      admin = new pg.Client({
+        host: postgres.host,
+        port: postgres.port,
+        user: postgres.user,
+        password: postgres.password,
+        database: postgres.database,
+      });
       await admin.connect();
-      await admin.query(`CREATE TABLE driver_table AS SELECT i::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts, i / 10.0::float8 AS conv_rate FROM generate_series(1, 2) AS i`);
+      await admin.query(
+        `CREATE TABLE driver_table AS SELECT i::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts, i / 10.0::float8 AS conv_rate FROM generate_series(1, 2) AS i`,
+      );
       await admin.query(`CREATE TABLE driver_extra AS SELECT 3::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts`);
-      await admin.query(`CREATE TABLE secret_table AS SELECT 1::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts, 'topsecret'::text AS secret`);
-      await admin.query(`CREATE TABLE tenants AS SELECT 1::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts, t AS tenant FROM unnest(ARRAY['a', 'b']) AS t`);
+      await admin.query(
+        `CREATE TABLE secret_table AS SELECT 1::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts, 'topsecret'::text AS secret`,
+      );
+      await admin.query(
+        `CREATE TABLE tenants AS SELECT 1::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts, t AS tenant FROM unnest(ARRAY['a', 'b']) AS t`,
+      );
       await admin.query('CREATE SCHEMA hidden');
-      await admin.query(`CREATE TABLE hidden.driver_table AS SELECT 1::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts, 'topsecret'::text AS secret`);
+      await admin.query(
+        `CREATE TABLE hidden.driver_table AS SELECT 1::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts, 'topsecret'::text AS secret`,
+      );
       // A function that reads the secret table with its owner's rights.
       await admin.query(`CREATE FUNCTION leak() RETURNS SETOF secret_table LANGUAGE sql SECURITY DEFINER AS 'SELECT * FROM secret_table'`);
       // Built-in names overloaded outside pg_catalog: overload resolution would pick these.
-      await admin.query(`CREATE FUNCTION public.lower(integer) RETURNS text LANGUAGE sql SECURITY DEFINER AS 'SELECT secret FROM secret_table LIMIT 1'`);
-      await admin.query(`CREATE FUNCTION public.leak_op(integer, integer) RETURNS text LANGUAGE sql AS 'SELECT secret FROM secret_table LIMIT 1'`);
+      await admin.query(
+        `CREATE FUNCTION public.lower(integer) RETURNS text LANGUAGE sql SECURITY DEFINER AS 'SELECT secret FROM secret_table LIMIT 1'`,
+      );
+      await admin.query(
+        `CREATE FUNCTION public.leak_op(integer, integer) RETURNS text LANGUAGE sql AS 'SELECT secret FROM secret_table LIMIT 1'`,
+      );
       await admin.query('CREATE OPERATOR public.### (LEFTARG = integer, RIGHTARG = integer, FUNCTION = public.leak_op)');
-      await admin.query(`CREATE DOMAIN public.checked AS text CHECK (VALUE <> (SELECT secret FROM secret_table LIMIT 1))`).catch(() => undefined);
+      await admin
+        .query(`CREATE DOMAIN public.checked AS text CHECK (VALUE <> (SELECT secret FROM secret_table LIMIT 1))`)
+        .catch(() => undefined);
       repo = path.join(base, 'pg');
       mkdirSync(repo);
-      writeRepo(repo, postgres.offlineStoreConfig(), registry([
-        { kind: 'custom', name: 'driver_source', classType: PG_SOURCE, configuration: { name: 'driver_source', table: 'driver_table', query: '' }, timestampField: 'ts' },
-        { kind: 'custom', name: 'driver_extra_source', classType: PG_SOURCE, configuration: { name: 'driver_extra_source', table: '', query: 'SELECT * FROM driver_extra' }, timestampField: 'ts' },
-        { kind: 'custom', name: 'secret_source', classType: PG_SOURCE, configuration: { name: 'secret_source', table: 'secret_table', query: '' }, timestampField: 'ts' },
-        // One table, two sources: the caller may read tenant a's rows, not tenant b's.
-        { kind: 'custom', name: 'driver_tenant_a', classType: PG_SOURCE, configuration: { name: 'driver_tenant_a', table: '', query: "SELECT * FROM tenants WHERE tenant = 'a'" }, timestampField: 'ts' },
-        { kind: 'custom', name: 'secret_tenant_b', classType: PG_SOURCE, configuration: { name: 'secret_tenant_b', table: '', query: "SELECT * FROM tenants WHERE tenant = 'b'" }, timestampField: 'ts' },
-        // Sources naming relations of another database (PostgreSQL cannot resolve them: to_regclass
-        // raises) must not break every other caller's SQL.
-        { kind: 'custom', name: 'driver_elsewhere', classType: PG_SOURCE, configuration: { name: 'driver_elsewhere', table: 'otherdb.public.driver_table', query: '' }, timestampField: 'ts' },
-        { kind: 'custom', name: 'secret_elsewhere', classType: PG_SOURCE, configuration: { name: 'secret_elsewhere', table: '', query: 'SELECT * FROM otherdb.public.secret_table' }, timestampField: 'ts' },
-      ]));
+      writeRepo(
+        repo,
+        postgres.offlineStoreConfig(),
+        registry([
+          {
+            kind: 'custom',
+            name: 'driver_source',
+            classType: PG_SOURCE,
+            configuration: { name: 'driver_source', table: 'driver_table', query: '' },
+            timestampField: 'ts',
+          },
+          {
+            kind: 'custom',
+            name: 'driver_extra_source',
+            classType: PG_SOURCE,
+            configuration: { name: 'driver_extra_source', table: '', query: 'SELECT * FROM driver_extra' },
+            timestampField: 'ts',
+          },
+          {
+            kind: 'custom',
+            name: 'secret_source',
+            classType: PG_SOURCE,
+            configuration: { name: 'secret_source', table: 'secret_table', query: '' },
+            timestampField: 'ts',
+          },
+          // One table, two sources: the caller may read tenant a's rows, not tenant b's.
+          {
+            kind: 'custom',
+            name: 'driver_tenant_a',
+            classType: PG_SOURCE,
+            configuration: { name: 'driver_tenant_a', table: '', query: "SELECT * FROM tenants WHERE tenant = 'a'" },
+            timestampField: 'ts',
+          },
+          {
+            kind: 'custom',
+            name: 'secret_tenant_b',
+            classType: PG_SOURCE,
+            configuration: { name: 'secret_tenant_b', table: '', query: "SELECT * FROM tenants WHERE tenant = 'b'" },
+            timestampField: 'ts',
+          },
+          // Sources naming relations of another database (PostgreSQL cannot resolve them: to_regclass
+          // raises) must not break every other caller's SQL.
+          {
+            kind: 'custom',
+            name: 'driver_elsewhere',
+            classType: PG_SOURCE,
+            configuration: { name: 'driver_elsewhere', table: 'otherdb.public.driver_table', query: '' },
+            timestampField: 'ts',
+          },
+          {
+            kind: 'custom',
+            name: 'secret_elsewhere',
+            classType: PG_SOURCE,
+            configuration: { name: 'secret_elsewhere', table: '', query: 'SELECT * FROM otherdb.public.secret_table' },
+            timestampField: 'ts',
+          },
+        ]),
+      );
       server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'silent' }) });
     });
 
@@ -339,8 +485,8 @@ describe('entity_df_sql reads only sources the caller may read', function () {
         entities('"driver_table" AS d WHERE d.driver_id IN (SELECT driver_id FROM driver_table)'),
         `WITH secret_table AS (SELECT driver_id, ts FROM driver_table) ${entities('secret_table')}`,
         `${entities('driver_table')} UNION ALL SELECT driver_id, ts FROM driver_extra WHERE false`,
-        "SELECT 1::bigint AS driver_id, now() AS event_timestamp",
-        "SELECT g::bigint AS driver_id, to_timestamp(1704067260) AS event_timestamp FROM generate_series(1, 2) AS g",
+        'SELECT 1::bigint AS driver_id, now() AS event_timestamp',
+        'SELECT g::bigint AS driver_id, to_timestamp(1704067260) AS event_timestamp FROM generate_series(1, 2) AS g',
       ];
       for (const sql of allowed) {
         const table = await client(server, 'token-driver').doExchange(historical(sql), tableFromArrays({ key: ['mock_key'] }));
@@ -355,7 +501,7 @@ describe('entity_df_sql reads only sources the caller may read', function () {
         [`WITH x AS (SELECT * FROM secret_table) ${entities('x')}`, /secret_table/],
         [`WITH secret_table AS (SELECT * FROM secret_table) ${entities('secret_table')}`, /secret_table/],
         [`SELECT * FROM (WITH d AS (SELECT 1) SELECT * FROM d) AS a, ${'secret_table'}`, /secret_table/],
-        [entities('driver_table d WHERE EXISTS (SELECT 1 FROM secret_table s WHERE s.secret LIKE \'t%\')'), /secret_table/],
+        [entities("driver_table d WHERE EXISTS (SELECT 1 FROM secret_table s WHERE s.secret LIKE 't%')"), /secret_table/],
         [entities('driver_table d JOIN secret_table s USING (driver_id)'), /secret_table/],
         [entities('(SELECT * FROM secret_table) AS s'), /secret_table/],
         [entities('hidden.driver_table'), /hidden\.driver_table/],
@@ -375,12 +521,15 @@ describe('entity_df_sql reads only sources the caller may read', function () {
 
     it('refuses functions that run SQL, read files or reach other databases', async () => {
       const attempts: Array<[string, RegExp]> = [
-        ["SELECT 1::bigint AS driver_id, now() AS event_timestamp, query_to_xml('select * from secret_table', true, false, '')", /query_to_xml/],
+        [
+          "SELECT 1::bigint AS driver_id, now() AS event_timestamp, query_to_xml('select * from secret_table', true, false, '')",
+          /query_to_xml/,
+        ],
         ["SELECT 1::bigint AS driver_id, now() AS event_timestamp, table_to_xml('secret_table', true, false, '')", /table_to_xml/],
         ["SELECT 1::bigint AS driver_id, now() AS event_timestamp, pg_read_file('postgresql.conf')", /pg_read_file/],
         ['SELECT driver_id, ts AS event_timestamp FROM leak()', /leak/],
         ['SELECT driver_id, ts AS event_timestamp FROM public.leak()', /leak/],
-        ["SELECT 1::bigint AS driver_id, now() AS event_timestamp, lo_get(1)", /lo_get/],
+        ['SELECT 1::bigint AS driver_id, now() AS event_timestamp, lo_get(1)', /lo_get/],
         ["SELECT 1::bigint AS driver_id, now() AS event_timestamp, set_config('search_path', 'hidden', true)", /set_config/],
         ['SELECT 1::bigint AS driver_id, now() AS event_timestamp, lower(1)', /lower is also defined in schema public/],
         ['SELECT 1::bigint AS driver_id, now() AS event_timestamp, 1 ### 2', /### is also defined in schema public/],
@@ -396,7 +545,13 @@ describe('entity_df_sql reads only sources the caller may read', function () {
     });
 
     it('refuses anything but one SELECT', async () => {
-      const attempts = ['SELECT 1 AS driver_id; SELECT 2', 'DELETE FROM secret_table', 'SELECT * INTO copy_table FROM driver_table', `${entities('driver_table')} FOR UPDATE`, 'not sql at all'];
+      const attempts = [
+        'SELECT 1 AS driver_id; SELECT 2',
+        'DELETE FROM secret_table',
+        'SELECT * INTO copy_table FROM driver_table',
+        `${entities('driver_table')} FOR UPDATE`,
+        'not sql at all',
+      ];
       for (const sql of attempts) {
         const error = await rejection(client(server, 'token-driver').doExchange(historical(sql), tableFromArrays({ key: ['mock_key'] })));
         expect([status.INVALID_ARGUMENT, status.PERMISSION_DENIED], sql).to.include(error.code);
@@ -406,28 +561,48 @@ describe('entity_df_sql reads only sources the caller may read', function () {
 
     it("a data source the client sends under an allowed name may not name a denied source's table", async () => {
       const denied: Array<{ table?: string; query?: string }> = [
-        { table: 'secret_table' }, { table: 'public.secret_table' }, { table: '"secret_table"' },
-        { query: 'SELECT * FROM secret_table' }, { query: 'SELECT d.* FROM driver_table d JOIN secret_table s USING (driver_id)' },
+        { table: 'secret_table' },
+        { table: 'public.secret_table' },
+        { table: '"secret_table"' },
+        { query: 'SELECT * FROM secret_table' },
+        { query: 'SELECT d.* FROM driver_table d JOIN secret_table s USING (driver_id)' },
         { query: 'SELECT * FROM tenants' },
       ];
       for (const options of denied) {
-        const listing = await rejection(client(server, 'token-driver').doExchange(columnsCommand(pgProto(options)), tableFromArrays({ key: ['mock_key'] })));
+        const listing = await rejection(
+          client(server, 'token-driver').doExchange(columnsCommand(pgProto(options)), tableFromArrays({ key: ['mock_key'] })),
+        );
         expect(listing.code, JSON.stringify(options)).to.equal(status.PERMISSION_DENIED);
         expect(feastMessage(listing), JSON.stringify(options)).to.match(/secret_table|tenants/);
-        expect((await client(server, 'token-driver').doPut(validateCommand(pgProto(options)), tableFromArrays({ key: ['mock_key'] }))).putResults).to.be.a('number');
+        expect(
+          (await client(server, 'token-driver').doPut(validateCommand(pgProto(options)), tableFromArrays({ key: ['mock_key'] })))
+            .putResults,
+        ).to.be.a('number');
       }
       // Its own source's table, and a table no source reads yet (feast apply of a new source), are listed.
-      const own = await client(server, 'token-driver').doExchange(columnsCommand(pgProto({ table: 'driver_table' })), tableFromArrays({ key: ['mock_key'] }));
+      const own = await client(server, 'token-driver').doExchange(
+        columnsCommand(pgProto({ table: 'driver_table' })),
+        tableFromArrays({ key: ['mock_key'] }),
+      );
       expect(own.getChild('name')!.toArray()).to.deep.equal(['driver_id', 'ts', 'conv_rate']);
       await admin.query('CREATE TABLE IF NOT EXISTS new_table AS SELECT 1::bigint AS driver_id');
-      const fresh = await client(server, 'token-driver').doExchange(columnsCommand(pgProto({ query: 'SELECT * FROM new_table' })), tableFromArrays({ key: ['mock_key'] }));
+      const fresh = await client(server, 'token-driver').doExchange(
+        columnsCommand(pgProto({ query: 'SELECT * FROM new_table' })),
+        tableFromArrays({ key: ['mock_key'] }),
+      );
       expect(fresh.getChild('name')!.toArray()).to.deep.equal(['driver_id']);
-      const allowed = await client(server, 'token-all').doExchange(columnsCommand(pgProto({ table: 'secret_table' })), tableFromArrays({ key: ['mock_key'] }));
+      const allowed = await client(server, 'token-all').doExchange(
+        columnsCommand(pgProto({ table: 'secret_table' })),
+        tableFromArrays({ key: ['mock_key'] }),
+      );
       expect(allowed.numRows).to.equal(3);
     });
 
     it('a user who may read the secret source reads it', async () => {
-      const table = await client(server, 'token-all').doExchange(historical(entities('secret_table')), tableFromArrays({ key: ['mock_key'] }));
+      const table = await client(server, 'token-all').doExchange(
+        historical(entities('secret_table')),
+        tableFromArrays({ key: ['mock_key'] }),
+      );
       expect(table.numRows).to.equal(1);
     });
 

@@ -63,7 +63,7 @@ describe('examples/auth-plugin (larder-auth-apikey, CommonJS) in a larder proces
   });
 
   it('a key missing from the environment stops the server at start, naming the variable', async () => {
-    const error = await startLarder({ repoPath: repo, env: { ...keys, NED_API_KEY: ''} }).then(
+    const error = await startLarder({ repoPath: repo, env: { ...keys, NED_API_KEY: '' } }).then(
       async (unexpected) => {
         await unexpected.stop();
         throw new Error('larder started without NED_API_KEY');

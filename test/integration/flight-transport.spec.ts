@@ -126,7 +126,7 @@ describe('Flight transport (grpc-js)', function () {
     }
   });
 
-  it('sends a handler\'s error with its status and message, and keeps serving', async () => {
+  it("sends a handler's error with its status and message, and keeps serving", async () => {
     const error = (await client.getFlightInfo('x').catch((e: unknown) => e)) as { code: number; details: string };
     expect(error.code).to.equal(status.INVALID_ARGUMENT);
     expect(error.details).to.equal('no flights here');

@@ -37,7 +37,12 @@ class ReadingHandler implements FlightHandler {
   async doExchange(stream: IncomingStream): Promise<OutgoingStream> {
     const batches: RecordBatch[] = [];
     for await (const b of stream.batches()) batches.push(b);
-    return { schema: await stream.schema(), batches: (async function* () { yield* batches; })() };
+    return {
+      schema: await stream.schema(),
+      batches: (async function* () {
+        yield* batches;
+      })(),
+    };
   }
   async getFlightInfo(): Promise<never> {
     throw new Error('not used');
@@ -65,7 +70,10 @@ function validUpload(rows = 100): OutgoingFlightData[] {
   ];
 }
 
-const [validSchema, validBatch] = validUpload() as [OutgoingFlightData & { dataHeader: Uint8Array }, OutgoingFlightData & { dataHeader: Uint8Array }];
+const [validSchema, validBatch] = validUpload() as [
+  OutgoingFlightData & { dataHeader: Uint8Array },
+  OutgoingFlightData & { dataHeader: Uint8Array },
+];
 const withHeader = (header: Uint8Array): OutgoingFlightData[] => [validSchema, { ...validBatch, dataHeader: header }];
 const schemaOnly = (header: Uint8Array): OutgoingFlightData[] => [{ descriptor, dataHeader: header, dataBody: new Uint8Array(0) }];
 
@@ -81,8 +89,16 @@ const HOSTILE: Array<{ name: string; messages: OutgoingFlightData[]; error: RegE
     messages: withHeader(withBatchInt64(validBatch.dataHeader, 1, 0, 0, 2n ** 40n)),
     error: /message #2: the RecordBatch's column "id" \(FieldNode 0\) declares 1099511627776 rows/,
   },
-  { name: '10,000 nested lists', messages: schemaOnly(nestedListSchema(10_000)), error: /message #1: the schema nests fields more than 64 deep/ },
-  { name: 'a schema of 2^40 shared fields', messages: schemaOnly(sharedTreeSchema(40, 2)), error: /message #1: the buffer references more than \d+ tables/ },
+  {
+    name: '10,000 nested lists',
+    messages: schemaOnly(nestedListSchema(10_000)),
+    error: /message #1: the schema nests fields more than 64 deep/,
+  },
+  {
+    name: 'a schema of 2^40 shared fields',
+    messages: schemaOnly(sharedTreeSchema(40, 2)),
+    error: /message #1: the buffer references more than \d+ tables/,
+  },
 ];
 
 interface ServiceError {

@@ -41,7 +41,11 @@ except Exception as e:
     print("ERROR " + type(e).__module__ + "." + type(e).__name__ + " " + str(e).replace("\\n", " | "))
 `;
 
-const QUICKSTART = ['driver_hourly_stats:conv_rate', 'transformed_conv_rate:conv_rate_plus_val1', 'transformed_conv_rate:conv_rate_plus_val2'];
+const QUICKSTART = [
+  'driver_hourly_stats:conv_rate',
+  'transformed_conv_rate:conv_rate_plus_val1',
+  'transformed_conv_rate:conv_rate_plus_val2',
+];
 
 describe('on demand feature views through larder and the Feast client', function () {
   this.timeout(240_000);
@@ -54,9 +58,23 @@ describe('on demand feature views through larder and the Feast client', function
     const client = mkdtempSync(path.join(dir, 'client-'));
     writeFileSync(
       path.join(client, 'feature_store.yaml'),
-      [`project: ${EXAMPLE_PROJECT}`, `registry: ${path.join(repo, 'data', 'registry.db')}`, 'provider: local', 'offline_store:', '  type: remote', '  host: 127.0.0.1', `  port: ${port}`, 'entity_key_serialization_version: 3', ''].join('\n'),
+      [
+        `project: ${EXAMPLE_PROJECT}`,
+        `registry: ${path.join(repo, 'data', 'registry.db')}`,
+        'provider: local',
+        'offline_store:',
+        '  type: remote',
+        '  host: 127.0.0.1',
+        `  port: ${port}`,
+        'entity_key_serialization_version: 3',
+        '',
+      ].join('\n'),
     );
-    const { stdout } = await run(feastPython().python, ['-c', CLIENT_HIST, client, features.join(',')], { env: feastEnv(), encoding: 'utf8', timeout: 120_000 });
+    const { stdout } = await run(feastPython().python, ['-c', CLIENT_HIST, client, features.join(',')], {
+      env: feastEnv(),
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     return stdout.trim().split('\n').pop() ?? '';
   };
   const result = (line: string) => {
@@ -93,7 +111,9 @@ describe('on demand feature views through larder and the Feast client', function
   it('refuses ODFV refs without a worker, saying how to enable one, and still serves plain refs', async () => {
     const server = await serve();
     const line = await hist(server.port, QUICKSTART);
-    expect(line).to.match(/^ERROR feast\.errors\.FeastObjectNotFoundException On demand feature view transformed_conv_rate cannot be computed by this server/);
+    expect(line).to.match(
+      /^ERROR feast\.errors\.FeastObjectNotFoundException On demand feature view transformed_conv_rate cannot be computed by this server/,
+    );
     expect(line).to.include('--odfv-python').and.to.include('larder.odfv_python');
     expect(result(await hist(server.port, ['driver_hourly_stats:conv_rate'])).conv_rate).to.have.length(3);
   });
@@ -103,7 +123,10 @@ describe('on demand feature views through larder and the Feast client', function
     let metricsPort: number;
     before(async () => {
       metricsPort = await freePort();
-      server = await serve({ args: ['--metrics-port', String(metricsPort)], larderLines: [`odfv_python: ${feastPython().python}`, 'odfv_timeout_seconds: 8'] });
+      server = await serve({
+        args: ['--metrics-port', String(metricsPort)],
+        larderLines: [`odfv_python: ${feastPython().python}`, 'odfv_timeout_seconds: 8'],
+      });
     });
 
     it("computes Feast quick-start's ODFV from the request data", async () => {
@@ -127,7 +150,9 @@ describe('on demand feature views through larder and the Feast client', function
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       process.kill(pid, 'SIGKILL');
-      expect(await slow).to.match(new RegExp(`^ERROR feast\\.errors\\.FeastError The ODFV worker \\(pid ${pid}\\) was killed \\(SIGKILL\\)`));
+      expect(await slow).to.match(
+        new RegExp(`^ERROR feast\\.errors\\.FeastError The ODFV worker \\(pid ${pid}\\) was killed \\(SIGKILL\\)`),
+      );
       expect(result(await hist(server.port, ['acc_rate_doubled:acc_rate_doubled'])).acc_rate_doubled).to.have.length(3);
     });
 
@@ -151,13 +176,17 @@ describe('on demand feature views through larder and the Feast client', function
           full_feature_names: false,
         });
         const entities = tableFromArrays({ driver_id: BigInt64Array.from([1001n]), event_timestamp: [new Date('2021-04-12T10:00:00Z')] });
-        const error = await rejection((async () => {
-          await client.doPut(command, entities);
-          const info = await client.getFlightInfo(command);
-          await client.doGet(info.endpoints[0]!.ticket);
-        })());
+        const error = await rejection(
+          (async () => {
+            await client.doPut(command, entities);
+            const info = await client.getFlightInfo(command);
+            await client.doGet(info.endpoints[0]!.ticket);
+          })(),
+        );
         expect(error.details).to.include('RequestDataNotFoundInEntityDfException');
-        expect(error.details).to.include('Feature val_to_add not found in the entity dataframe, but required by feature view transformed_conv_rate');
+        expect(error.details).to.include(
+          'Feature val_to_add not found in the entity dataframe, but required by feature view transformed_conv_rate',
+        );
       } finally {
         client.close();
       }
@@ -178,11 +207,15 @@ describe('on demand feature views through larder and the Feast client', function
 
   it('refuses to start when the named interpreter does not exist, naming the key or the flag', async () => {
     const larder = (args: string[]) =>
-      run(process.execPath, [...LARDER_DEV, '-c', repo, 'serve_offline', '-p', '0', ...args], { timeout: 60_000 }).catch((e) => e) as Promise<{ code: number; stderr: string }>;
+      run(process.execPath, [...LARDER_DEV, '-c', repo, 'serve_offline', '-p', '0', ...args], { timeout: 60_000 }).catch(
+        (e) => e,
+      ) as Promise<{ code: number; stderr: string }>;
     writeExampleYaml(repo, ['path: data/registry.db'], ['larder:', '  odfv_python: venv/bin/no-python']);
     const fromYaml = await larder([]);
     expect(fromYaml.code).to.equal(1);
-    expect(fromYaml.stderr).to.include(`feature_store.yaml: larder.odfv_python: ${path.join(repo, 'venv/bin/no-python')} does not exist; it must name a Python interpreter with feast installed`);
+    expect(fromYaml.stderr).to.include(
+      `feature_store.yaml: larder.odfv_python: ${path.join(repo, 'venv/bin/no-python')} does not exist; it must name a Python interpreter with feast installed`,
+    );
     writeExampleYaml(repo, ['path: data/registry.db']);
     const fromFlag = await larder(['--odfv-python', './no-python']);
     expect(fromFlag.code).to.equal(1);
@@ -192,7 +225,10 @@ describe('on demand feature views through larder and the Feast client', function
   });
 
   it('takes the interpreter from --odfv-python, which overrides the yaml', async () => {
-    const server = await serve({ args: ['--odfv-python', feastPython().python], larderLines: [`odfv_python: ${path.join(dir, 'no-such-python')}`] });
+    const server = await serve({
+      args: ['--odfv-python', feastPython().python],
+      larderLines: [`odfv_python: ${path.join(dir, 'no-such-python')}`],
+    });
     expect(result(await hist(server.port, ['acc_rate_doubled:acc_rate_doubled'])).acc_rate_doubled).to.deep.equal(
       result(await hist(server.port, ['driver_hourly_stats:acc_rate'])).acc_rate!.map((x) => x! * 2),
     );

@@ -25,12 +25,21 @@ const registry = decodeRegistry(
     featureViews: [{ name: 'stats', entities: ['driver'], features: [{ name: 'conv', valueType: 'FLOAT' }], source: 'stats' }],
     onDemandFeatureViews: [
       {
-        name: 'doubled', mode: 'python', sources: ['stats'], features: [{ name: 'conv_doubled', valueType: 'DOUBLE' }],
-        udfSource: udf('doubled', 'if any(c is not None and c < 0 for c in inputs["conv"]):\n    raise ValueError("negative conv")\nreturn {"conv_doubled": [None if c is None else c * 2 for c in inputs["conv"]]}'),
+        name: 'doubled',
+        mode: 'python',
+        sources: ['stats'],
+        features: [{ name: 'conv_doubled', valueType: 'DOUBLE' }],
+        udfSource: udf(
+          'doubled',
+          'if any(c is not None and c < 0 for c in inputs["conv"]):\n    raise ValueError("negative conv")\nreturn {"conv_doubled": [None if c is None else c * 2 for c in inputs["conv"]]}',
+        ),
       },
       {
         // Whole numbers come back as int64, others as double: the column's type depends on the batch.
-        name: 'rounded', mode: 'python', sources: ['stats'], features: [{ name: 'conv_rounded', valueType: 'INT64' }],
+        name: 'rounded',
+        mode: 'python',
+        sources: ['stats'],
+        features: [{ name: 'conv_rounded', valueType: 'INT64' }],
         udfSource: udf('rounded', 'return {"conv_rounded": [int(c) if float(c).is_integer() else c for c in inputs["conv"]]}'),
       },
     ],
@@ -64,14 +73,19 @@ describe('ODFV columns on a streamed result (real worker)', function () {
   this.timeout(120_000);
   const worker = new OdfvWorker({ python: feastPython().python, repoPath: '.', logger: pino({ level: 'silent' }) });
   const signal = new AbortController().signal;
-  const apply = (result: ResultStream, name: string) => withOnDemandColumns(result, planFor(name), worker, { fullFeatureNames: false, signal });
+  const apply = (result: ResultStream, name: string) =>
+    withOnDemandColumns(result, planFor(name), worker, { fullFeatureNames: false, signal });
 
   after(() => worker.close());
 
   it('appends the columns to every batch, one batch in, one batch out, and closes the store stream at the end', async () => {
     const store = storeResult([[0.5, 1], [2], [4, 8, 16]]);
     const result = await apply(store.result, 'doubled');
-    expect(result.schema.fields.map((f) => `${f.name}: ${f.type}`)).to.deep.equal(['driver_id: Int64', 'conv: Float32', 'conv_doubled: Float64']);
+    expect(result.schema.fields.map((f) => `${f.name}: ${f.type}`)).to.deep.equal([
+      'driver_id: Int64',
+      'conv: Float32',
+      'conv_doubled: Float64',
+    ]);
     const batches = await drain(result);
     expect(batches.map((b) => column(b, 'conv_doubled'))).to.deep.equal([[1, 2], [4], [8, 16, 32]]);
     expect(batches.map((b) => column(b, 'driver_id'))).to.deep.equal([[1001, 1002], [1001], [1001, 1002, 1003]]);
@@ -92,7 +106,9 @@ describe('ODFV columns on a streamed result (real worker)', function () {
     const store = storeResult([[1, 2], [2.5]]);
     const error = await drain(await apply(store.result, 'rounded')).catch((e: Error) => e);
     expect(error).to.be.instanceOf(OdfvWorkerError);
-    expect((error as Error).message).to.match(/the transformation returned conv_rounded: double where an earlier batch returned conv_rounded: int64/);
+    expect((error as Error).message).to.match(
+      /the transformation returned conv_rounded: double where an earlier batch returned conv_rounded: int64/,
+    );
     expect(store.closed()).to.equal(true);
   });
 

@@ -30,13 +30,18 @@ const rows = (extra: Record<string, unknown[]> = {}): Table =>
 
 const values = (table: Table, column: string) => [...table.getChild(column)!].map(Number);
 
-describe('the ODFV worker (Feast transformations in the user\'s Python)', function () {
+describe("the ODFV worker (Feast transformations in the user's Python)", function () {
   this.timeout(180_000);
   let dir: string;
   let repo: string;
   const workers: OdfvWorker[] = [];
   const worker = (options: { requestTimeoutMs?: number; python?: string } = {}) => {
-    const w = new OdfvWorker({ python: options.python ?? feastPython().python, repoPath: repo, logger: pino({ level: 'silent' }), requestTimeoutMs: options.requestTimeoutMs });
+    const w = new OdfvWorker({
+      python: options.python ?? feastPython().python,
+      repoPath: repo,
+      logger: pino({ level: 'silent' }),
+      requestTimeoutMs: options.requestTimeoutMs,
+    });
     workers.push(w);
     return w;
   };
@@ -76,29 +81,45 @@ describe('the ODFV worker (Feast transformations in the user\'s Python)', functi
       val_to_add_2: table.getChild('val_to_add_2')!.toArray(),
     });
     const out = await worker().transform(request(['transformed_conv_rate'], full, true));
-    expect(out.schema.fields.map((f) => f.name)).to.deep.equal(['transformed_conv_rate__conv_rate_plus_val1', 'transformed_conv_rate__conv_rate_plus_val2']);
+    expect(out.schema.fields.map((f) => f.name)).to.deep.equal([
+      'transformed_conv_rate__conv_rate_plus_val1',
+      'transformed_conv_rate__conv_rate_plus_val2',
+    ]);
     expect(values(out, 'transformed_conv_rate__conv_rate_plus_val1')).to.deep.equal([1.5, 2.25, 3.125]);
   });
 
   it('reports a transformation that raises, naming the view and the exception, and keeps serving', async () => {
     const w = worker();
     const missing = rows();
-    const withoutRequestData = tableFromArrays({ driver_id: missing.getChild('driver_id')!.toArray(), conv_rate: missing.getChild('conv_rate')!.toArray() });
+    const withoutRequestData = tableFromArrays({
+      driver_id: missing.getChild('driver_id')!.toArray(),
+      conv_rate: missing.getChild('conv_rate')!.toArray(),
+    });
     const error = await w.transform(request(['transformed_conv_rate'], withoutRequestData)).catch((e: Error) => e);
     expect(error).to.be.instanceOf(OdfvWorkerError);
-    expect((error as Error).message).to.match(/^Computing on demand feature view transformed_conv_rate failed in the ODFV worker: KeyError: .*val_to_add/);
+    expect((error as Error).message).to.match(
+      /^Computing on demand feature view transformed_conv_rate failed in the ODFV worker: KeyError: .*val_to_add/,
+    );
     const pid = w.pid;
     expect(values(await w.transform(request(['acc_rate_doubled'])), 'acc_rate_doubled')).to.deep.equal([1.5, 1, 2]);
     expect(w.pid, 'the same process').to.equal(pid);
-    const garbled = { ...request([]), odfvs: [{ view: { ...views.get('acc_rate_doubled')!, proto: Uint8Array.of(0xff, 0xff) }, columns: null }] };
+    const garbled = {
+      ...request([]),
+      odfvs: [{ view: { ...views.get('acc_rate_doubled')!, proto: Uint8Array.of(0xff, 0xff) }, columns: null }],
+    };
     const unreadable = await w.transform(garbled).catch((e: Error) => e);
-    expect((unreadable as Error).message).to.match(/^Computing on demand feature view acc_rate_doubled failed in the ODFV worker: \w*Error/);
+    expect((unreadable as Error).message).to.match(
+      /^Computing on demand feature view acc_rate_doubled failed in the ODFV worker: \w*Error/,
+    );
     expect(w.pid, 'still the same process').to.equal(pid);
   });
 
   it("keeps only the requested columns, and casts a later batch to an earlier batch's types", async () => {
     const w = worker();
-    const only = await w.transform({ ...request([]), odfvs: [{ view: views.get('transformed_conv_rate')!, columns: ['conv_rate_plus_val2'] }] });
+    const only = await w.transform({
+      ...request([]),
+      odfvs: [{ view: views.get('transformed_conv_rate')!, columns: ['conv_rate_plus_val2'] }],
+    });
     expect(only.schema.fields.map((f) => f.name)).to.deep.equal(['conv_rate_plus_val2']);
     const float32 = new Schema([new ArrowField('acc_rate_doubled', new Float32(), true)]);
     const cast = await w.transform({ ...request(['acc_rate_doubled']), outputSchema: float32 });
@@ -126,7 +147,9 @@ describe('the ODFV worker (Feast transformations in the user\'s Python)', functi
   it('stops a transformation over requestTimeoutMs, and one whose caller gave up, without hanging the next', async () => {
     const w = worker({ requestTimeoutMs: 1_500 });
     const timedOut = await w.transform(request(['slow_view'])).catch((e: Error) => e);
-    expect((timedOut as Error).message).to.equal('Computing on demand feature view slow_view took longer than 1.5 s; the ODFV worker was restarted');
+    expect((timedOut as Error).message).to.equal(
+      'Computing on demand feature view slow_view took longer than 1.5 s; the ODFV worker was restarted',
+    );
     const controller = new AbortController();
     const abandoned = w.transform({ ...request(['slow_view']), signal: controller.signal });
     setTimeout(() => controller.abort(new Error('client disconnected')), 200);
@@ -135,7 +158,9 @@ describe('the ODFV worker (Feast transformations in the user\'s Python)', functi
   });
 
   it('says so when the interpreter cannot be started', async () => {
-    const error = await worker({ python: path.join(dir, 'no-such-python') }).transform(request(['acc_rate_doubled'])).catch((e: Error) => e);
+    const error = await worker({ python: path.join(dir, 'no-such-python') })
+      .transform(request(['acc_rate_doubled']))
+      .catch((e: Error) => e);
     expect(error).to.be.instanceOf(OdfvWorkerError);
     expect((error as Error).message).to.include(`The ODFV worker could not be started with ${path.join(dir, 'no-such-python')}`);
   });

@@ -55,7 +55,9 @@ describe('operations: health, metrics, limits (real PostgreSQL store)', function
   const silent = pino({ level: 'silent' });
 
   const sleepingStatements = async (sleep = SLEEP) =>
-    Number((await admin.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE '%${sleep}%' AND pid <> pg_backend_pid()`)).rows[0].n);
+    Number(
+      (await admin.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE '%${sleep}%' AND pid <> pg_backend_pid()`)).rows[0].n,
+    );
   const slowPull = () => pullAllCommand({ data_source_name: 'slow_source' });
 
   /** Writes feature_store.<name>.yaml with these `larder:` settings and serves it. */
@@ -71,20 +73,33 @@ describe('operations: health, metrics, limits (real PostgreSQL store)', function
   before(async () => {
     postgres = await startPostgres();
     // A pool, so that the admin connection comes back after the database restarts.
-    admin = new pg.Pool({ host: postgres.host, port: postgres.port, user: postgres.user, password: postgres.password, database: postgres.database, max: 1 });
+    admin = new pg.Pool({
+      host: postgres.host,
+      port: postgres.port,
+      user: postgres.user,
+      password: postgres.password,
+      database: postgres.database,
+      max: 1,
+    });
     admin.on('error', () => {});
     await admin.query(`CREATE TABLE stats AS SELECT (i % 10)::bigint AS driver_id, timestamptz '2021-06-01 00:00:00+00' + i * interval '1 hour' AS ts,
       (i / 100.0)::double precision AS conv_rate FROM generate_series(0, 99) AS i`);
     repo = mkdtempSync(path.join(tmpdir(), 'larder-ops-'));
     mkdirSync(path.join(repo, 'data'));
     const source = (name: string, configuration: Record<string, string>) => ({
-      kind: 'custom' as const, name, classType: POSTGRES_SOURCE, timestampField: 'ts', configuration: { name, table: '', query: '', ...configuration },
+      kind: 'custom' as const,
+      name,
+      classType: POSTGRES_SOURCE,
+      timestampField: 'ts',
+      configuration: { name, table: '', query: '', ...configuration },
     });
     writeFileSync(
       path.join(repo, 'data', 'registry.db'),
       encodeRegistry({
         project: 'ops',
-        dataSources: [source('driver_source', { table: 'stats' }), source('slow_source', { query: `SELECT driver_id, ts, conv_rate FROM stats, ${SLEEP}` }),
+        dataSources: [
+          source('driver_source', { table: 'stats' }),
+          source('slow_source', { query: `SELECT driver_id, ts, conv_rate FROM stats, ${SLEEP}` }),
           source('brief_source', { query: `SELECT driver_id, ts, conv_rate FROM stats, ${BRIEF_SLEEP}` }),
         ],
       }),
@@ -147,7 +162,10 @@ describe('operations: health, metrics, limits (real PostgreSQL store)', function
       expect(watch.statuses).to.deep.equal(['SERVING', 'NOT_SERVING', 'SERVING']);
       watch.cancel();
       // The pool's connections died with the database; calls work again all the same.
-      await until('a pull to succeed', async () => (await client.doExchange(pullAllCommand(), placeholderTable()).catch(() => null)) !== null);
+      await until(
+        'a pull to succeed',
+        async () => (await client.doExchange(pullAllCommand(), placeholderTable()).catch(() => null)) !== null,
+      );
     });
 
     it("counts calls, errors by code, rows, bytes and pending uploads under Feast's metric names", async () => {
@@ -160,7 +178,9 @@ describe('operations: health, metrics, limits (real PostgreSQL store)', function
       const exchangesBefore = ok('larder_flight_calls_total{rpc="DoExchange",code="OK"}');
 
       expect((await client.doExchange(pullAllCommand(), placeholderTable())).numRows).to.equal(100);
-      expect((await rejection(client.doExchange(pullAllCommand({ data_source_name: 'nope' }), placeholderTable()))).code).to.equal(status.NOT_FOUND);
+      expect((await rejection(client.doExchange(pullAllCommand({ data_source_name: 'nope' }), placeholderTable()))).code).to.equal(
+        status.NOT_FOUND,
+      );
       await client.doPut(pullAllCommand(), placeholderTable());
 
       const after = await metrics();
@@ -175,7 +195,9 @@ describe('operations: health, metrics, limits (real PostgreSQL store)', function
       expect(sample(after, 'larder_pending_uploads')).to.equal(1);
       expect(sample(after, 'larder_pending_upload_bytes')).to.be.greaterThan(0);
       expect(sample(after, 'larder_flight_calls_in_flight')).to.equal(0);
-      expect(after).to.match(/^feast_offline_store_request_latency_seconds_bucket\{le="0\.1",method="pull_all_from_table_or_query"\} \d+$/m);
+      expect(after).to.match(
+        /^feast_offline_store_request_latency_seconds_bucket\{le="0\.1",method="pull_all_from_table_or_query"\} \d+$/m,
+      );
       expect(after).to.match(/^process_resident_memory_bytes \d+/m);
       expect((await fetch(`http://127.0.0.1:${server.metricsPort}/other`)).status).to.equal(404);
     });
@@ -205,7 +227,9 @@ describe('operations: health, metrics, limits (real PostgreSQL store)', function
         await new Promise((resolve) => setTimeout(resolve, 100));
         const refused = await rejection(client.doExchange(pullAllCommand(), placeholderTable()));
         expect(refused.code).to.equal(status.UNAVAILABLE);
-        expect(refused.details).to.match(/busy: 1 calls are running \(larder\.max_concurrent_calls\) and 1 are waiting \(larder\.max_queued_calls\)/);
+        expect(refused.details).to.match(
+          /busy: 1 calls are running \(larder\.max_concurrent_calls\) and 1 are waiting \(larder\.max_queued_calls\)/,
+        );
         expect((await brief).numRows).to.equal(100);
         expect((await queued).numRows).to.equal(100);
       } finally {
@@ -214,7 +238,7 @@ describe('operations: health, metrics, limits (real PostgreSQL store)', function
       }
     });
 
-    it('refuses a call that waited queue_timeout_seconds for a slot, and cancels a disconnected client\'s statement', async () => {
+    it("refuses a call that waited queue_timeout_seconds for a slot, and cancels a disconnected client's statement", async () => {
       const server = await serve('busy', { max_concurrent_calls: 2, max_queued_calls: 4, queue_timeout_seconds: 0.5 });
       const busy = [pyarrowExchange(server.port, slowPull()), pyarrowExchange(server.port, slowPull())];
       const other = connect(`127.0.0.1:${server.port}`);
@@ -222,7 +246,9 @@ describe('operations: health, metrics, limits (real PostgreSQL store)', function
         await until('both statements to run', async () => (await sleepingStatements()) === 2);
         const refused = await rejection(other.doExchange(pullAllCommand(), placeholderTable()));
         expect(refused.code).to.equal(status.UNAVAILABLE);
-        expect(refused.details).to.match(/busy: no call slot came free within 0\.5 s \(larder\.queue_timeout_seconds; larder\.max_concurrent_calls is 2\)/);
+        expect(refused.details).to.match(
+          /busy: no call slot came free within 0\.5 s \(larder\.queue_timeout_seconds; larder\.max_concurrent_calls is 2\)/,
+        );
         // The clients die: their calls end, and PostgreSQL stops their statements.
         busy.forEach((p) => p.kill('SIGKILL'));
         await until('the statements to be cancelled', async () => (await sleepingStatements()) === 0);
@@ -261,7 +287,10 @@ describe('operations: health, metrics, limits (real PostgreSQL store)', function
         const brief = client.doExchange(pullAllCommand({ data_source_name: 'brief_source' }), placeholderTable());
         const slow = client.doExchange(slowPull(), placeholderTable());
         slow.catch(() => {});
-        await until('the statements to run', async () => (await sleepingStatements()) === 1 && (await sleepingStatements(BRIEF_SLEEP)) === 1);
+        await until(
+          'the statements to run',
+          async () => (await sleepingStatements()) === 1 && (await sleepingStatements(BRIEF_SLEEP)) === 1,
+        );
         const stopped = server.stop(4000);
         await watch.ended;
         expect(watch.statuses).to.deep.equal(['SERVING', 'NOT_SERVING']);

@@ -44,18 +44,24 @@ describe('pending uploads: ownership and release of prepared results (OIDC, real
 
   /** Sessions of larder's pool that hold an open transaction: one per prepared, unreleased result. */
   const heldSessions = async () =>
-    Number((await admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'larder' AND state = 'idle in transaction'")).rows[0].n);
+    Number(
+      (await admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'larder' AND state = 'idle in transaction'"))
+        .rows[0].n,
+    );
 
   /** A server on the repo with these `larder:` settings (a feature_store.yaml of its own). */
   async function serve(name: string, larder: Record<string, unknown>): Promise<RunningServer> {
     const file = path.join(repo, `feature_store.${name}.yaml`);
-    writeFileSync(file, YAML.stringify({
-      project: 'guarded',
-      registry: 'data/registry.db',
-      offline_store: postgres.offlineStoreConfig({ max_conn: 8 }),
-      auth: { type: 'oidc', client_id: CLIENT_ID, auth_discovery_url: idp.discoveryUrl },
-      larder,
-    }));
+    writeFileSync(
+      file,
+      YAML.stringify({
+        project: 'guarded',
+        registry: 'data/registry.db',
+        offline_store: postgres.offlineStoreConfig({ max_conn: 8 }),
+        auth: { type: 'oidc', client_id: CLIENT_ID, auth_discovery_url: idp.discoveryUrl },
+        larder,
+      }),
+    );
     const server = await startServer({ chdir: repo, featureStoreYaml: file, port: 0, logger: pino({ level: 'silent' }) });
     servers.push(server);
     return server;
@@ -81,16 +87,33 @@ describe('pending uploads: ownership and release of prepared results (OIDC, real
     idp = await startOidcProvider();
     await idp.issuer.keys.generate('RS256', { kid: 'rsa-1' });
     postgres = await startPostgres();
-    admin = new pg.Client({ host: postgres.host, port: postgres.port, user: postgres.user, password: postgres.password, database: postgres.database });
+    admin = new pg.Client({
+      host: postgres.host,
+      port: postgres.port,
+      user: postgres.user,
+      password: postgres.password,
+      database: postgres.database,
+    });
     await admin.connect();
     await admin.query(`CREATE TABLE stats AS SELECT (i % 10)::bigint AS driver_id, timestamptz '2021-06-01 00:00:00+00' + i * interval '1 hour' AS ts,
       (i / 100.0)::double precision AS conv_rate FROM generate_series(0, 99) AS i`);
     repo = mkdtempSync(path.join(tmpdir(), 'larder-pending-'));
     mkdirSync(path.join(repo, 'data'));
-    writeFileSync(path.join(repo, 'data', 'registry.db'), encodeRegistry({
-      project: 'guarded',
-      dataSources: [{ kind: 'custom', name: 'driver_source', classType: POSTGRES_SOURCE, timestampField: 'ts', configuration: { name: 'driver_source', table: 'stats', query: '' } }],
-    }));
+    writeFileSync(
+      path.join(repo, 'data', 'registry.db'),
+      encodeRegistry({
+        project: 'guarded',
+        dataSources: [
+          {
+            kind: 'custom',
+            name: 'driver_source',
+            classType: POSTGRES_SOURCE,
+            timestampField: 'ts',
+            configuration: { name: 'driver_source', table: 'stats', query: '' },
+          },
+        ],
+      }),
+    );
   });
 
   afterEach(async () => {

@@ -74,9 +74,19 @@ interface Case {
   readonly expect: (savedPath: string) => Expectation;
 }
 
-const HIST_DRIVER = [[1001, 0.2], [1002, 0.5]];
-const HIST_CUSTOMER = [[1001, 7, 12.5], [1002, 7, 12.5]];
-const PULL_ALL_DRIVER = [[1001, 0.1], [1001, 0.2], [1002, 0.5]];
+const HIST_DRIVER = [
+  [1001, 0.2],
+  [1002, 0.5],
+];
+const HIST_CUSTOMER = [
+  [1001, 7, 12.5],
+  [1002, 7, 12.5],
+];
+const PULL_ALL_DRIVER = [
+  [1001, 0.1],
+  [1001, 0.2],
+  [1002, 0.5],
+];
 
 /** In the order the Python process runs them: the reads, then the writes, then what they wrote. */
 // biome-ignore format: a table, one case a line
@@ -247,7 +257,8 @@ describe('permission matrix through the Feast client (file store, third-party au
         '  type: larder-auth-static',
         '  users:',
         ...Object.entries(USERS).map(
-          ([name, u]) => `    ${name}: {username: ${name}, roles: ${list(u.roles)}, groups: ${list(u.groups)}, namespaces: ${list(u.namespaces)}}`,
+          ([name, u]) =>
+            `    ${name}: {username: ${name}, roles: ${list(u.roles)}, groups: ${list(u.groups)}, namespaces: ${list(u.namespaces)}}`,
         ),
         'entity_key_serialization_version: 3',
         '',
@@ -284,7 +295,12 @@ describe('permission matrix through the Feast client (file store, third-party au
     const input = {
       clients,
       cases: CASES.map((c) => [caseId(c), c.call, c.user]),
-      paths: { saved: savedPath, saved_pull: path.join(data, 'saved_pull.parquet'), customer_data: path.join(data, 'customer.parquet'), logs: path.join(data, 'logs') },
+      paths: {
+        saved: savedPath,
+        saved_pull: path.join(data, 'saved_pull.parquet'),
+        customer_data: path.join(data, 'customer.parquet'),
+        logs: path.join(data, 'logs'),
+      },
     };
     // Asynchronously: the server runs in this process and must keep answering meanwhile.
     const { stdout } = await execFileAsync(python, [clientScript, JSON.stringify(input)], {

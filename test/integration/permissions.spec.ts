@@ -14,7 +14,14 @@ import type { PermissionDraft } from '../../core/src/registry/draft.ts';
 import { startServer, type RunningServer } from '../../core/src/server.ts';
 import { connect, type FlightTestClient } from '../support/flight-client.ts';
 import {
-  feastClientPull, fixturePackage, installPackages, placeholderTable, pullAllCommand, rejection, writeGuardedRegistry, writeGuardedRepo,
+  feastClientPull,
+  fixturePackage,
+  installPackages,
+  placeholderTable,
+  pullAllCommand,
+  rejection,
+  writeGuardedRegistry,
+  writeGuardedRepo,
 } from '../support/guarded-repo.ts';
 
 describe('authentication and permissions (third-party auth provider installed with npm)', function () {
@@ -32,18 +39,28 @@ describe('authentication and permissions (third-party auth provider installed wi
   before(async () => {
     repo = mkdtempSync(path.join(tmpdir(), 'larder-permissions-'));
     installPackages(repo, [fixturePackage('larder-store-static'), fixturePackage('larder-auth-static')]);
-    writeGuardedRepo(repo, [
-      'auth:',
-      '  type: larder-auth-static',
-      '  users:',
-      '    token-reader: {username: rita, roles: [reader]}',
-      '    token-nobody: {username: ned}',
-      '    token-team: {username: tom, groups: [team-a], namespaces: [ns-1]}',
-    ], [
-      { name: 'read_sources', types: ['DATA_SOURCE'], actions: ['READ_OFFLINE'], policy: { kind: 'role', roles: ['reader'] } },
-      { name: 'team_sources', types: ['DATA_SOURCE'], namePatterns: ['driver_.*'], actions: ['READ_OFFLINE'], policy: { kind: 'group', groups: ['team-a'] } },
-      { name: 'write_views', types: ['FEATURE_VIEW'], actions: ['WRITE_OFFLINE'], policy: { kind: 'role', roles: ['writer'] } },
-    ]);
+    writeGuardedRepo(
+      repo,
+      [
+        'auth:',
+        '  type: larder-auth-static',
+        '  users:',
+        '    token-reader: {username: rita, roles: [reader]}',
+        '    token-nobody: {username: ned}',
+        '    token-team: {username: tom, groups: [team-a], namespaces: [ns-1]}',
+      ],
+      [
+        { name: 'read_sources', types: ['DATA_SOURCE'], actions: ['READ_OFFLINE'], policy: { kind: 'role', roles: ['reader'] } },
+        {
+          name: 'team_sources',
+          types: ['DATA_SOURCE'],
+          namePatterns: ['driver_.*'],
+          actions: ['READ_OFFLINE'],
+          policy: { kind: 'group', groups: ['team-a'] },
+        },
+        { name: 'write_views', types: ['FEATURE_VIEW'], actions: ['WRITE_OFFLINE'], policy: { kind: 'role', roles: ['writer'] } },
+      ],
+    );
     server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'silent' }) });
   });
 
@@ -76,7 +93,7 @@ describe('authentication and permissions (third-party auth provider installed wi
       class: 'FeastPermissionError',
       message:
         "Permission error:\nPermission read_sources denied execution of ['READ_OFFLINE'] to FileSource:driver_source: Requires roles ['reader']," +
-        'Permission team_sources denied execution of [\'READ_OFFLINE\'] to FileSource:driver_source: User is not added into the permitted groups',
+        "Permission team_sources denied execution of ['READ_OFFLINE'] to FileSource:driver_source: User is not added into the permitted groups",
     });
   });
 
@@ -110,7 +127,9 @@ describe('authentication and permissions (third-party auth provider installed wi
   });
 
   it('permissions are re-read when the registry changes; none at all lets any authenticated user in', async () => {
-    writeRegistry([{ name: 'writers_only', types: ['DATA_SOURCE'], actions: ['WRITE_OFFLINE'], policy: { kind: 'role', roles: ['writer'] } }]);
+    writeRegistry([
+      { name: 'writers_only', types: ['DATA_SOURCE'], actions: ['WRITE_OFFLINE'], policy: { kind: 'role', roles: ['writer'] } },
+    ]);
     const none = await rejection(as('token-reader').doExchange(pullAllCommand(), placeholderTable()));
     expect(JSON.parse(none.details.slice(none.details.indexOf('{'))).message).to.equal(
       "Permission error:\nNo permissions defined to manage [<AuthzedAction.READ_OFFLINE: 'read_offline'>] on <class 'feast.infra.offline_stores.file_source.FileSource'>/driver_source.",

@@ -23,7 +23,6 @@ const PG_SOURCE = 'feast.infra.offline_stores.contrib.postgres_offline_store.pos
 const pullAll = (source: string) => pullCommand(source, {}, 'pull_all_from_table_or_query');
 const placeholder = () => tableFromArrays({ key: ['mock_key'] });
 
-
 describe('postgres store: the database killed during queries and brought back', function () {
   this.timeout(120_000);
   let postgres: PostgresServer;
@@ -33,31 +32,51 @@ describe('postgres store: the database killed during queries and brought back', 
 
   before(async () => {
     postgres = await startPostgres();
-    const admin = new pg.Client({ host: postgres.host, port: postgres.port, user: postgres.user, password: postgres.password, database: postgres.database });
+    const admin = new pg.Client({
+      host: postgres.host,
+      port: postgres.port,
+      user: postgres.user,
+      password: postgres.password,
+      database: postgres.database,
+    });
     await admin.connect();
-    await admin.query(`CREATE TABLE driver_table AS SELECT i::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts, i / 10.0::float8 AS conv_rate FROM generate_series(1, 2) AS i`);
+    await admin.query(
+      `CREATE TABLE driver_table AS SELECT i::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts, i / 10.0::float8 AS conv_rate FROM generate_series(1, 2) AS i`,
+    );
     // The test cluster runs with synchronous_commit=off: a crash within a moment of the commit could
     // lose the table (seen once on a loaded machine: "relation driver_table does not exist" after
     // recovery). A checkpoint makes the data survive the crashes below.
     await admin.query('CHECKPOINT');
     await admin.end();
-    const source = (name: string, configuration: Record<string, string>) => ({ kind: 'custom' as const, name, classType: PG_SOURCE, configuration: { name, table: '', query: '', ...configuration }, timestampField: 'ts' });
+    const source = (name: string, configuration: Record<string, string>) => ({
+      kind: 'custom' as const,
+      name,
+      classType: PG_SOURCE,
+      configuration: { name, table: '', query: '', ...configuration },
+      timestampField: 'ts',
+    });
     repo = mkdtempSync(path.join(tmpdir(), 'larder-pg-crash-'));
     mkdirSync(path.join(repo, 'data'));
-    writeFileSync(path.join(repo, 'feature_store.yaml'), [
-      'project: crash',
-      'registry: data/registry.db',
-      `offline_store: ${JSON.stringify(postgres.offlineStoreConfig({ conn_type: 'pool', min_conn: 2, max_conn: 4 }))}`,
-      '',
-    ].join('\n'));
-    writeFileSync(path.join(repo, 'data', 'registry.db'), encodeRegistry({
-      project: 'crash',
-      dataSources: [
-        source('driver_source', { table: 'driver_table' }),
-        // Rows only after a minute: the call is still running when the database dies.
-        source('slow_source', { query: 'SELECT d.* FROM driver_table AS d, pg_sleep(60) AS s' }),
-      ],
-    }));
+    writeFileSync(
+      path.join(repo, 'feature_store.yaml'),
+      [
+        'project: crash',
+        'registry: data/registry.db',
+        `offline_store: ${JSON.stringify(postgres.offlineStoreConfig({ conn_type: 'pool', min_conn: 2, max_conn: 4 }))}`,
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      path.join(repo, 'data', 'registry.db'),
+      encodeRegistry({
+        project: 'crash',
+        dataSources: [
+          source('driver_source', { table: 'driver_table' }),
+          // Rows only after a minute: the call is still running when the database dies.
+          source('slow_source', { query: 'SELECT d.* FROM driver_table AS d, pg_sleep(60) AS s' }),
+        ],
+      }),
+    );
     server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'silent' }) });
     client = connect(`127.0.0.1:${server.port}`);
     // Every pooled connection has been used once: the pool holds connections that will die.
@@ -75,9 +94,17 @@ describe('postgres store: the database killed during queries and brought back', 
   async function sleepingQueries(n: number): Promise<void> {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const admin = new pg.Client({ host: postgres.host, port: postgres.port, user: postgres.user, password: postgres.password, database: postgres.database });
+      const admin = new pg.Client({
+        host: postgres.host,
+        port: postgres.port,
+        user: postgres.user,
+        password: postgres.password,
+        database: postgres.database,
+      });
       await admin.connect();
-      const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'larder' AND query LIKE 'COPY%pg_sleep%' AND state = 'active'");
+      const { rows } = await admin.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'larder' AND query LIKE 'COPY%pg_sleep%' AND state = 'active'",
+      );
       await admin.end();
       if (rows[0].n >= n) return;
       if (Date.now() > deadline) throw new Error(`only ${rows[0].n} of ${n} queries started`);

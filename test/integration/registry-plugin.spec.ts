@@ -96,9 +96,12 @@ describe('a third-party registry plugin installed with npm (registry.db over HTT
   it('stops the server at start when the object cannot be fetched, naming it', async () => {
     const other = mkdtempSync(path.join(repo, 'down-'));
     writeFileSync(path.join(other, 'feature_store.yaml'), yaml('http://127.0.0.1:1/registry.db'));
-    const error = (await startServer({ chdir: repo, featureStoreYaml: path.join(other, 'feature_store.yaml'), port: 0, logger: pino({ level: 'silent' }) }).catch(
-      (e: Error) => e,
-    )) as Error;
+    const error = (await startServer({
+      chdir: repo,
+      featureStoreYaml: path.join(other, 'feature_store.yaml'),
+      port: 0,
+      logger: pino({ level: 'silent' }),
+    }).catch((e: Error) => e)) as Error;
     expect(error.message).to.include('Cannot read the registry (http://127.0.0.1:1/registry.db)');
   });
 });

@@ -129,9 +129,21 @@ async function selfSignedCert(dir: string, name: string): Promise<{ keyPath: str
   const keyPath = path.join(dir, `${name}.key`);
   const certPath = path.join(dir, `${name}.pem`);
   await run('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout', keyPath, '-out', certPath,
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
   ]);
   return { keyPath, certPath };
 }
@@ -174,7 +186,11 @@ describe('registry_type remote: the registry read from feast serve_registry', fu
     return file;
   }
 
-  async function serve(name: string, registry: Record<string, unknown> | string, options: { auth?: Record<string, unknown>; logger?: Logger } = {}) {
+  async function serve(
+    name: string,
+    registry: Record<string, unknown> | string,
+    options: { auth?: Record<string, unknown>; logger?: Logger } = {},
+  ) {
     const server = await startServer({
       chdir: repo.serverRepo,
       featureStoreYaml: writeConfig(name, registry, options.auth),
@@ -245,14 +261,18 @@ describe('registry_type remote: the registry read from feast serve_registry', fu
       const other = await viaRemote.doExchange(historicalCommand(OTHER_PROJECT, ['acc_rate']), entityTable());
       expect(other.schema.fields.map((f) => f.name)).to.not.include('conv_rate');
       expect(other.getChild('acc_rate')!.nullCount, 'a 10 minute ttl misses the 12:30 row').to.equal(1);
-      expect(tableValues(other)).to.deep.equal(tableValues(await viaFile.doExchange(historicalCommand(OTHER_PROJECT, ['acc_rate']), entityTable())));
+      expect(tableValues(other)).to.deep.equal(
+        tableValues(await viaFile.doExchange(historicalCommand(OTHER_PROJECT, ['acc_rate']), entityTable())),
+      );
 
       const pulled = await viaRemote.doExchange(pullCommand(), placeholderTable());
       expect(pulled.numRows).to.be.greaterThan(100);
       expect(tableValues(pulled)).to.deep.equal(tableValues(await viaFile.doExchange(pullCommand(), placeholderTable())));
 
       // A name the registry server does not hold is Feast's not-found error, naming it.
-      const missing = await rejection(viaRemote.doExchange(pullCommand().replace('driver_hourly_stats_source', 'no_such_source'), placeholderTable()));
+      const missing = await rejection(
+        viaRemote.doExchange(pullCommand().replace('driver_hourly_stats_source', 'no_such_source'), placeholderTable()),
+      );
       expect(missing.details).to.include('no_such_source');
     } finally {
       viaRemote.close();
@@ -261,7 +281,12 @@ describe('registry_type remote: the registry read from feast serve_registry', fu
   });
 
   describe('TLS', () => {
-    const tlsRegistry = (extra: Record<string, unknown>) => ({ registry_type: 'remote', path: tls.target, cache_ttl_seconds: 60, ...extra });
+    const tlsRegistry = (extra: Record<string, unknown>) => ({
+      registry_type: 'remote',
+      path: tls.target,
+      cache_ttl_seconds: 60,
+      ...extra,
+    });
     const pullsRows = async (server: RunningServer) => {
       const client = connect(`127.0.0.1:${server.port}`);
       try {
@@ -277,7 +302,9 @@ describe('registry_type remote: the registry read from feast serve_registry', fu
     });
 
     it('with is_tls and no cert, trusts the CA bundle named by SSL_CERT_FILE', async () => {
-      const server = await withEnv({ SSL_CERT_FILE: tlsFiles.certPath, REQUESTS_CA_BUNDLE: undefined }, () => serve('tls-env', tlsRegistry({ is_tls: true })));
+      const server = await withEnv({ SSL_CERT_FILE: tlsFiles.certPath, REQUESTS_CA_BUNDLE: undefined }, () =>
+        serve('tls-env', tlsRegistry({ is_tls: true })),
+      );
       expect(await pullsRows(server)).to.be.greaterThan(100);
     });
 
@@ -289,7 +316,9 @@ describe('registry_type remote: the registry read from feast serve_registry', fu
     });
 
     it('checks the certificate against `authority` when one is set', async () => {
-      const mismatch = await rejection(serve('tls-authority-other', tlsRegistry({ cert: tlsFiles.certPath, authority: 'registry.invalid' })));
+      const mismatch = await rejection(
+        serve('tls-authority-other', tlsRegistry({ cert: tlsFiles.certPath, authority: 'registry.invalid' })),
+      );
       expect(mismatch.message).to.include(`registry server ${tls.target} is not reachable`);
       expect(mismatch.message).to.include('registry.invalid');
       const server = await serve('tls-authority', tlsRegistry({ cert: tlsFiles.certPath, authority: 'localhost' }));
@@ -371,7 +400,9 @@ describe('registry_type remote: the registry read from feast serve_registry', fu
     const oidcAuth = () => ({ type: 'oidc', auth_discovery_url: idp.discoveryUrl, client_id: CLIENT_ID });
 
     it('accepts the intra-communication token larder presents when INTRA_COMMUNICATION_BASE64 is set', async () => {
-      const server = await withEnv({ INTRA_COMMUNICATION_BASE64: INTRA }, () => serve('oidc-intra', guardedRegistry(), { auth: oidcAuth() }));
+      const server = await withEnv({ INTRA_COMMUNICATION_BASE64: INTRA }, () =>
+        serve('oidc-intra', guardedRegistry(), { auth: oidcAuth() }),
+      );
       // larder's own callers still need a real token from the identity provider.
       const token = await idp.sign('rsa-1', { preferred_username: 'alice', azp: CLIENT_ID, aud: 'account' });
       const client = connect(`127.0.0.1:${server.port}`, { headers: { authorization: `Bearer ${token}` } });
@@ -384,7 +415,7 @@ describe('registry_type remote: the registry read from feast serve_registry', fu
       }
     });
 
-    it('presents a token larder obtains from the identity provider itself (password grant of its own account), which Feast\'s registry server accepts', async () => {
+    it("presents a token larder obtains from the identity provider itself (password grant of its own account), which Feast's registry server accepts", async () => {
       idp.claimsForUser('larder-service', { preferred_username: 'larder-service', azp: CLIENT_ID });
       const tokensBefore = idp.requests('/token');
       const server = await withEnv({ INTRA_COMMUNICATION_BASE64: undefined, FEAST_OIDC_TOKEN: undefined }, () =>
@@ -403,7 +434,11 @@ describe('registry_type remote: the registry read from feast serve_registry', fu
     });
 
     it('is refused by the registry server when the intra-communication value differs', async () => {
-      const error = await rejection(withEnv({ INTRA_COMMUNICATION_BASE64: 'not-the-servers-value' }, () => serve('oidc-wrong-intra', guardedRegistry(), { auth: oidcAuth() })));
+      const error = await rejection(
+        withEnv({ INTRA_COMMUNICATION_BASE64: 'not-the-servers-value' }, () =>
+          serve('oidc-wrong-intra', guardedRegistry(), { auth: oidcAuth() }),
+        ),
+      );
       expect(error.message).to.include(`registry server ${guarded.target} refused ListProjects: UNKNOWN`);
       expect(error.message).to.include('bearer token it does not accept');
     });
@@ -416,7 +451,9 @@ describe('registry_type remote: the registry read from feast serve_registry', fu
 
     it('with auth oidc but no INTRA_COMMUNICATION_BASE64 and no token source, start fails naming the registry server', async () => {
       const error = await rejection(
-        withEnv({ INTRA_COMMUNICATION_BASE64: undefined, FEAST_OIDC_TOKEN: undefined }, () => serve('oidc-no-token', guardedRegistry(), { auth: oidcAuth() })),
+        withEnv({ INTRA_COMMUNICATION_BASE64: undefined, FEAST_OIDC_TOKEN: undefined }, () =>
+          serve('oidc-no-token', guardedRegistry(), { auth: oidcAuth() }),
+        ),
       );
       expect(error.name).to.equal('RegistryUnavailableError');
       expect(error.message).to.include(`no bearer token to present to registry server ${guarded.target}`);

@@ -35,7 +35,12 @@ source_readers = Permission(name="source_readers", types=[DataSource], actions=[
 
 /** pull_all on one of the example repo's FileSources (all of 2021), as the Feast client sends it. */
 const pullAll = (source: string) =>
-  pullAllCommand({ data_source_name: source, timestamp_field: 'event_timestamp', start_date: '2021-01-01T00:00:00+00:00', end_date: '2022-01-01T00:00:00+00:00' });
+  pullAllCommand({
+    data_source_name: source,
+    timestamp_field: 'event_timestamp',
+    start_date: '2021-01-01T00:00:00+00:00',
+    end_date: '2022-01-01T00:00:00+00:00',
+  });
 
 const fileSource = (name: string, file: string) =>
   `from feast import FileSource\nstore.apply([FileSource(name="${name}", path="${file}", timestamp_field="event_timestamp")])`;
@@ -83,7 +88,10 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) {
     const registryLines = (ttl: number, registryUrl = url) => ['registry_type: sql', `path: ${registryUrl}`, `cache_ttl_seconds: ${ttl}`];
     const yamlFile = (ttl: number, extra: string[] = [], registryUrl = url) =>
       writeExampleYaml(repo, registryLines(ttl, registryUrl), extra, `feature_store.${++yamlCount}.yaml`);
-    async function serve(ttl: number, options: { extra?: string[]; logger?: Logger } = {}): Promise<{ server: RunningServer; client: (token?: string) => FlightTestClient }> {
+    async function serve(
+      ttl: number,
+      options: { extra?: string[]; logger?: Logger } = {},
+    ): Promise<{ server: RunningServer; client: (token?: string) => FlightTestClient }> {
       const server = await startServer({
         chdir: repo,
         featureStoreYaml: yamlFile(ttl, options.extra),
@@ -148,9 +156,17 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) {
     it('takes the permissions from the same tables', async () => {
       installPackages(repo, [fixturePackage('larder-auth-static')]);
       const { client } = await serve(600, {
-        extra: ['auth:', '  type: larder-auth-static', '  users:', '    token-reader: {username: rita, roles: [reader]}', '    token-nobody: {username: ned}'],
+        extra: [
+          'auth:',
+          '  type: larder-auth-static',
+          '  users:',
+          '    token-reader: {username: rita, roles: [reader]}',
+          '    token-nobody: {username: ned}',
+        ],
       });
-      expect((await client('token-reader').doExchange(pullAll('driver_hourly_stats_source'), placeholderTable())).numRows).to.be.greaterThan(0);
+      expect(
+        (await client('token-reader').doExchange(pullAll('driver_hourly_stats_source'), placeholderTable())).numRows,
+      ).to.be.greaterThan(0);
       const denied = await rejection(client('token-nobody').doExchange(pullAll('driver_hourly_stats_source'), placeholderTable()));
       expect(denied.details).to.include('FeastPermissionError');
       expect(denied.details).to.include('Permission source_readers denied execution of');
@@ -206,13 +222,17 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) {
 
     it('refuses to start when the registry cannot be read, naming it without its password', async () => {
       const unreadable = backend === 'PostgreSQL' ? url.replace(`:${pg!.port}/`, ':1/') : 'sqlite:///data/no-such-registry.sqlite';
-      const error = (await startServer({ chdir: repo, featureStoreYaml: yamlFile(600, [], unreadable), port: 0, logger: pino({ level: 'silent' }) }).catch(
-        (e: Error) => e,
-      )) as Error;
+      const error = (await startServer({
+        chdir: repo,
+        featureStoreYaml: yamlFile(600, [], unreadable),
+        port: 0,
+        logger: pino({ level: 'silent' }),
+      }).catch((e: Error) => e)) as Error;
       expect(error).to.be.instanceOf(Error);
       expect(error.message).to.match(/^Cannot read the registry \(/);
       expect(error.message).to.not.include('larder-test-secret');
-      if (backend === 'SQLite') expect(error.message).to.include(`${path.join(repo, 'data', 'no-such-registry.sqlite')} does not exist; run feast apply`);
+      if (backend === 'SQLite')
+        expect(error.message).to.include(`${path.join(repo, 'data', 'no-such-registry.sqlite')} does not exist; run feast apply`);
       else expect(error.message).to.include('postgresql+psycopg://larder:***@127.0.0.1:1/feast');
     });
   });
@@ -235,17 +255,21 @@ describe('registry_type: sql, start-up errors', function () {
       stderr: string;
     };
     expect(error.code).to.equal(1);
-    expect(error.stderr).to.include('has no entities, data_sources, feature_views, feature_services tables: it does not hold a Feast SQL registry');
+    expect(error.stderr).to.include(
+      'has no entities, data_sources, feature_views, feature_services tables: it does not hold a Feast SQL registry',
+    );
   });
 
   for (const [registryPath, message] of [
-    ['mysql+pymysql://u:secret@db/feast', 'registry.path uses the mysql dialect, which larder\'s sql registry cannot read'],
+    ['mysql+pymysql://u:secret@db/feast', "registry.path uses the mysql dialect, which larder's sql registry cannot read"],
     ['sqlite://', 'is an in-memory SQLite database'],
     ['not a url', 'is not an SQLAlchemy URL'],
   ] as const) {
     it(`refuses registry.path ${registryPath} with a clear error`, async () => {
       const yaml = writeExampleYaml(repo, ['registry_type: sql', `path: ${registryPath}`]);
-      const error = (await startServer({ chdir: repo, featureStoreYaml: yaml, port: 0, logger: pino({ level: 'silent' }) }).catch((e: Error) => e)) as Error;
+      const error = (await startServer({ chdir: repo, featureStoreYaml: yaml, port: 0, logger: pino({ level: 'silent' }) }).catch(
+        (e: Error) => e,
+      )) as Error;
       expect(error.message).to.include(message);
       expect(error.message).to.not.include('secret');
     });
@@ -253,7 +277,9 @@ describe('registry_type: sql, start-up errors', function () {
 
   it('refuses snowflake.registry, saying what to use instead', async () => {
     const yaml = writeExampleYaml(repo, ['registry_type: snowflake.registry', 'path: x']);
-    const error = (await startServer({ chdir: repo, featureStoreYaml: yaml, port: 0, logger: pino({ level: 'silent' }) }).catch((e: Error) => e)) as Error;
+    const error = (await startServer({ chdir: repo, featureStoreYaml: yaml, port: 0, logger: pino({ level: 'silent' }) }).catch(
+      (e: Error) => e,
+    )) as Error;
     expect(error.message).to.include('registry.registry_type "snowflake.registry" is a Feast registry larder has no plugin for');
     expect(error.message).to.include('feast serve_registry');
   });

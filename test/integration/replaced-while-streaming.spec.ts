@@ -90,7 +90,10 @@ for (const store of ['file', 'duckdb']) {
         writeParquetFile(path.join(data(), 'next.parquet'), statsRows(900_000, 10));
         renameSync(path.join(data(), 'next.parquet'), path.join(data(), 'stats.parquet'));
       });
-      expect(ids.every((id) => id < ROWS), 'no row of the new file in the old stream').to.equal(true);
+      expect(
+        ids.every((id) => id < ROWS),
+        'no row of the new file in the old stream',
+      ).to.equal(true);
       if (error) expect(error.code).to.be.oneOf([status.UNAVAILABLE, status.NOT_FOUND, status.ABORTED], error.details);
       else expect([...ids].sort((a, b) => a - b)).to.deep.equal(Array.from({ length: ROWS }, (_, i) => i));
       const next = await pullWith(client, () => {});
@@ -99,21 +102,21 @@ for (const store of ['file', 'duckdb']) {
     });
 
     for (const when of ['midway', 'between GetFlightInfo and DoGet'] as const) {
-    it(`a file of a directory source deleted ${when}: the rows read are the old ones, and the end is a clear status`, async () => {
-      // The view's source becomes a directory of two files.
-      rmSync(path.join(data(), 'stats.parquet'));
-      writeWriteRepo(repo, { offlineStore: [`  type: ${store}`], statsPath: 'data/stats', seedFile: null });
-      writeParquetFile(path.join(data(), 'stats', 'a.parquet'), statsRows(0, ROWS));
-      writeParquetFile(path.join(data(), 'stats', 'b.parquet'), statsRows(ROWS, ROWS));
-      const { ids, error } = await pullWith(client, () => rmSync(path.join(data(), 'stats', 'b.parquet')), when !== 'midway');
-      if (error) {
-        expect(error.code).to.be.oneOf([status.UNAVAILABLE, status.NOT_FOUND, status.ABORTED], error.details);
-        expect(error.details).to.contain('b.parquet');
-      } else {
-        expect(ids.length === ROWS || ids.length === 2 * ROWS).to.equal(true, `rows: ${ids.length}`);
-      }
-      expect((await client.listActions()).length).to.equal(3);
-    });
+      it(`a file of a directory source deleted ${when}: the rows read are the old ones, and the end is a clear status`, async () => {
+        // The view's source becomes a directory of two files.
+        rmSync(path.join(data(), 'stats.parquet'));
+        writeWriteRepo(repo, { offlineStore: [`  type: ${store}`], statsPath: 'data/stats', seedFile: null });
+        writeParquetFile(path.join(data(), 'stats', 'a.parquet'), statsRows(0, ROWS));
+        writeParquetFile(path.join(data(), 'stats', 'b.parquet'), statsRows(ROWS, ROWS));
+        const { ids, error } = await pullWith(client, () => rmSync(path.join(data(), 'stats', 'b.parquet')), when !== 'midway');
+        if (error) {
+          expect(error.code).to.be.oneOf([status.UNAVAILABLE, status.NOT_FOUND, status.ABORTED], error.details);
+          expect(error.details).to.contain('b.parquet');
+        } else {
+          expect(ids.length === ROWS || ids.length === 2 * ROWS).to.equal(true, `rows: ${ids.length}`);
+        }
+        expect((await client.listActions()).length).to.equal(3);
+      });
     }
   });
 }

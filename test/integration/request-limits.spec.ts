@@ -53,7 +53,11 @@ const historicalCommand = (extra: Record<string, unknown> = {}) =>
     full_feature_names: false,
     ...extra,
   });
-const entities = (): Table => arrowTable([['driver_id', new Int64(), [1n, 2n]], ['event_timestamp', tsUtc, [micros(T), micros(T)]]]);
+const entities = (): Table =>
+  arrowTable([
+    ['driver_id', new Int64(), [1n, 2n]],
+    ['event_timestamp', tsUtc, [micros(T), micros(T)]],
+  ]);
 
 /** The first message of an upload: the schema, with `cmd` in its descriptor. */
 function schemaMessage(cmd: string | Uint8Array, table: Table = placeholderTable()) {
@@ -89,7 +93,9 @@ async function untilMetric(server: RunningServer, line: string): Promise<void> {
 }
 
 function rssBytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
   return Number(/(\d+)/.exec(line)![1]) * 1024;
 }
 
@@ -214,7 +220,11 @@ describe('request limits: stalled uploads, command and message sizes', function 
 
     it('ends an upload that trickles in slower than upload_min_bytes_per_second, though it is never idle (slowloris)', async () => {
       // No call deadline: only the rate rule can end it. A message every 200 ms stays under the idle timeout.
-      const client = await serve('slowloris', { call_timeout_seconds: 0, upload_idle_timeout_seconds: 1, upload_min_bytes_per_second: 1_000_000 });
+      const client = await serve('slowloris', {
+        call_timeout_seconds: 0,
+        upload_idle_timeout_seconds: 1,
+        upload_min_bytes_per_second: 1_000_000,
+      });
       const end = await trickle(client);
       expect(end.code, end.details).to.equal(status.DEADLINE_EXCEEDED);
       expect(end.details).to.match(/larder\.upload_min_bytes_per_second/);
@@ -222,7 +232,11 @@ describe('request limits: stalled uploads, command and message sizes', function 
     });
 
     it('queues uploads beyond max_concurrent_uploads and refuses those beyond the queue with UNAVAILABLE naming the key', async () => {
-      const client = await serve('uploads', { max_concurrent_uploads: 2, max_queued_calls: 1, queue_timeout_seconds: 20 }, { metricsPort: 0 });
+      const client = await serve(
+        'uploads',
+        { max_concurrent_uploads: 2, max_queued_calls: 1, queue_timeout_seconds: 20 },
+        { metricsPort: 0 },
+      );
       const stalled = [stall(client, 'DoPut', pullAllCommand()), stall(client, 'DoExchange', historicalCommand())];
       await untilMetric(servers.at(-1)!, 'larder_flight_uploads_in_progress 2');
       // Two more: one waits for an upload slot, the other finds the queue full.
@@ -247,7 +261,12 @@ describe('request limits: stalled uploads, command and message sizes', function 
     it('refuses a 2 MiB command against the 1 MiB default on DoExchange, DoPut and GetFlightInfo, naming the key', async () => {
       const client = await serve('default', {});
       const cmd = paddedCommand(2 * MiB);
-      for (const call of [() => client.doExchange(cmd, placeholderTable()), () => client.doPut(cmd, placeholderTable()), () => client.getFlightInfo(cmd), () => client.getSchema(cmd)]) {
+      for (const call of [
+        () => client.doExchange(cmd, placeholderTable()),
+        () => client.doPut(cmd, placeholderTable()),
+        () => client.getFlightInfo(cmd),
+        () => client.getSchema(cmd),
+      ]) {
         const error = await rejection(call());
         expect(error.code).to.be.oneOf([status.INVALID_ARGUMENT, status.RESOURCE_EXHAUSTED]);
         expect(error.details).to.match(/1048576 bytes, larder\.max_command_bytes/);
@@ -288,9 +307,13 @@ describe('request limits: stalled uploads, command and message sizes', function 
       const path = Array.from({ length: 8 * 1024 }, () => 'p'.repeat(1024));
       const error = await rejection(client.getFlightInfo({ type: 'PATH', cmd: new Uint8Array(0), path }));
       expect(error.code).to.equal(status.RESOURCE_EXHAUSTED);
-      expect(error.details).to.match(/GetFlightInfo request message of \d+ bytes is larger than this server accepts \(\d+ bytes: the command limit of 1048576 bytes, larder\.max_command_bytes/);
+      expect(error.details).to.match(
+        /GetFlightInfo request message of \d+ bytes is larger than this server accepts \(\d+ bytes: the command limit of 1048576 bytes, larder\.max_command_bytes/,
+      );
       // Many small path elements in a small message are refused too, before they are decoded.
-      const many = await rejection(client.getSchema({ type: 'PATH', cmd: new Uint8Array(0), path: Array.from({ length: 100_000 }, () => '') }));
+      const many = await rejection(
+        client.getSchema({ type: 'PATH', cmd: new Uint8Array(0), path: Array.from({ length: 100_000 }, () => '') }),
+      );
       expect(many.code).to.equal(status.INVALID_ARGUMENT);
       expect(many.details).to.match(/more than \d+ path elements/);
       expect((await client.listActions()).length).to.equal(3);
@@ -342,7 +365,13 @@ describe('request limits: stalled uploads, command and message sizes', function 
     });
 
     it("still accepts pyarrow's DoPut of a 40 MB record batch in one FlightData message", async () => {
-      const { stdout } = await promisify(execFile)(feastPython().python, ['-c', PYARROW_BIG_PUT, String(larder.port), pullAllCommand(), String(5_000_000)]);
+      const { stdout } = await promisify(execFile)(feastPython().python, [
+        '-c',
+        PYARROW_BIG_PUT,
+        String(larder.port),
+        pullAllCommand(),
+        String(5_000_000),
+      ]);
       expect(stdout.trim()).to.equal('ok 40000000');
     });
   });

@@ -27,8 +27,6 @@ const PG_SOURCE = 'feast.infra.offline_stores.contrib.postgres_offline_store.pos
 const CLIENT_ERRORS = [status.INVALID_ARGUMENT, status.NOT_FOUND, status.PERMISSION_DENIED];
 const placeholder = () => tableFromArrays({ key: ['mock_key'] });
 
-
-
 /** Every hostile column name, in every column field of a pull, is refused as a client error. */
 async function hostileColumnsRefused(client: FlightTestClient): Promise<void> {
   for (const column of HOSTILE_COLUMNS) {
@@ -68,7 +66,10 @@ function registry(sources: DataSourceDraft[], extraViews: RegistryDraft['feature
 
 function writeRepo(repo: string, offlineStore: Record<string, unknown>, draft: RegistryDraft): void {
   mkdirSync(path.join(repo, 'data'), { recursive: true });
-  writeFileSync(path.join(repo, 'feature_store.yaml'), ['project: inject', 'registry: data/registry.db', `offline_store: ${JSON.stringify(offlineStore)}`, ''].join('\n'));
+  writeFileSync(
+    path.join(repo, 'feature_store.yaml'),
+    ['project: inject', 'registry: data/registry.db', `offline_store: ${JSON.stringify(offlineStore)}`, ''].join('\n'),
+  );
   writeFileSync(path.join(repo, 'data', 'registry.db'), encodeRegistry(draft));
 }
 
@@ -96,30 +97,69 @@ describe('SQL injection through names, tables, queries and paths', function () {
       'driver_table /* */',
     ];
     const pgSource = (name: string, options: { table?: string; query?: string }, extra: Partial<DataSourceDraft> = {}): DataSourceDraft =>
-      ({ kind: 'custom', name, classType: PG_SOURCE, configuration: { name, table: options.table ?? '', query: options.query ?? '' }, timestampField: 'ts', ...extra }) as DataSourceDraft;
-    const protoOf = (options: { table?: string; query?: string }) => JSON.stringify({
-      type: 'CUSTOM_SOURCE', name: 'driver_probe', timestampField: 'ts', dataSourceClassType: PG_SOURCE,
-      customOptions: { configuration: Buffer.from(JSON.stringify({ name: 'driver_probe', table: options.table ?? '', query: options.query ?? '' })).toString('base64') },
-    });
+      ({
+        kind: 'custom',
+        name,
+        classType: PG_SOURCE,
+        configuration: { name, table: options.table ?? '', query: options.query ?? '' },
+        timestampField: 'ts',
+        ...extra,
+      }) as DataSourceDraft;
+    const protoOf = (options: { table?: string; query?: string }) =>
+      JSON.stringify({
+        type: 'CUSTOM_SOURCE',
+        name: 'driver_probe',
+        timestampField: 'ts',
+        dataSourceClassType: PG_SOURCE,
+        customOptions: {
+          configuration: Buffer.from(
+            JSON.stringify({ name: 'driver_probe', table: options.table ?? '', query: options.query ?? '' }),
+          ).toString('base64'),
+        },
+      });
 
     before(async () => {
       postgres = await startPostgres();
-      admin = new pg.Client({ host: postgres.host, port: postgres.port, user: postgres.user, password: postgres.password, database: postgres.database });
+      admin = new pg.Client({
+        host: postgres.host,
+        port: postgres.port,
+        user: postgres.user,
+        password: postgres.password,
+        database: postgres.database,
+      });
       await admin.connect();
-      await admin.query(`CREATE TABLE driver_table AS SELECT i::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts, i / 10.0::float8 AS conv_rate FROM generate_series(1, 2) AS i`);
+      await admin.query(
+        `CREATE TABLE driver_table AS SELECT i::bigint AS driver_id, timestamptz '2024-01-01 00:00:00+00' AS ts, i / 10.0::float8 AS conv_rate FROM generate_series(1, 2) AS i`,
+      );
       await admin.query(`CREATE TABLE secret_table AS SELECT 1::bigint AS driver_id, 'topsecret'::text AS secret`);
       await admin.query('CREATE TABLE victim AS SELECT 1 AS x');
       repo = mkdtempSync(path.join(tmpdir(), 'larder-inject-pg-'));
-      writeRepo(repo, postgres.offlineStoreConfig(), registry([
-        pgSource('driver_source', { table: 'driver_table' }),
-        ...hostileTables.map((table, i) => pgSource(`hostile_table_${i}`, { table })),
-        pgSource('hostile_query', { query: 'SELECT * FROM driver_table) AS s; DROP TABLE victim; --' }),
-        pgSource('hostile_query_2', { query: 'SELECT * FROM driver_table; DROP TABLE victim' }),
-        pgSource('mapped_source', { table: 'driver_table' }, { fieldMapping: { 'conv_rate", (SELECT secret FROM secret_table) AS "x': 'conv_rate' } }),
-      ], [
-        { name: 'hostile_view', entities: ['driver'], source: 'hostile_table_0', features: [{ name: 'conv_rate', valueType: 'DOUBLE' }] },
-        { name: 'mapped_view', entities: ['driver'], source: 'mapped_source', features: [{ name: 'conv_rate', valueType: 'DOUBLE' }] },
-      ]));
+      writeRepo(
+        repo,
+        postgres.offlineStoreConfig(),
+        registry(
+          [
+            pgSource('driver_source', { table: 'driver_table' }),
+            ...hostileTables.map((table, i) => pgSource(`hostile_table_${i}`, { table })),
+            pgSource('hostile_query', { query: 'SELECT * FROM driver_table) AS s; DROP TABLE victim; --' }),
+            pgSource('hostile_query_2', { query: 'SELECT * FROM driver_table; DROP TABLE victim' }),
+            pgSource(
+              'mapped_source',
+              { table: 'driver_table' },
+              { fieldMapping: { 'conv_rate", (SELECT secret FROM secret_table) AS "x': 'conv_rate' } },
+            ),
+          ],
+          [
+            {
+              name: 'hostile_view',
+              entities: ['driver'],
+              source: 'hostile_table_0',
+              features: [{ name: 'conv_rate', valueType: 'DOUBLE' }],
+            },
+            { name: 'mapped_view', entities: ['driver'], source: 'mapped_source', features: [{ name: 'conv_rate', valueType: 'DOUBLE' }] },
+          ],
+        ),
+      );
       server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'silent' }) });
       client = connect(`127.0.0.1:${server.port}`);
     });
@@ -161,12 +201,17 @@ describe('SQL injection through names, tables, queries and paths', function () {
     });
 
     it('a client-sent source (get_table_column_names) with a hostile table or query', async () => {
-      const columns = (proto: string) => JSON.stringify({ api: 'get_table_column_names_and_types_from_data_source', data_source_proto: proto });
+      const columns = (proto: string) =>
+        JSON.stringify({ api: 'get_table_column_names_and_types_from_data_source', data_source_proto: proto });
       for (const table of hostileTables) await refused(client, columns(protoOf({ table })), `table ${table}`);
       await refused(client, columns(protoOf({ query: 'SELECT 1 AS x) AS q; DROP TABLE victim; --' })), 'query closing its parentheses');
       await refused(client, columns(protoOf({ query: 'SELECT 1; DROP TABLE victim' })), 'two statements');
       // Even a lone SELECT runs read-only.
-      await refused(client, columns(protoOf({ query: 'WITH d AS (DELETE FROM victim RETURNING *) SELECT * FROM d' })), 'a data-modifying CTE');
+      await refused(
+        client,
+        columns(protoOf({ query: 'WITH d AS (DELETE FROM victim RETURNING *) SELECT * FROM d' })),
+        'a data-modifying CTE',
+      );
     });
 
     it('offline_write_batch to a view whose source table is hostile writes nothing', async () => {
@@ -191,19 +236,38 @@ describe('SQL injection through names, tables, queries and paths', function () {
     before(async () => {
       repo = mkdtempSync(path.join(tmpdir(), 'larder-inject-duck-'));
       const tsUtc = new Timestamp(TimeUnit.MICROSECOND, 'UTC');
-      writeParquetFile(path.join(repo, 'data', 'driver.parquet'), arrowTable([
-        ['driver_id', new Int64(), [1n, 2n]],
-        ['ts', tsUtc, [micros(Date.UTC(2024, 0, 1)), micros(Date.UTC(2024, 0, 1))]],
-        ['conv_rate', new Float64(), [0.1, 0.2]],
-      ]));
+      writeParquetFile(
+        path.join(repo, 'data', 'driver.parquet'),
+        arrowTable([
+          ['driver_id', new Int64(), [1n, 2n]],
+          ['ts', tsUtc, [micros(Date.UTC(2024, 0, 1)), micros(Date.UTC(2024, 0, 1))]],
+          ['conv_rate', new Float64(), [0.1, 0.2]],
+        ]),
+      );
       writeParquetFile(path.join(repo, 'data', 'secret.parquet'), arrowTable([['secret', new Utf8(), ['topsecret']]]));
-      writeRepo(repo, { type: 'duckdb' }, registry([
-        { kind: 'file', name: 'driver_source', path: 'data/driver.parquet', timestampField: 'ts' },
-        { kind: 'file', name: 'quoted_path', path: "data/driver.parquet'], filename = true), read_text('data/secret.parquet') --", timestampField: 'ts' },
-        { kind: 'file', name: 'mapped_source', path: 'data/driver.parquet', timestampField: 'ts', fieldMapping: { 'conv_rate", (SELECT 1) AS "x': 'conv_rate' } },
-      ], [
-        { name: 'mapped_view', entities: ['driver'], source: 'mapped_source', features: [{ name: 'conv_rate', valueType: 'DOUBLE' }] },
-      ]));
+      writeRepo(
+        repo,
+        { type: 'duckdb' },
+        registry(
+          [
+            { kind: 'file', name: 'driver_source', path: 'data/driver.parquet', timestampField: 'ts' },
+            {
+              kind: 'file',
+              name: 'quoted_path',
+              path: "data/driver.parquet'], filename = true), read_text('data/secret.parquet') --",
+              timestampField: 'ts',
+            },
+            {
+              kind: 'file',
+              name: 'mapped_source',
+              path: 'data/driver.parquet',
+              timestampField: 'ts',
+              fieldMapping: { 'conv_rate", (SELECT 1) AS "x': 'conv_rate' },
+            },
+          ],
+          [{ name: 'mapped_view', entities: ['driver'], source: 'mapped_source', features: [{ name: 'conv_rate', valueType: 'DOUBLE' }] }],
+        ),
+      );
       server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'silent' }) });
       client = connect(`127.0.0.1:${server.port}`);
     });

@@ -107,7 +107,9 @@ describe('status messages quoting half a surrogate pair', function () {
   };
 
   it('answers an unknown api sent as a lone surrogate, and keeps serving', async () => {
-    expect(await refused(client.doPut('{"api": "\\ud800"}', tableFromArrays({ key: ['mock_key'] })))).to.equal('Unknown api "\ufffd": expected one of ' + (await apiList()));
+    expect(await refused(client.doPut('{"api": "\\ud800"}', tableFromArrays({ key: ['mock_key'] })))).to.equal(
+      'Unknown api "\ufffd": expected one of ' + (await apiList()),
+    );
     expect(await client.listActions()).to.have.length(3);
   });
 

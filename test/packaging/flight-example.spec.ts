@@ -32,7 +32,9 @@ print(json.dumps(out))
 describe('@larder/flight: the README example, called by pyarrow.flight', () => {
   let server: FlightServer;
   let port: number;
-  const tables = new Map<string, Table>([['squares', tableFromArrays({ n: Int32Array.from([1, 2, 3]), square: Int32Array.from([1, 4, 9]) })]]);
+  const tables = new Map<string, Table>([
+    ['squares', tableFromArrays({ n: Int32Array.from([1, 2, 3]), square: Int32Array.from([1, 4, 9]) })],
+  ]);
 
   before(async () => {
     server = tableServer(tables, 0);

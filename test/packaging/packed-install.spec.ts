@@ -46,7 +46,11 @@ interface Served {
 async function serve(cwd: string, repo: string, env: NodeJS.ProcessEnv, larder?: string): Promise<Served> {
   const port = await freePort();
   const [file, ...args] = larder ? [larder] : ['npx', 'larder'];
-  const child = spawn(file!, [...args, '-c', repo, 'serve_offline', '-h', '127.0.0.1', '-p', String(port)], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file!, [...args, '-c', repo, 'serve_offline', '-h', '127.0.0.1', '-p', String(port)], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let logs = '';
   child.stdout!.on('data', (c: Buffer) => (logs += c));
   child.stderr!.on('data', (c: Buffer) => (logs += c));
@@ -91,7 +95,18 @@ function clientRepo(dir: string, project: string, port: number, token: string | 
   const auth = token ? ['auth:', '  type: kubernetes', `  user_token: ${token}`] : [];
   writeFileSync(
     path.join(dir, 'feature_store.yaml'),
-    [`project: ${project}`, 'registry: ../repo/data/registry.db', 'provider: local', 'offline_store:', '  type: remote', '  host: 127.0.0.1', `  port: ${port}`, ...auth, 'entity_key_serialization_version: 3', ''].join('\n'),
+    [
+      `project: ${project}`,
+      'registry: ../repo/data/registry.db',
+      'provider: local',
+      'offline_store:',
+      '  type: remote',
+      '  host: 127.0.0.1',
+      `  port: ${port}`,
+      ...auth,
+      'entity_key_serialization_version: 3',
+      '',
+    ].join('\n'),
   );
   return dir;
 }
@@ -113,16 +128,24 @@ describe('packed install: larder and third-party plugins from tarballs, outside 
   before(async () => {
     nodeBin = execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'ensure-node-lts.sh')], { encoding: 'utf8' }).trim();
     // The test command builds first; building again is a no-op then, and makes this spec standalone.
-    execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'pipe' });
+    execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'tsconfig.build.json'], {
+      cwd: REPO_ROOT,
+      stdio: 'pipe',
+    });
     packs = mkdtempSync(path.join(tmpdir(), 'larder-packs-'));
     app = mkdtempSync(path.join(tmpdir(), 'larder-user-'));
     const env = userEnv(nodeBin);
-    const pack = (args: string[]) => execFileSync('npm', ['pack', '--silent', '--pack-destination', packs, ...args], { cwd: REPO_ROOT, env, stdio: 'pipe' });
+    const pack = (args: string[]) =>
+      execFileSync('npm', ['pack', '--silent', '--pack-destination', packs, ...args], { cwd: REPO_ROOT, env, stdio: 'pipe' });
     pack(['--workspaces']);
     for (const example of EXAMPLES) pack([`./${example}`]);
     writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'a-feast-users-app', private: true }));
     const tarballs = readdirSync(packs).map((f) => path.join(packs, f));
-    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs], { cwd: app, env, timeout: 600_000 });
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs], {
+      cwd: app,
+      env,
+      timeout: 600_000,
+    });
   });
 
   after(async () => {
@@ -133,8 +156,19 @@ describe('packed install: larder and third-party plugins from tarballs, outside 
 
   it('installs built packages only: dist with declarations, no compiler, no tsx', async () => {
     expect(app.startsWith(REPO_ROOT), 'the install is outside the checkout').to.equal(false);
-    for (const absent of ['typescript', 'tsx', 'ts-node', 'esbuild']) expect(existsSync(path.join(app, 'node_modules', absent)), `node_modules/${absent}`).to.equal(false);
-    for (const pkg of ['flight', 'core', 'plugin-parquet-files', 'plugin-duckdb', 'plugin-postgres', 'plugin-auth-oidc', 'plugin-auth-k8s', 'plugin-registry-sql', 'plugin-registry-remote']) {
+    for (const absent of ['typescript', 'tsx', 'ts-node', 'esbuild'])
+      expect(existsSync(path.join(app, 'node_modules', absent)), `node_modules/${absent}`).to.equal(false);
+    for (const pkg of [
+      'flight',
+      'core',
+      'plugin-parquet-files',
+      'plugin-duckdb',
+      'plugin-postgres',
+      'plugin-auth-oidc',
+      'plugin-auth-k8s',
+      'plugin-registry-sql',
+      'plugin-registry-remote',
+    ]) {
       const dir = path.join(app, 'node_modules', '@larder', pkg);
       expect(existsSync(path.join(dir, 'dist', 'index.js')), `@larder/${pkg}/dist/index.js`).to.equal(true);
       expect(existsSync(path.join(dir, 'dist', 'index.d.ts')), `@larder/${pkg}/dist/index.d.ts`).to.equal(true);
@@ -174,18 +208,30 @@ describe('packed install: larder and third-party plugins from tarballs, outside 
     expect(refused.error).to.match(/^FlightUnauthenticatedError .*Invalid API key/);
   });
 
-  it('a plugin installed in the feature repo, larder installed elsewhere (as in the image), shares the server\'s core and Arrow', async () => {
+  it("a plugin installed in the feature repo, larder installed elsewhere (as in the image), shares the server's core and Arrow", async () => {
     // npm installs the plugin's peers (@larder/core, apache-arrow) beside it in the repo: second
     // copies, which larder must not hand the plugin. The repo is outside the app's directory tree.
     const repo = mkdtempSync(path.join(tmpdir(), 'larder-feature-repo-'));
     try {
       await writeExampleRepo(repo);
       const yaml = readFileSync(path.join(repo, 'feature_store.yaml'), 'utf8');
-      writeFileSync(path.join(repo, 'feature_store.yaml'), yaml.replace(/offline_store:\n {2}type: file\n/, 'offline_store:\n  type: larder-store-example\n'));
+      writeFileSync(
+        path.join(repo, 'feature_store.yaml'),
+        yaml.replace(/offline_store:\n {2}type: file\n/, 'offline_store:\n  type: larder-store-example\n'),
+      );
       writeFileSync(path.join(repo, 'package.json'), JSON.stringify({ name: 'feature-repo', private: true }));
-      const peers = readdirSync(packs).filter((f) => /^larder-store-example-|^larder-core-|^larder-flight-/.test(f)).map((f) => path.join(packs, f));
-      await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...peers], { cwd: repo, env: userEnv(nodeBin), timeout: 600_000 });
-      expect(existsSync(path.join(repo, 'node_modules', 'apache-arrow', 'package.json')), 'a second apache-arrow beside the plugin').to.equal(true);
+      const peers = readdirSync(packs)
+        .filter((f) => /^larder-store-example-|^larder-core-|^larder-flight-/.test(f))
+        .map((f) => path.join(packs, f));
+      await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...peers], {
+        cwd: repo,
+        env: userEnv(nodeBin),
+        timeout: 600_000,
+      });
+      expect(
+        existsSync(path.join(repo, 'node_modules', 'apache-arrow', 'package.json')),
+        'a second apache-arrow beside the plugin',
+      ).to.equal(true);
       const served = await serve(repo, repo, userEnv(nodeBin), path.join(app, 'node_modules', '.bin', 'larder'));
       servers.push(served);
       expect(await ask(served.port)).to.deep.equal(expected);
@@ -210,14 +256,27 @@ describe('packed install: larder and third-party plugins from tarballs, outside 
     const dir = path.join(app, 'ts-plugin');
     cpSync(path.join(REPO_ROOT, 'examples', 'ts-plugin-check'), dir, { recursive: true });
     const tsc = (project: string) =>
-      run(path.join(nodeBin, 'node'), [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project, '--typeRoots', path.join(REPO_ROOT, 'node_modules', '@types')], {
-        cwd: dir,
-      }).then(
+      run(
+        path.join(nodeBin, 'node'),
+        [
+          path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+          '-p',
+          project,
+          '--typeRoots',
+          path.join(REPO_ROOT, 'node_modules', '@types'),
+        ],
+        {
+          cwd: dir,
+        },
+      ).then(
         () => '',
         (e) => String(e.stdout),
       );
     expect(await tsc('.')).to.equal('');
-    writeFileSync(path.join(dir, 'wrong.ts'), "import type { OfflineStorePlugin } from '@larder/core';\nexport const p: OfflineStorePlugin = { kind: 'auth', configSchema: {}, create: () => ({}) };\n");
+    writeFileSync(
+      path.join(dir, 'wrong.ts'),
+      "import type { OfflineStorePlugin } from '@larder/core';\nexport const p: OfflineStorePlugin = { kind: 'auth', configSchema: {}, create: () => ({}) };\n",
+    );
     writeFileSync(path.join(dir, 'tsconfig.wrong.json'), JSON.stringify({ extends: './tsconfig.json', files: ['wrong.ts'] }));
     expect(await tsc('tsconfig.wrong.json')).to.match(/wrong\.ts.*error TS2322/s);
   });

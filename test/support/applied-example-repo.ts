@@ -40,7 +40,12 @@ driver_hourly_stats = FeatureView(
 `;
 
 /** Writes feature_store.yaml for the example project with `registry` (YAML lines, indented) and `extra` lines. */
-export function writeExampleYaml(repo: string, registryLines: readonly string[], extra: readonly string[] = [], file = 'feature_store.yaml'): string {
+export function writeExampleYaml(
+  repo: string,
+  registryLines: readonly string[],
+  extra: readonly string[] = [],
+  file = 'feature_store.yaml',
+): string {
   const yamlPath = path.join(repo, file);
   writeFileSync(
     yamlPath,

@@ -85,22 +85,64 @@ export function sampleColumns(n: number): Record<string, Vector> {
     new Field('z', new Struct([new Field('ts', new TimestampMicrosecond('UTC'), true)]), true),
   ]);
   return {
-    i8: vectorFromArray(numbers(n, 7, (i) => (i % 256) - 128), new Int8()),
-    i16: vectorFromArray(numbers(n, 7, (i) => i * 3 - 30000), new Int16()),
-    i32: vectorFromArray(numbers(n, 7, (i) => i * 1000 - 2 ** 30), new Int32()),
-    i64: vectorFromArray(numbers(n, 7, (i) => 2n ** 60n + BigInt(i)), new Int64()),
-    u8: vectorFromArray(numbers(n, 6, (i) => i % 256), new Uint8()),
-    u16: vectorFromArray(numbers(n, 6, (i) => (i * 7) % 65536), new Uint16()),
-    u32: vectorFromArray(numbers(n, 6, (i) => 2 ** 32 - 1 - i), new Uint32()),
-    u64: vectorFromArray(numbers(n, 6, (i) => 2n ** 64n - 1n - BigInt(i)), new Uint64()),
-    f16: vectorFromArray(numbers(n, 5, (i) => i / 4), new Float16()),
-    f32: vectorFromArray(numbers(n, 5, (i) => i / 8), new Float32()),
-    f64: vectorFromArray(numbers(n, 5, (i) => i / 3), new Float64()),
-    bool: vectorFromArray(numbers(n, 3, (i) => i % 2 === 0), new Bool()),
+    i8: vectorFromArray(
+      numbers(n, 7, (i) => (i % 256) - 128),
+      new Int8(),
+    ),
+    i16: vectorFromArray(
+      numbers(n, 7, (i) => i * 3 - 30000),
+      new Int16(),
+    ),
+    i32: vectorFromArray(
+      numbers(n, 7, (i) => i * 1000 - 2 ** 30),
+      new Int32(),
+    ),
+    i64: vectorFromArray(
+      numbers(n, 7, (i) => 2n ** 60n + BigInt(i)),
+      new Int64(),
+    ),
+    u8: vectorFromArray(
+      numbers(n, 6, (i) => i % 256),
+      new Uint8(),
+    ),
+    u16: vectorFromArray(
+      numbers(n, 6, (i) => (i * 7) % 65536),
+      new Uint16(),
+    ),
+    u32: vectorFromArray(
+      numbers(n, 6, (i) => 2 ** 32 - 1 - i),
+      new Uint32(),
+    ),
+    u64: vectorFromArray(
+      numbers(n, 6, (i) => 2n ** 64n - 1n - BigInt(i)),
+      new Uint64(),
+    ),
+    f16: vectorFromArray(
+      numbers(n, 5, (i) => i / 4),
+      new Float16(),
+    ),
+    f32: vectorFromArray(
+      numbers(n, 5, (i) => i / 8),
+      new Float32(),
+    ),
+    f64: vectorFromArray(
+      numbers(n, 5, (i) => i / 3),
+      new Float64(),
+    ),
+    bool: vectorFromArray(
+      numbers(n, 3, (i) => i % 2 === 0),
+      new Bool(),
+    ),
     utf8: vectorFromArray(numbers(n, 4, str), new Utf8()),
     large_utf8: vectorFromArray(numbers(n, 4, str), new LargeUtf8()),
-    binary: vectorFromArray(numbers(n, 4, (i) => Uint8Array.from({ length: i % 9 }, (_, k) => (k + i) % 256)), new Binary()),
-    large_binary: vectorFromArray(numbers(n, 4, (i) => Uint8Array.from({ length: i % 5 }, (_, k) => k)), new LargeBinary()),
+    binary: vectorFromArray(
+      numbers(n, 4, (i) => Uint8Array.from({ length: i % 9 }, (_, k) => (k + i) % 256)),
+      new Binary(),
+    ),
+    large_binary: vectorFromArray(
+      numbers(n, 4, (i) => Uint8Array.from({ length: i % 5 }, (_, k) => k)),
+      new LargeBinary(),
+    ),
     ts_s: timestamps(new TimestampSecond(), n, 1n),
     ts_ms: timestamps(new TimestampMillisecond(), n, 1000n),
     ts_us: timestamps(new TimestampMicrosecond(), n, 1_000_000n),
@@ -109,25 +151,44 @@ export function sampleColumns(n: number): Record<string, Vector> {
     ts_ms_tz: timestamps(new TimestampMillisecond('Europe/Paris'), n, 1000n),
     ts_us_tz: timestamps(new TimestampMicrosecond('UTC'), n, 1_000_000n),
     ts_ns_tz: timestamps(new TimestampNanosecond('America/New_York'), n, 1_000_000_000n),
-    date32: vectorFromArray(numbers(n, 5, (i) => new Date(Date.UTC(2024, 0, 1 + i))), new DateDay()),
-    date64: vectorFromArray(numbers(n, 5, (i) => new Date(Date.UTC(2024, 0, 1) + i * 86_400_000)), new DateMillisecond()),
+    date32: vectorFromArray(
+      numbers(n, 5, (i) => new Date(Date.UTC(2024, 0, 1 + i))),
+      new DateDay(),
+    ),
+    date64: vectorFromArray(
+      numbers(n, 5, (i) => new Date(Date.UTC(2024, 0, 1) + i * 86_400_000)),
+      new DateMillisecond(),
+    ),
     decimal: makeVector(makeData({ type: new Decimal(2, 20, 128), length: n, data: decimals, ...bitmap(n, (i) => isNull(i, 6)) })),
     duration: makeVector(makeData({ type: new DurationMicrosecond(), length: n, data: durations, ...bitmap(n, (i) => isNull(i, 6)) })),
     list_i32: vectorFromArray(
       numbers(n, 4, (i) => Array.from({ length: i % 4 }, (_, k) => (k === 1 ? null : i + k))),
       new List(new Field('item', new Int32(), true)),
     ),
-    list_utf8: vectorFromArray(numbers(n, 5, (i) => Array.from({ length: i % 3 }, (_, k) => str(i + k))), new List(new Field('item', new Utf8(), true))),
-    fixed_list: vectorFromArray(numbers(n, 5, (i) => [i, i + 1]), new FixedSizeList(2, new Field('item', new Float64(), true))),
+    list_utf8: vectorFromArray(
+      numbers(n, 5, (i) => Array.from({ length: i % 3 }, (_, k) => str(i + k))),
+      new List(new Field('item', new Utf8(), true)),
+    ),
+    fixed_list: vectorFromArray(
+      numbers(n, 5, (i) => [i, i + 1]),
+      new FixedSizeList(2, new Field('item', new Float64(), true)),
+    ),
     map: vectorFromArray(
-      numbers(n, 4, (i) => new Map<string, bigint | null>(Array.from({ length: i % 3 }, (_, k) => [`k${k}`, k === 1 ? null : BigInt(i * k)]))),
+      numbers(
+        n,
+        4,
+        (i) => new Map<string, bigint | null>(Array.from({ length: i % 3 }, (_, k) => [`k${k}`, k === 1 ? null : BigInt(i * k)])),
+      ),
       mapType,
     ),
     struct: vectorFromArray(
       numbers(n, 4, (i) => ({ x: i % 5 === 0 ? null : i, y: str(i), z: i % 3 === 0 ? null : { ts: new Date(1_700_000_000_000 + i) } })),
       structType,
     ),
-    dict: vectorFromArray(numbers(n, 5, (i) => ['red', 'green', 'blue'][i % 3]!), new Dictionary(new Utf8(), new Int32())),
+    dict: vectorFromArray(
+      numbers(n, 5, (i) => ['red', 'green', 'blue'][i % 3]!),
+      new Dictionary(new Utf8(), new Int32()),
+    ),
     nulls: makeVector(makeData({ type: new Null(), length: n })),
   };
 }

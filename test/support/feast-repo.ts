@@ -104,7 +104,10 @@ async function runOrExplain(file: string, args: string[], cwd: string, env: Node
  * Feast's file store (Feast's own duckdb store needs ibis, which the venv leaves out); the
  * section is swapped in afterwards, since the registry does not depend on it.
  */
-export async function buildFeastRepo(serverOfflineStore: Record<string, unknown> = { type: 'file' }, options: RepoOptions = {}): Promise<FeastRepo> {
+export async function buildFeastRepo(
+  serverOfflineStore: Record<string, unknown> = { type: 'file' },
+  options: RepoOptions = {},
+): Promise<FeastRepo> {
   const { python } = feastPython();
   const root = mkdtempSync(join(tmpdir(), 'larder-conformance-'));
   try {
@@ -116,12 +119,18 @@ export async function buildFeastRepo(serverOfflineStore: Record<string, unknown>
     });
     await runOrExplain(python, [join(serverRepo, 'gen_data.py'), serverRepo], serverRepo, env, 'generating the parquet data');
 
-    return await applyRepo(root, serverRepo, env, {
-      name: String(serverOfflineStore.type ?? 'file'),
-      apply: { type: 'file' },
-      server: serverOfflineStore,
-      oracle: { type: 'file' },
-    }, options.registry);
+    return await applyRepo(
+      root,
+      serverRepo,
+      env,
+      {
+        name: String(serverOfflineStore.type ?? 'file'),
+        apply: { type: 'file' },
+        server: serverOfflineStore,
+        oracle: { type: 'file' },
+      },
+      options.registry,
+    );
   } catch (error) {
     if (!process.env.LARDER_KEEP_CONFORMANCE) rmSync(root, { recursive: true, force: true });
     throw error;
@@ -137,7 +146,12 @@ async function applyRepo(
   root: string,
   serverRepo: string,
   env: NodeJS.ProcessEnv,
-  stores: { readonly name: string; readonly apply: Record<string, unknown>; readonly server: Record<string, unknown>; readonly oracle: Record<string, unknown> },
+  stores: {
+    readonly name: string;
+    readonly apply: Record<string, unknown>;
+    readonly server: Record<string, unknown>;
+    readonly oracle: Record<string, unknown>;
+  },
   registrySection?: RegistrySection,
 ): Promise<FeastRepo> {
   const registryPath = join(serverRepo, 'data', 'registry.db');
@@ -246,7 +260,8 @@ export async function buildFeastPostgresRepo(
       recursive: true,
       filter: (src) => !['__pycache__', 'data'].includes(basename(src)),
     });
-    for (const shared of ['gen_data.py', 'quickstart_odfvs.py']) cpSync(join(CONFORMANCE_DIR, 'feature_repo', shared), join(serverRepo, shared));
+    for (const shared of ['gen_data.py', 'quickstart_odfvs.py'])
+      cpSync(join(CONFORMANCE_DIR, 'feature_repo', shared), join(serverRepo, shared));
     await runOrExplain(python, [join(serverRepo, 'load_data.py'), serverRepo], serverRepo, env, 'loading the data into PostgreSQL');
 
     // gen_data.py and load_data.py sit in the repo; `feast apply` must not import them.

@@ -4,9 +4,19 @@ import type { DataSource, FeatureView } from '../../core/src/registry/model.ts';
 /** A FileSource in project `p` with timestamp `ts` and created column `created` unless overridden. */
 export function fileSource(name: string, uri: string, extra: Partial<DataSource> = {}): DataSource {
   return {
-    name, project: 'p', type: 'BATCH_FILE', dataSourceClassType: '', timestampField: 'ts', createdTimestampColumn: 'created',
-    datePartitionColumn: '', fieldMapping: {}, description: '', owner: '', tags: {},
-    fileOptions: { uri, fileFormat: 'parquet', s3EndpointOverride: '' }, ...extra,
+    name,
+    project: 'p',
+    type: 'BATCH_FILE',
+    dataSourceClassType: '',
+    timestampField: 'ts',
+    createdTimestampColumn: 'created',
+    datePartitionColumn: '',
+    fieldMapping: {},
+    description: '',
+    owner: '',
+    tags: {},
+    fileOptions: { uri, fileFormat: 'parquet', s3EndpointOverride: '' },
+    ...extra,
   };
 }
 
@@ -14,10 +24,19 @@ export function fileSource(name: string, uri: string, extra: Partial<DataSource>
 export function postgresSource(name: string, relation: { table?: string; query?: string }, extra: Partial<DataSource> = {}): DataSource {
   const configuration = JSON.stringify({ name, query: relation.query ?? '', table: relation.table ?? '' });
   return {
-    name, project: 'p', type: 'CUSTOM_SOURCE',
+    name,
+    project: 'p',
+    type: 'CUSTOM_SOURCE',
     dataSourceClassType: 'feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source.PostgreSQLSource',
-    timestampField: 'ts', createdTimestampColumn: 'created', datePartitionColumn: '', fieldMapping: {}, description: '', owner: '',
-    tags: {}, customConfiguration: new TextEncoder().encode(configuration), ...extra,
+    timestampField: 'ts',
+    createdTimestampColumn: 'created',
+    datePartitionColumn: '',
+    fieldMapping: {},
+    description: '',
+    owner: '',
+    tags: {},
+    customConfiguration: new TextEncoder().encode(configuration),
+    ...extra,
   };
 }
 
@@ -32,8 +51,15 @@ export function featureView(
 ): FeatureView {
   const fields = features.map((f) => ({ name: f, valueType: 5, tags: {} }));
   return {
-    kind: 'featureView', name, project: 'p', entities: keys, features: fields,
-    entityColumns: keys.map((k) => ({ name: k, valueType: 4, tags: {} })), ttlSeconds, batchSource: src, tags: {},
+    kind: 'featureView',
+    name,
+    project: 'p',
+    entities: keys,
+    features: fields,
+    entityColumns: keys.map((k) => ({ name: k, valueType: 4, tags: {} })),
+    ttlSeconds,
+    batchSource: src,
+    tags: {},
     projection: { name, nameAlias: null, features: fields, joinKeyMap: {}, versionTag: null, ...projection },
   };
 }

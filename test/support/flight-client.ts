@@ -94,7 +94,11 @@ function clientDefinition(): grpc.ServiceDefinition {
   // DoPut and DoExchange also accept raw bytes, to send broken protobuf on purpose.
   const requestSerialize = (m: RawPutMessage) =>
     m instanceof Uint8Array ? Buffer.from(m.buffer, m.byteOffset, m.byteLength) : serializeFlightData(m);
-  return { ...base, DoPut: { ...base.DoPut!, requestSerialize }, DoExchange: { ...base.DoExchange!, requestSerialize } } as grpc.ServiceDefinition;
+  return {
+    ...base,
+    DoPut: { ...base.DoPut!, requestSerialize },
+    DoExchange: { ...base.DoExchange!, requestSerialize },
+  } as grpc.ServiceDefinition;
 }
 
 function toInfoView(info: ProtoFlightInfo): FlightInfoView {
@@ -200,7 +204,10 @@ export function connect(address: string, options: ConnectOptions = {}): FlightTe
     return client.DoGet!({ ticket: bytes(ticket) }, metadata()) as grpc.ClientReadableStream<IncomingFlightData>;
   }
 
-  async function withStatus<T>(call: grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>, work: Promise<T>): Promise<T> {
+  async function withStatus<T>(
+    call: grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>,
+    work: Promise<T>,
+  ): Promise<T> {
     const done = outcome(call);
     // An error status also breaks the read loop; report the status rather than the read error.
     const result = await Promise.all([work, done]).catch(async (error) => {

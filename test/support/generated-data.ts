@@ -44,8 +44,13 @@ export function driverRows(rand: () => number, n: number): Table {
     flag.push(rand() < 0.1 ? null : rand() < 0.5);
   }
   return arrowTable([
-    ['driver_id', new Int64(), id], ['ts', tsUtc, ts], ['created', tsUtc, created], ['rate', new Float64(), rate],
-    ['trips', new Int32(), trips], ['name', new Utf8(), name], ['flag', new Bool(), flag],
+    ['driver_id', new Int64(), id],
+    ['ts', tsUtc, ts],
+    ['created', tsUtc, created],
+    ['rate', new Float64(), rate],
+    ['trips', new Int32(), trips],
+    ['name', new Utf8(), name],
+    ['flag', new Bool(), flag],
   ]);
 }
 
@@ -69,11 +74,15 @@ export function entityRows(rand: () => number, n: number): Table {
     const mode = rand();
     // A third exactly on an hour (equal to source timestamps), some exactly TTL after one.
     const hour = T0_US + BigInt(Math.floor(rand() * 52)) * H_US;
-    ts.push(mode < 0.02 ? null : mode < 0.35 ? hour : mode < 0.5 ? hour + BigInt(TTL_S) * 1_000_000n : hour + BigInt(Math.floor(rand() * 3.6e9)));
+    ts.push(
+      mode < 0.02 ? null : mode < 0.35 ? hour : mode < 0.5 ? hour + BigInt(TTL_S) * 1_000_000n : hour + BigInt(Math.floor(rand() * 3.6e9)),
+    );
   }
   return arrowTable([
-    ['driver_id', new Int64(), driver], ['other_driver_id', new Int64(), other],
-    ['city', new Utf8(), Array.from({ length: n }, () => cities[Math.floor(rand() * 5)]!)], ['event_timestamp', tsUtc, ts],
+    ['driver_id', new Int64(), driver],
+    ['other_driver_id', new Int64(), other],
+    ['city', new Utf8(), Array.from({ length: n }, () => cities[Math.floor(rand() * 5)]!)],
+    ['event_timestamp', tsUtc, ts],
   ]);
 }
 
@@ -84,4 +93,3 @@ export function snapshot(table: Table) {
     rows: table.toArray().map((row) => JSON.stringify(row.toJSON(), (_, v) => (typeof v === 'bigint' ? v.toString() : v))),
   };
 }
-

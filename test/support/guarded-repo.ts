@@ -139,6 +139,10 @@ export function writeRemoteClientRepo(repo: string, project: string, port: numbe
  */
 export async function feastClientPull(repo: string, port: number, authLines: readonly string[]): Promise<string | undefined> {
   const client = writeRemoteClientRepo(repo, 'guarded', port, authLines);
-  const { stdout } = await execFileAsync(feastPython().python, ['-c', CLIENT_PULL, client], { env: feastEnv(), encoding: 'utf8', timeout: 120_000 });
+  const { stdout } = await execFileAsync(feastPython().python, ['-c', CLIENT_PULL, client], {
+    env: feastEnv(),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return stdout.trim().split('\n').pop();
 }

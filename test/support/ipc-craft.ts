@@ -156,7 +156,10 @@ export function sharedTreeSchema(levels: number, fanout: number): Uint8Array {
     const name = b.createString(`s${i}`);
     FbStruct.startStruct_(b);
     const type = FbStruct.endStruct_(b);
-    const children = FbField.createChildrenVector(b, Array.from({ length: fanout }, () => field));
+    const children = FbField.createChildrenVector(
+      b,
+      Array.from({ length: fanout }, () => field),
+    );
     FbField.startField(b);
     FbField.addName(b, name);
     FbField.addTypeType(b, FbType.Struct_);

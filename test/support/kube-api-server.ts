@@ -92,12 +92,48 @@ function makeCertificates(dir: string) {
   const signed = (name: string, subject: string, ext: string) => {
     openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', subject, '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`));
     writeFileSync(file(`${name}.ext`), ext);
-    openssl('x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', file(`${name}.ext`), '-out', file(`${name}.pem`));
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      file(`${name}.csr`),
+      '-CA',
+      file('ca.pem'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      file(`${name}.ext`),
+      '-out',
+      file(`${name}.pem`),
+    );
   };
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=kube test CA', '-keyout', file('ca.key'), '-out', file('ca.pem'));
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=kube test CA',
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.pem'),
+  );
   signed('server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1\n');
   signed('client', '/CN=larder/O=larder', 'extendedKeyUsage=clientAuth\n');
-  return { ca: file('ca.pem'), serverCert: file('server.pem'), serverKey: file('server.key'), clientCert: file('client.pem'), clientKey: file('client.key') };
+  return {
+    ca: file('ca.pem'),
+    serverCert: file('server.pem'),
+    serverKey: file('server.key'),
+    clientCert: file('client.pem'),
+    clientKey: file('client.key'),
+  };
 }
 
 /** A Kubernetes `Status` error body, as the API server sends it. */
@@ -155,7 +191,8 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
     requests.push(request);
     const socket = req.socket as TLSSocket;
     const byCert = socket.authorized && socket.getPeerCertificate().subject?.CN === 'larder';
-    if (!byCert && req.headers.authorization !== `Bearer ${callerToken}`) return send(res, 401, statusBody(401, 'Unauthorized', 'Unauthorized'));
+    if (!byCert && req.headers.authorization !== `Bearer ${callerToken}`)
+      return send(res, 401, statusBody(401, 'Unauthorized', 'Unauthorized'));
     if (api.intercept && (await api.intercept(request, res))) return;
 
     if (req.method === 'POST' && url.pathname === '/apis/authentication.k8s.io/v1/tokenreviews') {
@@ -165,19 +202,55 @@ export async function startKubeApiServer(): Promise<KubeApiServer> {
         return send(res, 422, statusBody(422, 'Invalid', 'TokenReview.authentication.k8s.io "" is invalid: spec.token: Required value'));
       }
       const status = reviewStatus(identities.get(token), token, review.spec?.audiences ?? []);
-      return send(res, 201, { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, spec: review.spec, status });
+      return send(res, 201, {
+        kind: 'TokenReview',
+        apiVersion: 'authentication.k8s.io/v1',
+        metadata: { creationTimestamp: null },
+        spec: review.spec,
+        status,
+      });
     }
     if (req.method === 'GET') {
       const namespaced = new RegExp(`^${RBAC}/namespaces/([^/]+)/rolebindings$`).exec(url.pathname);
-      if (namespaced) return send(res, 200, list('RoleBindingList', bindings.filter((b) => b.namespace === decodeURIComponent(namespaced[1]!))));
-      if (url.pathname === `${RBAC}/rolebindings`) return send(res, 200, list('RoleBindingList', bindings.filter((b) => b.namespace)));
-      if (url.pathname === `${RBAC}/clusterrolebindings`) return send(res, 200, list('ClusterRoleBindingList', bindings.filter((b) => !b.namespace)));
+      if (namespaced)
+        return send(
+          res,
+          200,
+          list(
+            'RoleBindingList',
+            bindings.filter((b) => b.namespace === decodeURIComponent(namespaced[1]!)),
+          ),
+        );
+      if (url.pathname === `${RBAC}/rolebindings`)
+        return send(
+          res,
+          200,
+          list(
+            'RoleBindingList',
+            bindings.filter((b) => b.namespace),
+          ),
+        );
+      if (url.pathname === `${RBAC}/clusterrolebindings`)
+        return send(
+          res,
+          200,
+          list(
+            'ClusterRoleBindingList',
+            bindings.filter((b) => !b.namespace),
+          ),
+        );
     }
     return send(res, 404, statusBody(404, 'NotFound', 'the server could not find the requested resource'));
   };
 
   const server = https.createServer(
-    { key: readFileSync(certs.serverKey), cert: readFileSync(certs.serverCert), ca: readFileSync(certs.ca), requestCert: true, rejectUnauthorized: false },
+    {
+      key: readFileSync(certs.serverKey),
+      cert: readFileSync(certs.serverCert),
+      ca: readFileSync(certs.ca),
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
     (req, res) => void handle(req, res).catch((error: Error) => send(res, 500, statusBody(500, 'InternalError', error.message))),
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -216,7 +289,8 @@ function reviewStatus(who: KubeIdentity | undefined, token: string, asked: reado
   const tokenAudiences = who.audiences ?? [API_AUDIENCE];
   const target = asked.length > 0 ? asked : [API_AUDIENCE];
   const audiences = tokenAudiences.filter((a) => target.includes(a));
-  if (audiences.length === 0) return invalid(`token audiences ${JSON.stringify(tokenAudiences)} is invalid for the target audiences ${JSON.stringify(target)}`);
+  if (audiences.length === 0)
+    return invalid(`token audiences ${JSON.stringify(tokenAudiences)} is invalid for the target audiences ${JSON.stringify(target)}`);
   const user = { username: who.username, uid: `uid-${who.username}`, groups: [...who.groups], ...(who.extra ? { extra: who.extra } : {}) };
   return { authenticated: true, user, audiences };
 }
@@ -239,8 +313,16 @@ export function jwtShaped(claims: Record<string, unknown>, signature = 'c2lnbmF0
 }
 
 /** A kubeconfig (YAML) for one cluster, context and user; `user` holds the credential keys. */
-export function kubeconfigYaml(server: string, user: Record<string, string>, options: { caFile?: string; caData?: string; namespace?: string } = {}): string {
-  const cluster = options.caData ? `    certificate-authority-data: ${options.caData}` : options.caFile ? `    certificate-authority: ${options.caFile}` : '';
+export function kubeconfigYaml(
+  server: string,
+  user: Record<string, string>,
+  options: { caFile?: string; caData?: string; namespace?: string } = {},
+): string {
+  const cluster = options.caData
+    ? `    certificate-authority-data: ${options.caData}`
+    : options.caFile
+      ? `    certificate-authority: ${options.caFile}`
+      : '';
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -261,5 +343,7 @@ export function kubeconfigYaml(server: string, user: Record<string, string>, opt
     '  user:',
     ...Object.entries(user).map(([k, v]) => `    ${k}: ${v}`),
     '',
-  ].filter((line, i, all) => line !== '' || i === all.length - 1).join('\n');
+  ]
+    .filter((line, i, all) => line !== '' || i === all.length - 1)
+    .join('\n');
 }

@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { CONFORMANCE_DIR } from './feast-repo.ts';
 
 // Inlined into definitions.py, which defines driver_hourly_stats itself.
-const QUICKSTART = readFileSync(join(CONFORMANCE_DIR, 'feature_repo', 'quickstart_odfvs.py'), 'utf8').replace(/^from definitions import .*$/m, '');
+const QUICKSTART = readFileSync(join(CONFORMANCE_DIR, 'feature_repo', 'quickstart_odfvs.py'), 'utf8').replace(
+  /^from definitions import .*$/m,
+  '',
+);
 
 export const ODFV_DEFINITIONS = `${QUICKSTART}
 

@@ -24,9 +24,9 @@ export async function collect(result: ResultStream): Promise<Table> {
 
 /** Rows as plain objects; bigints become numbers, timestamps stay as Arrow gives them (ms). */
 export function rows(table: Table): Array<Record<string, unknown>> {
-  return table.toArray().map((row) =>
-    Object.fromEntries(Object.entries(row.toJSON()).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
-  );
+  return table
+    .toArray()
+    .map((row) => Object.fromEntries(Object.entries(row.toJSON()).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
 }
 
 /**
@@ -36,7 +36,9 @@ export function rows(table: Table): Array<Record<string, unknown>> {
 export function arrowTable(columns: Array<[string, DataType, unknown[]]>): Table {
   const fields = columns.map(([name, type]) => new Field(name, type, true));
   const data = columns.map(([, type, values]) =>
-    type instanceof Timestamp ? timestampData(type, values as Array<bigint | null>) : vectorFromArray(values as never[], type as never).data[0]!,
+    type instanceof Timestamp
+      ? timestampData(type, values as Array<bigint | null>)
+      : vectorFromArray(values as never[], type as never).data[0]!,
   );
   const length = columns[0]![2].length;
   return new Table([new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length, nullCount: 0, children: data }))]);

@@ -55,10 +55,40 @@ function binDir(): string {
 function makeCertificates(dir: string, owner: { uid: number; gid: number } | null): { ca: string; cert: string; key: string } {
   const file = (name: string) => path.join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe', cwd: dir });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=larder test CA', '-keyout', file('ca.key'), '-out', file('ca.pem'));
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=larder test CA',
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.pem'),
+  );
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', file('server.key'), '-out', file('server.csr'));
   writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', file('san.ext'), '-out', file('server.pem'));
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    file('server.csr'),
+    '-CA',
+    file('ca.pem'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    file('san.ext'),
+    '-out',
+    file('server.pem'),
+  );
   chmodSync(file('server.key'), 0o600);
   if (owner) chownSync(file('server.key'), owner.uid, owner.gid);
   return { ca: file('ca.pem'), cert: file('server.pem'), key: file('server.key') };
@@ -99,12 +129,19 @@ export async function startPostgres(options: { tls?: boolean } = {}): Promise<Po
     caFile = certs.ca;
     serverOptions += ` -c ssl=on -c ssl_cert_file=${certs.cert} -c ssl_key_file=${certs.key}`;
     // TLS over TCP only; the Unix socket stays open for local administration.
-    writeFileSync(path.join(data, 'pg_hba.conf'), 'local all all scram-sha-256\nhostssl all all 127.0.0.1/32 scram-sha-256\nhostnossl all all 127.0.0.1/32 reject\n');
+    writeFileSync(
+      path.join(data, 'pg_hba.conf'),
+      'local all all scram-sha-256\nhostssl all all 127.0.0.1/32 scram-sha-256\nhostnossl all all 127.0.0.1/32 reject\n',
+    );
   }
   const start = () => run('pg_ctl', ['-D', data, '-o', serverOptions, '-l', path.join(dir, 'log'), '-w', 'start']);
   start();
   const env = { ...process.env, PGPASSWORD: password, PGSSLMODE: options.tls ? 'require' : 'disable' };
-  execFileSync(path.join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'larder', '-d', 'postgres', '-qc', 'CREATE DATABASE feast'], { env, stdio: 'pipe' });
+  execFileSync(
+    path.join(bin, 'psql'),
+    ['-h', '127.0.0.1', '-p', String(port), '-U', 'larder', '-d', 'postgres', '-qc', 'CREATE DATABASE feast'],
+    { env, stdio: 'pipe' },
+  );
 
   const server: PostgresServer = {
     host: '127.0.0.1',
@@ -115,8 +152,15 @@ export async function startPostgres(options: { tls?: boolean } = {}): Promise<Po
     url: `postgresql://larder:${password}@127.0.0.1:${port}/feast`,
     caFile,
     offlineStoreConfig: (extra = {}) => ({
-      type: 'postgres', host: '127.0.0.1', port, database: 'feast', db_schema: 'public',
-      user: 'larder', password, sslmode: options.tls ? 'require' : 'disable', ...extra,
+      type: 'postgres',
+      host: '127.0.0.1',
+      port,
+      database: 'feast',
+      db_schema: 'public',
+      user: 'larder',
+      password,
+      sslmode: options.tls ? 'require' : 'disable',
+      ...extra,
     }),
     async pause() {
       run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);

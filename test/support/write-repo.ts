@@ -64,13 +64,18 @@ export function writeWriteRepo(repo: string, options: WriteRepoOptions = {}): vo
       ],
       featureViews: [
         {
-          name: 'stats', source: 'stats_source', entities: ['driver'], ttlSeconds: 0,
-          entityColumns: [{ name: 'driver_id', valueType: 'INT64' }], features: [{ name: 'rate', valueType: 'DOUBLE' }],
+          name: 'stats',
+          source: 'stats_source',
+          entities: ['driver'],
+          ttlSeconds: 0,
+          entityColumns: [{ name: 'driver_id', valueType: 'INT64' }],
+          features: [{ name: 'rate', valueType: 'DOUBLE' }],
         },
       ],
       featureServices: [
         {
-          name: 'svc', projections: [{ view: 'stats', features: ['rate'] }],
+          name: 'svc',
+          projections: [{ view: 'stats', features: ['rate'] }],
           loggingConfig: { sampleRate: 1, destination: { kind: 'file', path: options.logPath ?? 'data/logs' } },
         },
       ],

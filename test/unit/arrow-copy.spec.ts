@@ -7,7 +7,7 @@ import { assertOwnArrowCopy } from '../../core/src/api/arrow-copy.ts';
 const cjs = createRequire(import.meta.url)('apache-arrow');
 
 describe('Arrow data from a second apache-arrow copy', () => {
-  it('accepts this copy\'s types, nested ones included', () => {
+  it("accepts this copy's types, nested ones included", () => {
     const schema = new Schema([new Field('x', new Float64()), new Field('l', new List(new Field('item', new Utf8())))]);
     expect(() => assertOwnArrowCopy(schema, 'The offline store')).not.to.throw();
   });

@@ -94,15 +94,19 @@ describe('kubernetes auth: bounds (@larder/plugin-auth-k8s)', () => {
         try {
           checkTokenShape(token, 16_384);
         } catch (error) {
-          return (error as Error & { code: number }).code === status.UNAUTHENTICATED ? (error as Error).message : `wrong code: ${(error as Error).message}`;
+          return (error as Error & { code: number }).code === status.UNAUTHENTICATED
+            ? (error as Error).message
+            : `wrong code: ${(error as Error).message}`;
         }
         return null;
       };
       expect(refuse('')).to.equal('Invalid token: empty');
       expect(refuse('a'.repeat(16_385))).to.equal('Invalid token: longer than 16384 bytes');
       expect(refuse('€'.repeat(6_000))).to.equal('Invalid token: only printable ASCII characters are allowed');
-      for (const bad of ['tok en', 'tok\ten', 'tok\u007fen', 'tök']) expect(refuse(bad), JSON.stringify(bad)).to.equal('Invalid token: only printable ASCII characters are allowed');
-      for (const good of ['a'.repeat(16_384), 'eyJhbGciOi.eyJzdWIi.c2ln', 'abcdef.0123456789abcdef', '...', 'x~+/=_-']) expect(refuse(good), good.slice(0, 20)).to.equal(null);
+      for (const bad of ['tok en', 'tok\ten', 'tok\u007fen', 'tök'])
+        expect(refuse(bad), JSON.stringify(bad)).to.equal('Invalid token: only printable ASCII characters are allowed');
+      for (const good of ['a'.repeat(16_384), 'eyJhbGciOi.eyJzdWIi.c2ln', 'abcdef.0123456789abcdef', '...', 'x~+/=_-'])
+        expect(refuse(good), good.slice(0, 20)).to.equal(null);
     });
 
     it('cut keeps short text and marks where long text was cut', () => {

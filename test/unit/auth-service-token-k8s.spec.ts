@@ -33,7 +33,10 @@ describe('auth kubernetes: the token larder presents to other Feast services', (
   const provider = async (config: Record<string, unknown> = {}) => {
     const kubeconfig = path.join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigYaml('https://127.0.0.1:9', { token: 'larder-own-api-token' }, { namespace: 'feast' }));
-    const created = await plugin.create({ type: 'kubernetes', cache_ttl_seconds: 0, cache_max_entries: 1, request_timeout_seconds: 1, kubeconfig, ...config }, { repoPath: dir, logger });
+    const created = await plugin.create(
+      { type: 'kubernetes', cache_ttl_seconds: 0, cache_max_entries: 1, request_timeout_seconds: 1, kubeconfig, ...config },
+      { repoPath: dir, logger },
+    );
     providers.push(created);
     return created;
   };
@@ -101,10 +104,12 @@ describe('auth kubernetes: the token larder presents to other Feast services', (
     // Outside a pod the file is absent, so LOCAL_K8S_TOKEN answers.
     expect(await auth.serviceToken!()).to.equal('from-the-environment');
     delete process.env.LOCAL_K8S_TOKEN;
-    expect((await rejection(auth.serviceToken!())).message).to.include(`the service account token file ${SERVICE_ACCOUNT_TOKEN_FILE} does not exist`);
+    expect((await rejection(auth.serviceToken!())).message).to.include(
+      `the service account token file ${SERVICE_ACCOUNT_TOKEN_FILE} does not exist`,
+    );
   });
 
-  it("sends the unsigned intra-server token (sub \":::<value>\") through core's serviceTokenSource when INTRA_COMMUNICATION_BASE64 is set", async () => {
+  it('sends the unsigned intra-server token (sub ":::<value>") through core\'s serviceTokenSource when INTRA_COMMUNICATION_BASE64 is set', async () => {
     const auth = await provider({ user_token: 'configured-user-token' });
     const source = serviceTokenSource('kubernetes', auth);
     process.env.INTRA_COMMUNICATION_BASE64 = 'aW50cmEtc2VjcmV0';

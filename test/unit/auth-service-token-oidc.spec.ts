@@ -88,17 +88,24 @@ describe('auth oidc: the token larder presents to other Feast services', functio
 
   /** A provider as create() builds it; `options` are the test seams create() never sets. */
   const provider = (config: Record<string, unknown>, options: ConstructorParameters<typeof OidcAuthProvider>[2] = {}) =>
-    new OidcAuthProvider(settingsFrom({ type: 'oidc', auth_discovery_url: idp.discoveryUrl, client_id: CLIENT_ID, ...config } as OidcAuthConfig), authEnv, {
-      serviceAccountTokenFile: noFile(),
-      ...options,
-    });
+    new OidcAuthProvider(
+      settingsFrom({ type: 'oidc', auth_discovery_url: idp.discoveryUrl, client_id: CLIENT_ID, ...config } as OidcAuthConfig),
+      authEnv,
+      {
+        serviceAccountTokenFile: noFile(),
+        ...options,
+      },
+    );
   /**
    * A provider with client settings Feast's config rule would refuse next to auth_discovery_url
    * (`token`, `token_env_var`), to show where they come in the order.
    */
   const providerWithClient = (client: Partial<OidcClientSettings>, options: ConstructorParameters<typeof OidcAuthProvider>[2] = {}) => {
     const settings = settingsFrom({ type: 'oidc', auth_discovery_url: idp.discoveryUrl, client_id: CLIENT_ID });
-    return new OidcAuthProvider({ ...settings, client: { ...settings.client, ...client } }, authEnv, { serviceAccountTokenFile: noFile(), ...options });
+    return new OidcAuthProvider({ ...settings, client: { ...settings.client, ...client } }, authEnv, {
+      serviceAccountTokenFile: noFile(),
+      ...options,
+    });
   };
   const clientCredentials = { client_secret: SECRET };
   const tokenRequests = () => idp.requests('/token');
@@ -131,7 +138,10 @@ describe('auth oidc: the token larder presents to other Feast services', functio
 
   describe('from the identity provider (client_secret)', () => {
     it('requests a client_credentials token that the same provider then accepts as the client', async () => {
-      const auth = await oidcPlugin.create({ type: 'oidc', auth_discovery_url: idp.discoveryUrl, client_id: CLIENT_ID, ...clientCredentials }, authEnv);
+      const auth = await oidcPlugin.create(
+        { type: 'oidc', auth_discovery_url: idp.discoveryUrl, client_id: CLIENT_ID, ...clientCredentials },
+        authEnv,
+      );
       const before = tokenRequests();
       const token = await auth.serviceToken!();
       expect(tokenRequests()).to.equal(before + 1);
@@ -185,7 +195,14 @@ describe('auth oidc: the token larder presents to other Feast services', functio
 
     it('uses the password grant when username and password are set, and the provider accepts the user', async () => {
       const auth = await oidcPlugin.create(
-        { type: 'oidc', auth_discovery_url: idp.discoveryUrl, client_id: CLIENT_ID, ...clientCredentials, username: 'alice', password: 'pw' },
+        {
+          type: 'oidc',
+          auth_discovery_url: idp.discoveryUrl,
+          client_id: CLIENT_ID,
+          ...clientCredentials,
+          username: 'alice',
+          password: 'pw',
+        },
         authEnv,
       );
       const token = await auth.serviceToken!();
@@ -212,7 +229,13 @@ describe('auth oidc: the token larder presents to other Feast services', functio
     });
     const ownProvider = (config: Record<string, unknown> = {}) =>
       new OidcAuthProvider(
-        settingsFrom({ type: 'oidc', auth_discovery_url: endpoint.discoveryUrl, client_id: CLIENT_ID, ...clientCredentials, ...config } as OidcAuthConfig),
+        settingsFrom({
+          type: 'oidc',
+          auth_discovery_url: endpoint.discoveryUrl,
+          client_id: CLIENT_ID,
+          ...clientCredentials,
+          ...config,
+        } as OidcAuthConfig),
         authEnv,
       );
 
@@ -221,7 +244,10 @@ describe('auth oidc: the token larder presents to other Feast services', functio
       await ownProvider().serviceToken();
       await ownProvider({ username: 'bob', password: 'pw' }).serviceToken();
       expect(endpoint.requests).to.deep.equal([
-        { contentType: 'application/x-www-form-urlencoded', fields: { grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: SECRET } },
+        {
+          contentType: 'application/x-www-form-urlencoded',
+          fields: { grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: SECRET },
+        },
         {
           contentType: 'application/x-www-form-urlencoded',
           fields: { grant_type: 'password', client_id: CLIENT_ID, client_secret: SECRET, username: 'bob', password: 'pw' },
@@ -229,7 +255,7 @@ describe('auth oidc: the token larder presents to other Feast services', functio
       ]);
     });
 
-    it("reuses an opaque token for its expires_in, and does not reuse one whose expiry is unknown", async () => {
+    it('reuses an opaque token for its expires_in, and does not reuse one whose expiry is unknown', async () => {
       endpoint.reply = { status: 200, body: JSON.stringify({ access_token: 'opaque-2', expires_in: 300 }) };
       const withExpiry = ownProvider();
       expect([await withExpiry.serviceToken(), await withExpiry.serviceToken()]).to.deep.equal(['opaque-2', 'opaque-2']);
@@ -255,9 +281,16 @@ describe('auth oidc: the token larder presents to other Feast services', functio
     it('fails with the discovery URL when the discovery document cannot be fetched', async () => {
       const closed = await startTokenEndpoint();
       await closed.stop();
-      const auth = new OidcAuthProvider(settingsFrom({ type: 'oidc', auth_discovery_url: closed.discoveryUrl, client_id: CLIENT_ID, ...clientCredentials }), authEnv);
+      const auth = new OidcAuthProvider(
+        settingsFrom({ type: 'oidc', auth_discovery_url: closed.discoveryUrl, client_id: CLIENT_ID, ...clientCredentials }),
+        authEnv,
+      );
       const error = await rejection(auth.serviceToken());
-      expect(error.message).to.match(new RegExp(`^Error fetching OIDC discovery response, discovery url - ${closed.discoveryUrl.replace(/[.?]/g, '\\$&')}, exception - .*ECONNREFUSED`));
+      expect(error.message).to.match(
+        new RegExp(
+          `^Error fetching OIDC discovery response, discovery url - ${closed.discoveryUrl.replace(/[.?]/g, '\\$&')}, exception - .*ECONNREFUSED`,
+        ),
+      );
     });
   });
 
@@ -267,13 +300,42 @@ describe('auth oidc: the token larder presents to other Feast services', functio
     before(async () => {
       const key = path.join(dir, 'tls.key');
       caFile = path.join(dir, 'tls.pem');
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', caFile], { stdio: 'pipe' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+          '-keyout',
+          key,
+          '-out',
+          caFile,
+        ],
+        { stdio: 'pipe' },
+      );
       endpoint = await startTokenEndpoint({ key: readFileSync(key), cert: readFileSync(caFile) });
       endpoint.reply = { status: 200, body: JSON.stringify({ access_token: 'tls-token', expires_in: 300 }) };
     });
     after(() => endpoint?.stop());
     const tlsProvider = (config: Record<string, unknown>) =>
-      new OidcAuthProvider(settingsFrom({ type: 'oidc', auth_discovery_url: endpoint.discoveryUrl, client_id: CLIENT_ID, ...clientCredentials, ...config } as OidcAuthConfig), authEnv);
+      new OidcAuthProvider(
+        settingsFrom({
+          type: 'oidc',
+          auth_discovery_url: endpoint.discoveryUrl,
+          client_id: CLIENT_ID,
+          ...clientCredentials,
+          ...config,
+        } as OidcAuthConfig),
+        authEnv,
+      );
 
     it('refuses a certificate the system does not trust', async () => {
       const error = await rejection(tlsProvider({}).serviceToken());
@@ -299,7 +361,7 @@ describe('auth oidc: the token larder presents to other Feast services', functio
       expect(tokenRequests()).to.equal(before);
     });
 
-    it('reads token_env_var on every call, and fails with Feast\'s text when it is unset or empty', async () => {
+    it("reads token_env_var on every call, and fails with Feast's text when it is unset or empty", async () => {
       const auth = providerWithClient({ tokenEnvVar: 'MY_TOKEN_VAR', clientSecret: SECRET });
       process.env.MY_TOKEN_VAR = 'first';
       expect(await auth.serviceToken()).to.equal('first');
@@ -314,12 +376,15 @@ describe('auth oidc: the token larder presents to other Feast services', functio
     });
 
     it('presents FEAST_OIDC_TOKEN when no client source is configured (a server-only section)', async () => {
-      const auth: AuthProvider = await oidcPlugin.create({ type: 'oidc', auth_discovery_url: idp.discoveryUrl, client_id: CLIENT_ID }, authEnv);
+      const auth: AuthProvider = await oidcPlugin.create(
+        { type: 'oidc', auth_discovery_url: idp.discoveryUrl, client_id: CLIENT_ID },
+        authEnv,
+      );
       process.env.FEAST_OIDC_TOKEN = 'from-the-environment';
       expect(await auth.serviceToken!()).to.equal('from-the-environment');
     });
 
-    it("presents the service account token (trimmed) when there is no other source, FEAST_OIDC_TOKEN first", async () => {
+    it('presents the service account token (trimmed) when there is no other source, FEAST_OIDC_TOKEN first', async () => {
       const file = path.join(dir, 'sa-token');
       writeFileSync(file, '  sa-token-value\n');
       const auth = provider({}, { serviceAccountTokenFile: file });

@@ -7,7 +7,10 @@ import type { LarderError } from '../../core/src/errors.ts';
 const never = () => new AbortController().signal;
 const settled = async (promise: Promise<unknown>) => {
   let state = 'pending';
-  promise.then(() => (state = 'resolved'), () => (state = 'rejected'));
+  promise.then(
+    () => (state = 'resolved'),
+    () => (state = 'rejected'),
+  );
   await new Promise((resolve) => setImmediate(resolve));
   return state;
 };
@@ -62,7 +65,9 @@ describe('call limits', () => {
     limits.armDeadline('DoGet', early)();
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect((late.signal.reason as LarderError).code).to.equal(status.DEADLINE_EXCEEDED);
-    expect((late.signal.reason as LarderError).message).to.match(/The DoGet call ran longer than this server allows \(0\.01 s, larder\.call_timeout_seconds/);
+    expect((late.signal.reason as LarderError).message).to.match(
+      /The DoGet call ran longer than this server allows \(0\.01 s, larder\.call_timeout_seconds/,
+    );
     expect(early.signal.aborted).to.equal(false);
   });
 
@@ -78,7 +83,9 @@ describe('call limits', () => {
     expect(await settled(waiting)).to.equal('pending');
     const refused = await limits.enterUpload(never()).catch((error: LarderError) => error);
     expect((refused as LarderError).code).to.equal(status.UNAVAILABLE);
-    expect((refused as LarderError).message).to.match(/2 uploads are in progress \(larder\.max_concurrent_uploads\) and 1 are waiting \(larder\.max_queued_calls\)/);
+    expect((refused as LarderError).message).to.match(
+      /2 uploads are in progress \(larder\.max_concurrent_uploads\) and 1 are waiting \(larder\.max_queued_calls\)/,
+    );
     limits.leaveUpload();
     await waiting;
     expect(limits.uploads).to.equal(2);

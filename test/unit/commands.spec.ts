@@ -65,7 +65,7 @@ describe('Feast commands', () => {
     expect(refusal({ api: null }).message).to.match(/, got null$/);
   });
 
-  it("refuses a persist that lacks a field its retrieve_func needs (found by fuzzing, seed 2002)", () => {
+  it('refuses a persist that lacks a field its retrieve_func needs (found by fuzzing, seed 2002)', () => {
     // The pull then ran with join_key_columns undefined and answered INTERNAL.
     const persist = {
       api: 'persist',
@@ -83,9 +83,9 @@ describe('Feast commands', () => {
       'The persist command\'s field "join_key_columns.0" must be of type string',
     );
     expect(parseCommand(bytes({ ...persist, join_key_columns: ['driver_id'] })).api).to.equal('persist');
-    expect(refusal({ ...historical, api: 'persist', retrieve_func: 'get_historical_features', data_source_name: 'src', project: 7 }).message).to.match(
-      /field "project" must be of type string/,
-    );
+    expect(
+      refusal({ ...historical, api: 'persist', retrieve_func: 'get_historical_features', data_source_name: 'src', project: 7 }).message,
+    ).to.match(/field "project" must be of type string/);
   });
 
   it('reads naive ISO dates as UTC, as Feast does', () => {

@@ -39,7 +39,14 @@ function larderCheck(schema: object): string | null {
 
 /** Each schema, and whether ajv refuses it. */
 const schemas: Record<string, [() => object, boolean]> = {
-  'a plugin schema': [() => ({ type: 'object', properties: { type: { type: 'string' }, path: { type: 'string', default: 'data' } }, additionalProperties: false }), false],
+  'a plugin schema': [
+    () => ({
+      type: 'object',
+      properties: { type: { type: 'string' }, path: { type: 'string', default: 'data' } },
+      additionalProperties: false,
+    }),
+    false,
+  ],
   'a misspelt type': [() => ({ type: 'object', properties: { path: { type: 'strin' } } }), true],
   'required as a string': [() => ({ type: 'object', required: 'path' }), true],
   'several problems at once': [() => ({ type: 'object', minProperties: -1, properties: { a: { enum: 'x' }, b: { items: 3 } } }), true],
@@ -66,9 +73,9 @@ describe('config schemas checked against the meta-schema', () => {
   }
 
   it("refuses a plugin's invalid schema before any value is checked against it", () => {
-    expect(() => validateSection({ type: 'object', properties: { path: { type: 'strin' } } }, { path: 'x' }, 'feature_store.yaml', 'offline_store')).to.throw(
-      'schema is invalid: data/properties/path/type must be equal to one of the allowed values',
-    );
+    expect(() =>
+      validateSection({ type: 'object', properties: { path: { type: 'strin' } } }, { path: 'x' }, 'feature_store.yaml', 'offline_store'),
+    ).to.throw('schema is invalid: data/properties/path/type must be equal to one of the allowed values');
   });
 
   it("feature_store.yaml's own schema is valid JSON Schema", () => {
@@ -80,7 +87,9 @@ describe('config schemas checked against the meta-schema', () => {
     async function builtinSchemas(): Promise<Record<string, object>> {
       const schemas: Record<string, object> = { 'feature_store.yaml': repoConfigSchema, 'file registry': fileRegistryPlugin.configSchema };
       for (const dir of readdirSync(path.join(REPO_ROOT, 'plugins')).sort()) {
-        schemas[dir] = ((await import(path.join(REPO_ROOT, 'plugins', dir, 'src', 'index.ts'))) as { default: { configSchema: object } }).default.configSchema;
+        schemas[dir] = (
+          (await import(path.join(REPO_ROOT, 'plugins', dir, 'src', 'index.ts'))) as { default: { configSchema: object } }
+        ).default.configSchema;
       }
       return schemas;
     }
@@ -100,7 +109,13 @@ describe('config schemas checked against the meta-schema', () => {
         { type },
         { type, no_such_key: 1 },
         { type, path: 42, host: ['x'], port: 'five', url: null, cache_ttl_seconds: -1 },
-        { project: 'p', registry: 'data/registry.db', provider: 'local', offline_store: { type: 'file' }, entity_key_serialization_version: 3 },
+        {
+          project: 'p',
+          registry: 'data/registry.db',
+          provider: 'local',
+          offline_store: { type: 'file' },
+          entity_key_serialization_version: 3,
+        },
         { project: 'bad name!', registry: { registry_type: 'sql', path: 3 }, offline_store: 'file', online_store: null },
       ];
       const outcomes = new Set<boolean>();
@@ -123,4 +138,3 @@ describe('config schemas checked against the meta-schema', () => {
     });
   });
 });
-

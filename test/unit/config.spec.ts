@@ -82,14 +82,18 @@ describe('config: feature_store.yaml', () => {
     const noType = repoWith('project: demo\nregistry: r.db\noffline_store: {path: x}\n');
     expect((await errorOf(loadRepoConfig({ chdir: noType }))).message).to.match(/offline_store\.type: is required$/);
     const badYaml = repoWith('project: [demo\n');
-    expect((await errorOf(loadRepoConfig({ chdir: badYaml }))).message).to.match(/feature_store\.yaml: line \d+, column \d+: is not valid YAML/);
+    expect((await errorOf(loadRepoConfig({ chdir: badYaml }))).message).to.match(
+      /feature_store\.yaml: line \d+, column \d+: is not valid YAML/,
+    );
     const missing = tempDir();
     mkdirSync(path.join(missing, 'sub'));
     expect((await errorOf(loadRepoConfig({ chdir: path.join(missing, 'sub') }))).message).to.equal(
       `${path.join(missing, 'sub', 'feature_store.yaml')}: Can't find feature repo configuration file here. Make sure you're running larder from an initialized feature repository (or pass -c/--chdir or -f/--feature-store-yaml).`,
     );
     const empty = repoWith('# nothing but a comment\n');
-    expect((await errorOf(loadRepoConfig({ chdir: empty }))).message).to.equal(`${empty}/feature_store.yaml: must be a YAML mapping of keys to values`);
+    expect((await errorOf(loadRepoConfig({ chdir: empty }))).message).to.equal(
+      `${empty}/feature_store.yaml: must be a YAML mapping of keys to values`,
+    );
   });
 
   it('validates a plugin section with its schema and names unknown keys', () => {
@@ -97,6 +101,8 @@ describe('config: feature_store.yaml', () => {
     expect(() => validateSection(schema, { type: 'file', extra: 1 }, 'fs.yaml', 'offline_store')).to.throw(
       'fs.yaml: offline_store.extra: is not a known key here',
     );
-    expect(() => validateSection(schema, { type: 'x' }, 'fs.yaml', 'offline_store')).to.throw('fs.yaml: offline_store.type: must be "file"');
+    expect(() => validateSection(schema, { type: 'x' }, 'fs.yaml', 'offline_store')).to.throw(
+      'fs.yaml: offline_store.type: must be "file"',
+    );
   });
 });

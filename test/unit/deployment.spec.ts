@@ -52,7 +52,10 @@ function kustomize(dir: string): K8s[] {
 
 function applyJsonPatch(doc: K8s, ops: Array<{ op: string; path: string; value?: unknown }>): void {
   for (const { op, path: pointer, value } of ops) {
-    const keys = pointer.split('/').slice(1).map((key) => key.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const keys = pointer
+      .split('/')
+      .slice(1)
+      .map((key) => key.replace(/~1/g, '/').replace(/~0/g, '~'));
     const last = keys.pop()!;
     const parent = keys.reduce((node, key) => {
       expect(node?.[key], `${pointer}: ${key} missing`).to.not.equal(undefined);
@@ -77,7 +80,9 @@ const find = (docs: K8s[], kind: string, name?: string): K8s => {
 /** Dockerfile instructions by stage, line continuations joined. */
 function dockerfile(): Array<{ stage: string; instructions: Array<{ cmd: string; args: string }> }> {
   const stages: Array<{ stage: string; instructions: Array<{ cmd: string; args: string }> }> = [];
-  for (const line of read('Dockerfile').replace(/\\\r?\n/g, ' ').split('\n')) {
+  for (const line of read('Dockerfile')
+    .replace(/\\\r?\n/g, ' ')
+    .split('\n')) {
     const m = /^\s*([A-Za-z]+)\s+(.*)$/.exec(line);
     if (!m || line.trim().startsWith('#')) continue;
     const cmd = m[1]!.toUpperCase();
@@ -87,18 +92,27 @@ function dockerfile(): Array<{ stage: string; instructions: Array<{ cmd: string;
   return stages;
 }
 const runtimeStage = () => dockerfile().at(-1)!.instructions;
-const instruction = (cmd: string) => runtimeStage().filter((i) => i.cmd === cmd).at(-1)?.args;
+const instruction = (cmd: string) =>
+  runtimeStage()
+    .filter((i) => i.cmd === cmd)
+    .at(-1)?.args;
 const copySources = (instructions: Array<{ cmd: string; args: string }>) =>
   instructions.filter((i) => i.cmd === 'COPY' && !i.args.includes('--from')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
 
 /** Whether .dockerignore keeps `file` out of the build context (Docker's rule: the last matching pattern wins). */
 function dockerIgnored(file: string): boolean {
   let ignored = false;
-  for (const raw of read('.dockerignore').split('\n').map((l) => l.trim())) {
+  for (const raw of read('.dockerignore')
+    .split('\n')
+    .map((l) => l.trim())) {
     if (!raw || raw.startsWith('#')) continue;
     const negate = raw.startsWith('!');
     const pattern = (negate ? raw.slice(1) : raw).replace(/\/+$/, '');
-    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\//g, '\0').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+    const body = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*\*\//g, '\0')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\?/g, '[^/]');
     const re = new RegExp(`^${body.replace(/\0/g, '(.*/)?')}$`);
     const parts = file.split('/');
     if (parts.some((_, i) => re.test(parts.slice(0, i + 1).join('/')))) ignored = !negate;
@@ -110,7 +124,8 @@ const argAfter = (args: string[], ...flags: string[]) => {
   const i = args.findIndex((a) => flags.includes(a));
   return i < 0 ? undefined : args[i + 1];
 };
-const container = (docs: K8s[]) => find(docs, 'Deployment', 'larder-offline').spec.template.spec.containers.find((c: K8s) => c.name === 'offline');
+const container = (docs: K8s[]) =>
+  find(docs, 'Deployment', 'larder-offline').spec.template.spec.containers.find((c: K8s) => c.name === 'offline');
 const flightPort = (docs: K8s[]) => Number(argAfter(container(docs).args, '-p', '--port'));
 
 /** grpc.health.v1.Health/Check over plaintext, as the kubelet's grpc probe calls it; resolves with the status number (1 = SERVING). */
@@ -118,12 +133,23 @@ function healthCheck(port: number, service: string): Promise<number> {
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const request = service ? Buffer.concat([Buffer.from([0x0a, service.length]), Buffer.from(service)]) : Buffer.alloc(0);
   return new Promise<number>((resolve, reject) => {
-    client.makeUnaryRequest('/grpc.health.v1.Health/Check', (b: Buffer) => b, (b: Buffer) => b, request, { deadline: Date.now() + 5_000 },
-      (error, response) => (error ? reject(error) : resolve(response && response[0] === 0x08 ? response[1]! : 0)));
+    client.makeUnaryRequest(
+      '/grpc.health.v1.Health/Check',
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      request,
+      { deadline: Date.now() + 5_000 },
+      (error, response) => (error ? reject(error) : resolve(response && response[0] === 0x08 ? response[1]! : 0)),
+    );
   }).finally(() => client.close());
 }
 
-interface Served { logs: string; exitCode: number | null; metrics?: number; health?: { ready: number; liveness: number } }
+interface Served {
+  logs: string;
+  exitCode: number | null;
+  metrics?: number;
+  health?: { ready: number; liveness: number };
+}
 
 /**
  * Runs a container's ENTRYPOINT + args on this machine: /app is this checkout, the given container
@@ -131,12 +157,16 @@ interface Served { logs: string; exitCode: number | null; metrics?: number; heal
  * Waits until larder serves, probes it as Kubernetes would, then SIGTERM: larder must exit 0.
  */
 async function serveAsContainer(entrypoint: string[], args: string[], paths: Record<string, string>): Promise<Served> {
-  const local = (arg: string) => Object.entries({ '/app': REPO_ROOT, ...paths }).reduce(
-    (a, [from, to]) => (a === from || a.startsWith(`${from}/`) ? to + a.slice(from.length) : a), arg);
+  const local = (arg: string) =>
+    Object.entries({ '/app': REPO_ROOT, ...paths }).reduce(
+      (a, [from, to]) => (a === from || a.startsWith(`${from}/`) ? to + a.slice(from.length) : a),
+      arg,
+    );
   const argv = [...entrypoint, ...args].map(local);
   const ports: Record<string, number> = {};
   for (const [i, a] of argv.entries()) {
-    if (['-p', '--port', '--metrics-port'].includes(a)) argv[i + 1] = String((ports[a === '--metrics-port' ? 'metrics' : 'flight'] = await freePort()));
+    if (['-p', '--port', '--metrics-port'].includes(a))
+      argv[i + 1] = String((ports[a === '--metrics-port' ? 'metrics' : 'flight'] = await freePort()));
     if (['-h', '--host'].includes(a)) argv[i + 1] = '127.0.0.1';
   }
   expect(argv[0]).to.equal('node');
@@ -146,9 +176,11 @@ async function serveAsContainer(entrypoint: string[], args: string[], paths: Rec
   child.stderr.on('data', (c: Buffer) => (served.logs += c));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 30_000;
-  while (!served.logs.includes('"larder serving"') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (!served.logs.includes('"larder serving"') && child.exitCode === null && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
   try {
-    if (child.exitCode !== null || !served.logs.includes('"larder serving"')) throw new Error(`larder did not serve (${argv.join(' ')}):\n${served.logs}`);
+    if (child.exitCode !== null || !served.logs.includes('"larder serving"'))
+      throw new Error(`larder did not serve (${argv.join(' ')}):\n${served.logs}`);
     if (ports.metrics) served.metrics = (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).status;
     if (!argv.includes('--cert')) {
       served.health = { ready: await healthCheck(ports.flight!, ''), liveness: await healthCheck(ports.flight!, 'liveness') };
@@ -171,8 +203,25 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
   before(async () => {
     work = mkdtempSync(path.join(tmpdir(), 'larder-deploy-'));
     exampleRepo = await writeExampleRepo(path.join(work, 'feature_repo'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-keyout', path.join(work, 'tls.key'), '-out', path.join(work, 'tls.crt')], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        path.join(work, 'tls.key'),
+        '-out',
+        path.join(work, 'tls.crt'),
+      ],
+      { stdio: 'pipe' },
+    );
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -185,7 +234,10 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
     expect(tls.map((d) => d.kind)).to.deep.equal(plain.map((d) => d.kind));
   });
 
-  for (const [variant, docs] of [['plain', plain], ['TLS', tls]] as const) {
+  for (const [variant, docs] of [
+    ['plain', plain],
+    ['TLS', tls],
+  ] as const) {
     it(`${variant}: the args, container ports, probes, Service and scrape annotations agree on the ports`, () => {
       const c = container(docs);
       const pod = find(docs, 'Deployment', 'larder-offline').spec.template;
@@ -194,7 +246,11 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
       expect(port).to.equal(variant === 'plain' ? 8815 : 8816);
       expect(c.ports).to.deep.include({ name: 'flight', containerPort: port });
       expect(c.ports).to.deep.include({ name: 'metrics', containerPort: metrics });
-      expect(pod.metadata.annotations).to.include({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metrics), 'prometheus.io/path': '/metrics' });
+      expect(pod.metadata.annotations).to.include({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(metrics),
+        'prometheus.io/path': '/metrics',
+      });
       if (variant === 'plain') {
         expect(c.startupProbe.grpc).to.deep.equal({ port, service: 'liveness' });
         expect(c.livenessProbe.grpc).to.deep.equal({ port, service: 'liveness' });
@@ -219,7 +275,10 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
   it('TLS: the kubernetes.io/tls Secret is mounted read-only where --key and --cert point', () => {
     const c = container(tls);
     const pod = find(tls, 'Deployment', 'larder-offline').spec.template.spec;
-    for (const [flag, key] of [['--key', 'tls.key'], ['--cert', 'tls.crt']]) {
+    for (const [flag, key] of [
+      ['--key', 'tls.key'],
+      ['--cert', 'tls.crt'],
+    ]) {
       const file = argAfter(c.args, flag)!;
       expect(file).to.equal(`/tls/offline/${key}`);
       const mount = c.volumeMounts.find((m: K8s) => m.mountPath === path.dirname(file));
@@ -240,7 +299,8 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
     const configMap = find(plain, 'ConfigMap', pod.volumes.find((v: K8s) => v.name === repoMount.name).configMap.name);
     const text: string = configMap.data['feature_store.yaml'];
     const env = Object.fromEntries(c.env.map((e: K8s) => [e.name, 'from-a-secret']));
-    for (const [, name] of text.matchAll(/\$\{?([A-Za-z_]\w*)/g)) expect(env, `\${${name}} needs a container env var`).to.have.property(name!);
+    for (const [, name] of text.matchAll(/\$\{?([A-Za-z_]\w*)/g))
+      expect(env, `\${${name}} needs a container env var`).to.have.property(name!);
 
     const validate = async (yaml: string) => {
       const dir = mkdtempSync(path.join(work, 'cm-'));
@@ -259,11 +319,17 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
     expect(config.auth.type).to.equal('kubernetes');
     const registry = String(config.registry);
     const registryMount = c.volumeMounts.find((m: K8s) => registry.startsWith(`${m.mountPath}/`));
-    expect(pod.volumes.find((v: K8s) => v.name === registryMount?.name)?.persistentVolumeClaim?.claimName, 'registry on a PVC')
-      .to.equal(find(plain, 'PersistentVolumeClaim').metadata.name);
+    expect(pod.volumes.find((v: K8s) => v.name === registryMount?.name)?.persistentVolumeClaim?.claimName, 'registry on a PVC').to.equal(
+      find(plain, 'PersistentVolumeClaim').metadata.name,
+    );
     // Uploads are held in memory: those of running calls, those being received or waiting for a
     // call slot, and pending ones must fit under the limit.
-    const { max_concurrent_calls: calls, max_concurrent_uploads: uploads, max_upload_bytes: upload, pending_max_bytes: pending } = config.larder as Record<string, number>;
+    const {
+      max_concurrent_calls: calls,
+      max_concurrent_uploads: uploads,
+      max_upload_bytes: upload,
+      pending_max_bytes: pending,
+    } = config.larder as Record<string, number>;
     const limit = /^(\d+)Gi$/.exec(c.resources.limits.memory);
     expect(uploads, 'larder.max_concurrent_uploads set in the ConfigMap').to.be.a('number');
     expect((calls! + uploads!) * upload! + pending!).to.be.below(Number(limit![1]) * 1024 ** 3);
@@ -278,7 +344,9 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
     const c = container(plain);
     const [cmd, seconds] = c.lifecycle.preStop.exec.command;
     expect(cmd).to.equal('sleep');
-    expect(find(plain, 'Deployment', 'larder-offline').spec.template.spec.terminationGracePeriodSeconds).to.be.above(Number(seconds) + drainSeconds);
+    expect(find(plain, 'Deployment', 'larder-offline').spec.template.spec.terminationGracePeriodSeconds).to.be.above(
+      Number(seconds) + drainSeconds,
+    );
     expect(instruction('STOPSIGNAL')).to.equal('SIGTERM');
   });
 
@@ -296,17 +364,29 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
 
   it('RBAC: the service account may make every Kubernetes API call the kubernetes auth plugin makes', () => {
     const deployment = find(plain, 'Deployment', 'larder-offline');
-    const account = { kind: 'ServiceAccount', name: deployment.spec.template.spec.serviceAccountName, namespace: deployment.metadata.namespace };
+    const account = {
+      kind: 'ServiceAccount',
+      name: deployment.spec.template.spec.serviceAccountName,
+      namespace: deployment.metadata.namespace,
+    };
     expect(find(plain, 'ServiceAccount', account.name).metadata.namespace).to.equal(account.namespace);
-    const bound = plain.filter((d) => d.kind === 'ClusterRoleBinding' && d.subjects.some((s: K8s) => Object.entries(account).every(([k, v]) => s[k] === v)));
-    const granted = new Set<string>(bound.some((b) => b.roleRef.name === 'system:auth-delegator') ? ['create tokenreviews', 'create subjectaccessreviews'] : []);
+    const bound = plain.filter(
+      (d) => d.kind === 'ClusterRoleBinding' && d.subjects.some((s: K8s) => Object.entries(account).every(([k, v]) => s[k] === v)),
+    );
+    const granted = new Set<string>(
+      bound.some((b) => b.roleRef.name === 'system:auth-delegator') ? ['create tokenreviews', 'create subjectaccessreviews'] : [],
+    );
     for (const binding of bound) {
       const role = plain.find((d) => d.kind === 'ClusterRole' && d.metadata.name === binding.roleRef.name);
       for (const rule of role?.rules ?? []) for (const v of rule.verbs) for (const r of rule.resources) granted.add(`${v} ${r}`);
     }
     const dir = path.join(REPO_ROOT, 'plugins', 'auth-k8s', 'src');
-    const source = readdirSync(dir).map((f) => readFileSync(path.join(dir, f), 'utf8')).join('\n');
-    const calls = [...source.matchAll(/api\.(get|post)\b[^(]*\(\s*[`'"][^`'"]*\/([a-z]+)[`'"]/g)].map(([, m, r]) => `${m === 'get' ? 'list' : 'create'} ${r}`);
+    const source = readdirSync(dir)
+      .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+      .join('\n');
+    const calls = [...source.matchAll(/api\.(get|post)\b[^(]*\(\s*[`'"][^`'"]*\/([a-z]+)[`'"]/g)].map(
+      ([, m, r]) => `${m === 'get' ? 'list' : 'create'} ${r}`,
+    );
     expect(calls).to.include.members(['create tokenreviews', 'list rolebindings', 'list clusterrolebindings']);
     for (const call of calls) expect([...granted], `RBAC for "${call}"`).to.include(call);
   });
@@ -323,16 +403,23 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
     // Every workspace manifest reaches `npm ci`, or the workspace's dependencies are missing.
     const deps = stages.find((s) => s.instructions.some((i) => i.cmd === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args)))!;
     const workspaces = (JSON.parse(read('package.json')).workspaces as string[]).flatMap((w) =>
-      w.endsWith('/*') ? readdirSync(path.join(REPO_ROOT, w.slice(0, -2))).map((d) => `${w.slice(0, -2)}/${d}`) : [w]);
-    for (const w of workspaces) expect(copySources(deps.instructions), `${w}/package.json in the npm ci stage`).to.include(`${w}/package.json`);
+      w.endsWith('/*') ? readdirSync(path.join(REPO_ROOT, w.slice(0, -2))).map((d) => `${w.slice(0, -2)}/${d}`) : [w],
+    );
+    for (const w of workspaces)
+      expect(copySources(deps.instructions), `${w}/package.json in the npm ci stage`).to.include(`${w}/package.json`);
     // The runtime stage gets each published workspace's built output (what its `exports` point at)
     // and the data files it reads at run time, from the build stage; never its TypeScript sources.
-    const fromBuild = runtimeStage().filter((i) => i.cmd === 'COPY' && i.args.startsWith('--from=build')).map((i) => i.args.split(/\s+/).at(-1)!);
+    const fromBuild = runtimeStage()
+      .filter((i) => i.cmd === 'COPY' && i.args.startsWith('--from=build'))
+      .map((i) => i.args.split(/\s+/).at(-1)!);
     for (const w of workspaces) {
       const manifest = JSON.parse(read(w, 'package.json'));
       const needed = (manifest.files as string[]).filter((f) => !['src', 'README.md'].includes(f));
       for (const f of needed) expect(fromBuild, `${w}/${f} in the runtime stage`).to.include(`${w}/${f}`);
-      expect(fromBuild.some((t) => t.startsWith(`${w}/src`)), `${w}/src in the runtime stage`).to.equal(false);
+      expect(
+        fromBuild.some((t) => t.startsWith(`${w}/src`)),
+        `${w}/src in the runtime stage`,
+      ).to.equal(false);
     }
     // The entrypoint is the published CLI's bin, which imports only its package's production dependencies.
     const entry = JSON.parse(instruction('ENTRYPOINT')!) as string[];
@@ -340,7 +427,9 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
     const cli = JSON.parse(read('cli', 'package.json'));
     for (const [, spec] of read('cli', 'bin', 'larder.js').matchAll(/(?:from |import\()'([^.'][^']*)'/g)) {
       if (spec!.startsWith('node:')) continue;
-      expect(Object.keys(cli.dependencies), `${spec} is a dependency of the larder package`).to.include(spec!.split('/').slice(0, 2).join('/'));
+      expect(Object.keys(cli.dependencies), `${spec} is a dependency of the larder package`).to.include(
+        spec!.split('/').slice(0, 2).join('/'),
+      );
     }
     expect(read('Dockerfile')).to.not.match(/\btsx\b/);
     const exposed = instruction('EXPOSE')!.split(/\s+/).map(Number);
@@ -356,11 +445,17 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
     expect(served.metrics).to.equal(200);
   });
 
-  for (const [variant, docs] of [['plain', plain], ['TLS', tls]] as const) {
+  for (const [variant, docs] of [
+    ['plain', plain],
+    ['TLS', tls],
+  ] as const) {
     it(`${variant}: the Deployment's args start larder, which answers its probes and exits 0 on SIGTERM`, async () => {
       const c = container(docs);
       expect(c.command, 'the image ENTRYPOINT is used').to.equal(undefined);
-      const served = await serveAsContainer(JSON.parse(instruction('ENTRYPOINT')!), c.args, { '/feature_repo': exampleRepo, '/tls/offline': work });
+      const served = await serveAsContainer(JSON.parse(instruction('ENTRYPOINT')!), c.args, {
+        '/feature_repo': exampleRepo,
+        '/tls/offline': work,
+      });
       expect(served.logs).to.include(variant === 'plain' ? 'grpc+tcp://' : 'grpc+tls://');
       expect(served.exitCode, served.logs).to.equal(0);
       expect(served.metrics).to.equal(200);

@@ -46,10 +46,13 @@ describe('duckdb store vs parquet-files store: identical results on generated da
     writeParquetFile(path.join(repo, 'drivers', 'part-0.parquet'), driverRows(rand, 3000));
     writeParquetFile(path.join(repo, 'drivers', 'part-1.parquet'), driverRows(rand, 2000));
     writeParquetFile(path.join(repo, 'cities.parquet'), cityRows(rand, 500));
-    writeParquetFile(path.join(repo, 'globals.parquet'), arrowTable([
-      ['ts', tsUtc, Array.from({ length: 30 }, (_, i) => T0_US + BigInt(i * 2) * H_US)],
-      ['total', new Float64(), Array.from({ length: 30 }, (_, i) => (i % 7 === 0 ? null : i * 1.5))],
-    ]));
+    writeParquetFile(
+      path.join(repo, 'globals.parquet'),
+      arrowTable([
+        ['ts', tsUtc, Array.from({ length: 30 }, (_, i) => T0_US + BigInt(i * 2) * H_US)],
+        ['total', new Float64(), Array.from({ length: 30 }, (_, i) => (i % 7 === 0 ? null : i * 1.5))],
+      ]),
+    );
     const env = { repoPath: repo, dataRoots: [], repoConfig: {}, logger: pino({ level: 'silent' }) };
     file = await parquetFilesPlugin.create({ type: 'file' }, env);
     for (const strategy of ['auto', 'asof', 'join']) {
@@ -76,43 +79,56 @@ describe('duckdb store vs parquet-files store: identical results on generated da
   }
 
   const historical = (req: Partial<HistoricalFeaturesRequest>) => (store: OfflineStore) =>
-    store.getHistoricalFeatures({ featureViews: [], featureRefs: [], project: 'p', fullFeatureNames: true, ...req }, callContext()).then(collect);
+    store
+      .getHistoricalFeatures({ featureViews: [], featureRefs: [], project: 'p', fullFeatureNames: true, ...req }, callContext())
+      .then(collect);
 
   it('get_historical_features with an entity table: four views, alias, entityless view', async () => {
     const entityTable = entityRows(rand, 4000);
-    const result = await both(historical({
-      entityTable,
-      featureViews: [views.drivers, views.other, views.cities, views.global],
-      featureRefs: ['drivers:rate', 'drivers:trips', 'drivers:name', 'drivers:flag', 'other:rate', 'cities:population', 'global:total'],
-    }));
+    const result = await both(
+      historical({
+        entityTable,
+        featureViews: [views.drivers, views.other, views.cities, views.global],
+        featureRefs: ['drivers:rate', 'drivers:trips', 'drivers:name', 'drivers:flag', 'other:rate', 'cities:population', 'global:total'],
+      }),
+    );
     // The data must exercise matches and misses alike.
     const rates = result.getChild('drivers__rate')!.toArray() as Float64Array;
     expect(result.getChild('drivers__rate')!.nullCount).to.be.within(1, rates.length - 1);
   });
 
   it('get_historical_features with views sharing a source: one match, each view its own TTL', async () => {
-    const result = await both(historical({
-      entityTable: entityRows(rand, 3000),
-      featureViews: [views.short, views.drivers, views.forever],
-      featureRefs: ['drivers_short:trips', 'drivers:rate', 'drivers_forever:name', 'drivers_forever:rate'],
-    }));
+    const result = await both(
+      historical({
+        entityTable: entityRows(rand, 3000),
+        featureViews: [views.short, views.drivers, views.forever],
+        featureRefs: ['drivers_short:trips', 'drivers:rate', 'drivers_forever:name', 'drivers_forever:rate'],
+      }),
+    );
     // The shortest TTL must blank rows the longer ones keep.
     expect(result.getChild('drivers_short__trips')!.nullCount).to.be.greaterThan(result.getChild('drivers__rate')!.nullCount);
     expect(result.getChild('drivers_forever__rate')!.nullCount).to.be.below(result.getChild('drivers__rate')!.nullCount);
   });
 
   it('get_historical_features in the start/end-date mode', async () => {
-    await both(historical({
-      featureViews: [views.drivers, views.short],
-      featureRefs: ['drivers:rate', 'drivers:name', 'drivers_short:trips'],
-      startDate: new Date(Number((T0_US + 10n * H_US) / 1000n)),
-      endDate: new Date(Number((T0_US + 30n * H_US) / 1000n)),
-    }));
+    await both(
+      historical({
+        featureViews: [views.drivers, views.short],
+        featureRefs: ['drivers:rate', 'drivers:name', 'drivers_short:trips'],
+        startDate: new Date(Number((T0_US + 10n * H_US) / 1000n)),
+        endDate: new Date(Number((T0_US + 30n * H_US) / 1000n)),
+      }),
+    );
   });
 
   const pull = (extra: Partial<PullRequest>): PullRequest => ({
-    source: drivers, joinKeyColumns: ['driver_id'], featureNameColumns: ['rate', 'name', 'flag'], timestampField: 'ts',
-    createdTimestampColumn: 'created', startDate: new Date(Number((T0_US + 5n * H_US) / 1000n)), endDate: new Date(Number((T0_US + 40n * H_US) / 1000n)),
+    source: drivers,
+    joinKeyColumns: ['driver_id'],
+    featureNameColumns: ['rate', 'name', 'flag'],
+    timestampField: 'ts',
+    createdTimestampColumn: 'created',
+    startDate: new Date(Number((T0_US + 5n * H_US) / 1000n)),
+    endDate: new Date(Number((T0_US + 40n * H_US) / 1000n)),
     ...extra,
   });
 
@@ -123,6 +139,8 @@ describe('duckdb store vs parquet-files store: identical results on generated da
 
   it('pull_all_from_table_or_query', async () => {
     await both((s) => s.pullAllFromTableOrQuery(pull({}), callContext()).then(collect));
-    await both((s) => s.pullAllFromTableOrQuery(pull({ featureNameColumns: [], startDate: null, endDate: null }), callContext()).then(collect));
+    await both((s) =>
+      s.pullAllFromTableOrQuery(pull({ featureNameColumns: [], startDate: null, endDate: null }), callContext()).then(collect),
+    );
   });
 });

@@ -21,14 +21,30 @@ const T0 = Date.UTC(2024, 0, 1);
 const tsUtc = new Timestamp(TimeUnit.MICROSECOND, 'UTC');
 
 const source: DataSource = {
-  name: 'stats', project: 'p', type: 'BATCH_FILE', dataSourceClassType: '', timestampField: 'ts', createdTimestampColumn: '',
-  datePartitionColumn: '', fieldMapping: {}, description: '', owner: '', tags: {},
+  name: 'stats',
+  project: 'p',
+  type: 'BATCH_FILE',
+  dataSourceClassType: '',
+  timestampField: 'ts',
+  createdTimestampColumn: '',
+  datePartitionColumn: '',
+  fieldMapping: {},
+  description: '',
+  owner: '',
+  tags: {},
   fileOptions: { uri: 'data/stats.parquet', fileFormat: 'parquet', s3EndpointOverride: '' },
 };
 const fields = [{ name: 'rate', valueType: 6, tags: {} }];
 const stats: FeatureView = {
-  kind: 'featureView', name: 'stats', project: 'p', entities: ['driver'], features: fields,
-  entityColumns: [{ name: 'driver_id', valueType: 4, tags: {} }], ttlSeconds: 0, batchSource: source, tags: {},
+  kind: 'featureView',
+  name: 'stats',
+  project: 'p',
+  entities: ['driver'],
+  features: fields,
+  entityColumns: [{ name: 'driver_id', valueType: 4, tags: {} }],
+  ttlSeconds: 0,
+  batchSource: source,
+  tags: {},
   projection: { name: 'stats', nameAlias: null, features: fields, joinKeyMap: {}, versionTag: null },
 };
 
@@ -39,11 +55,14 @@ describe('duckdb store: entity_df_sql, config, interruption', () => {
   before(async () => {
     repo = mkdtempSync(path.join(tmpdir(), 'larder-duck-'));
     const n = 200_000;
-    writeParquetFile(path.join(repo, 'data', 'stats.parquet'), arrowTable([
-      ['driver_id', new Int64(), Array.from({ length: n }, (_, i) => BigInt(i % 1000))],
-      ['ts', tsUtc, Array.from({ length: n }, (_, i) => micros(T0 + Math.floor(i / 1000) * H))],
-      ['rate', new Float64(), Array.from({ length: n }, (_, i) => i / 2)],
-    ]));
+    writeParquetFile(
+      path.join(repo, 'data', 'stats.parquet'),
+      arrowTable([
+        ['driver_id', new Int64(), Array.from({ length: n }, (_, i) => BigInt(i % 1000))],
+        ['ts', tsUtc, Array.from({ length: n }, (_, i) => micros(T0 + Math.floor(i / 1000) * H))],
+        ['rate', new Float64(), Array.from({ length: n }, (_, i) => i / 2)],
+      ]),
+    );
     store = await duckdbPlugin.create(
       { type: 'duckdb', threads: 2, memory_limit: '1GB', temp_directory: 'spill' },
       { repoPath: repo, dataRoots: [], repoConfig: {}, logger: pino({ level: 'silent' }) },
@@ -56,14 +75,18 @@ describe('duckdb store: entity_df_sql, config, interruption', () => {
   });
 
   const request = (extra: Partial<HistoricalFeaturesRequest>): HistoricalFeaturesRequest => ({
-    featureViews: [stats], featureRefs: ['stats:rate'], project: 'p', fullFeatureNames: false, ...extra,
+    featureViews: [stats],
+    featureRefs: ['stats:rate'],
+    project: 'p',
+    fullFeatureNames: false,
+    ...extra,
   });
 
   it('creates temp_directory relative to the feature repo', () => {
     expect(existsSync(path.join(repo, 'spill'))).to.equal(true);
   });
 
-  it('answers entity_df_sql that reads the repo\'s own files', async () => {
+  it("answers entity_df_sql that reads the repo's own files", async () => {
     const sql = `SELECT driver_id, ts + INTERVAL 30 MINUTE AS event_timestamp FROM '${path.join(repo, 'data', 'stats.parquet')}' WHERE driver_id = 7 AND ts < TIMESTAMPTZ '2024-01-01 03:00:00+00' ORDER BY ts`;
     const result = await collect(await store.getHistoricalFeatures(request({ entityDfSql: sql }), callContext()));
     expect(result.schema.fields.map((f) => f.name)).to.deep.equal(['driver_id', 'event_timestamp', 'rate']);
@@ -76,7 +99,7 @@ describe('duckdb store: entity_df_sql, config, interruption', () => {
       `COPY (SELECT 1 AS x) TO '${target}'`,
       'CREATE TABLE t AS SELECT 1 AS x',
       'SELECT 1 AS x; DROP TABLE t',
-      "SET enable_external_access = true",
+      'SET enable_external_access = true',
     ];
     for (const sql of attempts) {
       const error = await store.getHistoricalFeatures(request({ entityDfSql: sql }), callContext()).catch((e: Error) => e);
@@ -87,7 +110,9 @@ describe('duckdb store: entity_df_sql, config, interruption', () => {
   });
 
   it('refuses entity_df_sql that reads outside the repo and data roots', async () => {
-    const error = await store.getHistoricalFeatures(request({ entityDfSql: "SELECT * FROM read_csv('/etc/passwd')" }), callContext()).catch((e: Error) => e);
+    const error = await store
+      .getHistoricalFeatures(request({ entityDfSql: "SELECT * FROM read_csv('/etc/passwd')" }), callContext())
+      .catch((e: Error) => e);
     expect(error).to.be.instanceOf(InvalidArgumentError);
     expect((error as Error).message).to.match(/entity_df_sql failed: .*\/etc\/passwd/);
   });
@@ -103,7 +128,12 @@ describe('duckdb store: entity_df_sql, config, interruption', () => {
     const error = await store.getHistoricalFeatures(request({ entityDfSql: sql }), ctx).catch((e: Error) => e);
     expect(error).to.be.instanceOf(Error);
     expect(Date.now() - started).to.be.below(10_000);
-    const after = await collect(await store.getHistoricalFeatures(request({ entityDfSql: "SELECT 7::BIGINT AS driver_id, TIMESTAMPTZ '2024-01-01 00:00:00+00' AS event_timestamp" }), callContext()));
+    const after = await collect(
+      await store.getHistoricalFeatures(
+        request({ entityDfSql: "SELECT 7::BIGINT AS driver_id, TIMESTAMPTZ '2024-01-01 00:00:00+00' AS event_timestamp" }),
+        callContext(),
+      ),
+    );
     expect(rows(after)[0]!.rate).to.equal(3.5);
   });
 
@@ -116,7 +146,9 @@ describe('duckdb store: entity_df_sql, config, interruption', () => {
         return (error as Error).message;
       }
     };
-    expect(check({ type: 'duckdb', staging_location: 's3://bucket/staging', threads: 4, memory_limit: '4GB', temp_directory: 'tmp' })).to.equal('');
+    expect(
+      check({ type: 'duckdb', staging_location: 's3://bucket/staging', threads: 4, memory_limit: '4GB', temp_directory: 'tmp' }),
+    ).to.equal('');
     expect(check({ type: 'duckdb', path: 'x.duckdb' })).to.match(/offline_store.*path/);
     expect(check({ type: 'duckdb', threads: 0 })).to.match(/offline_store\.threads/);
     expect(check({ type: 'duckdb', memory_limit: 'lots' })).to.match(/offline_store\.memory_limit/);

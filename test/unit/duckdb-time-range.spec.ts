@@ -33,7 +33,10 @@ describe('duckdb store: a source time beyond int64 nanoseconds', function () {
         1.0::DOUBLE AS rate FROM range(${ROWS}) t(i)) TO '${path.join(repo, 's.parquet')}' (FORMAT parquet)`);
     connection.disconnectSync();
     db.closeSync();
-    store = await duckdbPlugin.create({ type: 'duckdb', threads: 2 }, { repoPath: repo, dataRoots: [], repoConfig: {}, logger: pino({ level: 'silent' }) });
+    store = await duckdbPlugin.create(
+      { type: 'duckdb', threads: 2 },
+      { repoPath: repo, dataRoots: [], repoConfig: {}, logger: pino({ level: 'silent' }) },
+    );
   });
 
   after(async () => {
@@ -43,8 +46,13 @@ describe('duckdb store: a source time beyond int64 nanoseconds', function () {
 
   it('refuses the pull naming the column, instead of returning the rows before the bad one', async () => {
     const req: PullRequest = {
-      source: fileSource('s', 's.parquet', { createdTimestampColumn: '' }), joinKeyColumns: ['driver_id'], featureNameColumns: ['rate'],
-      timestampField: 'ts', createdTimestampColumn: null, startDate: new Date('2023-01-01T00:00:00Z'), endDate: new Date('2025-01-01T00:00:00Z'),
+      source: fileSource('s', 's.parquet', { createdTimestampColumn: '' }),
+      joinKeyColumns: ['driver_id'],
+      featureNameColumns: ['rate'],
+      timestampField: 'ts',
+      createdTimestampColumn: null,
+      startDate: new Date('2023-01-01T00:00:00Z'),
+      endDate: new Date('2025-01-01T00:00:00Z'),
     };
     let rows = 0;
     const error = await (async () => {

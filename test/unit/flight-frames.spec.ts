@@ -20,7 +20,10 @@ function sampleBatch(rows: number): RecordBatch {
   const children = [
     makeData({ type: new Int64(), length: rows, data: new BigInt64Array(rows).map((_, i) => BigInt(i)) }),
     makeData({ type: new Float64(), length: rows, data: new Float64Array(rows).map((_, i) => i / 3) }),
-    vectorFromArray(Array.from({ length: rows }, (_, i) => (i % 5 === 0 ? null : `row ${i}`)), new Utf8()).data[0]!,
+    vectorFromArray(
+      Array.from({ length: rows }, (_, i) => (i % 5 === 0 ? null : `row ${i}`)),
+      new Utf8(),
+    ).data[0]!,
   ];
   return new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: rows, nullCount: 0, children }));
 }
@@ -28,7 +31,10 @@ function sampleBatch(rows: number): RecordBatch {
 /** Every FlightData message of a batch stream, as the server builds them. */
 function messagesOf(batch: RecordBatch): OutgoingFlightData[] {
   const encoder = new FlightDataEncoder(batch.schema);
-  return [toFlightData(encoder.schemaMessage()), ...rechunkAll([batch]).flatMap((b) => encoder.batchMessages(b).map((m) => toFlightData(m)))];
+  return [
+    toFlightData(encoder.schemaMessage()),
+    ...rechunkAll([batch]).flatMap((b) => encoder.batchMessages(b).map((m) => toFlightData(m))),
+  ];
 }
 
 describe('flight/frames', () => {

@@ -40,7 +40,14 @@ import fc from 'fast-check';
 import { InvalidArgumentError } from '../../core/src/errors.ts';
 import { IpcStreamChecker } from '../../packages/flight/src/ipc-batch-check.ts';
 import { IpcDataError, verifyMessage } from '../../packages/flight/src/ipc-verify.ts';
-import { concatBody, decodeFlightStream, FlightDataEncoder, framedSchema, parseFramedSchema, type FlightDataFrame } from '../../packages/flight/src/ipc.ts';
+import {
+  concatBody,
+  decodeFlightStream,
+  FlightDataEncoder,
+  framedSchema,
+  parseFramedSchema,
+  type FlightDataFrame,
+} from '../../packages/flight/src/ipc.ts';
 import { sampleTable, tableValues } from '../support/arrow-samples.ts';
 import { feastPython } from '../support/feast-python.ts';
 import {
@@ -103,8 +110,14 @@ function encoderFrames(table: Table, batches: readonly RecordBatch[] = table.bat
 
 /** Columns of the types sampleTable lacks: unions, views, more decimals, intervals, times, ... */
 function extraTable(n: number): Table {
-  const ints = vectorFromArray(Array.from({ length: n }, (_, i) => i), new Int32()).data[0]!;
-  const strs = vectorFromArray(Array.from({ length: n }, (_, i) => `s${i}`), new Utf8()).data[0]!;
+  const ints = vectorFromArray(
+    Array.from({ length: n }, (_, i) => i),
+    new Int32(),
+  ).data[0]!;
+  const strs = vectorFromArray(
+    Array.from({ length: n }, (_, i) => `s${i}`),
+    new Utf8(),
+  ).data[0]!;
   const unionFields = [new Field('i', new Int32(), true), new Field('s', new Utf8(), true)];
   const typeIds = Int8Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0));
   const denseOffsets = new Int32Array(n);
@@ -122,17 +135,29 @@ function extraTable(n: number): Table {
       new BinaryView(),
     ),
     decimal256: makeVector(makeData({ type: new Decimal(3, 60, 256), length: n, data: Uint32Array.from({ length: n * 8 }, (_, i) => i) })),
-    decimal64: makeVector(makeData({ type: new Decimal(2, 12, 64), length: n, data: Uint32Array.from({ length: n * 2 }, (_, i) => i % 2 ? 0 : i) })),
-    interval_ym: makeVector(makeData({ type: new Interval(IntervalUnit.YEAR_MONTH), length: n, data: Int32Array.from({ length: n }, (_, i) => i) })),
+    decimal64: makeVector(
+      makeData({ type: new Decimal(2, 12, 64), length: n, data: Uint32Array.from({ length: n * 2 }, (_, i) => (i % 2 ? 0 : i)) }),
+    ),
+    interval_ym: makeVector(
+      makeData({ type: new Interval(IntervalUnit.YEAR_MONTH), length: n, data: Int32Array.from({ length: n }, (_, i) => i) }),
+    ),
     interval_mdn: makeVector(makeData({ type: new Interval(IntervalUnit.MONTH_DAY_NANO), length: n, data: new Int32Array(n * 4).fill(3) })),
-    time_s: vectorFromArray(Array.from({ length: n }, (_, i) => i), new TimeSecond()),
-    time_ns: makeVector(makeData({ type: new TimeNanosecond(), length: n, data: BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * 1000n) })),
+    time_s: vectorFromArray(
+      Array.from({ length: n }, (_, i) => i),
+      new TimeSecond(),
+    ),
+    time_ns: makeVector(
+      makeData({ type: new TimeNanosecond(), length: n, data: BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * 1000n) }),
+    ),
     fixed_binary: makeVector(makeData({ type: new FixedSizeBinary(3), length: n, data: Uint8Array.from({ length: n * 3 }, (_, i) => i) })),
     large_list: vectorFromArray(
       Array.from({ length: n }, (_, i) => Array.from({ length: i % 3 }, (_, k) => i + k)),
       new LargeList(new Field('item', new Int32(), true)),
     ),
-    dict8: vectorFromArray(Array.from({ length: n }, (_, i) => ['p', 'q', null][i % 3]!), new Dictionary(new Utf8(), new Int8())),
+    dict8: vectorFromArray(
+      Array.from({ length: n }, (_, i) => ['p', 'q', null][i % 3]!),
+      new Dictionary(new Utf8(), new Int8()),
+    ),
   });
 }
 
@@ -162,7 +187,10 @@ describe('flight/ipc: verification of incoming IPC messages', function () {
 
   describe('valid messages pass', () => {
     const cases: Array<[string, () => Table]> = [
-      ['every type of sampleTable (primitives, utf8, large utf8, lists, structs, maps, dictionaries, timestamps with tz, decimal)', () => sampleTable(37)],
+      [
+        'every type of sampleTable (primitives, utf8, large utf8, lists, structs, maps, dictionaries, timestamps with tz, decimal)',
+        () => sampleTable(37),
+      ],
       ['unions, view types, decimal256/64, intervals, times, fixed-size binary, large lists, int8 dictionaries', () => extraTable(23)],
       ['zero rows', () => sampleTable(0)],
     ];
@@ -205,7 +233,8 @@ describe('flight/ipc: verification of incoming IPC messages', function () {
         expect(readEverything(table), name).to.equal(table.numRows * table.numCols);
         if (name !== 'deltas') {
           const n = table.numRows;
-          const offset = name === 'slices' ? [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 17, 18, 19, 20, 21, 22] : Array.from({ length: n }, (_, i) => i);
+          const offset =
+            name === 'slices' ? [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 17, 18, 19, 20, 21, 22] : Array.from({ length: n }, (_, i) => i);
           const expected = offset.map((i) => (i % 5 === 4 ? null : `välue${i}`.repeat(i % 4)));
           expect(table.getChild('str')!.toArray(), name).to.deep.equal(expected);
         }
@@ -238,7 +267,9 @@ describe('flight/ipc: verification of incoming IPC messages', function () {
     });
 
     it('a nodes vector that claims 2^27 entries', async () => {
-      const hostile = patched(batch.dataHeader, (v) => v.setUint32(follow(batch.dataHeader, fieldAt(batch.dataHeader, batchTable(batch.dataHeader), 1)), 2 ** 27, true));
+      const hostile = patched(batch.dataHeader, (v) =>
+        v.setUint32(follow(batch.dataHeader, fieldAt(batch.dataHeader, batchTable(batch.dataHeader), 1)), 2 ** 27, true),
+      );
       const { error } = await rejected(() => decodeAll(withBatchHeader(hostile)));
       expect(error.message).to.match(/the RecordBatch header's nodes vector declares 134217728 entries but only \d+ bytes follow/);
     });
@@ -265,7 +296,10 @@ describe('flight/ipc: verification of incoming IPC messages', function () {
     it('negative, huge and out-of-range lengths and null counts', async () => {
       const cases: Array<[Uint8Array, RegExp]> = [
         [withBatchInt64(batch.dataHeader, 1, 0, 0, -1n), /column "i8" \(FieldNode 0\) declares a negative length \(-1\)/],
-        [withBatchInt64(batch.dataHeader, 1, 0, 0, 2n ** 40n), /column "i8" \(FieldNode 0\) declares 1099511627776 rows, more than its message can hold/],
+        [
+          withBatchInt64(batch.dataHeader, 1, 0, 0, 2n ** 40n),
+          /column "i8" \(FieldNode 0\) declares 1099511627776 rows, more than its message can hold/,
+        ],
         [withBatchInt64(batch.dataHeader, 1, 0, 1, 17n), /column "i8" \(FieldNode 0\) declares 17 nulls in 16 rows/],
         [withBatchInt64(batch.dataHeader, 1, 2, 0, 2n ** 62n), /FieldNode 2 length \(4611686018427387904\) is out of range/],
         [withBatchInt64(batch.dataHeader, 2, 1, 1, -8n), /buffer 1 at \d+\+-8 lies outside/],
@@ -306,7 +340,9 @@ describe('flight/ipc: verification of incoming IPC messages', function () {
       );
       // A batch of another schema.
       const other = encoderFrames(new Table({ a: vectorFromArray([1, 2], new Int32()) }));
-      expect((await rejected(() => decodeAll([schema, dictionary, other[1]!]))).error.message).to.match(/has 1 field nodes but the schema's/);
+      expect((await rejected(() => decodeAll([schema, dictionary, other[1]!]))).error.message).to.match(
+        /has 1 field nodes but the schema's/,
+      );
     });
 
     it('unknown union types: the message header, a field type', async () => {
@@ -348,7 +384,9 @@ describe('flight/ipc: verification of incoming IPC messages', function () {
     it('a Schema message that declares a body (apache-arrow would read that body as the next message, unverified)', async () => {
       expect(verifyMessage(schemaWithBody(0)).type).to.equal('schema');
       const hostile = { dataHeader: schemaWithBody(64), dataBody: new Uint8Array(64) };
-      expect((await rejected(() => decodeAll([hostile]))).error.message).to.contain('a Schema message has no body, but this one declares 64 bytes');
+      expect((await rejected(() => decodeAll([hostile]))).error.message).to.contain(
+        'a Schema message has no body, but this one declares 64 bytes',
+      );
     });
 
     describe('bodies that would make apache-arrow read out of range', () => {
@@ -372,14 +410,16 @@ describe('flight/ipc: verification of incoming IPC messages', function () {
         expect((await rejected(() => decodeAll(withBodyInt32(frames, 1, 1, 3, 1_000_000)))).error.message).to.match(
           /column "c" \(FieldNode 0\)'s last offset is 1000000 but there are only \d+ data bytes/,
         );
-        expect((await rejected(() => decodeAll(withBodyInt32(frames, 1, 1, 2, 0)))).error.message).to.contain('offsets decrease at row 1 (2 then 0)');
+        expect((await rejected(() => decodeAll(withBodyInt32(frames, 1, 1, 2, 0)))).error.message).to.contain(
+          'offsets decrease at row 1 (2 then 0)',
+        );
         expect((await rejected(() => decodeAll(withBodyInt32(frames, 1, 1, 0, -4)))).error.message).to.contain('first offset is -4');
       });
 
       it('list offsets past the child', async () => {
         const frames = single(vectorFromArray([[1, 2], [3]], new List(new Field('item', new Int32(), true))));
         expect((await rejected(() => decodeAll(withBodyInt32(frames, 1, 1, 2, 500)))).error.message).to.contain(
-          "last offset is 500 but there are only 3 child values",
+          'last offset is 500 but there are only 3 child values',
         );
       });
 
@@ -393,9 +433,7 @@ describe('flight/ipc: verification of incoming IPC messages', function () {
           'but no DictionaryBatch with that id came before the RecordBatch',
         );
         const idAt = fieldAt(frames[1]!.dataHeader, headerTable(frames[1]!.dataHeader), 0);
-        const unknown = idAt
-          ? patched(frames[1]!.dataHeader, (v) => v.setBigInt64(idAt, 77n, true))
-          : null;
+        const unknown = idAt ? patched(frames[1]!.dataHeader, (v) => v.setBigInt64(idAt, 77n, true)) : null;
         if (unknown) {
           expect((await rejected(() => decodeAll([frames[0]!, { ...frames[1]!, dataHeader: unknown }]))).error.message).to.contain(
             'a DictionaryBatch for dictionary id 77, which no field of the schema uses',
@@ -407,15 +445,21 @@ describe('flight/ipc: verification of incoming IPC messages', function () {
         const frames = encoderFrames(new Table({ u: extraTable(6).getChild('dense_union')! }));
         // V5 dense union buffers: type ids, offsets; then the children's.
         expect((await rejected(() => decodeAll(withBodyByte(frames, 1, 0, 2, 5)))).error.message).to.contain(
-          "row 2 has type id 5, which names no child",
+          'row 2 has type id 5, which names no child',
         );
-        expect((await rejected(() => decodeAll(withBodyInt32(frames, 1, 1, 1, 1000)))).error.message).to.match(/row 1 has offset 1000 into a child of \d+ values/);
+        expect((await rejected(() => decodeAll(withBodyInt32(frames, 1, 1, 1, 1000)))).error.message).to.match(
+          /row 1 has offset 1000 into a child of \d+ values/,
+        );
       });
 
       it('views that point outside their data buffer', async () => {
         const frames = single(vectorFromArray(['a value longer than twelve bytes'], new Utf8View())); // validity, views, data 0
-        expect((await rejected(() => decodeAll(withBodyInt32(frames, 1, 1, 3, 4000)))).error.message).to.match(/view 0 covers 4000\+\d+ of a \d+-byte data buffer/);
-        expect((await rejected(() => decodeAll(withBodyInt32(frames, 1, 1, 2, 3)))).error.message).to.contain('view 0 names data buffer 3 of 1');
+        expect((await rejected(() => decodeAll(withBodyInt32(frames, 1, 1, 3, 4000)))).error.message).to.match(
+          /view 0 covers 4000\+\d+ of a \d+-byte data buffer/,
+        );
+        expect((await rejected(() => decodeAll(withBodyInt32(frames, 1, 1, 2, 3)))).error.message).to.contain(
+          'view 0 names data buffer 3 of 1',
+        );
       });
 
       it('a billion rows of Null in a 200-byte message', async () => {
@@ -439,14 +483,22 @@ describe('flight/ipc: verification of incoming IPC messages', function () {
     });
 
     it('thousands of Null columns: rows without data are budgeted per message, not per column', async () => {
-      const columns = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`n${i}`, makeVector(makeData({ type: new Null(), length: 4000 }))]));
+      const columns = Object.fromEntries(
+        Array.from({ length: 2000 }, (_, i) => [`n${i}`, makeVector(makeData({ type: new Null(), length: 4000 }))]),
+      );
       const frames = encoderFrames(new Table(columns));
       expect(frames[1]!.dataHeader.byteLength).to.be.lessThan(100_000);
       expect((await rejected(() => decodeAll(frames))).error.message).to.match(
         /column "n\d+" \(FieldNode \d+\) brings the rows without data in this message to \d+ \(Null columns, structs without validity\); at most \d+ for its size/,
       );
       // A few Null columns beside data are fine.
-      const mixed = new Table({ id: vectorFromArray(Array.from({ length: 4000 }, (_, i) => i), new Int32()), ...Object.fromEntries(Object.entries(columns).slice(0, 5)) });
+      const mixed = new Table({
+        id: vectorFromArray(
+          Array.from({ length: 4000 }, (_, i) => i),
+          new Int32(),
+        ),
+        ...Object.fromEntries(Object.entries(columns).slice(0, 5)),
+      });
       expect((await decodeAll(encoderFrames(mixed))).numRows).to.equal(4000);
     });
 
@@ -459,7 +511,7 @@ describe('flight/ipc: verification of incoming IPC messages', function () {
       const noisy = new Schema([new Field('a', new Int8(), true)], new Map(Array.from({ length: 2000 }, (_, i) => [`k${i}`, 'v'])));
       const noisyHeader = Message.encode(Message.from(noisy));
       expect((await rejected(() => decodeAll([{ dataHeader: noisyHeader, dataBody: new Uint8Array(0) }]))).error.message).to.contain(
-        "custom_metadata vector has 2000 entries; the limit is 1024",
+        'custom_metadata vector has 2000 entries; the limit is 1024',
       );
     });
   });
@@ -477,7 +529,10 @@ describe('flight/ipc: verification of incoming IPC messages', function () {
       const message = bytes.subarray(8);
       const fieldsVector = 8 + follow(message, fieldAt(message, headerTable(message), 1));
       const hostile = patched(bytes, (v) => v.setUint32(fieldsVector, 2 ** 27, true));
-      expect(() => parseFramedSchema(hostile)).to.throw(InvalidArgumentError, /the Schema header's fields vector declares 134217728 entries but only \d+ bytes follow/);
+      expect(() => parseFramedSchema(hostile)).to.throw(
+        InvalidArgumentError,
+        /the Schema header's fields vector declares 134217728 entries but only \d+ bytes follow/,
+      );
       const lying = patched(bytes, (v) => v.setInt32(4, 1 << 30, true));
       expect(() => parseFramedSchema(lying)).to.throw(InvalidArgumentError, /declares 1073741824 bytes of metadata/);
     });
@@ -499,7 +554,10 @@ describe('flight/ipc: verification of incoming IPC messages', function () {
       | { kind: 'insert'; at: number; bytes: Uint8Array };
 
     const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-      fc.record({ kind: fc.constant('flip' as const), edits: fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 6 }) }),
+      fc.record({
+        kind: fc.constant('flip' as const),
+        edits: fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 6 }),
+      }),
       fc.record({
         kind: fc.constant('int32' as const),
         at: fc.nat(),
@@ -546,41 +604,35 @@ describe('flight/ipc: verification of incoming IPC messages', function () {
         }
       };
       await fc.assert(
-        fc.asyncProperty(
-          fc.nat({ max: streams.length - 1 }),
-          fc.nat(),
-          fc.boolean(),
-          mutation,
-          async (which, messageIndex, inBody, m) => {
-            const frames = streams[which]!;
-            const target = messageIndex % frames.length;
-            const frame = frames[target]!;
-            const mutateBody = inBody && frame.dataBody.byteLength > 0;
-            const changed = mutateBody
-              ? { dataHeader: frame.dataHeader, dataBody: mutate(frame.dataBody, m) }
-              : { dataHeader: mutate(frame.dataHeader, m), dataBody: frame.dataBody };
-            const list = frames.map((f, i) => (i === target ? changed : f));
-            // What the verifier says decides what must happen next.
-            let verified = true;
-            try {
-              const checker = new IpcStreamChecker();
-              // (a FlightData without a header carries only app_metadata and is skipped, as the decoder does)
-              for (const f of list) if (f.dataHeader.byteLength > 0) checker.check(f.dataHeader, f.dataBody);
-            } catch (error) {
-              if (!(error instanceof IpcDataError)) throw error;
-              verified = false;
-            }
-            if (!verified) {
-              refused++;
-              const { error } = await rejected(() => timed(() => decodeAll(list)));
-              expect(error.message).to.match(/^Invalid Arrow IPC data in FlightData message #\d+: /);
-              return;
-            }
-            // Verified: apache-arrow must decode it, and every value must read, without any error.
-            accepted++;
-            readEverything(await timed(() => decodeAll(list)));
-          },
-        ),
+        fc.asyncProperty(fc.nat({ max: streams.length - 1 }), fc.nat(), fc.boolean(), mutation, async (which, messageIndex, inBody, m) => {
+          const frames = streams[which]!;
+          const target = messageIndex % frames.length;
+          const frame = frames[target]!;
+          const mutateBody = inBody && frame.dataBody.byteLength > 0;
+          const changed = mutateBody
+            ? { dataHeader: frame.dataHeader, dataBody: mutate(frame.dataBody, m) }
+            : { dataHeader: mutate(frame.dataHeader, m), dataBody: frame.dataBody };
+          const list = frames.map((f, i) => (i === target ? changed : f));
+          // What the verifier says decides what must happen next.
+          let verified = true;
+          try {
+            const checker = new IpcStreamChecker();
+            // (a FlightData without a header carries only app_metadata and is skipped, as the decoder does)
+            for (const f of list) if (f.dataHeader.byteLength > 0) checker.check(f.dataHeader, f.dataBody);
+          } catch (error) {
+            if (!(error instanceof IpcDataError)) throw error;
+            verified = false;
+          }
+          if (!verified) {
+            refused++;
+            const { error } = await rejected(() => timed(() => decodeAll(list)));
+            expect(error.message).to.match(/^Invalid Arrow IPC data in FlightData message #\d+: /);
+            return;
+          }
+          // Verified: apache-arrow must decode it, and every value must read, without any error.
+          accepted++;
+          readEverything(await timed(() => decodeAll(list)));
+        }),
         {
           numRuns: runs,
           // To replay a failure: IPC_FUZZ_SEED=<seed> IPC_FUZZ_PATH=<path> npx mocha test/unit/ipc-verify.spec.ts -g random

@@ -1,15 +1,5 @@
 import { expect } from 'chai';
-import {
-  Dictionary,
-  Int32,
-  RecordBatch,
-  Schema,
-  Table,
-  Utf8,
-  vectorFromArray,
-  Field,
-  Int64,
-} from 'apache-arrow';
+import { Dictionary, Int32, RecordBatch, Schema, Table, Utf8, vectorFromArray, Field, Int64 } from 'apache-arrow';
 import { Message } from 'apache-arrow/ipc/metadata/message';
 import { VectorAssembler } from 'apache-arrow/visitor/vectorassembler';
 import { assembleBody } from '../../packages/flight/src/assembler.ts';
@@ -92,7 +82,7 @@ describe('flight/ipc', () => {
       expect(ns[1]).to.equal(1_700_000_000_000_000_000n + 1_234_567n + 987n);
     });
 
-    it('lays out the same buffers as apache-arrow\'s VectorAssembler, with bitmaps cut to their rows', () => {
+    it("lays out the same buffers as apache-arrow's VectorAssembler, with bitmaps cut to their rows", () => {
       const batch = sampleTable(64).batches[0]!;
       const theirs = VectorAssembler.assemble(batch);
       const ours = assembleBody(batch);
@@ -226,7 +216,10 @@ describe('flight/ipc', () => {
 
     it('rejects a truncated body', async () => {
       const body = concatBody(batchMessage.body);
-      const error = await failure([frame(schemaMessage), { dataHeader: batchMessage.header, dataBody: body.subarray(0, body.byteLength - 8) }]);
+      const error = await failure([
+        frame(schemaMessage),
+        { dataHeader: batchMessage.header, dataBody: body.subarray(0, body.byteLength - 8) },
+      ]);
       expect(error).to.be.instanceOf(InvalidArgumentError);
       expect(error.message).to.match(/message #2: data_body has \d+ bytes but the header declares \d+/);
     });

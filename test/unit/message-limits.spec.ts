@@ -18,7 +18,9 @@ const FLIGHT = '/arrow.flight.protocol.FlightService/';
 function grpcStreamDecoder(): { write(data: Buffer): Buffer[] } {
   const require = createRequire(import.meta.url);
   const main = require.resolve('@grpc/grpc-js');
-  const { StreamDecoder } = require(path.join(path.dirname(main), 'stream-decoder.js')) as { StreamDecoder: new (max: number) => { write(data: Buffer): Buffer[] } };
+  const { StreamDecoder } = require(path.join(path.dirname(main), 'stream-decoder.js')) as {
+    StreamDecoder: new (max: number) => { write(data: Buffer): Buffer[] };
+  };
   return new StreamDecoder(-1);
 }
 
@@ -39,7 +41,8 @@ function feed(decoder: { write(data: Buffer): Buffer[] }, wire: Buffer, sizes: n
   return out;
 }
 
-const deserializer = (rpc: string) => flightServiceDefinition(limits)[rpc]!.requestDeserialize as (buf: Buffer) => Record<string, unknown> & { refusal?: Refusal };
+const deserializer = (rpc: string) =>
+  flightServiceDefinition(limits)[rpc]!.requestDeserialize as (buf: Buffer) => Record<string, unknown> & { refusal?: Refusal };
 
 /** A protobuf length-delimited field. */
 function field(number: number, bytes: Uint8Array): Buffer {
@@ -60,7 +63,10 @@ describe('message limits', () => {
     for (const sizes of [[1], [2, 3], [5], [7, 1, 4096], [wire.length]]) {
       const ours = feed(new LimitedMessageDecoder(() => ({ limit: 1e9, explain: () => '' })), wire, sizes);
       const theirs = feed(grpcStreamDecoder(), wire, sizes);
-      expect(ours.map((b) => b.toString('hex')), `chunks ${sizes}`).to.deep.equal(theirs.map((b) => b.toString('hex')));
+      expect(
+        ours.map((b) => b.toString('hex')),
+        `chunks ${sizes}`,
+      ).to.deep.equal(theirs.map((b) => b.toString('hex')));
     }
   });
 
@@ -72,13 +78,17 @@ describe('message limits', () => {
     // ... later ones up to maxFlightDataBytes; a prefix announcing more is refused before its body.
     const prefix = Buffer.alloc(5);
     prefix.writeUInt32BE(100_001, 1);
-    expect(() => decoder.write(prefix)).to.throw(/A DoPut FlightData message of 100001 bytes is larger than this server accepts \(100000 bytes: larder\.max_upload_bytes/);
+    expect(() => decoder.write(prefix)).to.throw(
+      /A DoPut FlightData message of 100001 bytes is larger than this server accepts \(100000 bytes: larder\.max_upload_bytes/,
+    );
     expect(first).to.be.greaterThan(limits.maxCommandBytes);
 
     const unary = new LimitedMessageDecoder((index) => messageLimit(`${FLIGHT}GetFlightInfo`, index, limits));
     prefix.writeUInt32BE(2_000_000, 1);
     expect(() => unary.write(prefix.subarray(0, 3))).not.to.throw();
-    expect(() => unary.write(prefix.subarray(3))).to.throw(/The GetFlightInfo request message of 2000000 bytes is larger than this server accepts \(\d+ bytes: the command limit of 1000 bytes, larder\.max_command_bytes/);
+    expect(() => unary.write(prefix.subarray(3))).to.throw(
+      /The GetFlightInfo request message of 2000000 bytes is larger than this server accepts \(\d+ bytes: the command limit of 1000 bytes, larder\.max_command_bytes/,
+    );
   });
 
   it('refuses commands, tickets, action bodies and criteria over max_command_bytes with INVALID_ARGUMENT, without throwing', () => {
@@ -93,7 +103,9 @@ describe('message limits', () => {
     for (const [rpc, buf] of cases) {
       const request = deserializer(rpc)(buf);
       expect(request.refusal?.code, rpc).to.equal(status.INVALID_ARGUMENT);
-      expect(request.refusal?.message, rpc).to.match(/is 1001 bytes, larger than this server accepts \(1000 bytes, larder\.max_command_bytes/);
+      expect(request.refusal?.message, rpc).to.match(
+        /is 1001 bytes, larger than this server accepts \(1000 bytes, larder\.max_command_bytes/,
+      );
     }
     const ok = deserializer('DoAction')(Buffer.concat([field(1, Buffer.from('persist')), field(2, Buffer.from('{}'))]));
     expect(ok.refusal).to.equal(undefined);
@@ -102,7 +114,9 @@ describe('message limits', () => {
 
     const flightData = flightServiceDefinition(limits).DoPut!.requestDeserialize as (buf: Buffer) => { malformed?: string };
     const put = flightData(serializeFlightData({ descriptor: { type: 'CMD', cmd: big, path: [] } }));
-    expect(put.malformed).to.match(/command \(FlightDescriptor\.cmd\) is 1001 bytes, larger than this server accepts \(1000 bytes, larder\.max_command_bytes/);
+    expect(put.malformed).to.match(
+      /command \(FlightDescriptor\.cmd\) is 1001 bytes, larger than this server accepts \(1000 bytes, larder\.max_command_bytes/,
+    );
   });
 
   it('decodes hostile protobuf in bounded memory: repeated fields keep the last, path elements are capped, groups are refused', () => {

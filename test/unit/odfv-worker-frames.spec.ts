@@ -12,7 +12,10 @@ describe('ODFV worker framing', () => {
       const reader = new MessageReader();
       const messages = [];
       for (let at = 0; at < bytes.length; at += size) messages.push(...reader.push(bytes.subarray(at, at + size)));
-      expect(messages.map((m) => m.header), `chunks of ${size}`).to.deep.equal([
+      expect(
+        messages.map((m) => m.header),
+        `chunks of ${size}`,
+      ).to.deep.equal([
         { ready: true, pid: 7 },
         { ok: true, ipc: 5 },
         { ok: false, error: { class: 'KeyError', message: 'é' } },

@@ -24,11 +24,26 @@ const registry = new DecodedRegistrySnapshot(
         { kind: 'request', name: 'vals', schema: [{ name: 'val', valueType: 'INT64' }] },
       ],
       featureViews: [
-        { name: 'stats', entities: ['driver'], features: [{ name: 'conv', valueType: 'FLOAT' }, { name: 'acc', valueType: 'FLOAT' }], source: 'stats' },
+        {
+          name: 'stats',
+          entities: ['driver'],
+          features: [
+            { name: 'conv', valueType: 'FLOAT' },
+            { name: 'acc', valueType: 'FLOAT' },
+          ],
+          source: 'stats',
+        },
         { name: 'other', entities: ['driver'], features: [{ name: 'trips', valueType: 'INT64' }], source: 'stats' },
       ],
       onDemandFeatureViews: [
-        { name: 'plus', features: [{ name: 'conv_plus', valueType: 'DOUBLE' }, { name: 'acc_plus', valueType: 'DOUBLE' }], sources: ['stats', 'vals'] },
+        {
+          name: 'plus',
+          features: [
+            { name: 'conv_plus', valueType: 'DOUBLE' },
+            { name: 'acc_plus', valueType: 'DOUBLE' },
+          ],
+          sources: ['stats', 'vals'],
+        },
         { name: 'stats_only', features: [{ name: 'doubled', valueType: 'DOUBLE' }], sources: ['stats'], mode: 'python' },
       ],
     }),
@@ -41,8 +56,15 @@ const context = (odfvWorker: OdfvWorker | null = worker) => ({ registry, odfvWor
 const view = (name: string): FeatureView => registry.getFeatureViewByName(name, null, 'p');
 const entities = (columns: Record<string, unknown[]> = { val: [1] }) =>
   tableFromArrays({ driver_id: BigInt64Array.from([1n]), ...columns } as unknown as Record<string, never>);
-const plan = (refs: string[], views: FeatureView[], options: { full?: boolean; table?: ReturnType<typeof entities> | null; ctx?: ApiContext } = {}) =>
-  planOnDemandViews(refs, views, options.ctx ?? context(), 'p', { fullFeatureNames: options.full ?? false, entityTable: options.table === undefined ? entities() : options.table });
+const plan = (
+  refs: string[],
+  views: FeatureView[],
+  options: { full?: boolean; table?: ReturnType<typeof entities> | null; ctx?: ApiContext } = {},
+) =>
+  planOnDemandViews(refs, views, options.ctx ?? context(), 'p', {
+    fullFeatureNames: options.full ?? false,
+    entityTable: options.table === undefined ? entities() : options.table,
+  });
 
 describe('planOnDemandViews', () => {
   it('is null without ODFV refs, so plain calls are untouched', () => {
@@ -66,12 +88,17 @@ describe('planOnDemandViews', () => {
   });
 
   it('names the kept columns view__feature with full_feature_names', () => {
-    expect(plan(['plus:conv_plus', 'plus:acc_plus'], [view('stats')], { full: true })!.odfvs[0]!.columns).to.deep.equal(['plus__conv_plus', 'plus__acc_plus']);
+    expect(plan(['plus:conv_plus', 'plus:acc_plus'], [view('stats')], { full: true })!.odfvs[0]!.columns).to.deep.equal([
+      'plus__conv_plus',
+      'plus__acc_plus',
+    ]);
   });
 
   it('refuses an ODFV ref without a worker, naming the view and how to enable one', () => {
     expect(() => plan(['stats:conv', 'plus:conv_plus'], [view('stats')], { ctx: context(null) }))
-      .to.throw('On demand feature view plus cannot be computed by this server: its ODFV worker is off. Start larder with --odfv-python PYTHON, or set larder.odfv_python in feature_store.yaml')
+      .to.throw(
+        'On demand feature view plus cannot be computed by this server: its ODFV worker is off. Start larder with --odfv-python PYTHON, or set larder.odfv_python in feature_store.yaml',
+      )
       .with.property('className', 'FeastObjectNotFoundException');
   });
 

@@ -13,7 +13,9 @@ import { openFileRanges } from '../../plugins/parquet-files/src/file-ranges.ts';
 import { readParquetSchema, readRowGroups } from '../../plugins/parquet-files/src/parquet-read.ts';
 
 function parquetBytes(rows: number, first: number, rowGroupRows: number): Uint8Array {
-  const table = new Table({ id: makeVector({ type: new Int64(), data: BigInt64Array.from({ length: rows }, (_, i) => BigInt(first + i)) }) });
+  const table = new Table({
+    id: makeVector({ type: new Int64(), data: BigInt64Array.from({ length: rows }, (_, i) => BigInt(first + i)) }),
+  });
   const properties = new WriterPropertiesBuilder().setCompression(Compression.UNCOMPRESSED).setMaxRowGroupSize(rowGroupRows).build();
   return writeParquet(WasmTable.fromIPCStream(tableToIPC(table, 'stream')), properties);
 }

@@ -23,13 +23,31 @@ async function readAll(file: string): Promise<Table> {
 }
 
 const fileSource = (uri: string): DataSource => ({
-  name: uri, project: 'p', type: 'BATCH_FILE', dataSourceClassType: '', timestampField: 'ts', createdTimestampColumn: '',
-  datePartitionColumn: '', fieldMapping: {}, description: '', owner: '', tags: {}, fileOptions: { uri, fileFormat: 'parquet', s3EndpointOverride: '' },
+  name: uri,
+  project: 'p',
+  type: 'BATCH_FILE',
+  dataSourceClassType: '',
+  timestampField: 'ts',
+  createdTimestampColumn: '',
+  datePartitionColumn: '',
+  fieldMapping: {},
+  description: '',
+  owner: '',
+  tags: {},
+  fileOptions: { uri, fileFormat: 'parquet', s3EndpointOverride: '' },
 });
 
 const viewOn = (uri: string): FeatureView => ({
-  kind: 'featureView', name: 'stats', project: 'p', entities: ['driver'], features: [], entityColumns: [], ttlSeconds: 0,
-  batchSource: fileSource(uri), tags: {}, projection: { name: 'stats', nameAlias: null, features: [], joinKeyMap: {}, versionTag: null },
+  kind: 'featureView',
+  name: 'stats',
+  project: 'p',
+  entities: ['driver'],
+  features: [],
+  entityColumns: [],
+  ttlSeconds: 0,
+  batchSource: fileSource(uri),
+  tags: {},
+  projection: { name: 'stats', nameAlias: null, features: [], joinKeyMap: {}, versionTag: null },
 });
 
 describe('parquet-files store: writes', () => {
@@ -40,17 +58,20 @@ describe('parquet-files store: writes', () => {
 
   beforeEach(async () => {
     repo = mkdtempSync(path.join(tmpdir(), 'larder-writes-'));
-    writeParquetFile(path.join(repo, 'stats.parquet'), table([
-      ['driver_id', new Int64(), [1n]],
-      ['ts', usUtc, [BigInt(T0) * 1000n]],
-      ['rate', new Float32(), [0.5]],
-    ]));
+    writeParquetFile(
+      path.join(repo, 'stats.parquet'),
+      table([
+        ['driver_id', new Int64(), [1n]],
+        ['ts', usUtc, [BigInt(T0) * 1000n]],
+        ['rate', new Float32(), [0.5]],
+      ]),
+    );
     store = await plugin.create({ type: 'file' }, { repoPath: repo, dataRoots: [], repoConfig: {}, logger: pino({ level: 'silent' }) });
   });
 
   afterEach(() => rmSync(repo, { recursive: true, force: true }));
 
-  it('appends new rows before the old ones, cast to the file\'s types', async () => {
+  it("appends new rows before the old ones, cast to the file's types", async () => {
     const incoming = table([
       ['driver_id', new Int64(), [2n]],
       ['ts', nsUtc, [BigInt(T0 + 3_600_000) * 1_000_000n]],
@@ -65,26 +86,46 @@ describe('parquet-files store: writes', () => {
     ]);
   });
 
-  it('refuses columns in another order with Feast\'s message, and leaves the file alone', async () => {
-    const swapped = table([['ts', usUtc, [0n]], ['driver_id', new Int64(), [2n]], ['rate', new Float32(), [1]]]);
-    const error = await store.offlineWriteBatch({ featureView: viewOn('stats.parquet'), table: swapped }, callContext()).catch((e: Error) => e);
+  it("refuses columns in another order with Feast's message, and leaves the file alone", async () => {
+    const swapped = table([
+      ['ts', usUtc, [0n]],
+      ['driver_id', new Int64(), [2n]],
+      ['rate', new Float32(), [1]],
+    ]);
+    const error = await store
+      .offlineWriteBatch({ featureView: viewOn('stats.parquet'), table: swapped }, callContext())
+      .catch((e: Error) => e);
     expect(error).to.be.instanceOf(InvalidArgumentError);
-    expect((error as Error).message).to.match(/with the incorrect columns \['ts', 'driver_id', 'rate'\]\. The schema is expected to be .* with the columns \(in this exact order\) to be \['driver_id', 'ts', 'rate'\]\.$/s);
+    expect((error as Error).message).to.match(
+      /with the incorrect columns \['ts', 'driver_id', 'rate'\]\. The schema is expected to be .* with the columns \(in this exact order\) to be \['driver_id', 'ts', 'rate'\]\.$/s,
+    );
     expect((await readAll(path.join(repo, 'stats.parquet'))).numRows).to.equal(1);
   });
 
   it('refuses to append to a directory source', async () => {
     mkdirSync(path.join(repo, 'dir'));
-    const error = await store.offlineWriteBatch({ featureView: viewOn('dir'), table: table([['x', new Int64(), [1n]]]) }, callContext()).catch((e: Error) => e);
+    const error = await store
+      .offlineWriteBatch({ featureView: viewOn('dir'), table: table([['x', new Int64(), [1n]]]) }, callContext())
+      .catch((e: Error) => e);
     expect((error as Error).message).to.match(/is a directory/);
   });
 
   it('persists a result to a single file, and refuses to overwrite it unless allowed', async () => {
-    const result = table([['driver_id', new Int64(), [7n]], ['name', new Utf8(), ['x']]]);
-    const stream = () => ({ schema: result.schema, batches: (async function* () { yield* result.batches; })() });
+    const result = table([
+      ['driver_id', new Int64(), [7n]],
+      ['name', new Utf8(), ['x']],
+    ]);
+    const stream = () => ({
+      schema: result.schema,
+      batches: (async function* () {
+        yield* result.batches;
+      })(),
+    });
     await store.persist({ result: stream(), destination: fileSource('saved/out.parquet'), allowOverwrite: false }, callContext());
     expect(rows(await readAll(path.join(repo, 'saved/out.parquet')))).to.deep.equal([{ driver_id: 7, name: 'x' }]);
-    const again = await store.persist({ result: stream(), destination: fileSource('saved/out.parquet'), allowOverwrite: false }, callContext()).catch((e: Error) => e);
+    const again = await store
+      .persist({ result: stream(), destination: fileSource('saved/out.parquet'), allowOverwrite: false }, callContext())
+      .catch((e: Error) => e);
     expect(again).to.be.instanceOf(SavedDatasetLocationAlreadyExists);
     expect((again as Error).message).to.equal('Saved dataset location saved/out.parquet already exists.');
     await store.persist({ result: stream(), destination: fileSource('saved/out.parquet'), allowOverwrite: true }, callContext());
@@ -94,10 +135,17 @@ describe('parquet-files store: writes', () => {
 
   it('writes logged rows as new files, partitioned into value directories', async () => {
     const service = (partitionBy: string[]): FeatureService => ({
-      name: 'svc', project: 'p', projections: [], tags: {},
+      name: 'svc',
+      project: 'p',
+      projections: [],
+      tags: {},
       loggingConfig: { sampleRate: 1, destinationKind: 'file', fileDestination: { path: 'logs', s3EndpointOverride: '', partitionBy } },
     });
-    const logged = table([['__request_id', new Utf8(), ['a', 'b', 'c']], ['day', new Utf8(), ['d1', 'd2', 'd1']], ['v', new Int64(), [1n, 2n, 3n]]]);
+    const logged = table([
+      ['__request_id', new Utf8(), ['a', 'b', 'c']],
+      ['day', new Utf8(), ['d1', 'd2', 'd1']],
+      ['v', new Int64(), [1n, 2n, 3n]],
+    ]);
     await store.writeLoggedFeatures({ featureService: service([]), table: logged }, callContext());
     await store.writeLoggedFeatures({ featureService: service([]), table: logged }, callContext());
     expect(readdirSync(path.join(repo, 'logs')).filter((f) => f.endsWith('.parquet'))).to.have.length(2);
@@ -105,6 +153,9 @@ describe('parquet-files store: writes', () => {
     expect(existsSync(path.join(repo, 'logs', 'd1')) && existsSync(path.join(repo, 'logs', 'd2'))).to.equal(true);
     const [file] = readdirSync(path.join(repo, 'logs', 'd1'));
     const part = await readAll(path.join(repo, 'logs', 'd1', file!));
-    expect(rows(part)).to.deep.equal([{ __request_id: 'a', v: 1 }, { __request_id: 'c', v: 3 }]);
+    expect(rows(part)).to.deep.equal([
+      { __request_id: 'a', v: 1 },
+      { __request_id: 'c', v: 3 },
+    ]);
   });
 });

@@ -30,17 +30,28 @@ function files(dir: string): Array<[string, number]> {
     .sort();
 }
 
-const stream = (table: Table) => ({ schema: table.schema, batches: (async function* () { yield* table.batches; })() });
+const stream = (table: Table) => ({
+  schema: table.schema,
+  batches: (async function* () {
+    yield* table.batches;
+  })(),
+});
 
 async function refusal(promise: Promise<unknown>): Promise<FeastPermissionError> {
-  const error = await promise.then(() => null, (e: Error) => e);
+  const error = await promise.then(
+    () => null,
+    (e: Error) => e,
+  );
   expect(error, 'the write was not refused').to.be.instanceOf(FeastPermissionError);
   expect((error as FeastPermissionError).code).to.equal(status.PERMISSION_DENIED);
   return error as FeastPermissionError;
 }
 
 const loggingService = (logPath: string, partitionBy: string[] = []): FeatureService => ({
-  name: 'svc', project: 'p', projections: [], tags: {},
+  name: 'svc',
+  project: 'p',
+  projections: [],
+  tags: {},
   loggingConfig: { sampleRate: 1, destinationKind: 'file', fileDestination: { path: logPath, s3EndpointOverride: '', partitionBy } },
 });
 
@@ -64,7 +75,12 @@ for (const [kind, create] of [
       for (const d of [repo, outside, root]) mkdirSync(d);
       writeParquetFile(path.join(outside, 'secret.parquet'), statsRows(666));
       // A short stale time: a lock directory stranded by a flip (made through a link) holds writers up briefly.
-      store = await create({ repoPath: repo, dataRoots: [root], repoConfig: { larder: { write_lock_stale_seconds: 2 } }, logger: pino({ level: 'silent' }) });
+      store = await create({
+        repoPath: repo,
+        dataRoots: [root],
+        repoConfig: { larder: { write_lock_stale_seconds: 2 } },
+        logger: pino({ level: 'silent' }),
+      });
     });
 
     afterEach(async () => {
@@ -72,8 +88,13 @@ for (const [kind, create] of [
       rmSync(base, { recursive: true, force: true });
     });
 
-    const persistTo = (uri: string) => store.persist({ result: stream(statsRows(1)), destination: fileSource('dest', uri), allowOverwrite: true }, callContext());
-    const writeTo = (uri: string) => store.offlineWriteBatch({ featureView: featureView('stats', fileSource('stats_source', uri), ['driver_id'], ['rate'], 0), table: statsRows(1) }, callContext());
+    const persistTo = (uri: string) =>
+      store.persist({ result: stream(statsRows(1)), destination: fileSource('dest', uri), allowOverwrite: true }, callContext());
+    const writeTo = (uri: string) =>
+      store.offlineWriteBatch(
+        { featureView: featureView('stats', fileSource('stats_source', uri), ['driver_id'], ['rate'], 0), table: statsRows(1) },
+        callContext(),
+      );
 
     it('persist through .. or to an absolute path outside is refused, naming the path', async () => {
       const error = await refusal(persistTo('../outside/out.parquet'));
@@ -114,10 +135,18 @@ for (const [kind, create] of [
       await refusal(store.writeLoggedFeatures({ featureService: loggingService('../outside/logs'), table: statsRows(1) }, callContext()));
       const { arrowTable } = await import('../support/parquet-fixtures.ts');
       const { Utf8, Int64 } = await import('apache-arrow');
-      const logged = arrowTable([['part', new Utf8(), ['..', '../../outside', 'a/b', 'ok']], ['v', new Int64(), [1n, 2n, 3n, 4n]]]);
-      const error = await store.writeLoggedFeatures({ featureService: loggingService('logs', ['part']), table: logged }, callContext()).catch((e: Error) => e);
+      const logged = arrowTable([
+        ['part', new Utf8(), ['..', '../../outside', 'a/b', 'ok']],
+        ['v', new Int64(), [1n, 2n, 3n, 4n]],
+      ]);
+      const error = await store
+        .writeLoggedFeatures({ featureService: loggingService('logs', ['part']), table: logged }, callContext())
+        .catch((e: Error) => e);
       expect((error as Error).message).to.match(/partition column part/);
-      const safe = arrowTable([['part', new Utf8(), ['../../outside', 'a/b', 'ok']], ['v', new Int64(), [2n, 3n, 4n]]]);
+      const safe = arrowTable([
+        ['part', new Utf8(), ['../../outside', 'a/b', 'ok']],
+        ['v', new Int64(), [2n, 3n, 4n]],
+      ]);
       await store.writeLoggedFeatures({ featureService: loggingService('logs', ['part']), table: safe }, callContext());
       expect(readdirSync(path.join(repo, 'logs')).sort()).to.deep.equal(['..%2F..%2Foutside', 'a%2Fb', 'ok']);
       expect(files(outside).map(([f]) => f)).to.deep.equal(['secret.parquet']);
@@ -170,12 +199,25 @@ for (const [kind, create] of [
             if (o.status === 'fulfilled') written++;
             // A write that fails does so with a refusal, because the path vanished mid-flip, or because its
             // lock directory changed under it (UNAVAILABLE); never anything else.
-            else expect((o.reason as NodeJS.ErrnoException).code ?? '', String(o.reason)).to.be.oneOf([status.PERMISSION_DENIED, status.NOT_FOUND, status.UNAVAILABLE, 'ENOENT', 'ENOTDIR', 'EEXIST', 'ENOTEMPTY']);
+            else
+              expect((o.reason as NodeJS.ErrnoException).code ?? '', String(o.reason)).to.be.oneOf([
+                status.PERMISSION_DENIED,
+                status.NOT_FOUND,
+                status.UNAVAILABLE,
+                'ENOENT',
+                'ENOTDIR',
+                'EEXIST',
+                'ENOTEMPTY',
+              ]);
           }
         }
         swapper.kill('SIGKILL');
         // Nothing but the secret file outside: not a byte of any write (an empty leftover at most).
-        expect(files(outside).filter(([, size]) => size > 0).map(([f]) => f)).to.deep.equal(['secret.parquet']);
+        expect(
+          files(outside)
+            .filter(([, size]) => size > 0)
+            .map(([f]) => f),
+        ).to.deep.equal(['secret.parquet']);
         expect(await driverIds(path.join(outside, 'secret.parquet'))).to.deep.equal([666]);
         expect(written).to.be.greaterThan(0);
         expect(readFileSync(path.join(outside, 'secret.parquet')).subarray(0, 4).toString()).to.equal('PAR1');

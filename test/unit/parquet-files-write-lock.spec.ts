@@ -57,7 +57,9 @@ describe('parquet-files: the per-destination write lock', function () {
       await assertHeld();
     }).catch((e: Error) => e);
     expect(error).to.be.instanceOf(UnavailableError);
-    expect((error as Error).message).to.contain('lost the write lock').and.to.contain(target.path);
+    expect((error as Error).message)
+      .to.contain('lost the write lock')
+      .and.to.contain(target.path);
   });
 
   it("a waiter's call can end the wait, and the next writer is not held up by it", async () => {

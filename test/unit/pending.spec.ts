@@ -20,7 +20,11 @@ describe('pending uploads (DoPut → DoGet state)', () => {
   it('expires entries after the TTL', () => {
     let now = 0;
     const evicted: string[] = [];
-    const pending = new PendingUploads({ ttlMs: 1000, maxBytes: 100, maxEntries: 10 }, () => now, (_e, why) => evicted.push(why));
+    const pending = new PendingUploads(
+      { ttlMs: 1000, maxBytes: 100, maxEntries: 10 },
+      () => now,
+      (_e, why) => evicted.push(why),
+    );
     const entry = pending.add({ commandBytes: cmd('a'), command, table: null, bytes: 10, owner: null });
     now = 1001;
     expect(pending.take(entry.ticket)).to.equal(undefined);
@@ -47,7 +51,15 @@ describe('pending uploads (DoPut → DoGet state)', () => {
     let now = 0;
     const pending = new PendingUploads({ ttlMs: 1000, maxBytes: 100, maxEntries: 10 }, () => now);
     let released = 0;
-    const batches = { [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true as const, value: undefined }), return: async () => { released++; return { done: true as const, value: undefined }; } }) };
+    const batches = {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => ({ done: true as const, value: undefined }),
+        return: async () => {
+          released++;
+          return { done: true as const, value: undefined };
+        },
+      }),
+    };
     const entry = pending.add({ commandBytes: cmd('a'), command, table: null, bytes: 1, owner: null });
     entry.prepared = { result: { schema: null as never, batches: batches as never }, record: null as never };
     now = 2000;
@@ -67,7 +79,7 @@ describe('pending uploads (DoPut → DoGet state)', () => {
     pending.close();
   });
 
-  it('counts the command in an entry\'s bytes and in the byte cap, and frees it with the entry', () => {
+  it("counts the command in an entry's bytes and in the byte cap, and frees it with the entry", () => {
     const command100 = (c: string) => cmd(c.repeat(100));
     const pending = new PendingUploads({ ttlMs: 1000, maxBytes: 250, maxEntries: 10 });
     const a = pending.add({ commandBytes: command100('a'), command, table: null, bytes: 0, owner: null });
@@ -92,7 +104,9 @@ describe('pending uploads (DoPut → DoGet state)', () => {
     expect(entry.commandBytes.buffer.byteLength).to.equal(10);
     expect([...entry.commandBytes]).to.deep.equal(new Array(10).fill(7));
     expect(pending.findByCommand(Uint8Array.from(view))).to.equal(entry);
-    const json = cmd('{"api": "pull_all_from_table_or_query", "data_source_name": "s", "join_key_columns": [], "feature_name_columns": [], "timestamp_field": "ts"}');
+    const json = cmd(
+      '{"api": "pull_all_from_table_or_query", "data_source_name": "s", "join_key_columns": [], "feature_name_columns": [], "timestamp_field": "ts"}',
+    );
     const parsed = pending.add({ commandBytes: json, command: null as never, table: null, bytes: 0, owner: null });
     expect(parsed.command.api).to.equal('pull_all_from_table_or_query');
     pending.close();

@@ -8,11 +8,28 @@ import { status } from '@grpc/grpc-js';
 import type { User } from '../../core/src/auth.ts';
 import { FeastPermissionError } from '../../core/src/errors.ts';
 import type {
-  AuthzedAction, DataSource, Entity, FeatureService, FeatureView, Permission, PermissionResourceType, Policy,
+  AuthzedAction,
+  DataSource,
+  Entity,
+  FeatureService,
+  FeatureView,
+  Permission,
+  PermissionResourceType,
+  Policy,
 } from '../../core/src/registry/model.ts';
 import {
-  assertPermissions, evaluatePolicy, InvalidPermissionError, matchesActions, matchesName, matchesRequiredTags,
-  permissionMatches, pythonActionListRepr, pythonClassOf, pythonFullMatch, pythonStrListRepr, pythonStrRepr,
+  assertPermissions,
+  evaluatePolicy,
+  InvalidPermissionError,
+  matchesActions,
+  matchesName,
+  matchesRequiredTags,
+  permissionMatches,
+  pythonActionListRepr,
+  pythonClassOf,
+  pythonFullMatch,
+  pythonStrListRepr,
+  pythonStrRepr,
   type ProtectedResource,
 } from '../../core/src/permissions/index.ts';
 import { fileSource, postgresSource, featureView } from '../support/feature-views.ts';
@@ -22,18 +39,42 @@ import { fileSource, postgresSource, featureView } from '../support/feature-view
 // ---------------------------------------------------------------------------------------------
 
 const ALL_TYPES: PermissionResourceType[] = [
-  'PROJECT', 'FEATURE_VIEW', 'ON_DEMAND_FEATURE_VIEW', 'BATCH_FEATURE_VIEW', 'STREAM_FEATURE_VIEW', 'LABEL_VIEW',
-  'ENTITY', 'FEATURE_SERVICE', 'DATA_SOURCE', 'VALIDATION_REFERENCE', 'SAVED_DATASET', 'PERMISSION',
+  'PROJECT',
+  'FEATURE_VIEW',
+  'ON_DEMAND_FEATURE_VIEW',
+  'BATCH_FEATURE_VIEW',
+  'STREAM_FEATURE_VIEW',
+  'LABEL_VIEW',
+  'ENTITY',
+  'FEATURE_SERVICE',
+  'DATA_SOURCE',
+  'VALIDATION_REFERENCE',
+  'SAVED_DATASET',
+  'PERMISSION',
 ];
 const ALL_ACTIONS: AuthzedAction[] = [
-  'CREATE', 'DESCRIBE', 'UPDATE', 'DELETE', 'READ_ONLINE', 'READ_OFFLINE', 'WRITE_ONLINE', 'WRITE_OFFLINE',
+  'CREATE',
+  'DESCRIBE',
+  'UPDATE',
+  'DELETE',
+  'READ_ONLINE',
+  'READ_OFFLINE',
+  'WRITE_ONLINE',
+  'WRITE_OFFLINE',
 ];
 const READ: AuthzedAction[] = ['READ_OFFLINE', 'READ_ONLINE'];
 
 function permission(name: string, fields: Partial<Permission> = {}): Permission {
   return {
-    name, project: 'p', types: [], namePatterns: [], requiredTags: {}, actions: ALL_ACTIONS,
-    policy: { kind: 'role', roles: ['nobody'] }, tags: {}, ...fields,
+    name,
+    project: 'p',
+    types: [],
+    namePatterns: [],
+    requiredTags: {},
+    actions: ALL_ACTIONS,
+    policy: { kind: 'role', roles: ['nobody'] },
+    tags: {},
+    ...fields,
   };
 }
 
@@ -77,7 +118,10 @@ function resourcesByType(name: string): [PermissionResourceType, ProtectedResour
 
 /** The error text of an assertPermissions call, or null when it allowed the access. */
 function denial(
-  permissions: readonly Permission[], resource: ProtectedResource, actions: readonly AuthzedAction[], u: User | null,
+  permissions: readonly Permission[],
+  resource: ProtectedResource,
+  actions: readonly AuthzedAction[],
+  u: User | null,
 ): string | null {
   try {
     assertPermissions(permissions, resource, actions, u);
@@ -177,7 +221,9 @@ describe('permissions: matching (Feast test_permission.py)', () => {
 
   it('test_match_resource_with_subclasses: something that is not a Feast object never matches', () => {
     for (const thing of [null, 'a string', 'ALL', { kind: 'project', object: { name: 'x' } }]) {
-      const resource = (thing === null || typeof thing === 'string' ? { kind: thing, object: thing } : thing) as unknown as ProtectedResource;
+      const resource = (thing === null || typeof thing === 'string'
+        ? { kind: thing, object: thing }
+        : thing) as unknown as ProtectedResource;
       expect(permissionMatches(permission('p', { types: ALL_TYPES }), resource, [])).to.equal(false);
       expect(permissionMatches(permission('p', { types: [] }), resource, [])).to.equal(false);
     }
@@ -216,7 +262,12 @@ describe('permissions: matching (Feast test_permission.py)', () => {
 
   it('required_tags restricts real resources (Feast ignores it for them; larder does not)', () => {
     const perms = [
-      permission('dev_readers', { types: ['FEATURE_VIEW'], requiredTags: { team: 'dev' }, actions: ['READ_OFFLINE'], policy: roles('reader') }),
+      permission('dev_readers', {
+        types: ['FEATURE_VIEW'],
+        requiredTags: { team: 'dev' },
+        actions: ['READ_OFFLINE'],
+        policy: roles('reader'),
+      }),
     ];
     const reader = user('r', ['reader']);
     expect(allowed(perms, fvResource('v', { tags: { team: 'dev' } }), ['READ_OFFLINE'], reader)).to.equal(true);
@@ -318,11 +369,17 @@ describe('permissions: policies (Feast test_policy.py, test_user.py, test_groups
     const g: Policy = { kind: 'group', groups: ['data-team', 'ml'] };
     const n: Policy = { kind: 'namespace', namespaces: ['prod'] };
     expect(evaluatePolicy(g, user('u', [], ['ml'])).granted).to.equal(true);
-    expect(evaluatePolicy(g, user('u', [], ['other']))).to.deep.equal({ granted: false, explanation: 'User is not added into the permitted groups' });
+    expect(evaluatePolicy(g, user('u', [], ['other']))).to.deep.equal({
+      granted: false,
+      explanation: 'User is not added into the permitted groups',
+    });
     expect(evaluatePolicy(g, user('u', ['ml'], [], ['ml'])).granted).to.equal(false); // roles/namespaces are not groups
     expect(evaluatePolicy({ kind: 'group', groups: [] }, user('u', [], ['ml'])).granted).to.equal(false);
     expect(evaluatePolicy(n, user('u', [], [], ['prod'])).granted).to.equal(true);
-    expect(evaluatePolicy(n, user('u', [], ['prod']))).to.deep.equal({ granted: false, explanation: 'User is not added into the permitted namespaces' });
+    expect(evaluatePolicy(n, user('u', [], ['prod']))).to.deep.equal({
+      granted: false,
+      explanation: 'User is not added into the permitted namespaces',
+    });
   });
 
   it('combined policy: a group match or a namespace match', () => {
@@ -331,7 +388,8 @@ describe('permissions: policies (Feast test_policy.py, test_user.py, test_groups
     expect(evaluatePolicy(c, user('u', [], [], ['ns'])).granted).to.equal(true);
     expect(evaluatePolicy(c, user('u', [], ['g'], ['ns'])).granted).to.equal(true);
     expect(evaluatePolicy(c, user('u', ['g'], ['x'], ['y']))).to.deep.equal({
-      granted: false, explanation: 'User must be in at least one of the permitted groups or namespaces',
+      granted: false,
+      explanation: 'User must be in at least one of the permitted groups or namespaces',
     });
   });
 
@@ -365,7 +423,12 @@ describe('permissions: enforcement (Feast test_decorator.py, test_security_manag
   const perms: Permission[] = [
     permission('reader', { types: ['FEATURE_VIEW'], policy: roles('reader'), actions: ['DESCRIBE'] }),
     permission('writer', { types: ['FEATURE_VIEW'], policy: roles('writer'), actions: ['UPDATE'] }),
-    permission('special', { types: ['FEATURE_VIEW'], namePatterns: ['special.*'], policy: roles('special-reader'), actions: ['DESCRIBE', 'UPDATE'] }),
+    permission('special', {
+      types: ['FEATURE_VIEW'],
+      namePatterns: ['special.*'],
+      policy: roles('special-reader'),
+      actions: ['DESCRIBE', 'UPDATE'],
+    }),
     permission('entity_updater', { types: ['ENTITY'], policy: roles('updater'), actions: ['DESCRIBE', 'UPDATE'] }),
     permission('entity_creator', { types: ['ENTITY'], policy: roles('creator'), actions: ['CREATE'] }),
   ];
@@ -542,7 +605,9 @@ describe('permissions: denial texts and the empty registry', () => {
     };
     expect(cls({})).to.equal('feast.infra.offline_stores.file_source.FileSource');
     // The registry's embedded copies carry the class path; a fixed type wins over it.
-    expect(cls({ dataSourceClassType: 'feast.infra.offline_stores.file_source.FileSource' })).to.equal('feast.infra.offline_stores.file_source.FileSource');
+    expect(cls({ dataSourceClassType: 'feast.infra.offline_stores.file_source.FileSource' })).to.equal(
+      'feast.infra.offline_stores.file_source.FileSource',
+    );
     expect(cls({ type: 'PUSH_SOURCE' })).to.equal('feast.data_source.PushSource');
     expect(cls({ type: 'REQUEST_SOURCE' })).to.equal('feast.data_source.RequestSource');
     expect(cls({ type: 'STREAM_KAFKA' })).to.equal('feast.data_source.KafkaSource');

@@ -22,7 +22,8 @@ const checkoutNodeModules = fileURLToPath(new URL('../../node_modules', import.m
 /** A plugin written as ESM source text: a plain object literal, no import of @larder/core. */
 const esmPlugin = (name: string, kind = 'offline_store') =>
   `export default { kind: '${kind}', name: '${name}', configSchema: {}, create() { return {}; } };\n`;
-const cjsPlugin = (name: string) => `module.exports = { kind: 'offline_store', name: '${name}', configSchema: {}, create() { return {}; } };\n`;
+const cjsPlugin = (name: string) =>
+  `module.exports = { kind: 'offline_store', name: '${name}', configSchema: {}, create() { return {}; } };\n`;
 
 function writeTree(root: string, files: Record<string, string | object>): void {
   for (const [relative, content] of Object.entries(files)) {
@@ -196,7 +197,9 @@ describe('plugin resolution: where modules are found, and why they are not', () 
 
     it("show the module's own error when its import of a dependency fails (it was reported as 'does not exist')", async () => {
       const error = await failure(resolvePlugin(hooks, 'offline_store', './imports-missing.mjs', ctx));
-      expect(error.message).to.include(`plugin module ${path.join(repo, 'imports-missing.mjs')} (from "./imports-missing.mjs") failed to load`);
+      expect(error.message).to.include(
+        `plugin module ${path.join(repo, 'imports-missing.mjs')} (from "./imports-missing.mjs") failed to load`,
+      );
       expect(error.message).to.include("Cannot find package 'a-package-nobody-installed'");
       expect(error.message).not.to.include('does not exist');
     });
@@ -205,13 +208,18 @@ describe('plugin resolution: where modules are found, and why they are not', () 
       const syntax = await failure(resolvePlugin(hooks, 'offline_store', './syntax-error.mjs', ctx));
       expect(syntax.message).to.match(/syntax-error\.mjs \(from "\.\/syntax-error\.mjs"\) failed to load: SyntaxError/);
       const cjsSyntax = await failure(resolvePlugin(hooks, 'offline_store', './syntax-error.cjs', ctx));
-      expect(cjsSyntax.message).to.include(`failed to load: SyntaxError: Unexpected end of input (at ${path.join(repo, 'syntax-error.cjs')}:2)`);
+      expect(cjsSyntax.message).to.include(
+        `failed to load: SyntaxError: Unexpected end of input (at ${path.join(repo, 'syntax-error.cjs')}:2)`,
+      );
       const thrown = await failure(resolvePlugin(hooks, 'offline_store', './throws.cjs', ctx));
       expect(thrown.message).to.include('failed to load: Error: the plugin could not reach its licence server');
     });
 
     it("give a module that imports @larder/core, with no node_modules of its own, the server's core", async () => {
-      const plugin = (await resolvePlugin(hooks, 'offline_store', './imports-core.mjs', ctx)) as unknown as { name: string; errorClass: unknown };
+      const plugin = (await resolvePlugin(hooks, 'offline_store', './imports-core.mjs', ctx)) as unknown as {
+        name: string;
+        errorClass: unknown;
+      };
       expect(plugin.name).to.equal('uses-core');
       expect(plugin.errorClass).to.equal(InvalidArgumentError);
     });
@@ -237,7 +245,11 @@ describe('plugin resolution: where modules are found, and why they are not', () 
     });
 
     it('name a Feast store larder has no plugin for, with its Feast class, and say how to get one', async () => {
-      for (const type of ['bigquery', 'snowflake.offline', 'feast.infra.offline_stores.contrib.spark_offline_store.spark.SparkOfflineStore']) {
+      for (const type of [
+        'bigquery',
+        'snowflake.offline',
+        'feast.infra.offline_stores.contrib.spark_offline_store.spark.SparkOfflineStore',
+      ]) {
         const error = await failure(resolvePlugin(hooks, 'offline_store', type, ctx));
         expect(error.message, type).to.include(`offline_store.type "${type}" is a Feast store larder has no plugin for`);
         expect(error.message, type).to.include('install a larder plugin package for it');
@@ -264,7 +276,9 @@ describe('plugin resolution: where modules are found, and why they are not', () 
       const dir = path.join(root, 'patterns');
       writeTree(dir, { 'lib/stores/a.mjs': '', 'lib/b.cjs': '' });
       const conditions = pluginConditionSets([]);
-      const manifest = { exports: { './stores/*': './lib/stores/*.mjs', './b': [{ worker: './nope.js' }, './lib/b.cjs'], './up': '../outside.js' } };
+      const manifest = {
+        exports: { './stores/*': './lib/stores/*.mjs', './b': [{ worker: './nope.js' }, './lib/b.cjs'], './up': '../outside.js' },
+      };
       expect(packageEntry(dir, manifest, './stores/a', conditions)).to.equal(path.join(dir, 'lib/stores/a.mjs'));
       expect(packageEntry(dir, manifest, './b', conditions)).to.equal(path.join(dir, 'lib/b.cjs'));
       expect(packageEntry(dir, manifest, './up', conditions)).to.equal(undefined);

@@ -79,7 +79,10 @@ describe('plugin resolution (offline_store.type / auth.type / registry.registry_
 
   it('explains registry types it cannot serve', async () => {
     const failures: Array<[string, RegExp]> = [
-      ['snowflake.registry', /registry.registry_type "snowflake.registry" is a Feast registry larder has no plugin for \(Feast's feast.infra.registry.snowflake.SnowflakeRegistry\): serve the registry through `feast serve_registry`/],
+      [
+        'snowflake.registry',
+        /registry.registry_type "snowflake.registry" is a Feast registry larder has no plugin for \(Feast's feast.infra.registry.snowflake.SnowflakeRegistry\): serve the registry through `feast serve_registry`/,
+      ],
       ['no-such-registry', /registry.registry_type "no-such-registry" names no plugin/],
       ['larder-store-static', /is not a larder registry plugin/],
     ];

@@ -16,10 +16,11 @@ import { isSharedPackage } from '../../core/src/plugins/shared-packages.ts';
 
 const decoy = (name: string) => ({
   [`node_modules/${name}/package.json`]: JSON.stringify({ name, version: '0.0.0-decoy', type: 'module', exports: './index.js' }),
-  [`node_modules/${name}/index.js`]: "export const decoy = true; export class Table {} export class InvalidArgumentError extends Error {}\n",
+  [`node_modules/${name}/index.js`]:
+    'export const decoy = true; export class Table {} export class InvalidArgumentError extends Error {}\n',
 });
 
-describe('plugins share the server\'s @larder/core and apache-arrow', () => {
+describe("plugins share the server's @larder/core and apache-arrow", () => {
   let repo: string;
 
   before(() => {
@@ -28,7 +29,12 @@ describe('plugins share the server\'s @larder/core and apache-arrow', () => {
       'package.json': JSON.stringify({ name: 'feature-repo', private: true }),
       ...decoy('apache-arrow'),
       ...decoy('@larder/core'),
-      'node_modules/repo-store/package.json': JSON.stringify({ name: 'repo-store', version: '1.0.0', type: 'module', exports: './index.js' }),
+      'node_modules/repo-store/package.json': JSON.stringify({
+        name: 'repo-store',
+        version: '1.0.0',
+        type: 'module',
+        exports: './index.js',
+      }),
       'node_modules/repo-store/index.js': [
         "import * as arrow from 'apache-arrow';",
         "import * as core from '@larder/core';",
@@ -42,7 +48,7 @@ describe('plugins share the server\'s @larder/core and apache-arrow', () => {
   });
   after(() => rmSync(repo, { recursive: true, force: true }));
 
-  it('a plugin in the repo\'s node_modules gets the server\'s copies, not the ones beside it', async () => {
+  it("a plugin in the repo's node_modules gets the server's copies, not the ones beside it", async () => {
     const hooks = createHooks();
     tapDefaultResolvers(hooks);
     const plugin = (await resolvePlugin(hooks, 'offline_store', 'repo-store', { repoPath: repo })) as unknown as {

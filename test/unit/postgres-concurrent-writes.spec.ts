@@ -26,21 +26,38 @@ const rowsFrom = (first: number, n = 1): Table =>
     ['ts', tsUtc, Array.from({ length: n }, () => micros(T0))],
     ['rate', new Float64(), Array.from({ length: n }, () => 0.5)],
   ]);
-const stream = (table: Table) => ({ schema: table.schema, batches: (async function* () { yield* table.batches; })() });
+const stream = (table: Table) => ({
+  schema: table.schema,
+  batches: (async function* () {
+    yield* table.batches;
+  })(),
+});
 
 describe('postgres store: concurrent writes (real PostgreSQL)', function () {
   this.timeout(120_000);
   let server: PostgresServer;
   let store: OfflineStore;
   let admin: pg.Client;
-  const ids = async (table: string) => (await admin.query(`SELECT driver_id FROM ${table} ORDER BY driver_id`)).rows.map((r) => Number(r.driver_id));
+  const ids = async (table: string) =>
+    (await admin.query(`SELECT driver_id FROM ${table} ORDER BY driver_id`)).rows.map((r) => Number(r.driver_id));
 
   before(async () => {
     server = await startPostgres();
-    admin = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
+    admin = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      password: server.password,
+      database: server.database,
+    });
     await admin.connect();
     await admin.query('CREATE TABLE stats (driver_id bigint, ts timestamptz, rate double precision)');
-    store = await postgresPlugin.create(server.offlineStoreConfig({ max_conn: 6 }), { repoPath: '/tmp', dataRoots: [], repoConfig: {}, logger: pino({ level: 'silent' }) });
+    store = await postgresPlugin.create(server.offlineStoreConfig({ max_conn: 6 }), {
+      repoPath: '/tmp',
+      dataRoots: [],
+      repoConfig: {},
+      logger: pino({ level: 'silent' }),
+    });
   });
 
   after(async () => {
@@ -50,29 +67,45 @@ describe('postgres store: concurrent writes (real PostgreSQL)', function () {
   });
 
   it('offline_write_batch: three writers, ten rounds each, every acknowledged row is in the table', async () => {
-    const view = featureView('stats', postgresSource('stats', { table: 'stats' }, { createdTimestampColumn: '' }), ['driver_id'], ['rate'], 0);
+    const view = featureView(
+      'stats',
+      postgresSource('stats', { table: 'stats' }, { createdTimestampColumn: '' }),
+      ['driver_id'],
+      ['rate'],
+      0,
+    );
     const acknowledged: number[] = [];
-    await Promise.all([1000, 2000, 3000].map(async (first) => {
-      for (let r = 0; r < 10; r++) {
-        await store.offlineWriteBatch({ featureView: view, table: rowsFrom(first + r) }, context());
-        acknowledged.push(first + r);
-      }
-    }));
+    await Promise.all(
+      [1000, 2000, 3000].map(async (first) => {
+        for (let r = 0; r < 10; r++) {
+          await store.offlineWriteBatch({ featureView: view, table: rowsFrom(first + r) }, context());
+          acknowledged.push(first + r);
+        }
+      }),
+    );
     expect(await ids('stats')).to.deep.equal(acknowledged.sort((a, b) => a - b));
   });
 
   it('write_logged_features: four first uses at once all succeed, every row kept', async () => {
-    const service: FeatureService = { name: 'svc', project: 'p', projections: [], tags: {},
-      loggingConfig: { sampleRate: 1, destinationKind: 'postgres', customConfig: { table_name: 'race_logs' } } };
-    const outcomes = await Promise.allSettled([1, 2, 3, 4].map((i) => store.writeLoggedFeatures({ featureService: service, table: rowsFrom(i) }, context())));
+    const service: FeatureService = {
+      name: 'svc',
+      project: 'p',
+      projections: [],
+      tags: {},
+      loggingConfig: { sampleRate: 1, destinationKind: 'postgres', customConfig: { table_name: 'race_logs' } },
+    };
+    const outcomes = await Promise.allSettled(
+      [1, 2, 3, 4].map((i) => store.writeLoggedFeatures({ featureService: service, table: rowsFrom(i) }, context())),
+    );
     expect(outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason))).to.deep.equal([]);
     expect(await ids('race_logs')).to.deep.equal([1, 2, 3, 4]);
   });
 
   it('persist without allow_overwrite: one of four racing calls creates the table, the others are told it exists', async () => {
     const destination = postgresSource('saved', { table: 'race_saved' });
-    const outcomes = await Promise.allSettled([10, 20, 30, 40].map((first) =>
-      store.persist({ result: stream(rowsFrom(first, 3)), destination, allowOverwrite: false }, context())));
+    const outcomes = await Promise.allSettled(
+      [10, 20, 30, 40].map((first) => store.persist({ result: stream(rowsFrom(first, 3)), destination, allowOverwrite: false }, context())),
+    );
     const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => o.reason as Error);
     expect(failures, failures.map(String).join('\n')).to.have.length(3);
     for (const f of failures) expect(f).to.be.instanceOf(SavedDatasetLocationAlreadyExists);
@@ -84,8 +117,9 @@ describe('postgres store: concurrent writes (real PostgreSQL)', function () {
   it('persist with allow_overwrite: racing calls all succeed and the table holds exactly one of them', async () => {
     const destination = postgresSource('saved', { table: 'race_overwrite' });
     await store.persist({ result: stream(rowsFrom(0, 3)), destination, allowOverwrite: false }, context());
-    const outcomes = await Promise.allSettled([10, 20, 30, 40].map((first) =>
-      store.persist({ result: stream(rowsFrom(first, 3)), destination, allowOverwrite: true }, context())));
+    const outcomes = await Promise.allSettled(
+      [10, 20, 30, 40].map((first) => store.persist({ result: stream(rowsFrom(first, 3)), destination, allowOverwrite: true }, context())),
+    );
     const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => o.reason as Error);
     expect(failures.map((f) => `${f instanceof LarderError ? f.code : '?'} ${f.message}`)).to.deep.equal([]);
     const saved = await ids('race_overwrite');

@@ -91,7 +91,14 @@ describe('postgres binary COPY codec', function () {
   before(async function () {
     this.timeout(60_000);
     server = await startPostgres();
-    client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database, ssl: false });
+    client = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      password: server.password,
+      database: server.database,
+      ssl: false,
+    });
     await client.connect();
   });
 
@@ -200,10 +207,26 @@ describe('postgres binary COPY codec', function () {
 
   it('turns numerics into the nearest double, however many digits', async () => {
     const texts = [
-      '0', '1', '-1', '0.1', '0.3', '123.456', '-0.000001', '99999999.99999999', '9007199254740993',
-      '12345678901234567890123456789.5', '3.14159265358979323846264338327950288', '0.30000000000000004',
-      '1e100', '-1e-100', '1.7976931348623157e308', '5e-324', '123456789012345678', '0.000123456789012345678',
-      'Infinity', '-Infinity',
+      '0',
+      '1',
+      '-1',
+      '0.1',
+      '0.3',
+      '123.456',
+      '-0.000001',
+      '99999999.99999999',
+      '9007199254740993',
+      '12345678901234567890123456789.5',
+      '3.14159265358979323846264338327950288',
+      '0.30000000000000004',
+      '1e100',
+      '-1e-100',
+      '1.7976931348623157e308',
+      '5e-324',
+      '123456789012345678',
+      '0.000123456789012345678',
+      'Infinity',
+      '-Infinity',
     ];
     const sql = `SELECT v::numeric AS v FROM unnest(ARRAY[${texts.map((t) => `'${t}'`).join(',')}]) WITH ORDINALITY AS u(v, o) ORDER BY o`;
     const expected = texts.map((t) => Number(t));
@@ -259,13 +282,15 @@ describe('postgres binary COPY codec', function () {
 
   describe('round trip: Arrow → COPY FROM → COPY TO → Arrow', () => {
     const tsValues = (values: (bigint | null)[], type: Timestamp | DateMillisecond) =>
-      makeVector(makeData({
-        type: type as Timestamp,
-        length: values.length,
-        nullCount: values.filter((v) => v === null).length,
-        nullBitmap: bitmap(values.map((v) => v !== null)),
-        data: BigInt64Array.from(values, (v) => v ?? 0n),
-      }));
+      makeVector(
+        makeData({
+          type: type as Timestamp,
+          length: values.length,
+          nullCount: values.filter((v) => v === null).length,
+          nullBitmap: bitmap(values.map((v) => v !== null)),
+          data: BigInt64Array.from(values, (v) => v ?? 0n),
+        }),
+      );
     const listOf = (type: DataType) => new List(new Field('item', type, true));
     const ts = (iso: string) => us(iso);
 
@@ -285,31 +310,77 @@ describe('postgres binary COPY codec', function () {
       ['s', vectorFromArray(['héllo 🎉', '', null, 'x'.repeat(100)], new Utf8()), ['héllo 🎉', '', null, 'x'.repeat(100)]],
       ['ls', vectorFromArray(['a', null, 'b', ''], new LargeUtf8()), ['a', null, 'b', '']],
       ['bin', vectorFromArray([Uint8Array.of(0, 255), Uint8Array.of(), null, Uint8Array.of(7)], new Binary()), ['00ff', '', null, '07']],
-      ['lbin', vectorFromArray([null, Uint8Array.of(1), Uint8Array.of(2, 3), Uint8Array.of()], new LargeBinary()), [null, '01', '0203', '']],
-      ['ts_s', tsValues([-1n, 0n, null, 1_700_000_000n], new Timestamp(TimeUnit.SECOND, 'UTC')), [-1_000_000n, 0n, null, 1_700_000_000_000_000n]],
-      ['ts_ms', tsValues([-1n, 946_684_800_001n, null, 5n], new Timestamp(TimeUnit.MILLISECOND)), [-1000n, 946_684_800_001_000n, null, 5000n]],
-      ['ts_us', tsValues([ts('1969-07-20T20:17:40.123456Z'), ts('2024-02-29T12:34:56.789012Z'), null, 0n], new Timestamp(TimeUnit.MICROSECOND, 'UTC')),
-        [ts('1969-07-20T20:17:40.123456Z'), ts('2024-02-29T12:34:56.789012Z'), null, 0n]],
-      ['ts_ns', tsValues([-1n, 1_999n, null, 1_700_000_000_123_456_789n], new Timestamp(TimeUnit.NANOSECOND, 'America/New_York')),
-        [-1n, 1n, null, 1_700_000_000_123_456n]],
-      ['d32', vectorFromArray([new Date(Date.UTC(1999, 11, 31)), new Date(Date.UTC(2500, 5, 15)), null, new Date(0)], new DateDay()),
-        [ts('1999-12-31T00:00:00Z'), ts('2500-06-15T00:00:00Z'), null, 0n]],
-      ['d64', tsValues([BigInt(Date.UTC(1950, 0, 2)), null, 0n, -1n], new DateMillisecond()),
-        [ts('1950-01-02T00:00:00Z'), null, 0n, ts('1969-12-31T00:00:00Z')]],
+      [
+        'lbin',
+        vectorFromArray([null, Uint8Array.of(1), Uint8Array.of(2, 3), Uint8Array.of()], new LargeBinary()),
+        [null, '01', '0203', ''],
+      ],
+      [
+        'ts_s',
+        tsValues([-1n, 0n, null, 1_700_000_000n], new Timestamp(TimeUnit.SECOND, 'UTC')),
+        [-1_000_000n, 0n, null, 1_700_000_000_000_000n],
+      ],
+      [
+        'ts_ms',
+        tsValues([-1n, 946_684_800_001n, null, 5n], new Timestamp(TimeUnit.MILLISECOND)),
+        [-1000n, 946_684_800_001_000n, null, 5000n],
+      ],
+      [
+        'ts_us',
+        tsValues(
+          [ts('1969-07-20T20:17:40.123456Z'), ts('2024-02-29T12:34:56.789012Z'), null, 0n],
+          new Timestamp(TimeUnit.MICROSECOND, 'UTC'),
+        ),
+        [ts('1969-07-20T20:17:40.123456Z'), ts('2024-02-29T12:34:56.789012Z'), null, 0n],
+      ],
+      [
+        'ts_ns',
+        tsValues([-1n, 1_999n, null, 1_700_000_000_123_456_789n], new Timestamp(TimeUnit.NANOSECOND, 'America/New_York')),
+        [-1n, 1n, null, 1_700_000_000_123_456n],
+      ],
+      [
+        'd32',
+        vectorFromArray([new Date(Date.UTC(1999, 11, 31)), new Date(Date.UTC(2500, 5, 15)), null, new Date(0)], new DateDay()),
+        [ts('1999-12-31T00:00:00Z'), ts('2500-06-15T00:00:00Z'), null, 0n],
+      ],
+      [
+        'd64',
+        tsValues([BigInt(Date.UTC(1950, 0, 2)), null, 0n, -1n], new DateMillisecond()),
+        [ts('1950-01-02T00:00:00Z'), null, 0n, ts('1969-12-31T00:00:00Z')],
+      ],
       ['dict', vectorFromArray(['red', 'blue', null, 'red'], new Dictionary(new Utf8(), new Int32())), ['red', 'blue', null, 'red']],
       ['l_i32', vectorFromArray([[1, null, 3], [], null, [-1]], listOf(new Int32())), [[1, null, 3], [], null, [-1]]],
       ['l_s', vectorFromArray([['a', 'é'], null, [null], []], listOf(new Utf8())), [['a', 'é'], null, [null], []]],
       ['l_i64', vectorFromArray([[2n ** 62n], [], null, [null, -1n]], listOf(new Int64())), [[2n ** 62n], [], null, [null, -1n]]],
       ['l_b', vectorFromArray([[true, null], [false], null, []], listOf(new Bool())), [[true, null], [false], null, []]],
       ['l_u8', vectorFromArray([[255], [], null, [0]], listOf(new Uint8())), [[255], [], null, [0]]],
-      ['ll_f64', vectorFromArray([[1.5, NaN], [], null, [null]], new LargeList(new Field('item', new Float64(), true))), [[1.5, NaN], [], null, [null]]],
+      [
+        'll_f64',
+        vectorFromArray([[1.5, NaN], [], null, [null]], new LargeList(new Field('item', new Float64(), true))),
+        [[1.5, NaN], [], null, [null]],
+      ],
       ['l_d', vectorFromArray([[new Date(0)], null, [], [null]], listOf(new DateDay())), [[0n], null, [], [null]]],
     ];
 
     it('writes and reads back every encodable type', async () => {
       // The list of timestamps needs a hand-built child (vectorFromArray takes ms numbers only).
-      const tsChild = makeData({ type: new Timestamp(TimeUnit.MICROSECOND, 'UTC'), length: 3, nullCount: 1, nullBitmap: bitmap([true, false, true]), data: BigInt64Array.of(1n, 0n, -1n) });
-      const lTs = makeVector(makeData({ type: listOf(tsChild.type), length: 4, nullCount: 1, nullBitmap: bitmap([true, true, false, true]), valueOffsets: Int32Array.of(0, 2, 2, 2, 3), child: tsChild }));
+      const tsChild = makeData({
+        type: new Timestamp(TimeUnit.MICROSECOND, 'UTC'),
+        length: 3,
+        nullCount: 1,
+        nullBitmap: bitmap([true, false, true]),
+        data: BigInt64Array.of(1n, 0n, -1n),
+      });
+      const lTs = makeVector(
+        makeData({
+          type: listOf(tsChild.type),
+          length: 4,
+          nullCount: 1,
+          nullBitmap: bitmap([true, true, false, true]),
+          valueOffsets: Int32Array.of(0, 2, 2, 2, 3),
+          child: tsChild,
+        }),
+      );
       const columns: [string, Vector, unknown[]][] = [...COLUMNS, ['l_tstz', lTs, [[1n, null], [], null, [-1n]]]];
       const table = new Table(Object.fromEntries(columns.map(([name, vector]) => [name, vector])));
       const expected = Object.fromEntries(columns.map(([name, , values]) => [name, values]));
@@ -358,7 +429,7 @@ describe('postgres binary COPY codec', function () {
     const script = [
       'import ast, importlib.util, json, os',
       "path = os.path.join(importlib.util.find_spec('feast').submodule_search_locations[0], 'type_map.py')",
-      "tree = ast.parse(open(path).read())",
+      'tree = ast.parse(open(path).read())',
       "fn = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == 'pg_type_code_to_pg_type']",
       'scope = {}',
       "exec(compile(ast.Module(body=fn, type_ignores=[]), path, 'exec'), scope)",

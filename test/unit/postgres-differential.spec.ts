@@ -36,7 +36,8 @@ import { startPostgres, type PostgresServer } from '../support/postgres-server.t
 async function loadTable(client: pg.Client, name: string, parts: readonly Table[]): Promise<void> {
   const schema = parts[0]!.schema;
   await client.query(`CREATE TABLE ${name} (${schema.fields.map((f) => `"${f.name}" ${pgTypeForArrow(f.type, f.name)}`).join(', ')})`);
-  for (const part of parts) await pipeline(Readable.from(encodeCopyBinary(part)), client.query(copyFrom(`COPY ${name} FROM STDIN (FORMAT binary)`)));
+  for (const part of parts)
+    await pipeline(Readable.from(encodeCopyBinary(part)), client.query(copyFrom(`COPY ${name} FROM STDIN (FORMAT binary)`)));
 }
 
 describe('postgres store vs parquet-files store: the same results on generated data', function () {
@@ -50,7 +51,10 @@ describe('postgres store vs parquet-files store: the same results on generated d
 
   const fileViews = (s: Record<'drivers' | 'cities' | 'globals', DataSource>) => ({
     drivers: featureView('drivers', s.drivers, ['driver_id'], ['rate', 'trips', 'name', 'flag'], TTL_S),
-    other: featureView('drivers', s.drivers, ['driver_id'], ['rate'], 0, { nameAlias: 'other', joinKeyMap: { driver_id: 'other_driver_id' } }),
+    other: featureView('drivers', s.drivers, ['driver_id'], ['rate'], 0, {
+      nameAlias: 'other',
+      joinKeyMap: { driver_id: 'other_driver_id' },
+    }),
     cities: featureView('cities', s.cities, ['city'], ['population'], 0),
     global: featureView('global', s.globals, [], ['total'], 6 * 3600),
     // With `drivers`, one source group (same relation, keys, timestamp, created) with other TTLs:
@@ -87,7 +91,13 @@ describe('postgres store vs parquet-files store: the same results on generated d
     writeParquetFile(path.join(repo, 'drivers', 'part-1.parquet'), driversB);
     writeParquetFile(path.join(repo, 'cities.parquet'), cities);
     writeParquetFile(path.join(repo, 'globals.parquet'), globals);
-    const client = new pg.Client({ host: server.host, port: server.port, user: server.user, password: server.password, database: server.database });
+    const client = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      password: server.password,
+      database: server.database,
+    });
     await client.connect();
     try {
       await loadTable(client, 'drivers', [driversA, driversB]);
@@ -126,25 +136,41 @@ describe('postgres store vs parquet-files store: the same results on generated d
     return expected;
   }
 
-  const historical = (req: Partial<HistoricalFeaturesRequest>, pick: (v: typeof views.file) => HistoricalFeaturesRequest['featureViews']) =>
+  const historical =
+    (req: Partial<HistoricalFeaturesRequest>, pick: (v: typeof views.file) => HistoricalFeaturesRequest['featureViews']) =>
     (store: OfflineStore, kind: 'file' | 'postgres') =>
-      store.getHistoricalFeatures({ featureViews: pick(views[kind]), featureRefs: [], project: 'p', fullFeatureNames: true, ...req }, callContext()).then(collect);
+      store
+        .getHistoricalFeatures(
+          { featureViews: pick(views[kind]), featureRefs: [], project: 'p', fullFeatureNames: true, ...req },
+          callContext(),
+        )
+        .then(collect);
 
   it('get_historical_features with an entity table: four views, alias, entityless view, a query source', async () => {
     const entityTable = entityRows(rand, 4000);
-    const result = await same(historical({
-      entityTable,
-      featureRefs: ['drivers:rate', 'drivers:trips', 'drivers:name', 'drivers:flag', 'other:rate', 'cities:population', 'global:total'],
-    }, (v) => [v.drivers, v.other, v.cities, v.global]));
+    const result = await same(
+      historical(
+        {
+          entityTable,
+          featureRefs: ['drivers:rate', 'drivers:trips', 'drivers:name', 'drivers:flag', 'other:rate', 'cities:population', 'global:total'],
+        },
+        (v) => [v.drivers, v.other, v.cities, v.global],
+      ),
+    );
     const rates = result.getChild('drivers__rate')!;
     expect(rates.nullCount).to.be.within(1, rates.length - 1);
   });
 
   it('get_historical_features with views sharing a source: one match, each view its own TTL', async () => {
-    const result = await same(historical({
-      entityTable: entityRows(rand, 3000),
-      featureRefs: ['drivers_short:trips', 'drivers:rate', 'drivers_forever:name', 'drivers_forever:rate', 'drivers:trips'],
-    }, (v) => [v.short, v.drivers, v.forever]));
+    const result = await same(
+      historical(
+        {
+          entityTable: entityRows(rand, 3000),
+          featureRefs: ['drivers_short:trips', 'drivers:rate', 'drivers_forever:name', 'drivers_forever:rate', 'drivers:trips'],
+        },
+        (v) => [v.short, v.drivers, v.forever],
+      ),
+    );
     // The shortest TTL must blank rows the longer ones keep, and no TTL blank fewer still: a
     // group answered with one TTL for all would fail here (or against the file store above).
     const nulls = (name: string) => result.getChild(name)!.nullCount;
@@ -153,26 +179,47 @@ describe('postgres store vs parquet-files store: the same results on generated d
   });
 
   it('get_historical_features in the start/end-date mode', async () => {
-    await same(historical({
-      featureRefs: ['drivers:rate', 'drivers:name', 'drivers_short:trips'],
-      startDate: new Date(Number((T0_US + 10n * H_US) / 1000n)),
-      endDate: new Date(Number((T0_US + 30n * H_US) / 1000n)),
-    }, (v) => [v.drivers, v.short]), true);
+    await same(
+      historical(
+        {
+          featureRefs: ['drivers:rate', 'drivers:name', 'drivers_short:trips'],
+          startDate: new Date(Number((T0_US + 10n * H_US) / 1000n)),
+          endDate: new Date(Number((T0_US + 30n * H_US) / 1000n)),
+        },
+        (v) => [v.drivers, v.short],
+      ),
+      true,
+    );
   });
 
   const pull = (source: DataSource, extra: Partial<PullRequest>): PullRequest => ({
-    source, joinKeyColumns: ['driver_id'], featureNameColumns: ['rate', 'name', 'flag'], timestampField: 'ts',
-    createdTimestampColumn: 'created', startDate: new Date(Number((T0_US + 5n * H_US) / 1000n)), endDate: new Date(Number((T0_US + 40n * H_US) / 1000n)),
+    source,
+    joinKeyColumns: ['driver_id'],
+    featureNameColumns: ['rate', 'name', 'flag'],
+    timestampField: 'ts',
+    createdTimestampColumn: 'created',
+    startDate: new Date(Number((T0_US + 5n * H_US) / 1000n)),
+    endDate: new Date(Number((T0_US + 40n * H_US) / 1000n)),
     ...extra,
   });
 
   it('pull_latest_from_table_or_query', async () => {
     await same((s, kind) => s.pullLatestFromTableOrQuery(pull(sourcesOf[kind].drivers, {}), callContext()).then(collect), true);
-    await same((s, kind) => s.pullLatestFromTableOrQuery(pull(sourcesOf[kind].drivers, { joinKeyColumns: [], startDate: null }), callContext()).then(collect), true);
+    await same(
+      (s, kind) =>
+        s.pullLatestFromTableOrQuery(pull(sourcesOf[kind].drivers, { joinKeyColumns: [], startDate: null }), callContext()).then(collect),
+      true,
+    );
   });
 
   it('pull_all_from_table_or_query', async () => {
     await same((s, kind) => s.pullAllFromTableOrQuery(pull(sourcesOf[kind].drivers, {}), callContext()).then(collect), true);
-    await same((s, kind) => s.pullAllFromTableOrQuery(pull(sourcesOf[kind].drivers, { featureNameColumns: [], startDate: null, endDate: null }), callContext()).then(collect), true);
+    await same(
+      (s, kind) =>
+        s
+          .pullAllFromTableOrQuery(pull(sourcesOf[kind].drivers, { featureNameColumns: [], startDate: null, endDate: null }), callContext())
+          .then(collect),
+      true,
+    );
   });
 });

@@ -13,7 +13,9 @@ const relations = async (sql: string) => (await readsOfSelect(sql, 'q')).relatio
 
 describe('postgres: what a SELECT reads (libpg-query)', () => {
   it('names every relation: FROM, joins, subqueries in every clause, set operations, TABLE', async () => {
-    expect(await relations('SELECT * FROM a JOIN public.b USING (k) WHERE EXISTS (SELECT 1 FROM c) AND k IN (SELECT k FROM "D")')).to.deep.equal(['a', 'public.b', 'c', 'D']);
+    expect(
+      await relations('SELECT * FROM a JOIN public.b USING (k) WHERE EXISTS (SELECT 1 FROM c) AND k IN (SELECT k FROM "D")'),
+    ).to.deep.equal(['a', 'public.b', 'c', 'D']);
     expect(await relations('SELECT (SELECT max(x) FROM e) FROM f UNION SELECT 1 FROM g ORDER BY 1')).to.deep.equal(['e', 'f', 'g']);
     expect(await relations('TABLE h')).to.deep.equal(['h']);
     expect(await relations('SELECT * FROM i TABLESAMPLE SYSTEM (10), LATERAL (SELECT * FROM j) AS x')).to.deep.equal(['i', 'j']);
@@ -27,7 +29,9 @@ describe('postgres: what a SELECT reads (libpg-query)', () => {
     expect(await relations('WITH t AS (SELECT * FROM t) SELECT * FROM t')).to.deep.equal(['t']);
     expect(await relations('WITH a AS (SELECT * FROM b), b AS (SELECT 1) SELECT * FROM a, b')).to.deep.equal(['b']);
     // WITH RECURSIVE: every name is visible everywhere in it.
-    expect(await relations('WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT * FROM r')).to.deep.equal([]);
+    expect(await relations('WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT * FROM r')).to.deep.equal(
+      [],
+    );
     // A CTE's reach ends with its statement: the same name outside it is the table.
     expect(await relations('SELECT * FROM (WITH s AS (SELECT 1) SELECT * FROM s) AS a, s')).to.deep.equal(['s']);
     // A qualified name is never a CTE.
@@ -35,7 +39,10 @@ describe('postgres: what a SELECT reads (libpg-query)', () => {
   });
 
   it('lists functions, operators and type names', async () => {
-    const reads = await readsOfSelect("SELECT lower(x)::text, pg_catalog.now(), a + b, query_to_xml('select 1', true, false, '') FROM t", 'q');
+    const reads = await readsOfSelect(
+      "SELECT lower(x)::text, pg_catalog.now(), a + b, query_to_xml('select 1', true, false, '') FROM t",
+      'q',
+    );
     expect(reads.functions.map((n) => n.join('.'))).to.deep.equal(['lower', 'pg_catalog.now', 'query_to_xml']);
     expect(reads.operators.map((n) => n.join('.'))).to.deep.equal(['+']);
     expect(reads.types.map((n) => n.join('.'))).to.deep.equal(['text']);
@@ -64,6 +71,7 @@ describe('postgres: what a SELECT reads (libpg-query)', () => {
 
   it('a source table must be a (qualified) name and nothing else', () => {
     for (const name of ['t', 'public.t', '"My Table"', 'db.s.t', '"a""b".c', 'tæble']) expect(isTableName(name), name).to.equal(true);
-    for (const name of ['x; DROP TABLE y', 't --', '(SELECT 1)', 't AS s', 'a.b.c.d', '"open', '""', '1t', 't /* */']) expect(isTableName(name), name).to.equal(false);
+    for (const name of ['x; DROP TABLE y', 't --', '(SELECT 1)', 't AS s', 'a.b.c.d', '"open', '""', '1t', 't /* */'])
+      expect(isTableName(name), name).to.equal(false);
   });
 });

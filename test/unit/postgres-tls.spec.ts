@@ -13,7 +13,12 @@ import { startPostgres, type PostgresServer } from '../support/postgres-server.t
 const env = { repoPath: '/', dataRoots: [], repoConfig: {}, logger: pino({ level: 'silent' }) };
 const pull: PullRequest = {
   source: postgresSource('one', { query: 'SELECT 1::bigint AS id, now() AS ts' }, { createdTimestampColumn: '' }),
-  joinKeyColumns: ['id'], featureNameColumns: [], timestampField: 'ts', createdTimestampColumn: null, startDate: null, endDate: null,
+  joinKeyColumns: ['id'],
+  featureNameColumns: [],
+  timestampField: 'ts',
+  createdTimestampColumn: null,
+  startDate: null,
+  endDate: null,
 };
 
 async function answers(config: Record<string, unknown>): Promise<number> {
@@ -58,7 +63,9 @@ describe('postgres store: sslmode against real TLS and plain servers', function 
   });
 
   it('disable: a TLS-only server refuses the login, and the error says so', async () => {
-    expect(await refusal(tls.offlineStoreConfig({ sslmode: 'disable' }))).to.match(/PostgreSQL refused the connection larder@127\.0\.0\.1:\d+\/feast: .*no encryption/);
+    expect(await refusal(tls.offlineStoreConfig({ sslmode: 'disable' }))).to.match(
+      /PostgreSQL refused the connection larder@127\.0\.0\.1:\d+\/feast: .*no encryption/,
+    );
   });
 
   it('prefer uses TLS when offered and falls back to plain text when not', async () => {

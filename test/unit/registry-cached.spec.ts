@@ -13,7 +13,14 @@ import { RegistryUnavailableError } from '../../core/src/registry/plugin.ts';
 
 /** A backend holding one registry version (the names of its sources), with counters and a failure switch. */
 function backend(initial: string[]) {
-  const state = { sources: initial, version: 1, stamps: 0, loads: 0, failure: null as string | null, loadGate: null as Promise<void> | null };
+  const state = {
+    sources: initial,
+    version: 1,
+    stamps: 0,
+    loads: 0,
+    failure: null as string | null,
+    loadGate: null as Promise<void> | null,
+  };
   const loader: RegistryLoader = {
     describe: 'test-backend',
     async stamp() {
@@ -27,7 +34,10 @@ function backend(initial: string[]) {
       const sources = state.sources;
       await state.loadGate;
       return decodeRegistry(
-        encodeRegistry({ project: 'p', dataSources: sources.map((name) => ({ kind: 'file' as const, name, path: 'x.parquet', timestampField: 'ts' })) }),
+        encodeRegistry({
+          project: 'p',
+          dataSources: sources.map((name) => ({ kind: 'file' as const, name, path: 'x.parquet', timestampField: 'ts' })),
+        }),
       );
     },
   };
@@ -173,7 +183,10 @@ describe('cached registry (cache_ttl_seconds, cache_mode, last good copy)', () =
   it('refuses snapshots after close, and closes the loader', async () => {
     const b = backend(['a']);
     let closed = false;
-    const source = await openCachedRegistry({ ...b.loader, close: async () => void (closed = true) }, { policy: { ttlSeconds: 1, mode: 'sync' }, logger: silent });
+    const source = await openCachedRegistry(
+      { ...b.loader, close: async () => void (closed = true) },
+      { policy: { ttlSeconds: 1, mode: 'sync' }, logger: silent },
+    );
     await source.close();
     expect(closed).to.equal(true);
     expect(((await source.snapshot().catch((e: Error) => e)) as Error).message).to.equal('The registry has been closed');

@@ -97,7 +97,10 @@ describe('data_source_proto JSON', () => {
 
   it('reads delta and unset file formats, S3 endpoint overrides and URL-safe base64', () => {
     const delta = parseDataSourceJson(
-      JSON.stringify({ type: 'BATCH_FILE', fileOptions: { fileFormat: { deltaFormat: {} }, uri: 's3://b/t', s3EndpointOverride: 'http://minio:9000' } }),
+      JSON.stringify({
+        type: 'BATCH_FILE',
+        fileOptions: { fileFormat: { deltaFormat: {} }, uri: 's3://b/t', s3EndpointOverride: 'http://minio:9000' },
+      }),
     );
     expect(delta.fileOptions).to.deep.equal({ uri: 's3://b/t', fileFormat: 'delta', s3EndpointOverride: 'http://minio:9000' });
     expect(parseDataSourceJson('{"type": "BATCH_FILE", "fileOptions": {"uri": "x.parquet"}}').fileOptions?.fileFormat).to.equal(undefined);
@@ -114,7 +117,9 @@ describe('data_source_proto JSON', () => {
   });
 
   it('treats null as unset', () => {
-    const source = parseDataSourceJson('{"type": "BATCH_FILE", "name": null, "fileOptions": {"uri": "x", "fileFormat": null}, "tags": null}');
+    const source = parseDataSourceJson(
+      '{"type": "BATCH_FILE", "name": null, "fileOptions": {"uri": "x", "fileFormat": null}, "tags": null}',
+    );
     expect(source.name).to.equal('');
     expect(source.tags).to.deep.equal({});
     expect(source.fileOptions?.fileFormat).to.equal(undefined);
@@ -143,7 +148,9 @@ describe('data_source_proto JSON', () => {
 
   describe('rejects bad input with an InvalidArgumentError naming the problem', () => {
     it('non-strings and non-JSON', () => {
-      expect(errorOf(undefined).message).to.equal('Invalid data_source_proto: data_source_proto must be a string holding the JSON of a DataSource');
+      expect(errorOf(undefined).message).to.equal(
+        'Invalid data_source_proto: data_source_proto must be a string holding the JSON of a DataSource',
+      );
       expect(errorOf('{"type": ').message).to.match(/^Invalid data_source_proto: not valid JSON \(/);
       expect(errorOf('[1]').message).to.equal('Invalid data_source_proto: data_source_proto must be a JSON object');
     });
@@ -161,7 +168,9 @@ describe('data_source_proto JSON', () => {
     });
 
     it('unknown enum names, bad base64, bad timestamps', () => {
-      expect(errorOf('{"type": "BATCH_FLIE"}').message).to.match(/^Invalid data_source_proto: data_source_proto\.type has unknown value "BATCH_FLIE" \(expected one of INVALID, BATCH_FILE/);
+      expect(errorOf('{"type": "BATCH_FLIE"}').message).to.match(
+        /^Invalid data_source_proto: data_source_proto\.type has unknown value "BATCH_FLIE" \(expected one of INVALID, BATCH_FILE/,
+      );
       expect(errorOf('{"type": "CUSTOM_SOURCE", "customOptions": {"configuration": "not base64!"}}').message).to.equal(
         'Invalid data_source_proto: data_source_proto.customOptions.configuration must be base64',
       );

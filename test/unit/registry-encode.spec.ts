@@ -24,7 +24,14 @@ const draft: RegistryDraft = {
       fieldMapping: { src: 'dst' },
       tags: { a: 'b' },
     },
-    { kind: 'file', name: 'delta_src', path: 's3://bucket/t', fileFormat: 'delta', s3EndpointOverride: 'http://minio:9000', timestampField: 'ts' },
+    {
+      kind: 'file',
+      name: 'delta_src',
+      path: 's3://bucket/t',
+      fileFormat: 'delta',
+      s3EndpointOverride: 'http://minio:9000',
+      timestampField: 'ts',
+    },
     { kind: 'file', name: 'bare_src', path: 'data/bare.parquet', fileFormat: null, timestampField: 'ts' },
     {
       kind: 'custom',
@@ -41,7 +48,9 @@ const draft: RegistryDraft = {
     { name: 'entityless', features: [{ name: 'total', valueType: 'INT64' }], source: 'pg' },
     { name: 'pushed', entities: ['driver'], features: [{ name: 'conv', valueType: 'FLOAT' }], source: 'stats_push', online: false },
   ],
-  onDemandFeatureViews: [{ name: 'odfv', features: [{ name: 'plus', valueType: 'DOUBLE' }], mode: 'python', sources: ['driver_stats', 'vals'] }],
+  onDemandFeatureViews: [
+    { name: 'odfv', features: [{ name: 'plus', valueType: 'DOUBLE' }], mode: 'python', sources: ['driver_stats', 'vals'] },
+  ],
   featureServices: [
     {
       name: 'svc',
@@ -128,8 +137,9 @@ describe('encodeRegistry (feast apply without Python)', () => {
       expect(spec?.sources?.driver_stats?.feature_view_projection?.feature_view_name).to.equal('driver_stats');
       expect(spec?.sources?.vals?.request_data_source?.request_data_options?.schema?.map((f) => f.name)).to.deep.equal(['val']);
       expect(spec?.entities).to.deep.equal(['__dummy']);
-      const udf = (spec?.feature_transformation as { user_defined_function?: { name?: string; body_text?: string; mode?: string } } | undefined)
-        ?.user_defined_function;
+      const udf = (
+        spec?.feature_transformation as { user_defined_function?: { name?: string; body_text?: string; mode?: string } } | undefined
+      )?.user_defined_function;
       expect(udf?.mode).to.equal('python');
       expect(udf?.body_text).to.match(/^def odfv\(inputs\):\n {4}raise NotImplementedError\(/);
     });
@@ -195,13 +205,26 @@ describe('encodeRegistry (feast apply without Python)', () => {
     });
 
     it('names a custom logging destination by its kind, with its config', () => {
-      expect(snapshot.getFeatureService('svc', 'demo').loggingConfig).to.deep.equal({ sampleRate: 1, destinationKind: 'my_dest', customConfig: { k: 'v' } });
+      expect(snapshot.getFeatureService('svc', 'demo').loggingConfig).to.deep.equal({
+        sampleRate: 1,
+        destinationKind: 'my_dest',
+        customConfig: { k: 'v' },
+      });
     });
 
     it('decodes permissions: type and action names, trimmed patterns, policies', () => {
       const [all, none, ns] = snapshot.listPermissions('demo');
       expect(all?.types).to.include.members(['FEATURE_VIEW', 'STREAM_FEATURE_VIEW', 'DATA_SOURCE', 'FEATURE_SERVICE']);
-      expect(all?.actions).to.deep.equal(['CREATE', 'DESCRIBE', 'UPDATE', 'DELETE', 'READ_ONLINE', 'READ_OFFLINE', 'WRITE_ONLINE', 'WRITE_OFFLINE']);
+      expect(all?.actions).to.deep.equal([
+        'CREATE',
+        'DESCRIBE',
+        'UPDATE',
+        'DELETE',
+        'READ_ONLINE',
+        'READ_OFFLINE',
+        'WRITE_ONLINE',
+        'WRITE_OFFLINE',
+      ]);
       expect(all?.policy).to.deep.equal({ kind: 'allow_all' });
       expect(none?.types).to.deep.equal([]);
       expect(none?.actions).to.deep.equal(['READ_OFFLINE', 'WRITE_OFFLINE']);
@@ -220,14 +243,20 @@ describe('encodeRegistry (feast apply without Python)', () => {
         proto: undefined,
         sources: undefined,
       });
-      expect(odfv!.sources.map((s) => (s.kind === 'request' ? `request ${s.name}: ${s.schema.map((f) => f.name)}` : `view ${s.projection.name}: ${s.projection.features.map((f) => f.name)}`))).to.deep.equal([
-        'view driver_stats: conv',
-        'request vals: val',
-      ]);
+      expect(
+        odfv!.sources.map((s) =>
+          s.kind === 'request'
+            ? `request ${s.name}: ${s.schema.map((f) => f.name)}`
+            : `view ${s.projection.name}: ${s.projection.features.map((f) => f.name)}`,
+        ),
+      ).to.deep.equal(['view driver_stats: conv', 'request vals: val']);
       expect((registryTypes().OnDemandFeatureView.decode(odfv!.proto) as unknown as { spec: { name: string } }).spec.name).to.equal('odfv');
       // A field larder's .proto does not declare (99, a varint) survives: the bytes are the registry's own.
-      const withUnknown = Uint8Array.from([...odfv!.proto, (99 << 3) & 0x7f | 0x80, 99 >> 4, 1]);
-      const registry = protobuf.Writer.create().uint32((8 << 3) | 2).bytes(withUnknown).finish();
+      const withUnknown = Uint8Array.from([...odfv!.proto, ((99 << 3) & 0x7f) | 0x80, 99 >> 4, 1]);
+      const registry = protobuf.Writer.create()
+        .uint32((8 << 3) | 2)
+        .bytes(withUnknown)
+        .finish();
       expect(Buffer.from(decodeRegistry(registry).onDemandFeatureViews[0]!.proto)).to.deep.equal(Buffer.from(withUnknown));
     });
   });
@@ -240,9 +269,9 @@ describe('encodeRegistry (feast apply without Python)', () => {
       expect(() => encodeRegistry({ project: 'p', featureViews: [{ name: 'v', entities: ['e'], features: [] }] })).to.throw(
         'refers to entity "e"',
       );
-      expect(() => encodeRegistry({ project: 'p', entities: [{ name: 'e' }], featureViews: [{ name: 'v', entities: ['e'], features: [] }] })).to.throw(
-        'give entityColumns, or a valueType for entity "e"',
-      );
+      expect(() =>
+        encodeRegistry({ project: 'p', entities: [{ name: 'e' }], featureViews: [{ name: 'v', entities: ['e'], features: [] }] }),
+      ).to.throw('give entityColumns, or a valueType for entity "e"');
       expect(() => encodeRegistry({ project: 'p', featureServices: [{ name: 's', projections: [{ view: 'v' }] }] })).to.throw(
         'Feature service "s" refers to view "v", which the draft does not define',
       );
@@ -266,9 +295,9 @@ describe('encodeRegistry (feast apply without Python)', () => {
           featureServices: [{ name: 's', projections: [{ view: 'v', features: ['f'] }] }],
         }),
       ).to.throw('view "v" has no feature "f"');
-      expect(() => encodeRegistry({ project: 'p', featureViews: [{ name: 'v', features: [{ name: 'f', valueType: 'INT65' as 'INT64' }] }] })).to.throw(
-        'Unknown value type "INT65"',
-      );
+      expect(() =>
+        encodeRegistry({ project: 'p', featureViews: [{ name: 'v', features: [{ name: 'f', valueType: 'INT65' as 'INT64' }] }] }),
+      ).to.throw('Unknown value type "INT65"');
     });
   });
 
@@ -285,8 +314,9 @@ describe('encodeRegistry (feast apply without Python)', () => {
     });
 
     it('keeps unknown permission types as UNKNOWN_<n> instead of dropping them (dropping would widen the permission)', () => {
-      const decodedPermission = decodeRegistry(encodeRaw({ permissions: [{ spec: { name: 'x', project: 'p', types: [42], actions: [5, 77] } }] }))
-        .permissions[0];
+      const decodedPermission = decodeRegistry(
+        encodeRaw({ permissions: [{ spec: { name: 'x', project: 'p', types: [42], actions: [5, 77] } }] }),
+      ).permissions[0];
       expect(decodedPermission?.types).to.deep.equal(['UNKNOWN_42']);
       expect(decodedPermission?.actions).to.deep.equal(['READ_OFFLINE', 'UNKNOWN_77']);
       expect(decodedPermission?.policy).to.deep.equal({ kind: 'allow_all' });
@@ -338,7 +368,12 @@ describe('encodeRegistry (feast apply without Python)', () => {
 
     it('marks views with a transformation as batch feature views', () => {
       const registry = decodeRegistry(
-        encodeRaw({ feature_views: [{ spec: { name: 'b', project: 'p', feature_transformation: { user_defined_function: { name: 'f' } } } }, { spec: { name: 'plain', project: 'p' } }] }),
+        encodeRaw({
+          feature_views: [
+            { spec: { name: 'b', project: 'p', feature_transformation: { user_defined_function: { name: 'f' } } } },
+            { spec: { name: 'plain', project: 'p' } },
+          ],
+        }),
       );
       expect(registry.featureViews.map((v) => v.batchFeatureView)).to.deep.equal([true, false]);
     });

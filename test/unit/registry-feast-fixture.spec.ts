@@ -265,7 +265,11 @@ async function askPython(repo: string, lookups: Lookup[], jsonSource: string): P
 async function ourSnapshot(repo: string): Promise<RegistrySnapshot> {
   const yaml = readFileSync(join(repo, 'feature_store.yaml'), 'utf8');
   const registryKey = /^registry:\s*(\S+)\s*$/m.exec(yaml)![1]!;
-  const source = await openFileRegistry({ path: registryPathFromConfig(registryKey, repo), repoPath: repo, logger: pino({ level: 'silent' }) });
+  const source = await openFileRegistry({
+    path: registryPathFromConfig(registryKey, repo),
+    repoPath: repo,
+    logger: pino({ level: 'silent' }),
+  });
   try {
     return await source.snapshot();
   } finally {
@@ -307,7 +311,12 @@ function sameAsPython(get: () => { oracle: Oracle; snapshot: RegistrySnapshot })
     for (const expected of oracle.feature_services) {
       const service = snapshot.getFeatureService(expected.name, oracle.project);
       expect(
-        service.projections.map((p) => ({ name: p.name, name_alias: p.nameAlias, join_key_map: { ...p.joinKeyMap }, features: p.features.map((f) => f.name) })),
+        service.projections.map((p) => ({
+          name: p.name,
+          name_alias: p.nameAlias,
+          join_key_map: { ...p.joinKeyMap },
+          features: p.features.map((f) => f.name),
+        })),
         expected.name,
       ).to.deep.equal(expected.projections);
       expect(
@@ -329,9 +338,9 @@ function sameAsPython(get: () => { oracle: Oracle; snapshot: RegistrySnapshot })
 
   it('decodes entities, including the dummy entity', () => {
     const { oracle, snapshot } = get();
-    expect(snapshot.listEntities(oracle.project).map((e) => ({ name: e.name, join_key: e.joinKey, value_type: e.valueType }))).to.deep.equal(
-      oracle.entities,
-    );
+    expect(
+      snapshot.listEntities(oracle.project).map((e) => ({ name: e.name, join_key: e.joinKey, value_type: e.valueType })),
+    ).to.deep.equal(oracle.entities);
     expect(oracle.entities.map((e) => e.name)).to.include('__dummy');
   });
 
@@ -456,7 +465,14 @@ const DRAFT: RegistryDraft = {
   project: 'enc',
   entities: [{ name: 'driver', joinKey: 'driver_id', valueType: 'INT64' }],
   dataSources: [
-    { kind: 'file', name: 'stats', path: 'data/stats.parquet', timestampField: 'event_timestamp', createdTimestampColumn: 'created', fieldMapping: { a: 'b' } },
+    {
+      kind: 'file',
+      name: 'stats',
+      path: 'data/stats.parquet',
+      timestampField: 'event_timestamp',
+      createdTimestampColumn: 'created',
+      fieldMapping: { a: 'b' },
+    },
     { kind: 'push', name: 'stats_push', batchSource: 'stats' },
     { kind: 'request', name: 'vals', schema: [{ name: 'val', valueType: 'INT64' }] },
   ],
@@ -464,7 +480,10 @@ const DRAFT: RegistryDraft = {
     {
       name: 'driver_stats',
       entities: ['driver'],
-      features: [{ name: 'conv', valueType: 'FLOAT' }, { name: 'acc', valueType: 'DOUBLE', description: 'accuracy' }],
+      features: [
+        { name: 'conv', valueType: 'FLOAT' },
+        { name: 'acc', valueType: 'DOUBLE', description: 'accuracy' },
+      ],
       ttlSeconds: 3600.25,
       source: 'stats',
       tags: { team: 't' },
@@ -472,7 +491,9 @@ const DRAFT: RegistryDraft = {
     { name: 'global', features: [{ name: 'total', valueType: 'INT64' }], source: 'stats' },
     { name: 'pushed', entities: ['driver'], features: [{ name: 'conv', valueType: 'FLOAT' }], source: 'stats_push' },
   ],
-  streamFeatureViews: [{ name: 'streamy', entities: ['driver'], features: [{ name: 'conv', valueType: 'FLOAT' }], source: 'stats_push', ttlSeconds: 60 }],
+  streamFeatureViews: [
+    { name: 'streamy', entities: ['driver'], features: [{ name: 'conv', valueType: 'FLOAT' }], source: 'stats_push', ttlSeconds: 60 },
+  ],
   onDemandFeatureViews: [{ name: 'odfv', features: [{ name: 'plus', valueType: 'DOUBLE' }], sources: ['driver_stats', 'vals'] }],
   featureServices: [
     {
@@ -484,7 +505,13 @@ const DRAFT: RegistryDraft = {
       ],
       loggingConfig: { sampleRate: 0.25, destination: { kind: 'file', path: 'logs' } },
     },
-    { name: 'svc2', projections: [{ view: 'driver_stats', alias: 'a', joinKeyMap: { driver_id: 'y' } }, { view: 'global', alias: 'g' }] },
+    {
+      name: 'svc2',
+      projections: [
+        { view: 'driver_stats', alias: 'a', joinKeyMap: { driver_id: 'y' } },
+        { view: 'global', alias: 'g' },
+      ],
+    },
   ],
   permissions: [{ name: 'r', types: ['FEATURE_VIEW'], actions: ['READ_OFFLINE'], policy: { kind: 'role', roles: ['x'] } }],
 };

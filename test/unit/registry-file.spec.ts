@@ -78,10 +78,13 @@ describe('file registry', () => {
       expect(resolveRegistryPath('file:data/registry.db', '/repo')).to.equal('/repo/data/registry.db');
     });
 
-    it('rejects object stores for now, and unknown schemes with Feast\'s text', () => {
+    it("rejects object stores for now, and unknown schemes with Feast's text", () => {
       expect(() => resolveRegistryPath('s3://bucket/registry.db', '/repo'))
         .to.throw(UnsupportedRegistryError)
-        .with.property('message', 'Registry path s3://bucket/registry.db uses the s3:// scheme, which larder does not support yet; use a local file registry.');
+        .with.property(
+          'message',
+          'Registry path s3://bucket/registry.db uses the s3:// scheme, which larder does not support yet; use a local file registry.',
+        );
       expect(() => resolveRegistryPath('gs://bucket/registry.db', '/repo')).to.throw('uses the gs:// scheme');
       expect(() => resolveRegistryPath('ftp://host/registry.db', '/repo')).to.throw(
         'Registry path ftp://host/registry.db has unsupported scheme ftp. Supported schemes are file, s3, gs and hdfs.',
@@ -197,7 +200,11 @@ describe('file registry', () => {
     });
 
     it('on a file that parses but lost its registry_schema_version (cut inside the entities)', async () => {
-      const good = encodeRegistry({ project: 'p', entities: [{ name: 'e', joinKey: 'e_id' }], featureViews: [{ name: 'v1', features: [] }] });
+      const good = encodeRegistry({
+        project: 'p',
+        entities: [{ name: 'e', joinKey: 'e_id' }],
+        featureViews: [{ name: 'v1', features: [] }],
+      });
       writeFileSync(path, good);
       const { logger, warnings } = capturingLogger();
       const source = await open(logger);

@@ -47,7 +47,10 @@ describe('registry_type remote: config', () => {
   it('with is_tls and no cert, takes SSL_CERT_FILE, then REQUESTS_CA_BUNDLE, as Feast does', () => {
     const both = { SSL_CERT_FILE: '/etc/ssl/a.pem', REQUESTS_CA_BUNDLE: '/etc/ssl/b.pem' };
     expect(settings({ is_tls: true }, both).tls).to.deep.include({ caPath: '/etc/ssl/a.pem', caFrom: 'SSL_CERT_FILE' });
-    expect(settings({ is_tls: true }, { REQUESTS_CA_BUNDLE: '/etc/ssl/b.pem' }).tls).to.deep.include({ caPath: '/etc/ssl/b.pem', caFrom: 'REQUESTS_CA_BUNDLE' });
+    expect(settings({ is_tls: true }, { REQUESTS_CA_BUNDLE: '/etc/ssl/b.pem' }).tls).to.deep.include({
+      caPath: '/etc/ssl/b.pem',
+      caFrom: 'REQUESTS_CA_BUNDLE',
+    });
     // `cert` wins over the environment.
     expect(settings({ is_tls: true, cert: '/x/ca.pem' }, both).tls?.caFrom).to.equal('cert');
   });
@@ -66,7 +69,9 @@ describe('registry_type remote: config', () => {
     });
     expect(thrown(() => settings({ cert: 'ca.pem', client_cert: 'me.pem' })).message).to.equal(MTLS_PAIR_MESSAGE);
     expect(thrown(() => settings({ cert: 'ca.pem', client_key: 'me.key' })).message).to.equal(MTLS_PAIR_MESSAGE);
-    expect(MTLS_PAIR_MESSAGE).to.equal('Both client_cert and client_key must be provided for mTLS. Only one was set in the remote registry configuration.');
+    expect(MTLS_PAIR_MESSAGE).to.equal(
+      'Both client_cert and client_key must be provided for mTLS. Only one was set in the remote registry configuration.',
+    );
   });
 
   it('warns (as Feast silently ignores them) about client certificates on a plaintext channel', () => {
@@ -94,8 +99,17 @@ describe('registry_type remote: config', () => {
     const validate = new Ajv({ allErrors: true, strict: false }).compile(configSchema);
     it("accepts Feast's RemoteRegistryConfig keys, the common ones and larder.timeout_seconds", () => {
       const ok = validate({
-        registry_type: 'remote', path: 'h:1', cert: 'ca.pem', is_tls: true, client_cert: 'c', client_key: 'k', authority: 'a',
-        cache_ttl_seconds: 5, cache_mode: 'thread', registry_store_type: null, larder: { timeout_seconds: 10 },
+        registry_type: 'remote',
+        path: 'h:1',
+        cert: 'ca.pem',
+        is_tls: true,
+        client_cert: 'c',
+        client_key: 'k',
+        authority: 'a',
+        cache_ttl_seconds: 5,
+        cache_mode: 'thread',
+        registry_store_type: null,
+        larder: { timeout_seconds: 10 },
       });
       expect(validate.errors ?? []).to.deep.equal([]);
       expect(ok).to.equal(true);
@@ -127,17 +141,21 @@ describe('registry_type remote: call failures', () => {
     expect(feastMessage('{broken')).to.equal('{broken');
   });
 
-  it('says unreachable for UNAVAILABLE (without grpc-js\'s empty resolution note) and names the timeout for DEADLINE_EXCEEDED', () => {
+  it("says unreachable for UNAVAILABLE (without grpc-js's empty resolution note) and names the timeout for DEADLINE_EXCEEDED", () => {
     expect(failure(status.UNAVAILABLE, 'No connection established. Last error: connect ECONNREFUSED. Resolution note: ')).to.equal(
       'registry server 127.0.0.1:6570 is not reachable: UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED.',
     );
-    expect(failure(status.DEADLINE_EXCEEDED, 'Deadline exceeded')).to.match(/did not answer ListFeatureViews \(project p\) in time \(a registry read may take 30 s\): DEADLINE_EXCEEDED$/);
+    expect(failure(status.DEADLINE_EXCEEDED, 'Deadline exceeded')).to.match(
+      /did not answer ListFeatureViews \(project p\) in time \(a registry read may take 30 s\): DEADLINE_EXCEEDED$/,
+    );
   });
 
   it("explains Python grpc's bare UNKNOWN as the token being refused, or missing", () => {
     expect(failure(status.UNKNOWN, 'Error in service handler!')).to.include('a bearer token it does not accept');
     expect(failure(status.UNKNOWN, 'Error in service handler!', false)).to.include('larder sent none');
-    expect(failure(status.UNKNOWN, 'something else')).to.equal('registry server 127.0.0.1:6570 refused ListFeatureViews (project p): UNKNOWN: something else');
+    expect(failure(status.UNKNOWN, 'something else')).to.equal(
+      'registry server 127.0.0.1:6570 refused ListFeatureViews (project p): UNKNOWN: something else',
+    );
   });
 });
 
@@ -151,8 +169,18 @@ describe('registry_type remote: protobuf wire helpers', () => {
   });
 
   it('walks fields of every wire type and refuses truncated input', () => {
-    const message = Buffer.concat([Buffer.from([0x08, 0x96, 0x01]), Buffer.from([0x11, 1, 2, 3, 4, 5, 6, 7, 8]), stringField(3, 'x'), Buffer.from([0x25, 1, 2, 3, 4])]);
-    expect([...wireFields(message)].map((f) => [f.field, f.wireType, f.payload?.toString()])).to.deep.equal([[1, 0, undefined], [2, 1, undefined], [3, 2, 'x'], [4, 5, undefined]]);
+    const message = Buffer.concat([
+      Buffer.from([0x08, 0x96, 0x01]),
+      Buffer.from([0x11, 1, 2, 3, 4, 5, 6, 7, 8]),
+      stringField(3, 'x'),
+      Buffer.from([0x25, 1, 2, 3, 4]),
+    ]);
+    expect([...wireFields(message)].map((f) => [f.field, f.wireType, f.payload?.toString()])).to.deep.equal([
+      [1, 0, undefined],
+      [2, 1, undefined],
+      [3, 2, 'x'],
+      [4, 5, undefined],
+    ]);
     expect(() => [...wireFields(Buffer.from([0x1a, 5, 0x61]))]).to.throw(/past the end/);
     expect(() => [...wireFields(Buffer.from([0x08]))]).to.throw(/truncated varint/);
   });

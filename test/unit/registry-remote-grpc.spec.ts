@@ -57,7 +57,15 @@ async function startStandIn(
   const definition: grpc.ServiceDefinition = Object.fromEntries(
     RPCS.map((rpc) => [
       rpc,
-      { path: `/feast.registry.RegistryServer/${rpc}`, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
+      {
+        path: `/feast.registry.RegistryServer/${rpc}`,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: identity,
+        requestDeserialize: identity,
+        responseSerialize: identity,
+        responseDeserialize: identity,
+      },
     ]),
   );
   const implementation: grpc.UntypedServiceImplementation = Object.fromEntries(
@@ -66,7 +74,12 @@ async function startStandIn(
       (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         const field1 = [...wireFields(call.request)].find((f) => f.field === 1)?.payload?.toString('utf8') ?? null;
         const peer = call.getAuthContext().sslPeerCertificate;
-        seen.push({ rpc, project: field1, authorization: call.metadata.get('authorization').map(String)[0] ?? null, peerCommonName: [peer?.subject?.CN ?? []].flat().join(',') || null });
+        seen.push({
+          rpc,
+          project: field1,
+          authorization: call.metadata.get('authorization').map(String)[0] ?? null,
+          peerCommonName: [peer?.subject?.CN ?? []].flat().join(',') || null,
+        });
         const response = answer(rpc, field1);
         if (response !== 'hang') callback(null, response);
       },
@@ -74,7 +87,9 @@ async function startStandIn(
   );
   const server = new grpc.Server();
   server.addService(definition, implementation);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (error, p) => (error ? reject(error) : resolve(p))));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', credentials, (error, p) => (error ? reject(error) : resolve(p))),
+  );
   return {
     target: `127.0.0.1:${port}`,
     seen,
@@ -89,10 +104,18 @@ const oneView = (listed: string[]) => (rpc: string, requested: string | null) =>
   return Buffer.alloc(0);
 };
 
-async function openRegistry(config: Record<string, unknown>, options: { project?: string; logger?: pino.Logger; repoPath?: string } = {}): Promise<RegistrySource> {
+async function openRegistry(
+  config: Record<string, unknown>,
+  options: { project?: string; logger?: pino.Logger; repoPath?: string } = {},
+): Promise<RegistrySource> {
   return plugin.create(
     { registry_type: 'remote', cache_ttl_seconds: 0, ...config },
-    { repoPath: options.repoPath ?? '/', project: options.project ?? 'p', logger: options.logger ?? pino({ level: 'silent' }), serviceToken: async () => 'service-token' },
+    {
+      repoPath: options.repoPath ?? '/',
+      project: options.project ?? 'p',
+      logger: options.logger ?? pino({ level: 'silent' }),
+      serviceToken: async () => 'service-token',
+    },
   );
 }
 
@@ -114,9 +137,27 @@ describe('registry_type remote against a grpc-js stand-in registry server', func
     const ssl = (...args: string[]) => run('openssl', args, { cwd: dir });
     await ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test-ca', '-keyout', 'ca.key', '-out', 'ca.pem');
     writeFileSync(path.join(dir, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-    for (const [name, cn, ext] of [['server', 'localhost', ['-extfile', 'server.ext']], ['client', 'larder-client', []]] as const) {
+    for (const [name, cn, ext] of [
+      ['server', 'localhost', ['-extfile', 'server.ext']],
+      ['client', 'larder-client', []],
+    ] as const) {
       await ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
-      await ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', `${name}.pem`, ...ext);
+      await ssl(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        '1',
+        '-out',
+        `${name}.pem`,
+        ...ext,
+      );
     }
   });
   after(() => {
@@ -127,13 +168,20 @@ describe('registry_type remote against a grpc-js stand-in registry server', func
     let standIn: StandIn;
     before(async () => {
       const read = (f: string) => readFileSync(path.join(dir, f));
-      const credentials = grpc.ServerCredentials.createSsl(read('ca.pem'), [{ private_key: read('server.key'), cert_chain: read('server.pem') }], true);
+      const credentials = grpc.ServerCredentials.createSsl(
+        read('ca.pem'),
+        [{ private_key: read('server.key'), cert_chain: read('server.pem') }],
+        true,
+      );
       standIn = await startStandIn(credentials, oneView(['p']));
     });
     after(() => standIn?.stop());
 
     it('presents client_cert/client_key (relative to the repo), sends the bearer token, and reads the project back into the objects', async () => {
-      const registry = await openRegistry({ path: standIn.target, cert: 'ca.pem', client_cert: 'client.pem', client_key: 'client.key' }, { repoPath: dir });
+      const registry = await openRegistry(
+        { path: standIn.target, cert: 'ca.pem', client_cert: 'client.pem', client_key: 'client.key' },
+        { repoPath: dir },
+      );
       try {
         const view = (await registry.snapshot()).getFeatureView('fv', 'p');
         expect(view.project).to.equal('p');
@@ -155,7 +203,9 @@ describe('registry_type remote against a grpc-js stand-in registry server', func
 
     it("half a client pair is refused with Feast's message before connecting", async () => {
       const before = standIn.seen.length;
-      const error = await rejection(openRegistry({ path: standIn.target, cert: path.join(dir, 'ca.pem'), client_key: path.join(dir, 'client.key') }));
+      const error = await rejection(
+        openRegistry({ path: standIn.target, cert: path.join(dir, 'ca.pem'), client_key: path.join(dir, 'client.key') }),
+      );
       expect(error.message).to.equal(MTLS_PAIR_MESSAGE);
       expect(standIn.seen.length).to.equal(before);
     });
@@ -188,7 +238,9 @@ describe('registry_type remote against a grpc-js stand-in registry server', func
         const registry = await openRegistry({ path: standIn.target }, { project: 'empty', logger });
         await registry.close();
         const warnings = lines.map((l) => JSON.parse(l) as { msg: string; project?: string });
-        expect(warnings.filter((w) => w.msg.startsWith('the registry server lists no entities') && w.project === 'empty')).to.have.length(1);
+        expect(warnings.filter((w) => w.msg.startsWith('the registry server lists no entities') && w.project === 'empty')).to.have.length(
+          1,
+        );
       } finally {
         await standIn.stop();
       }
@@ -200,7 +252,9 @@ describe('registry_type remote against a grpc-js stand-in registry server', func
         const started = Date.now();
         const error = await rejection(openRegistry({ path: standIn.target, larder: { timeout_seconds: 0.5 } }));
         expect(Date.now() - started).to.be.within(400, 5_000);
-        expect(error.message).to.include(`registry server ${standIn.target} did not answer ListProjects in time (a registry read may take 0.5 s): DEADLINE_EXCEEDED`);
+        expect(error.message).to.include(
+          `registry server ${standIn.target} did not answer ListProjects in time (a registry read may take 0.5 s): DEADLINE_EXCEEDED`,
+        );
       } finally {
         await standIn.stop();
       }

@@ -3,12 +3,23 @@ import { parseDatabaseUrl, redact } from '../../plugins/registry-sql/src/databas
 
 describe('sql registry: SQLAlchemy URLs', () => {
   it('reads PostgreSQL URLs with any driver, libpq query options and percent-encoded passwords', () => {
-    const url = parseDatabaseUrl('postgresql+psycopg://feast:p%40ss@db.example:6543/registry?sslmode=verify-full&options=-csearch_path%3Dfeast', '/repo');
+    const url = parseDatabaseUrl(
+      'postgresql+psycopg://feast:p%40ss@db.example:6543/registry?sslmode=verify-full&options=-csearch_path%3Dfeast',
+      '/repo',
+    );
     expect(url).to.deep.equal({
       dialect: 'postgresql',
       connection: {
-        host: 'db.example', port: 6543, user: 'feast', password: 'p@ss', database: 'registry', options: '-csearch_path=feast',
-        sslmode: 'verify-full', sslrootcert: undefined, sslcert: undefined, sslkey: undefined,
+        host: 'db.example',
+        port: 6543,
+        user: 'feast',
+        password: 'p@ss',
+        database: 'registry',
+        options: '-csearch_path=feast',
+        sslmode: 'verify-full',
+        sslrootcert: undefined,
+        sslcert: undefined,
+        sslkey: undefined,
       },
       describe: 'postgresql+psycopg://feast:***@db.example:6543/registry?sslmode=verify-full&options=-csearch_path%3Dfeast',
     });
@@ -17,7 +28,11 @@ describe('sql registry: SQLAlchemy URLs', () => {
   });
 
   it('resolves relative SQLite paths against the feature repo and keeps absolute ones', () => {
-    expect(parseDatabaseUrl('sqlite:///data/registry.db', '/repo')).to.deep.equal({ dialect: 'sqlite', file: '/repo/data/registry.db', describe: 'sqlite:////repo/data/registry.db' });
+    expect(parseDatabaseUrl('sqlite:///data/registry.db', '/repo')).to.deep.equal({
+      dialect: 'sqlite',
+      file: '/repo/data/registry.db',
+      describe: 'sqlite:////repo/data/registry.db',
+    });
     expect(parseDatabaseUrl('sqlite:////var/feast/registry.db', '/repo')).to.deep.include({ file: '/var/feast/registry.db' });
   });
 

@@ -28,19 +28,36 @@ const draft: RegistryDraft = {
     { kind: 'file', name: 'other_src', path: 'data/other.parquet', timestampField: 'ts', project: 'other' },
   ],
   featureViews: [
-    { name: 'driver_stats', entities: ['driver'], features: [conv, acc, trips], ttlSeconds: 86400, source: 'driver_src', tags: { team: 't' } },
+    {
+      name: 'driver_stats',
+      entities: ['driver'],
+      features: [conv, acc, trips],
+      ttlSeconds: 86400,
+      source: 'driver_src',
+      tags: { team: 't' },
+    },
     { name: 'global_stats', features: [trips], source: 'driver_src' },
     { name: 'fresh', entities: ['driver'], features: [conv], source: 'driver_push' },
     {
       name: 'half_dummy',
       entities: ['driver', '__dummy'],
-      entityColumns: [{ name: 'driver_id', valueType: 'INT64' }, { name: '__dummy_id', valueType: 'STRING' }],
+      entityColumns: [
+        { name: 'driver_id', valueType: 'INT64' },
+        { name: '__dummy_id', valueType: 'STRING' },
+      ],
       features: [conv],
       source: 'driver_src',
     },
     { name: 'dup', features: [conv], source: 'driver_src' },
     { name: 'dup', features: [acc], source: 'driver_src' },
-    { name: 'driver_stats', project: 'other', entities: ['customer'], entityColumns: [{ name: 'customer_id', valueType: 'STRING' }], features: [acc], source: 'other_src' },
+    {
+      name: 'driver_stats',
+      project: 'other',
+      entities: ['customer'],
+      entityColumns: [{ name: 'customer_id', valueType: 'STRING' }],
+      features: [acc],
+      source: 'other_src',
+    },
   ],
   streamFeatureViews: [
     { name: 'streamy', entities: ['driver'], features: [conv], ttlSeconds: 60, source: 'driver_push' },
@@ -66,12 +83,21 @@ const draft: RegistryDraft = {
     { name: 'svc_plain', projections: [{ view: 'driver_stats' }, { view: 'global_stats' }, { view: 'odfv' }] },
     { name: 'svc_bad_name', projections: [{ view: 'global_stats', alias: 'wrong_view' }] },
     { name: 'svc_bad_feature', projections: [{ view: 'driver_stats', alias: 'ghost', features: [{ name: 'ghost', valueType: 'INT64' }] }] },
-    { name: 'svc_stale_type', projections: [{ view: 'driver_stats', alias: 'stale', features: [{ name: 'conv_rate', valueType: 'DOUBLE' }] }] },
+    {
+      name: 'svc_stale_type',
+      projections: [{ view: 'driver_stats', alias: 'stale', features: [{ name: 'conv_rate', valueType: 'DOUBLE' }] }],
+    },
     { name: 'svc_stream', projections: [{ view: 'streamy', alias: 'sa', joinKeyMap: { driver_id: 'x' } }] },
     { name: 'svc_dupe', projections: [{ view: 'driver_stats', alias: 'b', joinKeyMap: { driver_id: 'b_last' } }] },
   ],
   permissions: [
-    { name: 'readers', types: ['FEATURE_VIEW'], namePatterns: ['driver_.*'], actions: ['READ_OFFLINE'], policy: { kind: 'role', roles: ['r'] } },
+    {
+      name: 'readers',
+      types: ['FEATURE_VIEW'],
+      namePatterns: ['driver_.*'],
+      actions: ['READ_OFFLINE'],
+      policy: { kind: 'role', roles: ['r'] },
+    },
     { name: 'elsewhere', project: 'other', policy: { kind: 'group', groups: ['g'] } },
   ],
 };
@@ -98,13 +124,23 @@ describe('registry lookups (Feast file-registry semantics)', () => {
       expect(view.ttlSeconds).to.equal(86400);
       expect(view.tags).to.deep.equal({ team: 't' });
       expect(view.batchSource?.name).to.equal('driver_src');
-      expect(view.projection).to.deep.equal({ name: 'driver_stats', nameAlias: null, features: view.features, joinKeyMap: {}, versionTag: null });
+      expect(view.projection).to.deep.equal({
+        name: 'driver_stats',
+        nameAlias: null,
+        features: view.features,
+        joinKeyMap: {},
+        versionTag: null,
+      });
       expect(nameToUse(view.projection)).to.equal('driver_stats');
     });
 
     it('matches name and project exactly', () => {
       expect(snapshot.getFeatureView('driver_stats', 'other').features.map((f) => f.name)).to.deep.equal(['acc_rate']);
-      for (const [name, project] of [['Driver_stats', 'p'], ['driver_stats', 'P'], ['driver_stats ', 'p']]) {
+      for (const [name, project] of [
+        ['Driver_stats', 'p'],
+        ['driver_stats', 'P'],
+        ['driver_stats ', 'p'],
+      ]) {
         expect(() => snapshot.getFeatureView(name!, project!)).to.throw(FeatureViewNotFoundException);
       }
     });
@@ -215,7 +251,9 @@ describe('registry lookups (Feast file-registry semantics)', () => {
       const error = expectThrows(() => snapshot.getFeatureViewByName('nope', 'x', 'p'));
       expect(error).to.be.instanceOf(FeatureViewNotFoundException);
       expect(error.message).to.equal('Feature view nope does not exist in project p');
-      expect(() => snapshot.getFeatureViewByName('streamy', null, 'other')).to.throw('Feature view streamy does not exist in project other');
+      expect(() => snapshot.getFeatureViewByName('streamy', null, 'other')).to.throw(
+        'Feature view streamy does not exist in project other',
+      );
     });
 
     describe('remove_dummies', () => {
@@ -301,7 +339,14 @@ describe('registry lookups (Feast file-registry semantics)', () => {
 
     it('lists the services of one project in registry order', () => {
       expect(snapshot.listFeatureServices('p').map((s) => s.name)).to.deep.equal([
-        'svc_a', 'svc_b', 'svc_plain', 'svc_bad_name', 'svc_bad_feature', 'svc_stale_type', 'svc_stream', 'svc_dupe',
+        'svc_a',
+        'svc_b',
+        'svc_plain',
+        'svc_bad_name',
+        'svc_bad_feature',
+        'svc_stale_type',
+        'svc_stream',
+        'svc_dupe',
       ]);
       expect(snapshot.listFeatureServices('other').map((s) => s.name)).to.deep.equal(['svc_other']);
       expect(snapshot.listFeatureServices('nobody')).to.deep.equal([]);

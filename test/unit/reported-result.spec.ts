@@ -13,15 +13,18 @@ import type { ResultStream } from '../../core/src/store.ts';
 function storeResult(failAfter = Infinity): { result: ResultStream; closes: () => number } {
   const table = tableFromArrays({ x: Float64Array.from([1, 2, 3]) });
   let closes = 0;
-  const batches = ownedBatches(async function* () {
-    let sent = 0;
-    for (const batch of [...table.batches, ...table.batches]) {
-      if (sent++ === failAfter) throw new Error('the store failed');
-      yield batch;
-    }
-  }, () => {
-    closes++;
-  });
+  const batches = ownedBatches(
+    async function* () {
+      let sent = 0;
+      for (const batch of [...table.batches, ...table.batches]) {
+        if (sent++ === failAfter) throw new Error('the store failed');
+        yield batch;
+      }
+    },
+    () => {
+      closes++;
+    },
+  );
   return { result: { schema: table.schema, batches }, closes: () => closes };
 }
 

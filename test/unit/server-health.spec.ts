@@ -6,7 +6,13 @@ describe('server health', () => {
   it('is NOT_SERVING until marked serving, follows the dependency check, and is NOT_SERVING once draining', async () => {
     let up = true;
     let now = 0;
-    const health = new ServerHealth({ check: async () => { if (!up) throw new Error('down'); }, recheckMs: 1000, now: () => now });
+    const health = new ServerHealth({
+      check: async () => {
+        if (!up) throw new Error('down');
+      },
+      recheckMs: 1000,
+      now: () => now,
+    });
     expect(await health.readiness()).to.equal('NOT_SERVING');
     await health.markServing();
     expect(await health.readiness()).to.equal('SERVING');
@@ -27,7 +33,10 @@ describe('server health', () => {
     let delayMs = 50;
     let now = 0;
     const health = new ServerHealth({
-      check: () => { calls++; return new Promise((resolve) => setTimeout(resolve, delayMs)); },
+      check: () => {
+        calls++;
+        return new Promise((resolve) => setTimeout(resolve, delayMs));
+      },
       checkTimeoutMs: 20,
       recheckMs: 10,
       now: () => now,
@@ -44,7 +53,13 @@ describe('server health', () => {
   it('tells subscribers of each change, once', async () => {
     let up = true;
     let now = 0;
-    const health = new ServerHealth({ check: async () => { if (!up) throw new Error('down'); }, recheckMs: 1, now: () => now });
+    const health = new ServerHealth({
+      check: async () => {
+        if (!up) throw new Error('down');
+      },
+      recheckMs: 1,
+      now: () => now,
+    });
     const seen: ServingStatus[] = [];
     const unsubscribe = health.subscribe((status) => seen.push(status));
     await health.markServing();

@@ -4,7 +4,12 @@
  */
 import { expect } from 'chai';
 import { FeastError, InvalidArgumentError } from '../../core/src/errors.ts';
-import { boundedStatusMessage, MAX_STATUS_MESSAGE_BYTES, statusMessageBytes, wellFormed } from '../../packages/flight/src/status-message.ts';
+import {
+  boundedStatusMessage,
+  MAX_STATUS_MESSAGE_BYTES,
+  statusMessageBytes,
+  wellFormed,
+} from '../../packages/flight/src/status-message.ts';
 
 describe('status messages', () => {
   it('counts bytes as the grpc-message trailer encodes them', () => {
@@ -38,7 +43,9 @@ describe('status messages', () => {
     const error = new FeastError('FeatureViewNotFoundException', `Feature view ${'é'.repeat(50_000)} does not exist`);
     const wire = error.wireMessage();
     expect(statusMessageBytes(wire)).to.be.at.most(MAX_STATUS_MESSAGE_BYTES);
-    expect(wire.startsWith('Flight error: {"module": "feast.errors", "class": "FeatureViewNotFoundException", "message": "Feature view ')).to.equal(true);
+    expect(
+      wire.startsWith('Flight error: {"module": "feast.errors", "class": "FeatureViewNotFoundException", "message": "Feature view '),
+    ).to.equal(true);
     const parsed = JSON.parse(wire.slice('Flight error: '.length)) as { message: string };
     expect(parsed.message).to.match(/^Feature view é+… \(\d+ more characters\)$/);
     // Short errors are exactly as before.

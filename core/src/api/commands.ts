@@ -111,11 +111,14 @@ function checkContainers(bytes: Uint8Array): void {
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
     if (inString) {
-      if (b === 0x5c) i++; // backslash: skip the escaped byte
+      if (b === 0x5c)
+        i++; // backslash: skip the escaped byte
       else if (b === 0x22) inString = false;
     } else if (b === 0x22) inString = true;
     else if ((b === 0x7b || b === 0x5b) && ++containers > MAX_COMMAND_CONTAINERS) {
-      throw new InvalidArgumentError(`The Flight command holds more than ${MAX_COMMAND_CONTAINERS} JSON objects and arrays; a Feast command has a few`);
+      throw new InvalidArgumentError(
+        `The Flight command holds more than ${MAX_COMMAND_CONTAINERS} JSON objects and arrays; a Feast command has a few`,
+      );
     }
   }
 }

@@ -24,8 +24,14 @@ export async function getTableColumnNamesAndTypes(command: FeastCommand, _upload
   const source = await sourceFromCommand(command, ctx);
   const columns = await ctx.store.getTableColumnNamesAndTypes(source, await callWithSourceAccess(ctx));
   const schema = new Schema([new ArrowField('name', new Utf8(), true), new ArrowField('type', new Utf8(), true)]);
-  const names = vectorFromArray(columns.map((c) => c.name), new Utf8());
-  const types = vectorFromArray(columns.map((c) => c.type), new Utf8());
+  const names = vectorFromArray(
+    columns.map((c) => c.name),
+    new Utf8(),
+  );
+  const types = vectorFromArray(
+    columns.map((c) => c.type),
+    new Utf8(),
+  );
   const data = makeData({
     type: new Struct(schema.fields),
     length: columns.length,
@@ -33,7 +39,13 @@ export async function getTableColumnNamesAndTypes(command: FeastCommand, _upload
     children: [names.data[0]!, types.data[0]!],
   });
   const batch = new RecordBatch(schema, data);
-  return { schema, numRows: columns.length, batches: (async function* () { yield batch; })() };
+  return {
+    schema,
+    numRows: columns.length,
+    batches: (async function* () {
+      yield batch;
+    })(),
+  };
 }
 
 export async function validateDataSource(command: FeastCommand, _upload: Table | null, ctx: ApiContext): Promise<void> {

@@ -237,7 +237,8 @@ export class FeastFlightService implements FlightHandler {
         await hooks.beforeCall.promise(record);
       },
       // Fails closed: with auth but no checker, client SQL may read no source at all.
-      readableSources: async (candidates) => (this.deps.auth === null ? null : readableSources ? readableSources(record.user, candidates) : []),
+      readableSources: async (candidates) =>
+        this.deps.auth === null ? null : readableSources ? readableSources(record.user, candidates) : [],
     };
   }
 
@@ -286,4 +287,3 @@ function flightInfo(entry: PendingEntry, descriptor: FlightDescriptor): FlightIn
     totalBytes: -1,
   };
 }
-

@@ -64,7 +64,11 @@ export function planOnDemandViews(
   for (const { view } of requested.values()) {
     for (const source of view.sources) {
       if (source.kind === 'request') {
-        requireRequestColumns(view, source.schema.map((f) => f.name), options.entityTable);
+        requireRequestColumns(
+          view,
+          source.schema.map((f) => f.name),
+          options.entityTable,
+        );
         continue;
       }
       const sourceName = source.projection.name;
@@ -102,7 +106,12 @@ function requireRequestColumns(view: OnDemandFeatureView, columns: readonly stri
  * the worker transforms the current one, so at most three batches are held: the one sent, the one
  * being transformed, and the one read ahead.
  */
-export async function withOnDemandColumns(result: ResultStream, plan: OnDemandPlan, worker: OdfvWorker, options: { fullFeatureNames: boolean; signal: AbortSignal }): Promise<ResultStream> {
+export async function withOnDemandColumns(
+  result: ResultStream,
+  plan: OnDemandPlan,
+  worker: OdfvWorker,
+  options: { fullFeatureNames: boolean; signal: AbortSignal },
+): Promise<ResultStream> {
   const transform = (table: Table, outputSchema?: Schema) =>
     worker.transform({ odfvs: plan.odfvs, fullFeatureNames: options.fullFeatureNames, table, outputSchema, signal: options.signal });
   const batches = result.batches[Symbol.asyncIterator]();
@@ -142,7 +151,11 @@ function handled<T>(promise: Promise<T>): Promise<T> {
 function appendColumns(schema: Schema, batch: RecordBatch, odfvOutput: Table): RecordBatch {
   const columns = columnsOf(odfvOutput);
   if (columns.some((c) => c.length !== batch.numRows)) {
-    throw feastError('FeastError', `An on demand feature view transformation returned ${odfvOutput.numRows} rows for ${batch.numRows}`, status.INTERNAL);
+    throw feastError(
+      'FeastError',
+      `An on demand feature view transformation returned ${odfvOutput.numRows} rows for ${batch.numRows}`,
+      status.INTERNAL,
+    );
   }
   return recordBatch(schema, [...batch.data.children, ...columns], batch.numRows);
 }

@@ -16,7 +16,10 @@ export function recordBatch(schema: Schema, columns: readonly Data[], length: nu
  * that the client never fetches — so a store's stream that holds a connection or a query must
  * be wrapped in this.
  */
-export function ownedBatches(produce: () => AsyncGenerator<RecordBatch>, closeResources: () => void | Promise<void>): AsyncIterable<RecordBatch> {
+export function ownedBatches(
+  produce: () => AsyncGenerator<RecordBatch>,
+  closeResources: () => void | Promise<void>,
+): AsyncIterable<RecordBatch> {
   return {
     [Symbol.asyncIterator]() {
       const inner = produce();

@@ -26,7 +26,10 @@ function mostSpecific(errors: ErrorObject[]): ErrorObject | undefined {
 }
 
 function keyPath(basePath: string, error: ErrorObject): string {
-  const parts = error.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (error.keyword === 'additionalProperties') parts.push(String(error.params.additionalProperty));
   if (error.keyword === 'required') parts.push(String(error.params.missingProperty));
   return [basePath, ...parts].filter(Boolean).join('.');

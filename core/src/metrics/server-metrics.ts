@@ -182,8 +182,16 @@ function registerOdfvWorkerMetrics(registers: Registry[], sources: MetricsSource
   };
   fromStats('larder_odfv_worker_up', '1 while an ODFV worker process is started and ready, else 0', (s) => (s.up ? 1 : 0), 'gauge');
   fromStats('larder_odfv_worker_starts_total', 'ODFV worker processes that started and became ready', (s) => s.starts);
-  fromStats('larder_odfv_worker_stops_total', 'ODFV worker processes that went away unasked: died, or were killed after a timeout or an abandoned call', (s) => s.stops);
+  fromStats(
+    'larder_odfv_worker_stops_total',
+    'ODFV worker processes that went away unasked: died, or were killed after a timeout or an abandoned call',
+    (s) => s.stops,
+  );
   fromStats('larder_odfv_batches_transformed_total', 'Record batches the ODFV worker transformed', (s) => s.batchesTransformed);
-  fromStats('larder_odfv_batches_failed_total', 'Record batches whose transformation failed (raised, timed out, worker died or call abandoned)', (s) => s.batchesFailed);
+  fromStats(
+    'larder_odfv_batches_failed_total',
+    'Record batches whose transformation failed (raised, timed out, worker died or call abandoned)',
+    (s) => s.batchesFailed,
+  );
   fromStats('larder_odfv_transform_seconds_total', 'Time spent transforming batches in the ODFV worker', (s) => s.transformSeconds);
 }

@@ -102,7 +102,9 @@ export class OdfvWorker {
   /** Starts the process now rather than on the first request; a failure is logged, and retried by that request. */
   warm(): void {
     if (this.closed || this.running) return;
-    this.process().catch((error: Error) => this.options.logger.error({ err: error.message }, 'ODFV worker could not start; on demand feature views will fail until it does'));
+    this.process().catch((error: Error) =>
+      this.options.logger.error({ err: error.message }, 'ODFV worker could not start; on demand feature views will fail until it does'),
+    );
   }
 
   stats(): OdfvWorkerStats {
@@ -146,7 +148,9 @@ export class OdfvWorker {
       const reply = await this.exchange(running, header, tableToIPC(request.table, 'stream'), what, request.signal);
       if (reply.header.ok !== true) {
         const error = (reply.header.error ?? {}) as { class?: string; message?: string };
-        throw new OdfvWorkerError(`Computing ${what} failed in the ODFV worker: ${error.class ?? 'Error'}: ${error.message ?? 'no message'}`);
+        throw new OdfvWorkerError(
+          `Computing ${what} failed in the ODFV worker: ${error.class ?? 'Error'}: ${error.message ?? 'no message'}`,
+        );
       }
       const table = tableFromIPC(reply.body ?? new Uint8Array());
       this.counters.batchesTransformed++;
@@ -160,7 +164,13 @@ export class OdfvWorker {
   }
 
   /** Sends one request and waits for its reply, killing the worker on timeout or abort. */
-  private exchange(running: Running, header: Record<string, unknown>, body: Uint8Array, what: string, signal?: AbortSignal): Promise<WorkerMessage> {
+  private exchange(
+    running: Running,
+    header: Record<string, unknown>,
+    body: Uint8Array,
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<WorkerMessage> {
     const timeoutMs = this.options.requestTimeoutMs ?? 300_000;
     return new Promise<WorkerMessage>((resolve, reject) => {
       const stop = (error: Error) => {
@@ -172,7 +182,10 @@ export class OdfvWorker {
         reject(error);
       };
       const onAbort = () => stop(abandoned(what, signal!));
-      const timer = setTimeout(() => stop(new OdfvWorkerError(`Computing ${what} took longer than ${timeoutMs / 1000} s; the ODFV worker was restarted`)), timeoutMs);
+      const timer = setTimeout(
+        () => stop(new OdfvWorkerError(`Computing ${what} took longer than ${timeoutMs / 1000} s; the ODFV worker was restarted`)),
+        timeoutMs,
+      );
       const cleanup = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
@@ -216,7 +229,9 @@ export class OdfvWorker {
     ready.catch(() => {});
     const running: Running = { child, ready, reply: null, exited: null, isReady: false };
     const startTimer = setTimeout(() => {
-      failStart(new OdfvWorkerError(`The ODFV worker (${python}) did not start within ${(this.options.startTimeoutMs ?? 120_000) / 1000} s`));
+      failStart(
+        new OdfvWorkerError(`The ODFV worker (${python}) did not start within ${(this.options.startTimeoutMs ?? 120_000) / 1000} s`),
+      );
       child.kill('SIGKILL');
     }, this.options.startTimeoutMs ?? 120_000);
 

@@ -3,8 +3,14 @@ export { assertPermissions, permissionDenial, NO_PERMISSIONS_NO_USER } from './e
 export { permissionMatches, matchesType, matchesName, matchesRequiredTags, matchesActions } from './matching.ts';
 export { evaluatePolicy, EMPTY_USER, type PolicyDecision } from './policies.ts';
 export {
-  pythonClassOf, pythonClassRepr, dataSourceClassPath, isInstanceOfType, resourceName, resourceTags,
-  type ProtectedResource, type PythonClass,
+  pythonClassOf,
+  pythonClassRepr,
+  dataSourceClassPath,
+  isInstanceOfType,
+  resourceName,
+  resourceTags,
+  type ProtectedResource,
+  type PythonClass,
 } from './resources.ts';
 export { pythonFullMatch, compilePythonPattern, translatePythonPattern } from './name-pattern.ts';
 export { pythonStrRepr, pythonStrListRepr, pythonActionRepr, pythonActionListRepr } from './python-repr.ts';

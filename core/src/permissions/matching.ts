@@ -27,10 +27,7 @@ export function matchesName(namePatterns: readonly string[], name: string | null
  * Tags: every required key must be present in the resource's tags with an equal value. Required
  * keys and values are whitespace-trimmed, as Feast normalizes them on load; resource tags are not.
  */
-export function matchesRequiredTags(
-  requiredTags: Readonly<Record<string, string>>,
-  tags: Readonly<Record<string, string>>,
-): boolean {
+export function matchesRequiredTags(requiredTags: Readonly<Record<string, string>>, tags: Readonly<Record<string, string>>): boolean {
   return Object.entries(requiredTags).every(([k, v]) => {
     const key = k.trim();
     return Object.hasOwn(tags, key) && tags[key] === String(v).trim();
@@ -43,11 +40,7 @@ export function matchesActions(allowed: readonly AuthzedAction[], requested: rea
 }
 
 /** All four conditions of Feast's matching. */
-export function permissionMatches(
-  permission: Permission,
-  resource: ProtectedResource,
-  actions: readonly AuthzedAction[],
-): boolean {
+export function permissionMatches(permission: Permission, resource: ProtectedResource, actions: readonly AuthzedAction[]): boolean {
   return (
     matchesType(permission, resource) &&
     matchesName(permission.namePatterns, resourceName(resource)) &&

@@ -21,10 +21,14 @@ export interface PythonClass {
 const FEATURE_VIEW: PythonClass = { module: 'feast.feature_view', name: 'FeatureView', types: ['FEATURE_VIEW'] };
 // Both are subclasses of FeatureView; OnDemandFeatureView is not (it derives from BaseFeatureView).
 const BATCH_FEATURE_VIEW: PythonClass = {
-  module: 'feast.batch_feature_view', name: 'BatchFeatureView', types: ['FEATURE_VIEW', 'BATCH_FEATURE_VIEW'],
+  module: 'feast.batch_feature_view',
+  name: 'BatchFeatureView',
+  types: ['FEATURE_VIEW', 'BATCH_FEATURE_VIEW'],
 };
 const STREAM_FEATURE_VIEW: PythonClass = {
-  module: 'feast.stream_feature_view', name: 'StreamFeatureView', types: ['FEATURE_VIEW', 'STREAM_FEATURE_VIEW'],
+  module: 'feast.stream_feature_view',
+  name: 'StreamFeatureView',
+  types: ['FEATURE_VIEW', 'STREAM_FEATURE_VIEW'],
 };
 const FEATURE_SERVICE: PythonClass = { module: 'feast.feature_service', name: 'FeatureService', types: ['FEATURE_SERVICE'] };
 const ENTITY: PythonClass = { module: 'feast.entity', name: 'Entity', types: ['ENTITY'] };

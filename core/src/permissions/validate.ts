@@ -10,7 +10,10 @@ import type { Permission } from '../registry/model.ts';
 
 /** A stored permission Feast could not load; the message is Feast's ValueError text. */
 export class InvalidPermissionError extends FailedPreconditionError {
-  constructor(readonly permissionName: string, message: string) {
+  constructor(
+    readonly permissionName: string,
+    message: string,
+  ) {
     super(message);
   }
 }

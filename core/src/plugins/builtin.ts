@@ -56,7 +56,8 @@ const FEAST_ONLY_OFFLINE_STORES: Readonly<Record<string, FeastOnlyType>> = {
   ibis: { feastClass: 'feast.infra.offline_stores.ibis (a base for other stores)' },
   remote: {
     feastClass: 'feast.infra.offline_stores.remote.RemoteOfflineStore',
-    advice: "it is the client side of an offline server such as larder itself (the Feast SDK's setting for talking to larder), not a store larder can serve from",
+    advice:
+      "it is the client side of an offline server such as larder itself (the Feast SDK's setting for talking to larder), not a store larder can serve from",
   },
 };
 
@@ -78,7 +79,9 @@ const FEAST_ONLY_REGISTRIES: Readonly<Record<string, FeastOnlyType>> = {
 
 /** Each table keyed by Feast's short name and by its class path too (both are valid `type:` values in Feast). */
 function withClassPaths(table: Readonly<Record<string, FeastOnlyType>>): Readonly<Record<string, FeastOnlyType>> {
-  return Object.fromEntries(Object.entries(table).flatMap(([type, info]) => [[type, info], ...(info.feastClass.includes(' ') ? [] : [[info.feastClass, info]])]));
+  return Object.fromEntries(
+    Object.entries(table).flatMap(([type, info]) => [[type, info], ...(info.feastClass.includes(' ') ? [] : [[info.feastClass, info]])]),
+  );
 }
 
 /** Per section: Feast types (short names and class paths) that larder ships no plugin for. */

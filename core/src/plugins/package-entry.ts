@@ -35,7 +35,12 @@ export function readManifest(dir: string): PackageManifest {
  * The absolute file that `subpath` (`.` or `./x`) of the package in `dir` resolves to, trying each
  * condition set in turn, or undefined when the package offers no existing file for it.
  */
-export function packageEntry(dir: string, manifest: PackageManifest, subpath: string, conditionSets: ReadonlyArray<ReadonlySet<string>>): string | undefined {
+export function packageEntry(
+  dir: string,
+  manifest: PackageManifest,
+  subpath: string,
+  conditionSets: ReadonlyArray<ReadonlySet<string>>,
+): string | undefined {
   if (manifest.exports !== undefined && manifest.exports !== null) {
     for (const conditions of conditionSets) {
       const target = exportsTarget(manifest.exports, subpath, conditions);
@@ -52,7 +57,8 @@ export function packageEntry(dir: string, manifest: PackageManifest, subpath: st
 }
 
 function exportsTarget(exports: unknown, subpath: string, conditions: ReadonlySet<string>): string | undefined {
-  const isSubpathMap = exports !== null && typeof exports === 'object' && !Array.isArray(exports) && Object.keys(exports).some((k) => k.startsWith('.'));
+  const isSubpathMap =
+    exports !== null && typeof exports === 'object' && !Array.isArray(exports) && Object.keys(exports).some((k) => k.startsWith('.'));
   const map = (isSubpathMap ? exports : { '.': exports }) as Record<string, unknown>;
   if (Object.hasOwn(map, subpath) && !subpath.includes('*')) return conditionalTarget(map[subpath], conditions, undefined);
   // Subpath patterns: the matching key with the longest part before its `*` wins, as in Node.
@@ -62,7 +68,12 @@ function exportsTarget(exports: unknown, subpath: string, conditions: ReadonlySe
     if (star < 0 || key.indexOf('*', star + 1) >= 0) continue;
     const prefix = key.slice(0, star);
     const suffix = key.slice(star + 1);
-    if (subpath.length >= key.length - 1 && subpath.startsWith(prefix) && subpath.endsWith(suffix) && (!best || prefix.length > best.key.indexOf('*'))) {
+    if (
+      subpath.length >= key.length - 1 &&
+      subpath.startsWith(prefix) &&
+      subpath.endsWith(suffix) &&
+      (!best || prefix.length > best.key.indexOf('*'))
+    ) {
       best = { key, star: subpath.slice(prefix.length, subpath.length - suffix.length) };
     }
   }

@@ -37,7 +37,11 @@ export function parsePackageSpecifier(type: string): PackageSpecifier | undefine
  * that is found but offers no file for the subpath is an error: Node stops at the first match too,
  * and the user needs to know that the package is there but unusable.
  */
-export function locatePackage(spec: PackageSpecifier, tiers: readonly SearchTier[], conditionSets: ReadonlyArray<ReadonlySet<string>>): LocatedPackage | undefined {
+export function locatePackage(
+  spec: PackageSpecifier,
+  tiers: readonly SearchTier[],
+  conditionSets: ReadonlyArray<ReadonlySet<string>>,
+): LocatedPackage | undefined {
   for (const tier of tiers) {
     for (const modules of tier.dirs) {
       const packageDir = path.join(modules, spec.name);
@@ -45,7 +49,10 @@ export function locatePackage(spec: PackageSpecifier, tiers: readonly SearchTier
       const manifest = readManifest(packageDir);
       const file = packageEntry(packageDir, manifest, spec.subpath, conditionSets);
       if (!file) {
-        const how = manifest.exports !== undefined ? 'its package.json "exports"' : `its package.json "main" (${manifest.main ?? 'unset, so index.js'})`;
+        const how =
+          manifest.exports !== undefined
+            ? 'its package.json "exports"'
+            : `its package.json "main" (${manifest.main ?? 'unset, so index.js'})`;
         throw new PluginResolutionError(
           `package ${spec.name}, found at ${packageDir} (${tier.label}), exports no entry for "${spec.subpath}" that exists: ${how} names no file for the conditions ${describeConditions(conditionSets)}`,
         );

@@ -62,7 +62,10 @@ const ALIASES_OF: Record<PluginKind, Readonly<Record<string, string>>> = {
 /** Taps core's resolvers on the three resolve hooks, after any a caller tapped before. */
 export function tapDefaultResolvers(hooks: LarderHooks): void {
   hooks.resolveRegistry.tapPromise('file', async (type) => (FILE_REGISTRY_TYPES.includes(type) ? fileRegistryPlugin : undefined));
-  const tapAll = <K extends PluginKind>(kind: K, hook: { tapPromise(name: string, fn: (type: string, ctx: ResolveContext) => Promise<PluginOf<K> | undefined>): void }) => {
+  const tapAll = <K extends PluginKind>(
+    kind: K,
+    hook: { tapPromise(name: string, fn: (type: string, ctx: ResolveContext) => Promise<PluginOf<K> | undefined>): void },
+  ) => {
     hook.tapPromise('builtin', (type) => loadBuiltin(kind, type));
     hook.tapPromise('feast-only', async (type) => refuseFeastOnly(kind, type));
     hook.tapPromise('npm', (type, ctx) => loadFromPackage(kind, type, ctx));
@@ -74,7 +77,12 @@ export function tapDefaultResolvers(hooks: LarderHooks): void {
 }
 
 /** Resolves `type` through the hook, or throws a PluginResolutionError naming what was tried. */
-export async function resolvePlugin<K extends PluginKind>(hooks: LarderHooks, kind: K, type: string, ctx: ResolveContext): Promise<PluginOf<K>> {
+export async function resolvePlugin<K extends PluginKind>(
+  hooks: LarderHooks,
+  kind: K,
+  type: string,
+  ctx: ResolveContext,
+): Promise<PluginOf<K>> {
   const hook = { offline_store: hooks.resolveOfflineStore, auth: hooks.resolveAuth, registry: hooks.resolveRegistry }[kind];
   const plugin = (await hook.promise(type, ctx)) as PluginOf<K> | undefined;
   if (!plugin) throw new PluginResolutionError(namesNothing(kind, type, ctx));
@@ -110,7 +118,10 @@ async function loadBuiltin<K extends PluginKind>(kind: K, type: string): Promise
   const pkg = ALIASES_OF[kind][type];
   if (!pkg) return undefined;
   const url = builtinLocation(pkg);
-  if (!url) throw new PluginResolutionError(`"${type}" is a built-in larder plugin (${pkg}) that is not installed in this build; reinstall larder, or install ${pkg} beside it`);
+  if (!url)
+    throw new PluginResolutionError(
+      `"${type}" is a built-in larder plugin (${pkg}) that is not installed in this build; reinstall larder, or install ${pkg} beside it`,
+    );
   return checkPlugin(kind, await importPluginModule(url, `built-in plugin ${pkg}`), pkg);
 }
 
@@ -143,10 +154,15 @@ async function loadFromPath<K extends PluginKind>(kind: K, type: string, ctx: Re
   let file = target;
   if (isDirectory(target)) {
     const entry = packageEntry(target, readManifest(target), '.', pluginConditionSets());
-    if (!entry) throw new PluginResolutionError(`no such module: ${target} (from "${type}") is a directory whose package.json names no entry file (exports or main), and it has no index.js`);
+    if (!entry)
+      throw new PluginResolutionError(
+        `no such module: ${target} (from "${type}") is a directory whose package.json names no entry file (exports or main), and it has no index.js`,
+      );
     file = entry;
   } else if (!isFile(target)) {
-    throw new PluginResolutionError(`no such module: ${target} (from "${type}") does not exist; paths in ${SECTION_OF[kind]} are relative to the feature repo ${ctx.repoPath}`);
+    throw new PluginResolutionError(
+      `no such module: ${target} (from "${type}") does not exist; paths in ${SECTION_OF[kind]} are relative to the feature repo ${ctx.repoPath}`,
+    );
   }
   shareHostPackages();
   return checkPlugin(kind, await importPluginModule(file, `plugin module ${file} (from "${type}")`), file);

@@ -44,8 +44,13 @@ export function larderOwnDirs(argv1: string | undefined = process.argv[1]): stri
 /** The global install's module directories for an environment. */
 export function globalDirs(env: NodeJS.ProcessEnv): string[] {
   const prefixes = [env.npm_config_prefix, env.npm_config_global_prefix, path.dirname(path.dirname(process.execPath))];
-  const modules = prefixes.filter((p): p is string => !!p).map((p) => (process.platform === 'win32' ? path.join(p, 'node_modules') : path.join(p, 'lib', 'node_modules')));
-  const nodePath = (env.NODE_PATH ?? '').split(path.delimiter).filter(Boolean).map((p) => path.resolve(p));
+  const modules = prefixes
+    .filter((p): p is string => !!p)
+    .map((p) => (process.platform === 'win32' ? path.join(p, 'node_modules') : path.join(p, 'lib', 'node_modules')));
+  const nodePath = (env.NODE_PATH ?? '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((p) => path.resolve(p));
   return unique([...modules, ...nodePath]);
 }
 
@@ -60,7 +65,10 @@ export function pluginSearchTiers(ctx: ResolveContext): SearchTier[] {
   const tier = (label: string, dirs: string[]): SearchTier => ({ label, dirs: dirs.filter((d) => !seen.has(d) && seen.add(d)) });
   return [
     tier("the feature repo's node_modules", nodeModulesChain(ctx.repoPath)),
-    tier("larder's own install", larderOwnDirs().filter((d) => !global.includes(d))),
+    tier(
+      "larder's own install",
+      larderOwnDirs().filter((d) => !global.includes(d)),
+    ),
     tier('the global install', global),
   ];
 }

@@ -95,7 +95,8 @@ class Reader {
     if (typeof v === 'number' && Number.isInteger(v)) return v;
     if (typeof v === 'string') {
       const n = enumValue(e, v);
-      if (n === undefined) throw invalid(this.at(protoName), `has unknown value ${JSON.stringify(v)} (expected one of ${Object.keys(e.values).join(', ')})`);
+      if (n === undefined)
+        throw invalid(this.at(protoName), `has unknown value ${JSON.stringify(v)} (expected one of ${Object.keys(e.values).join(', ')})`);
       return n;
     }
     throw invalid(this.at(protoName), 'must be an enum name or number');

@@ -305,7 +305,11 @@ export function onDemandFeatureViewFromMessage(m: PbOnDemandFeatureView, raw?: U
     mode: spec.mode ?? '',
     sources: Object.entries(spec.sources ?? {}).map(([key, source]) => onDemandSourceFromMessage(key, source)),
     // A copy: a slice of the whole registry buffer must not keep that buffer alive.
-    proto: raw ? Uint8Array.from(raw) : registryTypes().OnDemandFeatureView.encode(m as never).finish(),
+    proto: raw
+      ? Uint8Array.from(raw)
+      : registryTypes()
+          .OnDemandFeatureView.encode(m as never)
+          .finish(),
   };
 }
 

@@ -128,10 +128,12 @@ class DraftEncoder {
       data_sources: (d.dataSources ?? []).map((s) => ({ ...this.sourceMessage(s, true), project: this.project(s) })),
       stream_feature_views: (d.streamFeatureViews ?? []).map((v) => this.viewMessage(v, 'streamFeatureView')),
       permissions: (d.permissions ?? []).map((p) => this.permissionMessage(p)),
-      projects: this.projectNames().map((name): PbProject => ({
-        spec: { name, description: name === d.project ? (d.projectDescription ?? '') : '' },
-        meta: this.meta(),
-      })),
+      projects: this.projectNames().map(
+        (name): PbProject => ({
+          spec: { name, description: name === d.project ? (d.projectDescription ?? '') : '' },
+          meta: this.meta(),
+        }),
+      ),
     };
   }
 

@@ -74,7 +74,8 @@ export function resolveRegistryPath(path: string, repoPath: string): string {
       `Registry path ${path} has unsupported scheme ${scheme}. Supported schemes are file, s3, gs and hdfs.`,
     );
   }
-  if (local === '') throw new UnsupportedRegistryError('The registry path is empty; set registry (or registry.path) in feature_store.yaml.');
+  if (local === '')
+    throw new UnsupportedRegistryError('The registry path is empty; set registry (or registry.path) in feature_store.yaml.');
   return isAbsolute(local) ? local : join(repoPath, local);
 }
 

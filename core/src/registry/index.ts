@@ -10,7 +10,13 @@ export { openCachedRegistry } from './cached-registry.ts';
 export type { RegistryLoader, CachedRegistryOptions } from './cached-registry.ts';
 export { decodeRegistryRows, REGISTRY_TABLES } from './rows.ts';
 export type { RegistryRow, RegistryTable } from './rows.ts';
-export { openFileRegistry, registryPathFromConfig, resolveRegistryPath, RegistryNotFoundError, UnsupportedRegistryError } from './file-registry.ts';
+export {
+  openFileRegistry,
+  registryPathFromConfig,
+  resolveRegistryPath,
+  RegistryNotFoundError,
+  UnsupportedRegistryError,
+} from './file-registry.ts';
 export type { FileRegistryOptions } from './file-registry.ts';
 export { DecodedRegistrySnapshot, withProjection, removeDummies, fieldsEqual } from './snapshot.ts';
 export { decodeRegistry, STRUCT_SCHEMA_TAG, NESTED_INNER_TYPE_TAG } from './decode.ts';

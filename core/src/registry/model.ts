@@ -154,8 +154,7 @@ export type PermissionResourceType =
   | 'FEATURE_SERVICE' | 'DATA_SOURCE' | 'VALIDATION_REFERENCE' | 'SAVED_DATASET' | 'PERMISSION' | 'PROJECT'
   | 'LABEL_VIEW';
 
-export type AuthzedAction =
-  | 'CREATE' | 'DESCRIBE' | 'UPDATE' | 'DELETE' | 'READ_ONLINE' | 'READ_OFFLINE' | 'WRITE_ONLINE' | 'WRITE_OFFLINE';
+export type AuthzedAction = 'CREATE' | 'DESCRIBE' | 'UPDATE' | 'DELETE' | 'READ_ONLINE' | 'READ_OFFLINE' | 'WRITE_ONLINE' | 'WRITE_OFFLINE';
 
 export type Policy =
   | { readonly kind: 'allow_all' }

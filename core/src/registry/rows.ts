@@ -44,7 +44,9 @@ export function decodeRegistryRows(rows: Iterable<RegistryRow>): DecodedRegistry
     try {
       decoded = type.decode(row.proto) as unknown as Record<string, unknown>;
     } catch (error) {
-      throw new Error(`a row of table ${row.table} (project ${row.project}) does not hold a valid ${type.name}: ${(error as Error).message}`);
+      throw new Error(
+        `a row of table ${row.table} (project ${row.project}) does not hold a valid ${type.name}: ${(error as Error).message}`,
+      );
     }
     setProject(row.table, decoded, row.project);
     (message[field] ??= []).push(decoded);

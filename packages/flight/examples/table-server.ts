@@ -40,7 +40,12 @@ export function tableServer(tables: Map<string, Table>, port = 8815): FlightServ
     // waits for the client to read (backpressure). call.signal aborts when the client goes away.
     async doGet(ticket) {
       const table = named(new TextDecoder().decode(ticket));
-      return { schema: table.schema, batches: (async function* () { yield* table.batches; })() };
+      return {
+        schema: table.schema,
+        batches: (async function* () {
+          yield* table.batches;
+        })(),
+      };
     },
     async doPut(stream, call) {
       const name = nameOf(stream.descriptor);

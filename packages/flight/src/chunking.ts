@@ -182,11 +182,16 @@ export function concatData(parts: readonly Data[]): Data {
     new Data(type, 0, length, nullCount, [valueOffsets, values, nullBitmap] as never, children, dictionary);
 
   if (DataType.isDictionary(type)) {
-    const indices = concatTyped(parts.map((p) => (p.values as TypedArray & { subarray(a: number, b: number): TypedArray }).subarray(0, p.length)));
+    const indices = concatTyped(
+      parts.map((p) => (p.values as TypedArray & { subarray(a: number, b: number): TypedArray }).subarray(0, p.length)),
+    );
     return make(undefined, indices, [], first.dictionary);
   }
   if (DataType.isBool(type)) {
-    const values = concatBits(parts.map((p) => ({ bits: p.values as Uint8Array, offset: p.offset, length: p.length })), length);
+    const values = concatBits(
+      parts.map((p) => ({ bits: p.values as Uint8Array, offset: p.offset, length: p.length })),
+      length,
+    );
     return make(undefined, values);
   }
   if (DataType.isUtf8(type) || DataType.isBinary(type) || DataType.isLargeUtf8(type) || DataType.isLargeBinary(type)) {

@@ -52,4 +52,3 @@ export function installPreframedSend(): boolean {
   proto.serializeMessage = wrapped;
   return (installed = true);
 }
-

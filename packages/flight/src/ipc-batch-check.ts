@@ -204,7 +204,9 @@ class BatchCheck {
   private unbacked(length: number, where: string): void {
     this.unbackedRows += length;
     if (this.unbackedRows > this.maxRows) {
-      fail(`${where} brings the rows without data in this message to ${this.unbackedRows} (Null columns, structs without validity); at most ${this.maxRows} for its size`);
+      fail(
+        `${where} brings the rows without data in this message to ${this.unbackedRows} (Null columns, structs without validity); at most ${this.maxRows} for its size`,
+      );
     }
   }
 
@@ -340,7 +342,9 @@ class BatchCheck {
     // The hot path of an upload (a string column of a million rows): a typed-array scan when aligned.
     const at = this.data.byteOffset + buffer.offset;
     const decreasesAt =
-      bytes === 4 && at % 4 === 0 ? firstDecrease32(new Int32Array(this.data.buffer, at, length + 1)) : this.firstDecreaseSlow(buffer.offset, length, bytes);
+      bytes === 4 && at % 4 === 0
+        ? firstDecrease32(new Int32Array(this.data.buffer, at, length + 1))
+        : this.firstDecreaseSlow(buffer.offset, length, bytes);
     if (decreasesAt >= 0) {
       const previous = this.offsetAt(buffer.offset + decreasesAt * bytes, bytes);
       const current = this.offsetAt(buffer.offset + (decreasesAt + 1) * bytes, bytes);
@@ -361,7 +365,13 @@ class BatchCheck {
     return -1;
   }
 
-  private checkViews(views: { offset: number }, length: number, sizes: readonly number[], validity: { offset: number } | null, where: string): void {
+  private checkViews(
+    views: { offset: number },
+    length: number,
+    sizes: readonly number[],
+    validity: { offset: number } | null,
+    where: string,
+  ): void {
     for (let i = 0; i < length; i++) {
       if (!this.valid(validity, i)) continue;
       const at = views.offset + 16 * i;

@@ -110,9 +110,33 @@ const HEADER_RECORD_BATCH = 3;
 
 /** Type union (Schema.fbs), in declaration order from 1. */
 const TYPE_NAMES = [
-  'NONE', 'Null', 'Int', 'FloatingPoint', 'Binary', 'Utf8', 'Bool', 'Decimal', 'Date', 'Time', 'Timestamp', 'Interval', 'List',
-  'Struct', 'Union', 'FixedSizeBinary', 'FixedSizeList', 'Map', 'Duration', 'LargeBinary', 'LargeUtf8', 'LargeList',
-  'RunEndEncoded', 'BinaryView', 'Utf8View', 'ListView', 'LargeListView',
+  'NONE',
+  'Null',
+  'Int',
+  'FloatingPoint',
+  'Binary',
+  'Utf8',
+  'Bool',
+  'Decimal',
+  'Date',
+  'Time',
+  'Timestamp',
+  'Interval',
+  'List',
+  'Struct',
+  'Union',
+  'FixedSizeBinary',
+  'FixedSizeList',
+  'Map',
+  'Duration',
+  'LargeBinary',
+  'LargeUtf8',
+  'LargeList',
+  'RunEndEncoded',
+  'BinaryView',
+  'Utf8View',
+  'ListView',
+  'LargeListView',
 ] as const;
 
 /**
@@ -169,7 +193,9 @@ function readMessage(verifier: FlatbufferVerifier, limits: IpcLimits): VerifiedM
       return fail('the Message has no header (its header type is NONE)');
     case 4:
     case 5:
-      return fail(`${headerType === 4 ? 'Tensor' : 'SparseTensor'} messages are not supported (expected Schema, DictionaryBatch or RecordBatch)`);
+      return fail(
+        `${headerType === 4 ? 'Tensor' : 'SparseTensor'} messages are not supported (expected Schema, DictionaryBatch or RecordBatch)`,
+      );
     default:
       return fail(`unknown MessageHeader type ${headerType} (expected Schema, DictionaryBatch or RecordBatch)`);
   }
@@ -256,7 +282,8 @@ function readDictionaryEncoding(table: FbTable, label: string): DictionaryInfo {
   if (!indexType) return { id, indexBytes: 4, indexSigned: true }; // the default index type is int32
   const bits = indexType.int32(0, 'bitWidth'); // Int.bitWidth
   const signed = indexType.bool(1, 'is_signed'); // Int.is_signed
-  if (bits !== 8 && bits !== 16 && bits !== 32 && bits !== 64) fail(`${label} has a dictionary index of ${bits} bits (8, 16, 32 or 64 allowed)`);
+  if (bits !== 8 && bits !== 16 && bits !== 32 && bits !== 64)
+    fail(`${label} has a dictionary index of ${bits} bits (8, 16, 32 or 64 allowed)`);
   return { id, indexBytes: (bits / 8) as 1 | 2 | 4 | 8, indexSigned: signed };
 }
 
@@ -299,7 +326,8 @@ function readType(
       const precision = t.int32(0, 'precision'); // Decimal.precision
       const scale = t.int32(1, 'scale'); // Decimal.scale
       const bits = t.int32(2, 'bitWidth', 128); // Decimal.bitWidth
-      if (bits !== 32 && bits !== 64 && bits !== 128 && bits !== 256) fail(`${label} is a Decimal of ${bits} bits (32, 64, 128 or 256 allowed)`);
+      if (bits !== 32 && bits !== 64 && bits !== 128 && bits !== 256)
+        fail(`${label} is a Decimal of ${bits} bits (32, 64, 128 or 256 allowed)`);
       if (precision < 1 || precision > 76) fail(`${label} is a Decimal of precision ${precision}`);
       return fixed(bits, `${precision},${scale},${bits}`);
     }

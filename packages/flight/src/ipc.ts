@@ -13,11 +13,7 @@
  * rather than somewhere deep inside the reader (or after it allocated what the header claimed).
  */
 import { type MessageHeader, type RecordBatch, RecordBatchReader, Schema, type Data, type Vector } from 'apache-arrow';
-import {
-  DictionaryBatch as DictionaryBatchHeader,
-  Message,
-  RecordBatch as RecordBatchHeader,
-} from 'apache-arrow/ipc/metadata/message';
+import { DictionaryBatch as DictionaryBatchHeader, Message, RecordBatch as RecordBatchHeader } from 'apache-arrow/ipc/metadata/message';
 import { _InternalEmptyPlaceholderRecordBatch } from 'apache-arrow/recordbatch';
 import { InvalidArgumentError } from './errors.ts';
 import { assembleBody } from './assembler.ts';
@@ -76,7 +72,8 @@ export function parseFramedSchema(bytes: Uint8Array): Schema | null {
   } else {
     pos = 4; // pre-0.15 framing without the continuation marker
   }
-  if (length < 0 || length > bytes.byteLength - pos) throw bad(`the framing declares ${length} bytes of metadata but ${bytes.byteLength - pos} follow`);
+  if (length < 0 || length > bytes.byteLength - pos)
+    throw bad(`the framing declares ${length} bytes of metadata but ${bytes.byteLength - pos} follow`);
   const header = bytes.subarray(pos, pos + length);
   try {
     if (verifyMessage(header).type !== 'schema') throw bad('expected an IPC Schema message');

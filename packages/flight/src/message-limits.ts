@@ -146,7 +146,12 @@ function baseCallOf(call: unknown): BaseCallShape | null {
   // Interceptors added before ours wrap the base call; it is at the end of the `nextCall` chain.
   for (let c = call as Record<string, unknown> | undefined, depth = 0; c && depth < 16; c = c.nextCall as typeof c, depth++) {
     const decoder = c.decoder as Partial<BaseCallShape['decoder']> | undefined;
-    if (decoder && typeof decoder.write === 'function' && typeof decoder.maxReadMessageLength === 'number' && typeof c.maxReceiveMessageSize === 'number') {
+    if (
+      decoder &&
+      typeof decoder.write === 'function' &&
+      typeof decoder.maxReadMessageLength === 'number' &&
+      typeof c.maxReceiveMessageSize === 'number'
+    ) {
       return c as unknown as BaseCallShape;
     }
   }
@@ -164,7 +169,8 @@ export function messageLimitInterceptor(limits: MessageLimits, onUnsupported: ()
     if (base) {
       base.decoder = new LimitedMessageDecoder((index) => messageLimit(method.path, index, limits)) as unknown as BaseCallShape['decoder'];
       // Also bounds what a compressed message may inflate to.
-      base.maxReceiveMessageSize = isFlightPath(method.path) && UPLOAD_METHODS.has(methodName(method.path)) ? limits.maxFlightDataBytes : requestLimit(limits);
+      base.maxReceiveMessageSize =
+        isFlightPath(method.path) && UPLOAD_METHODS.has(methodName(method.path)) ? limits.maxFlightDataBytes : requestLimit(limits);
     } else if (!warned) {
       warned = true;
       onUnsupported();

@@ -11,7 +11,13 @@ import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 import type { DescriptorType, FlightDescriptor } from './handler.ts';
 import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from './message-limits.ts';
-import { DESCRIPTOR_TYPES, deserializeFlightData, flightDataDeserializer, REQUEST_DECODERS, requestDeserializer } from './request-decode.ts';
+import {
+  DESCRIPTOR_TYPES,
+  deserializeFlightData,
+  flightDataDeserializer,
+  REQUEST_DECODERS,
+  requestDeserializer,
+} from './request-decode.ts';
 import { loadDescriptor, serviceDefinition } from './service-definition.ts';
 
 // ---------------------------------------------------------------------------------------------

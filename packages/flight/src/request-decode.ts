@@ -94,13 +94,15 @@ function decodeDescriptor(buf: Uint8Array): FlightDescriptor {
     if (field === 1 && wire === 0) type = DESCRIPTOR_TYPES[c.varint()] ?? 'UNKNOWN';
     else if (field === 3 && wire === 2) {
       // Counted before any string is made: each element would be a string of its own.
-      if (pathSpans.length >= 2 * MAX_PATH_ELEMENTS) throw new Error(`the FlightDescriptor has more than ${MAX_PATH_ELEMENTS} path elements`);
+      if (pathSpans.length >= 2 * MAX_PATH_ELEMENTS)
+        throw new Error(`the FlightDescriptor has more than ${MAX_PATH_ELEMENTS} path elements`);
       pathSpans.push(c.span(), c.pos);
     } else return false;
     return true;
   });
   const path: string[] = [];
-  for (let i = 0; i < pathSpans.length; i += 2) path.push(Buffer.from(buf.buffer, buf.byteOffset + pathSpans[i]!, pathSpans[i + 1]! - pathSpans[i]!).toString('utf8'));
+  for (let i = 0; i < pathSpans.length; i += 2)
+    path.push(Buffer.from(buf.buffer, buf.byteOffset + pathSpans[i]!, pathSpans[i + 1]! - pathSpans[i]!).toString('utf8'));
   return { type, cmd, path };
 }
 
@@ -140,7 +142,13 @@ export function flightDataDeserializer(limits: MessageLimits): (buf: Buffer) => 
     const message = deserializeFlightData(buf);
     const cmd = message.descriptor?.cmd.byteLength ?? 0;
     if (cmd > limits.maxCommandBytes) {
-      return { ...message, descriptor: null, dataHeader: EMPTY, dataBody: EMPTY, malformed: commandTooLarge('command (FlightDescriptor.cmd)', cmd, limits.maxCommandBytes) };
+      return {
+        ...message,
+        descriptor: null,
+        dataHeader: EMPTY,
+        dataBody: EMPTY,
+        malformed: commandTooLarge('command (FlightDescriptor.cmd)', cmd, limits.maxCommandBytes),
+      };
     }
     return message;
   };
@@ -161,7 +169,12 @@ const descriptorRequest =
   (rpc: string): RequestDecoder =>
   (buf, limits) => {
     const d = decodeDescriptor(buf);
-    return { type: d.type, cmd: d.cmd, path: [...d.path], refusal: commandField(rpc, 'command (FlightDescriptor.cmd)', d.cmd, limits) } satisfies ProtoFlightDescriptor;
+    return {
+      type: d.type,
+      cmd: d.cmd,
+      path: [...d.path],
+      refusal: commandField(rpc, 'command (FlightDescriptor.cmd)', d.cmd, limits),
+    } satisfies ProtoFlightDescriptor;
   };
 
 export const REQUEST_DECODERS: Readonly<Record<string, RequestDecoder>> = {
@@ -199,7 +212,12 @@ export function requestDeserializer(rpc: string, path: string, limits: MessageLi
     try {
       return decode(buf, limits);
     } catch (error) {
-      return { refusal: { code: grpc.status.INVALID_ARGUMENT, message: `Malformed ${rpc} request (${buf.byteLength} bytes): ${(error as Error).message}` } };
+      return {
+        refusal: {
+          code: grpc.status.INVALID_ARGUMENT,
+          message: `Malformed ${rpc} request (${buf.byteLength} bytes): ${(error as Error).message}`,
+        },
+      };
     }
   };
 }

@@ -283,10 +283,7 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
   }
 
   /** Runs a streaming RPC body: success ends the call OK, failure ends it with the mapped status. */
-  function streaming<S extends StreamCall>(
-    method: FlightMethod,
-    body: (call: S, scope: CallScope) => Promise<void>,
-  ) {
+  function streaming<S extends StreamCall>(method: FlightMethod, body: (call: S, scope: CallScope) => Promise<void>) {
     return (call: S) => {
       const scope = begin(call, method);
       let code: grpc.status = grpc.status.OK;

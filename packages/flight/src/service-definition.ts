@@ -38,7 +38,11 @@ export function loadDescriptor(url: URL): protobuf.Root {
  * `root`, as proto-loader builds it. `options` shape decoded messages (proto-loader's `longs`,
  * `enums`, `defaults`, `oneofs`, …); field names are those the descriptor was generated with.
  */
-export function serviceDefinition(root: protobuf.Root, fullName: string, options: protobuf.IConversionOptions = {}): grpc.ServiceDefinition {
+export function serviceDefinition(
+  root: protobuf.Root,
+  fullName: string,
+  options: protobuf.IConversionOptions = {},
+): grpc.ServiceDefinition {
   const service = root.lookupService(fullName);
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const method of service.methodsArray) {
@@ -63,7 +67,8 @@ export function serviceDefinition(root: protobuf.Root, fullName: string, options
 
 function serializer(type: protobuf.Type): (value: unknown) => Buffer {
   return (value) => {
-    if (Array.isArray(value)) throw new Error(`Failed to serialize message: expected object with ${type.name} structure, got array instead`);
+    if (Array.isArray(value))
+      throw new Error(`Failed to serialize message: expected object with ${type.name} structure, got array instead`);
     return type.encode(type.fromObject(value as Record<string, unknown>)).finish() as Buffer;
   };
 }

@@ -212,9 +212,10 @@ export class FlowControlledWriter<T> {
       this.wake = null;
       wake?.();
     });
-    if (!ok) await once(this.call, 'drain', { signal: this.signal }).catch((error) => {
-      throw this.signal.aborted ? this.signal.reason : error;
-    });
+    if (!ok)
+      await once(this.call, 'drain', { signal: this.signal }).catch((error) => {
+        throw this.signal.aborted ? this.signal.reason : error;
+      });
     while (this.buffered > this.maxBufferedBytes) {
       await abortable(new Promise<void>((resolve) => (this.wake = resolve)), this.signal);
     }

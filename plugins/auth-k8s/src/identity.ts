@@ -52,7 +52,10 @@ function dashboardNamespaces(roleBindings: readonly Binding[], username: string)
 
 /** Membership of `system:serviceaccounts:<ns>` puts the caller in namespace `<ns>` (Feast does the same). */
 function serviceAccountGroupNamespaces(groups: readonly string[]): string[] {
-  return groups.map((g) => g.split(':')).filter((p) => p.length >= 3 && p[0] === 'system' && p[1] === 'serviceaccounts' && p[2]).map((p) => p[2]!);
+  return groups
+    .map((g) => g.split(':'))
+    .filter((p) => p.length >= 3 && p[0] === 'system' && p[1] === 'serviceaccounts' && p[2])
+    .map((p) => p[2]!);
 }
 
 function sortedSet(values: readonly string[]): string[] {

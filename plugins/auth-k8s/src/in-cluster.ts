@@ -16,7 +16,9 @@ export function inClusterConnection(env: NodeJS.ProcessEnv = process.env, dir = 
   const file = (name: string) => path.join(dir, name);
   const missing = ['token', 'ca.crt'].map(file).filter((f) => !existsSync(f));
   if (missing.length > 0) {
-    throw new Error(`KUBERNETES_SERVICE_HOST is set but the service-account files are missing (${missing.join(', ')}); is automountServiceAccountToken off?`);
+    throw new Error(
+      `KUBERNETES_SERVICE_HOST is set but the service-account files are missing (${missing.join(', ')}); is automountServiceAccountToken off?`,
+    );
   }
   // An IPv6 service address needs brackets in a URL.
   const hostPart = host.includes(':') ? `[${host}]` : host;

@@ -22,7 +22,10 @@ const plugin: AuthPlugin = {
 
     const connection = locateCluster(config.kubeconfig, env.repoPath);
     const serverNamespace = config.namespace ?? connection.namespace ?? 'default';
-    env.logger.info({ apiServer: connection.server.origin, via: connection.description, serverNamespace, audiences: config.audiences ?? null }, 'auth (kubernetes): verifying tokens with TokenReview');
+    env.logger.info(
+      { apiServer: connection.server.origin, via: connection.description, serverNamespace, audiences: config.audiences ?? null },
+      'auth (kubernetes): verifying tokens with TokenReview',
+    );
     return new KubernetesAuthProvider(
       new KubeApi(connection, config.request_timeout_seconds * 1000),
       {

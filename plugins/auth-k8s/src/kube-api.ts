@@ -62,18 +62,24 @@ export class KubeApi {
     try {
       token = await this.connection.bearerToken();
     } catch (error) {
-      throw new FailedPreconditionError(`Cannot read larder's Kubernetes token (${this.connection.description}): ${(error as Error).message}`);
+      throw new FailedPreconditionError(
+        `Cannot read larder's Kubernetes token (${this.connection.description}): ${(error as Error).message}`,
+      );
     }
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
     if (payload) headers['content-type'] = 'application/json';
 
-    const { statusCode, text } = await this.exchange(url, method, headers, payload, what, maxBytes).catch((error: NodeJS.ErrnoException) => {
-      if (error instanceof AnswerRefused) throw new UnavailableError(error.message);
-      const cause = error.code && !error.message.includes(error.code) ? `${error.code} ${error.message}` : error.message;
-      throw new UnavailableError(`Cannot verify the token: the Kubernetes API server ${this.connection.server.origin} is unreachable (${what}: ${cause})`);
-    });
+    const { statusCode, text } = await this.exchange(url, method, headers, payload, what, maxBytes).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error instanceof AnswerRefused) throw new UnavailableError(error.message);
+        const cause = error.code && !error.message.includes(error.code) ? `${error.code} ${error.message}` : error.message;
+        throw new UnavailableError(
+          `Cannot verify the token: the Kubernetes API server ${this.connection.server.origin} is unreachable (${what}: ${cause})`,
+        );
+      },
+    );
 
     if (statusCode >= 200 && statusCode < 300) {
       try {
@@ -119,7 +125,10 @@ export class KubeApi {
         res.on('end', () => settle(null, { statusCode: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', (error) => settle(error));
       });
-      const timer = setTimeout(() => settle(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })), this.timeoutMs);
+      const timer = setTimeout(
+        () => settle(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+        this.timeoutMs,
+      );
       req.on('error', (error) => settle(error));
       req.end(payload);
     });

@@ -90,7 +90,9 @@ function userPart(user: Named | undefined, where: string) {
   // These need a credential plugin or a login flow larder does not run; failing now beats a 401 per call.
   for (const key of ['exec', 'auth-provider', 'username']) {
     if (u[key] !== undefined) {
-      throw new Error(`kubeconfig ${where}: user "${user!.name}" uses "${key}", which larder does not support; use a token, tokenFile or client certificate`);
+      throw new Error(
+        `kubeconfig ${where}: user "${user!.name}" uses "${key}", which larder does not support; use a token, tokenFile or client certificate`,
+      );
     }
   }
   const tokenFile = str(u.tokenFile);

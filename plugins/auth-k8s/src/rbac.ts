@@ -51,10 +51,17 @@ function bindingProblem(item: unknown): string | null {
   if (!isObject(item.metadata) || typeof item.metadata.name !== 'string') return 'no metadata.name';
   if (item.metadata.namespace !== undefined && typeof item.metadata.namespace !== 'string') return 'metadata.namespace is not a string';
   if (item.metadata.labels !== undefined && !isObject(item.metadata.labels)) return 'metadata.labels is not an object';
-  if (!isObject(item.roleRef) || typeof item.roleRef.kind !== 'string' || typeof item.roleRef.name !== 'string') return 'no roleRef kind and name';
+  if (!isObject(item.roleRef) || typeof item.roleRef.kind !== 'string' || typeof item.roleRef.name !== 'string')
+    return 'no roleRef kind and name';
   const subjects = item.subjects ?? [];
   if (!Array.isArray(subjects)) return 'subjects is not a list';
-  const bad = subjects.findIndex((s) => !isObject(s) || typeof s.kind !== 'string' || typeof s.name !== 'string' || (s.namespace !== undefined && typeof s.namespace !== 'string'));
+  const bad = subjects.findIndex(
+    (s) =>
+      !isObject(s) ||
+      typeof s.kind !== 'string' ||
+      typeof s.name !== 'string' ||
+      (s.namespace !== undefined && typeof s.namespace !== 'string'),
+  );
   return bad >= 0 ? `subjects[${bad}] has no kind and name` : null;
 }
 

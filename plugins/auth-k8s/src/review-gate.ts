@@ -39,7 +39,9 @@ export class ReviewGate {
     }
     if (this.waiting.length >= this.maxWaiting) {
       return Promise.reject(
-        new UnavailableError(`Too many Kubernetes token checks waiting (${this.running} running, ${this.waiting.length} waiting): try again shortly`),
+        new UnavailableError(
+          `Too many Kubernetes token checks waiting (${this.running} running, ${this.waiting.length} waiting): try again shortly`,
+        ),
       );
     }
     return new Promise((resolve, reject) => {
@@ -47,7 +49,11 @@ export class ReviewGate {
         start: resolve,
         timer: setTimeout(() => {
           this.waiting.splice(this.waiting.indexOf(waiter), 1);
-          reject(new UnavailableError(`No Kubernetes token check could start within ${this.maxWaitMs} ms (${this.running} running): try again shortly`));
+          reject(
+            new UnavailableError(
+              `No Kubernetes token check could start within ${this.maxWaitMs} ms (${this.running} running): try again shortly`,
+            ),
+          );
         }, this.maxWaitMs),
       };
       this.waiting.push(waiter);

@@ -51,7 +51,8 @@ export async function reviewToken(api: KubeApi, token: string, audiences: readon
     }
   }
   const username = status.user?.username;
-  if (typeof username !== 'string' || !username) throw new UnauthenticatedError('Invalid token: the Kubernetes TokenReview authenticated it but named no user');
+  if (typeof username !== 'string' || !username)
+    throw new UnauthenticatedError('Invalid token: the Kubernetes TokenReview authenticated it but named no user');
   const groups = Array.isArray(status.user?.groups) ? status.user.groups : [];
   return { username, groups: groups.filter((g): g is string => typeof g === 'string') };
 }

@@ -6,9 +6,7 @@
  */
 
 /** Asymmetric JWS algorithms larder can verify. Symmetric (HS*) and `none` are never allowed. */
-export const ASYMMETRIC_ALGORITHMS = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
-] as const;
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 export type Algorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
 
 /** Feast verifies RS256 only; ES256 and PS256 cover the other common IdP defaults. */

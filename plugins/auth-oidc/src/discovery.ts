@@ -44,7 +44,7 @@ export class Discovery {
     try {
       parsed = new URL(jwksUri, this.url);
     } catch {
-      throw new Error('the discovery document\'s jwks_uri is not a URL');
+      throw new Error("the discovery document's jwks_uri is not a URL");
     }
     this.document = {
       issuer: typeof issuer === 'string' && issuer ? issuer : undefined,

@@ -14,7 +14,9 @@ const plugin: AuthPlugin = {
   create(config, env) {
     const settings = settingsFrom(config as unknown as OidcAuthConfig);
     if (!settings.audience && !(settings.audienceFromClientId && settings.clientId)) {
-      env.logger.warn('auth oidc: neither audience nor client_id is set, so any token signed by the identity provider is accepted, whichever client it was issued to');
+      env.logger.warn(
+        'auth oidc: neither audience nor client_id is set, so any token signed by the identity provider is accepted, whichever client it was issued to',
+      );
     }
     return new OidcAuthProvider(settings, env);
   },

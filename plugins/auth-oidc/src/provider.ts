@@ -61,7 +61,9 @@ export class OidcAuthProvider implements AuthProvider {
       // The IdP's fault, not the caller's: worth a line in the server's log, and UNAVAILABLE (the
       // Feast client retries it) rather than a refusal of a token that may well be valid.
       this.env.logger.warn({ url: this.discovery.url.href, reason }, 'OIDC discovery failed');
-      throw new UnavailableError(`Cannot check tokens: the OIDC discovery document ${this.discovery.url.href} could not be fetched (${reason})`);
+      throw new UnavailableError(
+        `Cannot check tokens: the OIDC discovery document ${this.discovery.url.href} could not be fetched (${reason})`,
+      );
     }
   }
 

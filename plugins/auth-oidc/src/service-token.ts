@@ -117,9 +117,12 @@ export class OidcServiceToken {
       endpoint = (await discovery.get()).tokenEndpoint;
     } catch (error) {
       // Feast's wording.
-      throw new Error(`Error fetching OIDC discovery response, discovery url - ${discovery.url.href}, exception - ${(error as Error).message}`);
+      throw new Error(
+        `Error fetching OIDC discovery response, discovery url - ${discovery.url.href}, exception - ${(error as Error).message}`,
+      );
     }
-    if (!endpoint) throw new Error(`The OIDC discovery document ${discovery.url.href} names no token_endpoint, so no token can be requested`);
+    if (!endpoint)
+      throw new Error(`The OIDC discovery document ${discovery.url.href} names no token_endpoint, so no token can be requested`);
     try {
       return new URL(endpoint, discovery.url);
     } catch {

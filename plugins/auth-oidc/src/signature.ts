@@ -74,12 +74,15 @@ async function keySet(load: () => Promise<KeySet>): Promise<KeySet> {
     return await load();
   } catch (error) {
     // An outage of the identity provider, not a bad token: UNAVAILABLE, which clients retry.
-    throw new UnavailableError(`Cannot check the signature: the identity provider's JWKS could not be fetched (${(error as Error).message})`);
+    throw new UnavailableError(
+      `Cannot check the signature: the identity provider's JWKS could not be fetched (${(error as Error).message})`,
+    );
   }
 }
 
 function keyFailure(error: unknown): Error {
-  if (error instanceof errors.JWKSMultipleMatchingKeys) return invalidToken("ambiguous signing key (several keys in the identity provider's JWKS have the token's kid)");
+  if (error instanceof errors.JWKSMultipleMatchingKeys)
+    return invalidToken("ambiguous signing key (several keys in the identity provider's JWKS have the token's kid)");
   return invalidToken("unusable signing key (the identity provider's key for the token's kid could not be imported)");
 }
 
@@ -90,6 +93,7 @@ function claimsOf(payload: Uint8Array): Claims {
   } catch {
     throw invalidToken('malformed: the payload is not JSON');
   }
-  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw invalidToken('malformed: the payload is not a JSON object');
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims))
+    throw invalidToken('malformed: the payload is not a JSON object');
   return claims as Claims;
 }

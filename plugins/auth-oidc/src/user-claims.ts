@@ -12,9 +12,7 @@ export function userFromClaims(claims: Claims, clientId: string | undefined): Us
   const name = USERNAME_CLAIMS.map((claim) => claims[claim]).find((value) => typeof value === 'string') as string | undefined;
   if (name === undefined) {
     // Feast's text, word for word.
-    throw new UnauthenticatedError(
-      'Missing username claim in access token: expected one of preferred_username, upn, azp, appid or sub.',
-    );
+    throw new UnauthenticatedError('Missing username claim in access token: expected one of preferred_username, upn, azp, appid or sub.');
   }
   return {
     username: name,

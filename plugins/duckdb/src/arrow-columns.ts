@@ -10,12 +10,7 @@
  * A builder accumulates rows from any number of vectors and then yields one Arrow `Data`.
  */
 import duckdb from '@duckdb/node-bindings';
-import {
-  type DuckDBDecimalType,
-  type DuckDBListType,
-  DuckDBTypeId,
-  type DuckDBType,
-} from '@duckdb/node-api';
+import { type DuckDBDecimalType, type DuckDBListType, DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
 import {
   Binary,
   Bool,
@@ -245,7 +240,11 @@ class FixedWidthBuilder implements ColumnBuilder {
   private readonly values: Bytes;
   private readonly validity = new Validity();
 
-  constructor(readonly type: DataType, private readonly width: number, rows: number) {
+  constructor(
+    readonly type: DataType,
+    private readonly width: number,
+    rows: number,
+  ) {
     this.values = new Bytes(rows * width);
   }
 
@@ -290,7 +289,12 @@ class BoolBuilder implements ColumnBuilder {
   }
 
   finish(): Data {
-    const out = makeData({ type: this.type, length: this.length, data: this.bits.slice(0, Math.ceil(this.length / 8)), ...this.validity.take(this.length) });
+    const out = makeData({
+      type: this.type,
+      length: this.length,
+      data: this.bits.slice(0, Math.ceil(this.length / 8)),
+      ...this.validity.take(this.length),
+    });
     this.bits = new Uint8Array(256);
     this.length = 0;
     return out;
@@ -307,7 +311,11 @@ class DecimalBuilder implements ColumnBuilder {
   private readonly values: Bytes;
   private readonly validity = new Validity();
 
-  constructor(readonly type: Decimal, private readonly width: number, rows: number) {
+  constructor(
+    readonly type: Decimal,
+    private readonly width: number,
+    rows: number,
+  ) {
     this.values = new Bytes(rows * 16);
   }
 
@@ -364,9 +372,10 @@ class BytesBuilder implements ColumnBuilder {
       if (valid) {
         const at = row * 16;
         const size = view.getUint32(at, true);
-        const value = size <= 12
-          ? raw.subarray(at + 4, at + 4 + size)
-          : duckdb.get_data_from_pointer(raw.buffer as ArrayBuffer, raw.byteOffset + at + 8, size);
+        const value =
+          size <= 12
+            ? raw.subarray(at + 4, at + 4 + size)
+            : duckdb.get_data_from_pointer(raw.buffer as ArrayBuffer, raw.byteOffset + at + 8, size);
         this.bytes.push(value);
       }
       this.offsets[this.length + i + 1] = this.bytes.length;
@@ -377,7 +386,13 @@ class BytesBuilder implements ColumnBuilder {
 
   finish(): Data {
     const valueOffsets = this.offsets.slice(0, this.length + 1);
-    const out = makeData({ type: this.type as Utf8, length: this.length, valueOffsets, data: this.bytes.take(), ...this.validity.take(this.length) });
+    const out = makeData({
+      type: this.type as Utf8,
+      length: this.length,
+      valueOffsets,
+      data: this.bytes.take(),
+      ...this.validity.take(this.length),
+    });
     this.offsets = new Int32Array(2049);
     this.length = 0;
     return out;
@@ -390,7 +405,10 @@ class ListBuilder implements ColumnBuilder {
   private offsets = new Int32Array(2049);
   private readonly validity = new Validity();
 
-  constructor(readonly type: List, private readonly child: ColumnBuilder) {}
+  constructor(
+    readonly type: List,
+    private readonly child: ColumnBuilder,
+  ) {}
 
   append(vector: duckdb.Vector, offset: number, count: number): void {
     const raw = duckdb.vector_get_data(vector, (offset + count) * 16);
@@ -426,7 +444,13 @@ class ListBuilder implements ColumnBuilder {
 
   finish(): Data {
     const valueOffsets = this.offsets.slice(0, this.length + 1);
-    const out = makeData({ type: this.type, length: this.length, valueOffsets, child: this.child.finish(), ...this.validity.take(this.length) });
+    const out = makeData({
+      type: this.type,
+      length: this.length,
+      valueOffsets,
+      child: this.child.finish(),
+      ...this.validity.take(this.length),
+    });
     this.offsets = new Int32Array(2049);
     this.length = 0;
     return out;

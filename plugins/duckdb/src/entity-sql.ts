@@ -16,7 +16,12 @@ import { ChunkReader, OUTPUT_BATCH_ROWS, OwnedResult, resultSchema } from './que
 /** Whose files the SQL may read: the caller's readable sources (`confined`), or the whole repo. */
 export type SqlScope = 'confined' | 'repo';
 
-export async function entityTableFromSql(connection: DuckDBConnection, sql: string, ctx: CallContext, scope: SqlScope = 'repo'): Promise<Table> {
+export async function entityTableFromSql(
+  connection: DuckDBConnection,
+  sql: string,
+  ctx: CallContext,
+  scope: SqlScope = 'repo',
+): Promise<Table> {
   const owned = new OwnedResult(connection, ctx.signal);
   const failed = (error: Error) => sqlFailure(error, scope);
   try {
@@ -30,7 +35,9 @@ export async function entityTableFromSql(connection: DuckDBConnection, sql: stri
       throw failed(error);
     });
     if (prepared.statementType !== StatementType.SELECT) {
-      throw new InvalidArgumentError(`entity_df_sql must be a read-only SELECT statement; it is a ${StatementType[prepared.statementType]} statement`);
+      throw new InvalidArgumentError(
+        `entity_df_sql must be a read-only SELECT statement; it is a ${StatementType[prepared.statementType]} statement`,
+      );
     }
     // Run to completion, not streamed: @duckdb/node-api ends a stream that fails midway (a bad value
     // in row 3 million) exactly like one that is done, which would silently cut the entity rows short.

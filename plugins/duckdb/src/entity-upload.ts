@@ -55,7 +55,9 @@ export async function uploadEntities(
 ): Promise<UploadedEntities> {
   const table = '__entities';
   const keyColumns = new Map(keyNames.map((name, i) => [name, `__k${i}`]));
-  const keyKinds = new Map(keyNames.map((name) => [name, keyKindOf(entities.schema.fields.find((f) => f.name === name)!.type.typeId, name)]));
+  const keyKinds = new Map(
+    keyNames.map((name) => [name, keyKindOf(entities.schema.fields.find((f) => f.name === name)!.type.typeId, name)]),
+  );
   const columnDefs = ['__row BIGINT', '__ts BIGINT', ...keyNames.map((n) => `${ident(keyColumns.get(n)!)} ${keyKinds.get(n)}`)];
   await connection.run(`CREATE TEMP TABLE ${table} (${columnDefs.join(', ')})`);
   const kinds: KeyKind[] = ['BIGINT', 'BIGINT', ...keyNames.map((n) => keyKinds.get(n)!)];
@@ -157,14 +159,19 @@ function writeKey(vector: duckdb.Vector, data: Data, kind: KeyKind, start: numbe
     case 'DOUBLE': {
       // Float16 arrives as its raw 16 bits.
       const half = (data.type as Float).precision === Precision.HALF;
-      copyInto(vector, Float64Array.from({ length: count }, (_, i) => (half ? util.uint16ToFloat64(values[start + i] as number) : Number(values[start + i]!))));
+      copyInto(
+        vector,
+        Float64Array.from({ length: count }, (_, i) =>
+          half ? util.uint16ToFloat64(values[start + i] as number) : Number(values[start + i]!),
+        ),
+      );
       break;
     }
     case 'BOOLEAN': {
       const bytes = new Uint8Array(count);
       for (let i = 0; i < count; i++) {
         const bit = data.offset + start + i;
-        bytes[i] = (values as Uint8Array)[bit >>> 3]! >>> (bit & 7) & 1;
+        bytes[i] = ((values as Uint8Array)[bit >>> 3]! >>> (bit & 7)) & 1;
       }
       copyInto(vector, bytes);
       break;

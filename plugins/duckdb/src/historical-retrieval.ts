@@ -9,7 +9,17 @@
  * timestamp, join keys) of the views' sources within the range, in the order of their first
  * source row — with the same semantics as the file store (see its date-range-entities.ts).
  */
-import { InvalidArgumentError, dateRange, entityTimestampColumn, ownedBatches, recordBatch, requestedFeaturesByView, type CallContext, type HistoricalFeaturesRequest, type ResultStream } from '@larder/core';
+import {
+  InvalidArgumentError,
+  dateRange,
+  entityTimestampColumn,
+  ownedBatches,
+  recordBatch,
+  requestedFeaturesByView,
+  type CallContext,
+  type HistoricalFeaturesRequest,
+  type ResultStream,
+} from '@larder/core';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { Field, Schema, type Table } from 'apache-arrow';
 import { uploadEntities } from './entity-upload.ts';
@@ -58,7 +68,10 @@ async function historicalQuery(
     const [rows, distinct] = stats.getRows()[0] as [number, number];
     strategies.push(chooseStrategy(rows, distinct));
   }
-  ctx.logger.debug({ groups: groups.map((g, i) => ({ views: g.views.map((q) => q.view.name), strategy: strategies[i] })) }, 'duckdb point-in-time plan');
+  ctx.logger.debug(
+    { groups: groups.map((g, i) => ({ views: g.views.map((q) => q.view.name), strategy: strategies[i] })) },
+    'duckdb point-in-time plan',
+  );
   return pointInTimeQuery(views, groups, strategies, keys, leading);
 }
 
@@ -75,28 +88,37 @@ export function historicalFromEntityTable(
     const entityType = (name: string) => String(entities.schema.fields.find((f) => f.name === name)?.type);
     const keyNames = [...new Set(views.flatMap((v) => v.entityKeyNames))].filter((n) => entities.schema.fields.some((f) => f.name === n));
     const uploaded = await uploadEntities(connection, entities, timestampColumn, keyNames, ctx.signal);
-    const keys: EntityKeys = new Map(keyNames.map((n) => [n, { column: uploaded.keyColumns.get(n)!, family: FAMILY_OF_KIND[uploaded.keyKinds.get(n)!] }]));
+    const keys: EntityKeys = new Map(
+      keyNames.map((n) => [n, { column: uploaded.keyColumns.get(n)!, family: FAMILY_OF_KIND[uploaded.keyKinds.get(n)!] }]),
+    );
     views.forEach((v) => checkJoinKeys(v, keys, entityType));
 
     const owned = await openQuery(connection, await historicalQuery(connection, views, keys, settings, ctx), ctx.signal);
-    const featureFields = resultSchema(owned.result, views.flatMap((v) => v.outputNames)).fields;
+    const featureFields = resultSchema(
+      owned.result,
+      views.flatMap((v) => v.outputNames),
+    ).fields;
     const schema = new Schema([...entities.schema.fields, ...featureFields]);
     const reader = new ChunkReader(owned.result);
-    const batches = ownedBatches(async function* () {
-      for (const batch of entities.batches) {
-        for (let start = 0; start < batch.numRows; start += OUTPUT_BATCH_ROWS) {
-          ctx.signal.throwIfAborted();
-          const piece = batch.slice(start, Math.min(batch.numRows, start + OUTPUT_BATCH_ROWS));
-          const features = await reader.take(piece.numRows).catch((error: unknown) => {
-            throw dataFailure(error, ctx.signal);
-          });
-          // @duckdb/node-api ends a stream that failed midway like one that is done: a short result is that failure.
-          if (features.length !== piece.numRows) throw new Error(`DuckDB returned ${features.length} rows for ${piece.numRows} entity rows`);
-          const columns = piece.schema.fields.map((_, i) => piece.getChildAt(i)!.data[0]!);
-          yield recordBatch(schema, [...columns, ...features.columns], piece.numRows);
+    const batches = ownedBatches(
+      async function* () {
+        for (const batch of entities.batches) {
+          for (let start = 0; start < batch.numRows; start += OUTPUT_BATCH_ROWS) {
+            ctx.signal.throwIfAborted();
+            const piece = batch.slice(start, Math.min(batch.numRows, start + OUTPUT_BATCH_ROWS));
+            const features = await reader.take(piece.numRows).catch((error: unknown) => {
+              throw dataFailure(error, ctx.signal);
+            });
+            // @duckdb/node-api ends a stream that failed midway like one that is done: a short result is that failure.
+            if (features.length !== piece.numRows)
+              throw new Error(`DuckDB returned ${features.length} rows for ${piece.numRows} entity rows`);
+            const columns = piece.schema.fields.map((_, i) => piece.getChildAt(i)!.data[0]!);
+            yield recordBatch(schema, [...columns, ...features.columns], piece.numRows);
+          }
         }
-      }
-    }, () => owned.close());
+      },
+      () => owned.close(),
+    );
     return { schema, numRows: entities.numRows, batches };
   });
 }
@@ -109,13 +131,19 @@ export function historicalForDateRange(
 ): Promise<ResultStream> {
   return onConnection(connect, async (connection) => {
     const views = await planViews(connection, req, settings.repoPath);
-    const { start, end } = dateRange(views.map((v) => v.view), req.startDate, req.endDate);
+    const { start, end } = dateRange(
+      views.map((v) => v.view),
+      req.startDate,
+      req.endDate,
+    );
     const first = views[0]!;
     const sameKeys = (v: ViewQuery) =>
       v.entityKeyNames.join('\u0000') === first.entityKeyNames.join('\u0000') &&
       v.keyColumns.every((raw, i) => String(v.table.columns.get(raw)) === String(first.table.columns.get(first.keyColumns[i]!)));
     if (!views.every(sameKeys)) {
-      throw new InvalidArgumentError('Retrieval by start_date/end_date needs feature views with the same join keys; request these views separately');
+      throw new InvalidArgumentError(
+        'Retrieval by start_date/end_date needs feature views with the same join keys; request these views separately',
+      );
     }
     const keyColumns = first.entityKeyNames.map((_, i) => `__k${i}`);
     // Entity rows in the order the file store makes them: by view, then by their first source row.
@@ -126,17 +154,26 @@ export function historicalForDateRange(
       return `SELECT ${from} FROM ${v.table.relation} WHERE ${ts} BETWEEN ${epochNs(start)} AND ${epochNs(end)}`;
     });
     const distinct = `SELECT __ts, ${keyColumns.map((k) => `${k}, `).join('')}min(__seen) AS __first FROM (${inRange.join(' UNION ALL ')}) GROUP BY ALL`;
-    await connection.run(`CREATE TEMP TABLE __entities AS SELECT row_number() OVER (ORDER BY __first) - 1 AS __row, * EXCLUDE (__first) FROM (${distinct})`).catch((error: unknown) => {
-      throw dataFailure(error, ctx.signal);
-    });
+    await connection
+      .run(
+        `CREATE TEMP TABLE __entities AS SELECT row_number() OVER (ORDER BY __first) - 1 AS __row, * EXCLUDE (__first) FROM (${distinct})`,
+      )
+      .catch((error: unknown) => {
+        throw dataFailure(error, ctx.signal);
+      });
 
     const entityRows = Number((await connection.runAndReadAll('SELECT count(*) FROM __entities')).getColumns()[0]![0]);
-    const keys: EntityKeys = new Map(first.entityKeyNames.map((name, i) => [
-      name,
-      { column: keyColumns[i]!, family: duckdbFamily(first.table.columns.get(first.keyColumns[i]!)!) },
-    ]));
+    const keys: EntityKeys = new Map(
+      first.entityKeyNames.map((name, i) => [
+        name,
+        { column: keyColumns[i]!, family: duckdbFamily(first.table.columns.get(first.keyColumns[i]!)!) },
+      ]),
+    );
     // The output starts with the entity columns: event_timestamp (µs, UTC), then the join keys.
-    const leading = ['make_timestamp(e.__ts // 1000)::TIMESTAMPTZ AS event_timestamp', ...first.entityKeyNames.map((n, i) => `e.${keyColumns[i]} AS ${ident(n)}`)];
+    const leading = [
+      'make_timestamp(e.__ts // 1000)::TIMESTAMPTZ AS event_timestamp',
+      ...first.entityKeyNames.map((n, i) => `e.${keyColumns[i]} AS ${ident(n)}`),
+    ];
     const owned = await openQuery(connection, await historicalQuery(connection, views, keys, settings, ctx, leading), ctx.signal);
     const names = ['event_timestamp', ...first.entityKeyNames, ...views.flatMap((v) => v.outputNames)];
     // event_timestamp is never null here, and says so, as the file store's does.

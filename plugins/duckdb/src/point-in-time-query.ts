@@ -63,11 +63,19 @@ export function pointInTimeQuery(
     return q.outputNames.map((name, f) => {
       const value = `b${i}.__best.v${v}f${f}`;
       // The group matched within its widest TTL; this view keeps the row only within its own.
-      const expression = needsOwnTtl(q.view, groups[i]!.ttlSeconds) ? `CASE WHEN b${i}.__best.__ts >= e.__ts - ${secondsAsNs(q.view.ttlSeconds)} THEN ${value} END` : value;
+      const expression = needsOwnTtl(q.view, groups[i]!.ttlSeconds)
+        ? `CASE WHEN b${i}.__best.__ts >= e.__ts - ${secondsAsNs(q.view.ttlSeconds)} THEN ${value} END`
+        : value;
       return `${expression} AS ${ident(name)}`;
     });
   });
-  return [`WITH ${ctes.join(',\n')}`, `SELECT ${[...leading, ...outputs].join(', ')}`, 'FROM __entities e', ...joins, 'ORDER BY e.__row'].join('\n');
+  return [
+    `WITH ${ctes.join(',\n')}`,
+    `SELECT ${[...leading, ...outputs].join(', ')}`,
+    'FROM __entities e',
+    ...joins,
+    'ORDER BY e.__row',
+  ].join('\n');
 }
 
 /** The struct arg_max carries: every feature of the group's views, and the row's timestamp. */

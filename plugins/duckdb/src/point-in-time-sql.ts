@@ -7,7 +7,6 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
 import { assertNanosecondTimes, describeSource, duckdbColumnTypes, type SourceTable } from './sources.ts';
 
-
 /** One requested view, resolved against its source's columns. */
 export interface ViewQuery extends ViewColumns {
   readonly view: FeatureView;
@@ -26,7 +25,15 @@ export async function planViewQuery(
   const where = source.fileOptions?.uri ?? source.name;
   const columns = viewColumns(view, features, fullFeatureNames, [...table.columns.keys()], where);
   assertViewTimeColumns(view, columns, duckdbColumnTypes(table), where);
-  await assertNanosecondTimes(connection, table, [['timestamp_field', columns.timestampColumn], ['created_timestamp_column', columns.createdColumn]], `Feature view ${view.name}`);
+  await assertNanosecondTimes(
+    connection,
+    table,
+    [
+      ['timestamp_field', columns.timestampColumn],
+      ['created_timestamp_column', columns.createdColumn],
+    ],
+    `Feature view ${view.name}`,
+  );
   return { view, table, ...columns };
 }
 
@@ -34,9 +41,18 @@ type Family = 'number' | 'string' | 'bool' | 'other';
 
 export function duckdbFamily(type: DuckDBType): Family {
   switch (type.typeId) {
-    case DuckDBTypeId.TINYINT: case DuckDBTypeId.SMALLINT: case DuckDBTypeId.INTEGER: case DuckDBTypeId.BIGINT:
-    case DuckDBTypeId.UTINYINT: case DuckDBTypeId.USMALLINT: case DuckDBTypeId.UINTEGER: case DuckDBTypeId.UBIGINT:
-    case DuckDBTypeId.FLOAT: case DuckDBTypeId.DOUBLE: case DuckDBTypeId.DECIMAL: case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UTINYINT:
+    case DuckDBTypeId.USMALLINT:
+    case DuckDBTypeId.UINTEGER:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.FLOAT:
+    case DuckDBTypeId.DOUBLE:
+    case DuckDBTypeId.DECIMAL:
+    case DuckDBTypeId.HUGEINT:
       return 'number';
     case DuckDBTypeId.VARCHAR:
       return 'string';

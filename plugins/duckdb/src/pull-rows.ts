@@ -23,7 +23,15 @@ async function planPull(connection: DuckDBConnection, req: PullRequest, repoPath
   const table = await describeSource(connection, req.source, repoPath);
   const columns = pullColumns(req, [...table.columns.keys()], table.location);
   assertPullTimeColumns(req, duckdbColumnTypes(table), table.location);
-  await assertNanosecondTimes(connection, table, [['timestamp_field', req.timestampField], ['created_timestamp_column', req.createdTimestampColumn]], `Data source ${req.source.name}`);
+  await assertNanosecondTimes(
+    connection,
+    table,
+    [
+      ['timestamp_field', req.timestampField],
+      ['created_timestamp_column', req.createdTimestampColumn],
+    ],
+    `Data source ${req.source.name}`,
+  );
   const dummy = req.joinKeyColumns.length === 0 ? [`${str('')} AS ${ident(DUMMY_ENTITY_ID)}`] : [];
   const select = [...columns.map((c) => ident(c)), ...dummy].join(', ');
   const ts = `epoch_ns(${ident(req.timestampField)})`;
@@ -45,7 +53,12 @@ export async function pullAll(connection: DuckDBConnection, req: PullRequest, re
   return streamPull(connection, `SELECT ${plan.select} FROM ${plan.table.relation} WHERE ${plan.where}`, ctx);
 }
 
-export async function pullLatest(connection: DuckDBConnection, req: PullRequest, repoPath: string, ctx: CallContext): Promise<ResultStream> {
+export async function pullLatest(
+  connection: DuckDBConnection,
+  req: PullRequest,
+  repoPath: string,
+  ctx: CallContext,
+): Promise<ResultStream> {
   const plan = await planPull(connection, req, repoPath);
   const partition = req.joinKeyColumns.length > 0 ? `PARTITION BY ${req.joinKeyColumns.map(ident).join(', ')} ` : '';
   const order = [

@@ -64,19 +64,20 @@ export class ChunkReader {
  */
 export function resultSchema(result: DuckDBResult, names?: readonly string[]): Schema {
   const types = result.columnTypes();
-  return new Schema(types.map((t, i) => {
-    const name = names?.[i] ?? result.columnName(i);
-    try {
-      return new Field(name, arrowTypeOf(t), true);
-    } catch (error) {
-      if (!(error instanceof UnsupportedColumnType)) throw error;
-      throw new InvalidArgumentError(
-        `Column "${name}" has DuckDB type ${error.duckdbType}, which larder cannot send as Arrow: CAST it (to VARCHAR, DOUBLE, BIGINT or TIMESTAMP) in the SQL that produces it, or leave it out`,
-      );
-    }
-  }));
+  return new Schema(
+    types.map((t, i) => {
+      const name = names?.[i] ?? result.columnName(i);
+      try {
+        return new Field(name, arrowTypeOf(t), true);
+      } catch (error) {
+        if (!(error instanceof UnsupportedColumnType)) throw error;
+        throw new InvalidArgumentError(
+          `Column "${name}" has DuckDB type ${error.duckdbType}, which larder cannot send as Arrow: CAST it (to VARCHAR, DOUBLE, BIGINT or TIMESTAMP) in the SQL that produces it, or leave it out`,
+        );
+      }
+    }),
+  );
 }
-
 
 /**
  * Runs `sql` streaming on `connection`, which the returned stream owns: it is interrupted when
@@ -114,7 +115,10 @@ export class OwnedResult {
   private closed = false;
   private readonly onAbort = () => this.connection.interrupt();
 
-  constructor(readonly connection: DuckDBConnection, private readonly signal: AbortSignal) {
+  constructor(
+    readonly connection: DuckDBConnection,
+    private readonly signal: AbortSignal,
+  ) {
     signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -125,7 +129,6 @@ export class OwnedResult {
     this.connection.disconnectSync();
   }
 }
-
 
 /** Every row of an owned result, as Arrow batches of up to OUTPUT_BATCH_ROWS rows. */
 export function resultBatches(owned: OwnedResult, schema: Schema, signal: AbortSignal, expectedRows?: number): AsyncIterable<RecordBatch> {
@@ -138,18 +141,21 @@ export function resultBatches(owned: OwnedResult, schema: Schema, signal: AbortS
       throw new LarderError(`DuckDB ended the result after ${rows} of its ${expectedRows} rows without saying why`);
     }
   };
-  return ownedBatches(async function* () {
-    for (;;) {
-      signal.throwIfAborted();
-      const { length, columns } = await reader.take(OUTPUT_BATCH_ROWS).catch((error: unknown) => {
-        throw dataFailure(error, signal);
-      });
-      rows += length;
-      if (length === 0) return checkEnd();
-      yield recordBatch(schema, columns, length);
-      if (length < OUTPUT_BATCH_ROWS) return checkEnd();
-    }
-  }, () => owned.close());
+  return ownedBatches(
+    async function* () {
+      for (;;) {
+        signal.throwIfAborted();
+        const { length, columns } = await reader.take(OUTPUT_BATCH_ROWS).catch((error: unknown) => {
+          throw dataFailure(error, signal);
+        });
+        rows += length;
+        if (length === 0) return checkEnd();
+        yield recordBatch(schema, columns, length);
+        if (length < OUTPUT_BATCH_ROWS) return checkEnd();
+      }
+    },
+    () => owned.close(),
+  );
 }
 
 /**

@@ -44,7 +44,9 @@ export async function describeLocation(connection: DuckDBConnection, source: Dat
   } catch (error) {
     const notParquet = await firstNonParquet(files);
     if (notParquet) throw new InvalidArgumentError(`${notParquet} is not a parquet file`);
-    throw new InvalidArgumentError(`Data source ${source.name}: ${location} is not readable as parquet: ${(error as Error).message.split('\n')[0]}`);
+    throw new InvalidArgumentError(
+      `Data source ${source.name}: ${location} is not readable as parquet: ${(error as Error).message.split('\n')[0]}`,
+    );
   }
   const columns = new Map(names.map((n, i) => [n, types[i]!] as const));
   // Within one file the row number orders rows; across files, the file's place in the listing.
@@ -59,7 +61,12 @@ export async function describeLocation(connection: DuckDBConnection, source: Dat
 
 /** DuckDB types whose values are points in time (what epoch_ns and the point-in-time rule take). */
 const TIME_TYPES: ReadonlySet<DuckDBTypeId> = new Set([
-  DuckDBTypeId.DATE, DuckDBTypeId.TIMESTAMP, DuckDBTypeId.TIMESTAMP_S, DuckDBTypeId.TIMESTAMP_MS, DuckDBTypeId.TIMESTAMP_NS, DuckDBTypeId.TIMESTAMP_TZ,
+  DuckDBTypeId.DATE,
+  DuckDBTypeId.TIMESTAMP,
+  DuckDBTypeId.TIMESTAMP_S,
+  DuckDBTypeId.TIMESTAMP_MS,
+  DuckDBTypeId.TIMESTAMP_NS,
+  DuckDBTypeId.TIMESTAMP_TZ,
 ]);
 
 /** A source's columns as core's time-column checks ask about them (a missing column is left to the column checks). */

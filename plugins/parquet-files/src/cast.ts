@@ -19,7 +19,8 @@ export function castData(data: Data, to: DataType, column: string): Data {
   const from = data.type as DataType & { unit?: number };
   const base = { type: to, length: data.length, nullCount: data.nullCount, nullBitmap: data.nullBitmap } as const;
   if ((from.typeId === Type.Int || from.typeId === Type.Float) && (to.typeId === Type.Int || to.typeId === Type.Float)) {
-    const Target = (to as DataType & { ArrayType: new (n: number) => ArrayLike<number | bigint> & { [i: number]: number | bigint } }).ArrayType;
+    const Target = (to as DataType & { ArrayType: new (n: number) => ArrayLike<number | bigint> & { [i: number]: number | bigint } })
+      .ArrayType;
     const out = new Target(data.length);
     const source = data.values as ArrayLike<number | bigint>;
     const big = out instanceof BigInt64Array || out instanceof BigUint64Array;

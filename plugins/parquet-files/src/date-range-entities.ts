@@ -12,7 +12,6 @@ import { encodeKeys } from './keys.ts';
 import { instantsOfData } from './timestamps.ts';
 import { planView, readViewRowGroups } from './view-source.ts';
 
-
 /** The synthetic entity table: distinct (event_timestamp, keys) of the views' rows in range. */
 export async function entitiesInRange(
   views: readonly FeatureView[],
@@ -56,7 +55,12 @@ export async function entitiesInRange(
         const chunkOf = new Int32Array(rows.length);
         const tsData = microsUtc(batch.getChild(plan.timestampColumn)!.data[0]!, rowOf);
         const columns: Data[] = [tsData, ...keyData.map((d) => gather(d.type as DataType, [d], chunkOf, rowOf))];
-        batches.push(new RecordBatch(viewSchema, makeData({ type: new Struct(viewSchema.fields), length: rows.length, nullCount: 0, children: columns })));
+        batches.push(
+          new RecordBatch(
+            viewSchema,
+            makeData({ type: new Struct(viewSchema.fields), length: rows.length, nullCount: 0, children: columns }),
+          ),
+        );
       }
     }
   }

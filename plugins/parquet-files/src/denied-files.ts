@@ -19,7 +19,9 @@ export async function assertNotDeniedFiles(source: DataSource, location: string,
     const files = new Set(await filesOfSource(denied, repoPath));
     const hit = wanted.find((file) => files.has(file) && !readable.has(file));
     if (hit) {
-      throw new FeastPermissionError(`Data source ${source.name} names ${hit}, which holds the data of data source ${denied.name}; you may not read it (READ_OFFLINE)`);
+      throw new FeastPermissionError(
+        `Data source ${source.name} names ${hit}, which holds the data of data source ${denied.name}; you may not read it (READ_OFFLINE)`,
+      );
     }
   }
 }

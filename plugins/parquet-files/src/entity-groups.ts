@@ -23,7 +23,10 @@ export function entityGroups(entities: Table, keyColumns: readonly string[], ts:
   const groups = new Map<KeyValue, number>();
   let offset = 0;
   for (const batch of entities.batches) {
-    const keys = encodeKeys(keyColumns.map((c) => batch.getChild(c)!.data[0]!), batch.numRows);
+    const keys = encodeKeys(
+      keyColumns.map((c) => batch.getChild(c)!.data[0]!),
+      batch.numRows,
+    );
     for (let r = 0; r < batch.numRows; r++) {
       const key = keys[r];
       if (key === null || key === undefined) continue;

@@ -101,7 +101,11 @@ function gatherFixedWidth(type: DataType, chunks: readonly Data[], chunkOf: Int3
   const wordBytes = Math.min(4, bytesPerValue);
   const words = bytesPerValue / wordBytes;
   const view = (v: ArrayBufferView, length: number) =>
-    wordBytes === 4 ? new Int32Array(v.buffer, v.byteOffset, length) : wordBytes === 2 ? new Uint16Array(v.buffer, v.byteOffset, length) : new Uint8Array(v.buffer, v.byteOffset, length);
+    wordBytes === 4
+      ? new Int32Array(v.buffer, v.byteOffset, length)
+      : wordBytes === 2
+        ? new Uint16Array(v.buffer, v.byteOffset, length)
+        : new Uint8Array(v.buffer, v.byteOffset, length);
   const target = view(out, n * words);
   const sources = chunks.map((c) => view(c.values as ArrayBufferView, (c.values as ArrayBufferView).byteLength / wordBytes));
   for (let i = 0; i < n; i++) {
@@ -178,7 +182,12 @@ function gatherList(type: DataType, chunks: readonly Data[], chunkOf: Int32Array
     }
   }
   const childType = (type.children[0] as Field).type;
-  const child = gather(childType, chunks.map((c) => c.children[0]!), childChunkOf, childRowOf);
+  const child = gather(
+    childType,
+    chunks.map((c) => c.children[0]!),
+    childChunkOf,
+    childRowOf,
+  );
   return makeData({ type, length: n, nullCount, nullBitmap, valueOffsets: offsets, child } as never);
 }
 
@@ -196,14 +205,24 @@ function gatherFixedSizeList(type: DataType, chunks: readonly Data[], chunkOf: I
     }
   }
   const childType = (type.children[0] as Field).type;
-  const child = gather(childType, chunks.map((c) => c.children[0]!), childChunkOf, childRowOf);
+  const child = gather(
+    childType,
+    chunks.map((c) => c.children[0]!),
+    childChunkOf,
+    childRowOf,
+  );
   return makeData({ type, length: n, nullCount, nullBitmap, child } as never);
 }
 
 function gatherStruct(type: DataType, chunks: readonly Data[], chunkOf: Int32Array, rowOf: Int32Array): Data {
   const { nullBitmap, nullCount } = validityOf(chunks, chunkOf, rowOf);
   const children = (type.children as Field[]).map((field, j) =>
-    gather(field.type, chunks.map((c) => c.children[j]!), chunkOf, rowOf),
+    gather(
+      field.type,
+      chunks.map((c) => c.children[j]!),
+      chunkOf,
+      rowOf,
+    ),
   );
   return makeData({ type, length: chunkOf.length, nullCount, nullBitmap, children } as never);
 }
@@ -212,8 +231,20 @@ function gatherDictionary(type: DataType, chunks: readonly Data[], chunkOf: Int3
   const dictionary = chunks[0]?.dictionary;
   if (!chunks.every((c) => c.dictionary === dictionary)) return gatherByValue(type, chunks, chunkOf, rowOf);
   const indexType = (type as DataType & { indices: DataType }).indices;
-  const indices = gatherFixedWidth(indexType, chunks.map((c) => c.clone(indexType)), chunkOf, rowOf);
-  return makeData({ type, length: chunkOf.length, nullCount: indices.nullCount, nullBitmap: indices.nullBitmap, data: indices.values, dictionary } as never);
+  const indices = gatherFixedWidth(
+    indexType,
+    chunks.map((c) => c.clone(indexType)),
+    chunkOf,
+    rowOf,
+  );
+  return makeData({
+    type,
+    length: chunkOf.length,
+    nullCount: indices.nullCount,
+    nullBitmap: indices.nullBitmap,
+    data: indices.values,
+    dictionary,
+  } as never);
 }
 
 /** The slow, general path: read each value as JS and rebuild the column with a builder. */

@@ -34,7 +34,12 @@ export function groupPlans(plans: readonly ViewPlan[]): SourceGroup<ViewPlan>[] 
 }
 
 /** One ViewResult per plan of the group, in the group's order. */
-export async function joinGroup(group: SourceGroup<ViewPlan>, entities: Table, entityTs: Instants, ctx: CallContext): Promise<ViewResult[]> {
+export async function joinGroup(
+  group: SourceGroup<ViewPlan>,
+  entities: Table,
+  entityTs: Instants,
+  ctx: CallContext,
+): Promise<ViewResult[]> {
   const { views: plans, ttlSeconds } = group;
   const first = plans[0]!;
   checkKeys(first, entities);
@@ -49,7 +54,10 @@ export async function joinGroup(group: SourceGroup<ViewPlan>, entities: Table, e
   let keptChunks = 0;
   for await (const table of readGroupRowGroups(plans, ctx.signal)) {
     for (const batch of table.batches) {
-      const keys = encodeKeys(first.keyColumns.map((c) => batch.getChild(c)!.data[0]!), batch.numRows);
+      const keys = encodeKeys(
+        first.keyColumns.map((c) => batch.getChild(c)!.data[0]!),
+        batch.numRows,
+      );
       const ts = instantsOfData(batch.getChild(first.timestampColumn)!.data[0]!);
       const created = first.createdColumn ? instantsOfData(batch.getChild(first.createdColumn)!.data[0]!) : null;
       let kept = 0;

@@ -12,7 +12,13 @@
  * columns of the source (not its other columns). A source far larger than memory needs the
  * duckdb store.
  */
-import { entityTimestampColumn, requestedFeaturesByView, type CallContext, type HistoricalFeaturesRequest, type ResultStream } from '@larder/core';
+import {
+  entityTimestampColumn,
+  requestedFeaturesByView,
+  type CallContext,
+  type HistoricalFeaturesRequest,
+  type ResultStream,
+} from '@larder/core';
 import { RecordBatch, Schema, Struct, type Table, makeData, type Data, type DataType } from 'apache-arrow';
 import { gather } from './gather.ts';
 import { groupPlans, joinGroup, type ViewResult } from './group-join.ts';

@@ -85,7 +85,8 @@ export function keyValuesOfData(data: Data): (KeyValue | null)[] {
     case Type.LargeBinary: {
       const offsets = data.valueOffsets as Int32Array | BigInt64Array;
       const bytes = data.values as Uint8Array;
-      for (let i = 0; i < n; i++) out[i] = 'b' + Buffer.from(bytes.subarray(Number(offsets[i]!), Number(offsets[i + 1]!))).toString('base64');
+      for (let i = 0; i < n; i++)
+        out[i] = 'b' + Buffer.from(bytes.subarray(Number(offsets[i]!), Number(offsets[i + 1]!))).toString('base64');
       break;
     }
     case Type.Timestamp:
@@ -117,7 +118,9 @@ export function keyValuesOfData(data: Data): (KeyValue | null)[] {
 
 function readInt64(data: Data, signed: boolean, out: (KeyValue | null)[]): void {
   const values = data.values as BigInt64Array | BigUint64Array;
-  const hi = signed ? new Int32Array(values.buffer, values.byteOffset, data.length * 2) : new Uint32Array(values.buffer, values.byteOffset, data.length * 2);
+  const hi = signed
+    ? new Int32Array(values.buffer, values.byteOffset, data.length * 2)
+    : new Uint32Array(values.buffer, values.byteOffset, data.length * 2);
   const lo = new Uint32Array(values.buffer, values.byteOffset, data.length * 2);
   for (let i = 0; i < data.length; i++) {
     const h = hi[2 * i + 1]!;
@@ -154,4 +157,3 @@ export function encodeKeys(columns: readonly Data[], length: number): (KeyValue 
   }
   return out;
 }
-

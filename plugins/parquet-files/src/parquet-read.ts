@@ -45,7 +45,8 @@ const BATCH_ROWS = 65_536;
 async function openParquet(file: string, openRanges: OpenRanges): Promise<{ ranges: FileRanges; parquet: ParquetFile }> {
   const ranges = await openRanges(file).catch((error: NodeJS.ErrnoException) => {
     // Listed a moment ago, gone now: the source changed under the call, and a retry reads it whole.
-    if (error.code === 'ENOENT') throw new UnavailableError(`${file} was removed or replaced while the data source was being read; try again`);
+    if (error.code === 'ENOENT')
+      throw new UnavailableError(`${file} was removed or replaced while the data source was being read; try again`);
     throw error;
   });
   try {

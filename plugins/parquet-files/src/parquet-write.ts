@@ -23,7 +23,11 @@ const TEMPORARY_SUFFIX = '.tmp';
  * Writes `table` to `target` (see the module comment). `assertHeld`, when the destination is
  * locked, is asked just before the rename whether the lock is still this writer's.
  */
-export async function writeParquetAtomic(target: WriteTarget, table: Table, assertHeld: () => Promise<void> = async () => {}): Promise<void> {
+export async function writeParquetAtomic(
+  target: WriteTarget,
+  table: Table,
+  assertHeld: () => Promise<void> = async () => {},
+): Promise<void> {
   const { Compression, Table: WasmTable, WriterPropertiesBuilder, writeParquet } = await parquetWasm();
   const properties = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build();
   const bytes = writeParquet(WasmTable.fromIPCStream(tableToIPC(withoutSecondTimestamps(table), 'stream')), properties);

@@ -24,7 +24,11 @@ interface PullPlan {
 async function planPull(req: PullRequest, repoPath: string): Promise<PullPlan> {
   const location = sourcePath(req.source, repoPath);
   const fileSchema = await readParquetSchema(location);
-  const columns = pullColumns(req, fileSchema.fields.map((f) => f.name), location);
+  const columns = pullColumns(
+    req,
+    fileSchema.fields.map((f) => f.name),
+    location,
+  );
   const fields = columns.map((c) => fileSchema.fields.find((f) => f.name === c)!);
   assertPullTimeColumns(req, arrowColumnTypes(fileSchema), location);
   const withDummy = req.joinKeyColumns.length === 0;
@@ -77,7 +81,10 @@ export async function pullLatest(req: PullRequest, repoPath: string, ctx: CallCo
     for (const batch of table.batches) {
       const ts = instantsOfData(batch.getChild(req.timestampField)!.data[0]!);
       const created = req.createdTimestampColumn ? instantsOfData(batch.getChild(req.createdTimestampColumn)!.data[0]!) : null;
-      const keys = encodeKeys(req.joinKeyColumns.map((c) => batch.getChild(c)!.data[0]!), batch.numRows);
+      const keys = encodeKeys(
+        req.joinKeyColumns.map((c) => batch.getChild(c)!.data[0]!),
+        batch.numRows,
+      );
       const chunk = chunks[0]!.length;
       let kept = false;
       for (let r = 0; r < batch.numRows; r++) {

@@ -15,12 +15,23 @@ export interface ViewPlan extends ViewColumns {
   readonly schema: Schema;
 }
 
-export async function planView(view: FeatureView, features: readonly string[], fullFeatureNames: boolean, repoPath: string): Promise<ViewPlan> {
+export async function planView(
+  view: FeatureView,
+  features: readonly string[],
+  fullFeatureNames: boolean,
+  repoPath: string,
+): Promise<ViewPlan> {
   const source = batchSourceOf(view);
   const location = sourcePath(source, repoPath);
   const schema = await readParquetSchema(location);
   const where = source.fileOptions?.uri ?? source.name;
-  const columns = viewColumns(view, features, fullFeatureNames, schema.fields.map((f) => f.name), where);
+  const columns = viewColumns(
+    view,
+    features,
+    fullFeatureNames,
+    schema.fields.map((f) => f.name),
+    where,
+  );
   assertViewTimeColumns(view, columns, arrowColumnTypes(schema), where);
   return { view, source, location, schema, ...columns };
 }
@@ -34,7 +45,12 @@ export function readViewRowGroups(plan: ViewPlan, signal?: AbortSignal) {
 export function readGroupRowGroups(plans: readonly ViewPlan[], signal?: AbortSignal) {
   const first = plans[0]!;
   const columns = [
-    ...new Set([first.timestampColumn, ...(first.createdColumn ? [first.createdColumn] : []), ...first.keyColumns, ...plans.flatMap((p) => p.featureColumns)]),
+    ...new Set([
+      first.timestampColumn,
+      ...(first.createdColumn ? [first.createdColumn] : []),
+      ...first.keyColumns,
+      ...plans.flatMap((p) => p.featureColumns),
+    ]),
   ];
   return readRowGroups(first.location, columns, signal);
 }

@@ -44,8 +44,10 @@ function rootsOf(env: WriteEnvironment): string[] {
 }
 
 /** Reads of the file being rewritten go through the checked directory, never through a link. */
-const openChecked = (target: WriteTarget): OpenRanges => async () =>
-  fileRangesOf(await openInTarget(target, target.name, constants.O_RDONLY));
+const openChecked =
+  (target: WriteTarget): OpenRanges =>
+  async () =>
+    fileRangesOf(await openInTarget(target, target.name, constants.O_RDONLY));
 
 const pyList = (names: readonly string[]) => `[${names.map((n) => `'${n}'`).join(', ')}]`;
 
@@ -98,7 +100,9 @@ function castBatch(batch: RecordBatch, schema: Schema): RecordBatch {
 export async function writeLoggedFeatures(req: LoggedFeaturesRequest, env: WriteEnvironment, ctx: CallContext): Promise<void> {
   const destination = req.featureService.loggingConfig?.fileDestination;
   if (!destination) {
-    throw new InvalidArgumentError(`Feature service ${req.featureService.name} has no file logging destination; the file store writes logs to files only`);
+    throw new InvalidArgumentError(
+      `Feature service ${req.featureService.name} has no file logging destination; the file store writes logs to files only`,
+    );
   }
   const base = resolveSourcePath(destination.path, env.repoPath);
   const roots = rootsOf(env);
@@ -113,7 +117,10 @@ export async function writeLoggedFeatures(req: LoggedFeaturesRequest, env: Write
   const schema = new Schema(kept);
   for (const batch of req.table.batches) {
     ctx.signal.throwIfAborted();
-    const keys = encodeKeys(partitionBy.map((c) => batch.getChild(c)!.data[0]!), batch.numRows);
+    const keys = encodeKeys(
+      partitionBy.map((c) => batch.getChild(c)!.data[0]!),
+      batch.numRows,
+    );
     const groups = new Map<string, number[]>();
     keys.forEach((key, row) => {
       const id = String(key);
@@ -140,7 +147,9 @@ export async function writeLoggedFeatures(req: LoggedFeaturesRequest, env: Write
 function partitionDirectory(column: string, value: unknown): string {
   const name = encodeURIComponent(String(value));
   if (name === '' || name === '.' || name === '..') {
-    throw new InvalidArgumentError(`The logged rows have a value ${JSON.stringify(String(value))} in partition column ${column} that cannot name a directory`);
+    throw new InvalidArgumentError(
+      `The logged rows have a value ${JSON.stringify(String(value))} in partition column ${column} that cannot name a directory`,
+    );
   }
   return name;
 }
@@ -151,7 +160,9 @@ function partitionDirectory(column: string, value: unknown): string {
  */
 export async function persist(req: PersistRequest, env: WriteEnvironment, ctx: CallContext): Promise<void> {
   if (req.destination.type !== 'BATCH_FILE') {
-    throw new InvalidArgumentError(`The file store persists to FileSources only; ${req.destination.name} is a ${req.destination.type} source`);
+    throw new InvalidArgumentError(
+      `The file store persists to FileSources only; ${req.destination.name} is a ${req.destination.type} source`,
+    );
   }
   const uri = sourceUri(req.destination);
   const roots = rootsOf(env);

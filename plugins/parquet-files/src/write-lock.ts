@@ -44,7 +44,12 @@ export type AssertHeld = () => Promise<void>;
 const queues = new Map<string, Promise<void>>();
 
 /** Runs `work` holding `target`'s lock, in this process and across processes. */
-export async function withWriteLock<T>(target: WriteTarget, settings: LockSettings, signal: AbortSignal, work: (assertHeld: AssertHeld) => Promise<T>): Promise<T> {
+export async function withWriteLock<T>(
+  target: WriteTarget,
+  settings: LockSettings,
+  signal: AbortSignal,
+  work: (assertHeld: AssertHeld) => Promise<T>,
+): Promise<T> {
   const previous = queues.get(target.path) ?? Promise.resolve();
   let done!: () => void;
   const mine = new Promise<void>((resolve) => (done = resolve));
@@ -59,7 +64,12 @@ export async function withWriteLock<T>(target: WriteTarget, settings: LockSettin
   }
 }
 
-async function withFileLock<T>(target: WriteTarget, settings: LockSettings, signal: AbortSignal, work: (assertHeld: AssertHeld) => Promise<T>): Promise<T> {
+async function withFileLock<T>(
+  target: WriteTarget,
+  settings: LockSettings,
+  signal: AbortSignal,
+  work: (assertHeld: AssertHeld) => Promise<T>,
+): Promise<T> {
   const lockPath = path.join(target.dir, `.${target.name}.lock`);
   let compromised: Error | null = null;
   const options = {

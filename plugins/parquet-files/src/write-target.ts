@@ -87,7 +87,8 @@ export async function writeTarget(file: string, roots: readonly string[]): Promi
 export async function openInTarget(target: WriteTarget, name: string, flags: number, mode = 0o644): Promise<FileHandle> {
   const file = path.join(target.dir, name);
   const handle = await open(file, flags | constants.O_NOFOLLOW, mode).catch((error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new FeastPermissionError(`larder does not write through symbolic links; ${file} is one`);
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new FeastPermissionError(`larder does not write through symbolic links; ${file} is one`);
     throw fileWriteError(error, file);
   });
   try {

@@ -35,7 +35,10 @@ export class Connections {
         options = poolConfig(config, repoPath, false);
         pool = watch(new pg.Pool(options), logger, server);
       } else {
-        logger.warn({ postgres: describeServer(server), err: connectionError(error, server).message }, 'postgres offline store: database not reachable at startup');
+        logger.warn(
+          { postgres: describeServer(server), err: connectionError(error, server).message },
+          'postgres offline store: database not reachable at startup',
+        );
       }
     }
     const { max: _max, min: _min, idleTimeoutMillis: _idle, ...single } = options;
@@ -95,6 +98,8 @@ export class Connections {
 
 /** An idle connection that dies (server restart, network) must not crash the process. */
 function watch(pool: pg.Pool, logger: Logger, server: ServerName): pg.Pool {
-  pool.on('error', (error) => logger.warn({ postgres: describeServer(server), err: error.message }, 'postgres offline store: idle connection lost'));
+  pool.on('error', (error) =>
+    logger.warn({ postgres: describeServer(server), err: error.message }, 'postgres offline store: idle connection lost'),
+  );
   return pool;
 }

@@ -199,9 +199,10 @@ function valueWriter(data: Data): FieldWriter {
   }
   if (DataType.isTimestamp(type)) return timestampWriter(data.values as BigInt64Array, type.unit);
   if (DataType.isDate(type)) {
-    const days = type.unit === DateUnit.DAY
-      ? (i: number) => (data.values as Int32Array)[i]!
-      : (i: number) => Math.floor(Number((data.values as BigInt64Array)[i]) / MS_PER_DAY);
+    const days =
+      type.unit === DateUnit.DAY
+        ? (i: number) => (data.values as Int32Array)[i]!
+        : (i: number) => Math.floor(Number((data.values as BigInt64Array)[i]) / MS_PER_DAY);
     return (w, i) => {
       w.ensure(8);
       w.int32(4);
@@ -268,9 +269,11 @@ function timestampWriter(values: BigInt64Array, unit: TimeUnit): FieldWriter {
     };
   }
   const toMicros: (v: bigint) => bigint =
-    unit === TimeUnit.SECOND ? (v) => v * 1_000_000n
-    : unit === TimeUnit.MILLISECOND ? (v) => v * 1_000n
-    : (v) => (v >= 0n ? v / 1_000n : -((-v + 999n) / 1_000n));
+    unit === TimeUnit.SECOND
+      ? (v) => v * 1_000_000n
+      : unit === TimeUnit.MILLISECOND
+        ? (v) => v * 1_000n
+        : (v) => (v >= 0n ? v / 1_000n : -((-v + 999n) / 1_000n));
   return (w, i) => {
     w.ensure(12);
     w.int32(8);

@@ -33,7 +33,11 @@ abstract class FixedColumn<A extends FixedArray> extends Column {
 
 /** int2 and int4 → Int32 (Feast widens smallint). */
 export class Int32Column extends FixedColumn<Int32Array> {
-  constructor(type: DataType, capacity: number, private readonly width: 2 | 4) {
+  constructor(
+    type: DataType,
+    capacity: number,
+    private readonly width: 2 | 4,
+  ) {
     super(type, capacity, Int32Array);
   }
 
@@ -61,7 +65,9 @@ export class Float64Column extends FixedColumn<Float64Array> {
 }
 
 /** Powers of ten a double holds exactly (as literals, so no pow() rounding). */
-const EXACT_POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+const EXACT_POW10 = [
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
 
 /**
  * numeric → the nearest double (what float(Decimal) gives in Feast). The value is ±digits ×

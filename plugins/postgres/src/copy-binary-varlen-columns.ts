@@ -56,8 +56,12 @@ export class BytesColumn extends Column {
 
   protected toData(length: number, nullCount: number, nullBitmap: Uint8Array | undefined): Data {
     return makeData({
-      type: this.type as never, length, nullCount, nullBitmap,
-      valueOffsets: this.offsets.subarray(0, length + 1), data: this.bytes.subarray(0, this.used),
+      type: this.type as never,
+      length,
+      nullCount,
+      nullBitmap,
+      valueOffsets: this.offsets.subarray(0, length + 1),
+      data: this.bytes.subarray(0, this.used),
     });
   }
 }
@@ -153,8 +157,12 @@ export class ListColumn extends Column {
 
   protected toData(length: number, nullCount: number, nullBitmap: Uint8Array | undefined): Data {
     return makeData({
-      type: this.type as never, length, nullCount, nullBitmap,
-      valueOffsets: this.offsets.subarray(0, length + 1), child: this.elements.flush(),
+      type: this.type as never,
+      length,
+      nullCount,
+      nullBitmap,
+      valueOffsets: this.offsets.subarray(0, length + 1),
+      child: this.elements.flush(),
     });
   }
 }

@@ -8,7 +8,21 @@
  * transaction on every path, and it is analyzed so the planner knows its size and key spread.
  */
 import { InvalidArgumentError } from '@larder/core';
-import { DataType, DateUnit, Field, Int64, RecordBatch, Schema, Struct, TimeUnit, Timestamp, makeData, type Data, type Date_, type Table } from 'apache-arrow';
+import {
+  DataType,
+  DateUnit,
+  Field,
+  Int64,
+  RecordBatch,
+  Schema,
+  Struct,
+  TimeUnit,
+  Timestamp,
+  makeData,
+  type Data,
+  type Date_,
+  type Table,
+} from 'apache-arrow';
 import { encodeCopyBinary } from './copy-binary-encoder.ts';
 import { familyOfOid, type EntityKeys } from './point-in-time-sql.ts';
 import { pgOidForArrow, pgTypeForArrow } from './pg-types.ts';
@@ -30,15 +44,26 @@ function* uploadBatches(entities: Table, timestampColumn: string, keyNames: read
     const ts = batch.getChildAt(tsIndex)!.data[0]!;
     // A naive entity timestamp means UTC: the same values, read as instants; a date is its midnight UTC.
     const tsUtc = DataType.isDate(ts.type) ? dateAsMicros(ts, tsType as Timestamp) : ts.clone(tsType);
-    const children = [makeData({ type: new Int64(), length: rows.length, data: rows }), tsUtc, ...keyIndexes.map((k) => batch.getChildAt(k)!.data[0]!)];
+    const children = [
+      makeData({ type: new Int64(), length: rows.length, data: rows }),
+      tsUtc,
+      ...keyIndexes.map((k) => batch.getChildAt(k)!.data[0]!),
+    ];
     yield new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: batch.numRows, nullCount: 0, children }));
   }
 }
 
-export async function uploadEntities(session: Session, entities: Table, timestampColumn: string, keyNames: readonly string[]): Promise<EntityKeys> {
+export async function uploadEntities(
+  session: Session,
+  entities: Table,
+  timestampColumn: string,
+  keyNames: readonly string[],
+): Promise<EntityKeys> {
   const tsField = entities.schema.fields.find((f) => f.name === timestampColumn)!;
   if (!DataType.isTimestamp(tsField.type) && !DataType.isDate(tsField.type)) {
-    throw new InvalidArgumentError(`Entity column "${timestampColumn}" has type ${tsField.type}; the event timestamp must be a timestamp or a date`);
+    throw new InvalidArgumentError(
+      `Entity column "${timestampColumn}" has type ${tsField.type}; the event timestamp must be a timestamp or a date`,
+    );
   }
   const tsUnit = DataType.isTimestamp(tsField.type) ? tsField.type.unit : TimeUnit.MICROSECOND;
   const keyFields = keyNames.map((n) => entities.schema.fields.find((f) => f.name === n)!);
@@ -47,18 +72,24 @@ export async function uploadEntities(session: Session, entities: Table, timestam
     new Field('__ts', new Timestamp(tsUnit, 'UTC'), true),
     ...keyFields.map((f) => new Field(f.name, f.type, true)),
   ]);
-  const keys = new Map(keyFields.map((f) => {
-    let oid: number;
-    try {
-      oid = pgOidForArrow(f.type, f.name);
-    } catch {
-      throw new InvalidArgumentError(`Entity column "${f.name}" has type ${f.type}, which cannot be a join key in the postgres store`);
-    }
-    return [f.name, { column: f.name, family: familyOfOid(oid), type: String(f.type) }] as const;
-  }));
+  const keys = new Map(
+    keyFields.map((f) => {
+      let oid: number;
+      try {
+        oid = pgOidForArrow(f.type, f.name);
+      } catch {
+        throw new InvalidArgumentError(`Entity column "${f.name}" has type ${f.type}, which cannot be a join key in the postgres store`);
+      }
+      return [f.name, { column: f.name, family: familyOfOid(oid), type: String(f.type) }] as const;
+    }),
+  );
   const columns = ['__row bigint', '__ts timestamptz', ...keyFields.map((f) => `${ident(f.name)} ${pgTypeForArrow(f.type, f.name)}`)];
   await session.run(`CREATE TEMP TABLE ${ENTITY_TABLE.split('.')[1]} (${columns.join(', ')}) ON COMMIT DROP`, 'creating the entity table');
-  await session.copyIn(ENTITY_TABLE, encodeCopyBinary(uploadBatches(entities, timestampColumn, keyNames, schema)), 'uploading the entity dataframe');
+  await session.copyIn(
+    ENTITY_TABLE,
+    encodeCopyBinary(uploadBatches(entities, timestampColumn, keyNames, schema)),
+    'uploading the entity dataframe',
+  );
   await session.run(`ANALYZE ${ENTITY_TABLE}`, 'analyzing the entity table');
   return keys;
 }

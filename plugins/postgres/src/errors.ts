@@ -11,7 +11,16 @@ interface PgError {
   readonly position?: string;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+]);
 
 /** Where the store talks to, for messages: user@host:port/database (never the password). */
 export interface ServerName {
@@ -34,7 +43,12 @@ export function connectionError(error: unknown, server: ServerName): LarderError
     // Wrong password, unknown user or database: retrying will not help.
     return new FailedPreconditionError(`PostgreSQL refused the connection ${where}: ${e.message}`);
   }
-  if ((e.code && NETWORK_CODES.has(e.code)) || e.code?.startsWith('08') || e.code?.startsWith('57P') || /timeout|terminated/i.test(e.message)) {
+  if (
+    (e.code && NETWORK_CODES.has(e.code)) ||
+    e.code?.startsWith('08') ||
+    e.code?.startsWith('57P') ||
+    /timeout|terminated/i.test(e.message)
+  ) {
     return new UnavailableError(`PostgreSQL at ${where} is unreachable: ${e.message}`);
   }
   return new LarderError(`Could not connect to PostgreSQL at ${where}: ${e.message}`);

@@ -62,11 +62,21 @@ async function featuresQuery(
 ): Promise<string> {
   const groups = groupBySource(views);
   // A group's views share relation and keys, so its first view speaks for the statistics.
-  const strategies = await chooseStrategies(session, groups.map((g) => g.first), entityRows, strategy);
+  const strategies = await chooseStrategies(
+    session,
+    groups.map((g) => g.first),
+    entityRows,
+    strategy,
+  );
   return pointInTimeQuery(views, groups, keys, entities, { ...extra, strategies });
 }
 
-export async function historicalFromEntityTable(session: Session, entities: Table, req: HistoricalFeaturesRequest, strategy: StrategySetting): Promise<ResultStream> {
+export async function historicalFromEntityTable(
+  session: Session,
+  entities: Table,
+  req: HistoricalFeaturesRequest,
+  strategy: StrategySetting,
+): Promise<ResultStream> {
   const timestampColumn = entityTimestampColumn(entities.schema);
   // Writable until the entity table is in; read-only from then on.
   await session.begin(false);
@@ -89,35 +99,47 @@ export async function historicalFromEntityTable(session: Session, entities: Tabl
  */
 function besideEntities(schema: Schema, entities: Table, features: AsyncIterable<RecordBatch>): AsyncIterable<RecordBatch> {
   const source = features[Symbol.asyncIterator]();
-  return ownedBatches(async function* () {
-    let current: RecordBatch | null = null;
-    let position = 0;
-    for (const batch of entities.batches) {
-      let start = 0;
-      while (start < batch.numRows) {
-        if (!current || position >= current.numRows) {
-          const step = await source.next();
-          if (step.done) throw new Error(`PostgreSQL returned fewer feature rows than the ${entities.numRows} entity rows`);
-          [current, position] = [step.value, 0];
-          continue;
+  return ownedBatches(
+    async function* () {
+      let current: RecordBatch | null = null;
+      let position = 0;
+      for (const batch of entities.batches) {
+        let start = 0;
+        while (start < batch.numRows) {
+          if (!current || position >= current.numRows) {
+            const step = await source.next();
+            if (step.done) throw new Error(`PostgreSQL returned fewer feature rows than the ${entities.numRows} entity rows`);
+            [current, position] = [step.value, 0];
+            continue;
+          }
+          const n = Math.min(batch.numRows - start, current.numRows - position);
+          const left = batch.slice(start, start + n);
+          const right = current.slice(position, position + n);
+          const columns = [
+            ...left.schema.fields.map((_, i) => entityColumn(left.getChildAt(i)!.data[0]!)),
+            ...right.schema.fields.map((_, i) => right.getChildAt(i)!.data[0]!),
+          ];
+          yield recordBatch(schema, columns, n);
+          start += n;
+          position += n;
         }
-        const n = Math.min(batch.numRows - start, current.numRows - position);
-        const left = batch.slice(start, start + n);
-        const right = current.slice(position, position + n);
-        const columns = [...left.schema.fields.map((_, i) => entityColumn(left.getChildAt(i)!.data[0]!)), ...right.schema.fields.map((_, i) => right.getChildAt(i)!.data[0]!)];
-        yield recordBatch(schema, columns, n);
-        start += n;
-        position += n;
       }
-    }
-    const extra = (current !== null && position < current.numRows) || !(await source.next()).done;
-    if (extra) throw new Error(`PostgreSQL returned more feature rows than the ${entities.numRows} entity rows`);
-  }, async () => {
-    await source.return?.();
-  });
+      const extra = (current !== null && position < current.numRows) || !(await source.next()).done;
+      if (extra) throw new Error(`PostgreSQL returned more feature rows than the ${entities.numRows} entity rows`);
+    },
+    async () => {
+      await source.return?.();
+    },
+  );
 }
 
-export async function historicalFromEntitySql(session: Session, entitySql: string, req: HistoricalFeaturesRequest, strategy: StrategySetting, searchPath: string): Promise<ResultStream> {
+export async function historicalFromEntitySql(
+  session: Session,
+  entitySql: string,
+  req: HistoricalFeaturesRequest,
+  strategy: StrategySetting,
+  searchPath: string,
+): Promise<ResultStream> {
   await session.begin(true);
   const access = session.ctx.sourceAccess;
   if (access) {
@@ -129,7 +151,9 @@ export async function historicalFromEntitySql(session: Session, entitySql: strin
   const entityColumns = await session.describe(entitySql, 'entity_df_sql');
   const timestampColumn = sqlTimestampColumn(entityColumns);
   const views = await planViews(session, req);
-  const keys: EntityKeys = new Map(entityColumns.map((c) => [c.name, { column: c.name, family: familyOfOid(c.typeOid), type: `PostgreSQL type oid ${c.typeOid}` }]));
+  const keys: EntityKeys = new Map(
+    entityColumns.map((c) => [c.name, { column: c.name, family: familyOfOid(c.typeOid), type: `PostgreSQL type oid ${c.typeOid}` }]),
+  );
   views.forEach((v) => checkJoinKeys(v, keys));
   // MATERIALIZED: the query runs once, so every view sees the same rows in the same order.
   const rows = `${ENTITY_ROWS} AS MATERIALIZED (SELECT (row_number() OVER ()) - 1 AS __row, q.*, q.${ident(timestampColumn)}::timestamptz AS __ts FROM (\n${entitySql}\n) AS q)`;
@@ -155,16 +179,26 @@ function sqlTimestampColumn(columns: readonly PgColumn[]): string {
   return column.name;
 }
 
-export async function historicalForDateRange(session: Session, req: HistoricalFeaturesRequest, strategy: StrategySetting): Promise<ResultStream> {
+export async function historicalForDateRange(
+  session: Session,
+  req: HistoricalFeaturesRequest,
+  strategy: StrategySetting,
+): Promise<ResultStream> {
   await session.begin(true);
   const views = await planViews(session, req);
-  const { start, end } = dateRange(views.map((v) => v.view), req.startDate, req.endDate);
+  const { start, end } = dateRange(
+    views.map((v) => v.view),
+    req.startDate,
+    req.endDate,
+  );
   const first = views[0]!;
   const sameKeys = (v: ViewQuery) =>
     v.entityKeyNames.join('\u0000') === first.entityKeyNames.join('\u0000') &&
     v.keyColumns.every((raw, i) => familyOfOid(v.table.columns.get(raw)!) === familyOfOid(first.table.columns.get(first.keyColumns[i]!)!));
   if (!views.every(sameKeys)) {
-    throw new InvalidArgumentError('Retrieval by start_date/end_date needs feature views with the same join keys; request these views separately');
+    throw new InvalidArgumentError(
+      'Retrieval by start_date/end_date needs feature views with the same join keys; request these views separately',
+    );
   }
   const keyColumns = first.entityKeyNames.map((_, i) => `__k${i}`);
   // Views over one source read the same rows: each distinct scan once (UNION dedupes rows, not scans).
@@ -175,10 +209,12 @@ export async function historicalForDateRange(session: Session, req: HistoricalFe
   });
   const order = ['__ts', ...keyColumns].join(', ');
   const rows = `${ENTITY_ROWS} AS MATERIALIZED (SELECT (row_number() OVER (ORDER BY ${order})) - 1 AS __row, d.* FROM (${[...new Set(inRange)].join(' UNION ')}) AS d)`;
-  const keys: EntityKeys = new Map(first.entityKeyNames.map((name, i) => {
-    const oid = first.table.columns.get(first.keyColumns[i]!)!;
-    return [name, { column: keyColumns[i]!, family: familyOfOid(oid), type: `PostgreSQL type oid ${oid}` }];
-  }));
+  const keys: EntityKeys = new Map(
+    first.entityKeyNames.map((name, i) => {
+      const oid = first.table.columns.get(first.keyColumns[i]!)!;
+      return [name, { column: keyColumns[i]!, family: familyOfOid(oid), type: `PostgreSQL type oid ${oid}` }];
+    }),
+  );
   const leading = ['e.__ts AS event_timestamp', ...first.entityKeyNames.map((n, i) => `e.${keyColumns[i]} AS ${ident(n)}`)];
   const sql = await featuresQuery(session, views, keys, ENTITY_ROWS, null, strategy, { leading, ctes: [rows] });
   const columns = await session.describe(sql, WHAT);

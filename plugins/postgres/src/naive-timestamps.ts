@@ -31,7 +31,13 @@ export function entityColumn(data: Data): Data {
     // Floor division, so instants before 1970 round down like every later one.
     values[i] = divide === 1n ? v * multiply : (v - (((v % divide) + divide) % divide)) / divide;
   }
-  return makeData({ type: MICROS, length: data.length, nullCount: data.nullCount, nullBitmap: data.nullCount > 0 ? sliceBitmap(data) : null, data: values });
+  return makeData({
+    type: MICROS,
+    length: data.length,
+    nullCount: data.nullCount,
+    nullBitmap: data.nullCount > 0 ? sliceBitmap(data) : null,
+    data: values,
+  });
 }
 
 /** The validity bits of a sliced Data, realigned to start at bit 0. */

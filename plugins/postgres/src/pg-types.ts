@@ -5,21 +5,7 @@
  * same Arrow schema from larder as from Feast's own offline store.
  */
 import { InvalidArgumentError } from '@larder/core';
-import {
-  Binary,
-  Bool,
-  DataType,
-  Field,
-  Float32,
-  Float64,
-  Int32,
-  Int64,
-  List,
-  Precision,
-  TimeUnit,
-  Timestamp,
-  Utf8,
-} from 'apache-arrow';
+import { Binary, Bool, DataType, Field, Float32, Float64, Int32, Int64, List, Precision, TimeUnit, Timestamp, Utf8 } from 'apache-arrow';
 
 /** The built-in type OIDs larder reads or writes (pg_type.oid; stable across server versions). */
 export const PG_OID = {
@@ -76,27 +62,36 @@ export const PG_ARRAY_ELEMENT: ReadonlyMap<number, number> = new Map([
 /** The Arrow type of a scalar (non-array) OID, or undefined when larder cannot read it. */
 function scalarArrowType(oid: number): DataType | undefined {
   switch (oid) {
-    case PG_OID.int8: return new Int64();
+    case PG_OID.int8:
+      return new Int64();
     case PG_OID.int4:
-    case PG_OID.int2: return new Int32();
-    case PG_OID.float4: return new Float32();
+    case PG_OID.int2:
+      return new Int32();
+    case PG_OID.float4:
+      return new Float32();
     case PG_OID.float8:
-    case PG_OID.numeric: return new Float64();
+    case PG_OID.numeric:
+      return new Float64();
     case PG_OID.text:
     case PG_OID.varchar:
     case PG_OID.bpchar:
     case PG_OID.name:
     case PG_OID.uuid:
     case PG_OID.json:
-    case PG_OID.jsonb: return new Utf8();
-    case PG_OID.bool: return new Bool();
-    case PG_OID.bytea: return new Binary();
+    case PG_OID.jsonb:
+      return new Utf8();
+    case PG_OID.bool:
+      return new Bool();
+    case PG_OID.bytea:
+      return new Binary();
     // Feast's postgres store returns every time type as a naive timestamp[us] (the UTC instant
     // for timestamptz, since the session time zone is UTC), and clients see these dtypes.
     case PG_OID.timestamptz:
     case PG_OID.timestamp:
-    case PG_OID.date: return new Timestamp(TimeUnit.MICROSECOND);
-    default: return undefined;
+    case PG_OID.date:
+      return new Timestamp(TimeUnit.MICROSECOND);
+    default:
+      return undefined;
   }
 }
 
@@ -202,7 +197,8 @@ export function pgTypeForArrow(type: DataType, column: string): string {
  */
 export function pgOidForArrow(type: DataType, column: string): number {
   const oid = oidOf(type, false);
-  if (oid === undefined) throw new InvalidArgumentError(`column "${column}" has Arrow type ${type}, which larder cannot write to PostgreSQL`);
+  if (oid === undefined)
+    throw new InvalidArgumentError(`column "${column}" has Arrow type ${type}, which larder cannot write to PostgreSQL`);
   return oid;
 }
 

@@ -22,7 +22,12 @@ export interface ViewQuery extends ViewColumns {
   readonly table: SourceTable;
 }
 
-export async function planViewQuery(session: Session, view: FeatureView, features: readonly string[], fullFeatureNames: boolean): Promise<ViewQuery> {
+export async function planViewQuery(
+  session: Session,
+  view: FeatureView,
+  features: readonly string[],
+  fullFeatureNames: boolean,
+): Promise<ViewQuery> {
   const table = await describeSource(session, batchSourceOf(view));
   const columns = viewColumns(view, features, fullFeatureNames, [...table.columns.keys()], table.label);
   assertViewTimeColumns(view, columns, pgColumnTypes(table), table.label);
@@ -40,9 +45,16 @@ export type PointInTimeStrategy = 'window' | 'join';
 export type Family = 'number' | 'string' | 'bool' | 'other';
 
 const FAMILY = new Map<number, Family>([
-  [PG_OID.int2, 'number'], [PG_OID.int4, 'number'], [PG_OID.int8, 'number'], [PG_OID.float4, 'number'],
-  [PG_OID.float8, 'number'], [PG_OID.numeric, 'number'],
-  [PG_OID.text, 'string'], [PG_OID.varchar, 'string'], [PG_OID.bpchar, 'string'], [PG_OID.name, 'string'],
+  [PG_OID.int2, 'number'],
+  [PG_OID.int4, 'number'],
+  [PG_OID.int8, 'number'],
+  [PG_OID.float4, 'number'],
+  [PG_OID.float8, 'number'],
+  [PG_OID.numeric, 'number'],
+  [PG_OID.text, 'string'],
+  [PG_OID.varchar, 'string'],
+  [PG_OID.bpchar, 'string'],
+  [PG_OID.name, 'string'],
   [PG_OID.bool, 'bool'],
 ]);
 
@@ -81,7 +93,11 @@ export function pointInTimeQuery(
   groups: readonly SourceGroup[],
   keys: EntityKeys,
   entities: string,
-  options: { readonly leading?: readonly string[]; readonly ctes?: readonly string[]; readonly strategies?: readonly PointInTimeStrategy[] } = {},
+  options: {
+    readonly leading?: readonly string[];
+    readonly ctes?: readonly string[];
+    readonly strategies?: readonly PointInTimeStrategy[];
+  } = {},
 ): string {
   const leading = options.leading ?? [];
   const steps = groups.flatMap((g, i) =>

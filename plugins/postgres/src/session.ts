@@ -22,7 +22,9 @@ export class Session {
   private inTransaction = false;
   private readonly onAbort = () => {
     this.healthy = false;
-    this.connections.cancel(this.client).catch((error: Error) => this.ctx.logger.warn({ err: error.message }, 'postgres: cancelling a statement failed'));
+    this.connections
+      .cancel(this.client)
+      .catch((error: Error) => this.ctx.logger.warn({ err: error.message }, 'postgres: cancelling a statement failed'));
   };
 
   /**

@@ -45,7 +45,9 @@ export function sourceRelation(source: DataSource): SourceRelation {
   const query = typeof options.query === 'string' ? options.query.trim().replace(/;\s*$/, '') : '';
   if (table) {
     if (!isTableName(table)) {
-      throw new InvalidArgumentError(`Data source ${source.name}: its table ${JSON.stringify(table)} is not a table name (name, schema.name or database.schema.name; quote a part with "…")`);
+      throw new InvalidArgumentError(
+        `Data source ${source.name}: its table ${JSON.stringify(table)} is not a table name (name, schema.name or database.schema.name; quote a part with "…")`,
+      );
     }
     return { source, from: table, label: `table ${table}`, isTable: true };
   }

@@ -84,7 +84,8 @@ export async function guardEntitySql(session: Session, sql: string, access: Sour
     }
   }
   for (const name of [...reads.operators, ...reads.types]) {
-    if (!builtin(name)) throw new FeastPermissionError(`${WHAT} may use only PostgreSQL's built-in operators and types; it uses ${label(name)}`);
+    if (!builtin(name))
+      throw new FeastPermissionError(`${WHAT} may use only PostgreSQL's built-in operators and types; it uses ${label(name)}`);
   }
   await refuseShadowedBuiltins(session, reads.functions, reads.operators, reads.types);
 
@@ -111,11 +112,16 @@ export async function guardClientSource(session: Session, source: DataSource, ac
   const wanted = (await relationNames(source)).names;
   if (wanted.length === 0) return;
   const wantedOids = await resolveNames(session, wanted);
-  const deniedOids = await oidsOf(session, (await Promise.all(access.denied.map(relationNames))).flatMap((n) => n.names));
+  const deniedOids = await oidsOf(
+    session,
+    (await Promise.all(access.denied.map(relationNames))).flatMap((n) => n.names),
+  );
   const granted = await readableRelations(session, access.readable, access.denied);
   const hit = wanted.find((_, i) => wantedOids[i] !== null && deniedOids.has(wantedOids[i]!) && !granted.has(wantedOids[i]!));
   if (hit) {
-    throw new FeastPermissionError(`Data source ${source.name} reads ${hit}, which holds the data of a data source you may not read (READ_OFFLINE)`);
+    throw new FeastPermissionError(
+      `Data source ${source.name} reads ${hit}, which holds the data of a data source you may not read (READ_OFFLINE)`,
+    );
   }
 }
 
@@ -139,7 +145,12 @@ function refusedRelation(name: QualifiedName): FeastPermissionError {
  * that schema's object (overload resolution weighs every function and operator of the name on the
  * path; pg_temp comes before pg_catalog for types): refused.
  */
-async function refuseShadowedBuiltins(session: Session, functions: readonly QualifiedName[], operators: readonly QualifiedName[], types: readonly QualifiedName[]): Promise<void> {
+async function refuseShadowedBuiltins(
+  session: Session,
+  functions: readonly QualifiedName[],
+  operators: readonly QualifiedName[],
+  types: readonly QualifiedName[],
+): Promise<void> {
   const bare = (names: readonly QualifiedName[]) => [...new Set(names.filter((n) => n.length === 1).map((n) => n[0]!))];
   const result = await session.run(
     `SELECT kind, name, schema FROM (
@@ -152,7 +163,9 @@ async function refuseShadowedBuiltins(session: Session, functions: readonly Qual
   );
   const shadow = result.rows[0] as { kind: string; name: string; schema: string } | undefined;
   if (shadow) {
-    throw new FeastPermissionError(`${WHAT} may use only PostgreSQL's built-ins; ${shadow.kind} ${shadow.name} is also defined in schema ${shadow.schema}`);
+    throw new FeastPermissionError(
+      `${WHAT} may use only PostgreSQL's built-ins; ${shadow.kind} ${shadow.name} is also defined in schema ${shadow.schema}`,
+    );
   }
 }
 
@@ -200,7 +213,11 @@ async function relationNames(source: DataSource): Promise<{ isTable: boolean; na
  * A name of three or more parts (another database's relation, which a registered source may
  * name) resolves to null here: to_regclass would raise on it and fail every caller's SQL.
  */
-async function resolveNames(session: Session, names: readonly string[], purpose = 'resolving the relations of a data source'): Promise<Array<number | null>> {
+async function resolveNames(
+  session: Session,
+  names: readonly string[],
+  purpose = 'resolving the relations of a data source',
+): Promise<Array<number | null>> {
   if (names.length === 0) return [];
   const result = await session.run(
     `SELECT CASE WHEN pg_catalog.array_length(pg_catalog.parse_ident(n, false), 1) <= 2 THEN pg_catalog.to_regclass(n)::oid END AS oid

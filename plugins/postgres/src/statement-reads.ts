@@ -42,7 +42,12 @@ export async function readsOfSelect(sql: string, what: string): Promise<Statemen
 const MAX_DEPTH = 1000;
 
 class Collector {
-  readonly reads = { relations: [] as QualifiedName[], functions: [] as QualifiedName[], operators: [] as QualifiedName[], types: [] as QualifiedName[] };
+  readonly reads = {
+    relations: [] as QualifiedName[],
+    functions: [] as QualifiedName[],
+    operators: [] as QualifiedName[],
+    types: [] as QualifiedName[],
+  };
 
   constructor(private readonly what: string) {}
 
@@ -61,7 +66,8 @@ class Collector {
       const ctes = ((withClause.ctes as Node[] | undefined) ?? []).map((c) => c.CommonTableExpr as Node);
       for (const cte of ctes) {
         const kind = Object.keys((cte.ctequery as Node | undefined) ?? {})[0];
-        if (kind !== 'SelectStmt') throw new InvalidArgumentError(`${this.what} must only read: its WITH query ${String(cte.ctename)} is a ${kind}`);
+        if (kind !== 'SelectStmt')
+          throw new InvalidArgumentError(`${this.what} must only read: its WITH query ${String(cte.ctename)} is a ${kind}`);
       }
       if (withClause.recursive) {
         scope = new Set([...outer, ...ctes.map((c) => String(c.ctename))]);

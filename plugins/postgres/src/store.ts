@@ -32,7 +32,11 @@ export class PostgresStore implements OfflineStore {
   ) {}
 
   static async create(config: PostgresStoreConfig, env: StoreEnvironment): Promise<PostgresStore> {
-    return new PostgresStore(await Connections.open(config, env.repoPath, env.logger), config.point_in_time_strategy ?? 'auto', searchPathOf(config));
+    return new PostgresStore(
+      await Connections.open(config, env.repoPath, env.logger),
+      config.point_in_time_strategy ?? 'auto',
+      searchPathOf(config),
+    );
   }
 
   getHistoricalFeatures(req: HistoricalFeaturesRequest, ctx: CallContext): Promise<ResultStream> {

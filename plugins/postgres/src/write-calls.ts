@@ -32,7 +32,10 @@ const WRITE_LOCK_CLASS = 0x4c524452;
 
 /** Until the transaction ends, no other larder write creates or replaces `table`. */
 async function lockTableName(session: Session, table: string, what: string): Promise<void> {
-  await session.run('SELECT pg_advisory_xact_lock($1, hashtext($2))', `${what}: waiting for other writers of table ${table}`, [WRITE_LOCK_CLASS, table]);
+  await session.run('SELECT pg_advisory_xact_lock($1, hashtext($2))', `${what}: waiting for other writers of table ${table}`, [
+    WRITE_LOCK_CLASS,
+    table,
+  ]);
 }
 
 /** The table a write goes to: a PostgreSQLSource naming a table (a query cannot be written to). */
@@ -53,12 +56,21 @@ async function tableExists(session: Session, table: string): Promise<boolean> {
 }
 
 /** Stages `batches` (columns named `names`) and appends them to `table`'s columns of those names. */
-async function appendRows(session: Session, table: string, schema: Schema, names: readonly string[], batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>, what: string): Promise<void> {
+async function appendRows(
+  session: Session,
+  table: string,
+  schema: Schema,
+  names: readonly string[],
+  batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>,
+  what: string,
+): Promise<void> {
   const columns = await session.describe(`SELECT * FROM ${table}`, `${what}: table ${table}`);
   const present = new Set(columns.map((c) => c.name));
   const missing = names.filter((n) => !present.has(n));
   if (missing.length > 0) {
-    throw new InvalidArgumentError(`${what}: table ${table} has no column ${missing.map((m) => `"${m}"`).join(', ')} (columns: ${[...present].join(', ')})`);
+    throw new InvalidArgumentError(
+      `${what}: table ${table} has no column ${missing.map((m) => `"${m}"`).join(', ')} (columns: ${[...present].join(', ')})`,
+    );
   }
   await session.run(`CREATE TEMP TABLE ${STAGING} (${columnDefinitions(schema, names)}) ON COMMIT DROP`, `${what}: staging the rows`);
   await session.copyIn(`pg_temp.${STAGING}`, encodeCopyBinaryStream(batches), `${what}: copying the rows`);
@@ -74,10 +86,15 @@ export async function offlineWriteBatch(session: Session, req: OfflineWriteReque
   const table = targetTable(source, what);
   // Every column of the view must be written (a missing one would silently become NULL).
   const view = req.featureView;
-  const required = [...view.entityColumns.map((c) => c.name), source.fieldMapping[source.timestampField] ?? source.timestampField, ...view.features.map((f) => f.name)];
+  const required = [
+    ...view.entityColumns.map((c) => c.name),
+    source.fieldMapping[source.timestampField] ?? source.timestampField,
+    ...view.features.map((f) => f.name),
+  ];
   const given = new Set(req.table.schema.fields.map((f) => f.name));
   const missing = [...new Set(required)].filter((n) => !given.has(n));
-  if (missing.length > 0) throw new InvalidArgumentError(`${what}: the rows have no column ${missing.map((m) => `"${m}"`).join(', ')} of the feature view`);
+  if (missing.length > 0)
+    throw new InvalidArgumentError(`${what}: the rows have no column ${missing.map((m) => `"${m}"`).join(', ')} of the feature view`);
   const rawOf = new Map(Object.entries(source.fieldMapping).map(([raw, mapped]) => [mapped, raw]));
   const names = req.table.schema.fields.map((f) => rawOf.get(f.name) ?? f.name);
   await session.begin(false);
@@ -112,13 +129,18 @@ export async function writeLoggedFeatures(session: Session, req: LoggedFeaturesR
   const tableName = service.loggingConfig?.customConfig?.table_name;
   if (!tableName) {
     const kind = service.loggingConfig?.destinationKind ?? 'nothing';
-    throw new InvalidArgumentError(`${what}: the postgres offline store logs to a custom destination with a "table_name" in its config; this service logs to ${kind}`);
+    throw new InvalidArgumentError(
+      `${what}: the postgres offline store logs to a custom destination with a "table_name" in its config; this service logs to ${kind}`,
+    );
   }
   const names = req.table.schema.fields.map((f) => f.name);
   await session.begin(false);
   await lockTableName(session, ident(tableName), what);
   if (!(await tableExists(session, ident(tableName)))) {
-    await session.run(`CREATE TABLE ${ident(tableName)} (${columnDefinitions(req.table.schema, names)})`, `${what}: creating table ${str(tableName)}`);
+    await session.run(
+      `CREATE TABLE ${ident(tableName)} (${columnDefinitions(req.table.schema, names)})`,
+      `${what}: creating table ${str(tableName)}`,
+    );
   }
   await appendRows(session, ident(tableName), req.table.schema, names, req.table.batches, what);
   await session.commit();

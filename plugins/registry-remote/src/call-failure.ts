@@ -25,9 +25,13 @@ export function callFailure(error: ServiceError, context: CallContext): Error {
     case status.UNAVAILABLE:
       return new Error(`${server} is not reachable: ${code}: ${details}`, { cause: error });
     case status.DEADLINE_EXCEEDED:
-      return new Error(`${server} did not answer ${context.method} in time (a registry read may take ${context.timeoutMs / 1000} s): ${code}`, { cause: error });
+      return new Error(
+        `${server} did not answer ${context.method} in time (a registry read may take ${context.timeoutMs / 1000} s): ${code}`,
+        { cause: error },
+      );
     case status.UNKNOWN:
-      if (details === PYTHON_HANDLER_EXCEPTION) return new Error(`${server} refused ${context.method}: ${code}: ${details} ${authHint(context)}`, { cause: error });
+      if (details === PYTHON_HANDLER_EXCEPTION)
+        return new Error(`${server} refused ${context.method}: ${code}: ${details} ${authHint(context)}`, { cause: error });
       break;
   }
   return new Error(`${server} refused ${context.method}: ${code}: ${details}`, { cause: error });
@@ -39,8 +43,8 @@ export function callFailure(error: ServiceError, context: CallContext): Error {
  */
 function authHint(context: CallContext): string {
   return context.sentToken
-    ? '(this is how Feast\'s registry server answers a bearer token it does not accept: check the token larder presents — INTRA_COMMUNICATION_BASE64, or the auth section\'s token settings — and the server\'s logs)'
-    : '(this is how Feast\'s registry server answers a call without a bearer token when it has auth enabled: larder sent none because its auth type is no_auth)';
+    ? "(this is how Feast's registry server answers a bearer token it does not accept: check the token larder presents — INTRA_COMMUNICATION_BASE64, or the auth section's token settings — and the server's logs)"
+    : "(this is how Feast's registry server answers a call without a bearer token when it has auth enabled: larder sent none because its auth type is no_auth)";
 }
 
 /**

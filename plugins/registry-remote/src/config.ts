@@ -24,7 +24,8 @@ export const NO_CA_MESSAGE =
   'SSL_CERT_FILE or REQUESTS_CA_BUNDLE environment variable must be set to use secure TLS or set the cert parameter in feature_Store.yaml file under remote registry configuration.';
 
 /** Feast's ValueError text for half an mTLS pair (remote.py), kept word for word. */
-export const MTLS_PAIR_MESSAGE = 'Both client_cert and client_key must be provided for mTLS. Only one was set in the remote registry configuration.';
+export const MTLS_PAIR_MESSAGE =
+  'Both client_cert and client_key must be provided for mTLS. Only one was set in the remote registry configuration.';
 
 export const configSchema = {
   type: 'object',
@@ -87,7 +88,11 @@ export interface RemoteRegistrySettings {
  * environment (SSL_CERT_FILE, REQUESTS_CA_BUNDLE) is read now, once. Empty strings mean unset, as
  * in Feast. Throws Feast's messages for a TLS config Feast would refuse.
  */
-export function remoteSettingsFrom(config: RemoteRegistryConfig, repoPath: string, env: NodeJS.ProcessEnv = process.env): RemoteRegistrySettings {
+export function remoteSettingsFrom(
+  config: RemoteRegistryConfig,
+  repoPath: string,
+  env: NodeJS.ProcessEnv = process.env,
+): RemoteRegistrySettings {
   const target = config.path.trim();
   if (target === '') throw new Error("registry.path must be the registry server's gRPC address (host:port)");
   const warnings: string[] = [];

@@ -50,11 +50,15 @@ export interface ListOptions {
  */
 export async function listRegistryRows(client: RegistryServerClient, options: ListOptions): Promise<RegistryRow[]> {
   const call = (rpc: string, request: Buffer, describe: string) =>
-    client.call(rpc, request, { deadline: options.deadline, token: options.token, describe } satisfies CallOptions).then((answer) =>
-      objectsOf(answer, rpc, client.target),
-    );
+    client
+      .call(rpc, request, { deadline: options.deadline, token: options.token, describe } satisfies CallOptions)
+      .then((answer) => objectsOf(answer, rpc, client.target));
 
-  const projects: RegistryRow[] = (await call('ListProjects', Buffer.alloc(0), 'ListProjects')).map((proto) => ({ table: 'projects', project: '', proto }));
+  const projects: RegistryRow[] = (await call('ListProjects', Buffer.alloc(0), 'ListProjects')).map((proto) => ({
+    table: 'projects',
+    project: '',
+    proto,
+  }));
   const names = [options.project];
   for (const { name } of decodeRegistryRows(projects).projects) if (name && !names.includes(name)) names.push(name);
 
@@ -73,6 +77,8 @@ function objectsOf(answer: Buffer, rpc: string, target: string): Buffer[] {
   try {
     return repeatedMessages(answer, RESPONSE_OBJECTS);
   } catch (error) {
-    throw new Error(`registry server ${target} answered ${rpc} with ${answer.length} bytes that are not a ${rpc}Response: ${(error as Error).message}`);
+    throw new Error(
+      `registry server ${target} answered ${rpc} with ${answer.length} bytes that are not a ${rpc}Response: ${(error as Error).message}`,
+    );
   }
 }

@@ -50,7 +50,12 @@ export class RegistryServerClient {
         (error: ServiceError | null, answer?: Buffer) => {
           if (error) {
             if (error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED) this.dropChannel(client);
-            const context = { target: this.target, method: options.describe ?? rpc, timeoutMs: this.timeoutMs, sentToken: options.token !== null };
+            const context = {
+              target: this.target,
+              method: options.describe ?? rpc,
+              timeoutMs: this.timeoutMs,
+              sentToken: options.token !== null,
+            };
             reject(callFailure(error, context));
           } else {
             resolve(answer ?? Buffer.alloc(0));

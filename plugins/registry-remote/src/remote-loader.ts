@@ -33,7 +33,10 @@ export class RemoteRegistryLoader implements RegistryLoader {
     try {
       decoded = decodeRegistryRows(rows);
     } catch (error) {
-      throw new Error(`the objects registry server ${this.client.target} listed do not decode as Feast registry objects: ${(error as Error).message}`, { cause: error });
+      throw new Error(
+        `the objects registry server ${this.client.target} listed do not decode as Feast registry objects: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     this.noteProject(decoded);
     return decoded;
@@ -59,11 +62,15 @@ export class RemoteRegistryLoader implements RegistryLoader {
   private noteProject(decoded: DecodedRegistry): void {
     const { project } = this.env;
     const inProject = (items: readonly { project: string }[]) => items.some((item) => item.project === project);
-    const found = inProject(decoded.featureViews) || inProject(decoded.dataSources) || inProject(decoded.entities) || inProject(decoded.streamFeatureViews);
+    const found =
+      inProject(decoded.featureViews) ||
+      inProject(decoded.dataSources) ||
+      inProject(decoded.entities) ||
+      inProject(decoded.streamFeatureViews);
     if (!found && found !== this.projectFound) {
       this.env.logger.warn(
         { registry: this.describe, project },
-        'the registry server lists no entities, data sources or feature views in this project (with auth enabled, it lists only what larder\'s identity may describe)',
+        "the registry server lists no entities, data sources or feature views in this project (with auth enabled, it lists only what larder's identity may describe)",
       );
     }
     this.projectFound = found;

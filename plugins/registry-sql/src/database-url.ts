@@ -61,7 +61,9 @@ function sqliteUrl(rest: string, repoPath: string, url: string): DatabaseUrl {
   // sqlite://<nothing>/<path>: the host part is always empty.
   const file = rest.startsWith('/') ? rest.slice(1).replace(/\?.*$/, '') : '';
   if (file === '' || file === ':memory:') {
-    throw new DatabaseUrlError(`registry.path "${url}" is an in-memory SQLite database; larder can only read a registry that feast apply wrote to a file`);
+    throw new DatabaseUrlError(
+      `registry.path "${url}" is an in-memory SQLite database; larder can only read a registry that feast apply wrote to a file`,
+    );
   }
   const resolved = path.isAbsolute(file) ? file : path.resolve(repoPath, file);
   return { dialect: 'sqlite', file: resolved, describe: `sqlite:///${resolved}` };

@@ -36,7 +36,12 @@ const sqlRegistryPlugin: RegistryPlugin = {
     const loader =
       url.dialect === 'sqlite'
         ? sqliteRegistryLoader(url.file, url.describe)
-        : postgresRegistryLoader({ connection: url.connection, describe: url.describe, repoPath: env.repoPath, timeoutMs: DATABASE_TIMEOUT_MS });
+        : postgresRegistryLoader({
+            connection: url.connection,
+            describe: url.describe,
+            repoPath: env.repoPath,
+            timeoutMs: DATABASE_TIMEOUT_MS,
+          });
     return openCachedRegistry(loader, { policy: cachePolicyOf(config), logger: env.logger });
   },
 };

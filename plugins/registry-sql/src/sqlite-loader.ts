@@ -29,9 +29,12 @@ export function sqliteRegistryLoader(file: string, describe: string): RegistryLo
 async function loadSqliteRegistry(file: string, describe: string): Promise<DecodedRegistry> {
   const before = await fileStamp(file);
   if ((await sizeOf(`${file}-wal`)) > 0) {
-    throw new Error(`${file} is in WAL mode with changes not yet checkpointed into it; larder reads the main file only, so checkpoint it (PRAGMA wal_checkpoint) or use SQLite's default rollback journal`);
+    throw new Error(
+      `${file} is in WAL mode with changes not yet checkpointed into it; larder reads the main file only, so checkpoint it (PRAGMA wal_checkpoint) or use SQLite's default rollback journal`,
+    );
   }
-  if ((await sizeOf(`${file}-journal`)) > 0) throw new Error(`${file} is being written (its rollback journal is present); will read it again`);
+  if ((await sizeOf(`${file}-journal`)) > 0)
+    throw new Error(`${file} is being written (its rollback journal is present); will read it again`);
   const bytes = await readFile(file);
   if ((await fileStamp(file)) !== before) throw new Error(`${file} changed while it was being read; will read it again`);
 
@@ -58,7 +61,8 @@ async function fileStamp(file: string): Promise<string> {
   try {
     s = await stat(file, { bigint: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the SQLite registry file ${file} does not exist; run feast apply with this registry first`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error(`the SQLite registry file ${file} does not exist; run feast apply with this registry first`);
     throw error;
   }
   return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;

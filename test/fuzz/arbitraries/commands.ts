@@ -42,7 +42,8 @@ const nastyString: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(1_100_000, 3_000_000).map((n) => 'é'.repeat(n / 2)),
 );
 
-const name = (known: readonly string[]) => fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...known) }, { weight: 1, arbitrary: nastyString });
+const name = (known: readonly string[]) =>
+  fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...known) }, { weight: 1, arbitrary: nastyString });
 
 const featureRef = fc.oneof(
   { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...VIEWS), fc.constantFrom(...FEATURES)).map(([v, f]) => `${v}:${f}`) },
@@ -52,7 +53,12 @@ const featureRef = fc.oneof(
 
 /** ISO dates as Python's isoformat writes them, and dates that are not quite. */
 const isoDate = fc.oneof(
-  { weight: 3, arbitrary: fc.date({ min: new Date('2021-04-09T00:00:00Z'), max: new Date('2021-04-13T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .date({ min: new Date('2021-04-09T00:00:00Z'), max: new Date('2021-04-13T00:00:00Z'), noInvalidDate: true })
+      .map((d) => d.toISOString()),
+  },
   { weight: 1, arbitrary: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()) },
   {
     weight: 1,
@@ -81,7 +87,17 @@ const dataSourceProto = fc
       timestampField: fc.constantFrom('event_timestamp', 'created', 'conv_rate', ''),
       fileOptions: fc.record(
         {
-          uri: fc.oneof(fc.constantFrom('data/driver_stats.parquet', 'data/registry.db', 'feature_store.yaml', 'data', 's3://bucket/x.parquet', 'file:///etc/passwd'), nastyString),
+          uri: fc.oneof(
+            fc.constantFrom(
+              'data/driver_stats.parquet',
+              'data/registry.db',
+              'feature_store.yaml',
+              'data',
+              's3://bucket/x.parquet',
+              'file:///etc/passwd',
+            ),
+            nastyString,
+          ),
           fileFormat: fc.constantFrom({ parquetFormat: {} }, {}, { deltaFormat: {} }, 'parquet'),
         },
         { requiredKeys: [] },
@@ -107,7 +123,10 @@ const historical = fc.record(
     end_date: isoDate,
     entity_df_sql: fc.oneof(
       fc.constant(null),
-      fc.constantFrom("SELECT 1001 AS driver_id, TIMESTAMP '2021-04-12 10:00:00' AS event_timestamp", "SELECT * FROM read_text('feature_store.yaml')"),
+      fc.constantFrom(
+        "SELECT 1001 AS driver_id, TIMESTAMP '2021-04-12 10:00:00' AS event_timestamp",
+        "SELECT * FROM read_text('feature_store.yaml')",
+      ),
       nastyString,
     ),
   },
@@ -119,17 +138,34 @@ const pullFields = {
   data_source_name: name(SOURCES),
   join_key_columns: fc.array(fc.oneof(fc.constant('driver_id'), nastyString), { maxLength: 3 }),
   feature_name_columns: fc.array(fc.oneof(fc.constantFrom(...FEATURES), nastyString), { maxLength: 4 }),
-  timestamp_field: fc.oneof({ weight: 3, arbitrary: fc.constantFrom('event_timestamp') }, { weight: 1, arbitrary: fc.constantFrom('created', 'conv_rate', 'driver_id') }, { weight: 1, arbitrary: nastyString }),
+  timestamp_field: fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom('event_timestamp') },
+    { weight: 1, arbitrary: fc.constantFrom('created', 'conv_rate', 'driver_id') },
+    { weight: 1, arbitrary: nastyString },
+  ),
   created_timestamp_column: fc.oneof(fc.constantFrom(null, 'created', 'event_timestamp', 'conv_rate'), nastyString),
   start_date: isoDate,
   end_date: isoDate,
 };
-const pullRequired: Array<keyof typeof pullFields | 'api'> = ['api', 'data_source_name', 'join_key_columns', 'feature_name_columns', 'timestamp_field'];
+const pullRequired: Array<keyof typeof pullFields | 'api'> = [
+  'api',
+  'data_source_name',
+  'join_key_columns',
+  'feature_name_columns',
+  'timestamp_field',
+];
 
-const pullLatest = fc.record({ ...pullFields, api: fc.constant('pull_latest_from_table_or_query') }, { requiredKeys: [...pullRequired, 'start_date', 'end_date'] as Array<keyof typeof pullFields | 'api'> });
+const pullLatest = fc.record(
+  { ...pullFields, api: fc.constant('pull_latest_from_table_or_query') },
+  { requiredKeys: [...pullRequired, 'start_date', 'end_date'] as Array<keyof typeof pullFields | 'api'> },
+);
 const pullAll = fc.record({ ...pullFields, api: fc.constant('pull_all_from_table_or_query') }, { requiredKeys: pullRequired });
 
-const columnNames = fc.record({ ...common, api: fc.constant('get_table_column_names_and_types_from_data_source'), data_source_proto: dataSourceProto });
+const columnNames = fc.record({
+  ...common,
+  api: fc.constant('get_table_column_names_and_types_from_data_source'),
+  data_source_proto: dataSourceProto,
+});
 const validateSource = fc.record({ ...common, api: fc.constant('validate_data_source'), data_source_proto: dataSourceProto });
 
 const writeBatch = fc.record(
@@ -146,7 +182,10 @@ const writeBatch = fc.record(
 const writeLogged = fc.record({ ...common, api: fc.constant('write_logged_features'), feature_service_name: name(SERVICES) });
 
 const persist = fc
-  .tuple(fc.oneof(historical, pullAll, pullLatest), fc.record({ data_source_name: name(SOURCES), allow_overwrite: fc.boolean(), timeout: fc.option(fc.integer(), { nil: null }) }))
+  .tuple(
+    fc.oneof(historical, pullAll, pullLatest),
+    fc.record({ data_source_name: name(SOURCES), allow_overwrite: fc.boolean(), timeout: fc.option(fc.integer(), { nil: null }) }),
+  )
   .map(([retrieval, extra]) => ({ ...retrieval, ...extra, api: 'persist', retrieve_func: retrieval.api }));
 
 /** A command the Feast client could plausibly send (names and values may still be wrong). */
@@ -205,13 +244,16 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     return out;
   }),
   // Unknown keys, prototype-pollution keys among them.
-  fc.tuple(fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty'), fc.string({ maxLength: 12 })), wrongValue).map(
-    ([key, v]) => (cmd: Record<string, unknown>) => {
+  fc
+    .tuple(
+      fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty'), fc.string({ maxLength: 12 })),
+      wrongValue,
+    )
+    .map(([key, v]) => (cmd: Record<string, unknown>) => {
       const out = { ...cmd };
       Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
       return out;
-    },
-  ),
+    }),
   // Deep nesting under some field (V8's JSON.parse copes; the validators must too).
   fc.tuple(fc.nat(), fc.integer({ min: 10, max: 100_000 }), fc.boolean()).map(([i, depth, asObject]) => (cmd: Record<string, unknown>) => {
     const keys = Object.keys(cmd);
@@ -230,18 +272,20 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     return out;
   }),
   // The api of another command on this one's fields.
-  fc.constantFrom(
-    'get_historical_features',
-    'pull_latest_from_table_or_query',
-    'pull_all_from_table_or_query',
-    'get_table_column_names_and_types_from_data_source',
-    'validate_data_source',
-    'offline_write_batch',
-    'write_logged_features',
-    'persist',
-    'list_actions',
-    'GET_HISTORICAL_FEATURES',
-  ).map((api) => (cmd: Record<string, unknown>) => ({ ...cmd, api })),
+  fc
+    .constantFrom(
+      'get_historical_features',
+      'pull_latest_from_table_or_query',
+      'pull_all_from_table_or_query',
+      'get_table_column_names_and_types_from_data_source',
+      'validate_data_source',
+      'offline_write_batch',
+      'write_logged_features',
+      'persist',
+      'list_actions',
+      'GET_HISTORICAL_FEATURES',
+    )
+    .map((api) => (cmd: Record<string, unknown>) => ({ ...cmd, api })),
 );
 
 /** How the JSON text is finally corrupted (usually not at all). */
@@ -250,7 +294,9 @@ const textCorruption: fc.Arbitrary<(text: string) => Uint8Array> = fc.oneof(
   // Duplicate keys: JSON.parse keeps the last; the api seen must be the one validated.
   fc.constant((text: string) => Buffer.from(text.replace(/^\{/, '{"api":"persist","retrieve_func":"nope",'), 'utf8')),
   fc.nat().map((n) => (text: string) => Buffer.from(text.slice(0, n % (text.length + 1)), 'utf8')),
-  fc.uint8Array({ minLength: 1, maxLength: 4 }).map((bad) => (text: string) => Buffer.concat([Buffer.from(text, 'utf8'), Buffer.from(bad)])),
+  fc
+    .uint8Array({ minLength: 1, maxLength: 4 })
+    .map((bad) => (text: string) => Buffer.concat([Buffer.from(text, 'utf8'), Buffer.from(bad)])),
   fc.constant((text: string) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')])),
   fc.constant((text: string) => Buffer.from(text, 'utf16le')),
   fc.constant((text: string) => Buffer.from(text.replace(/:(\d+|true|false)/, ':NaN'), 'utf8')),
@@ -279,9 +325,23 @@ export const fuzzedCommand: fc.Arbitrary<FuzzedCommand> = fc
 /** Whole raw byte strings as commands: random, or a JSON prefix with junk. */
 export const randomCommandBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.uint8Array({ maxLength: 256 }),
-  fc.constantFrom('null', '[]', '""', '1', '{}', '{"api":null}', '{"api":{}}', '{"api":["persist"]}', '{"api":"__proto__"}', '{"api":"constructor"}', '{"api":"toString"}').map((s) =>
-    Buffer.from(s, 'utf8'),
-  ),
+  fc
+    .constantFrom(
+      'null',
+      '[]',
+      '""',
+      '1',
+      '{}',
+      '{"api":null}',
+      '{"api":{}}',
+      '{"api":["persist"]}',
+      '{"api":"__proto__"}',
+      '{"api":"constructor"}',
+      '{"api":"toString"}',
+    )
+    .map((s) => Buffer.from(s, 'utf8')),
   fc.integer({ min: 1_000, max: 200_000 }).map((depth) => Buffer.from('['.repeat(depth) + ']'.repeat(depth), 'utf8')),
-  fc.integer({ min: 1_000, max: 200_000 }).map((depth) => Buffer.from('{"api":' + '{"a":'.repeat(depth) + '1' + '}'.repeat(depth) + '}', 'utf8')),
+  fc
+    .integer({ min: 1_000, max: 200_000 })
+    .map((depth) => Buffer.from('{"api":' + '{"a":'.repeat(depth) + '1' + '}'.repeat(depth) + '}', 'utf8')),
 );

@@ -117,13 +117,43 @@ export type IpcMutation =
 const where = fc.constantFrom<Where>('header', 'header', 'body');
 
 export const ipcMutation: fc.Arbitrary<IpcMutation> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('flip' as const), message: fc.nat(), where, at: fc.nat(), mask: fc.integer({ min: 1, max: 255 }) }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('word32' as const), message: fc.nat(), at: fc.nat(), value: fc.constantFrom(...HUGE_32) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('word64' as const), message: fc.nat(), at: fc.nat(), value: fc.constantFrom(...HUGE_64) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('insert' as const), message: fc.nat(), where, at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('flip' as const),
+      message: fc.nat(),
+      where,
+      at: fc.nat(),
+      mask: fc.integer({ min: 1, max: 255 }),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant('word32' as const), message: fc.nat(), at: fc.nat(), value: fc.constantFrom(...HUGE_32) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('word64' as const), message: fc.nat(), at: fc.nat(), value: fc.constantFrom(...HUGE_64) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('insert' as const),
+      message: fc.nat(),
+      where,
+      at: fc.nat(),
+      bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('truncate' as const), message: fc.nat(), where, at: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('pad-body' as const), message: fc.nat(), bytes: fc.integer({ min: 1, max: 4096 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('random-header' as const), message: fc.nat(), bytes: fc.uint8Array({ maxLength: 300 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('pad-body' as const), message: fc.nat(), bytes: fc.integer({ min: 1, max: 4096 }) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('random-header' as const), message: fc.nat(), bytes: fc.uint8Array({ maxLength: 300 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop' as const), message: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('duplicate' as const), message: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('swap' as const), message: fc.nat(), other: fc.nat() }) },
@@ -158,7 +188,8 @@ export function mutate(messages: readonly IpcMessage[], m: IpcMutation): IpcMess
     }
     case 'word64': {
       const b = target.header;
-      if (b.byteLength >= 8) new DataView(b.buffer, b.byteOffset).setBigInt64((m.at % (b.byteLength - 7)) & ~7, BigInt.asIntN(64, m.value), true);
+      if (b.byteLength >= 8)
+        new DataView(b.buffer, b.byteOffset).setBigInt64((m.at % (b.byteLength - 7)) & ~7, BigInt.asIntN(64, m.value), true);
       break;
     }
     case 'insert': {
@@ -201,4 +232,8 @@ export interface FuzzedUpload {
 /** A valid sequence with 1–4 mutations applied. */
 export const fuzzedUpload: fc.Arbitrary<FuzzedUpload> = fc
   .tuple(fc.constantFrom(...BASE_STREAMS), fc.array(ipcMutation, { minLength: 1, maxLength: 4 }))
-  .map(([base, mutations]) => ({ base: base.name, mutations, messages: mutations.reduce((ms, m) => mutate(ms, m), base.messages as IpcMessage[]) }));
+  .map(([base, mutations]) => ({
+    base: base.name,
+    mutations,
+    messages: mutations.reduce((ms, m) => mutate(ms, m), base.messages as IpcMessage[]),
+  }));

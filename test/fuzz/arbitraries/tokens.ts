@@ -35,7 +35,12 @@ const jwtHeader = fc.oneof(
 const claims = fc.oneof(
   fc.record(
     {
-      preferred_username: fc.oneof(fc.constantFrom('rita', 'admin', '', '\u0000'), fc.string({ maxLength: 20 }), fc.integer(), fc.constant(null)),
+      preferred_username: fc.oneof(
+        fc.constantFrom('rita', 'admin', '', '\u0000'),
+        fc.string({ maxLength: 20 }),
+        fc.integer(),
+        fc.constant(null),
+      ),
       azp: fc.constantFrom('feast-client', 'other'),
       exp: fc.oneof(fc.constant(now() + 600), fc.constantFrom(0, -1, 1e308, 2 ** 53, '9999999999', null)),
       resource_access: fc.oneof(fc.constant({ 'feast-client': { roles: ['reader'] } }), fc.jsonValue({ maxDepth: 3 })),
@@ -51,7 +56,10 @@ const claims = fc.oneof(
 /** What an HTTP/2 header value can carry (grpc-js refuses anything else before sending). */
 const printable = fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c));
 
-const base64ish = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split('')), maxLength: 400 });
+const base64ish = fc.string({
+  unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split('')),
+  maxLength: 400,
+});
 
 /** A token (the part after "Bearer "). */
 export const fuzzedToken: fc.Arbitrary<string> = fc.oneof(
@@ -67,7 +75,10 @@ export const fuzzedToken: fc.Arbitrary<string> = fc.oneof(
   // Too many or too few parts.
   { weight: 1, arbitrary: fc.array(base64ish, { maxLength: 8 }).map((parts) => parts.join('.')) },
   // Huge: past gRPC's metadata limits and any sane JWT (a limit's business: refused, not crashed).
-  { weight: 1, arbitrary: fc.integer({ min: 4_000, max: 2_000_000 }).map((n) => `${b64url({ alg: 'RS256', kid: 'rsa-1' })}.${'A'.repeat(n)}.sig`) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 4_000, max: 2_000_000 }).map((n) => `${b64url({ alg: 'RS256', kid: 'rsa-1' })}.${'A'.repeat(n)}.sig`),
+  },
 );
 
 /** The authorization header value as sent: usually "Bearer <token>", sometimes not quite. */
