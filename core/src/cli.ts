@@ -146,17 +146,32 @@ async function runUntilSignal(start: () => Promise<RunningServer>, logger: Logge
     process.stderr.write(`larder: ${message}\n`);
     return 1;
   }
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: string) => {
+  // The handlers stay installed until the drain ends: a library that hooks signals itself
+  // (signal-exit, loaded with proper-lockfile on the first write) re-raises a signal it sees no
+  // other listener for, which killed larder mid-drain (exit 143) once this handler removed itself.
+  // A second signal while draining stops at once, without waiting for in-flight calls.
+  let draining = false;
+  let onSignal: (signal: NodeJS.Signals) => void = () => {};
+  const stopRequested = new Promise<void>((resolve) => {
+    onSignal = (signal) => {
+      if (draining) {
+        logger.warn({ signal }, 'second signal while draining: stopping without waiting for in-flight calls');
+        process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+      }
+      draining = true;
       logger.info({ signal }, 'draining in-flight calls, then stopping');
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
       resolve();
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
   });
-  await server.stop();
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    await stopRequested;
+    await server.stop();
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
   logger.info('larder stopped');
   return 0;
 }

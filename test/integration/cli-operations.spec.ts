@@ -8,7 +8,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
+import { driverStatsTable } from '../../core/src/example/driver-stats.ts';
+import { EXAMPLE_PROJECT, writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
+import { FlightDataEncoder, toFlightData } from '../../packages/flight/src/ipc.ts';
+import { historicalCommand } from '../support/feast-commands.ts';
+import { connect } from '../support/flight-client.ts';
 import { connectHealth } from '../support/health-client.ts';
 import { freePort, startLarder, LARDER_DEV } from '../support/larder-process.ts';
 
@@ -46,6 +50,50 @@ describe('larder process: metrics port, health, SIGTERM', function () {
       expect(await server.stop()).to.equal(0);
     }
     expect(server.logs()).to.include('metrics at /metrics');
+  });
+
+  it('exits 0 on SIGTERM after a write (the file lock hooks signals too)', async () => {
+    // proper-lockfile, loaded on the first write, brings signal-exit, which re-raises a signal it
+    // sees no other listener for: larder's own handler must still be there while it drains.
+    const server = await startLarder({ repoPath: repo });
+    const client = connect(`127.0.0.1:${server.port}`);
+    try {
+      const write = JSON.stringify({
+        api: 'offline_write_batch',
+        feature_view_names: ['driver_hourly_stats'],
+        name_aliases: [null],
+        project: EXAMPLE_PROJECT,
+      });
+      await client.doPut(write, driverStatsTable().slice(0, 2));
+    } finally {
+      client.close();
+    }
+    expect(await server.stop(), server.logs()).to.equal(0);
+    expect(server.logs()).to.include('larder stopped');
+  });
+
+  it('a second signal while draining stops at once, saying so', async () => {
+    const server = await startLarder({ repoPath: repo });
+    const client = connect(`127.0.0.1:${server.port}`);
+    try {
+      // An upload left open is a call in flight: the drain would wait for it (up to 30 s).
+      const command = historicalCommand(EXAMPLE_PROJECT, ['driver_hourly_stats:conv_rate']);
+      const schema = driverStatsTable().select(['driver_id', 'event_timestamp']).schema;
+      const upload = client.openUpload('DoExchange', [
+        toFlightData(new FlightDataEncoder(schema).schemaMessage(), { type: 'CMD', cmd: Buffer.from(command), path: [] }),
+      ]);
+      await new Promise((r) => setTimeout(r, 1_000)); // the upload reaches the server
+      const started = Date.now();
+      const exited = server.stop(60_000);
+      for (let i = 0; i < 100 && !server.logs().includes('draining in-flight calls'); i++) await new Promise((r) => setTimeout(r, 50));
+      process.kill(server.pid, 'SIGTERM');
+      expect(await exited).to.equal(143);
+      expect(Date.now() - started, 'did not wait for the open upload').to.be.below(20_000);
+      expect(server.logs()).to.include('second signal while draining: stopping without waiting for in-flight calls');
+      await upload.ended;
+    } finally {
+      client.close();
+    }
   });
 
   it('prints the usage for --help and exits 0', async () => {
