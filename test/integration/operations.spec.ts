@@ -304,5 +304,33 @@ describe('operations: health, metrics, limits (real PostgreSQL store)', function
         health.close();
       }
     });
+
+    it('while draining the port stays open: a new probe sees liveness SERVING and readiness NOT_SERVING, a new call gets UNAVAILABLE', async () => {
+      const server = await serve('drain_open', {});
+      const client = connect(`127.0.0.1:${server.port}`);
+      try {
+        const slow = client.doExchange(slowPull(), placeholderTable());
+        slow.catch(() => {});
+        await until('the statement to run', async () => (await sleepingStatements()) === 1);
+        const stopped = server.stop(4000);
+        // Fresh connections, as the kubelet's probes and a new client make them.
+        const probe = connectHealth(`127.0.0.1:${server.port}`);
+        const late = connect(`127.0.0.1:${server.port}`);
+        try {
+          expect(await probe.check('liveness')).to.equal('SERVING');
+          expect(await probe.check('')).to.equal('NOT_SERVING');
+          const refused = await rejection(late.doExchange(pullAllCommand({ data_source_name: 'brief_source' }), placeholderTable()));
+          expect(refused.code).to.equal(status.UNAVAILABLE);
+          expect(refused.details).to.include('shutting down');
+        } finally {
+          probe.close();
+          late.close();
+        }
+        await stopped;
+        expect((await rejection(slow)).code).to.be.oneOf([status.CANCELLED, status.UNAVAILABLE]);
+      } finally {
+        client.close();
+      }
+    });
   });
 });

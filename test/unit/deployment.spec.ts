@@ -67,7 +67,11 @@ function applyJsonPatch(doc: K8s, ops: Array<{ op: string; path: string; value?:
       parent[last] = value;
     } else if (op === 'add' && Array.isArray(parent)) parent.splice(last === '-' ? parent.length : Number(last), 0, value);
     else if (op === 'add') parent[last] = value;
-    else throw new Error(`JSON patch op "${op}" is not handled here`);
+    else if (op === 'remove') {
+      expect(parent[last], `remove ${pointer}: nothing there`).to.not.equal(undefined);
+      if (Array.isArray(parent)) parent.splice(Number(last), 1);
+      else delete parent[last];
+    } else throw new Error(`JSON patch op "${op}" is not handled here`);
   }
 }
 
@@ -197,6 +201,8 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
   const plain = kustomize(path.join(KUBE, 'base'));
   const tls = kustomize(path.join(KUBE, 'tls'));
   const secrets = yamlDocs(path.join(KUBE, 'secrets.example.yaml'));
+  const monitoring = kustomize(path.join(KUBE, 'monitoring'));
+  const autoscaling = kustomize(path.join(KUBE, 'autoscaling'));
   let work: string;
   let exampleRepo: string;
 
@@ -225,8 +231,49 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
+  const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
+    Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+  it("the PodDisruptionBudget covers the Deployment's pods and lets a drain evict one of them", () => {
+    const deployment = find(plain, 'Deployment', 'larder-offline');
+    const pdb = find(plain, 'PodDisruptionBudget', 'larder-offline');
+    expect(pdb.metadata.namespace).to.equal(deployment.metadata.namespace);
+    expect(selects(pdb.spec.selector.matchLabels, deployment.spec.template.metadata.labels), 'PDB selector').to.equal(true);
+    expect(pdb.spec.minAvailable, 'minAvailable below replicas, or no drain can proceed').to.be.below(deployment.spec.replicas);
+    expect(pdb.spec.minAvailable).to.be.at.least(1);
+  });
+
+  it("the ServiceMonitor scrapes the Service's metrics port, where larder serves /metrics", () => {
+    const monitor = find(monitoring, 'ServiceMonitor', 'larder-offline');
+    const service = find(monitoring, 'Service', 'larder-offline');
+    expect(monitor.spec.namespaceSelector.matchNames).to.include(service.metadata.namespace);
+    expect(selects(monitor.spec.selector.matchLabels, service.metadata.labels), 'ServiceMonitor selector').to.equal(true);
+    const endpoint = monitor.spec.endpoints[0];
+    expect(endpoint.path).to.equal('/metrics');
+    const port = service.spec.ports.find((p: K8s) => p.name === endpoint.port);
+    expect(port, `Service port named ${endpoint.port}`).to.not.equal(undefined);
+    const c = container(monitoring);
+    const target = c.ports.find((p: K8s) => p.name === port.targetPort);
+    expect(Number(argAfter(c.args, '--metrics-port')), "the container port the Service targets is larder's --metrics-port").to.equal(
+      target.containerPort,
+    );
+  });
+
+  it('the HPA owns the replica count of the Deployment it scales, on a CPU request, above the PDB', () => {
+    const hpa = find(autoscaling, 'HorizontalPodAutoscaler', 'larder-offline');
+    const deployment = find(autoscaling, 'Deployment', 'larder-offline');
+    expect(hpa.spec.scaleTargetRef).to.deep.equal({ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name });
+    expect(hpa.metadata.namespace).to.equal(deployment.metadata.namespace);
+    expect(deployment.spec.replicas, 'an apply would reset what the HPA chose').to.equal(undefined);
+    const cpu = hpa.spec.metrics.find((m: K8s) => m.resource?.name === 'cpu');
+    expect(cpu.resource.target.type).to.equal('Utilization');
+    expect(container(autoscaling).resources.requests.cpu, 'CPU utilisation is relative to the request').to.be.a('string');
+    expect(hpa.spec.minReplicas).to.be.above(find(autoscaling, 'PodDisruptionBudget', 'larder-offline').spec.minAvailable);
+    expect(hpa.spec.maxReplicas).to.be.at.least(hpa.spec.minReplicas);
+  });
+
   it('every manifest document parses and names its apiVersion, kind and metadata.name', () => {
-    for (const doc of [...plain, ...tls, ...secrets]) {
+    for (const doc of [...plain, ...tls, ...secrets, ...monitoring, ...autoscaling]) {
       expect(doc.apiVersion, JSON.stringify(doc).slice(0, 80)).to.be.a('string');
       expect(doc.kind).to.be.a('string');
       expect(doc.metadata?.name, `${doc.kind} without a name`).to.be.a('string');

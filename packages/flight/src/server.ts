@@ -8,7 +8,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import pino, { type Logger } from 'pino';
-import { FlightError, UnimplementedError, isFlightError } from './errors.ts';
+import { FlightError, isFlightError, UnavailableError, UnimplementedError } from './errors.ts';
 import { CallLimits, type CallLimitOptions } from './call-limits.ts';
 import { DEFAULT_CHUNKING, type ChunkingOptions } from './chunking.ts';
 import type { FlightCallInfo, FlightDescriptor, FlightHandler, FlightInfoResult } from './handler.ts';
@@ -62,7 +62,10 @@ export interface FlightServerOptions {
 export interface FlightServer {
   /** Binds and starts serving; resolves with the bound port. */
   start(): Promise<{ port: number }>;
-  /** Stops accepting calls, lets running calls finish for up to `graceMs`, then cancels them. */
+  /**
+   * Refuses new Flight calls with UNAVAILABLE while the running ones finish (for up to `graceMs`,
+   * then they are cancelled), the port still open for other services (health); then closes it.
+   */
   shutdown(graceMs: number): Promise<void>;
   /** Calls currently being handled. */
   inFlight(): number;
@@ -171,6 +174,7 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
   const limits = new CallLimits(options.limits);
   let nextCallId = 1;
   let callsInFlight = 0;
+  let draining = false;
 
   function begin(call: CallLike, method: FlightMethod): CallScope {
     const startedAt = performance.now();
@@ -258,6 +262,7 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
    * take none; every other call waits for its slot first.
    */
   async function start(method: FlightMethod, request: { refusal?: Refusal } | undefined, scope: CallScope): Promise<void> {
+    if (draining) throw new UnavailableError(`This server is shutting down and takes no new calls; retry (${method})`);
     checkRequest(request);
     if (method === 'DoPut' || method === 'DoExchange') await scope.enterUpload();
     else if (!SLOTLESS.has(method)) await scope.admit();
@@ -414,16 +419,29 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
     },
 
     shutdown(graceMs: number) {
+      // The port stays open until the calls in flight have finished: the other services (health)
+      // keep answering, so a probe sees the drain, and new Flight calls get UNAVAILABLE, which
+      // clients retry (on another replica). Then the listener closes.
+      draining = true;
       return new Promise<void>((resolve) => {
+        let idleCheck: NodeJS.Timeout | undefined;
         const timer = setTimeout(() => {
+          clearTimeout(idleCheck);
           log.warn({ inFlight: callsInFlight }, 'grace period over: cancelling the remaining calls');
           server.forceShutdown();
           resolve();
         }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
+        const closeWhenIdle = () => {
+          if (callsInFlight > 0) {
+            idleCheck = setTimeout(closeWhenIdle, 25);
+            return;
+          }
+          server.tryShutdown(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        };
+        closeWhenIdle();
       });
     },
 
