@@ -4,8 +4,13 @@
  * core's schema and each built-in plugin's configSchema declare (test/support/yaml-example-check.ts).
  * The mutation cases prove the check fails when the file drifts.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
+import pino from 'pino';
+import { EXAMPLE_PROJECT, writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
+import { startServer } from '../../core/src/server.ts';
 import { checkExample } from '../support/yaml-example-check.ts';
 
 const example = readFileSync(new URL('../../feature_store.yaml.example', import.meta.url), 'utf8');
@@ -36,6 +41,25 @@ describe('feature_store.yaml.example', function () {
       'variant "auth kubernetes" + optional kubeconfig',
     ]) {
       expect(report.checked).to.include(name);
+    }
+  });
+
+  it('starts a real larder server from the active configuration, as written', async () => {
+    // The example repo (larder example) supplies data/registry.db, where the example's registry points.
+    const repo = mkdtempSync(path.join(tmpdir(), 'larder-yaml-example-serve-'));
+    try {
+      await writeExampleRepo(repo);
+      writeFileSync(path.join(repo, 'feature_store.yaml'), mutate('project: my_project', `project: ${EXAMPLE_PROJECT}`));
+      const server = await startServer({ chdir: repo, port: 0, logger: pino({ level: 'silent' }), env: {} });
+      try {
+        expect(server.port).to.be.above(0);
+        expect(server.config.offlineStore).to.deep.equal({ type: 'file' });
+        expect(server.config.larder.max_concurrent_calls).to.equal(64);
+      } finally {
+        await server.stop(1000);
+      }
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
     }
   });
 
