@@ -168,13 +168,18 @@ describe('operations: health, metrics, limits (real PostgreSQL store)', function
       );
     });
 
-    it("counts calls, errors by code, rows, bytes and pending uploads under Feast's metric names", async () => {
+    it("counts calls, errors by code, rows, bytes and pending uploads; Feast's metrics with Feast's labels", async () => {
       const before = await metrics();
       const ok = (s: string) => sample(before, s) ?? 0;
-      const pull = 'method="pull_all_from_table_or_query"';
-      const okBefore = ok(`feast_offline_store_request_total{${pull},status="success"}`);
-      const rowsBefore = ok(`feast_offline_store_row_count_sum{${pull}}`);
-      const notFoundBefore = ok(`larder_offline_store_errors_total{${pull},code="NOT_FOUND"}`);
+      const pull = 'call="pull_all_from_table_or_query"';
+      // Feast's server counts the retrieval jobs it runs with to_arrow(), labelled method="to_arrow".
+      const feast = 'method="to_arrow"';
+      const okBefore = ok(`larder_offline_calls_total{${pull},status="success"}`);
+      const rowsBefore = ok(`larder_offline_call_rows_sum{${pull}}`);
+      const notFoundBefore = ok(`larder_offline_call_errors_total{${pull},code="NOT_FOUND"}`);
+      const feastOkBefore = ok(`feast_offline_store_request_total{${feast},status="success"}`);
+      const feastErrorBefore = ok(`feast_offline_store_request_total{${feast},status="error"}`);
+      const feastRowsBefore = ok(`feast_offline_store_row_count_sum{${feast}}`);
       const exchangesBefore = ok('larder_flight_calls_total{rpc="DoExchange",code="OK"}');
 
       expect((await client.doExchange(pullAllCommand(), placeholderTable())).numRows).to.equal(100);
@@ -184,20 +189,25 @@ describe('operations: health, metrics, limits (real PostgreSQL store)', function
       await client.doPut(pullAllCommand(), placeholderTable());
 
       const after = await metrics();
-      expect(sample(after, `feast_offline_store_request_total{${pull},status="success"}`)).to.equal(okBefore + 2); // the pull, the DoPut
-      expect(sample(after, `feast_offline_store_request_total{${pull},status="error"}`)).to.be.at.least(1);
-      expect(sample(after, `larder_offline_store_errors_total{${pull},code="NOT_FOUND"}`)).to.equal(notFoundBefore + 1);
+      expect(sample(after, `larder_offline_calls_total{${pull},status="success"}`)).to.equal(okBefore + 2); // the pull, the DoPut
+      expect(sample(after, `larder_offline_calls_total{${pull},status="error"}`)).to.be.at.least(1);
+      expect(sample(after, `larder_offline_call_errors_total{${pull},code="NOT_FOUND"}`)).to.equal(notFoundBefore + 1);
       // 100 rows sent; the DoPut's placeholder table stands for "no rows".
-      expect(sample(after, `feast_offline_store_row_count_sum{${pull}}`)).to.equal(rowsBefore + 100);
-      expect(sample(after, `larder_offline_store_sent_bytes_total{${pull}}`)).to.be.greaterThan(0);
+      expect(sample(after, `larder_offline_call_rows_sum{${pull}}`)).to.equal(rowsBefore + 100);
+      expect(sample(after, `larder_offline_call_sent_bytes_total{${pull}}`)).to.be.greaterThan(0);
+      // The DoPut only uploads (Feast's server runs no job for it): one success, one error.
+      expect(sample(after, `feast_offline_store_request_total{${feast},status="success"}`)).to.equal(feastOkBefore + 1);
+      expect(sample(after, `feast_offline_store_request_total{${feast},status="error"}`)).to.equal(feastErrorBefore + 1);
+      expect(sample(after, `feast_offline_store_row_count_sum{${feast}}`)).to.equal(feastRowsBefore + 100);
+      expect(after, "only Feast's label values").to.not.match(/^feast_offline_store_\w+\{[^}]*method="(?!to_arrow")/m);
       expect(sample(after, 'larder_flight_calls_total{rpc="DoExchange",code="OK"}')).to.equal(exchangesBefore + 1);
       expect(sample(after, 'larder_flight_calls_total{rpc="DoExchange",code="NOT_FOUND"}')).to.be.at.least(1);
       expect(sample(after, 'larder_pending_uploads')).to.equal(1);
       expect(sample(after, 'larder_pending_upload_bytes')).to.be.greaterThan(0);
       expect(sample(after, 'larder_flight_calls_in_flight')).to.equal(0);
-      expect(after).to.match(
-        /^feast_offline_store_request_latency_seconds_bucket\{le="0\.1",method="pull_all_from_table_or_query"\} \d+$/m,
-      );
+      // Feast's buckets.
+      expect(after).to.match(/^feast_offline_store_request_latency_seconds_bucket\{le="0\.1",method="to_arrow"\} \d+$/m);
+      expect(after).to.match(/^feast_offline_store_row_count_bucket\{le="5000000",method="to_arrow"\} \d+$/m);
       expect(after).to.match(/^process_resident_memory_bytes \d+/m);
       expect((await fetch(`http://127.0.0.1:${server.metricsPort}/other`)).status).to.equal(404);
     });

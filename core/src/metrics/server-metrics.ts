@@ -1,8 +1,9 @@
 /**
- * The server's Prometheus metrics. Feast's own names are reused where Feast defines them
- * (`feast_offline_store_request_total`, `…_request_latency_seconds`, `…_row_count`, with Feast's
- * buckets), labelled by the Feast call (`get_historical_features`, …) rather than Feast's
- * client-side `to_arrow`; the rest are larder's.
+ * The server's Prometheus metrics. Feast's own metrics (`feast_offline_store_request_total`,
+ * `…_request_latency_seconds`, `…_row_count`) are emitted exactly as Feast's server emits them —
+ * for the retrieval jobs it runs with `to_arrow()`, labelled `method="to_arrow"` and
+ * `status="success"|"error"`, with Feast's buckets — so dashboards built on Feast's work
+ * unchanged. larder's own `larder_offline_calls_*` break every Feast call down by its name.
  *
  * Each server has its own registry, so several servers in one process (tests, embedders) never
  * share counters. Gauges are read when scraped, so the hot path only increments counters.
@@ -36,6 +37,16 @@ export interface ServerMetrics {
 const LATENCY_BUCKETS = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600];
 const ROW_BUCKETS = [100, 1000, 10000, 100000, 500000, 1000000, 5000000];
 
+/**
+ * Whether Feast's server would have run this call's retrieval job with `to_arrow()`: the reads
+ * (get_historical_features and the pulls) when their result is produced — DoExchange, or the
+ * DoGet after a legacy DoPut, not the DoPut that only uploads the entity table.
+ */
+const TO_ARROW_CALLS = new Set(['get_historical_features', 'pull_latest_from_table_or_query', 'pull_all_from_table_or_query']);
+function runsToArrow(call: { api: string; rpc: string }): boolean {
+  return TO_ARROW_CALLS.has(call.api) && call.rpc !== 'DoPut';
+}
+
 const STATUS_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(grpc.status)
     .filter(([, v]) => typeof v === 'number')
@@ -64,36 +75,58 @@ export function createServerMetrics(hooks: LarderHooks, sources: MetricsSources)
     buckets: LATENCY_BUCKETS,
     registers,
   });
-  const requests = new Counter({
+  // Feast's metrics, as Feast's server emits them (feast/metrics.py; RetrievalJob.to_arrow).
+  const feastRequests = new Counter({
     name: 'feast_offline_store_request_total',
-    help: 'Feast offline store calls, by Feast call and outcome (success or error)',
+    help: 'Total offline store retrieval requests',
     labelNames: ['method', 'status'],
     registers,
   });
-  const errors = new Counter({
-    name: 'larder_offline_store_errors_total',
-    help: 'Feast offline store calls that failed, by Feast call and gRPC status code',
-    labelNames: ['method', 'code'],
-    registers,
-  });
-  const latency = new Histogram({
+  const feastLatency = new Histogram({
     name: 'feast_offline_store_request_latency_seconds',
-    help: 'Duration of Feast offline store calls in seconds, until the last row was sent',
+    help: 'Latency of offline store retrieval operations in seconds',
     labelNames: ['method'],
     buckets: LATENCY_BUCKETS,
     registers,
   });
-  const rows = new Histogram({
+  const feastRows = new Histogram({
     name: 'feast_offline_store_row_count',
-    help: 'Rows returned (reads) or received (writes) per Feast offline store call',
+    help: 'Number of rows returned by offline store retrieval',
     labelNames: ['method'],
     buckets: ROW_BUCKETS,
     registers,
   });
+  // larder's, by Feast call.
+  const requests = new Counter({
+    name: 'larder_offline_calls_total',
+    help: 'Feast offline store calls, by Feast call and outcome (success or error)',
+    labelNames: ['call', 'status'],
+    registers,
+  });
+  const errors = new Counter({
+    name: 'larder_offline_call_errors_total',
+    help: 'Feast offline store calls that failed, by Feast call and gRPC status code',
+    labelNames: ['call', 'code'],
+    registers,
+  });
+  const latency = new Histogram({
+    name: 'larder_offline_call_duration_seconds',
+    help: 'Duration of Feast offline store calls in seconds, until the last row was sent',
+    labelNames: ['call'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const rows = new Histogram({
+    name: 'larder_offline_call_rows',
+    help: 'Rows returned (reads) or received (writes) per Feast offline store call',
+    labelNames: ['call'],
+    buckets: ROW_BUCKETS,
+    registers,
+  });
   const sentBytes = new Counter({
-    name: 'larder_offline_store_sent_bytes_total',
+    name: 'larder_offline_call_sent_bytes_total',
     help: 'Arrow data bytes sent to clients, by Feast call',
-    labelNames: ['method'],
+    labelNames: ['call'],
     registers,
   });
   new Gauge({
@@ -150,12 +183,18 @@ export function createServerMetrics(hooks: LarderHooks, sources: MetricsSources)
   if (sources.odfvWorker() !== null) registerOdfvWorkerMetrics(registers, sources);
 
   hooks.afterCall.tap('metrics', (call, outcome) => {
-    const method = call.api;
-    requests.inc({ method, status: outcome.error ? 'error' : 'success' });
-    if (outcome.error) errors.inc({ method, code: statusName((outcome.error as Partial<LarderError>).code ?? grpc.status.INTERNAL) });
-    latency.observe({ method }, outcome.durationMs / 1000);
-    rows.observe({ method }, outcome.rows);
-    if (outcome.bytes > 0) sentBytes.inc({ method }, outcome.bytes);
+    const name = call.api;
+    const status = outcome.error ? 'error' : 'success';
+    requests.inc({ call: name, status });
+    if (outcome.error) errors.inc({ call: name, code: statusName((outcome.error as Partial<LarderError>).code ?? grpc.status.INTERNAL) });
+    latency.observe({ call: name }, outcome.durationMs / 1000);
+    rows.observe({ call: name }, outcome.rows);
+    if (outcome.bytes > 0) sentBytes.inc({ call: name }, outcome.bytes);
+    if (runsToArrow(call)) {
+      feastRequests.inc({ method: 'to_arrow', status });
+      feastLatency.observe({ method: 'to_arrow' }, outcome.durationMs / 1000);
+      feastRows.observe({ method: 'to_arrow' }, outcome.rows);
+    }
   });
 
   return {
