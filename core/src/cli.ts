@@ -8,8 +8,9 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { ConfigError } from './config/errors.ts';
+import { createLogger, type LogLevel } from './logging/create-logger.ts';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer, type RunningServer } from './server.ts';
 
 const USAGE = `usage: larder [-c DIR] [-f FEATURE_STORE_YAML] [--log-level LEVEL] <command> [options]
@@ -34,7 +35,7 @@ global options:
       --log-level LEVEL           debug, info, warning, error, critical (default info)
 `;
 
-const LEVELS: Record<string, string> = { debug: 'debug', info: 'info', warning: 'warn', warn: 'warn', error: 'error', critical: 'fatal' };
+const LEVELS: Record<string, LogLevel> = { debug: 'debug', info: 'info', warning: 'warn', warn: 'warn', error: 'error', critical: 'fatal' };
 
 /**
  * The `larder` executable: `larder example [DIR] [serve options]` writes the bundled example repo
@@ -74,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
   if (!command) return usageError('no command given');
   const level = LEVELS[String(globals['log-level']).toLowerCase()];
   if (!level) return usageError(`unknown --log-level ${globals['log-level']}`);
-  const logger = pino({ level, base: { pid: process.pid } });
+  const logger = createLogger(level, undefined, { pid: process.pid });
 
   switch (command) {
     case 'serve_offline':

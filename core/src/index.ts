@@ -23,4 +23,6 @@ export * from './retrieval.ts';
 export * from './permissions/index.ts';
 export { startServer, DEFAULT_HOST, DEFAULT_PORT } from './server.ts';
 export type { ServeOptions, RunningServer } from './server.ts';
+export { createLogger, loggerOptions } from './logging/create-logger.ts';
+export type { LogLevel } from './logging/create-logger.ts';
 export { PluginResolutionError } from './plugins/errors.ts';

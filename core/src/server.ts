@@ -3,7 +3,7 @@
  * → Flight transport. Everything is validated before the port opens.
  */
 import { readFileSync } from 'node:fs';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { FeastFlightService } from './api/feast-service.ts';
 import { PendingUploads, defaultPendingLimits } from './api/pending.ts';
 import type { AuthProvider } from './auth.ts';
@@ -15,6 +15,7 @@ import { createFlightServer, flightDataLimit } from '@larder/flight';
 import { REGISTRY_HEALTH_SERVICE, healthServiceDefinition, healthServiceImplementation } from './health/health-service.ts';
 import { ServerHealth, type ServingStatus } from './health/server-health.ts';
 import { createHooks, type LarderHooks } from './hooks.ts';
+import { createLogger } from './logging/create-logger.ts';
 import type { MetricsEndpoint } from './metrics/metrics-http.ts';
 import type { ServerMetrics } from './metrics/server-metrics.ts';
 import { odfvWorkerFor } from './odfv/configure.ts';
@@ -30,6 +31,10 @@ export interface ServeOptions extends LocateOptions {
   readonly port?: number;
   readonly tlsKeyPath?: string;
   readonly tlsCertPath?: string;
+  /**
+   * Where larder logs; by default JSON lines on stdout in larder's shape (level names, ISO time,
+   * see logging/create-logger.ts). An embedder's own logger is used as it is.
+   */
   readonly logger?: Logger;
   /** Serves Prometheus metrics at http://<host>:<metricsPort>/metrics (0 picks a free port). */
   readonly metricsPort?: number;
@@ -72,7 +77,7 @@ export const DEFAULT_LIMITS = {
 } as const;
 
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
-  const logger = options.logger ?? pino({ level: 'info' });
+  const logger = options.logger ?? createLogger('info', undefined, { pid: process.pid });
   const config = await loadRepoConfig(options);
   // Nothing runs until warm(): a bad interpreter path is a config error, before anything opens.
   const odfvWorker = odfvWorkerFor(config, options.odfvPython, logger);

@@ -90,7 +90,7 @@ describe('on demand feature views through larder and the Feast client', function
   /** The worker's pid, once larder has logged that it started. */
   const workerPid = async (server: ServerProcess): Promise<number> => {
     for (let waited = 0; waited < 60_000; waited += 200) {
-      const found = [...server.logs().matchAll(/"workerPid":(\d+)/g)].pop();
+      const found = [...server.logs().matchAll(/"workerPid":(\d+)[^\n]*"msg":"ODFV worker started"/g)].pop();
       if (found) return Number(found[1]);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

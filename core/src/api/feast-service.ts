@@ -4,11 +4,12 @@
  * - DoExchange (Feast >= 0.67 reads): command + upload + result on one stream.
  * - DoPut → GetFlightInfo → DoGet (older clients' reads): the upload waits in PendingUploads.
  * - DoPut of a write command: the write runs inside DoPut, as in Feast.
- * Every call authenticates first, then runs through the beforeCall/afterCall hooks.
+ * Every call authenticates first (a refusal is logged there), then runs through the beforeCall/afterCall hooks.
  */
 import { hrtime } from 'node:process';
 import type { Logger } from 'pino';
-import { UnauthenticatedError, type AuthProvider, type User } from '../auth.ts';
+import type { AuthProvider, User } from '../auth.ts';
+import { authenticateCall } from './authenticate-call.ts';
 import { FeastError, InvalidArgumentError, NotFoundError } from '../errors.ts';
 import type {
   ActionTypeInfo,
@@ -190,12 +191,7 @@ export class FeastFlightService implements FlightHandler {
   }
 
   private async authenticate(call: FlightCallInfo): Promise<User | null> {
-    if (!this.deps.auth) return null;
-    const header = call.headers.authorization?.[0];
-    if (!header) throw new UnauthenticatedError('Missing authorization header: send "authorization: Bearer <token>"');
-    const match = /^bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) throw new UnauthenticatedError('Malformed authorization header: expected "Bearer <token>"');
-    return this.deps.auth.authenticate(match[1]!);
+    return this.deps.auth ? authenticateCall(this.deps.auth, call, this.deps.logger) : null;
   }
 
   private newRecord(api: string, rpc: string, user: User | null, call: FlightCallInfo): CallRecord {

@@ -253,7 +253,7 @@ export class OdfvWorker {
     child.stderr!.on('data', (chunk: Buffer) => {
       const text = chunk.toString('utf8');
       stderrTail = (stderrTail + text).slice(-4_000);
-      for (const line of text.split('\n')) if (line.trim()) logger.debug({ odfvWorker: child.pid }, line);
+      for (const line of text.split('\n')) if (line.trim()) logger.debug({ workerPid: child.pid }, line);
     });
     // stdin errors (EPIPE once the process is gone) surface through 'exit'.
     child.stdin!.on('error', () => {});

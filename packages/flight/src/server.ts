@@ -186,7 +186,7 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
     let admission: Promise<void> | null = null;
     // From the call's arrival: an upload, and a wait for a slot, count against the deadline.
     const disarmDeadline = limits.armDeadline(method, controller);
-    const callLog = log.child({ rpc: method, call: nextCallId++ });
+    const callLog = log.child({ rpc: method, callId: nextCallId++ });
     // grpc-js also emits 'cancelled' when a finished call's stream closes, so the listeners are
     // removed once we are done with the call: only a cancellation *during* the call aborts.
     const onCancel = () => {
