@@ -490,7 +490,10 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
     expect(link, 'RUN ln -s /app/cli/bin/feast.js /usr/local/bin/feast in the runtime stage').to.be.above(-1);
     const copiesBin = runtime.findIndex((i) => i.cmd === 'COPY' && /^--from=build \/src\/cli\/bin cli\/bin$/.test(i.args));
     expect(copiesBin, 'cli/bin is copied to /app/cli/bin before it is linked').to.be.within(0, link - 1);
-    const workdir = runtime.slice(0, copiesBin).findLast((i) => i.cmd === 'WORKDIR')?.args;
+    const workdir = runtime
+      .slice(0, copiesBin)
+      .filter((i) => i.cmd === 'WORKDIR')
+      .at(-1)?.args;
     expect(workdir, 'cli/bin is copied under /app').to.equal('/app');
     expect(
       runtime.findIndex((i) => i.cmd === 'USER'),
