@@ -57,6 +57,11 @@ COPY --from=build /src/plugins/postgres/dist plugins/postgres/dist
 COPY --from=build /src/plugins/registry-remote/dist plugins/registry-remote/dist
 COPY --from=build /src/plugins/registry-sql/dist plugins/registry-sql/dist
 COPY --from=build /src/cli/bin cli/bin
+# The Feast operator and the feast-feature-server Helm chart replace the entrypoint with Feast's own
+# command line (`feast --log-level INFO serve_offline -h 0.0.0.0 -p 8815`): `feast` runs larder for
+# `serve_offline` and refuses every other Feast subcommand. Not an npm bin, so it cannot shadow
+# Python Feast on a user's machine.
+RUN ln -s /app/cli/bin/feast.js /usr/local/bin/feast
 # The feature repo is mounted here; owned by the runtime uid so `larder example` can write into it.
 RUN install -d -o 1000 -g 1000 /feature_repo
 WORKDIR /feature_repo

@@ -483,6 +483,29 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
     expect(exposed).to.include.members(container(plain).ports.map((p: K8s) => p.containerPort));
   });
 
+  it('the image has `feast` on PATH for the Feast operator and Helm chart: /usr/local/bin/feast -> cli/bin/feast.js', () => {
+    // Both replace the entrypoint with `feast … serve_offline …` (test/unit/feast-entry.spec.ts runs those command lines).
+    const runtime = runtimeStage();
+    const link = runtime.findIndex((i) => i.cmd === 'RUN' && /\bln -s \/app\/cli\/bin\/feast\.js \/usr\/local\/bin\/feast\b/.test(i.args));
+    expect(link, 'RUN ln -s /app/cli/bin/feast.js /usr/local/bin/feast in the runtime stage').to.be.above(-1);
+    const copiesBin = runtime.findIndex((i) => i.cmd === 'COPY' && /^--from=build \/src\/cli\/bin cli\/bin$/.test(i.args));
+    expect(copiesBin, 'cli/bin is copied to /app/cli/bin before it is linked').to.be.within(0, link - 1);
+    const workdir = runtime
+      .slice(0, copiesBin)
+      .filter((i) => i.cmd === 'WORKDIR')
+      .at(-1)?.args;
+    expect(workdir, 'cli/bin is copied under /app').to.equal('/app');
+    expect(
+      runtime.findIndex((i) => i.cmd === 'USER'),
+      'linked as root, before USER',
+    ).to.be.above(link);
+    // Run as a program through the link: executable in git (COPY keeps the mode), with a node shebang.
+    expect(execFileSync('git', ['ls-files', '-s', 'cli/bin/feast.js'], { cwd: REPO_ROOT, encoding: 'utf8' })).to.match(/^100755 /);
+    expect(read('cli', 'bin', 'feast.js').split('\n')[0]).to.equal('#!/usr/bin/env node');
+    // Not an npm bin: installed on a user's machine it would shadow Python Feast's `feast`.
+    expect(Object.keys(JSON.parse(read('cli', 'package.json')).bin)).to.deep.equal(['larder']);
+  });
+
   it("the Dockerfile's ENTRYPOINT and CMD start larder, which serves and exits 0 on SIGTERM", async () => {
     const entrypoint = JSON.parse(instruction('ENTRYPOINT')!);
     const cmd = JSON.parse(instruction('CMD')!);
