@@ -136,17 +136,13 @@ function pythonFromFlag(value: string | undefined): string | undefined {
   return value?.includes(path.sep) ? path.resolve(value) : value;
 }
 
-/** Serves until SIGTERM/SIGINT, then drains in-flight calls and exits 0. */
+/**
+ * Serves until SIGTERM/SIGINT, then drains in-flight calls and exits 0. The handlers are installed
+ * before the server starts: its port opens before start() resolves, so a signal in between (an
+ * orchestrator stopping a pod that has just passed a TCP probe) would otherwise kill the process
+ * with 143; it now stops the server as soon as it is up.
+ */
 async function runUntilSignal(start: () => Promise<RunningServer>, logger: Logger): Promise<number> {
-  let server: RunningServer;
-  try {
-    server = await start();
-  } catch (error) {
-    const message = error instanceof ConfigError ? error.message : (error as Error).message;
-    logger.fatal({ err: message }, 'larder could not start');
-    process.stderr.write(`larder: ${message}\n`);
-    return 1;
-  }
   // The handlers stay installed until the drain ends: a library that hooks signals itself
   // (signal-exit, loaded with proper-lockfile on the first write) re-raises a signal it sees no
   // other listener for, which killed larder mid-drain (exit 143) once this handler removed itself.
@@ -167,6 +163,15 @@ async function runUntilSignal(start: () => Promise<RunningServer>, logger: Logge
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
+    let server: RunningServer;
+    try {
+      server = await start();
+    } catch (error) {
+      const message = error instanceof ConfigError ? error.message : (error as Error).message;
+      logger.fatal({ err: message }, 'larder could not start');
+      process.stderr.write(`larder: ${message}\n`);
+      return 1;
+    }
     await stopRequested;
     await server.stop();
   } finally {

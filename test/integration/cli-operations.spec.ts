@@ -2,8 +2,8 @@
  * The `larder` process as an orchestrator runs it: `--metrics-port`, the health service on the
  * Flight port, SIGTERM draining to exit 0, and clear usage errors for bad operational flags.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -94,6 +94,37 @@ describe('larder process: metrics port, health, SIGTERM', function () {
     } finally {
       client.close();
     }
+  });
+
+  it('a SIGTERM after the port opens but before start-up ends stops larder cleanly (exit 0)', async () => {
+    // A store whose first readiness check is slow keeps start-up going after the port has opened,
+    // which is when an orchestrator's TCP probe passes and a stop may come.
+    const slowRepo = path.join(dir, 'slow-start');
+    cpSync(repo, slowRepo, { recursive: true });
+    writeFileSync(
+      path.join(slowRepo, 'slow-ping-store.mjs'),
+      "export default { kind: 'offline_store', name: 'slow-ping', configSchema: { type: 'object' }, create() {\n" +
+        '  return { ping: () => new Promise((r) => setTimeout(r, 3000)), close: async () => {} };\n} };\n',
+    );
+    const yaml = readFileSync(path.join(slowRepo, 'feature_store.yaml'), 'utf8');
+    writeFileSync(
+      path.join(slowRepo, 'feature_store.yaml'),
+      yaml.replace(/offline_store:\n {2}type: file\n/, 'offline_store:\n  type: ./slow-ping-store.mjs\n'),
+    );
+    const port = await freePort();
+    const child = spawn(process.execPath, [...LARDER, '-c', slowRepo, 'serve_offline', '-p', String(port)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let logs = '';
+    child.stdout.on('data', (c: Buffer) => (logs += c));
+    child.stderr.on('data', (c: Buffer) => (logs += c));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ? 128 + 15 : code)));
+    for (let i = 0; i < 400 && !logs.includes('Flight server listening'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(logs, 'the port opened').to.include('Flight server listening');
+    expect(logs, 'start-up still running').to.not.include('larder serving');
+    child.kill('SIGTERM');
+    expect(await exited, logs).to.equal(0);
+    expect(logs).to.include('larder stopped');
   });
 
   it('prints the usage for --help and exits 0', async () => {
