@@ -104,7 +104,7 @@ for (const kind of ['file', 'sql in SQLite', 'sql in PostgreSQL'] as const) {
       if (kind !== 'sql in PostgreSQL') expect(existsSync(path.join(repo, 'data', registryFile))).to.equal(false);
 
       server = await startLarder({ repoPath: repo });
-      expect(server.logs()).to.include('does not exist yet');
+      expect(server.logs()).to.match(/registry (file does|tables do) not exist yet; serving an empty registry/);
 
       const flight = connect(`127.0.0.1:${server.port}`);
       try {
@@ -116,7 +116,11 @@ for (const kind of ['file', 'sql in SQLite', 'sql in PostgreSQL'] as const) {
       }
 
       await feastApply(repo);
-      expect(await clientOutput(writeClientRepo(repo, registryLines, server.port))).to.equal('rows 2 conv_rate 2');
+      // The client's repo is elsewhere: the same registry, named by its absolute path.
+      const clientRegistry = registryLines.map((line) =>
+        line.replace('path: data/', `path: ${repo}/data/`).replace('sqlite:///data/', `sqlite:///${repo}/data/`),
+      );
+      expect(await clientOutput(writeClientRepo(repo, clientRegistry, server.port))).to.equal('rows 2 conv_rate 2');
     });
   });
 }
