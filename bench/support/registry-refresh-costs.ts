@@ -64,7 +64,7 @@ async function timed(fn: () => Promise<unknown>, runs: RunCounts): Promise<Timin
 
 async function loaderFor(kind: Exclude<Kind, 'file'>, registries: Registries, repo: string): Promise<RegistryLoader> {
   // The bench's registries exist: a missing one is an error here, not an empty registry.
-  const noRegistry = { missing: 'refuse', onEmpty: () => {}, onFound: () => {} } as const;
+  const noRegistry = { missing: 'refuse', onEmpty: () => {} } as const;
   if (kind === 'sqlite') return sqliteRegistryLoader({ file: registries.sqliteFile, describe: 'bench sqlite registry', ...noRegistry });
   if (kind === 'postgres') {
     const url = parseDatabaseUrl(registries.postgresUrl, repo);

@@ -14,7 +14,9 @@
  * account or a read replica (`read_path`), DDL copied from Feast's SQLAlchemy models would drift
  * from Feast's own across versions (and `create_all` leaves existing tables alone, so a drifted
  * copy would stay), and `feast apply` creates the tables anyway before it writes any object, so a
- * client sees the same answers. With `schema_mode: verify` or `skip` Feast does not create them
+ * client sees the same answers. Once the registry has been read, losing it again (a SQLite file
+ * moved away, dropped tables) is a failed check, and the last good copy is served as for any
+ * other failure, rather than an empty registry. With `schema_mode: verify` or `skip` Feast does not create them
  * and does not start; larder refuses to start too.
  */
 import { cachePolicyOf, commonRegistryProperties, openCachedRegistry, type RegistryPlugin } from '@larder/core';
@@ -45,7 +47,6 @@ const sqlRegistryPlugin: RegistryPlugin = {
   create(config, env) {
     const url = parseDatabaseUrl((config.read_path as string | null | undefined) || (config.path as string), env.repoPath);
     const missing: MissingTables = (config.schema_mode ?? 'auto') === 'auto' ? 'empty' : 'refuse';
-    // One warning per absence: again only after the tables had appeared and gone.
     let warned = false;
     const onEmpty = () => {
       if (warned) return;
@@ -55,10 +56,9 @@ const sqlRegistryPlugin: RegistryPlugin = {
         'registry tables do not exist yet; serving an empty registry until feast apply creates them',
       );
     };
-    const onFound = () => (warned = false);
     const loader =
       url.dialect === 'sqlite'
-        ? sqliteRegistryLoader({ file: url.file, describe: url.describe, missing, onEmpty, onFound })
+        ? sqliteRegistryLoader({ file: url.file, describe: url.describe, missing, onEmpty })
         : postgresRegistryLoader({
             connection: url.connection,
             describe: url.describe,
@@ -66,7 +66,6 @@ const sqlRegistryPlugin: RegistryPlugin = {
             timeoutMs: DATABASE_TIMEOUT_MS,
             missing,
             onEmpty,
-            onFound,
           });
     return openCachedRegistry(loader, { policy: cachePolicyOf(config), logger: env.logger });
   },

@@ -11,8 +11,8 @@
  * `statement_timeout`, so a stalled database makes a check fail (and the last good copy serve)
  * instead of hanging calls.
  *
- * Registry tables that do not exist yet are an empty registry when `missing` is `empty`: the stamp
- * is then the absence itself, and every check looks for the tables again.
+ * Registry tables that do not exist yet are an empty registry when `missing` is `empty`, until they
+ * have been read once: the stamp is then the absence itself, and every check looks for them again.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,8 +31,6 @@ export interface PostgresLoaderOptions {
   readonly missing: MissingTables;
   /** Called on each load that finds no registry tables and serves an empty registry. */
   readonly onEmpty: () => void;
-  /** Called on each load that finds the registry tables. */
-  readonly onFound: () => void;
 }
 
 /** The stamp while the registry tables do not exist: any set of tables has another. */
@@ -49,6 +47,8 @@ class PostgresRegistryLoader implements RegistryLoader {
   private triedPlain = false;
   /** The registry tables found by the last load; a check reuses them (forgotten on any failure). */
   private knownTables: RegistryTable[] | null = null;
+  /** Whether the registry tables have been read once. */
+  private found = false;
 
   constructor(private readonly options: PostgresLoaderOptions) {
     this.describe = options.describe;
@@ -75,7 +75,7 @@ class PostgresRegistryLoader implements RegistryLoader {
       this.options.onEmpty();
       return decodeRegistryRows([]);
     }
-    this.options.onFound();
+    this.found = true;
     const { rows } = await this.query<RawRegistryRow>(registryRowsQuery(tables));
     this.knownTables = tables;
     return decodeRegistryRows(toRegistryRows(rows));
@@ -91,7 +91,8 @@ class PostgresRegistryLoader implements RegistryLoader {
       `SELECT c.relname AS name FROM pg_class c
         WHERE c.relkind IN ('r', 'p') AND pg_table_is_visible(c.oid)`,
     );
-    return registryTablesIn(new Set(rows.map((r) => r.name)), this.describe, this.options.missing);
+    // Once the registry has been read, tables that are gone are a failure (the last good copy is served).
+    return registryTablesIn(new Set(rows.map((r) => r.name)), this.describe, this.found ? 'refuse' : this.options.missing);
   }
 
   private async query<R extends pg.QueryResultRow>(sql: string): Promise<pg.QueryResult<R>> {

@@ -23,7 +23,7 @@ const REQUIRED: readonly RegistryTable[] = ['entities', 'data_sources', 'feature
 /**
  * What a database without the registry tables is. Feast's SqlRegistry with `schema_mode: auto`
  * (its default) creates them at start and serves an empty registry; larder serves the empty
- * registry without creating them (see index.ts). With `verify` or `skip` Feast does not create
+ * registry without creating them (see index.ts), until the registry has been read once. With `verify` or `skip` Feast does not create
  * them and refuses to start, and so does larder.
  */
 export type MissingTables = 'empty' | 'refuse';

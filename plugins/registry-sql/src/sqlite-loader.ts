@@ -27,23 +27,35 @@ export interface SqliteLoaderOptions {
   readonly missing: MissingTables;
   /** Called on each load that finds no registry (no file, or no tables) and serves it empty. */
   readonly onEmpty: () => void;
-  /** Called on each load that finds the registry tables. */
-  readonly onFound: () => void;
 }
 
 export function sqliteRegistryLoader(options: SqliteLoaderOptions): RegistryLoader {
+  // Only before the registry has been read once is its absence an empty registry; afterwards it
+  // is a failure, and the last good copy is served.
+  let found = false;
+  const missing = (): MissingTables => (found ? 'refuse' : options.missing);
   return {
     describe: options.describe,
-    stamp: () => fileStamp(options.file, options.missing),
-    load: () => loadSqliteRegistry(options),
+    stamp: () => fileStamp(options.file, missing()),
+    load: async () => {
+      const registry = await loadSqliteRegistry(options.file, options.describe, missing(), options.onEmpty);
+      if (registry !== null) found = true;
+      return registry ?? decodeRegistryRows([]);
+    },
   };
 }
 
-async function loadSqliteRegistry({ file, describe, missing, onEmpty, onFound }: SqliteLoaderOptions): Promise<DecodedRegistry> {
+/** The registry in `file`, or null when there is none yet (and `missing` is `empty`). */
+async function loadSqliteRegistry(
+  file: string,
+  describe: string,
+  missing: MissingTables,
+  onEmpty: () => void,
+): Promise<DecodedRegistry | null> {
   const before = await fileStamp(file, missing);
   if (before === NO_FILE) {
     onEmpty();
-    return decodeRegistryRows([]);
+    return null;
   }
   if ((await sizeOf(`${file}-wal`)) > 0) {
     throw new Error(
@@ -62,9 +74,8 @@ async function loadSqliteRegistry({ file, describe, missing, onEmpty, onFound }:
     const tables = registryTablesIn(new Set(names), describe, missing);
     if (tables === null) {
       onEmpty();
-      return decodeRegistryRows([]);
+      return null;
     }
-    onFound();
     const statement = db.prepare(registryRowsQuery(tables));
     const raw: RawRegistryRow[] = [];
     try {
