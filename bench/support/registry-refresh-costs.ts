@@ -63,12 +63,14 @@ async function timed(fn: () => Promise<unknown>, runs: RunCounts): Promise<Timin
 }
 
 async function loaderFor(kind: Exclude<Kind, 'file'>, registries: Registries, repo: string): Promise<RegistryLoader> {
-  if (kind === 'sqlite') return sqliteRegistryLoader(registries.sqliteFile, 'bench sqlite registry');
+  // The bench's registries exist: a missing one is an error here, not an empty registry.
+  const noRegistry = { missing: 'refuse', onEmpty: () => {} } as const;
+  if (kind === 'sqlite') return sqliteRegistryLoader({ file: registries.sqliteFile, describe: 'bench sqlite registry', ...noRegistry });
   if (kind === 'postgres') {
     const url = parseDatabaseUrl(registries.postgresUrl, repo);
     if (url.dialect !== 'postgresql') throw new Error('expected a PostgreSQL URL');
     // The sql plugin's own bound (plugins/registry-sql/src/index.ts).
-    return postgresRegistryLoader({ connection: url.connection, describe: url.describe, repoPath: repo, timeoutMs: 10_000 });
+    return postgresRegistryLoader({ connection: url.connection, describe: url.describe, repoPath: repo, timeoutMs: 10_000, ...noRegistry });
   }
   // As plugins/registry-remote/src/index.ts builds it (plaintext, no auth).
   const settings = remoteSettingsFrom({ path: registries.remoteTarget }, repo);

@@ -221,10 +221,16 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) {
     });
 
     it('refuses to start when the registry cannot be read, naming it without its password', async () => {
+      // A missing SQLite file is an empty registry with schema_mode auto; with verify it is refused, as in Feast.
       const unreadable = backend === 'PostgreSQL' ? url.replace(`:${pg!.port}/`, ':1/') : 'sqlite:///data/no-such-registry.sqlite';
       const error = (await startServer({
         chdir: repo,
-        featureStoreYaml: yamlFile(600, [], unreadable),
+        featureStoreYaml: writeExampleYaml(
+          repo,
+          [...registryLines(600, unreadable), 'schema_mode: verify'],
+          [],
+          `feature_store.${++yamlCount}.yaml`,
+        ),
         port: 0,
         logger: pino({ level: 'silent' }),
       }).catch((e: Error) => e)) as Error;
@@ -247,9 +253,9 @@ describe('registry_type: sql, start-up errors', function () {
   });
   after(() => rmSync(repo, { recursive: true, force: true }));
 
-  it('refuses a database that holds no Feast registry, and larder exits non-zero saying so', async () => {
+  it('with schema_mode verify, refuses a database that holds no Feast registry, and larder exits non-zero saying so', async () => {
     writeFileSync(path.join(repo, 'empty.sqlite'), '');
-    writeExampleYaml(repo, ['registry_type: sql', 'path: sqlite:///empty.sqlite']);
+    writeExampleYaml(repo, ['registry_type: sql', 'path: sqlite:///empty.sqlite', 'schema_mode: verify']);
     const error = (await run(process.execPath, [...LARDER_DEV, '-c', repo, 'serve_offline', '-p', '0']).catch((e) => e)) as {
       code: number;
       stderr: string;
@@ -258,6 +264,26 @@ describe('registry_type: sql, start-up errors', function () {
     expect(error.stderr).to.include(
       'has no entities, data_sources, feature_views, feature_services tables: it does not hold a Feast SQL registry',
     );
+  });
+
+  it("with schema_mode auto (Feast's default), serves a database that holds no Feast registry yet as an empty registry, warning once", async () => {
+    writeFileSync(path.join(repo, 'no-tables.sqlite'), '');
+    const yaml = writeExampleYaml(repo, ['registry_type: sql', 'path: sqlite:///no-tables.sqlite'], [], 'feature_store.auto.yaml');
+    const { logger, lines } = capturingLogger();
+    const server = await startServer({ chdir: repo, featureStoreYaml: yaml, port: 0, logger });
+    const client = connect(`127.0.0.1:${server.port}`);
+    try {
+      const missing = await rejection(client.doExchange(pullAll('driver_hourly_stats_source'), placeholderTable()));
+      expect(missing.details).to.include(`Data source driver_hourly_stats_source does not exist in project ${EXAMPLE_PROJECT}`);
+      const warnings = lines.filter((l) => l.level === 40 && l.msg.includes('registry tables do not exist yet'));
+      expect(warnings).to.have.length(1);
+      expect(warnings[0]!.registry).to.equal(`sqlite:///${path.join(repo, 'no-tables.sqlite')}`);
+      // larder wrote nothing into it: the tables are Feast's to create.
+      expect(readFileSync(path.join(repo, 'no-tables.sqlite')).length).to.equal(0);
+    } finally {
+      client.close();
+      await server.stop(500);
+    }
   });
 
   for (const [registryPath, message] of [

@@ -6,7 +6,7 @@
  * Everything runs asynchronously: the larder under test may be serving in the test's own process.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { EXAMPLE_PROJECT, writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
@@ -66,11 +66,31 @@ export function writeExampleYaml(
 
 /** The example repo in `dir`, applied by `feast apply` into the registry `registryLines` describe. */
 export async function applyExampleRepo(dir: string, registryLines: readonly string[], definitionsExtra = ''): Promise<string> {
+  const repo = await writeRepoWithDefinitions(dir, registryLines, definitionsExtra);
+  await feastApply(repo);
+  return repo;
+}
+
+/**
+ * The example repo in `dir` with its Feast definitions, as before the first `feast apply`: no
+ * registry at all (the example's hand-written registry.db is removed).
+ */
+export async function writeUnappliedExampleRepo(dir: string, registryLines: readonly string[]): Promise<string> {
+  const repo = await writeRepoWithDefinitions(dir, registryLines, '');
+  rmSync(path.join(repo, 'data', 'registry.db'));
+  return repo;
+}
+
+async function writeRepoWithDefinitions(dir: string, registryLines: readonly string[], definitionsExtra: string): Promise<string> {
   const repo = await writeExampleRepo(dir);
   writeExampleYaml(repo, registryLines);
   writeFileSync(path.join(repo, 'definitions.py'), DEFINITIONS + definitionsExtra);
-  await feast(['-c', repo, 'apply'], repo);
   return repo;
+}
+
+/** The real `feast apply` in `repo` (asynchronous: a larder in the test's process keeps serving). */
+export function feastApply(repo: string): Promise<void> {
+  return feast(['-c', repo, 'apply'], repo);
 }
 
 /** Runs Python with `FeatureStore(repo_path=repo)` bound to `store`, then `code` (e.g. `store.apply([...])`). */

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { FeatureViewNotFoundException } from '../../core/src/errors.ts';
 import { encodeRegistry } from '../../core/src/registry/encode.ts';
 import {
   openFileRegistry,
   registryPathFromConfig,
-  RegistryNotFoundError,
   resolveRegistryPath,
   UnsupportedRegistryError,
 } from '../../core/src/registry/file-registry.ts';
@@ -112,16 +112,37 @@ describe('file registry', () => {
     });
   });
 
-  it("fails at start with Feast's message when the file is missing", async () => {
-    const { logger } = capturingLogger();
-    let error: unknown;
-    try {
-      await open(logger);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).to.be.instanceOf(RegistryNotFoundError);
-    expect((error as Error).message).to.equal(`Registry not found at path "${path}". Have you run "feast apply"?`);
+  describe('before the first feast apply (no file yet)', () => {
+    it('starts with an empty registry, warning once with the path, and answers lookups as Feast does', async () => {
+      const { logger, warnings } = capturingLogger();
+      const source = await open(logger);
+      expect(warnings()).to.have.length(1);
+      expect(warnings()[0]!.path).to.equal(path);
+      expect(warnings()[0]!.msg).to.contain('does not exist yet');
+      const snapshot = await source.snapshot();
+      expect(() => snapshot.getFeatureView('v1', 'p'))
+        .to.throw(FeatureViewNotFoundException)
+        .with.property('message', 'Feature view v1 does not exist in project p');
+      expect(snapshot.listFeatureServices('p')).to.deep.equal([]);
+      // Calls keep being answered without a warning per call, and the registry is not stale.
+      await source.snapshot();
+      expect(warnings()).to.have.length(1);
+      expect(source.status!().state).to.equal('fresh');
+    });
+
+    it('serves the objects as soon as feast apply writes the file', async () => {
+      const { logger, lines } = capturingLogger();
+      const source = await open(logger);
+      expect(await viewNames(source)).to.deep.equal([]);
+      writeFileSync(path, registryBytes('v1'));
+      expect(await viewNames(source)).to.deep.equal(['v1']);
+      expect(lines.filter((l) => l.msg === 'registry reloaded')).to.have.length(1);
+    });
+
+    it("does not create the file (the registry is Feast's to write)", async () => {
+      await open(capturingLogger().logger);
+      expect(existsSync(path)).to.equal(false);
+    });
   });
 
   it('serves the same snapshot while the file is unchanged', async () => {

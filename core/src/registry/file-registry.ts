@@ -11,6 +11,12 @@
  * fields (views, sources, permissions, …) missing. Feast writes fields in number order, so such a
  * file ends at a lower field number than the registry before it; it is served only once it has
  * stayed unchanged for `settleMs` (a user may really have deleted every object of the last kind).
+ *
+ * A file that does not exist yet is an empty registry, as in Feast (its Registry catches the
+ * store's FileNotFoundError and starts empty): Feast's own harness starts the offline server before
+ * `feast apply`. Feast then commits that empty registry to disk; larder does not, because the
+ * registry is Feast's to write (the file may be on a read-only mount here) and `feast apply`
+ * creates it just the same. The first stat that finds the file loads it.
  */
 import { open, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
@@ -34,7 +40,11 @@ export interface FileRegistryOptions {
   readonly settleMs?: number;
 }
 
-/** Thrown at start-up when the registry file does not exist. Message is Feast's. */
+/**
+ * Feast's error for a registry file that does not exist, with its message. openFileRegistry no
+ * longer throws it (a missing file is an empty registry, as in Feast's server); kept for plugins
+ * that read registry files of their own.
+ */
 export class RegistryNotFoundError extends Error {
   constructor(readonly path: string) {
     super(`Registry not found at path "${path}". Have you run "feast apply"?`);
@@ -102,7 +112,10 @@ export function registryPathFromConfig(registryConfig: string | Readonly<Record<
   return resolveRegistryPath(path, repoPath);
 }
 
-/** Opens the registry file, failing now if it is missing or unreadable. */
+/**
+ * Opens the registry file, failing now if it is unreadable. A missing file is served as an empty
+ * registry (with a warning naming the path) until `feast apply` writes it.
+ */
 export async function openFileRegistry(options: FileRegistryOptions): Promise<RegistrySource> {
   const registry = new FileRegistry(resolveRegistryPath(options.path, options.repoPath), options.logger, options.settleMs ?? 2000);
   await registry.load(options.initialAttempts ?? 5, options.retryDelayMs ?? 100);
@@ -115,6 +128,15 @@ interface Loaded {
   readonly lastField: number;
   readonly decoded: DecodedRegistry;
   readonly snapshot: RegistrySnapshot;
+}
+
+/** The stamp of "no file": differs from every real file's stamp, so the first file is loaded. */
+const NO_FILE = 'no file';
+
+/** What is served while the file does not exist: Feast's empty registry. */
+function emptyRegistry(): Loaded {
+  const decoded = decodeRegistry(new Uint8Array(0));
+  return { stamp: NO_FILE, lastField: 0, decoded, snapshot: new DecodedRegistrySnapshot(decoded) };
 }
 
 /** What one read of the file gave: a registry, or why it cannot be used. */
@@ -147,7 +169,11 @@ class FileRegistry implements RegistrySource {
         this.current = last.loaded;
         return;
       }
-      if (isMissing(last.error)) throw new RegistryNotFoundError(this.path);
+      if (isMissing(last.error)) {
+        this.current = emptyRegistry();
+        this.logger.warn({ path: this.path }, 'registry file does not exist yet; serving an empty registry until feast apply writes it');
+        return;
+      }
       if (attempt < attempts) await sleep(delayMs);
     }
     const error = (last as { error: Error }).error;
@@ -178,6 +204,8 @@ class FileRegistry implements RegistrySource {
     try {
       stamp = stampOf(await stat(this.path, { bigint: true }));
     } catch (error) {
+      // Still no file since start: the empty registry is what Feast serves too, not a failure.
+      if (current.stamp === NO_FILE && isMissing(asError(error))) return this.confirmed(current.snapshot);
       return this.keepLastGood(null, asError(error));
     }
     if (stamp === current.stamp) return this.confirmed(current.snapshot);
@@ -239,7 +267,8 @@ class FileRegistry implements RegistrySource {
    */
   private looksIncomplete(bytes: Uint8Array, decoded: DecodedRegistry): string | null {
     const previous = this.current?.decoded;
-    if (!previous) return null;
+    // Before the first file (or at start) an empty file is just an empty registry, as in Python.
+    if (!previous || this.current?.stamp === NO_FILE) return null;
     if (bytes.length === 0) return 'the registry file is empty (probably being rewritten by feast apply)';
     if (previous.registrySchemaVersion !== '' && decoded.registrySchemaVersion === '') {
       return 'the registry file has no registry_schema_version (probably truncated while feast apply writes it)';

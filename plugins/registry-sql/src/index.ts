@@ -6,9 +6,22 @@
  * openCachedRegistry for the refresh, last-good-copy and health behaviour.
  *
  * Written by larder never: the registry is Feast's to write (`feast apply`, the registry server).
+ *
+ * Before the first `feast apply` (no SQLite file, or no registry tables) larder serves an empty
+ * registry, with a warning, and sees the objects once `feast apply` has created the tables. Feast's
+ * SqlRegistry does the same with `schema_mode: auto` (its default) except that it creates the
+ * tables itself at start (`metadata.create_all`). larder does not: it may be given a read-only
+ * account or a read replica (`read_path`), DDL copied from Feast's SQLAlchemy models would drift
+ * from Feast's own across versions (and `create_all` leaves existing tables alone, so a drifted
+ * copy would stay), and `feast apply` creates the tables anyway before it writes any object, so a
+ * client sees the same answers. Once the registry has been read, losing it again (a SQLite file
+ * moved away, dropped tables) is a failed check, and the last good copy is served as for any
+ * other failure, rather than an empty registry. With `schema_mode: verify` or `skip` Feast does not create them
+ * and does not start; larder refuses to start too.
  */
 import { cachePolicyOf, commonRegistryProperties, openCachedRegistry, type RegistryPlugin } from '@larder/core';
 import { parseDatabaseUrl } from './database-url.ts';
+import type { MissingTables } from './registry-tables.ts';
 import { postgresRegistryLoader } from './postgres-loader.ts';
 import { sqliteRegistryLoader } from './sqlite-loader.ts';
 
@@ -33,14 +46,26 @@ const sqlRegistryPlugin: RegistryPlugin = {
   },
   create(config, env) {
     const url = parseDatabaseUrl((config.read_path as string | null | undefined) || (config.path as string), env.repoPath);
+    const missing: MissingTables = (config.schema_mode ?? 'auto') === 'auto' ? 'empty' : 'refuse';
+    let warned = false;
+    const onEmpty = () => {
+      if (warned) return;
+      warned = true;
+      env.logger.warn(
+        { registry: url.describe },
+        'registry tables do not exist yet; serving an empty registry until feast apply creates them',
+      );
+    };
     const loader =
       url.dialect === 'sqlite'
-        ? sqliteRegistryLoader(url.file, url.describe)
+        ? sqliteRegistryLoader({ file: url.file, describe: url.describe, missing, onEmpty })
         : postgresRegistryLoader({
             connection: url.connection,
             describe: url.describe,
             repoPath: env.repoPath,
             timeoutMs: DATABASE_TIMEOUT_MS,
+            missing,
+            onEmpty,
           });
     return openCachedRegistry(loader, { policy: cachePolicyOf(config), logger: env.logger });
   },

@@ -10,6 +10,9 @@
  * Connections: a pool of at most two, idle ones closed after a minute, every statement bounded by
  * `statement_timeout`, so a stalled database makes a check fail (and the last good copy serve)
  * instead of hanging calls.
+ *
+ * Registry tables that do not exist yet are an empty registry when `missing` is `empty`, until they
+ * have been read once: the stamp is then the absence itself, and every check looks for them again.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,7 +20,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { decodeRegistryRows, type DecodedRegistry, type RegistryLoader, type RegistryTable } from '@larder/core';
 import pg from 'pg';
 import type { PostgresConnection } from './database-url.ts';
-import { registryRowsQuery, registryTablesIn, toRegistryRows, type RawRegistryRow } from './registry-tables.ts';
+import { type MissingTables, registryRowsQuery, registryTablesIn, toRegistryRows, type RawRegistryRow } from './registry-tables.ts';
 
 export interface PostgresLoaderOptions {
   readonly connection: PostgresConnection;
@@ -25,7 +28,13 @@ export interface PostgresLoaderOptions {
   readonly repoPath: string;
   /** Bound of every statement and of connecting, in ms. */
   readonly timeoutMs: number;
+  readonly missing: MissingTables;
+  /** Called on each load that finds no registry tables and serves an empty registry. */
+  readonly onEmpty: () => void;
 }
+
+/** The stamp while the registry tables do not exist: any set of tables has another. */
+const NO_TABLES = 'no tables';
 
 export function postgresRegistryLoader(options: PostgresLoaderOptions): RegistryLoader {
   return new PostgresRegistryLoader(options);
@@ -38,6 +47,8 @@ class PostgresRegistryLoader implements RegistryLoader {
   private triedPlain = false;
   /** The registry tables found by the last load; a check reuses them (forgotten on any failure). */
   private knownTables: RegistryTable[] | null = null;
+  /** Whether the registry tables have been read once. */
+  private found = false;
 
   constructor(private readonly options: PostgresLoaderOptions) {
     this.describe = options.describe;
@@ -46,6 +57,7 @@ class PostgresRegistryLoader implements RegistryLoader {
 
   async stamp(): Promise<string> {
     const tables = this.knownTables ?? (await this.tables());
+    if (tables === null) return NO_TABLES;
     const parts = tables.map((t) => `(SELECT count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM ${t})`);
     try {
       const { rows } = await this.query<{ stamp: string }>(`SELECT ${parts.join(` || '/' || `)} AS stamp`);
@@ -59,6 +71,11 @@ class PostgresRegistryLoader implements RegistryLoader {
   async load(): Promise<DecodedRegistry> {
     this.knownTables = null;
     const tables = await this.tables();
+    if (tables === null) {
+      this.options.onEmpty();
+      return decodeRegistryRows([]);
+    }
+    this.found = true;
     const { rows } = await this.query<RawRegistryRow>(registryRowsQuery(tables));
     this.knownTables = tables;
     return decodeRegistryRows(toRegistryRows(rows));
@@ -69,12 +86,13 @@ class PostgresRegistryLoader implements RegistryLoader {
   }
 
   /** The registry tables in the session's search path (Feast creates them in the default schema). */
-  private async tables(): Promise<RegistryTable[]> {
+  private async tables(): Promise<RegistryTable[] | null> {
     const { rows } = await this.query<{ name: string }>(
       `SELECT c.relname AS name FROM pg_class c
         WHERE c.relkind IN ('r', 'p') AND pg_table_is_visible(c.oid)`,
     );
-    return registryTablesIn(new Set(rows.map((r) => r.name)), this.describe);
+    // Once the registry has been read, tables that are gone are a failure (the last good copy is served).
+    return registryTablesIn(new Set(rows.map((r) => r.name)), this.describe, this.found ? 'refuse' : this.options.missing);
   }
 
   private async query<R extends pg.QueryResultRow>(sql: string): Promise<pg.QueryResult<R>> {

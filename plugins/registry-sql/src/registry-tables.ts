@@ -20,12 +20,25 @@ const PROTO_COLUMN: Readonly<Record<RegistryTable, string>> = {
 /** Tables every Feast SQL registry has had; the others arrived in later Feast versions. */
 const REQUIRED: readonly RegistryTable[] = ['entities', 'data_sources', 'feature_views', 'feature_services'];
 
-/** The registry tables present among `existing`; throws when the database is not a Feast SQL registry. */
-export function registryTablesIn(existing: ReadonlySet<string>, describe: string): RegistryTable[] {
-  const missing = REQUIRED.filter((table) => !existing.has(table));
-  if (missing.length > 0) {
+/**
+ * What a database without the registry tables is. Feast's SqlRegistry with `schema_mode: auto`
+ * (its default) creates them at start and serves an empty registry; larder serves the empty
+ * registry without creating them (see index.ts), until the registry has been read once. With `verify` or `skip` Feast does not create
+ * them and refuses to start, and so does larder.
+ */
+export type MissingTables = 'empty' | 'refuse';
+
+/**
+ * The registry tables present among `existing`; null when Feast's tables do not exist yet and
+ * `missing` is `empty` (the registry is empty until `feast apply` creates them); throws otherwise.
+ */
+export function registryTablesIn(existing: ReadonlySet<string>, describe: string, missing: MissingTables): RegistryTable[] | null {
+  const absent = REQUIRED.filter((table) => !existing.has(table));
+  if (absent.length > 0) {
+    if (missing === 'empty') return null;
     throw new Error(
-      `${describe} has no ${missing.join(', ')} table${missing.length > 1 ? 's' : ''}: it does not hold a Feast SQL registry; run feast apply with this registry first`,
+      `${describe} has no ${absent.join(', ')} table${absent.length > 1 ? 's' : ''}: it does not hold a Feast SQL registry; ` +
+        "run feast apply (or 'feast registry create-schema') with this registry first, or set schema_mode: auto to serve an empty registry until then",
     );
   }
   return REGISTRY_TABLES.filter((table) => existing.has(table));
