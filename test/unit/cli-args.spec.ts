@@ -190,14 +190,7 @@ describe('CLI: Feast 0.67 global and serve_offline options', function () {
       const dir = path.join(mkdtempSync(path.join(tmpdir(), 'larder-cli-args-')), 'example');
       try {
         let stdout = '';
-        const write = process.stdout.write;
-        process.stdout.write = ((s: string) => ((stdout += s), true)) as typeof process.stdout.write;
-        let code: number;
-        try {
-          code = await run(['example', dir, '--help']);
-        } finally {
-          process.stdout.write = write;
-        }
+        const code = await run(['example', dir, '--help'], { stdout: { write: (s: string) => void (stdout += s) } });
         expect(code).to.equal(0);
         expect(stdout).to.include('--metrics-port');
         expect(existsSync(dir), 'example repo written').to.equal(false);
