@@ -97,7 +97,10 @@ export function parseOptions(args: readonly string[], specs: readonly OptionSpec
     const spec = longs.get(opt);
     if (!spec) {
       // `-xyz` (one dash) falls back to short options; `--xyz` is unknown, with suggestions.
-      if (arg[1] !== '-') return matchShort(arg);
+      if (arg[1] !== '-') {
+        matchShort(arg);
+        return;
+      }
       throw new UsageError(`No such option ${pyRepr(opt)}.${didYouMean(opt, [...longs.keys()])}`);
     }
     if (spec.flag) {
