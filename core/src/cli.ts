@@ -10,6 +10,7 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import {
   formatDefinitions,
+  formatParagraph,
   formatUsageError,
   type OptionSpec,
   optionLabel,
@@ -136,7 +137,7 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   const err = io.stderr ?? process.stderr;
   const groupUsage = `${prog} [OPTIONS] COMMAND [ARGS]...`;
   const groupHelp = () =>
-    `Usage: ${groupUsage}\n\n  ${prog}: Feast's offline feature server (feast serve_offline) over Arrow Flight.\n\n` +
+    `Usage: ${groupUsage}\n\n${formatParagraph(`${prog}: Feast's offline feature server (feast serve_offline) over Arrow Flight.`)}\n` +
     `Options:\n${formatDefinitions(GLOBAL_OPTIONS.map(optionRow))}\nCommands:\n${formatDefinitions(COMMANDS)}`;
 
   let globals;
@@ -186,7 +187,7 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
     const description = isExample ? COMMANDS[0]![1] : SERVE_DESCRIPTION;
     out.write(
       `Usage: ${commandPath === `${prog} serve` ? `${prog} serve_offline` : commandPath} [OPTIONS]${isExample ? ' [DIR]' : ''}\n\n` +
-        `  ${description}\n\nOptions:\n${formatDefinitions(SERVE_OPTIONS.map(optionRow))}`,
+        `${formatParagraph(description)}\nOptions:\n${formatDefinitions(SERVE_OPTIONS.map(optionRow))}`,
     );
     return 0;
   }

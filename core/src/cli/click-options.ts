@@ -145,7 +145,8 @@ export function formatUsageError(error: UsageError, usage: string, helpCommand: 
   return `Usage: ${usage}\nTry '${helpCommand} --help' for help.\n\nError: ${error.message}\n`;
 }
 
-const WIDTH = 80;
+/** click's help width: min(terminal, 80) - 2. */
+const WIDTH = 78;
 const COLUMN_MAX = 30;
 
 /** click's definition list: terms in a column (at most 30 wide), texts wrapped to 80 columns. */
@@ -157,13 +158,20 @@ export function formatDefinitions(rows: readonly (readonly [string, string])[]):
     const wrapped = wrap(text, WIDTH - indent);
     if (term.length > column) {
       lines.push(`  ${term}`);
-      for (const line of wrapped) lines.push(' '.repeat(indent) + line);
+      for (const line of wrapped) lines.push((' '.repeat(indent) + line).trimEnd());
     } else {
       lines.push(`  ${term.padEnd(column)}  ${wrapped[0] ?? ''}`.trimEnd());
-      for (const line of wrapped.slice(1)) lines.push(' '.repeat(indent) + line);
+      for (const line of wrapped.slice(1)) lines.push((' '.repeat(indent) + line).trimEnd());
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A help paragraph: indented by two, wrapped as click wraps it. */
+export function formatParagraph(text: string): string {
+  return `${wrap(text, WIDTH - 2)
+    .map((line) => `  ${line}`.trimEnd())
+    .join('\n')}\n`;
 }
 
 /** The help line of an option: its term (`-h, --host TEXT`) and text. */
