@@ -92,6 +92,8 @@ const SAME_AS_FEAST: readonly (readonly string[])[] = [
   ['serve_offline', '-p'],
   ['serve_offline', '--cert'],
   ['serve_offline', '--help=1'],
+  // global options and no command
+  ['-c', 'x'],
 ];
 
 describe('CLI: Feast 0.67 global and serve_offline options', function () {
