@@ -2,10 +2,11 @@
  * The `larder` process as an orchestrator runs it: `--metrics-port`, the health service on the
  * Flight port, SIGTERM draining to exit 0, and clear usage errors for bad operational flags.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { driverStatsTable } from '../../core/src/example/driver-stats.ts';
@@ -14,7 +15,7 @@ import { FlightDataEncoder, toFlightData } from '../../packages/flight/src/ipc.t
 import { historicalCommand } from '../support/feast-commands.ts';
 import { connect } from '../support/flight-client.ts';
 import { connectHealth } from '../support/health-client.ts';
-import { freePort, startLarder, LARDER_DEV } from '../support/larder-process.ts';
+import { freePort, launch, startLarder, LARDER_DEV } from '../support/larder-process.ts';
 
 const run = promisify(execFile);
 const LARDER = LARDER_DEV;
@@ -127,14 +128,15 @@ describe('larder process: metrics port, health, SIGTERM', function () {
     expect(logs).to.include('larder stopped');
   });
 
-  it('prints the usage for --help and exits 0', async () => {
-    const { stderr } = await run(process.execPath, [...LARDER, '--help']);
-    expect(stderr).to.include('--metrics-port PORT');
+  it('prints serve_offline --help on stdout and exits 0', async () => {
+    const { stdout } = await run(process.execPath, [...LARDER, 'serve_offline', '--help']);
+    expect(stdout).to.include('--metrics-port INTEGER');
+    expect(stdout).to.include('-c, --cert TEXT');
   });
 
   for (const [args, message] of [
-    [['--metrics-port', 'nine'], '--metrics-port must be a port number, not "nine"'],
-    [['-p', '9100', '--metrics-port', '9100'], '--metrics-port must differ from --port'],
+    [['--metrics-port', 'nine'], "Invalid value for '--metrics-port': 'nine' is not a valid integer."],
+    [['-p', '9100', '--metrics-port', '9100'], "Invalid value for '--metrics-port': 9100 must differ from --port."],
   ] as const) {
     it(`refuses ${args.join(' ')} with exit code 2 and says why`, async () => {
       const error = (await run(process.execPath, [...LARDER, '-c', repo, 'serve_offline', ...args]).catch((e) => e)) as {
@@ -145,4 +147,95 @@ describe('larder process: metrics port, health, SIGTERM', function () {
       expect(error.stderr).to.include(message);
     });
   }
+
+  describe("Feast's option spellings start a TLS server (the operator's and Feast's docs' command lines)", () => {
+    let tlsDir: string;
+    before(() => {
+      tlsDir = mkdtempSync(path.join(tmpdir(), 'larder-cli-tls-'));
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ].concat(['-keyout', path.join(tlsDir, 'key.pem'), '-out', path.join(tlsDir, 'cert.pem')]),
+        { stdio: 'pipe' },
+      );
+    });
+    after(() => rmSync(tlsDir, { recursive: true, force: true }));
+
+    const spellings: ((repo: string, port: number, key: string, cert: string) => string[])[] = [
+      // every short form: -c is --chdir before the command and --cert after it
+      (repo, port, key, cert) => [
+        '-c',
+        repo,
+        '--log-level',
+        'DEBUG',
+        'serve_offline',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-k',
+        key,
+        '-c',
+        cert,
+      ],
+      // every long form, values with `=` and as the next word; -f names the yaml (relative to the cwd)
+      (repo, port, key, cert) => [
+        '--chdir',
+        repo,
+        '--feature-store-yaml=feature_store.yaml',
+        '--log-level=info',
+        'serve_offline',
+        '--host=127.0.0.1',
+        `--port=${port}`,
+        '--key',
+        key,
+        '--cert',
+        cert,
+      ],
+      // short options with their values attached, and -f
+      (repo, port, key, cert) => [
+        `-c${repo}`,
+        '-f',
+        path.join(repo, 'feature_store.yaml'),
+        'serve_offline',
+        '-h127.0.0.1',
+        `-p${port}`,
+        `-k${key}`,
+        `-c${cert}`,
+      ],
+    ];
+    spellings.forEach((spell, i) => {
+      it(`spelling ${i + 1}: serves TLS with the given certificate`, async () => {
+        const port = await freePort();
+        const argv = spell(repo, port, path.join(tlsDir, 'key.pem'), path.join(tlsDir, 'cert.pem'));
+        const server = await launch(process.execPath, [...LARDER, ...argv], port, { repoPath: repo }, 'larder');
+        try {
+          const peer = await new Promise<string>((resolve, reject) => {
+            const socket = tlsConnect(
+              { host: '127.0.0.1', port, ca: readFileSync(path.join(tlsDir, 'cert.pem')), ALPNProtocols: ['h2'] },
+              () => {
+                resolve(String(socket.getPeerCertificate().subject.CN));
+                socket.end();
+              },
+            );
+            socket.on('error', reject);
+          });
+          expect(peer, server.logs()).to.equal('localhost');
+        } finally {
+          expect(await server.stop()).to.equal(0);
+        }
+      });
+    });
+  });
 });
