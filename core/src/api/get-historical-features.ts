@@ -11,6 +11,7 @@ import type { FeastCommand } from './commands.ts';
 import type { ApiContext } from './context.ts';
 import { parseIsoDate } from './dates.ts';
 import { checkEntityTable } from './entity-table.ts';
+import { withNullKeyColumnsSettled } from './null-key-columns.ts';
 import { planOnDemandViews, withOnDemandColumns } from './on-demand-views.ts';
 import { callWithSourceAccess } from './source-access.ts';
 
@@ -30,19 +31,13 @@ export async function getHistoricalFeatures(command: FeastCommand, upload: Table
   const entityDfSql = upload === null && typeof command.entity_df_sql === 'string' ? command.entity_df_sql : undefined;
   // Client SQL may read only the sources the caller may read: the store is told which.
   const call = entityDfSql === undefined ? ctx.call : await callWithSourceAccess(ctx);
-  const result = await ctx.store.getHistoricalFeatures(
-    {
-      featureViews,
-      featureRefs,
-      project,
-      fullFeatureNames,
-      entityTable: upload ?? undefined,
-      entityDfSql,
-      startDate,
-      endDate,
-    },
-    call,
-  );
+  const retrieve = (entityTable: Table | undefined) =>
+    ctx.store.getHistoricalFeatures(
+      { featureViews, featureRefs, project, fullFeatureNames, entityTable, entityDfSql, startDate, endDate },
+      call,
+    );
+  // An empty dataframe's string keys arrive null-typed: settled here, alike for every store.
+  const result = upload ? await withNullKeyColumnsSettled(upload, featureViews, retrieve) : await retrieve(undefined);
   return onDemand ? withOnDemandColumns(result, onDemand, ctx.odfvWorker!, { fullFeatureNames, signal: ctx.call.signal }) : result;
 }
 
