@@ -32,7 +32,8 @@ const command = subcommand(argv);
 if (command === SERVED) {
   module.enableCompileCache?.();
   const { run } = await import('@larder/core/cli');
-  process.exitCode = await run(argv);
+  // Usage messages then name `feast`, as the operator's and the chart's logs would show them.
+  process.exitCode = await run(argv, { prog: 'feast' });
 } else {
   const asked = command === undefined ? 'feast with no subcommand' : `feast ${command}`;
   process.stderr.write(
