@@ -10,6 +10,7 @@ import type { ResultStream } from '../store.ts';
 import type { FeastCommand } from './commands.ts';
 import type { ApiContext } from './context.ts';
 import { parseIsoDate } from './dates.ts';
+import { withEntityMetadata } from './entity-metadata.ts';
 import { checkEntityTable } from './entity-table.ts';
 import { planOnDemandViews, withOnDemandColumns } from './on-demand-views.ts';
 import { callWithSourceAccess } from './source-access.ts';
@@ -30,7 +31,7 @@ export async function getHistoricalFeatures(command: FeastCommand, upload: Table
   const entityDfSql = upload === null && typeof command.entity_df_sql === 'string' ? command.entity_df_sql : undefined;
   // Client SQL may read only the sources the caller may read: the store is told which.
   const call = entityDfSql === undefined ? ctx.call : await callWithSourceAccess(ctx);
-  const result = await ctx.store.getHistoricalFeatures(
+  const stored = await ctx.store.getHistoricalFeatures(
     {
       featureViews,
       featureRefs,
@@ -43,6 +44,8 @@ export async function getHistoricalFeatures(command: FeastCommand, upload: Table
     },
     call,
   );
+  // The upload's pandas metadata restores dtypes such as Int64 on the client (entity-metadata.ts).
+  const result = upload ? withEntityMetadata(stored, upload) : stored;
   return onDemand ? withOnDemandColumns(result, onDemand, ctx.odfvWorker!, { fullFeatureNames, signal: ctx.call.signal }) : result;
 }
 
