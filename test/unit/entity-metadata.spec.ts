@@ -5,7 +5,19 @@
  * pandas frame, and the result is read back by pyarrow, as the Feast client does.
  */
 import { execFileSync } from 'node:child_process';
-import { Field, Float64, Int64, RecordBatch, Schema, tableFromIPC, tableToIPC, Table, vectorFromArray, type Vector } from 'apache-arrow';
+import {
+  Field,
+  Float64,
+  Int64,
+  RecordBatch,
+  Schema,
+  tableFromIPC,
+  tableToIPC,
+  Table,
+  TimestampMicrosecond,
+  vectorFromArray,
+  type Vector,
+} from 'apache-arrow';
 import { expect } from 'chai';
 import { pandasMetadataFor, withEntityMetadata } from '../../core/src/api/entity-metadata.ts';
 import type { ResultStream } from '../../core/src/store.ts';
@@ -115,6 +127,20 @@ describe('withEntityMetadata (the upload’s metadata on the result’s entity c
     };
     const result = withEntityMetadata(stripped, upload);
     expect(result.schema.fields[0]!.metadata.get('origin')).to.equal('client');
+  });
+
+  it('leaves a column the store returns with another Arrow type to the default conversion', () => {
+    // As the postgres store answers: naive timestamps where the client sent UTC ones. The upload's
+    // `datetimetz` entry would make pyarrow turn them into UTC nanoseconds, unlike Feast's store.
+    const plain = storeResult(upload);
+    const naive: ResultStream = {
+      ...plain,
+      schema: new Schema(
+        plain.schema.fields.map((f) => (f.name === 'event_timestamp' ? new Field(f.name, new TimestampMicrosecond(), true) : f)),
+      ),
+    };
+    const pandas = JSON.parse(withEntityMetadata(naive, upload).schema.metadata.get('pandas')!) as { columns: { name: string }[] };
+    expect(pandas.columns.map((c) => c.name)).to.deep.equal(['driver_id', 'trip_count']);
   });
 
   it('describes only the columns the result has; drops pandas metadata it cannot read', () => {

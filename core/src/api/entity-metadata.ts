@@ -7,7 +7,7 @@
  * server returns the metadata of its result frame, so its clients get `Int64` back; a store only
  * sees Arrow data, so core keeps the upload's metadata for every store at once.
  */
-import { Field, Schema, type Table } from 'apache-arrow';
+import { Field, Schema, util, type Table } from 'apache-arrow';
 import type { ResultStream } from '../store.ts';
 
 /** The schema metadata key pyarrow reads and writes for pandas. */
@@ -15,22 +15,27 @@ export const PANDAS_METADATA_KEY = 'pandas';
 
 /**
  * The result with the entity table's schema metadata (its `pandas` description narrowed to the
- * result's columns) and, on each result column the entity table also has, that column's field
- * metadata. Metadata the store set itself wins over the upload's on the same key.
+ * carried columns) and, on each carried column, that column's field metadata. A column is carried
+ * when the entity table has it with the same Arrow type: a description written for another type
+ * would convert wrongly (a `datetimetz` entry would turn a store's naive timestamps into UTC ones).
+ * Metadata the store set itself wins over the upload's on the same key.
  */
 export function withEntityMetadata(result: ResultStream, entityTable: Table): ResultStream {
   const uploaded = entityTable.schema;
   if (uploaded.metadata.size === 0 && uploaded.fields.every((f) => f.metadata.size === 0)) return result;
   const uploadedFields = new Map(uploaded.fields.map((f) => [f.name, f]));
+  const carried = new Set<string>();
   const fields = result.schema.fields.map((field) => {
     const from = uploadedFields.get(field.name);
-    if (!from || from.metadata.size === 0) return field;
+    if (!from || !util.compareTypes(field.type, from.type)) return field;
+    carried.add(field.name);
+    if (from.metadata.size === 0) return field;
     return new Field(field.name, field.type, field.nullable, new Map([...from.metadata, ...field.metadata]));
   });
   const metadata = new Map(uploaded.metadata);
   const pandas = metadata.get(PANDAS_METADATA_KEY);
   if (pandas !== undefined) {
-    const narrowed = pandasMetadataFor(pandas, new Set(fields.map((f) => f.name)));
+    const narrowed = pandasMetadataFor(pandas, carried);
     if (narrowed === null) metadata.delete(PANDAS_METADATA_KEY);
     else metadata.set(PANDAS_METADATA_KEY, narrowed);
   }
