@@ -4,8 +4,9 @@
  * pyarrow's `to_pandas` reads the schema's `pandas` metadata (written by `Table.from_pandas` on the
  * client) to restore pandas dtypes that Arrow cannot say by itself: a nullable `Int64` key column
  * is an Arrow int64 column either way, and without that metadata it comes back as float64. Feast's
- * server returns the metadata of its result frame, so its clients get `Int64` back; a store only
- * sees Arrow data, so core keeps the upload's metadata for every store at once.
+ * server with its file store returns the metadata of its result frame, so its clients get `Int64`
+ * back (its postgres store loses it: larder keeps it there too). A store only sees Arrow data, so
+ * core carries the upload's metadata over, for every store at once.
  */
 import { Field, Schema, util, type Table } from 'apache-arrow';
 import type { ResultStream } from '../store.ts';
