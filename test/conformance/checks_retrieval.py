@@ -93,6 +93,33 @@ def hist_to_df_dtypes_match_feast(ctx: Ctx):
 
 
 @check
+def hist_nullable_int64_keys(ctx: Ctx):
+    # A pandas nullable Int64 key (with a missing key) and an Int64 extra column: pyarrow restores
+    # Int64 from the pandas metadata of the result's schema, which Feast's file server returns;
+    # without it both come back as float64 (as from Feast's postgres store: feastDiffers).
+    entity_df = pd.DataFrame(
+        {
+            "driver_id": pd.array([1001, None, 1002, UNKNOWN_DRIVER], dtype="Int64"),
+            "trip_count": pd.array([3, 4, None, 5], dtype="Int64"),
+            "event_timestamp": pd.to_datetime(FEAST_TEST_TIMES + ["2021-04-12 12:00:00"]),
+        }
+    )
+    got = ctx.remote.get_historical_features(entity_df=entity_df, features=DRIVER_REFS).to_df()
+    have = {c: str(t) for c, t in got.dtypes.items()}
+    expect(have["driver_id"] == have["trip_count"] == "Int64", f"driver_id {have['driver_id']}, trip_count {have['trip_count']}")
+    # Every other column as local Feast gives it (where Feast's store loses Int64, all but the two).
+    local = ctx.local.get_historical_features(entity_df=entity_df, features=DRIVER_REFS).to_df()
+    want = {c: str(t) for c, t in local.dtypes.items()}
+    int64_cols = ["driver_id", "trip_count"] if ctx.feast_differs else []
+    diffs = [f"{c}: {have.get(c)} (Feast: {want[c]})" for c in want if c not in int64_cols and have.get(c) != want[c]]
+    expect(not diffs and list(have) == list(want), "dtypes differ: " + "; ".join(diffs or [f"columns {list(have)}"]))
+    # Every key comes back, the missing one as <NA> (not NaN), whatever the row order.
+    keys = sorted(str(k) for k in got["driver_id"])
+    expect(keys == sorted(str(k) for k in entity_df["driver_id"]), f"driver_id {keys}")
+    return f"driver_id {have['driver_id']}, trip_count {have['trip_count']}"
+
+
+@check
 def hist_feature_service(ctx: Ctx):
     entity_df = main_entity_df(80, seed=14)[["driver_id", "customer_id", "event_timestamp"]]
     service = ctx.remote.get_feature_service("driver_activity")

@@ -10,6 +10,7 @@ import type { ResultStream } from '../store.ts';
 import type { FeastCommand } from './commands.ts';
 import type { ApiContext } from './context.ts';
 import { parseIsoDate } from './dates.ts';
+import { withEntityMetadata } from './entity-metadata.ts';
 import { checkEntityTable } from './entity-table.ts';
 import { withNullKeyColumnsSettled } from './null-key-columns.ts';
 import { planOnDemandViews, withOnDemandColumns } from './on-demand-views.ts';
@@ -37,7 +38,9 @@ export async function getHistoricalFeatures(command: FeastCommand, upload: Table
       call,
     );
   // An empty dataframe's string keys arrive null-typed: settled here, alike for every store.
-  const result = upload ? await withNullKeyColumnsSettled(upload, featureViews, retrieve) : await retrieve(undefined);
+  const stored = upload ? await withNullKeyColumnsSettled(upload, featureViews, retrieve) : await retrieve(undefined);
+  // The upload's pandas metadata restores dtypes such as Int64 on the client (entity-metadata.ts).
+  const result = upload ? withEntityMetadata(stored, upload) : stored;
   return onDemand ? withOnDemandColumns(result, onDemand, ctx.odfvWorker!, { fullFeatureNames, signal: ctx.call.signal }) : result;
 }
 
