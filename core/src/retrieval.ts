@@ -239,7 +239,8 @@ export function needsOwnTtl(view: FeatureView, groupTtlSeconds: number): boolean
 /**
  * The columns pull_latest/pull_all return, as raw source names: join keys, features (every
  * source column when none are named), timestamp, created — each once. A missing join key is
- * Feast's FeastJoinKeysDuringMaterialization; another missing column names itself. `where` names
+ * Feast's FeastJoinKeysDuringMaterialization; another missing column names itself in a
+ * MissingColumnError (a KeyError on the client, as Feast's pandas KeyError gives). `where` names
  * the source (its path, its table).
  */
 export function pullColumns(req: PullRequest, sourceColumns: readonly string[], where: string): string[] {
@@ -256,7 +257,7 @@ export function pullColumns(req: PullRequest, sourceColumns: readonly string[], 
   const columns = [...new Set(wanted)];
   const missing = columns.filter((c) => !present.has(c));
   if (missing.length > 0) {
-    throw new InvalidArgumentError(`Data source ${req.source.name} (${where}) has no column ${missing.map((c) => `"${c}"`).join(', ')}`);
+    throw new MissingColumnError(`Data source ${req.source.name} (${where}) has no column ${missing.map((c) => `"${c}"`).join(', ')}`);
   }
   return columns;
 }

@@ -517,3 +517,26 @@ def hist_unknown_feature_error(ctx: Ctx):
     if ctx.target == "larder":
         expect("no_such_feature" in str(err), f"larder's message does not name the unknown feature: {str(err)[:300]}")
     return f"{type(err).__name__}"
+
+
+@check
+def pull_unknown_column_error(ctx: Ctx):
+    # Feast's stores index the source's frame by the requested columns: pandas' KeyError, so the
+    # client raises pyarrow.lib.ArrowKeyError.
+    view = ctx.remote.get_feature_view("driver_hourly_stats")
+    source = view.batch_source
+    start, end = ts("2024-03-01 00:00").to_pydatetime(), ts("2024-03-04 00:00").to_pydatetime()
+    created = source.created_timestamp_column or None
+    calls = {
+        "pull_latest, unknown feature": lambda: RemoteOfflineStore.pull_latest_from_table_or_query(
+            ctx.remote.config, source, ["driver_id"], ["no_such_feature"], source.timestamp_field, created, start, end
+        ).to_df(),
+        "pull_all, unknown feature": lambda: RemoteOfflineStore.pull_all_from_table_or_query(
+            ctx.remote.config, source, ["driver_id"], ["no_such_feature"], source.timestamp_field, created, start, end
+        ).to_df(),
+        "pull_all, unknown timestamp field": lambda: RemoteOfflineStore.pull_all_from_table_or_query(
+            ctx.remote.config, source, ["driver_id"], ["conv_rate"], "no_such_ts", None, start, end
+        ).to_df(),
+    }
+    for what, call in calls.items():
+        expect_key_error(expect_raises(call, what), what)
