@@ -8,7 +8,7 @@
  * `feast.errors` of the client's Feast version, so only the classes below are emitted.
  */
 import { status } from '@grpc/grpc-js';
-import { boundedStatusMessage, FlightError, type GrpcStatus } from '@larder/flight';
+import { boundedStatusMessage, FlightError, NotFoundError, type GrpcStatus } from '@larder/flight';
 
 // The transport's error classes, under the names larder's plugins use. LarderError is the base of
 // every error that reaches a client with a chosen gRPC status.
@@ -134,6 +134,20 @@ export class OnDemandFeatureViewNotSupported extends FeastError {
         `naming a Python interpreter that has feast installed.`,
       status.UNIMPLEMENTED,
     );
+  }
+}
+
+/**
+ * A column the request relies on is not there: a join key the entity dataframe lacks, or a
+ * feature (or other column) a view's source does not have. Feast's stores fail here with a Python
+ * KeyError, which Arrow Flight sends as NOT_FOUND and the Feast client raises as
+ * `pyarrow.lib.ArrowKeyError` (a KeyError); this status makes the client raise that same class, so
+ * code that catches KeyError behaves alike, while the message says which column is missing.
+ */
+export class MissingColumnError extends NotFoundError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MissingColumnError';
   }
 }
 

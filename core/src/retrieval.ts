@@ -9,6 +9,7 @@ import {
   FailedPreconditionError,
   FeastJoinKeysDuringMaterialization,
   InvalidArgumentError,
+  MissingColumnError,
 } from './errors.ts';
 import type { PullRequest } from './store.ts';
 import { nameToUse, type DataSource, type FeatureView } from './registry/model.ts';
@@ -141,7 +142,8 @@ export function batchSourceOf(view: FeatureView): DataSource {
 
 /**
  * The source column holding each name as the view sees it: Feast renames source columns forward
- * by field_mapping, so a store reads the raw one. `where` names the source in the error (its
+ * by field_mapping, so a store reads the raw one. A name the source lacks is a MissingColumnError
+ * (a KeyError on the client, as from Feast's stores). `where` names the source in the error (its
  * path, its table).
  */
 export function rawColumnsFor(
@@ -156,7 +158,7 @@ export function rawColumnsFor(
   return mappedNames.map((name) => {
     const raw = byMapped.get(name);
     if (raw === undefined)
-      throw new InvalidArgumentError(`${what}: column "${name}" is not in its source ${where} (columns: ${columns.join(', ')})`);
+      throw new MissingColumnError(`${what}: column "${name}" is not in its source ${where} (columns: ${columns.join(', ')})`);
     return raw;
   });
 }
@@ -237,7 +239,8 @@ export function needsOwnTtl(view: FeatureView, groupTtlSeconds: number): boolean
 /**
  * The columns pull_latest/pull_all return, as raw source names: join keys, features (every
  * source column when none are named), timestamp, created — each once. A missing join key is
- * Feast's FeastJoinKeysDuringMaterialization; another missing column names itself. `where` names
+ * Feast's FeastJoinKeysDuringMaterialization; another missing column names itself in a
+ * MissingColumnError (a KeyError on the client, as Feast's pandas KeyError gives). `where` names
  * the source (its path, its table).
  */
 export function pullColumns(req: PullRequest, sourceColumns: readonly string[], where: string): string[] {
@@ -254,7 +257,7 @@ export function pullColumns(req: PullRequest, sourceColumns: readonly string[], 
   const columns = [...new Set(wanted)];
   const missing = columns.filter((c) => !present.has(c));
   if (missing.length > 0) {
-    throw new InvalidArgumentError(`Data source ${req.source.name} (${where}) has no column ${missing.map((c) => `"${c}"`).join(', ')}`);
+    throw new MissingColumnError(`Data source ${req.source.name} (${where}) has no column ${missing.map((c) => `"${c}"`).join(', ')}`);
   }
   return columns;
 }

@@ -71,3 +71,25 @@ def flight_legacy_put_get(ctx: Ctx):
     except Exception:  # noqa: BLE001 - any error is right: the flight was consumed
         return None
     expect(False, f"a second DoGet of a consumed ticket returned {again.num_rows} rows")
+
+
+@check
+def flight_unknown_api_error(ctx: Ctx):
+    # Feast's server raises NotImplementedError("Unknown read API: ..."): UNIMPLEMENTED on the wire,
+    # pyarrow.lib.ArrowNotImplementedError (a NotImplementedError) on the client.
+    client = ctx.flight_client()
+    descriptor = flight.FlightDescriptor.for_command(json.dumps({"command_id": str(uuid.uuid4()), "api": "drop_tables"}))
+    table = pa.table({"driver_id": [1001]})
+    try:
+        writer, reader = client.do_exchange(descriptor)
+        writer.begin(table.schema)
+        writer.write_table(table)
+        writer.done_writing()
+        reader.read_all()
+    except Exception as err:  # noqa: BLE001 - the class is the point
+        expect(
+            isinstance(err, NotImplementedError),
+            f"expected a NotImplementedError (pyarrow.lib.ArrowNotImplementedError, as from Feast's server), got {type(err).__module__}.{type(err).__name__}: {str(err)[:300]}",
+        )
+        return type(err).__name__
+    expect(False, "an unknown api was answered")

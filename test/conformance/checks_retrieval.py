@@ -565,3 +565,70 @@ def hist_fractional_ttl(ctx: Ctx):
     have = [norm(v) for v in got.sort_values("event_timestamp")["avg_daily_trips"].tolist()]
     expect(have == [7, 7, None], f"at +0.7 s, +1.5 s, +1.6 s: {have}, expected [7, 7, None]")
 
+
+
+# Client mistakes: the exception class the client raises must be the one Feast's server makes it
+# raise, so client code that catches it (KeyError here) behaves the same. Feast's stores hit a
+# Python KeyError, which Arrow Flight sends as NOT_FOUND and pyarrow re-raises as ArrowKeyError.
+
+
+def expect_key_error(err: BaseException, what: str) -> None:
+    expect(
+        isinstance(err, KeyError),
+        f"{what}: expected a KeyError (pyarrow.lib.ArrowKeyError, as from Feast's server), "
+        f"got {type(err).__module__}.{type(err).__name__}: {str(err)[:300]}",
+    )
+
+
+@check
+def hist_missing_join_key_error(ctx: Ctx):
+    entity_df = pd.DataFrame({"event_timestamp": [ts("2024-03-02 10:00")], "label": [1.0]})
+    err = expect_raises(
+        lambda: ctx.remote.get_historical_features(entity_df=entity_df, features=DRIVER_REFS).to_df(),
+        "entity_df without the driver_id join key",
+    )
+    expect_key_error(err, "missing join key")
+    if ctx.target == "larder":
+        expect("driver_id" in str(err), f"larder's message does not name the missing column: {str(err)[:300]}")
+    return f"{type(err).__name__}"
+
+
+@check
+def hist_unknown_feature_error(ctx: Ctx):
+    # The client checks refs against its own registry, so the call goes straight to the remote
+    # store with a feature the server's view does not have.
+    entity_df = pd.DataFrame({"driver_id": [1001], "event_timestamp": [ts("2024-03-02 10:00")]})
+    view = ctx.remote.get_feature_view("driver_hourly_stats")
+    err = expect_raises(
+        lambda: RemoteOfflineStore.get_historical_features(
+            ctx.remote.config, [view], ["driver_hourly_stats:no_such_feature"], entity_df, ctx.remote.registry, ctx.project
+        ).to_df(),
+        "unknown feature",
+    )
+    expect_key_error(err, "unknown feature column")
+    if ctx.target == "larder":
+        expect("no_such_feature" in str(err), f"larder's message does not name the unknown feature: {str(err)[:300]}")
+    return f"{type(err).__name__}"
+
+
+@check
+def pull_unknown_column_error(ctx: Ctx):
+    # Feast's stores index the source's frame by the requested columns: pandas' KeyError, so the
+    # client raises pyarrow.lib.ArrowKeyError.
+    view = ctx.remote.get_feature_view("driver_hourly_stats")
+    source = view.batch_source
+    start, end = ts("2024-03-01 00:00").to_pydatetime(), ts("2024-03-04 00:00").to_pydatetime()
+    created = source.created_timestamp_column or None
+    calls = {
+        "pull_latest, unknown feature": lambda: RemoteOfflineStore.pull_latest_from_table_or_query(
+            ctx.remote.config, source, ["driver_id"], ["no_such_feature"], source.timestamp_field, created, start, end
+        ).to_df(),
+        "pull_all, unknown feature": lambda: RemoteOfflineStore.pull_all_from_table_or_query(
+            ctx.remote.config, source, ["driver_id"], ["no_such_feature"], source.timestamp_field, created, start, end
+        ).to_df(),
+        "pull_all, unknown timestamp field": lambda: RemoteOfflineStore.pull_all_from_table_or_query(
+            ctx.remote.config, source, ["driver_id"], ["conv_rate"], "no_such_ts", None, start, end
+        ).to_df(),
+    }
+    for what, call in calls.items():
+        expect_key_error(expect_raises(call, what), what)

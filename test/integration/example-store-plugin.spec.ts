@@ -24,6 +24,7 @@ import {
   FailedPreconditionError,
   FeastJoinKeysDuringMaterialization,
   InvalidArgumentError,
+  MissingColumnError,
   UnimplementedError,
 } from '../../core/src/errors.ts';
 import type { OfflineStore } from '../../core/src/store.ts';
@@ -71,7 +72,7 @@ describe('examples/store-plugin (larder-store-example) vs the built-in file stor
       .that.match(/"name" is a Utf8 column, not a timestamp/);
     const noKey = entityRows(differential.rand, 10).select(['city', 'event_timestamp']);
     expect(await refused(historical({ entityTable: noKey, featureViews: [views.drivers], featureRefs: ['drivers:rate'] })(example)))
-      .to.be.instanceOf(InvalidArgumentError)
+      .to.be.instanceOf(MissingColumnError)
       .and.have.property('message')
       .that.match(/no column "driver_id"/);
     expect(await refused(example.getTableColumnNamesAndTypes(fileSource('outside', '/etc'), callContext())))

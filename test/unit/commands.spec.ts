@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { status } from '@grpc/grpc-js';
 import { parseCommand } from '../../core/src/api/commands.ts';
 import { parseIsoDate } from '../../core/src/api/dates.ts';
-import { InvalidArgumentError } from '../../core/src/errors.ts';
+import { InvalidArgumentError, UnimplementedError } from '../../core/src/errors.ts';
 
 const bytes = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -34,7 +34,18 @@ describe('Feast commands', () => {
 
   it('refuses malformed JSON, unknown apis and missing or mistyped fields, naming them', () => {
     expect(refusal('{"api": ').message).to.match(/not valid JSON/);
-    expect(refusal({ api: 'drop_everything' }).message).to.match(/Unknown api "drop_everything"/);
+    // An unknown api name is UNIMPLEMENTED, as Feast's NotImplementedError (ArrowNotImplementedError on the client).
+    const unknown = (() => {
+      try {
+        parseCommand(bytes({ api: 'drop_everything' }));
+      } catch (error) {
+        return error as UnimplementedError;
+      }
+      throw new Error('expected the unknown api to be refused');
+    })();
+    expect(unknown).to.be.instanceOf(UnimplementedError);
+    expect(unknown.code).to.equal(status.UNIMPLEMENTED);
+    expect(unknown.message).to.match(/Unknown api "drop_everything"/);
     expect(refusal({ command_id: 'x' }).message).to.match(/no "api" field/);
     expect(refusal({ ...historical, project: undefined }).message).to.equal(
       'The get_historical_features command is missing the field "project"',

@@ -10,7 +10,8 @@ import { expect } from 'chai';
 import pino from 'pino';
 import duckdbPlugin from '../../plugins/duckdb/src/index.ts';
 import parquetFilesPlugin from '../../plugins/parquet-files/src/index.ts';
-import { EntityTimestampInferenceException, InvalidArgumentError } from '../../core/src/errors.ts';
+import { status } from '@grpc/grpc-js';
+import { EntityTimestampInferenceException, InvalidArgumentError, MissingColumnError } from '../../core/src/errors.ts';
 import type { FeatureView } from '../../core/src/registry/model.ts';
 import type { OfflineStore, OfflineStorePlugin } from '../../core/src/store.ts';
 import { fileSource, featureView } from '../support/feature-views.ts';
@@ -204,5 +205,19 @@ for (const [plugin, storeType] of stores)
       expect((unknown as Error).message).to.equal('Could not find feature view from reference other:rate');
       const missing = await retrieve(entities([1n], [T0]), [drivers()], ['drivers:speed']).catch((e: Error) => e);
       expect((missing as Error).message).to.match(/Feature view drivers: column "speed" is not in its source/);
+      // NOT_FOUND: the Feast client raises pyarrow's ArrowKeyError (a KeyError), as Feast's stores' KeyError gives.
+      expect(missing).to.be.instanceOf(MissingColumnError);
+      expect((missing as MissingColumnError).code).to.equal(status.NOT_FOUND);
+    });
+
+    it('refuses an entity dataframe without a join key with NOT_FOUND (a KeyError on the client, as from Feast), naming the column', async () => {
+      const noKey = table([
+        ['rider_id', new Int64(), [2n]],
+        ['event_timestamp', tsUtc, [us(T0)]],
+      ]);
+      const error = await retrieve(noKey, [drivers()], ['drivers:rate']).catch((e: Error) => e);
+      expect(error).to.be.instanceOf(MissingColumnError);
+      expect((error as MissingColumnError).code).to.equal(status.NOT_FOUND);
+      expect((error as Error).message).to.equal('The entity dataframe has no column "driver_id", the join key of feature view drivers');
     });
   });

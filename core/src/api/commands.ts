@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
-import { InvalidArgumentError } from '../errors.ts';
+import { InvalidArgumentError, UnimplementedError } from '../errors.ts';
 
 const str = { type: 'string' } as const;
 const strOrNull = { type: ['string', 'null'] } as const;
@@ -147,7 +147,8 @@ export function parseCommand(bytes: Uint8Array): FeastCommand {
     throw new InvalidArgumentError(`Unknown api: expected a string naming one of ${apiNames.join(', ')}, got ${jsonType(api)}`);
   }
   const validate = validatorOf(api);
-  if (!validate) throw new InvalidArgumentError(`Unknown api "${api}": expected one of ${apiNames.join(', ')}`);
+  // UNIMPLEMENTED, as Feast's server (its NotImplementedError): the client raises ArrowNotImplementedError.
+  if (!validate) throw new UnimplementedError(`Unknown api "${api}": expected one of ${apiNames.join(', ')}`);
   if (!validate(value)) throw new InvalidArgumentError(describe(`${api} command`, validate.errors?.[0]));
   if (api === 'persist') {
     // persist re-runs its retrieve_func on its own fields: they must make a valid command of that api.

@@ -3,7 +3,7 @@
  * the result streams out in batches of entity rows, in their order, features taken on the fly.
  */
 import {
-  InvalidArgumentError,
+  MissingColumnError,
   assertViewTimeColumns,
   batchSourceOf,
   entityTimestampColumn,
@@ -49,7 +49,8 @@ export async function historicalFeatures(
     const entityKeys = columns.entityKeyNames.map((name) => {
       const column = entities.getChild(name);
       if (!column) {
-        throw new InvalidArgumentError(`The entity dataframe has no column "${name}", the join key of feature view ${view.name}`);
+        // MissingColumnError (NOT_FOUND): the Feast client raises KeyError, as from Feast's own stores.
+        throw new MissingColumnError(`The entity dataframe has no column "${name}", the join key of feature view ${view.name}`);
       }
       return column;
     });

@@ -2,7 +2,15 @@
  * The requested views resolved against their DuckDB sources, and the checks of the entity rows'
  * join keys against them. The point-in-time query itself is point-in-time-query.ts.
  */
-import { InvalidArgumentError, assertViewTimeColumns, batchSourceOf, viewColumns, type FeatureView, type ViewColumns } from '@larder/core';
+import {
+  InvalidArgumentError,
+  MissingColumnError,
+  assertViewTimeColumns,
+  batchSourceOf,
+  viewColumns,
+  type FeatureView,
+  type ViewColumns,
+} from '@larder/core';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
 import { assertNanosecondTimes, describeSource, duckdbColumnTypes, type SourceTable } from './sources.ts';
@@ -71,7 +79,7 @@ export function checkJoinKeys(query: ViewQuery, keys: EntityKeys, entityTypeOf: 
   query.entityKeyNames.forEach((name, i) => {
     const key = keys.get(name);
     if (!key) {
-      throw new InvalidArgumentError(`The entity dataframe has no column "${name}", the join key of feature view ${query.view.name}`);
+      throw new MissingColumnError(`The entity dataframe has no column "${name}", the join key of feature view ${query.view.name}`);
     }
     const sourceType = query.table.columns.get(query.keyColumns[i]!)!;
     if (duckdbFamily(sourceType) !== key.family) {

@@ -10,7 +10,7 @@
  * with that key: with entity rows spread over time, most rows of a key cannot be anyone's choice,
  * and dropping them here is what keeps the candidates (and their sort) small.
  */
-import { InvalidArgumentError, groupBySource, needsOwnTtl, type CallContext, type SourceGroup } from '@larder/core';
+import { InvalidArgumentError, MissingColumnError, groupBySource, needsOwnTtl, type CallContext, type SourceGroup } from '@larder/core';
 import { Field, type Data, type Table } from 'apache-arrow';
 import { entityGroups } from './entity-groups.ts';
 import { encodeKeys, keyFamily } from './keys.ts';
@@ -108,7 +108,7 @@ function checkKeys(plan: ViewPlan, entities: Table): void {
   plan.entityKeyNames.forEach((column, i) => {
     const entityField = entities.schema.fields.find((f) => f.name === column);
     if (!entityField) {
-      throw new InvalidArgumentError(`The entity dataframe has no column "${column}", the join key of feature view ${view.name}`);
+      throw new MissingColumnError(`The entity dataframe has no column "${column}", the join key of feature view ${view.name}`);
     }
     const sourceField = plan.schema.fields.find((f) => f.name === plan.keyColumns[i])!;
     if (keyFamily(entityField.type) !== keyFamily(sourceField.type)) {

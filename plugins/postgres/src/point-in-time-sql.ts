@@ -9,7 +9,15 @@
  * null features and the output keeps the entity rows' order; each view keeps the match only
  * within its own TTL.
  */
-import { InvalidArgumentError, assertViewTimeColumns, batchSourceOf, viewColumns, type FeatureView, type ViewColumns } from '@larder/core';
+import {
+  InvalidArgumentError,
+  MissingColumnError,
+  assertViewTimeColumns,
+  batchSourceOf,
+  viewColumns,
+  type FeatureView,
+  type ViewColumns,
+} from '@larder/core';
 import { PG_OID } from './pg-types.ts';
 import type { Session } from './session.ts';
 import { viewOutputs, type SourceGroup } from './source-groups.ts';
@@ -70,7 +78,7 @@ export function checkJoinKeys(query: ViewQuery, keys: EntityKeys): void {
   query.entityKeyNames.forEach((name, i) => {
     const key = keys.get(name);
     if (!key) {
-      throw new InvalidArgumentError(`The entity dataframe has no column "${name}", the join key of feature view ${query.view.name}`);
+      throw new MissingColumnError(`The entity dataframe has no column "${name}", the join key of feature view ${query.view.name}`);
     }
     const sourceOid = query.table.columns.get(query.keyColumns[i]!)!;
     if (familyOfOid(sourceOid) !== key.family || key.family === 'other') {
