@@ -3,7 +3,7 @@
  * throws these (from @larder/core) rather than a driver's own error, which would reach the client
  * as an opaque INTERNAL.
  */
-import { EntityTimestampInferenceException, FeastJoinKeysDuringMaterialization, InvalidArgumentError } from '../../errors.ts';
+import { EntityTimestampInferenceException, FeastJoinKeysDuringMaterialization, MissingColumnError } from '../../errors.ts';
 import type { Check } from '../check.ts';
 import { T0, driverRows, featureView } from '../kit-data.ts';
 import { callContext, type KitRun } from '../kit-run.ts';
@@ -24,7 +24,7 @@ export function errorChecks(run: KitRun): Check[] {
   const drivers = () => run.source(`${run.prefix()}_drivers`, driverRows, 'ts', 'created');
   return [
     {
-      name: 'errors: a feature the source has no column for → InvalidArgumentError',
+      name: 'errors: a feature the source has no column for → MissingColumnError',
       async run() {
         const source = await drivers();
         const view = featureView('drivers', source, ['driver_id'], ['rate', 'speed'], 0);
@@ -38,7 +38,7 @@ export function errorChecks(run: KitRun): Check[] {
           ),
         );
         await run.withStore((store) =>
-          expectFailure('get_historical_features of drivers:speed (no such column in the source)', InvalidArgumentError, () =>
+          expectFailure('get_historical_features of drivers:speed (no such column in the source)', MissingColumnError, () =>
             readAll(() =>
               store.getHistoricalFeatures(
                 { featureViews: [view], featureRefs: ['drivers:speed'], project: 'kit', fullFeatureNames: false, entityTable: entities },
@@ -50,13 +50,13 @@ export function errorChecks(run: KitRun): Check[] {
       },
     },
     {
-      name: 'errors: a pulled column the source does not have → InvalidArgumentError',
+      name: 'errors: a pulled column the source does not have → MissingColumnError',
       async run() {
         const source = await drivers();
         await run.withStore(async (store) => {
           for (const kind of ['latest', 'all'] as const) {
             const req = pullOf(source, ['driver_id'], ['rate', 'speed']);
-            await expectFailure(`pull_${kind}_from_table_or_query of column "speed" (no such column)`, InvalidArgumentError, () =>
+            await expectFailure(`pull_${kind}_from_table_or_query of column "speed" (no such column)`, MissingColumnError, () =>
               readAll(() =>
                 kind === 'latest'
                   ? store.pullLatestFromTableOrQuery(req, callContext())
