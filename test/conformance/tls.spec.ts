@@ -2,7 +2,7 @@
  * TLS as Feast users set it up: `serve_offline --key --cert` on the server, and a client
  * feature_store.yaml with `scheme: https` and `cert:` pointing at the self-signed certificate.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,41 +12,24 @@ import { driverStatsTable } from '../../core/src/example/driver-stats.ts';
 import { EXAMPLE_PROJECT, writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
 import { feastPython } from '../support/feast-python.ts';
 import { startLarder, type ServerProcess } from '../support/larder-process.ts';
+import { selfSignedCert } from '../support/self-signed-cert.ts';
 
 const run = promisify(execFile);
 
 describe('TLS: serve_offline --key/--cert with a Feast client using scheme https', function () {
   this.timeout(180_000);
   let workdir: string;
+  let keyPath: string;
+  let certPath: string;
   let server: ServerProcess;
 
   before(async () => {
     workdir = mkdtempSync(path.join(tmpdir(), 'larder-tls-'));
     const repo = await writeExampleRepo(path.join(workdir, 'repo'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        path.join(workdir, 'key.pem'),
-        '-out',
-        path.join(workdir, 'cert.pem'),
-      ],
-      { stdio: 'pipe' },
-    );
+    ({ keyPath, certPath } = selfSignedCert(workdir));
     server = await startLarder({
       repoPath: repo,
-      args: ['--key', path.join(workdir, 'key.pem'), '--cert', path.join(workdir, 'cert.pem')],
+      args: ['--key', keyPath, '--cert', certPath],
     });
     mkdirSync(path.join(workdir, 'client'));
     writeFileSync(
@@ -60,7 +43,7 @@ describe('TLS: serve_offline --key/--cert with a Feast client using scheme https
         '  host: 127.0.0.1',
         `  port: ${server.port}`,
         '  scheme: https',
-        `  cert: ${path.join(workdir, 'cert.pem')}`,
+        `  cert: ${certPath}`,
         'entity_key_serialization_version: 3',
         '',
       ].join('\n'),

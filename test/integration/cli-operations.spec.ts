@@ -2,7 +2,7 @@
  * The `larder` process as an orchestrator runs it: `--metrics-port`, the health service on the
  * Flight port, SIGTERM draining to exit 0, and clear usage errors for bad operational flags.
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { driverStatsTable } from '../../core/src/example/driver-stats.ts';
 import { EXAMPLE_PROJECT, writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
 import { FlightDataEncoder, toFlightData } from '../../packages/flight/src/ipc.ts';
 import { historicalCommand } from '../support/feast-commands.ts';
+import { selfSignedCert } from '../support/self-signed-cert.ts';
 import { connect } from '../support/flight-client.ts';
 import { connectHealth } from '../support/health-client.ts';
 import { freePort, launch, startLarder, LARDER_DEV } from '../support/larder-process.ts';
@@ -150,25 +151,11 @@ describe('larder process: metrics port, health, SIGTERM', function () {
 
   describe("Feast's option spellings start a TLS server (the operator's and Feast's docs' command lines)", () => {
     let tlsDir: string;
+    let tlsKey: string;
+    let tlsCert: string;
     before(() => {
       tlsDir = mkdtempSync(path.join(tmpdir(), 'larder-cli-tls-'));
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1',
-        ].concat(['-keyout', path.join(tlsDir, 'key.pem'), '-out', path.join(tlsDir, 'cert.pem')]),
-        { stdio: 'pipe' },
-      );
+      ({ keyPath: tlsKey, certPath: tlsCert } = selfSignedCert(tlsDir));
     });
     after(() => rmSync(tlsDir, { recursive: true, force: true }));
 
@@ -218,17 +205,14 @@ describe('larder process: metrics port, health, SIGTERM', function () {
     spellings.forEach((spell, i) => {
       it(`spelling ${i + 1}: serves TLS with the given certificate`, async () => {
         const port = await freePort();
-        const argv = spell(repo, port, path.join(tlsDir, 'key.pem'), path.join(tlsDir, 'cert.pem'));
+        const argv = spell(repo, port, tlsKey, tlsCert);
         const server = await launch(process.execPath, [...LARDER, ...argv], port, { repoPath: repo }, 'larder');
         try {
           const peer = await new Promise<string>((resolve, reject) => {
-            const socket = tlsConnect(
-              { host: '127.0.0.1', port, ca: readFileSync(path.join(tlsDir, 'cert.pem')), ALPNProtocols: ['h2'] },
-              () => {
-                resolve(String(socket.getPeerCertificate().subject.CN));
-                socket.end();
-              },
-            );
+            const socket = tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(tlsCert), ALPNProtocols: ['h2'] }, () => {
+              resolve(String(socket.getPeerCertificate().subject.CN));
+              socket.end();
+            });
             socket.on('error', reject);
           });
           expect(peer, server.logs()).to.equal('localhost');

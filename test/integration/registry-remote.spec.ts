@@ -26,6 +26,7 @@ import { connectHealth } from '../support/health-client.ts';
 import { freePort, LARDER_DEV } from '../support/larder-process.ts';
 import { startOidcProvider, type OidcTestProvider } from '../support/oidc-provider.ts';
 import { arrowTable } from '../support/parquet-fixtures.ts';
+import { selfSignedCert } from '../support/self-signed-cert.ts';
 
 const run = promisify(execFile);
 /** A second project in the same registry, with a view and a source of the same names as the first's. */
@@ -125,29 +126,6 @@ async function applyOtherProject(workdir: string, registryPath: string): Promise
   await run(feastPython().feast, ['-c', dir, 'apply'], { cwd: dir, env: feastEnv(dir), maxBuffer: 8 << 20 });
 }
 
-async function selfSignedCert(dir: string, name: string): Promise<{ keyPath: string; certPath: string }> {
-  const keyPath = path.join(dir, `${name}.key`);
-  const certPath = path.join(dir, `${name}.pem`);
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout',
-    keyPath,
-    '-out',
-    certPath,
-  ]);
-  return { keyPath, certPath };
-}
-
 describe('registry_type remote: the registry read from feast serve_registry', function () {
   this.timeout(60_000);
   let repo: FeastRepo;
@@ -214,8 +192,8 @@ describe('registry_type remote: the registry read from feast serve_registry', fu
     [repo, idp, tlsFiles, otherCa] = await Promise.all([
       buildFeastRepo(),
       startOidcProvider(),
-      selfSignedCert(workdir, 'registry'),
-      selfSignedCert(workdir, 'other-ca'),
+      selfSignedCert(workdir, { name: 'registry' }),
+      selfSignedCert(workdir, { name: 'other-ca' }),
     ]);
     await idp.issuer.keys.generate('RS256', { kid: 'rsa-1' });
     // Before any server reads the registry: Feast rewrites the file in place.

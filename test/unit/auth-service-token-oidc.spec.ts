@@ -1,12 +1,3 @@
-/**
- * The token the `oidc` auth plugin presents when larder calls another Feast service (a remote
- * registry), found where Feast's OIDC client manager finds it: against a real OpenID Connect
- * provider (oauth2-mock-server on 127.0.0.1) for the client_credentials and password grants, and
- * a plain HTTP(S) token endpoint of this file's own for what the mock cannot do (refuse, issue an
- * opaque token, serve over TLS). Then once through core's serviceTokenSource, where
- * INTRA_COMMUNICATION_BASE64 comes first.
- */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -24,6 +15,7 @@ import oidcPlugin from '../../plugins/auth-oidc/src/index.ts';
 import { OidcAuthProvider } from '../../plugins/auth-oidc/src/provider.ts';
 import { startOidcProvider, type OidcTestProvider } from '../support/oidc-provider.ts';
 import { rejection } from '../support/guarded-repo.ts';
+import { selfSignedCert } from '../support/self-signed-cert.ts';
 
 const CLIENT_ID = 'feast-client';
 const SECRET = 'client-secret-123';
@@ -298,29 +290,8 @@ describe('auth oidc: the token larder presents to other Feast services', functio
     let endpoint: TokenEndpoint;
     let caFile: string;
     before(async () => {
-      const key = path.join(dir, 'tls.key');
-      caFile = path.join(dir, 'tls.pem');
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=127.0.0.1',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1',
-          '-keyout',
-          key,
-          '-out',
-          caFile,
-        ],
-        { stdio: 'pipe' },
-      );
+      const { keyPath: key, certPath } = selfSignedCert(dir, { commonName: '127.0.0.1', altNames: 'IP:127.0.0.1' });
+      caFile = certPath;
       endpoint = await startTokenEndpoint({ key: readFileSync(key), cert: readFileSync(caFile) });
       endpoint.reply = { status: 200, body: JSON.stringify({ access_token: 'tls-token', expires_in: 300 }) };
     });
