@@ -66,7 +66,7 @@ export class Connections {
   async cancel(client: pg.PoolClient): Promise<void> {
     const pid = (client as unknown as { processID?: number }).processID;
     if (!pid) return;
-    const side = new pg.Client(this.sideConfig);
+    const side = this.sideClient();
     try {
       await side.connect();
       await side.query('SELECT pg_cancel_backend($1)', [pid]);
@@ -80,7 +80,7 @@ export class Connections {
    * long queries means a busy server, not a broken one, and must not fail a health probe.
    */
   async ping(): Promise<void> {
-    const side = new pg.Client(this.sideConfig);
+    const side = this.sideClient();
     try {
       await side.connect();
       await side.query('SELECT 1');
@@ -89,6 +89,18 @@ export class Connections {
     } finally {
       await side.end().catch(() => undefined);
     }
+  }
+
+  /**
+   * A short-lived connection outside the pool. Its failures reach the caller through the promise
+   * of `connect()` or `query()`; pg also emits them as an 'error' event, which, with no listener,
+   * is an uncaught exception that takes the whole server down (a database that goes away while a
+   * statement is being cancelled did exactly that).
+   */
+  private sideClient(): pg.Client {
+    const side = new pg.Client(this.sideConfig);
+    side.on('error', () => {});
+    return side;
   }
 
   async close(): Promise<void> {
