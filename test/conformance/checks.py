@@ -57,7 +57,8 @@ def main() -> int:
     sys.path.insert(0, HERE)
     from feast import FeatureStore
 
-    import checks_flight  # noqa: F401 - registers checks
+    import checks_errors  # noqa: F401 - registers checks
+    import checks_flight  # noqa: F401
     import checks_odfv  # noqa: F401
     import checks_postgres_writes  # noqa: F401
     import checks_retrieval  # noqa: F401
