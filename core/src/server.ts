@@ -11,7 +11,7 @@ import { readableSourcesChecker, tapPermissions } from './permission-hook.ts';
 import { tapCallLog } from './call-log.ts';
 import { loadRepoConfig, type LocateOptions, type RepoConfig } from './config/load.ts';
 import { validateSection } from './config/validate.ts';
-import { createFlightServer, flightDataLimit } from '@larder/flight';
+import { createFlightServer, flightDataLimit, type SettingNames } from '@larder/flight';
 import { REGISTRY_HEALTH_SERVICE, healthServiceDefinition, healthServiceImplementation } from './health/health-service.ts';
 import { ServerHealth, type ServingStatus } from './health/server-health.ts';
 import { createHooks, type LarderHooks } from './hooks.ts';
@@ -61,6 +61,19 @@ export const DEFAULT_PORT = 8815;
 export const DEFAULT_HOST = '127.0.0.1';
 
 /** Defaults of the `larder:` limits in feature_store.yaml. */
+/** The Flight transport's refusals name the `feature_store.yaml` keys larder's operators set. */
+export const LARDER_SETTING_NAMES: SettingNames = {
+  callTimeout: 'larder.call_timeout_seconds in feature_store.yaml',
+  maxConcurrentCalls: 'larder.max_concurrent_calls',
+  maxQueuedCalls: 'larder.max_queued_calls',
+  queueTimeout: 'larder.queue_timeout_seconds',
+  maxConcurrentUploads: 'larder.max_concurrent_uploads',
+  uploadIdleTimeout: 'larder.upload_idle_timeout_seconds in feature_store.yaml',
+  uploadMinBytesPerSecond: 'larder.upload_min_bytes_per_second in feature_store.yaml',
+  maxCommandBytes: 'larder.max_command_bytes in feature_store.yaml',
+  maxFlightDataBytes: 'larder.max_upload_bytes and larder.max_command_bytes in feature_store.yaml',
+};
+
 export const DEFAULT_LIMITS = {
   max_concurrent_calls: 64,
   max_queued_calls: 256,
@@ -180,6 +193,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       maxCommandBytes: larderSetting(config, 'max_command_bytes'),
       maxFlightDataBytes: flightDataLimit(larderSetting(config, 'max_upload_bytes'), larderSetting(config, 'max_command_bytes')),
     },
+    settingNames: LARDER_SETTING_NAMES,
     extraServices: [
       {
         definition: healthServiceDefinition(),

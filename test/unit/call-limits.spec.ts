@@ -3,6 +3,10 @@ import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { CallLimits } from '../../packages/flight/src/call-limits.ts';
 import type { LarderError } from '../../core/src/errors.ts';
+import { LARDER_SETTING_NAMES } from '../../core/src/server.ts';
+
+/** larder's names for the settings, as core/src/server.ts gives them to the transport. */
+const named = (options: ConstructorParameters<typeof CallLimits>[0]) => new CallLimits(options, LARDER_SETTING_NAMES);
 
 const never = () => new AbortController().signal;
 const settled = async (promise: Promise<unknown>) => {
@@ -23,7 +27,7 @@ describe('call limits', () => {
   });
 
   it('hands a freed slot to the longest-waiting call, and refuses calls beyond the queue with UNAVAILABLE', async () => {
-    const limits = new CallLimits({ maxConcurrentCalls: 1, maxQueuedCalls: 2, queueTimeoutMs: 60_000 });
+    const limits = named({ maxConcurrentCalls: 1, maxQueuedCalls: 2, queueTimeoutMs: 60_000 });
     await limits.enter(never());
     const order: string[] = [];
     const first = limits.enter(never()).then(() => order.push('first'));
@@ -43,7 +47,7 @@ describe('call limits', () => {
   });
 
   it('refuses a call that waited queue_timeout, and forgets a call whose client went away', async () => {
-    const limits = new CallLimits({ maxConcurrentCalls: 1, maxQueuedCalls: 5, queueTimeoutMs: 20 });
+    const limits = named({ maxConcurrentCalls: 1, maxQueuedCalls: 5, queueTimeoutMs: 20 });
     await limits.enter(never());
     const timedOut = await limits.enter(never()).catch((error: LarderError) => error);
     expect((timedOut as LarderError).code).to.equal(status.UNAVAILABLE);
@@ -58,7 +62,7 @@ describe('call limits', () => {
   });
 
   it('aborts a call that outlives the deadline with DEADLINE_EXCEEDED, and not once disarmed', async () => {
-    const limits = new CallLimits({ callTimeoutMs: 10 });
+    const limits = named({ callTimeoutMs: 10 });
     const late = new AbortController();
     limits.armDeadline('DoGet', late);
     const early = new AbortController();
@@ -71,8 +75,22 @@ describe('call limits', () => {
     expect(early.signal.aborted).to.equal(false);
   });
 
+  it("names the transport's own options in refusals when the host names no settings", async () => {
+    const limits = new CallLimits({ maxConcurrentCalls: 1, maxQueuedCalls: 0, callTimeoutMs: 10 });
+    await limits.enter(never());
+    const refused = (await limits.enter(never()).catch((error: LarderError) => error)) as LarderError;
+    expect(refused.message).to.match(
+      /\(the server option limits\.maxConcurrentCalls\) and 0 are waiting \(the server option limits\.maxQueuedCalls\)/,
+    );
+    const late = new AbortController();
+    limits.armDeadline('DoGet', late);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect((late.signal.reason as LarderError).message).to.match(/\(0\.01 s, the server option limits\.callTimeoutMs\)/);
+    expect(`${refused.message} ${(late.signal.reason as LarderError).message}`).not.to.include('larder');
+  });
+
   it('caps uploads in progress separately from execution slots, with the same bounded wait', async () => {
-    const limits = new CallLimits({ maxConcurrentCalls: 1, maxConcurrentUploads: 2, maxQueuedCalls: 1, queueTimeoutMs: 60_000 });
+    const limits = named({ maxConcurrentCalls: 1, maxConcurrentUploads: 2, maxQueuedCalls: 1, queueTimeoutMs: 60_000 });
     await limits.enterUpload(never());
     await limits.enterUpload(never());
     expect(limits.uploads).to.equal(2);

@@ -10,6 +10,10 @@ import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { LimitedMessageDecoder, messageLimit, MAX_PATH_ELEMENTS, type MessageLimits } from '../../packages/flight/src/message-limits.ts';
 import { encodeDescriptor, flightServiceDefinition, serializeFlightData, type Refusal } from '../../packages/flight/src/protocol.ts';
+import { settingNames } from '../../packages/flight/src/setting-names.ts';
+
+/** A host's own names for its limits, which refusals must carry. */
+const names = settingNames({ maxCommandBytes: 'acme.max_command_bytes', maxFlightDataBytes: 'acme.max_upload_bytes' });
 
 const limits: MessageLimits = { maxCommandBytes: 1000, maxFlightDataBytes: 100_000 };
 const FLIGHT = '/arrow.flight.protocol.FlightService/';
@@ -42,7 +46,7 @@ function feed(decoder: { write(data: Buffer): Buffer[] }, wire: Buffer, sizes: n
 }
 
 const deserializer = (rpc: string) =>
-  flightServiceDefinition(limits)[rpc]!.requestDeserialize as (buf: Buffer) => Record<string, unknown> & { refusal?: Refusal };
+  flightServiceDefinition(limits, names)[rpc]!.requestDeserialize as (buf: Buffer) => Record<string, unknown> & { refusal?: Refusal };
 
 /** A protobuf length-delimited field. */
 function field(number: number, bytes: Uint8Array): Buffer {
@@ -71,7 +75,7 @@ describe('message limits', () => {
   });
 
   it('refuses an oversize message from its prefix alone, with the limit of its place in the stream', () => {
-    const decoder = new LimitedMessageDecoder((index) => messageLimit(`${FLIGHT}DoPut`, index, limits));
+    const decoder = new LimitedMessageDecoder((index) => messageLimit(`${FLIGHT}DoPut`, index, limits, names));
     // The first message (descriptor and schema) may be the command plus the schema headroom ...
     const first = messageLimit(`${FLIGHT}DoPut`, 0, limits).limit;
     expect(decoder.write(frame(Buffer.alloc(10)))).to.have.length(1);
@@ -79,15 +83,15 @@ describe('message limits', () => {
     const prefix = Buffer.alloc(5);
     prefix.writeUInt32BE(100_001, 1);
     expect(() => decoder.write(prefix)).to.throw(
-      /A DoPut FlightData message of 100001 bytes is larger than this server accepts \(100000 bytes: larder\.max_upload_bytes/,
+      /A DoPut FlightData message of 100001 bytes is larger than this server accepts \(100000 bytes: acme\.max_upload_bytes/,
     );
     expect(first).to.be.greaterThan(limits.maxCommandBytes);
 
-    const unary = new LimitedMessageDecoder((index) => messageLimit(`${FLIGHT}GetFlightInfo`, index, limits));
+    const unary = new LimitedMessageDecoder((index) => messageLimit(`${FLIGHT}GetFlightInfo`, index, limits, names));
     prefix.writeUInt32BE(2_000_000, 1);
     expect(() => unary.write(prefix.subarray(0, 3))).not.to.throw();
     expect(() => unary.write(prefix.subarray(3))).to.throw(
-      /The GetFlightInfo request message of 2000000 bytes is larger than this server accepts \(\d+ bytes: the command limit of 1000 bytes, larder\.max_command_bytes/,
+      /The GetFlightInfo request message of 2000000 bytes is larger than this server accepts \(\d+ bytes: the command limit of 1000 bytes, acme\.max_command_bytes/,
     );
   });
 
@@ -104,7 +108,7 @@ describe('message limits', () => {
       const request = deserializer(rpc)(buf);
       expect(request.refusal?.code, rpc).to.equal(status.INVALID_ARGUMENT);
       expect(request.refusal?.message, rpc).to.match(
-        /is 1001 bytes, larger than this server accepts \(1000 bytes, larder\.max_command_bytes/,
+        /is 1001 bytes, larger than this server accepts \(1000 bytes, acme\.max_command_bytes/,
       );
     }
     const ok = deserializer('DoAction')(Buffer.concat([field(1, Buffer.from('persist')), field(2, Buffer.from('{}'))]));
@@ -112,11 +116,21 @@ describe('message limits', () => {
     expect(ok.type).to.equal('persist');
     expect(Buffer.from(ok.body as Uint8Array).toString()).to.equal('{}');
 
-    const flightData = flightServiceDefinition(limits).DoPut!.requestDeserialize as (buf: Buffer) => { malformed?: string };
+    const flightData = flightServiceDefinition(limits, names).DoPut!.requestDeserialize as (buf: Buffer) => { malformed?: string };
     const put = flightData(serializeFlightData({ descriptor: { type: 'CMD', cmd: big, path: [] } }));
     expect(put.malformed).to.match(
-      /command \(FlightDescriptor\.cmd\) is 1001 bytes, larger than this server accepts \(1000 bytes, larder\.max_command_bytes/,
+      /command \(FlightDescriptor\.cmd\) is 1001 bytes, larger than this server accepts \(1000 bytes, acme\.max_command_bytes/,
     );
+  });
+
+  it("names the transport's own options when the host names no settings", () => {
+    const explain = messageLimit(`${FLIGHT}GetFlightInfo`, 0, limits).explain(2_000_000);
+    expect(explain).to.match(/the command limit of 1000 bytes, the server option messageLimits\.maxCommandBytes/);
+    const put = (flightServiceDefinition(limits).DoPut!.requestDeserialize as (buf: Buffer) => { malformed?: string })(
+      serializeFlightData({ descriptor: { type: 'CMD', cmd: new Uint8Array(1001), path: [] } }),
+    );
+    expect(put.malformed).to.match(/\(1000 bytes, the server option messageLimits\.maxCommandBytes\)/);
+    expect(`${explain} ${put.malformed}`).not.to.include('larder');
   });
 
   it('decodes hostile protobuf in bounded memory: repeated fields keep the last, path elements are capped, groups are refused', () => {

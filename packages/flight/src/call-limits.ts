@@ -20,6 +20,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { FlightError, UnavailableError } from './errors.ts';
+import { DEFAULT_SETTING_NAMES, type SettingNames } from './setting-names.ts';
 
 export interface CallLimitOptions {
   /** 0 or absent: no limit. */
@@ -38,9 +39,9 @@ export interface CallLimitOptions {
   readonly uploadMinBytesPerSecond?: number;
 }
 
-export function deadlineExceededError(rpc: string, timeoutMs: number): FlightError {
+export function deadlineExceededError(rpc: string, timeoutMs: number, setting = DEFAULT_SETTING_NAMES.callTimeout): FlightError {
   return new FlightError(
-    `The ${rpc} call ran longer than this server allows (${timeoutMs / 1000} s, larder.call_timeout_seconds in feature_store.yaml) and was stopped`,
+    `The ${rpc} call ran longer than this server allows (${timeoutMs / 1000} s, ${setting}) and was stopped`,
     grpc.status.DEADLINE_EXCEEDED,
   );
 }
@@ -49,14 +50,17 @@ interface Waiter {
   admit(): void;
 }
 
-/** What a pool's refusals call its slots and which keys they name. */
+/** What a pool's refusals call its slots and which settings they name. */
 interface PoolNames {
   /** e.g. "calls are running" */
   readonly busy: string;
   /** e.g. "call slot" */
   readonly slot: string;
-  /** The key that sets the pool's size, e.g. "larder.max_concurrent_calls". */
-  readonly key: string;
+  /** The setting of the pool's size. */
+  readonly size: string;
+  /** The settings of the queue's length and wait. */
+  readonly queue: string;
+  readonly wait: string;
 }
 
 /** A number of slots, with a bounded FIFO of callers waiting for one. */
@@ -88,7 +92,7 @@ class SlotPool {
     if (this.queue.length >= maxQueued) {
       return Promise.reject(
         new UnavailableError(
-          `The server is busy: ${this.taken} ${names.busy} (${names.key}) and ${this.queue.length} are waiting (larder.max_queued_calls); retry later`,
+          `The server is busy: ${this.taken} ${names.busy} (${names.size}) and ${this.queue.length} are waiting (${names.queue}); retry later`,
         ),
       );
     }
@@ -111,7 +115,7 @@ class SlotPool {
         () =>
           fail(
             new UnavailableError(
-              `The server is busy: no ${names.slot} came free within ${waitMs / 1000} s (larder.queue_timeout_seconds; ${names.key} is ${max}); retry later`,
+              `The server is busy: no ${names.slot} came free within ${waitMs / 1000} s (${names.wait}; ${names.size} is ${max}); retry later`,
             ),
           ),
         waitMs,
@@ -137,18 +141,24 @@ export class CallLimits {
   private readonly calls: SlotPool;
   private readonly uploadSlots: SlotPool;
 
-  constructor(private readonly options: CallLimitOptions = {}) {
+  constructor(
+    private readonly options: CallLimitOptions = {},
+    private readonly names: SettingNames = DEFAULT_SETTING_NAMES,
+  ) {
     const queued = options.maxQueuedCalls ?? 0;
     const wait = options.queueTimeoutMs ?? 0;
+    const queue = { queue: names.maxQueuedCalls, wait: names.queueTimeout };
     this.calls = new SlotPool(options.maxConcurrentCalls ?? 0, queued, wait, {
       busy: 'calls are running',
       slot: 'call slot',
-      key: 'larder.max_concurrent_calls',
+      size: names.maxConcurrentCalls,
+      ...queue,
     });
     this.uploadSlots = new SlotPool(options.maxConcurrentUploads ?? 0, queued, wait, {
       busy: 'uploads are in progress',
       slot: 'upload slot',
-      key: 'larder.max_concurrent_uploads',
+      size: names.maxConcurrentUploads,
+      ...queue,
     });
   }
 
@@ -205,7 +215,7 @@ export class CallLimits {
   armDeadline(rpc: string, controller: AbortController): () => void {
     const timeoutMs = this.options.callTimeoutMs ?? 0;
     if (timeoutMs <= 0) return () => {};
-    const timer = setTimeout(() => controller.abort(deadlineExceededError(rpc, timeoutMs)), timeoutMs);
+    const timer = setTimeout(() => controller.abort(deadlineExceededError(rpc, timeoutMs, this.names.callTimeout)), timeoutMs);
     return () => clearTimeout(timer);
   }
 }

@@ -21,6 +21,7 @@ export {
   MAX_PATH_ELEMENTS,
 } from './message-limits.ts';
 export type { MessageLimits } from './message-limits.ts';
+export { DEFAULT_SETTING_NAMES, settingNames, type SettingNames } from './setting-names.ts';
 export { boundedStatusMessage, MAX_STATUS_MESSAGE_BYTES, shortenText, wellFormed } from './status-message.ts';
 export { encodeSchema, framedSchema, parseFramedSchema, decodeFlightStream } from './ipc.ts';
 export type { DecodedFlightStream, FlightDataFrame } from './ipc.ts';

@@ -13,6 +13,7 @@
  * being buffered (up to the server-wide limit).
  */
 import type * as grpc from '@grpc/grpc-js';
+import { DEFAULT_SETTING_NAMES, type SettingNames } from './setting-names.ts';
 
 export interface MessageLimits {
   /** Largest command: a descriptor's cmd, a ticket, DoAction's body, ListFlights' criteria. */
@@ -60,9 +61,14 @@ export function requestLimit(limits: MessageLimits): number {
 }
 
 /** The limit of message `index` (0-based) of a call to `path`, and how to explain it. */
-export function messageLimit(path: string, index: number, limits: MessageLimits): { limit: number; explain(size: number): string } {
+export function messageLimit(
+  path: string,
+  index: number,
+  limits: MessageLimits,
+  names: SettingNames = DEFAULT_SETTING_NAMES,
+): { limit: number; explain(size: number): string } {
   const rpc = methodName(path);
-  const command = `the command limit of ${limits.maxCommandBytes} bytes, larder.max_command_bytes in feature_store.yaml`;
+  const command = `the command limit of ${limits.maxCommandBytes} bytes, ${names.maxCommandBytes}`;
   if (isFlightPath(path) && UPLOAD_METHODS.has(rpc)) {
     if (index === 0) {
       const limit = limits.maxCommandBytes + SCHEMA_HEADROOM;
@@ -76,7 +82,7 @@ export function messageLimit(path: string, index: number, limits: MessageLimits)
     return {
       limit,
       explain: (size) =>
-        `A ${rpc} FlightData message of ${size} bytes is larger than this server accepts (${limit} bytes: larder.max_upload_bytes and larder.max_command_bytes in feature_store.yaml, plus ${HEADER_HEADROOM} bytes for the IPC header)`,
+        `A ${rpc} FlightData message of ${size} bytes is larger than this server accepts (${limit} bytes: ${names.maxFlightDataBytes}, plus ${HEADER_HEADROOM} bytes for the IPC header)`,
     };
   }
   const limit = requestLimit(limits);
@@ -162,12 +168,14 @@ function baseCallOf(call: unknown): BaseCallShape | null {
  * The interceptor that gives each call its limits. `onUnsupported` is told once if this grpc-js
  * does not look as expected (the deserializers' checks still apply).
  */
-export function messageLimitInterceptor(limits: MessageLimits, onUnsupported: () => void): grpc.ServerInterceptor {
+export function messageLimitInterceptor(limits: MessageLimits, names: SettingNames, onUnsupported: () => void): grpc.ServerInterceptor {
   let warned = false;
   return (method, call) => {
     const base = baseCallOf(call);
     if (base) {
-      base.decoder = new LimitedMessageDecoder((index) => messageLimit(method.path, index, limits)) as unknown as BaseCallShape['decoder'];
+      base.decoder = new LimitedMessageDecoder((index) =>
+        messageLimit(method.path, index, limits, names),
+      ) as unknown as BaseCallShape['decoder'];
       // Also bounds what a compressed message may inflate to.
       base.maxReceiveMessageSize =
         isFlightPath(method.path) && UPLOAD_METHODS.has(methodName(method.path)) ? limits.maxFlightDataBytes : requestLimit(limits);

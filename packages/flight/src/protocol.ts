@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 import type { DescriptorType, FlightDescriptor } from './handler.ts';
 import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from './message-limits.ts';
+import { DEFAULT_SETTING_NAMES, type SettingNames } from './setting-names.ts';
 import {
   DESCRIPTOR_TYPES,
   deserializeFlightData,
@@ -299,17 +300,20 @@ function baseDefinition(): grpc.ServiceDefinition {
 
 /**
  * The FlightService definition for `server.addService`: the FlightData codec, and request
- * deserializers that check `limits` (see message-limits.ts).
+ * deserializers that check `limits` (see message-limits.ts); refusals name the settings in `names`.
  */
-export function flightServiceDefinition(limits: MessageLimits = DEFAULT_MESSAGE_LIMITS): grpc.ServiceDefinition {
+export function flightServiceDefinition(
+  limits: MessageLimits = DEFAULT_MESSAGE_LIMITS,
+  names: SettingNames = DEFAULT_SETTING_NAMES,
+): grpc.ServiceDefinition {
   const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const [name, method] of Object.entries(baseDefinition())) {
     const m = { ...method } as grpc.MethodDefinition<unknown, unknown>;
-    if (name === 'DoPut' || name === 'DoExchange') m.requestDeserialize = flightDataDeserializer(limits);
+    if (name === 'DoPut' || name === 'DoExchange') m.requestDeserialize = flightDataDeserializer(limits, names);
     else {
       const decode = REQUEST_DECODERS[name];
       if (!decode) throw new Error(`internal: no request decoder for FlightService.${name}`);
-      m.requestDeserialize = requestDeserializer(name, method.path, limits, decode);
+      m.requestDeserialize = requestDeserializer(name, method.path, limits, names, decode);
     }
     // DoPut's response is a PutResult: only FlightData sides change.
     if (name === 'DoGet' || name === 'DoExchange') m.responseSerialize = serializeServerFlightData as (m: unknown) => Buffer;

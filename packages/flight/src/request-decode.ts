@@ -10,6 +10,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { DescriptorType, FlightDescriptor } from './handler.ts';
 import { MAX_PATH_ELEMENTS, messageLimit, type MessageLimits } from './message-limits.ts';
+import { DEFAULT_SETTING_NAMES, type SettingNames } from './setting-names.ts';
 import type { IncomingFlightData, ProtoAction, ProtoCriteria, ProtoFlightDescriptor, ProtoTicket, Refusal } from './protocol.ts';
 
 const EMPTY = new Uint8Array(0);
@@ -107,8 +108,8 @@ function decodeDescriptor(buf: Uint8Array): FlightDescriptor {
 }
 
 /** The refusal of a command (or ticket, body, criteria) longer than `max`, before anyone parses it. */
-function commandTooLarge(what: string, size: number, max: number): string {
-  return `The ${what} is ${size} bytes, larger than this server accepts (${max} bytes, larder.max_command_bytes in feature_store.yaml)`;
+function commandTooLarge(what: string, size: number, max: number, setting: string): string {
+  return `The ${what} is ${size} bytes, larger than this server accepts (${max} bytes, ${setting})`;
 }
 
 export function deserializeFlightData(buf: Buffer): IncomingFlightData {
@@ -137,7 +138,10 @@ export function deserializeFlightData(buf: Buffer): IncomingFlightData {
 }
 
 /** The server's FlightData deserializer: also refuses a descriptor whose command is over the limit. */
-export function flightDataDeserializer(limits: MessageLimits): (buf: Buffer) => IncomingFlightData {
+export function flightDataDeserializer(
+  limits: MessageLimits,
+  names: SettingNames = DEFAULT_SETTING_NAMES,
+): (buf: Buffer) => IncomingFlightData {
   return (buf) => {
     const message = deserializeFlightData(buf);
     const cmd = message.descriptor?.cmd.byteLength ?? 0;
@@ -147,7 +151,7 @@ export function flightDataDeserializer(limits: MessageLimits): (buf: Buffer) => 
         descriptor: null,
         dataHeader: EMPTY,
         dataBody: EMPTY,
-        malformed: commandTooLarge('command (FlightDescriptor.cmd)', cmd, limits.maxCommandBytes),
+        malformed: commandTooLarge('command (FlightDescriptor.cmd)', cmd, limits.maxCommandBytes, names.maxCommandBytes),
       };
     }
     return message;
@@ -158,22 +162,23 @@ export function flightDataDeserializer(limits: MessageLimits): (buf: Buffer) => 
 // The server's request deserializers (every RPC but DoPut and DoExchange). Hand-written rather
 // than protobufjs, so that decoding allocates only what is kept, and checked against the limits.
 
-export type RequestDecoder = (buf: Buffer, limits: MessageLimits) => object;
+export type RequestDecoder = (buf: Buffer, limits: MessageLimits, names: SettingNames) => object;
 
-function commandField(rpc: string, what: string, bytes: Uint8Array, limits: MessageLimits): Refusal | undefined {
+function commandField(rpc: string, what: string, bytes: Uint8Array, limits: MessageLimits, names: SettingNames): Refusal | undefined {
   if (bytes.byteLength <= limits.maxCommandBytes) return undefined;
-  return { code: grpc.status.INVALID_ARGUMENT, message: commandTooLarge(`${rpc} ${what}`, bytes.byteLength, limits.maxCommandBytes) };
+  const message = commandTooLarge(`${rpc} ${what}`, bytes.byteLength, limits.maxCommandBytes, names.maxCommandBytes);
+  return { code: grpc.status.INVALID_ARGUMENT, message };
 }
 
 const descriptorRequest =
   (rpc: string): RequestDecoder =>
-  (buf, limits) => {
+  (buf, limits, names) => {
     const d = decodeDescriptor(buf);
     return {
       type: d.type,
       cmd: d.cmd,
       path: [...d.path],
-      refusal: commandField(rpc, 'command (FlightDescriptor.cmd)', d.cmd, limits),
+      refusal: commandField(rpc, 'command (FlightDescriptor.cmd)', d.cmd, limits, names),
     } satisfies ProtoFlightDescriptor;
   };
 
@@ -181,15 +186,15 @@ export const REQUEST_DECODERS: Readonly<Record<string, RequestDecoder>> = {
   GetFlightInfo: descriptorRequest('GetFlightInfo'),
   GetSchema: descriptorRequest('GetSchema'),
   PollFlightInfo: descriptorRequest('PollFlightInfo'),
-  DoGet: (buf, limits) => {
+  DoGet: (buf, limits, names) => {
     const ticket = lastBytes(buf, 1);
-    return { ticket, refusal: commandField('DoGet', 'ticket', ticket, limits) } satisfies ProtoTicket;
+    return { ticket, refusal: commandField('DoGet', 'ticket', ticket, limits, names) } satisfies ProtoTicket;
   },
-  ListFlights: (buf, limits) => {
+  ListFlights: (buf, limits, names) => {
     const expression = lastBytes(buf, 1);
-    return { expression, refusal: commandField('ListFlights', 'criteria', expression, limits) } satisfies ProtoCriteria;
+    return { expression, refusal: commandField('ListFlights', 'criteria', expression, limits, names) } satisfies ProtoCriteria;
   },
-  DoAction: (buf, limits) => {
+  DoAction: (buf, limits, names) => {
     let typeBytes: Uint8Array = EMPTY;
     const body = lastBytes(buf, 2, (c, field, wire) => {
       if (field !== 1 || wire !== 2) return false;
@@ -197,20 +202,26 @@ export const REQUEST_DECODERS: Readonly<Record<string, RequestDecoder>> = {
       return true;
     });
     const type = Buffer.from(typeBytes.buffer, typeBytes.byteOffset, typeBytes.byteLength).toString('utf8');
-    return { type, body, refusal: commandField('DoAction', 'action body', body, limits) } satisfies ProtoAction;
+    return { type, body, refusal: commandField('DoAction', 'action body', body, limits, names) } satisfies ProtoAction;
   },
   // Empty and HandshakeRequest: nothing is kept, but the bytes must still be valid protobuf.
   ListActions: (buf) => (scanFields(buf, () => false), {}),
   Handshake: (buf) => (scanFields(buf, () => false), {}),
 };
 
-export function requestDeserializer(rpc: string, path: string, limits: MessageLimits, decode: RequestDecoder): (buf: Buffer) => object {
+export function requestDeserializer(
+  rpc: string,
+  path: string,
+  limits: MessageLimits,
+  names: SettingNames,
+  decode: RequestDecoder,
+): (buf: Buffer) => object {
   return (buf) => {
     // Normally refused earlier, from the length prefix (message-limits.ts); this holds if not.
-    const { limit, explain } = messageLimit(path, 0, limits);
+    const { limit, explain } = messageLimit(path, 0, limits, names);
     if (buf.byteLength > limit) return { refusal: { code: grpc.status.RESOURCE_EXHAUSTED, message: explain(buf.byteLength) } };
     try {
-      return decode(buf, limits);
+      return decode(buf, limits, names);
     } catch (error) {
       return {
         refusal: {

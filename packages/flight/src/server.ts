@@ -14,6 +14,7 @@ import { DEFAULT_CHUNKING, type ChunkingOptions } from './chunking.ts';
 import type { FlightCallInfo, FlightDescriptor, FlightHandler, FlightInfoResult } from './handler.ts';
 import { framedSchema } from './ipc.ts';
 import { DEFAULT_MESSAGE_LIMITS, messageLimitInterceptor, type MessageLimits } from './message-limits.ts';
+import { settingNames, type SettingNames } from './setting-names.ts';
 import { boundedStatusMessage } from './status-message.ts';
 import {
   flightServiceDefinition,
@@ -50,6 +51,11 @@ export interface FlightServerOptions {
   readonly limits?: CallLimitOptions;
   /** Size limits of received messages, by RPC (see message-limits.ts). */
   readonly messageLimits?: Partial<MessageLimits>;
+  /**
+   * How your operators set each limit, named in the refusals (a host with its own configuration
+   * file names its keys). Default: these options' names.
+   */
+  readonly settingNames?: Partial<SettingNames>;
   /** Other gRPC services served on the same port (the health service), outside the limits. */
   readonly extraServices?: ReadonlyArray<{
     readonly definition: grpc.ServiceDefinition;
@@ -158,6 +164,7 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
   const chunking: ChunkingOptions = { ...DEFAULT_CHUNKING, ...options.chunking };
   const maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
   const messageLimits: MessageLimits = { ...DEFAULT_MESSAGE_LIMITS, ...options.messageLimits };
+  const names = settingNames(options.settingNames);
   const server = new grpc.Server({
     // Clients (pyarrow among them) send DoPut messages of tens of MB: the server-wide limit is the
     // FlightData one; the interceptor gives every other RPC its own, far smaller, limit.
@@ -165,13 +172,13 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
     'grpc.max_send_message_length': -1,
     ...options.grpcOptions,
     interceptors: [
-      messageLimitInterceptor(messageLimits, () =>
+      messageLimitInterceptor(messageLimits, names, () =>
         log.warn('this grpc-js cannot be given per-RPC message limits: oversize requests are refused only once received'),
       ),
       ...(options.grpcOptions?.interceptors ?? []),
     ],
   });
-  const limits = new CallLimits(options.limits);
+  const limits = new CallLimits(options.limits, names);
   let nextCallId = 1;
   let callsInFlight = 0;
   let draining = false;
@@ -318,6 +325,7 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
     signal: scope.info.signal,
     idleTimeoutMs: limits.uploadIdleTimeoutMs,
     minBytesPerSecond: limits.uploadMinBytesPerSecond,
+    names,
     onInputEnd: () => scope.admit(),
   });
 
@@ -398,7 +406,7 @@ export function createFlightServer(handler: FlightHandler, options: FlightServer
       }
     }),
   };
-  server.addService(flightServiceDefinition(messageLimits), implementation);
+  server.addService(flightServiceDefinition(messageLimits, names), implementation);
   for (const extra of options.extraServices ?? []) server.addService(extra.definition, extra.implementation);
 
   return {

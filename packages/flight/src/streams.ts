@@ -10,6 +10,7 @@ import { rechunk, type ChunkingOptions } from './chunking.ts';
 import type { FlightDescriptor, IncomingStream, OutgoingStream } from './handler.ts';
 import { encodeFrame } from './frames.ts';
 import { installPreframedSend } from './grpc-preframed.ts';
+import { DEFAULT_SETTING_NAMES, type SettingNames } from './setting-names.ts';
 import { decodeFlightStream, FlightDataEncoder, toFlightData, type DecodedFlightStream, type EncodedMessage } from './ipc.ts';
 import type { IncomingFlightData, OutgoingFlightData, PreframedFlightData } from './protocol.ts';
 
@@ -38,17 +39,23 @@ export function cancelledError(rpc: string): FlightError {
   return new FlightError(`The client cancelled the ${rpc} call (or it disconnected, or the deadline passed)`, grpc.status.CANCELLED);
 }
 
-export function uploadIdleError(rpc: string, timeoutMs: number): FlightError {
+export function uploadIdleError(rpc: string, timeoutMs: number, names: SettingNames = DEFAULT_SETTING_NAMES): FlightError {
   return new FlightError(
-    `The ${rpc} upload sent nothing for ${timeoutMs / 1000} s (larder.upload_idle_timeout_seconds in feature_store.yaml) and was stopped`,
+    `The ${rpc} upload sent nothing for ${timeoutMs / 1000} s (${names.uploadIdleTimeout}) and was stopped`,
     grpc.status.DEADLINE_EXCEEDED,
   );
 }
 
-export function uploadTooSlowError(rpc: string, bytes: number, seconds: number, minBytesPerSecond: number): FlightError {
+export function uploadTooSlowError(
+  rpc: string,
+  bytes: number,
+  seconds: number,
+  minBytesPerSecond: number,
+  names: SettingNames = DEFAULT_SETTING_NAMES,
+): FlightError {
   return new FlightError(
     `The ${rpc} upload sent ${bytes} bytes in ${seconds.toFixed(1)} s, slower than this server accepts ` +
-      `(${minBytesPerSecond} bytes per second after its first upload_idle_timeout_seconds, larder.upload_min_bytes_per_second in feature_store.yaml), and was stopped`,
+      `(${minBytesPerSecond} bytes per second once its first idle timeout has passed, ${names.uploadMinBytesPerSecond}), and was stopped`,
     grpc.status.DEADLINE_EXCEEDED,
   );
 }
@@ -65,6 +72,8 @@ export interface ReadLimits {
    * holds its upload slot until the call's deadline.
    */
   readonly minBytesPerSecond?: number;
+  /** The settings the refusals name (default: the server options'). */
+  readonly names?: SettingNames;
 }
 
 /**
@@ -80,6 +89,7 @@ class UploadPace {
     private readonly rpc: string,
     private readonly graceMs: number,
     private readonly minBytesPerSecond: number,
+    private readonly names: SettingNames,
   ) {}
 
   received(bytes: number): void {
@@ -87,7 +97,7 @@ class UploadPace {
     if (this.minBytesPerSecond <= 0) return;
     const elapsedMs = performance.now() - this.startedAt;
     const owed = (this.minBytesPerSecond * (elapsedMs - this.graceMs)) / 1000;
-    if (this.bytes < owed) throw uploadTooSlowError(this.rpc, this.bytes, elapsedMs / 1000, this.minBytesPerSecond);
+    if (this.bytes < owed) throw uploadTooSlowError(this.rpc, this.bytes, elapsedMs / 1000, this.minBytesPerSecond, this.names);
   }
 }
 
@@ -108,7 +118,8 @@ function nextWithin<T>(iterator: AsyncIterator<T>, rpc: string, limits: ReadLimi
     };
     const abandon = (error: unknown) => settle(() => reject(error));
     const onAbort = () => abandon(signal.reason);
-    const timer = idleTimeoutMs > 0 ? setTimeout(() => abandon(uploadIdleError(rpc, idleTimeoutMs)), idleTimeoutMs) : undefined;
+    const timer =
+      idleTimeoutMs > 0 ? setTimeout(() => abandon(uploadIdleError(rpc, idleTimeoutMs, limits.names)), idleTimeoutMs) : undefined;
     signal.addEventListener('abort', onAbort, { once: true });
     read.then(
       (value) => settle(() => resolve(value)),
@@ -129,7 +140,7 @@ export async function* readMessages(
   limits: ReadLimits,
 ): AsyncGenerator<IncomingFlightData, void, undefined> {
   const iterator = call.iterator({ destroyOnReturn: false })[Symbol.asyncIterator]();
-  const pace = new UploadPace(rpc, limits.idleTimeoutMs, limits.minBytesPerSecond ?? 0);
+  const pace = new UploadPace(rpc, limits.idleTimeoutMs, limits.minBytesPerSecond ?? 0, limits.names ?? DEFAULT_SETTING_NAMES);
   for (;;) {
     let next: IteratorResult<IncomingFlightData>;
     try {
