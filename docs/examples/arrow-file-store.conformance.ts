@@ -7,33 +7,15 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tableToIPC } from 'apache-arrow';
-import type { DataSource } from '@larder/core';
-import type { StoreConformanceTarget } from '@larder/core/testing';
+import { fileSource, type StoreConformanceTarget } from '@larder/core/testing';
 import plugin from './arrow-file-store.ts';
-
-function fileSource(name: string, uri: string, timestampField: string, createdTimestampColumn: string): DataSource {
-  return {
-    name,
-    project: 'kit',
-    type: 'BATCH_FILE',
-    dataSourceClassType: '',
-    timestampField,
-    createdTimestampColumn,
-    datePartitionColumn: '',
-    fieldMapping: {},
-    description: '',
-    owner: '',
-    tags: {},
-    fileOptions: { uri, fileFormat: undefined, s3EndpointOverride: '' },
-  };
-}
 
 const target: StoreConformanceTarget = {
   plugin,
   storeConfig: { type: 'arrow-file', batch_rows: 10_000 },
   async createSource(name, table, { timestampField, createdTimestampColumn, repoPath }) {
     await writeFile(path.join(repoPath, `${name}.arrow`), tableToIPC(table, 'file'));
-    return fileSource(name, `${name}.arrow`, timestampField, createdTimestampColumn);
+    return fileSource(name, `${name}.arrow`, { timestampField, createdTimestampColumn });
   },
   // A read-only store: no savedDatasetDestination / loggingDestination, so those checks report
   // "not implemented" (and so do the writes, which throw UnimplementedError).

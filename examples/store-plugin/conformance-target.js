@@ -6,6 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tableToIPC } from 'apache-arrow';
+import { fileSource } from '@larder/core/testing';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
 
 /**
@@ -21,20 +22,7 @@ export function parquetTarget(plugin) {
       const properties = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build();
       const parquet = writeParquet(WasmTable.fromIPCStream(tableToIPC(table, 'stream')), properties);
       await writeFile(path.join(repoPath, `${name}.parquet`), parquet);
-      return {
-        name,
-        project: 'kit',
-        type: 'BATCH_FILE',
-        dataSourceClassType: '',
-        timestampField,
-        createdTimestampColumn,
-        datePartitionColumn: '',
-        fieldMapping: {},
-        description: '',
-        owner: '',
-        tags: {},
-        fileOptions: { uri: `${name}.parquet`, fileFormat: 'parquet', s3EndpointOverride: '' },
-      };
+      return fileSource(name, `${name}.parquet`, { timestampField, createdTimestampColumn, fileFormat: 'parquet' });
     },
     // A read-only store: no savedDatasetDestination or loggingDestination, so the persist and
     // write_logged_features checks report "not implemented", as do the writes (UnimplementedError).

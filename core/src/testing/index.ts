@@ -11,6 +11,7 @@ export { storeConformanceChecks, runConformance } from './suite.ts';
 export type { ConformanceSuite, RunOptions } from './suite.ts';
 export type { KitOptions } from './kit-run.ts';
 export { kitTable, toArrow } from './kit-table.ts';
+export { fileSource } from './sources.ts';
 export type { KitTable, KitColumn, ColumnKind, Row, Value } from './kit-table.ts';
 export { expectedHistorical, expectedPullAll, expectedPullLatest } from './reference.ts';
 export type { ExpectedResult, ReferencePull } from './reference.ts';
