@@ -33,6 +33,26 @@ const everyRow = (source: DataSource, keys: string[], features: string[], timest
   endDate: null,
 });
 
+/**
+ * Retrieves the drivers view of `source` (holding `driverRows`) at `at` and persists the result to `destination`
+ * (the result is released if persist fails); returns what the saved dataset must hold.
+ */
+async function persistRetrieval(store: OfflineStore, source: DataSource, destination: DataSource, at: number, allowOverwrite: boolean) {
+  const view = featureView('drivers', source, ['driver_id'], ['rate'], 0);
+  const { entities, refs } = retrieval(at);
+  const result = await store.getHistoricalFeatures(
+    { featureViews: [view], featureRefs: refs, project: 'kit', fullFeatureNames: false, entityTable: toArrow(entities) },
+    callContext(),
+  );
+  await callOptional(store, 'persist', () => store.persist({ result, destination, allowOverwrite }, callContext())).catch(
+    async (error: unknown) => {
+      await release(result).catch(() => undefined);
+      throw error;
+    },
+  );
+  return expectedHistorical(entities, [view], refs, false, new Map([[source.name, driverRows]]));
+}
+
 async function pullAllOf(store: OfflineStore, req: ReturnType<typeof everyRow>) {
   return readAll(() => store.pullAllFromTableOrQuery(req, callContext()));
 }
@@ -108,20 +128,8 @@ export function writeChecks(run: KitRun): Check[] {
         const prefix = run.prefix();
         const source = await run.source(`${prefix}_drivers`, driverRows, 'ts', 'created');
         const destination = await make(`${prefix}_saved`, 'event_timestamp', await destinationOptions());
-        const view = featureView('drivers', source, ['driver_id'], ['rate'], 0);
-        const { entities, refs } = retrieval(T0 + HOUR);
-        const want = expectedHistorical(entities, [view], refs, false, new Map([[source.name, driverRows]]));
         await run.withStore(async (store) => {
-          const result = await store.getHistoricalFeatures(
-            { featureViews: [view], featureRefs: refs, project: 'kit', fullFeatureNames: false, entityTable: toArrow(entities) },
-            callContext(),
-          );
-          await callOptional(store, 'persist', () => store.persist({ result, destination, allowOverwrite: false }, callContext())).catch(
-            async (error: unknown) => {
-              await release(result).catch(() => undefined);
-              throw error;
-            },
-          );
+          const want = await persistRetrieval(store, source, destination, T0 + HOUR, false);
           const saved = await pullAllOf(store, everyRow(destination, ['driver_id'], ['rate'], 'event_timestamp', null));
           expectRows(saved, want.columns, want.rows, {
             what: 'pull_all_from_table_or_query of the persisted dataset',
@@ -139,22 +147,8 @@ export function writeChecks(run: KitRun): Check[] {
         const prefix = run.prefix();
         const source = await run.source(`${prefix}_drivers`, driverRows, 'ts', 'created');
         const destination = await make(`${prefix}_saved`, 'event_timestamp', await destinationOptions());
-        const view = featureView('drivers', source, ['driver_id'], ['rate'], 0);
         await run.withStore(async (store) => {
-          const persistAt = async (at: number, allowOverwrite: boolean) => {
-            const { entities, refs } = retrieval(at);
-            const result = await store.getHistoricalFeatures(
-              { featureViews: [view], featureRefs: refs, project: 'kit', fullFeatureNames: false, entityTable: toArrow(entities) },
-              callContext(),
-            );
-            await callOptional(store, 'persist', () => store.persist({ result, destination, allowOverwrite }, callContext())).catch(
-              async (error: unknown) => {
-                await release(result).catch(() => undefined);
-                throw error;
-              },
-            );
-            return expectedHistorical(entities, [view], refs, false, new Map([[source.name, driverRows]]));
-          };
+          const persistAt = (at: number, allowOverwrite: boolean) => persistRetrieval(store, source, destination, at, allowOverwrite);
           await persistAt(T0, false);
           await expectFailure('persist to an existing dataset without allow_overwrite', SavedDatasetLocationAlreadyExists, () =>
             persistAt(T0 + HOUR, false),
