@@ -6,7 +6,7 @@
  *
  * - Where Feast's answer is determinate, larder's frame is Feast's: column names, order and
  *   types, and the rows (compared sorted where Feast has no ORDER BY, in order where it has one).
- * - Where it is not (docs/store-differences.md, "Retrieval by start/end date"), larder's
+ * - Where it is not (docs/date-range-retrieval.md), larder's
  *   answer is the documented one and Feast's differs exactly in the documented cells: a tie on
  *   (key, timestamp) that Feast's DISTINCT ON settles arbitrarily, and a point-in-time match
  *   before start_date that Feast never sees.

@@ -6,7 +6,7 @@
  *   batch is the uploaded entity columns (as sent) beside the next rows of the streamed result.
  * - `entity_df_sql`: the query is materialized as a CTE of the same single, read-only statement,
  *   and its columns lead the output.
- * - start/end dates, as Feast's postgres store answers them (docs/store-differences.md): one view
+ * - start/end dates, as Feast's postgres store answers them (docs/date-range-retrieval.md): one view
  *   gives every source row in the range as stored (sourceRowsInRange); several views give each
  *   distinct (event timestamp, join keys) of their sources in the range, ordered by timestamp
  *   then keys, with each view's features point-in-time joined to it.
