@@ -50,6 +50,8 @@ INSERT INTO trips VALUES
   (5, '2025-01-01 12:30Z', 500);
 CREATE TABLE totals (ts timestamptz, total bigint);
 INSERT INTO totals VALUES ('2025-01-01 09:00Z', 1), ('2025-01-01 11:00Z', 2), ('2025-01-01 11:00Z', 3);
+CREATE TABLE mapped (id bigint, event_time timestamptz, raw_rate double precision);
+INSERT INTO mapped VALUES (1, '2025-01-01 11:00Z', 7.0), (2, '2025-01-01 14:00Z', 8.0);
 CREATE TABLE cities (city text, ts timestamptz, pop bigint);
 INSERT INTO cities VALUES ('a', '2025-01-01 11:00Z', 5);
 `;
@@ -217,6 +219,18 @@ describe('start/end-date retrieval on postgres: larder answers as Feast 0.67 pos
     expect(cell(mine, '2025-01-01T13:00:00/5').n).to.equal(500);
     expect(cell(theirs, '2025-01-01T13:00:00/5').n).to.equal(null);
     expect(cell(mine, '2025-01-01T13:00:00/5').rate).to.equal(cell(theirs, '2025-01-01T13:00:00/5').rate);
+  });
+
+  it("one view whose join key's source column is renamed by field_mapping: Feast selects a column the table lacks, larder answers", () => {
+    // Feast's template selects the join key by its entity name ("driver_id"), not the source column ("id").
+    expect((feast.one_view_key_field_mapping as { error?: string }).error).to.match(
+      /^psycopg\.errors\.UndefinedColumn: column "driver_id" does not exist/,
+    );
+    expect(frame(ours.one_view_key_field_mapping, "larder's one_view_key_field_mapping")).to.deep.equal({
+      columns: ['event_timestamp', 'driver_id', 'rate'],
+      types: ['timestamp[us]', 'int64', 'double'],
+      rows: [['2025-01-01T11:00:00', 1, 7.0]],
+    });
   });
 
   it('views with different join keys (or entityless with keyed) fail in both; larder says why instead of a SQL error', () => {
