@@ -67,6 +67,8 @@ export function postgresTarget(plugin: OfflineStorePlugin, server: PostgresServe
   return {
     plugin,
     storeConfig: server.offlineStoreConfig(),
+    // By start/end date it answers as Feast's postgres store: every source row in the range.
+    dateRangeRule: 'source-rows',
     async createSource(name, table, { timestampField, createdTimestampColumn }) {
       await load(name, table);
       return { ...postgresSource(name, { table: name }, { timestampField, createdTimestampColumn }), project: 'kit' };

@@ -4,7 +4,7 @@
  * third-party store to run as the built-in ones do. Framework-agnostic: run the checks from any
  * test framework, with `runConformance`, or with the `larder-conformance` command.
  */
-export type { StoreConformanceTarget, SourceOptions, DestinationOptions, LoggingDestination } from './target.ts';
+export type { StoreConformanceTarget, SourceOptions, DestinationOptions, LoggingDestination, DateRangeRule } from './target.ts';
 export { NotImplementedByStore, isNotImplemented, runCheck } from './check.ts';
 export type { Check, CheckResult, CheckStatus, ConformanceReport } from './check.ts';
 export { storeConformanceChecks, runConformance } from './suite.ts';

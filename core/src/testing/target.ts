@@ -35,6 +35,9 @@ export interface LoggingDestination {
   readonly source: (timestampField: string) => DataSource;
 }
 
+/** See StoreConformanceTarget.dateRangeRule. */
+export type DateRangeRule = 'distinct-key-timestamps' | 'source-rows';
+
 /**
  * A store under test. Names passed to the methods are unique in a run, short, lower-case
  * identifiers (`kit7_drivers`), valid as a file or a table name.
@@ -59,6 +62,18 @@ export interface StoreConformanceTarget {
   savedDatasetDestination?(name: string, timestampField: string, options: DestinationOptions): DataSource | Promise<DataSource>;
   /** A logging destination for write_logged_features. Without it, that check reports "not implemented". */
   loggingDestination?(name: string, options: DestinationOptions): LoggingDestination | Promise<LoggingDestination>;
+  /**
+   * How the store answers get_historical_features by start/end date (no entity table) for one
+   * feature view, after the Feast store its `offline_store.type` emulates; the kit checks that
+   * answer. Default `'distinct-key-timestamps'`.
+   * - `'distinct-key-timestamps'`: one row per distinct (event timestamp, join keys) of the
+   *   source in the range, its features point-in-time joined there (ties broken by created), in
+   *   the columns `event_timestamp`, the join keys, the features.
+   * - `'source-rows'`: every source row in the range as stored, ties included, in the columns
+   *   `event_timestamp`, `created_timestamp` (when the source has a created column), the join
+   *   keys, the features (Feast's postgres store).
+   */
+  readonly dateRangeRule?: DateRangeRule;
   /** Called once when the run ends (drop tables, stop a server). The kit removes its repo itself. */
   cleanup?(): Promise<void>;
 }

@@ -6,8 +6,11 @@
  * sent) beside the next rows of DuckDB's streamed result.
  *
  * Without one (start/end dates): the entity rows are made in DuckDB — every distinct (event
- * timestamp, join keys) of the views' sources within the range, in the order of their first
- * source row — with the same semantics as the file store (see its date-range-entities.ts).
+ * timestamp, join keys) of the views' sources within the range, null keys included, in the order
+ * of their first source row — and point-in-time joined like uploaded ones. Feast's own duckdb store
+ * cannot answer this mode at all (its get_historical_features takes no start_date/end_date: a
+ * TypeError); these are the rows Feast's newer non-entity tests expect, and for several views the
+ * rows and values of larder's postgres store (docs/date-range-retrieval.md).
  */
 import {
   InvalidArgumentError,
@@ -146,7 +149,7 @@ export function historicalForDateRange(
       );
     }
     const keyColumns = first.entityKeyNames.map((_, i) => `__k${i}`);
-    // Entity rows in the order the file store makes them: by view, then by their first source row.
+    // Entity rows by view, then by their first source row (the order larder's file store used to give).
     const inRange = views.map((v, n) => {
       const ts = `epoch_ns(${ident(v.timestampColumn)})`;
       const keys = v.keyColumns.map((raw, i) => `${ident(raw)} AS __k${i}`);
@@ -176,7 +179,7 @@ export function historicalForDateRange(
     ];
     const owned = await openQuery(connection, await historicalQuery(connection, views, keys, settings, ctx, leading), ctx.signal);
     const names = ['event_timestamp', ...first.entityKeyNames, ...views.flatMap((v) => v.outputNames)];
-    // event_timestamp is never null here, and says so, as the file store's does.
+    // event_timestamp is never null here, and says so.
     const [timestamp, ...rest] = resultSchema(owned.result, names).fields;
     const schema = new Schema([new Field(timestamp!.name, timestamp!.type, false), ...rest]);
     return { schema, batches: resultBatches(owned, schema, ctx.signal, entityRows) };

@@ -6,8 +6,10 @@
  *   batch is the uploaded entity columns (as sent) beside the next rows of the streamed result.
  * - `entity_df_sql`: the query is materialized as a CTE of the same single, read-only statement,
  *   and its columns lead the output.
- * - start/end dates: the entity rows are every distinct (event timestamp, join keys) of the
- *   views' sources within the range, ordered by timestamp then keys.
+ * - start/end dates, as Feast's postgres store answers them (docs/date-range-retrieval.md): one view
+ *   gives every source row in the range as stored (sourceRowsInRange); several views give each
+ *   distinct (event timestamp, join keys) of their sources in the range, ordered by timestamp
+ *   then keys, with each view's features point-in-time joined to it.
  *
  * The point-in-time query itself always runs in a READ ONLY transaction.
  */
@@ -191,6 +193,7 @@ export async function historicalForDateRange(
     req.startDate,
     req.endDate,
   );
+  if (views.length === 1) return sourceRowsInRange(session, views[0]!, start, end);
   const first = views[0]!;
   const sameKeys = (v: ViewQuery) =>
     v.entityKeyNames.join('\u0000') === first.entityKeyNames.join('\u0000') &&
@@ -219,6 +222,31 @@ export async function historicalForDateRange(
   const sql = await featuresQuery(session, views, keys, ENTITY_ROWS, null, strategy, { leading, ctes: [rows] });
   const columns = await session.describe(sql, WHAT);
   // event_timestamp is never null here, and says so, as the other stores' does.
+  const [timestamp, ...rest] = schemaForColumns(columns).fields;
+  const schema = new Schema([new Field(timestamp!.name, timestamp!.type, false), ...rest]);
+  return { schema, batches: session.stream(sql, columns, WHAT) };
+}
+
+/**
+ * One view by start/end date, as Feast's postgres store answers it: every source row with
+ * `start <= event timestamp <= end`, as stored (no point-in-time join, so rows tied on keys and
+ * timestamp all come back, told apart by their created timestamp), in the columns
+ * `event_timestamp`, `created_timestamp` (when the source has a created column), the join keys,
+ * then the features. No ORDER BY, as in Feast: the rows stream in PostgreSQL's scan order.
+ * Unlike Feast's, which selects the join key by its entity name, a join key renamed by the view's
+ * projection (join_key_map) is read from its source column.
+ */
+async function sourceRowsInRange(session: Session, view: ViewQuery, start: Date, end: Date): Promise<ResultStream> {
+  const ts = `s.${ident(view.timestampColumn)}`;
+  const selected = [
+    `${ts} AS event_timestamp`,
+    ...(view.createdColumn ? [`s.${ident(view.createdColumn)} AS created_timestamp`] : []),
+    ...view.keyColumns.map((raw, i) => `s.${ident(raw)} AS ${ident(view.entityKeyNames[i]!)}`),
+    ...view.featureColumns.map((raw, i) => `s.${ident(raw)} AS ${ident(view.outputNames[i]!)}`),
+  ];
+  const sql = `SELECT ${selected.join(', ')} FROM ${view.table.from} AS s WHERE ${ts} BETWEEN ${timestamptz(start)} AND ${timestamptz(end)}`;
+  const columns = await session.describe(sql, WHAT);
+  // event_timestamp is never null here (BETWEEN drops nulls), and says so, as the other stores' does.
   const [timestamp, ...rest] = schemaForColumns(columns).fields;
   const schema = new Schema([new Field(timestamp!.name, timestamp!.type, false), ...rest]);
   return { schema, batches: session.stream(sql, columns, WHAT) };

@@ -8,7 +8,7 @@ import { NotImplementedByStore, type Check } from '../check.ts';
 import { HOUR, SECOND, T0, cityRows, driverRows, featureView, globalRows, mappedRows } from '../kit-data.ts';
 import { callContext, type KitRun } from '../kit-run.ts';
 import { kitTable, toArrow, type ColumnKind, type KitTable, type Value } from '../kit-table.ts';
-import { expectedHistorical } from '../reference.ts';
+import { expectedHistorical, type ExpectedResult } from '../reference.ts';
 import { expectRows } from '../result-rows.ts';
 import { isErrorOfClass, readAll } from './common.ts';
 
@@ -233,30 +233,47 @@ export function pointInTimeChecks(run: KitRun): Check[] {
       };
     }),
     {
-      name: 'point-in-time: the start/end date mode (no entity table) joins each distinct (key, timestamp) in range',
+      name: 'point-in-time: the start/end date mode (no entity table) answers by the rule the store declares (dateRangeRule)',
       async run() {
         const s = await sources(run);
         const view = drivers(s);
         const refs = ['drivers:rate', 'drivers:tier'];
         const start = T0 + HOUR;
         const end = T0 + 3 * HOUR;
-        // The entity rows the mode stands for: distinct (event_timestamp, join keys) of the source's rows in [start, end].
-        const seen = new Set<string>();
-        const rows: Value[][] = [];
-        for (const row of driverRows.rows) {
-          const ts = row.ts as number;
-          if (row.driver_id === null || ts < start || ts > end || seen.has(`${ts}/${row.driver_id}`)) continue;
-          seen.add(`${ts}/${row.driver_id}`);
-          rows.push([ts, row.driver_id]);
+        const inRange = driverRows.rows.filter((row) => (row.ts as number) >= start && (row.ts as number) <= end);
+        const rule = run.target.dateRangeRule ?? 'distinct-key-timestamps';
+        let expected: ExpectedResult;
+        if (rule === 'source-rows') {
+          // Every source row in range as stored, ties included (Feast's postgres store).
+          expected = {
+            columns: ['event_timestamp', 'created_timestamp', 'driver_id', 'rate', 'tier'],
+            rows: inRange.map((r) => ({
+              event_timestamp: r.ts ?? null,
+              created_timestamp: r.created ?? null,
+              driver_id: r.driver_id ?? null,
+              rate: r.rate ?? null,
+              tier: r.tier ?? null,
+            })),
+          };
+        } else {
+          // The entity rows the mode stands for: distinct (event_timestamp, join keys) of the source's rows in [start, end].
+          const seen = new Set<string>();
+          const rows: Value[][] = [];
+          for (const row of inRange) {
+            const ts = row.ts as number;
+            if (row.driver_id === null || seen.has(`${ts}/${row.driver_id}`)) continue;
+            seen.add(`${ts}/${row.driver_id}`);
+            rows.push([ts, row.driver_id]);
+          }
+          const entities = kitTable(
+            [
+              ['event_timestamp', 'timestamp'],
+              ['driver_id', 'int64'],
+            ],
+            rows,
+          );
+          expected = expectedHistorical(entities, [view], refs, false, s.rows);
         }
-        const entities = kitTable(
-          [
-            ['event_timestamp', 'timestamp'],
-            ['driver_id', 'int64'],
-          ],
-          rows,
-        );
-        const expected = expectedHistorical(entities, [view], refs, false, s.rows);
         const actual = await run.withStore((store) =>
           readAll(() =>
             store.getHistoricalFeatures(
@@ -280,7 +297,7 @@ export function pointInTimeChecks(run: KitRun): Check[] {
         expectRows(actual, expected.columns, expected.rows, {
           what: `get_historical_features of [${refs.join(', ')}] from ${new Date(start).toISOString()} to ${new Date(end).toISOString()}`,
           ordered: false,
-          orderedColumns: false,
+          orderedColumns: rule === 'source-rows',
         });
       },
     },
