@@ -8,6 +8,7 @@ import { NotImplementedByStore, type Check } from '../check.ts';
 import { HOUR, SECOND, T0, cityRows, driverRows, featureView, globalRows, mappedRows } from '../kit-data.ts';
 import { callContext, type KitRun } from '../kit-run.ts';
 import { kitTable, toArrow, type ColumnKind, type KitTable, type Value } from '../kit-table.ts';
+import { builtinOfflineStores } from '../../plugins/builtin.ts';
 import { expectedHistorical } from '../reference.ts';
 import { expectRows } from '../result-rows.ts';
 import { isErrorOfClass, readAll } from './common.ts';
@@ -233,29 +234,16 @@ export function pointInTimeChecks(run: KitRun): Check[] {
       };
     }),
     {
-      name: 'point-in-time: the start/end date mode (no entity table) joins each distinct (key, timestamp) in range',
+      name: 'point-in-time: the start/end date mode (no entity table), as the Feast store the configured type emulates',
       async run() {
         const s = await sources(run);
         const view = drivers(s);
         const refs = ['drivers:rate', 'drivers:tier'];
         const start = T0 + HOUR;
         const end = T0 + 3 * HOUR;
-        // The entity rows the mode stands for: distinct (event_timestamp, join keys) of the source's rows in [start, end].
-        const seen = new Set<string>();
-        const rows: Value[][] = [];
-        for (const row of driverRows.rows) {
-          const ts = row.ts as number;
-          if (row.driver_id === null || ts < start || ts > end || seen.has(`${ts}/${row.driver_id}`)) continue;
-          seen.add(`${ts}/${row.driver_id}`);
-          rows.push([ts, row.driver_id]);
-        }
-        const entities = kitTable(
-          [
-            ['event_timestamp', 'timestamp'],
-            ['driver_id', 'int64'],
-          ],
-          rows,
-        );
+        const entities = emulatesFeastFileStore(run.target.storeConfig.type)
+          ? snapshotEntities(end, view.ttlSeconds)
+          : rangeEntities(start, end);
         const expected = expectedHistorical(entities, [view], refs, false, s.rows);
         const actual = await run.withStore((store) =>
           readAll(() =>
@@ -285,4 +273,46 @@ export function pointInTimeChecks(run: KitRun): Check[] {
       },
     },
   ];
+}
+
+/**
+ * Whether `offline_store.type` names Feast's file (dask) store, whose date mode is a snapshot as
+ * of end_date; the other stores' date mode joins each (key, timestamp) in range.
+ */
+function emulatesFeastFileStore(type: unknown): boolean {
+  return typeof type === 'string' && builtinOfflineStores[type] === '@larder/plugin-parquet-files';
+}
+
+/** Feast's file store: each key with a row in [end − ttl, end], stamped with end. */
+function snapshotEntities(end: number, ttlSeconds: number): KitTable {
+  const low = ttlSeconds > 0 ? end - ttlSeconds * 1000 : -Infinity;
+  const keys = new Set<number>();
+  for (const row of driverRows.rows) {
+    const ts = row.ts as number;
+    if (row.driver_id !== null && ts >= low && ts <= end) keys.add(row.driver_id as number);
+  }
+  return dateModeEntities([...keys].map((key) => [end, key]));
+}
+
+/** Distinct (event_timestamp, join keys) of the source's rows in [start, end]. */
+function rangeEntities(start: number, end: number): KitTable {
+  const seen = new Set<string>();
+  const rows: Value[][] = [];
+  for (const row of driverRows.rows) {
+    const ts = row.ts as number;
+    if (row.driver_id === null || ts < start || ts > end || seen.has(`${ts}/${row.driver_id}`)) continue;
+    seen.add(`${ts}/${row.driver_id}`);
+    rows.push([ts, row.driver_id]);
+  }
+  return dateModeEntities(rows);
+}
+
+function dateModeEntities(rows: Value[][]): KitTable {
+  return kitTable(
+    [
+      ['event_timestamp', 'timestamp'],
+      ['driver_id', 'int64'],
+    ],
+    rows,
+  );
 }
