@@ -7,7 +7,7 @@
  * Where Feast's answer is coherent, larder's frame must equal it: schema, values and row order.
  * Where it is a bug (views sharing join keys are paired arbitrarily; null keys and null timestamps
  * become entities), larder's documented answer is asserted, and Feast's measured answer too, so a
- * Feast that fixes its bug shows up here. See docs/stores.md, "The start/end-date mode".
+ * Feast that fixes its bug shows up here. See plugins/parquet-files/README.md, "The start/end-date mode".
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -7,14 +7,14 @@
  * `end_date − ttl ≤ ts ≤ end_date` (no lower bound without a TTL; ties by created timestamp).
  * `start_date` filters nothing. Here the same answer is reached through the store's ordinary
  * point-in-time join: the entity table this module builds holds every key that has a row in some
- * view's window, each stamped with `end_date`, and the join then picks each view's row.
+ * view's window, each stamped with `end_date`, and the join then picks each view's row. Views with
+ * disjoint join keys give every combination of their keys, as in Feast.
  *
  * Where Feast's answer is a bug larder answers the correct version of the same snapshot (see
- * docs/stores.md, "The start/end-date mode"):
+ * plugins/parquet-files/README.md, "The start/end-date mode"):
  * - views with the same join keys: Feast cross-joins every view after the first on no key and
  *   keeps an arbitrary pairing (a `driver_id__` column, another key's values); here each view is
  *   joined on its keys, over the union of the views' keys.
- * - views with disjoint join keys give every combination of their keys, as in Feast.
  * - views whose join keys overlap without being equal are refused: Feast mis-pairs them too, and
  *   no entity table follows from them without inventing one.
  * - a row with a null join key or a null event timestamp is no entity here (the point-in-time join
