@@ -54,6 +54,7 @@ interface GroupKeys {
  * keys. Empty when no view has a row in its window.
  */
 export async function snapshotEntityTable(views: readonly FeatureView[], end: Date, repoPath: string, ctx: CallContext): Promise<Table> {
+  assertNanosecondInstant(end);
   const groups = keyGroups(await Promise.all(views.map((view) => planView(view, [], false, repoPath))));
   const keys: GroupKeys[] = [];
   for (const group of groups) keys.push(await groupKeys(group, end, ctx));
@@ -185,6 +186,19 @@ async function anyRowInWindow(group: KeyGroup, end: Date, ctx: CallContext): Pro
     }
   }
   return false;
+}
+
+/** The instants a timestamp[ns] holds: 1677-09-21T00:12:43.146Z to 2262-04-11T23:47:16.854Z (whole milliseconds). */
+const NS_LIMIT_MS = 9_223_372_036_854;
+
+/** `end_date` becomes the nanosecond event_timestamp; Feast's pandas refuses the dates it cannot hold too. */
+function assertNanosecondInstant(end: Date): void {
+  if (Math.abs(end.getTime()) > NS_LIMIT_MS) {
+    throw new InvalidArgumentError(
+      `end_date ${end.toISOString()} is outside the range of nanosecond timestamps (1677-09-21 to 2262-04-11), ` +
+        'which the event_timestamp column of the start/end-date mode holds; pass an end_date within it',
+    );
+  }
 }
 
 /** `end` on every row, as timestamp[ns, UTC]. */
