@@ -2,7 +2,8 @@
  * The file store's start/end-date mode at the store API, on what the differential against Feast
  * (test/integration/file-store-date-mode.spec.ts) does not reach: a directory source whose keys
  * and latest rows are spread over several files, an end_date a nanosecond timestamp cannot hold,
- * and views that share a join key name with different types.
+ * views with disjoint keys whose combinations are too many, and views that share a join key name
+ * with different types.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { Float64, Int32, Int64 } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
 import parquetFilesPlugin from '../../plugins/parquet-files/src/index.ts';
+import { MAX_COMBINATIONS } from '../../plugins/parquet-files/src/end-date-snapshot.ts';
 import { InvalidArgumentError } from '../../core/src/errors.ts';
 import type { FeatureView } from '../../core/src/registry/model.ts';
 import type { OfflineStore } from '../../core/src/store.ts';
@@ -45,6 +47,23 @@ describe('parquet-files store: the start/end-date mode (a snapshot as of end_dat
         ['driver_id', new Int64(), [2n, 1n]],
         ['ts', tsUtc, hours(2, 4)],
         ['rate', new Float64(), [22, 14]],
+      ]),
+    );
+    // 8000 drivers × 7000 cities: 56M combinations.
+    writeParquetFile(
+      path.join(repo, 'many-drivers.parquet'),
+      arrowTable([
+        ['driver_id', new Int64(), Array.from({ length: 8000 }, (_, i) => BigInt(i))],
+        ['ts', tsUtc, Array.from({ length: 8000 }, () => T0_US)],
+        ['rate', new Float64(), Array.from({ length: 8000 }, () => 1)],
+      ]),
+    );
+    writeParquetFile(
+      path.join(repo, 'many-cities.parquet'),
+      arrowTable([
+        ['city', new Int64(), Array.from({ length: 7000 }, (_, i) => BigInt(i))],
+        ['ts', tsUtc, Array.from({ length: 7000 }, () => T0_US)],
+        ['rate', new Float64(), Array.from({ length: 7000 }, () => 2)],
       ]),
     );
     writeParquetFile(
@@ -94,6 +113,18 @@ describe('parquet-files store: the start/end-date mode (a snapshot as of end_dat
     expect((error as Error).message).to.equal(
       'end_date 9999-01-01T00:00:00.000Z is outside the range of nanosecond timestamps (1677-09-21 to 2262-04-11), ' +
         'which the event_timestamp column of the start/end-date mode holds; pass an end_date within it',
+    );
+  });
+
+  it('refuses views with disjoint join keys whose combinations pass MAX_COMBINATIONS, with the counts', async () => {
+    const many = (name: string, key: string) =>
+      featureView(name, fileSource(name, `${name}.parquet`, { createdTimestampColumn: '' }), [key], ['rate'], 0);
+    const error = await snapshot([many('many-drivers', 'driver_id'), many('many-cities', 'city')], new Date(T0 + H)).catch((e: Error) => e);
+    expect(error).to.be.instanceOf(InvalidArgumentError);
+    expect((error as Error).message).to.equal(
+      'Retrieval by start_date/end_date: the feature views have disjoint join keys, and every combination of their keys ' +
+        `(8000 driver_id × 7000 city) makes 56000000 rows, more than the ${MAX_COMBINATIONS} allowed; ` +
+        'request the views separately or pass an entity_df',
     );
   });
 

@@ -21,7 +21,7 @@
  *   never matches either); Feast emits it as one.
  *
  * Memory: one entry per distinct key of each key group (as pull_latest), then the entity table
- * (the product of the groups' keys).
+ * (the product of the groups' keys, at most MAX_COMBINATIONS rows).
  */
 import { InvalidArgumentError, type CallContext, type FeatureView } from '@larder/core';
 import { Field, RecordBatch, Schema, Struct, Table, TimeUnit, Timestamp, makeData, type Data, type DataType } from 'apache-arrow';
@@ -29,6 +29,12 @@ import { gather } from './gather.ts';
 import { encodeKeys, type KeyValue } from './keys.ts';
 import { compareInstants, instantsOfData } from './timestamps.ts';
 import { planView, readViewRowGroups, type ViewPlan } from './view-source.ts';
+
+/**
+ * The most rows the combinations of several key groups may make: views with disjoint join keys
+ * multiply (10k drivers × 10k cities is 100M rows), which is rarely what a caller meant.
+ */
+export const MAX_COMBINATIONS = 50_000_000;
 
 /** The entity table's timestamp column, as Feast's synthetic entity dataframe names it. */
 export const SNAPSHOT_TIMESTAMP_COLUMN = 'event_timestamp';
@@ -66,6 +72,13 @@ export async function snapshotEntityTable(views: readonly FeatureView[], end: Da
   // result, as in Feast (whose cross joins then have nothing to join).
   const total = keys.reduce((n, g) => n * g.length, 1);
   if (total === 0) return new Table(schema);
+  if (total > MAX_COMBINATIONS) {
+    throw new InvalidArgumentError(
+      `Retrieval by start_date/end_date: the feature views have disjoint join keys, and every combination of their keys ` +
+        `(${keys.map((g) => `${g.length} ${g.fields.map((f) => f.name).join('+')}`).join(' × ')}) makes ${total} rows, ` +
+        `more than the ${MAX_COMBINATIONS} allowed; request the views separately or pass an entity_df`,
+    );
+  }
   const columns: Data[] = [endColumn(end, total)];
   // The last group varies slowest: Feast's rows end sorted by the last view's timestamps.
   let stride = 1;
