@@ -22,6 +22,8 @@ export function parquetTarget(plugin: OfflineStorePlugin, storeConfig: Record<st
   return {
     plugin,
     storeConfig,
+    // `file` (alias `dask`) emulates Feast's file store, whose date mode is a snapshot as of end_date.
+    dateRangeRule: storeConfig.type === 'file' || storeConfig.type === 'dask' ? 'end-date-snapshot' : 'distinct-key-timestamps',
     async createSource(name, table, { timestampField, createdTimestampColumn, repoPath }) {
       writeParquetFile(path.join(repoPath, 'data', `${name}.parquet`), table);
       return { ...fileSource(name, `data/${name}.parquet`, { timestampField, createdTimestampColumn }), project: 'kit' };

@@ -9,8 +9,9 @@
  * Each postgres formulation of the rule (`point_in_time_strategy` window, join, auto) is compared.
  * Timestamps are the same instants; their type is naive in PostgreSQL results, as in Feast's.
  * Row order is compared exactly for get_historical_features with an entity table (the entity
- * rows' order); the date mode and the pulls are compared as sorted rows, since the stores order
- * those differently (by time and key in PostgreSQL, by first file row in the file store).
+ * rows' order); the pulls are compared as sorted rows, since the stores order them differently
+ * (by time and key in PostgreSQL, by first file row in the file store). The start/end-date mode is
+ * not compared: each store answers it as the Feast store it emulates, and those differ.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -176,20 +177,6 @@ describe('postgres store vs parquet-files store: the same results on generated d
     const nulls = (name: string) => result.getChild(name)!.nullCount;
     expect(nulls('drivers_short__trips')).to.be.greaterThan(nulls('drivers__trips'));
     expect(nulls('drivers_forever__rate')).to.be.below(nulls('drivers__rate'));
-  });
-
-  it('get_historical_features in the start/end-date mode', async () => {
-    await same(
-      historical(
-        {
-          featureRefs: ['drivers:rate', 'drivers:name', 'drivers_short:trips'],
-          startDate: new Date(Number((T0_US + 10n * H_US) / 1000n)),
-          endDate: new Date(Number((T0_US + 30n * H_US) / 1000n)),
-        },
-        (v) => [v.drivers, v.short],
-      ),
-      true,
-    );
   });
 
   const pull = (source: DataSource, extra: Partial<PullRequest>): PullRequest => ({

@@ -36,7 +36,7 @@ export interface LoggingDestination {
 }
 
 /** See StoreConformanceTarget.dateRangeRule. */
-export type DateRangeRule = 'distinct-key-timestamps' | 'source-rows';
+export type DateRangeRule = 'distinct-key-timestamps' | 'source-rows' | 'end-date-snapshot';
 
 /**
  * A store under test. Names passed to the methods are unique in a run, short, lower-case
@@ -72,6 +72,9 @@ export interface StoreConformanceTarget {
    * - `'source-rows'`: every source row in the range as stored, ties included, in the columns
    *   `event_timestamp`, `created_timestamp` (when the source has a created column), the join
    *   keys, the features (Feast's postgres store).
+   * - `'end-date-snapshot'`: one row per join key that has a row in [end − ttl, end] (start
+   *   filters nothing), stamped `event_timestamp = end`, its features point-in-time joined as
+   *   of end (Feast's file store).
    */
   readonly dateRangeRule?: DateRangeRule;
   /** Called once when the run ends (drop tables, stop a server). The kit removes its repo itself. */

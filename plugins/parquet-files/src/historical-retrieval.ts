@@ -27,11 +27,22 @@ import { planView, type ViewPlan } from './view-source.ts';
 
 const OUTPUT_BATCH_ROWS = 65_536;
 
+/** How the output's columns are laid out. */
+export interface OutputLayout {
+  /**
+   * Each view's join keys just before its features (those not already out), after the entity
+   * table's other columns: the layout of Feast's file store in the start/end-date mode, where
+   * each view's keys come from its own merge. Default: the entity table's columns, then the features.
+   */
+  readonly keysBeforeEachView?: boolean;
+}
+
 export async function historicalFromEntityTable(
   entities: Table,
   req: HistoricalFeaturesRequest,
   repoPath: string,
   ctx: CallContext,
+  layout: OutputLayout = {},
 ): Promise<ResultStream> {
   const timestampColumn = entityTimestampColumn(entities.schema);
   const entityTs = instantsOfVector(entities.getChild(timestampColumn)!);
@@ -44,11 +55,30 @@ export async function historicalFromEntityTable(
     (await joinGroup(group, entities, entityTs, ctx)).forEach((result) => byPlan.set(result.plan, result));
   }
   const results = plans.map((plan) => byPlan.get(plan)!);
-  const schema = new Schema([...entities.schema.fields, ...results.flatMap((r) => r.fields)]);
-  return { schema, numRows: entities.numRows, batches: outputBatches(schema, entities, results, ctx) };
+  const fields = [...entities.schema.fields, ...results.flatMap((r) => r.fields)];
+  const order = layout.keysBeforeEachView ? keysBeforeEachView(entities.schema, results) : fields.map((_, i) => i);
+  const schema = new Schema(order.map((i) => fields[i]!));
+  return { schema, numRows: entities.numRows, batches: outputBatches(schema, order, entities, results, ctx) };
 }
 
-async function* outputBatches(schema: Schema, entities: Table, results: readonly ViewResult[], ctx: CallContext) {
+/** Indices into [entity columns, features of each result] for OutputLayout.keysBeforeEachView. */
+function keysBeforeEachView(entitySchema: Schema, results: readonly ViewResult[]): number[] {
+  const entityNames = entitySchema.fields.map((f) => f.name);
+  const keyNames = new Set(results.flatMap((r) => r.plan.entityKeyNames));
+  const order = entityNames.flatMap((name, i) => (keyNames.has(name) ? [] : [i]));
+  const out = new Set<string>();
+  let next = entityNames.length;
+  for (const result of results) {
+    for (const key of result.plan.entityKeyNames) {
+      if (!out.has(key)) order.push(entityNames.indexOf(key));
+      out.add(key);
+    }
+    result.fields.forEach(() => order.push(next++));
+  }
+  return order;
+}
+
+async function* outputBatches(schema: Schema, order: readonly number[], entities: Table, results: readonly ViewResult[], ctx: CallContext) {
   let offset = 0;
   for (const batch of entities.batches) {
     for (let start = 0; start < batch.numRows; start += OUTPUT_BATCH_ROWS) {
@@ -62,7 +92,8 @@ async function* outputBatches(schema: Schema, entities: Table, results: readonly
         const rowOf = result.rowOf.subarray(from, from + length);
         result.fields.forEach((field, i) => columns.push(gather(field.type as DataType, result.chunks[i]!, chunkOf, rowOf)));
       }
-      yield new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length, nullCount: 0, children: columns }));
+      const children = order.map((i) => columns[i]!);
+      yield new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length, nullCount: 0, children }));
     }
     offset += batch.numRows;
   }

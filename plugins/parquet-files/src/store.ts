@@ -16,7 +16,7 @@ import {
   type ResultStream,
   type StoreEnvironment,
 } from '@larder/core';
-import { entitiesInRange } from './date-range-entities.ts';
+import { snapshotEntityTable } from './end-date-snapshot.ts';
 import { historicalFromEntityTable } from './historical-retrieval.ts';
 import { listParquetFiles, readParquetSchema } from './parquet-read.ts';
 import { pullAll, pullLatest } from './pull-rows.ts';
@@ -33,10 +33,11 @@ export class ParquetFileStore implements OfflineStore {
       throw new InvalidArgumentError('Please provide an entity_df of type pd.DataFrame: the file store cannot run entity_df SQL');
     }
     if (req.entityTable) return historicalFromEntityTable(req.entityTable, req, this.env.repoPath, ctx);
+    // The start/end-date mode: a snapshot as of end_date, as Feast's file store (end-date-snapshot.ts).
     const views = requestedFeaturesByView(req.featureViews, req.featureRefs).map((r) => r.view);
-    const { start, end } = dateRange(views, req.startDate, req.endDate);
-    const entities = await entitiesInRange(views, start, end, this.env.repoPath, ctx);
-    return historicalFromEntityTable(entities, req, this.env.repoPath, ctx);
+    const { end } = dateRange(views, req.startDate, req.endDate);
+    const entities = await snapshotEntityTable(views, end, this.env.repoPath, ctx);
+    return historicalFromEntityTable(entities, req, this.env.repoPath, ctx, { keysBeforeEachView: true });
   }
 
   pullLatestFromTableOrQuery(req: PullRequest, ctx: CallContext): Promise<ResultStream> {

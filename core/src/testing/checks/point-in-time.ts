@@ -240,11 +240,11 @@ export function pointInTimeChecks(run: KitRun): Check[] {
         const refs = ['drivers:rate', 'drivers:tier'];
         const start = T0 + HOUR;
         const end = T0 + 3 * HOUR;
-        const inRange = driverRows.rows.filter((row) => (row.ts as number) >= start && (row.ts as number) <= end);
         const rule = run.target.dateRangeRule ?? 'distinct-key-timestamps';
         let expected: ExpectedResult;
         if (rule === 'source-rows') {
           // Every source row in range as stored, ties included (Feast's postgres store).
+          const inRange = driverRows.rows.filter((row) => (row.ts as number) >= start && (row.ts as number) <= end);
           expected = {
             columns: ['event_timestamp', 'created_timestamp', 'driver_id', 'rate', 'tier'],
             rows: inRange.map((r) => ({
@@ -256,22 +256,7 @@ export function pointInTimeChecks(run: KitRun): Check[] {
             })),
           };
         } else {
-          // The entity rows the mode stands for: distinct (event_timestamp, join keys) of the source's rows in [start, end].
-          const seen = new Set<string>();
-          const rows: Value[][] = [];
-          for (const row of inRange) {
-            const ts = row.ts as number;
-            if (row.driver_id === null || seen.has(`${ts}/${row.driver_id}`)) continue;
-            seen.add(`${ts}/${row.driver_id}`);
-            rows.push([ts, row.driver_id]);
-          }
-          const entities = kitTable(
-            [
-              ['event_timestamp', 'timestamp'],
-              ['driver_id', 'int64'],
-            ],
-            rows,
-          );
+          const entities = rule === 'end-date-snapshot' ? snapshotEntities(end, view.ttlSeconds) : rangeEntities(start, end);
           expected = expectedHistorical(entities, [view], refs, false, s.rows);
         }
         const actual = await run.withStore((store) =>
@@ -302,4 +287,38 @@ export function pointInTimeChecks(run: KitRun): Check[] {
       },
     },
   ];
+}
+
+/** Feast's file store: each key with a row in [end − ttl, end], stamped with end. */
+function snapshotEntities(end: number, ttlSeconds: number): KitTable {
+  const low = ttlSeconds > 0 ? end - ttlSeconds * 1000 : -Infinity;
+  const keys = new Set<number>();
+  for (const row of driverRows.rows) {
+    const ts = row.ts as number;
+    if (row.driver_id !== null && ts >= low && ts <= end) keys.add(row.driver_id as number);
+  }
+  return dateModeEntities([...keys].map((key) => [end, key]));
+}
+
+/** Distinct (event_timestamp, join keys) of the source's rows in [start, end]. */
+function rangeEntities(start: number, end: number): KitTable {
+  const seen = new Set<string>();
+  const rows: Value[][] = [];
+  for (const row of driverRows.rows) {
+    const ts = row.ts as number;
+    if (row.driver_id === null || ts < start || ts > end || seen.has(`${ts}/${row.driver_id}`)) continue;
+    seen.add(`${ts}/${row.driver_id}`);
+    rows.push([ts, row.driver_id]);
+  }
+  return dateModeEntities(rows);
+}
+
+function dateModeEntities(rows: Value[][]): KitTable {
+  return kitTable(
+    [
+      ['event_timestamp', 'timestamp'],
+      ['driver_id', 'int64'],
+    ],
+    rows,
+  );
 }
