@@ -1,6 +1,7 @@
 /**
- * The start/end-date mode of get_historical_features (no entity table), as larder's built-in stores
- * answer it: every distinct (join keys, event time) of the requested views' source rows with
+ * The start/end-date mode of get_historical_features (no entity table), by the rule larder's duckdb
+ * store follows (and Feast's newer non-entity tests expect; larder's file and postgres stores
+ * answer as Feast's file and postgres stores, see docs/date-range-retrieval.md): every distinct (join keys, event time) of the requested views' source rows with
  * start ≤ ts ≤ end becomes an entity row `event_timestamp, <join keys>`, and each view is then
  * joined to those rows as usual.
  */
