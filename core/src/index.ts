@@ -25,4 +25,6 @@ export { startServer, DEFAULT_HOST, DEFAULT_PORT } from './server.ts';
 export type { ServeOptions, RunningServer } from './server.ts';
 export { createLogger, loggerOptions } from './logging/create-logger.ts';
 export type { LogLevel } from './logging/create-logger.ts';
+export { LogDestination } from './logging/log-destination.ts';
+export type { LogDestinationOptions } from './logging/log-destination.ts';
 export { PluginResolutionError } from './plugins/errors.ts';

@@ -15,7 +15,7 @@ import { createFlightServer, flightDataLimit, type SettingNames } from '@larder/
 import { REGISTRY_HEALTH_SERVICE, healthServiceDefinition, healthServiceImplementation } from './health/health-service.ts';
 import { ServerHealth, type ServingStatus } from './health/server-health.ts';
 import { createHooks, type LarderHooks } from './hooks.ts';
-import { createLogger } from './logging/create-logger.ts';
+import { createLogger, logDestinationOf } from './logging/create-logger.ts';
 import type { MetricsEndpoint } from './metrics/metrics-http.ts';
 import type { ServerMetrics } from './metrics/server-metrics.ts';
 import { odfvWorkerFor } from './odfv/configure.ts';
@@ -172,6 +172,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
           pendingUploads: () => ({ count: pending.size, bytes: pending.bytes }),
           registryStatus: () => registry.status?.(),
           odfvWorker: () => odfvWorker?.stats() ?? null,
+          droppedLogLines: () => logDestinationOf(logger)?.droppedLines ?? null,
         });
   const tls = tlsOptions(options);
   const host = options.host ?? DEFAULT_HOST;

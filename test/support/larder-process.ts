@@ -5,8 +5,8 @@
  *   startLarder({ repoPath })       node scripts/larder-dev.js -c <repo> serve_offline --host 127.0.0.1 --port <p>
  *   startFeastServer({ repoPath })  feast -c <repo> serve_offline --host 127.0.0.1 --port <p> (from the venv)
  *
- * Both run with the repo as working directory, as the Feast operator does (Feast's file store
- * resolves one path, persist's existence check, against the CWD). stop() sends SIGTERM and
+ * Both run with the repo as working directory unless `cwd` says otherwise, as the Feast operator
+ * does (Feast's file store resolves one path, persist's existence check, against the CWD). stop() sends SIGTERM and
  * resolves with the exit code (128 + signal number when killed by a signal).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -40,6 +40,8 @@ export interface StartOptions {
   readonly logLevel?: string;
   /** How long to wait for the port to open (default 30 s). */
   readonly readyTimeoutMs?: number;
+  /** The working directory (default: the repo, as the Feast operator runs the server). */
+  readonly cwd?: string;
 }
 
 export interface ServerProcess {
@@ -109,7 +111,7 @@ export function launch(
   name: string,
 ): Promise<ServerProcess> {
   const child = spawn(file, args, {
-    cwd: options.repoPath,
+    cwd: options.cwd ?? options.repoPath,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.processGroup ?? false,

@@ -9,16 +9,24 @@
  *   index that maps `err` as an object on its first line does not reject later lines.
  */
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { LogDestination } from './log-destination.ts';
 
 /** pino's level names, as larder writes them in the `level` field. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
 /**
- * A pino logger writing larder's line shape (see the module comment) to `destination` (stdout when
- * omitted). `base` fields are added to every line.
+ * A pino logger writing larder's line shape (see the module comment) to `destination` (when
+ * omitted, stdout through a {@link LogDestination}, so a reader who stops reading cannot stop
+ * larder). `base` fields are added to every line.
  */
 export function createLogger(level: LogLevel, destination?: DestinationStream, base: Record<string, unknown> = {}): Logger {
-  return pino(loggerOptions(level, base), destination);
+  return pino(loggerOptions(level, base), destination ?? new LogDestination());
+}
+
+/** The {@link LogDestination} `logger` writes to, if it writes to one (for its dropped-lines metric). */
+export function logDestinationOf(logger: Logger): LogDestination | undefined {
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
+  return stream instanceof LogDestination ? stream : undefined;
 }
 
 /** The pino options behind createLogger, for callers that build the logger themselves (transports). */

@@ -25,6 +25,11 @@ export interface MetricsSources {
   registryStatus(): RegistryStatus | undefined;
   /** The ODFV worker's counters; null when no worker is configured (its metrics are then absent). */
   odfvWorker(): OdfvWorkerStats | null;
+  /**
+   * Log lines dropped because the log reader fell behind (see logging/log-destination.ts); null
+   * when the logger writes somewhere else (an embedder's stream), and the metric is then absent.
+   */
+  droppedLogLines(): number | null;
 }
 
 export interface ServerMetrics {
@@ -181,6 +186,17 @@ export function createServerMetrics(hooks: LarderHooks, sources: MetricsSources)
   });
 
   if (sources.odfvWorker() !== null) registerOdfvWorkerMetrics(registers, sources);
+  if (sources.droppedLogLines() !== null) {
+    new Counter({
+      name: 'larder_log_lines_dropped_total',
+      help: 'Log lines dropped because the reader of larder stdout fell too far behind (larder never waits for it)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(sources.droppedLogLines() ?? 0);
+      },
+    });
+  }
 
   hooks.afterCall.tap('metrics', (call, outcome) => {
     const name = call.api;

@@ -24,7 +24,7 @@ export const WORKER_SCRIPT = fileURLToPath(new URL('../../python/odfv_worker.py'
 export interface OdfvWorkerOptions {
   /** The Python interpreter with `feast` installed. */
   readonly python: string;
-  /** The feature repo: the worker's working directory, and on its sys.path as under Feast's CLI. */
+  /** The feature repo, put on the worker's sys.path (for transformations that import its modules). */
   readonly repoPath: string;
   readonly logger: Logger;
   /** How long one transformation may take. Default 300 s. */
@@ -214,8 +214,11 @@ export class OdfvWorker {
 
   private start(): Running {
     const { python, logger } = this.options;
+    // The worker runs in larder's own working directory, as the transformation runs inside Feast's
+    // server process, which never changes directory: a transformation pickled by reference to a
+    // module that a relative PYTHONPATH entry finds (Feast's harness runs with PYTHONPATH=. from
+    // sdk/python), or that opens a relative path, resolves it where Feast's server would.
     const child = spawn(python, [WORKER_SCRIPT, this.options.repoPath], {
-      cwd: this.options.repoPath,
       env: { ...process.env, PYTHONUNBUFFERED: '1', FEAST_USAGE: 'False' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
