@@ -19,8 +19,8 @@
 #
 # Environment:
 #   LARDER_HARNESS_SERVER=feast      run Feast's own `feast serve_offline` instead (to compare)
-#   LARDER_HARNESS_ODFV_PYTHON=PATH  start larder with --odfv-python PATH (beyond the one allowed
-#                                    change: larder computes ODFVs only when told to)
+#   LARDER_HARNESS_ODFV_PYTHON=PATH  start larder with --odfv-python PATH (not needed: through the
+#                                    feast entry larder computes ODFVs with the venv's python3 on PATH)
 #   LARDER_HARNESS_VENV=DIR          the venv (default ~/.cache/larder/venv-feast-harness; created
 #                                    from test/conformance/requirements.txt plus Feast's test pins)
 #   LARDER_HARNESS_WORKERS=N         pytest-xdist workers (default 2)

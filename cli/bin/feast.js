@@ -33,7 +33,10 @@ if (command === SERVED) {
   module.enableCompileCache?.();
   const { run } = await import('@larder/core/cli');
   // Usage messages then name `feast`, as the operator's and the chart's logs would show them.
-  process.exitCode = await run(argv, { prog: 'feast' });
+  // Feast's server computes on-demand feature views in its own Python: this entry lets larder's
+  // ODFV worker use the Python on PATH when none is configured (the image has none, so there
+  // they stay refused with advice).
+  process.exitCode = await run(argv, { prog: 'feast', odfvPythonFromPath: true });
 } else {
   const asked = command === undefined ? 'feast with no subcommand' : `feast ${command}`;
   process.stderr.write(

@@ -33,6 +33,8 @@ export interface CliIo {
   readonly stdout?: { write(text: string): unknown };
   /** Usage errors and start-up failures go here. */
   readonly stderr?: { write(text: string): unknown };
+  /** See ServeOptions.odfvPythonFromPath in server.ts (the `feast` entry sets it). */
+  readonly odfvPythonFromPath?: boolean;
 }
 
 const HELP: OptionSpec = { name: 'help', long: '--help', flag: true, help: 'Show this message and exit.' };
@@ -208,7 +210,18 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   }
   const { host, port, key, cert, metricsPort, odfvPython } = serveOptions;
   return runUntilSignal(
-    () => startServer({ ...repo, host, port, tlsKeyPath: key, tlsCertPath: cert, metricsPort, odfvPython, logger }),
+    () =>
+      startServer({
+        ...repo,
+        host,
+        port,
+        tlsKeyPath: key,
+        tlsCertPath: cert,
+        metricsPort,
+        odfvPython,
+        odfvPythonFromPath: io.odfvPythonFromPath,
+        logger,
+      }),
     logger,
     err,
   );

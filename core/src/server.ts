@@ -44,6 +44,12 @@ export interface ServeOptions extends LocateOptions {
   readonly configureHooks?: (hooks: LarderHooks) => void;
   /** The Python (with feast) that computes on-demand feature views; overrides larder.odfv_python. */
   readonly odfvPython?: string;
+  /**
+   * When neither `odfvPython` nor larder.odfv_python names one, use `python3` (else `python`) from
+   * PATH if there is one: what the `feast` entry does, standing in for Feast's server, which
+   * computes on-demand feature views in its own Python. Off for `larder serve_offline`.
+   */
+  readonly odfvPythonFromPath?: boolean;
 }
 
 export interface RunningServer {
@@ -93,7 +99,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const logger = options.logger ?? createLogger('info', undefined, { pid: process.pid });
   const config = await loadRepoConfig(options);
   // Nothing runs until warm(): a bad interpreter path is a config error, before anything opens.
-  const odfvWorker = odfvWorkerFor(config, options.odfvPython, logger);
+  const odfvWorker = odfvWorkerFor(config, options.odfvPython, logger, options.odfvPythonFromPath ?? false);
   const hooks = createHooks();
   options.configureHooks?.(hooks);
   tapDefaultResolvers(hooks);

@@ -31,6 +31,11 @@ export interface OdfvWorkerOptions {
   readonly requestTimeoutMs?: number;
   /** How long the worker may take to start (importing Feast takes seconds). Default 120 s. */
   readonly startTimeoutMs?: number;
+  /**
+   * Start only for the first request, never from warm(): for an interpreter nobody named (PATH's),
+   * which may lack Feast, and which a registry without ODFVs never needs.
+   */
+  readonly onDemandOnly?: boolean;
 }
 
 /** One view to compute, and which of its output columns to keep. */
@@ -101,7 +106,7 @@ export class OdfvWorker {
 
   /** Starts the process now rather than on the first request; a failure is logged, and retried by that request. */
   warm(): void {
-    if (this.closed || this.running) return;
+    if (this.closed || this.running || this.options.onDemandOnly) return;
     this.process().catch((error: Error) =>
       this.options.logger.error({ err: error.message }, 'ODFV worker could not start; on demand feature views will fail until it does'),
     );
