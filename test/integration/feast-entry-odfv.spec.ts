@@ -16,43 +16,19 @@ import { EXAMPLE_PROJECT, writeExampleYaml } from '../support/applied-example-re
 import { writeExampleRepo } from '../../core/src/example/write-example-repo.ts';
 import { feastEnv } from '../support/feast-repo.ts';
 import { feastPython } from '../support/feast-python.ts';
+import { writeRemoteClientRepo } from '../support/guarded-repo.ts';
+import { DRIVER_VIEW_DEFINITION, historicalWithOdfv } from '../support/odfv-client.ts';
 import { REPO_ROOT, freePort, launch, startLarder, type ServerProcess } from '../support/larder-process.ts';
 
 const run = promisify(execFile);
 
-const DEFINITIONS = `
-from datetime import timedelta
+const DEFINITIONS = `${DRIVER_VIEW_DEFINITION}
 import pandas as pd
-from feast import Entity, FeatureView, Field, FileSource
 from feast.on_demand_feature_view import on_demand_feature_view
-from feast.types import Float32, Float64, Int64
-
-driver = Entity(name="driver", join_keys=["driver_id"])
-driver_hourly_stats = FeatureView(
-    name="driver_hourly_stats",
-    entities=[driver],
-    ttl=timedelta(days=1),
-    schema=[Field(name="conv_rate", dtype=Float32), Field(name="acc_rate", dtype=Float32), Field(name="avg_daily_trips", dtype=Int64)],
-    source=FileSource(name="driver_hourly_stats_source", path="data/driver_stats.parquet", timestamp_field="event_timestamp", created_timestamp_column="created"),
-)
 
 @on_demand_feature_view(sources=[driver_hourly_stats], schema=[Field(name="tripled_rate", dtype=Float64)])
 def tripled(inputs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"tripled_rate": inputs["conv_rate"] * 3})
-`;
-
-/** get_historical_features by the Feast client: prints `RESULT <rates> <tripled>` or the error. */
-const CLIENT = `
-import sys
-import pandas as pd
-from feast import FeatureStore
-store = FeatureStore(repo_path=sys.argv[1])
-entity_df = pd.DataFrame({"driver_id": [1001, 1002], "event_timestamp": pd.to_datetime(["2021-04-12 10:00:00"] * 2, utc=True)})
-try:
-    df = store.get_historical_features(entity_df=entity_df, features=["driver_hourly_stats:conv_rate", "tripled:tripled_rate"]).to_df()
-    print("RESULT", list(df["conv_rate"]), list(df["tripled_rate"]))
-except Exception as e:
-    print("ERROR", type(e).__module__ + "." + type(e).__name__, str(e).replace("\\n", " | "))
 `;
 
 describe("the feast entry computes ODFVs with the Python on PATH, as Feast's server does", function () {
@@ -69,25 +45,7 @@ describe("the feast entry computes ODFVs with the Python on PATH, as Feast's ser
     return launch(process.execPath, args, port, { repoPath: repo, cwd: REPO_ROOT, env: { PATH: searchPath } }, 'feast entry');
   }
 
-  async function clientAnswer(port: number): Promise<string> {
-    const client = mkdtempSync(path.join(dir, 'client-'));
-    writeFileSync(
-      path.join(client, 'feature_store.yaml'),
-      [
-        `project: ${EXAMPLE_PROJECT}`,
-        `registry: ${path.join(repo, 'data', 'registry.db')}`,
-        'provider: local',
-        'offline_store:',
-        '  type: remote',
-        '  host: 127.0.0.1',
-        `  port: ${port}`,
-        'entity_key_serialization_version: 3',
-        '',
-      ].join('\n'),
-    );
-    const { stdout } = await run(feastPython().python, ['-c', CLIENT, client], { cwd: client, env: feastEnv(), timeout: 120_000 });
-    return stdout.trim().split('\n').pop() ?? '';
-  }
+  const answer = (port: number) => historicalWithOdfv(writeRemoteClientRepo(repo, EXAMPLE_PROJECT, port, []), 'tripled:tripled_rate');
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'larder-feast-entry-odfv-'));
@@ -107,14 +65,10 @@ describe("the feast entry computes ODFVs with the Python on PATH, as Feast's ser
 
   it("computes them with the venv's python3 when the venv is on PATH", async () => {
     server = await startFeastEntry(`${path.dirname(feastPython().python)}${path.delimiter}/usr/bin${path.delimiter}/bin`);
-    const line = await clientAnswer(server.port);
-    expect(line, `the client's answer (larder's log: ${server.logs().slice(-2000)})`).to.match(/^RESULT /);
-    const [rates, tripled] = line
-      .slice('RESULT '.length)
-      .split('] [')
-      .map((list) => list.replace(/[[\]]/g, '').split(', ').map(Number));
-    expect(rates).to.have.length(2);
-    rates!.forEach((rate, i) => expect(tripled![i]).to.be.closeTo(rate * 3, 1e-6));
+    const got = await answer(server.port);
+    if ('error' in got) expect.fail(`the client's answer: ${got.error} (larder's log: ${server.logs().slice(-2000)})`);
+    expect(got.rates).to.have.length(2);
+    got.rates.forEach((rate, i) => expect(got.values[i]).to.be.closeTo(rate * 3, 1e-6));
     expect(server.logs()).to.include("computed by the Python on PATH, as by Feast's server");
   });
 
@@ -122,9 +76,8 @@ describe("the feast entry computes ODFVs with the Python on PATH, as Feast's ser
     const empty = path.join(dir, 'empty-bin');
     mkdirSync(empty, { recursive: true });
     server = await startFeastEntry(empty);
-    const line = await clientAnswer(server.port);
-    expect(line).to.match(/^ERROR /);
-    expect(line).to.match(/odfv.python/i);
+    const got = await answer(server.port);
+    expect('error' in got ? got.error : 'values were computed').to.match(/^ERROR .*odfv.python/i);
   });
 
   it('larder serve_offline keeps them opt-in, even with a Python on PATH', async () => {
@@ -132,8 +85,7 @@ describe("the feast entry computes ODFVs with the Python on PATH, as Feast's ser
       repoPath: repo,
       env: { PATH: `${path.dirname(feastPython().python)}${path.delimiter}${process.env.PATH}` },
     });
-    const line = await clientAnswer(server.port);
-    expect(line).to.match(/^ERROR /);
-    expect(line).to.match(/odfv.python/i);
+    const got = await answer(server.port);
+    expect('error' in got ? got.error : 'values were computed').to.match(/^ERROR .*odfv.python/i);
   });
 });
