@@ -11,7 +11,9 @@
 # 821 MB), checked against Maven's published .sha1 before it is unpacked, cached outside the checkout
 # at ${LARDER_CACHE:-$HOME/.cache/larder}/trino-server-<version>. It is downloaded and unpacked under
 # temporary names, moved into place whole, and a stamp (the tarball's sha1) is written last, so an
-# interrupted run never leaves a half install that a later run trusts.
+# interrupted run never leaves a half install that a later run trusts. Concurrent runs wait for each
+# other (flock). LARDER_MAVEN_REPO replaces https://repo1.maven.org/maven2 (a mirror or proxy with
+# the same layout; the tests point it at a local server).
 #
 # JDK: LARDER_TRINO_JAVA_HOME if set; else /usr/lib/jvm/temurin-25-jdk-amd64; else any
 # /usr/lib/jvm/* whose java is >= 24; else Debian's openjdk-25-jdk-headless if apt knows it;
@@ -22,7 +24,8 @@ VERSION="${LARDER_TRINO_VERSION:-476}"
 MIN_JAVA=24
 cache="${LARDER_CACHE:-$HOME/.cache/larder}"
 home="$cache/trino-server-$VERSION"
-url="https://repo1.maven.org/maven2/io/trino/trino-server/$VERSION/trino-server-$VERSION.tar.gz"
+repo="${LARDER_MAVEN_REPO:-https://repo1.maven.org/maven2}"
+url="$repo/io/trino/trino-server/$VERSION/trino-server-$VERSION.tar.gz"
 stamp="$home/.larder-trino.sha1"
 
 die() { echo "ensure-trino: $*" >&2; exit 1; }
@@ -65,18 +68,26 @@ from https://adoptium.net, or Debian's $pkg) under /usr/lib/jvm, or set LARDER_T
 fi
 
 # --- Trino server --------------------------------------------------------------------------------
-if [[ ! -f "$stamp" || ! -x "$home/bin/launcher" ]]; then
+installed() { [[ -f "$stamp" && -x "$home/bin/launcher" ]]; }
+if ! installed; then
   mkdir -p "$cache"
+  # One installer at a time per version; whoever waited finds the install done.
+  exec 9>"$cache/trino-server-$VERSION.lock"
+  flock 9
+fi
+if ! installed; then
   work="$(mktemp -d "$cache/trino-server-$VERSION.build.XXXXXX")"
   trap 'rm -rf "$work"' EXIT
-  echo "ensure-trino: downloading $url (821 MB) ..." >&2
+  echo "ensure-trino: downloading $url ..." >&2
   want="$(curl -fsSL --retry 3 "$url.sha1" | tr -d '[:space:]' | cut -c1-40)" \
     || die "cannot fetch $url.sha1"
   [[ "$want" =~ ^[0-9a-f]{40}$ ]] || die "unexpected checksum '$want' from $url.sha1"
   start=$SECONDS
-  curl -fSL --retry 3 --progress-bar -o "$work/trino.tar.gz" "$url" >&2 || die "download of $url failed"
+  progress=(-sS)
+  [[ -t 2 ]] && progress=(--progress-bar)
+  curl -fL --retry 3 "${progress[@]}" -o "$work/trino.tar.gz" "$url" >&2 || die "download of $url failed"
   got="$(sha1sum "$work/trino.tar.gz" | cut -d' ' -f1)"
-  [[ "$got" == "$want" ]] || die "sha1 of $url is $got, Maven Central says $want; not installing"
+  [[ "$got" == "$want" ]] || die "sha1 of $url is $got but $url.sha1 says $want; not installing"
   echo "ensure-trino: downloaded in $((SECONDS - start)) s, sha1 ok, unpacking" >&2
   tar -xzf "$work/trino.tar.gz" -C "$work"
   rm -f "$work/trino.tar.gz"
