@@ -3,10 +3,12 @@
  * tarball, its `hive` catalog writes tables to the local file system, its `memory` catalog answers,
  * both through Trino's REST statement protocol, and stop() leaves nothing running.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
+import { Int64, TimestampMicrosecond } from 'apache-arrow';
 import { expect } from 'chai';
+import { arrowTable, micros, writeParquetFile } from '../support/parquet-fixtures.ts';
 import { startTrino, type TrinoServer, trinoProcessGone } from '../support/trino-server.ts';
 import { TrinoQueryError, trinoQuery } from '../support/trino-statement.ts';
 
@@ -121,6 +123,30 @@ describe('test Trino server (single node, hive + memory catalogs)', function () 
     ]);
   });
 
+  it('reads a parquet file written outside Trino into its warehouse, through an external table', async () => {
+    // The route an entity table can take into Trino without INSERTs: larder writes a parquet file
+    // where the catalog reads, then names the directory as a table's external_location.
+    const { url, warehouse } = server();
+    const day = Date.UTC(2026, 0, 2);
+    writeParquetFile(
+      path.join(warehouse, 'staging', 'entities-1', 'part-0.parquet'),
+      arrowTable([
+        ['driver_id', new Int64(), [1001n, 1002n]],
+        ['event_timestamp', new TimestampMicrosecond('UTC'), [micros(day), micros(day + 1500)]],
+      ]),
+    );
+    await trinoQuery(
+      url,
+      `CREATE TABLE hive.larder_spec.staged_entities (driver_id BIGINT, event_timestamp TIMESTAMP(3))
+       WITH (format = 'PARQUET', external_location = 'local:///staging/entities-1')`,
+    );
+    const read = await trinoQuery(url, 'SELECT driver_id, event_timestamp FROM hive.larder_spec.staged_entities ORDER BY driver_id');
+    expect(read.rows).to.deep.equal([
+      [1001, '2026-01-02 00:00:00.000'],
+      [1002, '2026-01-02 00:00:01.500'],
+    ]);
+  });
+
   it("surfaces Trino's own error name for a failing query", async () => {
     const failure = await trinoQuery(server().url, 'SELECT * FROM hive.larder_spec.no_such_table').then(
       () => undefined,
@@ -133,10 +159,29 @@ describe('test Trino server (single node, hive + memory catalogs)', function () 
   it('stop() kills the server, closes its port and removes its directory', async () => {
     const { pid, port, dir } = server();
     expect(await portOpen(port)).to.equal(true);
+    // The pid is the JVM itself (the launcher execs it), so "gone" below means Trino is gone.
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).to.contain('io.trino.server.TrinoServer');
     await server().stop();
     trino = undefined;
     expect(trinoProcessGone(pid), `pid ${pid} gone`).to.equal(true);
     expect(await portOpen(port)).to.equal(false);
     expect(existsSync(dir)).to.equal(false);
+  });
+});
+
+describe('test Trino server that cannot start', function () {
+  this.timeout(180_000);
+
+  it("rejects with Trino's own complaint from its log when a catalog is misconfigured", async () => {
+    const failure = await startTrino({ catalogs: { broken: { 'connector.name': 'hive', 'hive.metastore': 'file' } } }).then(
+      async (unexpected) => {
+        await unexpected.stop();
+        return undefined;
+      },
+      (error: unknown) => error as Error,
+    );
+    expect(failure, 'startTrino rejected').to.be.instanceOf(Error);
+    expect(failure?.message).to.match(/^Trino exited \(\d+\) while starting; its output ends:/);
+    expect(failure?.message).to.contain('hive.metastore.catalog.dir');
   });
 });

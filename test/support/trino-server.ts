@@ -11,7 +11,7 @@
  * data files on the local file system under the server's temporary directory.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,8 @@ import { freePort } from './larder-process.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HOST = '127.0.0.1';
+/** The plugins the default catalogs need. */
+const DEFAULT_PLUGINS = ['hive', 'memory'];
 /** How many characters of the server's output are kept for error messages. */
 const LOG_KEEP = 64 * 1024;
 
@@ -36,6 +38,12 @@ export interface TrinoServerOptions {
   readonly maxHeap?: string;
   /** Extra catalogs: file name (without `.properties`) → properties. Overrides the defaults of the same name. */
   readonly catalogs?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * The connector plugins (directories of the install's `plugin/`) the server loads (default `hive`
+   * and `memory`, what the default catalogs need). Trino loads every plugin it is given at start-up:
+   * all 60 of 476's take ~5 s of a ~17-19 s start here, these two ~2.5 s.
+   */
+  readonly plugins?: readonly string[];
   /** Extra lines of `config.properties` (for example session or memory limits). */
   readonly config?: Readonly<Record<string, string>>;
 }
@@ -51,8 +59,8 @@ export interface TrinoServer {
   readonly dir: string;
   /** Local directory under which the `hive` catalog keeps its schemas and tables. */
   readonly warehouse: string;
-  /** The server's output so far (stdout and stderr, the last 64 KiB). */
-  logTail(): string;
+  /** The last `lines` (default 60) lines of the server's output (stdout and stderr; 64 KiB are kept). */
+  logTail(lines?: number): string;
   /** Kills the server (its process group), waits for it to exit, and removes its directory. */
   stop(): Promise<void>;
 }
@@ -93,8 +101,8 @@ function properties(values: Readonly<Record<string, string>>): string {
 }
 
 /**
- * JVM flags: a modest heap for a shared 2-core test machine, plus the flags Trino's deployment docs
- * list for jvm.config (the launcher refuses none of them; Trino checks a few at start-up).
+ * JVM flags: a modest heap and few GC/JIT threads for a shared 2-core test machine, plus the flags
+ * Trino's deployment docs recommend for jvm.config.
  */
 function jvmConfig(maxHeap: string): string {
   return `${[
@@ -119,18 +127,38 @@ function jvmConfig(maxHeap: string): string {
   ].join('\n')}\n`;
 }
 
-/** The state a node needs on disk: etc/ (node, jvm, config, log levels, catalogs), data/, warehouse/. */
-function writeNodeFiles(dir: string, port: number, options: TrinoServerOptions): { etc: string; data: string; warehouse: string } {
+/**
+ * What distinguishes one node from another. Today only the single-node coordinator is started; a
+ * worker (issue 19's bench) is the same files with `coordinator: false` and the coordinator's
+ * discovery URI, launched with `launchNode`, and ready when the coordinator lists it as active in
+ * `system.runtime.nodes`; its catalogs must match the coordinator's (same warehouse path).
+ */
+interface NodeRole {
+  readonly coordinator: boolean;
+  readonly port: number;
+  /** The coordinator's URL, where nodes announce themselves. */
+  readonly discoveryUri: string;
+  /** The `hive` catalog's local root; shared by all nodes of a cluster (one machine here). */
+  readonly warehouse: string;
+}
+
+/** Writes a node's etc/ (node, jvm, config, log levels, catalogs), data/ and plugin/ under `dir`. */
+function writeNodeFiles(install: TrinoInstall, dir: string, role: NodeRole, options: TrinoServerOptions): { etc: string; data: string } {
   const etc = path.join(dir, 'etc');
   const data = path.join(dir, 'data');
-  const warehouse = path.join(dir, 'warehouse');
-  for (const d of [etc, path.join(etc, 'catalog'), data, warehouse]) mkdirSync(d, { recursive: true });
+  const plugins = path.join(dir, 'plugin');
+  for (const d of [etc, path.join(etc, 'catalog'), data, plugins, role.warehouse]) mkdirSync(d, { recursive: true });
+  for (const name of options.plugins ?? DEFAULT_PLUGINS) {
+    const source = path.join(install.home, 'plugin', name);
+    if (!existsSync(source)) throw new Error(`Trino has no plugin '${name}' in ${path.join(install.home, 'plugin')}`);
+    symlinkSync(source, path.join(plugins, name));
+  }
   const file = (name: string, text: string) => writeFileSync(path.join(etc, name), text);
   file(
     'node.properties',
     properties({
       'node.environment': 'larder_test',
-      // Unique per server, so two test servers never look like one node to a discovery service.
+      // Unique per node, so two nodes never look like one to the coordinator's discovery service.
       'node.id': `larder-test-${path.basename(dir)}`,
       'node.data-dir': data,
     }),
@@ -139,14 +167,14 @@ function writeNodeFiles(dir: string, port: number, options: TrinoServerOptions):
   file(
     'config.properties',
     properties({
-      coordinator: 'true',
-      'node-scheduler.include-coordinator': 'true',
-      'http-server.http.port': String(port),
-      'discovery.uri': `http://${HOST}:${port}`,
+      coordinator: String(role.coordinator),
+      ...(role.coordinator ? { 'node-scheduler.include-coordinator': 'true' } : {}),
+      'http-server.http.port': String(role.port),
+      'discovery.uri': role.discoveryUri,
       'node.internal-address': HOST,
+      'plugin.dir': plugins,
       'query.max-memory': '512MB',
       'query.max-memory-per-node': '512MB',
-      // Seam for a later worker process: it would get coordinator=false and this discovery.uri.
       ...options.config,
     }),
   );
@@ -156,63 +184,38 @@ function writeNodeFiles(dir: string, port: number, options: TrinoServerOptions):
     hive: {
       'connector.name': 'hive',
       'hive.metastore': 'file',
-      // `local:///x` names <local.location>/x: metadata and data files both live in the warehouse.
+      // `local:///x` names <local.location>/x: the metastore's JSON and the data files both live in
+      // the warehouse, schemas as <warehouse>/<schema>, tables as <warehouse>/<schema>/<table>.
       'hive.metastore.catalog.dir': 'local:///',
       'fs.native-local.enabled': 'true',
-      'local.location': warehouse,
+      'local.location': role.warehouse,
+      // Lets tests (and a later staging path for entity tables) write to tables with an external_location.
       'hive.non-managed-table-writes-enabled': 'true',
     },
     ...options.catalogs,
   };
   for (const [name, props] of Object.entries(catalogs)) file(path.join('catalog', `${name}.properties`), properties(props));
-  return { etc, data, warehouse };
+  return { etc, data };
 }
 
-/** Resolves when `/v1/info` says the server has finished starting; rejects when it exits first or the deadline passes. */
-async function waitUntilStarted(url: string, child: ChildProcess, timeoutMs: number, logTail: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer yet';
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`Trino exited (${child.exitCode ?? child.signalCode}) while starting; its output ends:\n${logTail()}`);
-    }
-    try {
-      const response = await fetch(`${url}/v1/info`, { signal: AbortSignal.timeout(2000) });
-      const info = (await response.json()) as { starting?: boolean };
-      if (response.ok && info.starting === false) return;
-      last = `HTTP ${response.status}, starting=${info.starting}`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`Trino did not finish starting within ${timeoutMs} ms (last /v1/info: ${last}); its output ends:\n${logTail()}`);
+/** A running node process: its output, and a stop that kills its process group and waits for the exit. */
+interface NodeProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  logTail(lines?: number): string;
+  kill(): Promise<void>;
 }
 
-function processGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-/** Starts a single-node Trino (coordinator that also runs tasks) and waits until it accepts queries. */
-export async function startTrino(options: TrinoServerOptions = {}): Promise<TrinoServer> {
-  const install = trinoInstall();
-  const dir = mkdtempSync(path.join(tmpdir(), 'larder-trino-'));
-  const port = await freePort();
-  const url = `http://${HOST}:${port}`;
-  const { etc, data, warehouse } = writeNodeFiles(dir, port, options);
-
+/**
+ * Runs `bin/launcher run` with the JDK from `install`: the launcher execs the JVM in the foreground
+ * (same pid), and `detached` makes that pid a process group leader, so `kill()` takes down anything
+ * it forks too.
+ */
+function launchNode(install: TrinoInstall, dir: string, etc: string, data: string): NodeProcess {
   let log = '';
   const append = (chunk: Buffer) => {
     log = (log + chunk.toString('utf8')).slice(-LOG_KEEP);
   };
-  const logTail = () => log.split('\n').slice(-60).join('\n');
-  // `launcher run` execs the JVM in the foreground (same pid); detached makes it a process group
-  // leader, so stop() can kill everything it forks.
   const child = spawn(path.join(install.home, 'bin', 'launcher'), ['run', `--etc-dir=${etc}`, `--data-dir=${data}`], {
     cwd: dir,
     detached: true,
@@ -224,30 +227,84 @@ export async function startTrino(options: TrinoServerOptions = {}): Promise<Trin
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${install.home}/bin/launcher`);
+  return {
+    child,
+    pid,
+    logTail: (lines = 60) => log.split('\n').slice(-lines).join('\n'),
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await exited;
+    },
+  };
+}
 
+/** Resolves when `/v1/info` says the server has finished starting; rejects when it exits first or the deadline passes. */
+async function waitUntilStarted(url: string, node: NodeProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (node.child.exitCode !== null || node.child.signalCode !== null) {
+      throw new Error(`Trino exited (${node.child.exitCode ?? node.child.signalCode}) while starting; its output ends:\n${node.logTail()}`);
+    }
+    try {
+      const response = await fetch(`${url}/v1/info`, { signal: AbortSignal.timeout(2000) });
+      const info = (await response.json()) as { starting?: boolean };
+      if (response.ok && info.starting === false) return;
+      last = `HTTP ${response.status}, starting=${info.starting}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`Trino did not finish starting within ${timeoutMs} ms (last /v1/info: ${last}); its output ends:\n${node.logTail()}`);
+}
+
+/**
+ * Starts a single-node Trino (a coordinator that also runs tasks) on a free port and waits until
+ * `/v1/info` reports it started (~17 s on a loaded 2-core machine). Always `stop()` it.
+ */
+export async function startTrino(options: TrinoServerOptions = {}): Promise<TrinoServer> {
+  const install = trinoInstall();
+  const dir = mkdtempSync(path.join(tmpdir(), 'larder-trino-'));
+  let node: NodeProcess | undefined;
   const stop = async () => {
     try {
-      if (child.exitCode === null && child.signalCode === null) {
-        try {
-          process.kill(-pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-        await exited;
-      }
+      await node?.kill();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   };
-
   try {
-    await waitUntilStarted(url, child, options.startTimeoutMs ?? 120_000, logTail);
+    const port = await freePort();
+    const url = `http://${HOST}:${port}`;
+    const warehouse = path.join(dir, 'warehouse');
+    const { etc, data } = writeNodeFiles(
+      install,
+      path.join(dir, 'coordinator'),
+      { coordinator: true, port, discoveryUri: url, warehouse },
+      options,
+    );
+    node = launchNode(install, dir, etc, data);
+    await waitUntilStarted(url, node, options.startTimeoutMs ?? 120_000);
+    const { pid, logTail } = node;
+    return { url, host: HOST, port, pid, dir, warehouse, logTail, stop };
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url, host: HOST, port, pid, dir, warehouse, logTail, stop };
 }
 
 /** True when no process has the pid any more (for tests asserting a clean stop). */
-export const trinoProcessGone = processGone;
+export function trinoProcessGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
