@@ -152,4 +152,14 @@ describe('scripts/ensure-trino.sh', function () {
     expect(existsSync(path.join(home(), 'half-written'))).to.equal(false);
     expect(existsSync(path.join(home(), '.larder-trino.sha1'))).to.equal(true);
   });
+
+  it('refuses a LARDER_TRINO_JAVA_HOME older than Java 24, saying so, before downloading anything', async () => {
+    const java17 = '/usr/lib/jvm/java-17-openjdk-amd64';
+    expect(existsSync(path.join(java17, 'bin', 'java')), `${java17} on this machine`).to.equal(true);
+    const run = await runScript({ ...env(), LARDER_TRINO_JAVA_HOME: java17 });
+    expect(run.code).to.not.equal(0);
+    expect(run.stderr).to.contain(`LARDER_TRINO_JAVA_HOME=${java17} has no java >= 24`);
+    expect(requests).to.deep.equal([]);
+    expect(leftovers()).to.deep.equal([]);
+  });
 });
