@@ -173,6 +173,11 @@ function writeNodeFiles(install: TrinoInstall, dir: string, role: NodeRole, opti
       'discovery.uri': role.discoveryUri,
       'node.internal-address': HOST,
       'plugin.dir': plugins,
+      // The heartbeat failure detector takes nodes whose pings time out out of scheduling. This spec
+      // once got "No nodes available to run query" seconds after start on a loaded 2-core machine,
+      // most likely the coordinator failing its own pings while busy starting (not reproduced since).
+      // A single node gains nothing from it; a multi-node bench may turn it back on, loosely.
+      'failure-detector.enabled': 'false',
       'query.max-memory': '512MB',
       'query.max-memory-per-node': '512MB',
       ...options.config,
