@@ -11,6 +11,13 @@ import { BasicAuth, type Columns, type QueryData, type QueryResult, Trino } from
 import type { TrinoConnection } from './config.ts';
 import { TrinoStatementError, trinoError } from './errors.ts';
 
+/**
+ * What the client understands, as Trino's Python client (Feast's) declares it: without
+ * PARAMETRIC_DATETIME, Trino reports `timestamp(3)` as plain `timestamp` (and rounds values to
+ * milliseconds) for old clients, so column listing would not match Feast's.
+ */
+const CLIENT_CAPABILITIES = { 'X-Trino-Client-Capabilities': 'PARAMETRIC_DATETIME' } as const;
+
 /** One running statement: its columns once Trino knows them, then its rows page by page. */
 export interface Statement {
   /** Resolves with the result's columns (name and Trino type name) when the first page that has them arrives. */
@@ -41,6 +48,9 @@ export class TrinoClient {
       source: c.source,
       session: c.session,
       extraCredential: c.extraCredential,
+      // The user goes on every request, the cancel's included: trino-client sets it only per
+      // query (else it sends $USER), and Trino lets only a query's own user cancel it.
+      extraHeaders: { ...CLIENT_CAPABILITIES, 'X-Trino-User': c.basicAuth?.username ?? c.user },
       ssl: { rejectUnauthorized: c.rejectUnauthorized },
       ...(c.basicAuth ? { auth: new BasicAuth(c.basicAuth.username, c.basicAuth.password) } : {}),
     });
@@ -68,6 +78,8 @@ export class TrinoClient {
     const first = firstResultOf(iterator);
     if (first) buffered.push(first);
     const nextPage = async (): Promise<QueryResult | undefined> => {
+      // An aborted call's statement is cancelled: its rows end in an error, never silently.
+      if (signal?.aborted) throw fail(new Error('aborted'));
       if (buffered.length > 0) return buffered.shift();
       if (finished) return undefined;
       try {
