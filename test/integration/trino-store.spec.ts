@@ -3,8 +3,10 @@
  * once for the file): the plugin is resolved from a feature_store.yaml by its `type:` (larder's
  * name and Feast's class path), lists the columns of a hive table and of a query source as
  * Feast's TrinoSource reports them, validates sources (a missing table is Feast's
- * DataSourceNotFoundException), answers UNIMPLEMENTED for the calls of later slices, and
- * reports a stopped Trino as UNAVAILABLE.
+ * DataSourceNotFoundException), lists under an auth provider only what the caller may read,
+ * answers UNIMPLEMENTED for the calls of later slices, and reports a stopped Trino as
+ * UNAVAILABLE. The client module runs statements as configured (user, source, catalog, session
+ * properties), streams a many-page result, and cancels a running query on the cluster.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -185,6 +187,21 @@ entity_key_serialization_version: 3
     // The table is still there: nothing but the listing ran.
     const still = await trinoQuery(trino!.url, 'SELECT count(*) FROM hive.feast.driver_stats');
     expect(still.rows).to.deep.equal([[0]]);
+  });
+
+  it('under an auth provider, lists only the table or query of a source the caller may read', async () => {
+    const readable = trinoSource('readable', { table: 'hive.feast.driver_stats' });
+    const denied = trinoSource('denied', { query: 'SELECT city FROM hive.feast.driver_stats' });
+    const ctx = { ...context(), user: 'alice', sourceAccess: { readable: [readable], denied: [denied] } };
+    const listed = await store.getTableColumnNamesAndTypes(trinoSource('sent', { table: 'hive.feast.driver_stats' }), ctx);
+    expect(listed.map((c) => c.name)).to.include('conv_rate');
+    for (const sent of [trinoSource('sent', { table: 'feast.driver_stats' }), trinoSource('sent', { query: denied.trinoOptions!.query })]) {
+      const refused = await failure(store.getTableColumnNamesAndTypes(sent, ctx));
+      expect(refused).to.deep.include({ code: status.PERMISSION_DENIED, feastClass: 'FeastPermissionError' });
+      expect(refused.message).to.include(
+        'Data source sent: under authentication the trino store lists only the table or query of a data source you may read',
+      );
+    }
   });
 
   it('answers UNIMPLEMENTED, naming the call, for the calls of later slices', async () => {
