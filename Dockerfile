@@ -33,6 +33,7 @@ COPY plugins/parquet-files/package.json plugins/parquet-files/
 COPY plugins/postgres/package.json plugins/postgres/
 COPY plugins/registry-remote/package.json plugins/registry-remote/
 COPY plugins/registry-sql/package.json plugins/registry-sql/
+COPY plugins/trino/package.json plugins/trino/
 COPY cli/package.json cli/
 # --ignore-scripts: the root's `prepare` would build, which needs the compiler this stage omits.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error \
@@ -56,6 +57,7 @@ COPY --from=build /src/plugins/parquet-files/dist plugins/parquet-files/dist
 COPY --from=build /src/plugins/postgres/dist plugins/postgres/dist
 COPY --from=build /src/plugins/registry-remote/dist plugins/registry-remote/dist
 COPY --from=build /src/plugins/registry-sql/dist plugins/registry-sql/dist
+COPY --from=build /src/plugins/trino/dist plugins/trino/dist
 COPY --from=build /src/cli/bin cli/bin
 # The Feast operator and the feast-feature-server Helm chart replace the entrypoint with Feast's own
 # command line (`feast --log-level INFO serve_offline -h 0.0.0.0 -p 8815`): `feast` runs larder for

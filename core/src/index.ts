@@ -28,3 +28,4 @@ export type { LogLevel } from './logging/create-logger.ts';
 export { LogDestination } from './logging/log-destination.ts';
 export type { LogDestinationOptions } from './logging/log-destination.ts';
 export { PluginResolutionError } from './plugins/errors.ts';
+export { ConfigError } from './config/errors.ts';

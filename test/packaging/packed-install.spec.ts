@@ -168,6 +168,7 @@ describe('packed install: larder and third-party plugins from tarballs, outside 
       'plugin-auth-k8s',
       'plugin-registry-sql',
       'plugin-registry-remote',
+      'plugin-trino',
     ]) {
       const dir = path.join(app, 'node_modules', '@larder', pkg);
       expect(existsSync(path.join(dir, 'dist', 'index.js')), `@larder/${pkg}/dist/index.js`).to.equal(true);

@@ -11,6 +11,8 @@ export const builtinOfflineStores: Readonly<Record<string, string>> = {
   'feast.infra.offline_stores.duckdb.DuckDBOfflineStore': '@larder/plugin-duckdb',
   postgres: '@larder/plugin-postgres',
   'feast.infra.offline_stores.contrib.postgres_offline_store.postgres.PostgreSQLOfflineStore': '@larder/plugin-postgres',
+  trino: '@larder/plugin-trino',
+  'feast.infra.offline_stores.contrib.trino_offline_store.trino.TrinoOfflineStore': '@larder/plugin-trino',
 };
 
 export const builtinAuthProviders: Readonly<Record<string, string>> = {
@@ -44,7 +46,6 @@ const FEAST_ONLY_OFFLINE_STORES: Readonly<Record<string, FeastOnlyType>> = {
   redshift: { feastClass: 'feast.infra.offline_stores.redshift.RedshiftOfflineStore' },
   'snowflake.offline': { feastClass: 'feast.infra.offline_stores.snowflake.SnowflakeOfflineStore' },
   spark: { feastClass: 'feast.infra.offline_stores.contrib.spark_offline_store.spark.SparkOfflineStore' },
-  trino: { feastClass: 'feast.infra.offline_stores.contrib.trino_offline_store.trino.TrinoOfflineStore' },
   athena: { feastClass: 'feast.infra.offline_stores.contrib.athena_offline_store.athena.AthenaOfflineStore' },
   mssql: { feastClass: 'feast.infra.offline_stores.contrib.mssql_offline_store.mssql.MsSqlServerOfflineStore' },
   'couchbase.offline': { feastClass: 'feast.infra.offline_stores.contrib.couchbase_offline_store.couchbase.CouchbaseColumnarOfflineStore' },

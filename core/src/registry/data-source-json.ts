@@ -159,6 +159,8 @@ function dataSourceMessage(json: JsonObject, path: string): PbDataSource {
   }
   const custom = r.object('custom_options');
   if (custom) m.custom_options = { configuration: custom.bytes('configuration') ?? new Uint8Array(0) };
+  const trino = r.object('trino_options');
+  if (trino) m.trino_options = { table: trino.string('table'), query: trino.string('query') };
   const request = r.object('request_data_options');
   if (request) {
     m.request_data_options = {

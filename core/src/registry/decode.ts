@@ -203,6 +203,9 @@ export function dataSourceFromMessage(m: PbDataSource): DataSource {
       s3EndpointOverride: m.file_options.s3_endpoint_override ?? '',
     };
   }
+  if (m.trino_options) {
+    source.trinoOptions = { table: m.trino_options.table ?? '', query: m.trino_options.query ?? '' };
+  }
   if (m.custom_options) {
     // Copy: protobufjs hands out views into the whole file buffer, which must not stay alive
     // (or be mutable) through the model.

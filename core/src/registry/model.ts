@@ -31,6 +31,12 @@ export interface FileOptions {
   readonly s3EndpointOverride: string;
 }
 
+/** A TrinoSource's `trino_options`: a table name (as written, possibly catalog- and schema-qualified) or a query; `""` when unset. */
+export interface TrinoOptions {
+  readonly table: string;
+  readonly query: string;
+}
+
 export interface FileLoggingDestination {
   readonly path: string;
   readonly s3EndpointOverride: string;
@@ -55,6 +61,8 @@ export interface DataSource {
   readonly tags: Readonly<Record<string, string>>;
   /** Set for `BATCH_FILE`. */
   readonly fileOptions?: FileOptions;
+  /** Set for `BATCH_TRINO` (Feast's TrinoSource). */
+  readonly trinoOptions?: TrinoOptions;
   /** Raw `custom_options.configuration` (usually UTF-8 JSON), set for `CUSTOM_SOURCE`. */
   readonly customConfiguration?: Uint8Array;
   /** The inner batch source of a Push/Kafka/Kinesis source. */

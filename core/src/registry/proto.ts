@@ -114,6 +114,7 @@ export interface PbDataSource {
   meta?: PbSourceMeta | null;
   file_options?: { file_format?: PbFileFormat | null; uri?: string; s3_endpoint_override?: string } | null;
   custom_options?: { configuration?: Uint8Array } | null;
+  trino_options?: { table?: string; query?: string } | null;
   request_data_options?: { schema?: PbFeatureSpec[] } | null;
   push_options?: Record<string, never> | null;
   /** Name of the set member of the `options` oneof (decoded messages only). */

@@ -1,0 +1,92 @@
+/**
+ * The `trino` offline store. This slice answers column listing, source validation and health;
+ * the other calls answer UNIMPLEMENTED until their slices land.
+ */
+import { FeastPermissionError, UnimplementedError } from '@larder/core';
+import type { CallContext, ColumnInfo, DataSource, OfflineStore, ResultStream, StoreEnvironment } from '@larder/core';
+import { TrinoClient } from './client.ts';
+import { connectionOf, type TrinoStoreConfig } from './config.ts';
+import { describeSource, sourceRelation } from './sources.ts';
+
+export class TrinoStore implements OfflineStore {
+  private constructor(private readonly client: TrinoClient) {}
+
+  /**
+   * Builds the store; refuses (ConfigError) what the config asks that it cannot honour. An
+   * unreachable Trino does not stop the server: each call, and health, report it until it is back.
+   */
+  static create(config: TrinoStoreConfig, env: StoreEnvironment): TrinoStore {
+    return new TrinoStore(new TrinoClient(connectionOf(config, env.repoPath)));
+  }
+
+  getHistoricalFeatures(): Promise<ResultStream> {
+    return later('get_historical_features');
+  }
+
+  pullLatestFromTableOrQuery(): Promise<ResultStream> {
+    return later('pull_latest_from_table_or_query');
+  }
+
+  pullAllFromTableOrQuery(): Promise<ResultStream> {
+    return later('pull_all_from_table_or_query');
+  }
+
+  /** Like Feast's TrinoSource: each column with the Trino type name. */
+  async getTableColumnNamesAndTypes(source: DataSource, ctx: CallContext): Promise<readonly ColumnInfo[]> {
+    guardClientSource(source, ctx);
+    return describeSource(this.client, source, ctx.signal);
+  }
+
+  /**
+   * Feast's TrinoSource.validate lists the columns, so a missing table fails `feast apply`
+   * (DataSourceNotFoundException here), as any other error Trino reports does.
+   */
+  async validateDataSource(source: DataSource, ctx: CallContext): Promise<void> {
+    guardClientSource(source, ctx);
+    await describeSource(this.client, source, ctx.signal);
+  }
+
+  offlineWriteBatch(): Promise<void> {
+    return later('offline_write_batch');
+  }
+
+  writeLoggedFeatures(): Promise<void> {
+    return later('write_logged_features');
+  }
+
+  persist(): Promise<void> {
+    return later('persist');
+  }
+
+  /** Health: the coordinator runs a statement (UNAVAILABLE when it cannot be reached). */
+  ping(): Promise<void> {
+    return this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held between calls: each statement is its own HTTP exchange.
+  }
+}
+
+function later(call: string): Promise<never> {
+  return Promise.reject(
+    new UnimplementedError(`${call} is not implemented by the trino offline store yet: it comes in a later slice of larder's trino plugin`),
+  );
+}
+
+/**
+ * Under an auth provider, a source a client sent may be listed only when it names the same table
+ * or query as a data source the caller may READ_OFFLINE: until larder checks what a client's SQL
+ * reads inside Trino (a later slice), anything else is refused rather than risk reading a denied
+ * source's data.
+ */
+function guardClientSource(source: DataSource, ctx: CallContext): void {
+  if (!ctx.sourceAccess) return;
+  const wanted = sourceRelation(source).from;
+  const readable = ctx.sourceAccess.readable.some((s) => s.trinoOptions && sourceRelation(s).from === wanted);
+  if (!readable) {
+    throw new FeastPermissionError(
+      `Data source ${source.name}: under authentication the trino store lists only the table or query of a data source you may read`,
+    );
+  }
+}
