@@ -45,7 +45,7 @@ export interface ExampleReport {
 
 const VARIANT_START = /^# --- variant: (.+) ---$/;
 const VARIANT_END = '# --- end variant ---';
-const OPTIONAL_KEY = /^(\s+)# ([a-z][a-z0-9_]*:(?:\s.*)?)$/;
+const OPTIONAL_KEY = /^(\s+)# ([a-z][a-z0-9_-]*:(?:\s.*)?)$/;
 
 /** Splits the example into its active text (variants removed) and each variant's uncommented text. */
 export function splitExample(text: string): { active: string; variants: { title: string; text: string }[]; problems: string[] } {
