@@ -50,6 +50,8 @@ async function serve(cwd: string, repo: string, env: NodeJS.ProcessEnv, larder?:
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: npx runs larder as a grandchild that a SIGTERM to npx alone leaves running.
+    detached: true,
   });
   let logs = '';
   child.stdout!.on('data', (c: Buffer) => (logs += c));
@@ -62,11 +64,28 @@ async function serve(cwd: string, repo: string, env: NodeJS.ProcessEnv, larder?:
   return { port, child, logs: () => logs };
 }
 
+/** Whether any process of the server's group (npx, its shell, larder) is still alive. */
+function groupAlive(served: Served): boolean {
+  try {
+    process.kill(-served.child.pid!, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERMs the whole group npx started and waits until its port closes and every process in it has exited. */
 async function stop(served: Served | undefined): Promise<void> {
-  if (!served || served.child.exitCode !== null) return;
-  const exited = new Promise((r) => served.child.once('exit', r));
-  served.child.kill('SIGTERM');
-  await exited;
+  if (!served || !groupAlive(served)) return;
+  process.kill(-served.child.pid!, 'SIGTERM');
+  const deadline = Date.now() + 30_000;
+  while (groupAlive(served) || (await portOpen(served.port))) {
+    if (Date.now() > deadline) {
+      process.kill(-served.child.pid!, 'SIGKILL');
+      throw new Error(`larder on port ${served.port} did not exit within 30 s of SIGTERM:\n${served.logs()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** get_historical_features through Feast's remote offline store client, as JSON rows sorted by driver and time. */
@@ -207,6 +226,11 @@ describe('packed install: larder and third-party plugins from tarballs, outside 
     expect(await ask(plugged.port, key)).to.deep.equal(expected);
     const refused = await ask(plugged.port, `${key}x`);
     expect(refused.error).to.match(/^FlightUnauthenticatedError .*Invalid API key/);
+
+    // Stopping what the user started leaves nothing behind: larder itself exits, not only npx.
+    await stop(plugged);
+    expect(groupAlive(plugged), 'a process of `npx larder` outlived SIGTERM').to.equal(false);
+    expect(await portOpen(plugged.port), 'the port still accepts').to.equal(false);
   });
 
   it("a plugin installed in the feature repo, larder installed elsewhere (as in the image), shares the server's core and Arrow", async () => {
