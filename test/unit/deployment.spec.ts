@@ -203,6 +203,7 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
   const secrets = yamlDocs(path.join(KUBE, 'secrets.example.yaml'));
   const monitoring = kustomize(path.join(KUBE, 'monitoring'));
   const autoscaling = kustomize(path.join(KUBE, 'autoscaling'));
+  const trino = kustomize(path.join(KUBE, 'trino'));
   let work: string;
   let exampleRepo: string;
 
@@ -273,12 +274,13 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
   });
 
   it('every manifest document parses and names its apiVersion, kind and metadata.name', () => {
-    for (const doc of [...plain, ...tls, ...secrets, ...monitoring, ...autoscaling]) {
+    for (const doc of [...plain, ...tls, ...secrets, ...monitoring, ...autoscaling, ...trino]) {
       expect(doc.apiVersion, JSON.stringify(doc).slice(0, 80)).to.be.a('string');
       expect(doc.kind).to.be.a('string');
       expect(doc.metadata?.name, `${doc.kind} without a name`).to.be.a('string');
     }
     expect(tls.map((d) => d.kind)).to.deep.equal(plain.map((d) => d.kind));
+    expect(trino.map((d) => d.kind)).to.deep.equal(plain.map((d) => d.kind));
   });
 
   for (const [variant, docs] of [
@@ -338,51 +340,63 @@ describe('deployment: Dockerfile and Kubernetes manifests', () => {
     expect(argAfter(container(plain).args, '--key', '-k', '--cert')).to.equal(undefined);
   });
 
-  it("the ConfigMap's feature_store.yaml passes larder's validation, with the store's and auth plugin's own schemas", async () => {
-    const c = container(plain);
-    const pod = find(plain, 'Deployment', 'larder-offline').spec.template.spec;
-    const repoDir = argAfter(c.args, '-c', '--chdir')!;
-    const repoMount = c.volumeMounts.find((m: K8s) => m.mountPath === repoDir);
-    const configMap = find(plain, 'ConfigMap', pod.volumes.find((v: K8s) => v.name === repoMount.name).configMap.name);
-    const text: string = configMap.data['feature_store.yaml'];
-    const env = Object.fromEntries(c.env.map((e: K8s) => [e.name, 'from-a-secret']));
-    for (const [, name] of text.matchAll(/\$\{?([A-Za-z_]\w*)/g))
-      expect(env, `\${${name}} needs a container env var`).to.have.property(name!);
+  for (const [variant, docs, store] of [
+    ['base', plain, 'postgres'],
+    ['trino', trino, 'trino'],
+  ] as const)
+    it(`${variant}: the ConfigMap's feature_store.yaml passes larder's validation, with the store's and auth plugin's own schemas`, async () => {
+      const c = container(docs);
+      const pod = find(docs, 'Deployment', 'larder-offline').spec.template.spec;
+      const repoDir = argAfter(c.args, '-c', '--chdir')!;
+      const repoMount = c.volumeMounts.find((m: K8s) => m.mountPath === repoDir);
+      const configMap = find(docs, 'ConfigMap', pod.volumes.find((v: K8s) => v.name === repoMount.name).configMap.name);
+      const text: string = configMap.data['feature_store.yaml'];
+      const env = Object.fromEntries(c.env.map((e: K8s) => [e.name, 'from-a-secret']));
+      for (const [, name] of text.matchAll(/\$\{?([A-Za-z_]\w*)/g))
+        expect(env, `\${${name}} needs a container env var`).to.have.property(name!);
 
-    const validate = async (yaml: string) => {
-      const dir = mkdtempSync(path.join(work, 'cm-'));
-      writeFileSync(path.join(dir, 'feature_store.yaml'), yaml);
-      const config = await loadRepoConfig({ chdir: dir, env });
-      const hooks = createHooks();
-      tapDefaultResolvers(hooks);
-      const store = await resolvePlugin(hooks, 'offline_store', config.offlineStore.type, { repoPath: dir });
-      validateSection(store.configSchema, config.offlineStore, config.configPath, 'offline_store');
-      const auth = await resolvePlugin(hooks, 'auth', config.auth.type, { repoPath: dir });
-      validateSection(auth.configSchema, config.auth, config.configPath, 'auth');
-      return config;
-    };
-    const config = await validate(text);
-    expect(config.offlineStore).to.include({ type: 'postgres', password: 'from-a-secret' });
-    expect(config.auth.type).to.equal('kubernetes');
-    const registry = String(config.registry);
-    const registryMount = c.volumeMounts.find((m: K8s) => registry.startsWith(`${m.mountPath}/`));
-    expect(pod.volumes.find((v: K8s) => v.name === registryMount?.name)?.persistentVolumeClaim?.claimName, 'registry on a PVC').to.equal(
-      find(plain, 'PersistentVolumeClaim').metadata.name,
-    );
-    // Uploads are held in memory: those of running calls, those being received or waiting for a
-    // call slot, and pending ones must fit under the limit.
-    const {
-      max_concurrent_calls: calls,
-      max_concurrent_uploads: uploads,
-      max_upload_bytes: upload,
-      pending_max_bytes: pending,
-    } = config.larder as Record<string, number>;
-    const limit = /^(\d+)Gi$/.exec(c.resources.limits.memory);
-    expect(uploads, 'larder.max_concurrent_uploads set in the ConfigMap').to.be.a('number');
-    expect((calls! + uploads!) * upload! + pending!).to.be.below(Number(limit![1]) * 1024 ** 3);
-    // The postgres store holds one pooled connection per running call.
-    expect(Number(config.offlineStore.max_conn)).to.be.at.least(calls!);
-  });
+      const validate = async (yaml: string) => {
+        const dir = mkdtempSync(path.join(work, 'cm-'));
+        writeFileSync(path.join(dir, 'feature_store.yaml'), yaml);
+        const config = await loadRepoConfig({ chdir: dir, env });
+        const hooks = createHooks();
+        tapDefaultResolvers(hooks);
+        const store = await resolvePlugin(hooks, 'offline_store', config.offlineStore.type, { repoPath: dir });
+        validateSection(store.configSchema, config.offlineStore, config.configPath, 'offline_store');
+        const auth = await resolvePlugin(hooks, 'auth', config.auth.type, { repoPath: dir });
+        validateSection(auth.configSchema, config.auth, config.configPath, 'auth');
+        return config;
+      };
+      const config = await validate(text);
+      if (store === 'postgres') expect(config.offlineStore).to.include({ type: 'postgres', password: 'from-a-secret' });
+      else
+        expect(config.offlineStore).to.deep.include({
+          type: 'trino',
+          auth: { type: 'basic', config: { username: 'feast', password: 'from-a-secret' } },
+        });
+      // Every Secret the container reads is one secrets.example.yaml shows.
+      for (const e of c.env.filter((e: K8s) => e.valueFrom?.secretKeyRef))
+        expect(find(secrets, 'Secret', e.valueFrom.secretKeyRef.name).stringData, e.name).to.have.property(e.valueFrom.secretKeyRef.key);
+      expect(config.auth.type).to.equal('kubernetes');
+      const registry = String(config.registry);
+      const registryMount = c.volumeMounts.find((m: K8s) => registry.startsWith(`${m.mountPath}/`));
+      expect(pod.volumes.find((v: K8s) => v.name === registryMount?.name)?.persistentVolumeClaim?.claimName, 'registry on a PVC').to.equal(
+        find(docs, 'PersistentVolumeClaim').metadata.name,
+      );
+      // Uploads are held in memory: those of running calls, those being received or waiting for a
+      // call slot, and pending ones must fit under the limit.
+      const {
+        max_concurrent_calls: calls,
+        max_concurrent_uploads: uploads,
+        max_upload_bytes: upload,
+        pending_max_bytes: pending,
+      } = config.larder as Record<string, number>;
+      const limit = /^(\d+)Gi$/.exec(c.resources.limits.memory);
+      expect(uploads, 'larder.max_concurrent_uploads set in the ConfigMap').to.be.a('number');
+      expect((calls! + uploads!) * upload! + pending!).to.be.below(Number(limit![1]) * 1024 ** 3);
+      // The postgres store holds one pooled connection per running call.
+      if (store === 'postgres') expect(Number(config.offlineStore.max_conn)).to.be.at.least(calls!);
+    });
 
   it("SIGTERM: terminationGracePeriodSeconds covers the preStop sleep and larder's drain grace", () => {
     const grace = /stop\(graceMs = ([\d_]+)\)/.exec(read('core', 'src', 'server.ts'));
