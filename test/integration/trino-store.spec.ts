@@ -19,32 +19,14 @@ import { validateSection } from '../../core/src/config/validate.ts';
 import { FeastError, LarderError } from '../../core/src/errors.ts';
 import { createHooks } from '../../core/src/hooks.ts';
 import { resolvePlugin, tapDefaultResolvers } from '../../core/src/plugins/resolve.ts';
-import type { DataSource } from '../../core/src/registry/model.ts';
 import type { CallContext, OfflineStore } from '../../core/src/store.ts';
 import { TrinoClient } from '../../plugins/trino/src/client.ts';
 import { connectionOf, type TrinoStoreConfig } from '../../plugins/trino/src/config.ts';
+import { trinoSource } from '../support/feature-views.ts';
 import { startTrino, type TrinoServer } from '../support/trino-server.ts';
 import { trinoQuery } from '../support/trino-statement.ts';
 
-const TRINO_SOURCE_CLASS = 'feast.infra.offline_stores.contrib.trino_offline_store.trino_source.TrinoSource';
 const FEAST_STORE_CLASS = 'feast.infra.offline_stores.contrib.trino_offline_store.trino.TrinoOfflineStore';
-
-function trinoSource(name: string, options: { table?: string; query?: string }): DataSource {
-  return {
-    name,
-    project: 'p',
-    type: 'BATCH_TRINO',
-    dataSourceClassType: TRINO_SOURCE_CLASS,
-    timestampField: 'event_timestamp',
-    createdTimestampColumn: '',
-    datePartitionColumn: '',
-    fieldMapping: {},
-    description: '',
-    owner: '',
-    tags: {},
-    trinoOptions: { table: options.table ?? '', query: options.query ?? '' },
-  };
-}
 
 const context = (): CallContext => ({ signal: new AbortController().signal, logger: pino({ level: 'silent' }), user: null });
 

@@ -40,6 +40,25 @@ export function postgresSource(name: string, relation: { table?: string; query?:
   };
 }
 
+/** A TrinoSource as Feast stores it (BATCH_TRINO, trino_options), over a table or a query. */
+export function trinoSource(name: string, relation: { table?: string; query?: string }, extra: Partial<DataSource> = {}): DataSource {
+  return {
+    name,
+    project: 'p',
+    type: 'BATCH_TRINO',
+    dataSourceClassType: 'feast.infra.offline_stores.contrib.trino_offline_store.trino_source.TrinoSource',
+    timestampField: 'event_timestamp',
+    createdTimestampColumn: '',
+    datePartitionColumn: '',
+    fieldMapping: {},
+    description: '',
+    owner: '',
+    tags: {},
+    trinoOptions: { table: relation.table ?? '', query: relation.query ?? '' },
+    ...extra,
+  };
+}
+
 /** A feature view over `src` with int64 join keys, as core hands it to a store. */
 export function featureView(
   name: string,
