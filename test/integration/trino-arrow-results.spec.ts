@@ -187,6 +187,22 @@ describe('trino results as Arrow (real Trino 476)', function () {
     expect(await untilState(marker, 'FAILED')).to.deep.equal([['FAILED', 'USER_CANCELED']]);
   });
 
+  it('cancels the query on the cluster when the stream is returned while waiting for its first row', async () => {
+    const marker = 'larder-arrow-return-pending';
+    // No signal: a result prepared by GetFlightInfo has none; the transport returns the stream.
+    const stream = await trinoResultStream(await client.start(longQuery(marker), 'spec statement'));
+    const iterator = stream.batches[Symbol.asyncIterator]();
+    const pending = iterator.next();
+    expect((await untilState(marker, 'RUNNING'))[0]?.[0]).to.equal('RUNNING');
+    await iterator.return!();
+    const ended = await pending.then(
+      (step) => (step.done ? 'done' : 'a batch'),
+      () => 'failed',
+    );
+    expect(ended).to.be.oneOf(['done', 'failed']);
+    expect(await untilState(marker, 'FAILED')).to.deep.equal([['FAILED', 'USER_CANCELED']]);
+  });
+
   it('cancels the query on the cluster when the call aborts, and the stream fails', async () => {
     const marker = 'larder-arrow-abort';
     const abort = new AbortController();

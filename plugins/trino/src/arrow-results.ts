@@ -40,11 +40,33 @@ export async function trinoResultStream(statement: Statement, limits: BatchLimit
     await statement.cancel();
     throw error;
   }
-  const batches = ownedBatches(
+  const owned = ownedBatches(
     () => batchesOf(statement, schema, { ...DEFAULTS, ...limits }),
     () => statement.cancel(),
   );
-  return { schema, batches };
+  return { schema, batches: cancelFirstOnReturn(owned, statement) };
+}
+
+/**
+ * An async generator's `return()` waits for a pending `next()`; the Flight transport returns a
+ * stream while its read is pending (the client went away), and a prepared result (GetFlightInfo,
+ * then DoGet) has no call signal to abort it. Cancelling the statement first makes Trino answer
+ * the pending page request at once, instead of when the query's first row comes (minutes, for a
+ * long join), so the query stops on the cluster then.
+ */
+function cancelFirstOnReturn(batches: AsyncIterable<RecordBatch>, statement: Statement): AsyncIterable<RecordBatch> {
+  return {
+    [Symbol.asyncIterator]() {
+      const inner = batches[Symbol.asyncIterator]();
+      return {
+        next: () => inner.next(),
+        async return(value?: unknown) {
+          await statement.cancel();
+          return (await inner.return?.(value)) ?? { done: true, value: undefined };
+        },
+      };
+    },
+  };
 }
 
 async function* batchesOf(statement: Statement, schema: Schema, limits: Required<BatchLimits>): AsyncGenerator<RecordBatch> {
