@@ -22,6 +22,8 @@ import type { CallContext, OfflineStore, PullRequest, ResultStream } from '../..
 import { TrinoStore } from '../../plugins/trino/src/store.ts';
 import { feastPython } from '../support/feast-python.ts';
 import { feastEnv } from '../support/feast-repo.ts';
+import { connect } from '../support/flight-client.ts';
+import { placeholderTable } from '../support/guarded-repo.ts';
 import { type ServerProcess, startLarder } from '../support/larder-process.ts';
 import { startTrino, type TrinoServer } from '../support/trino-server.ts';
 import { trinoQuery } from '../support/trino-statement.ts';
@@ -349,10 +351,16 @@ def trino_source(name, table="", query=""):
 registry = Registry(registry_schema_version="1", data_sources=[
     trino_source("driver_table", table="hive.feast.driver_stats"),
     trino_source("driver_query", query="SELECT * FROM hive.feast.driver_stats WHERE city <> 'b'"),
+    trino_source("endless", query=sys.argv[2]),
 ])
 with open(sys.argv[1], "wb") as f:
     f.write(registry.SerializeToString())
 `;
+
+    /** About 10^11 joined rows and none kept: it runs far longer than the test unless it is cancelled. */
+    const ENDLESS_QUERY = `SELECT x AS driver_id, TIMESTAMP '2021-04-11 01:00:00.000' AS event_timestamp, TIMESTAMP '2021-04-11 01:00:00.000' AS created, 0.5E0 AS conv_rate
+      FROM UNNEST(sequence(1, 10000)) a(x) CROSS JOIN UNNEST(sequence(1, 10000)) b(y) CROSS JOIN UNNEST(sequence(1, 1000)) c(z)
+      WHERE x + y + z = -1 /* larder-flight-cancel */`;
 
     const CLIENT = `
 import sys, json
@@ -375,7 +383,7 @@ print("RESULT" + json.dumps(out))
     it('answers pull_latest and pull_all of a table and a query source to the Feast client', async () => {
       const repo = path.join(workdir, 'server');
       mkdirSync(path.join(repo, 'data'), { recursive: true });
-      await run(feastPython().python, ['-c', WRITE_REGISTRY, path.join(repo, 'data', 'registry.db')], { env: feastEnv() });
+      await run(feastPython().python, ['-c', WRITE_REGISTRY, path.join(repo, 'data', 'registry.db'), ENDLESS_QUERY], { env: feastEnv() });
       writeFileSync(
         path.join(repo, 'feature_store.yaml'),
         `project: p
@@ -417,6 +425,50 @@ entity_key_serialization_version: 3
       expect(result['driver_table:all']!.rows).to.have.length(7);
       expect(result['driver_query:latest']!.rows.find((r) => r[0] === 1)).to.deep.equal([1, 0.1, '2021-04-12T10:00:00']);
       expect(result['driver_query:all']!.rows).to.have.length(6);
+    });
+
+    it("a client that goes away cancels the pull's query on the cluster (DoPut, GetFlightInfo, DoGet cancelled)", async () => {
+      const stateOfPull = async () =>
+        (
+          await trinoQuery(
+            trino!.url,
+            "SELECT state, error_code FROM system.runtime.queries WHERE query LIKE '%larder-flight-cancel%' AND query LIKE '%IS NOT NULL%' AND query NOT LIKE '%system.runtime%'",
+          )
+        ).rows as unknown[][];
+      const until = async (wanted: string) => {
+        let rows: unknown[][] = [];
+        for (let i = 0; i < 150 && rows[0]?.[0] !== wanted; i++) {
+          await new Promise((r) => setTimeout(r, 200));
+          rows = await stateOfPull();
+        }
+        return rows;
+      };
+      const flight = connect(`127.0.0.1:${server!.port}`);
+      try {
+        const cmd = JSON.stringify({
+          command_id: 'cancel-spec',
+          api: 'pull_all_from_table_or_query',
+          data_source_name: 'endless',
+          join_key_columns: ['driver_id'],
+          feature_name_columns: ['conv_rate'],
+          timestamp_field: 'event_timestamp',
+          created_timestamp_column: 'created',
+          start_date: '2021-04-11T00:00:00+00:00',
+          end_date: '2021-04-12T12:00:00+00:00',
+        });
+        await flight.doPut(cmd, placeholderTable());
+        const info = await flight.getFlightInfo(cmd);
+        const stream = flight.doGetStream(info.endpoints[0]!.ticket);
+        const reading = (async () => {
+          for await (const _ of stream.batches);
+        })().catch(() => undefined);
+        expect((await until('RUNNING'))[0]?.[0]).to.equal('RUNNING');
+        stream.cancel();
+        await reading;
+        expect(await until('FAILED')).to.deep.equal([['FAILED', 'USER_CANCELED']]);
+      } finally {
+        flight.close();
+      }
     });
   });
 });
