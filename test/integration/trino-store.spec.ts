@@ -171,26 +171,35 @@ entity_key_serialization_version: 3
     expect(still.rows).to.deep.equal([[0]]);
   });
 
-  it('under an auth provider, lists only the table or query of a source the caller may read', async () => {
+  it('under an auth provider, lists a source only when every table it reads is read by a source the caller may read', async () => {
+    await trinoQuery(
+      trino!.url,
+      "CREATE TABLE IF NOT EXISTS hive.feast.secret (driver_id BIGINT, salary DOUBLE) WITH (format = 'PARQUET')",
+    );
     const readable = trinoSource('readable', { table: 'hive.feast.driver_stats' });
-    const denied = trinoSource('denied', { query: 'SELECT city FROM hive.feast.driver_stats' });
+    const denied = trinoSource('denied', { table: 'hive.feast.secret' });
     const ctx = { ...context(), user: 'alice', sourceAccess: { readable: [readable], denied: [denied] } };
-    const listed = await store.getTableColumnNamesAndTypes(trinoSource('sent', { table: 'hive.feast.driver_stats' }), ctx);
-    expect(listed.map((c) => c.name)).to.include('conv_rate');
-    for (const sent of [trinoSource('sent', { table: 'feast.driver_stats' }), trinoSource('sent', { query: denied.trinoOptions!.query })]) {
+    // The same table however it is named, and a query reading only it.
+    for (const sent of [
+      trinoSource('sent', { table: 'hive.feast.driver_stats' }),
+      trinoSource('sent', { table: 'feast.driver_stats' }),
+      trinoSource('sent', { query: 'SELECT city FROM feast.driver_stats WHERE conv_rate > 0' }),
+    ]) {
+      expect((await store.getTableColumnNamesAndTypes(sent, ctx)).length).to.be.greaterThan(0);
+    }
+    for (const sent of [
+      trinoSource('sent', { table: 'hive.feast.secret' }),
+      trinoSource('sent', { query: 'SELECT d.city, s.salary FROM feast.driver_stats d JOIN feast.secret s USING (driver_id)' }),
+    ]) {
       const refused = await failure(store.getTableColumnNamesAndTypes(sent, ctx));
       expect(refused).to.deep.include({ code: status.PERMISSION_DENIED, feastClass: 'FeastPermissionError' });
-      expect(refused.message).to.include(
-        'Data source sent: under authentication the trino store lists only the table or query of a data source you may read',
-      );
+      expect(refused.message).to.include('reads hive.feast.secret, which no data source you may read (READ_OFFLINE) reads');
     }
   });
 
   it('answers UNIMPLEMENTED, naming the call, for the calls of later slices', async () => {
     const calls: Array<[string, () => Promise<unknown>]> = [
       ['get_historical_features', () => store.getHistoricalFeatures({} as never, context())],
-      ['pull_latest_from_table_or_query', () => store.pullLatestFromTableOrQuery({} as never, context())],
-      ['pull_all_from_table_or_query', () => store.pullAllFromTableOrQuery({} as never, context())],
       ['offline_write_batch', () => store.offlineWriteBatch({} as never, context())],
       ['write_logged_features', () => store.writeLoggedFeatures({} as never, context())],
       ['persist', () => store.persist({} as never, context())],

@@ -18,6 +18,12 @@ const NETWORK_CODES = new Set([
   'EPIPE',
 ]);
 
+/** Trino's error name (`SYNTAX_ERROR`, `TABLE_NOT_FOUND`, …) behind a mapped error, if it came from a statement. */
+export function trinoErrorName(error: unknown): string | undefined {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return cause instanceof TrinoStatementError ? cause.error.errorName : undefined;
+}
+
 /** A statement Trino ran and failed (the `error` of its final result page). */
 export class TrinoStatementError extends Error {
   constructor(readonly error: QueryError) {
@@ -43,7 +49,9 @@ export function trinoError(error: unknown, what: string, server: string, table?:
     if (e.errorName === 'SERVER_STARTING_UP' || e.errorName === 'SERVER_SHUTTING_DOWN' || e.errorName === 'NO_NODES_AVAILABLE') {
       return new UnavailableError(text);
     }
-    return e.errorType === 'USER_ERROR' ? new InvalidArgumentError(text) : new LarderError(text);
+    // The statement's error stays reachable as `cause`, for callers that act on Trino's error name.
+    const mapped = e.errorType === 'USER_ERROR' ? new InvalidArgumentError(text) : new LarderError(text);
+    return Object.assign(mapped, { cause: error });
   }
   // axios errors: no answer at all, or an HTTP status from the coordinator.
   const e = error as { code?: string; message?: string; response?: { status?: number; data?: unknown } };

@@ -1,12 +1,14 @@
 /**
- * The `trino` offline store. This slice answers column listing, source validation and health;
- * the other calls answer UNIMPLEMENTED until their slices land.
+ * The `trino` offline store. This slice answers the pulls, column listing, source validation and
+ * health; the other calls answer UNIMPLEMENTED until their slices land.
  */
-import { FeastPermissionError, UnimplementedError } from '@larder/core';
-import type { CallContext, ColumnInfo, DataSource, OfflineStore, ResultStream, StoreEnvironment } from '@larder/core';
+import { UnimplementedError } from '@larder/core';
+import type { CallContext, ColumnInfo, DataSource, OfflineStore, PullRequest, ResultStream, StoreEnvironment } from '@larder/core';
 import { TrinoClient } from './client.ts';
 import { connectionOf, type TrinoStoreConfig } from './config.ts';
-import { describeSource, sourceRelation } from './sources.ts';
+import { pullAll, pullLatest } from './pull-rows.ts';
+import { checkClientSource } from './query-check.ts';
+import { describeSource } from './sources.ts';
 
 export class TrinoStore implements OfflineStore {
   private constructor(private readonly client: TrinoClient) {}
@@ -23,26 +25,33 @@ export class TrinoStore implements OfflineStore {
     return later('get_historical_features');
   }
 
-  pullLatestFromTableOrQuery(): Promise<ResultStream> {
-    return later('pull_latest_from_table_or_query');
+  /** The latest row per join-key tuple in the range, one Trino query (pull-rows.ts). */
+  pullLatestFromTableOrQuery(req: PullRequest, ctx: CallContext): Promise<ResultStream> {
+    return pullLatest(this.client, req, ctx.signal);
   }
 
-  pullAllFromTableOrQuery(): Promise<ResultStream> {
-    return later('pull_all_from_table_or_query');
+  /** Every row in the range, one Trino query (pull-rows.ts). */
+  pullAllFromTableOrQuery(req: PullRequest, ctx: CallContext): Promise<ResultStream> {
+    return pullAll(this.client, req, ctx.signal);
   }
 
-  /** Like Feast's TrinoSource: each column with the Trino type name. */
+  /**
+   * Like Feast's TrinoSource: each column with the Trino type name. The source is the client's:
+   * its query must be one read-only query, and under an auth provider it may read only tables
+   * that data sources the caller may read read (query-check.ts).
+   */
   async getTableColumnNamesAndTypes(source: DataSource, ctx: CallContext): Promise<readonly ColumnInfo[]> {
-    guardClientSource(source, ctx);
+    await checkClientSource(this.client, source, ctx.sourceAccess, ctx.signal);
     return describeSource(this.client, source, ctx.signal);
   }
 
   /**
    * Feast's TrinoSource.validate lists the columns, so a missing table fails `feast apply`
-   * (DataSourceNotFoundException here), as any other error Trino reports does.
+   * (DataSourceNotFoundException here), as any other error Trino reports does. A query must be one
+   * read-only query; nothing of the source's data is returned.
    */
   async validateDataSource(source: DataSource, ctx: CallContext): Promise<void> {
-    guardClientSource(source, ctx);
+    await checkClientSource(this.client, source, ctx.sourceAccess, ctx.signal);
     await describeSource(this.client, source, ctx.signal);
   }
 
@@ -72,21 +81,4 @@ function later(call: string): Promise<never> {
   return Promise.reject(
     new UnimplementedError(`${call} is not implemented by the trino offline store yet: it comes in a later slice of larder's trino plugin`),
   );
-}
-
-/**
- * Under an auth provider, a source a client sent may be listed only when it names the same table
- * or query as a data source the caller may READ_OFFLINE: until larder checks what a client's SQL
- * reads inside Trino (a later slice), anything else is refused rather than risk reading a denied
- * source's data.
- */
-function guardClientSource(source: DataSource, ctx: CallContext): void {
-  if (!ctx.sourceAccess) return;
-  const wanted = sourceRelation(source).from;
-  const readable = ctx.sourceAccess.readable.some((s) => s.trinoOptions && sourceRelation(s).from === wanted);
-  if (!readable) {
-    throw new FeastPermissionError(
-      `Data source ${source.name}: under authentication the trino store lists only the table or query of a data source you may read`,
-    );
-  }
 }
