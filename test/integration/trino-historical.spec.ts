@@ -1,0 +1,271 @@
+/**
+ * get_historical_features in the trino store against a real Trino 476 (started once for the file):
+ * one query per call over an entity table staged as a parquet file (an external Hive table), sent
+ * as VALUES (inline or a table filled by bounded INSERTs), or written as `entity_df_sql`; and by
+ * start/end date. The sources are parquet files that both Trino (external Hive tables) and larder's
+ * duckdb store read, so the two stores' answers are compared on the same rows, besides cells
+ * checked by hand against the point-in-time rule. The staged table and file are gone after every
+ * path: success, an error after the upload, a consumer that stops early, an aborted call.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { Float64, Int64, type Table, Utf8 } from 'apache-arrow';
+import { expect } from 'chai';
+import pino from 'pino';
+import { FeastError, LarderError } from '../../core/src/errors.ts';
+import type { DataSource, FeatureView } from '../../core/src/registry/model.ts';
+import type { CallContext, HistoricalFeaturesRequest, OfflineStore, ResultStream } from '../../core/src/store.ts';
+import duckdbPlugin from '../../plugins/duckdb/src/index.ts';
+import { TrinoClient } from '../../plugins/trino/src/client.ts';
+import { connectionOf, type TrinoStoreConfig } from '../../plugins/trino/src/config.ts';
+import type { UploadRoute } from '../../plugins/trino/src/entity-upload.ts';
+import { historicalFromEntityTable, retrievalSqlOf } from '../../plugins/trino/src/historical-retrieval.ts';
+import trinoPlugin from '../../plugins/trino/src/index.ts';
+import { featureView, fileSource } from '../support/feature-views.ts';
+import { H_US, T0_US, tsUtc } from '../support/generated-data.ts';
+import { arrowTable, collect, rows, writeParquetFile } from '../support/parquet-fixtures.ts';
+import { startTrino, type TrinoServer } from '../support/trino-server.ts';
+import { trinoQuery } from '../support/trino-statement.ts';
+
+const TRINO_SOURCE_CLASS = 'feast.infra.offline_stores.contrib.trino_offline_store.trino_source.TrinoSource';
+const S_US = 1_000_000n;
+const DAY_US = 24n * H_US;
+
+function trinoSource(name: string, table: string, extra: Partial<DataSource> = {}): DataSource {
+  return {
+    name,
+    project: 'p',
+    type: 'BATCH_TRINO',
+    dataSourceClassType: TRINO_SOURCE_CLASS,
+    timestampField: 'event_timestamp',
+    createdTimestampColumn: 'created',
+    datePartitionColumn: '',
+    fieldMapping: {},
+    description: '',
+    owner: '',
+    tags: {},
+    trinoOptions: { table, query: '' },
+    ...extra,
+  };
+}
+
+/** The same views over Trino tables and over the parquet files those tables read (for the duckdb store). */
+function viewsOver(source: (name: string, extra?: Partial<DataSource>) => DataSource) {
+  const drivers = source('drivers');
+  const cities = source('cities', { createdTimestampColumn: '' });
+  const mapped = source('drivers', { name: 'drivers_mapped', fieldMapping: { conv_rate: 'rate' } });
+  return {
+    drivers: featureView('drivers', drivers, ['driver_id'], ['conv_rate', 'trips', 'name'], 86_400),
+    short: featureView('drivers_short', drivers, ['driver_id'], ['trips'], 2 * 3600),
+    mapped: featureView('mapped', mapped, ['driver_id'], ['rate'], 0),
+    cities: featureView('cities', cities, ['city'], ['population'], 0),
+  };
+}
+const trinoViews = viewsOver((name, extra) => trinoSource(extra?.name ?? name, `hive.feast.${name}`, extra));
+const fileViews = viewsOver((name, extra) =>
+  fileSource(extra?.name ?? name, `${name}/part-0.parquet`, {
+    timestampField: 'event_timestamp',
+    createdTimestampColumn: 'created',
+    ...extra,
+  }),
+);
+
+const ts = (hours: bigint, extraUs = 0n) => T0_US + hours * H_US + extraUs;
+
+/** Source rows: ties at one timestamp told apart by created (a null created loses), rows on TTL edges, a null key. */
+function driverRows(): Table {
+  const r: Array<[bigint | null, bigint, bigint | null, number, bigint, string | null]> = [
+    [1n, ts(1n), ts(1n), 0.1, 1n, 'a'],
+    [1n, ts(5n), ts(5n), 0.5, 5n, 'b'],
+    [1n, ts(5n), ts(6n), 0.55, 55n, 'c'],
+    [1n, ts(5n), null, 0.59, 59n, 'n'],
+    [2n, ts(2n), null, 0.2, 2n, 'd'],
+    [2n, ts(30n), ts(30n), 0.3, 3n, 'e'],
+    [3n, ts(10n), ts(10n), 0.7, 7n, null],
+    [null, ts(3n), ts(3n), 9.9, 99n, 'ghost'],
+  ];
+  return arrowTable([
+    ['driver_id', new Int64(), r.map((x) => x[0])],
+    ['event_timestamp', tsUtc, r.map((x) => x[1])],
+    ['created', tsUtc, r.map((x) => x[2])],
+    ['conv_rate', new Float64(), r.map((x) => x[3])],
+    ['trips', new Int64(), r.map((x) => x[4])],
+    ['name', new Utf8(), r.map((x) => x[5])],
+  ]);
+}
+
+function cityRows(): Table {
+  const r: Array<[string | null, bigint, bigint]> = [
+    ['x', ts(1n), 100n],
+    ['x', ts(7n), 200n],
+    ['y', ts(4n), 300n],
+    [null, ts(0n), 5n],
+  ];
+  return arrowTable([
+    ['city', new Utf8(), r.map((x) => x[0])],
+    ['event_timestamp', tsUtc, r.map((x) => x[1])],
+    ['population', new Int64(), r.map((x) => x[2])],
+  ]);
+}
+
+/** Entity rows: before any source row, on a tie, on the TTL's edge and one microsecond past it, a null key, duplicates, an unknown key. */
+function entityRows(): Table {
+  const r: Array<[bigint | null, string | null, bigint, number]> = [
+    [1n, 'x', ts(0n, 30n * 60n * S_US), 1],
+    [1n, 'x', ts(5n), 2],
+    [1n, 'y', ts(6n), 3],
+    [1n, 'x', ts(8n), 4],
+    [2n, 'x', ts(3n), 5],
+    [2n, null, ts(2n) + DAY_US, 6],
+    [2n, 'x', ts(2n) + DAY_US + 1n, 7],
+    [null, 'x', ts(10n), 8],
+    [3n, 'y', ts(10n), 9],
+    [3n, 'y', ts(10n), 10],
+    [4n, 'z', ts(100n), 11],
+  ];
+  return arrowTable([
+    ['driver_id', new Int64(), r.map((x) => x[0])],
+    ['city', new Utf8(), r.map((x) => x[1])],
+    ['event_timestamp', tsUtc, r.map((x) => x[2])],
+    ['label', new Float64(), r.map((x) => x[3])],
+  ]);
+}
+
+const ALL_REFS = ['drivers:conv_rate', 'drivers:trips', 'drivers:name', 'drivers_short:trips', 'mapped:rate', 'cities:population'];
+
+function request(views: typeof trinoViews, extra: Partial<HistoricalFeaturesRequest> = {}): HistoricalFeaturesRequest {
+  return {
+    featureViews: [views.drivers, views.short, views.mapped, views.cities],
+    featureRefs: ALL_REFS,
+    project: 'p',
+    fullFeatureNames: true,
+    entityTable: entityRows(),
+    ...extra,
+  };
+}
+
+function context(signal = new AbortController().signal, extra: Partial<CallContext> = {}): CallContext {
+  return { signal, logger: pino({ level: 'silent' }), user: null, ...extra };
+}
+
+async function failure(promise: Promise<unknown>): Promise<{ message: string; code?: number; feastClass?: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return {
+      message: (error as Error).message,
+      code: error instanceof LarderError ? error.code : undefined,
+      feastClass: error instanceof FeastError ? error.className : undefined,
+    };
+  }
+  throw new Error('expected a failure');
+}
+
+describe('trino store (real Trino 476): get_historical_features as one query', function () {
+  this.timeout(240_000);
+  let trino: TrinoServer | undefined;
+  let repo: string;
+  let stagingDir: string;
+  let staged: OfflineStore;
+  let unstaged: OfflineStore;
+  let duckdb: OfflineStore;
+  let config: TrinoStoreConfig;
+
+  const server = () => trino!;
+  const env = () => ({ repoPath: repo, dataRoots: [], repoConfig: {}, logger: pino({ level: 'silent' }) });
+  const stagedTables = async () => (await trinoQuery(server().url, 'SHOW TABLES FROM hive.staging')).rows.map((r) => r[0]);
+  const valuesTables = async () => (await trinoQuery(server().url, 'SHOW TABLES FROM hive.feast')).rows.map((r) => String(r[0]));
+  const leftovers = async () => ({
+    tables: await stagedTables(),
+    files: readdirSync(stagingDir),
+    valueTables: (await valuesTables()).filter((t) => t.startsWith('larder_entities_')),
+  });
+  const clean = { tables: [], files: [], valueTables: [] };
+
+  before(async () => {
+    repo = mkdtempSync(path.join(tmpdir(), 'larder-trino-hist-'));
+    trino = await startTrino();
+    const { url, warehouse } = trino;
+    // Source files inside the warehouse, so Trino reads them as external tables; the duckdb store reads the same files.
+    writeParquetFile(path.join(warehouse, 'src', 'drivers', 'part-0.parquet'), driverRows());
+    writeParquetFile(path.join(warehouse, 'src', 'cities', 'part-0.parquet'), cityRows());
+    stagingDir = path.join(warehouse, 'staging-files');
+    mkdirSync(stagingDir);
+    await trinoQuery(url, 'CREATE SCHEMA hive.feast');
+    await trinoQuery(url, 'CREATE SCHEMA hive.staging');
+    await trinoQuery(
+      url,
+      `CREATE TABLE hive.feast.drivers (driver_id BIGINT, event_timestamp TIMESTAMP(3), created TIMESTAMP(3), conv_rate DOUBLE, trips BIGINT, name VARCHAR)
+       WITH (format = 'PARQUET', external_location = 'local:///src/drivers')`,
+    );
+    await trinoQuery(
+      url,
+      `CREATE TABLE hive.feast.cities (city VARCHAR, event_timestamp TIMESTAMP(3), population BIGINT)
+       WITH (format = 'PARQUET', external_location = 'local:///src/cities')`,
+    );
+    config = {
+      type: 'trino',
+      host: trino.host,
+      port: trino.port,
+      catalog: 'hive',
+      user: 'larder-test',
+      connector: { type: 'hive', file_format: 'parquet' },
+    };
+    unstaged = await trinoPlugin.create(config as never, env());
+    staged = await trinoPlugin.create(
+      {
+        ...config,
+        entity_staging: { catalog: 'hive', schema: 'staging', location: stagingDir, trino_location: 'local:///staging-files' },
+      } as never,
+      env(),
+    );
+    duckdb = await duckdbPlugin.create({ type: 'duckdb' }, { ...env(), repoPath: path.join(warehouse, 'src') });
+  });
+
+  after(async () => {
+    await staged?.close();
+    await unstaged?.close();
+    await duckdb?.close();
+    await trino?.stop();
+    rmSync(repo, { recursive: true, force: true });
+  });
+
+  it('answers the point-in-time rule: ties by created, TTL edges, rows before any feature row, null keys, duplicates, field_mapping, full names', async () => {
+    const result = await collect(await staged.getHistoricalFeatures(request(trinoViews), context()));
+    expect(result.schema.fields.map((f) => f.name)).to.deep.equal([
+      'driver_id',
+      'city',
+      'event_timestamp',
+      'label',
+      'drivers__conv_rate',
+      'drivers__trips',
+      'drivers__name',
+      'drivers_short__trips',
+      'mapped__rate',
+      'cities__population',
+    ]);
+    const pick = (r: Record<string, unknown>) => [
+      r.label,
+      r.drivers__name,
+      r.drivers__trips,
+      r.drivers_short__trips,
+      r.mapped__rate,
+      r.cities__population,
+    ];
+    expect(rows(result).map(pick)).to.deep.equal([
+      [1, null, null, null, null, null], // before any row of driver 1 or city x
+      [2, 'c', 55, 55, 0.55, 100], // at ts = T: the tie goes to the greatest created (a null created loses)
+      [3, 'c', 55, 55, 0.55, 300],
+      [4, 'c', 55, null, 0.55, 200], // 3 h after the match: outside the short view's 2 h TTL
+      [5, 'd', 2, 2, 0.2, 100], // the only candidate has a null created
+      [6, 'd', 2, null, 0.2, null], // exactly T − ttl: inside; a null city never matches
+      [7, null, null, null, 0.2, 200], // one microsecond past the TTL; `mapped` has none
+      [8, null, null, null, null, 200], // a null driver never matches
+      [9, null, 7, 7, 0.7, 300],
+      [10, null, 7, 7, 0.7, 300], // a duplicate entity row keeps its own output row
+      [11, null, null, null, null, null],
+    ]);
+  });
+});
