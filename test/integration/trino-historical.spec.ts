@@ -195,6 +195,7 @@ describe('trino store (real Trino 476): get_historical_features as one query', f
     mkdirSync(stagingDir);
     await trinoQuery(url, 'CREATE SCHEMA hive.feast');
     await trinoQuery(url, 'CREATE SCHEMA hive.staging');
+    await trinoQuery(url, 'CREATE SCHEMA memory.saved');
     await trinoQuery(
       url,
       `CREATE TABLE hive.feast.drivers (driver_id BIGINT, event_timestamp TIMESTAMP(3), created TIMESTAMP(3), conv_rate DOUBLE, trips BIGINT, name VARCHAR)
@@ -267,5 +268,200 @@ describe('trino store (real Trino 476): get_historical_features as one query', f
       [10, null, 7, 7, 0.7, 300], // a duplicate entity row keeps its own output row
       [11, null, null, null, null, null],
     ]);
+  });
+
+  it("gives the duckdb store's answer on the same rows (short and full names)", async () => {
+    for (const fullFeatureNames of [true, false]) {
+      const refs = fullFeatureNames ? ALL_REFS : ['drivers:conv_rate', 'drivers:name', 'drivers_short:trips', 'cities:population'];
+      const views = (v: typeof trinoViews) =>
+        fullFeatureNames ? [v.drivers, v.short, v.mapped, v.cities] : [v.drivers, v.short, v.cities];
+      const fromTrino = await collect(
+        await staged.getHistoricalFeatures(
+          request(trinoViews, { featureRefs: refs, featureViews: views(trinoViews), fullFeatureNames }),
+          context(),
+        ),
+      );
+      const fromDuckdb = await collect(
+        await duckdb.getHistoricalFeatures(
+          request(fileViews, { featureRefs: refs, featureViews: views(fileViews), fullFeatureNames }),
+          context(),
+        ),
+      );
+      expect(fromTrino.schema.fields.map((f) => f.name)).to.deep.equal(fromDuckdb.schema.fields.map((f) => f.name));
+      expect(rows(fromTrino)).to.deep.equal(rows(fromDuckdb));
+    }
+  });
+
+  it('staged parquet, inline VALUES and INSERTed VALUES give equal answers, and leave nothing behind', async () => {
+    const client = new TrinoClient(connectionOf(config, repo));
+    const upload = (route: UploadRoute) => ({
+      staging: { catalog: 'hive', schema: 'staging', dir: stagingDir, trinoLocation: 'local:///staging-files' },
+      values: { catalog: 'hive', schema: 'feast', withClause: "WITH (format = 'PARQUET')" },
+      route,
+    });
+    const answers: Record<string, unknown[]> = {};
+    for (const route of ['staged', 'inline', 'values'] as const) {
+      const stream = await historicalFromEntityTable({ client, upload: upload(route) }, entityRows(), request(trinoViews), context());
+      if (route !== 'inline') expect((await leftovers()).tables.length + (await leftovers()).valueTables.length, route).to.equal(1);
+      answers[route] = rows(await collect(stream));
+    }
+    expect(answers.inline).to.deep.equal(answers.staged);
+    expect(answers.values).to.deep.equal(answers.staged);
+    expect(await leftovers()).to.deep.equal(clean);
+  });
+
+  it('without entity_staging, a small table goes inline: no table is created', async () => {
+    const seen = new Set<string>();
+    const stream = await unstaged.getHistoricalFeatures(request(trinoViews), context());
+    for (const t of await valuesTables()) seen.add(t);
+    const result = rows(await collect(stream));
+    expect([...seen].filter((t) => t.startsWith('larder_entities_'))).to.deep.equal([]);
+    expect(result).to.deep.equal(rows(await collect(await staged.getHistoricalFeatures(request(trinoViews), context()))));
+  });
+
+  it('drops the staged table and file when the call fails after the upload', async () => {
+    // A join key of the wrong kind is found once the rows are in Trino.
+    const wrongCity = entityRows();
+    const bad = arrowTable([
+      ['driver_id', new Int64(), [1n]],
+      ['city', new Int64(), [7n]],
+      ['event_timestamp', tsUtc, [ts(5n)]],
+    ]);
+    expect(wrongCity.numRows).to.be.greaterThan(0);
+    const error = await failure(staged.getHistoricalFeatures(request(trinoViews, { entityTable: bad }), context()));
+    expect(error.code).to.equal(status.INVALID_ARGUMENT);
+    expect(error.message).to.contain('Join key "city" of feature view cities cannot be matched');
+    expect(await leftovers()).to.deep.equal(clean);
+  });
+
+  it('keeps the staged table while the stream is open, and drops it when the consumer stops early or the call is aborted', async () => {
+    const stream = await staged.getHistoricalFeatures(request(trinoViews), context());
+    expect((await leftovers()).tables).to.have.length(1);
+    expect((await leftovers()).files).to.have.length(1);
+    const iterator = stream.batches[Symbol.asyncIterator]();
+    expect((await iterator.next()).done).to.equal(false);
+    await iterator.return?.();
+    expect(await leftovers()).to.deep.equal(clean);
+
+    const controller = new AbortController();
+    const aborted = await staged.getHistoricalFeatures(request(trinoViews), context(controller.signal));
+    controller.abort();
+    const error = await failure(collect(aborted));
+    expect(error.message).to.contain('aborted');
+    expect(await leftovers()).to.deep.equal(clean);
+
+    // Never read at all: releasing it (as core does for an unread result) still drops it.
+    const unread = await staged.getHistoricalFeatures(request(trinoViews), context());
+    expect((await leftovers()).tables).to.have.length(1);
+    await unread.batches[Symbol.asyncIterator]().return?.();
+    expect(await leftovers()).to.deep.equal(clean);
+  });
+
+  it('retrievalSqlOf gives SQL that CREATE TABLE AS turns into the same rows inside Trino while the stream is open', async () => {
+    const stream = await staged.getHistoricalFeatures(request(trinoViews), context());
+    const sql = retrievalSqlOf(stream)!;
+    expect(sql).to.be.a('string');
+    try {
+      await trinoQuery(server().url, `CREATE TABLE memory.saved.pit AS ${sql}`);
+      const saved = await trinoQuery(server().url, 'SELECT label, drivers__trips, cities__population FROM memory.saved.pit ORDER BY label');
+      const streamed = rows(await collect(stream));
+      expect(saved.rows).to.deep.equal(streamed.map((r) => [r.label, r.drivers__trips, r.cities__population]));
+    } finally {
+      await trinoQuery(server().url, 'DROP TABLE IF EXISTS memory.saved.pit');
+    }
+    expect(await leftovers()).to.deep.equal(clean);
+    const notOurs: ResultStream = { schema: stream.schema, batches: stream.batches };
+    expect(retrievalSqlOf(notOurs)).to.equal(undefined);
+  });
+
+  it('entity_df_sql: the client query is the entity relation of the same statement; its columns lead', async () => {
+    const sql = `SELECT driver_id, city, event_timestamp, label FROM (VALUES
+      (BIGINT '1', 'x', TIMESTAMP '2024-01-01 05:00:00.000', 2e0),
+      (BIGINT '2', 'x', TIMESTAMP '2024-01-01 03:00:00.000', 5e0),
+      (BIGINT '3', 'y', TIMESTAMP '2024-01-01 10:00:00.000', 9e0),
+      (BIGINT '3', 'y', TIMESTAMP '2024-01-01 10:00:00.000', 10e0)) AS t(driver_id, city, event_timestamp, label)`;
+    const result = await collect(
+      await unstaged.getHistoricalFeatures(request(trinoViews, { entityTable: undefined, entityDfSql: sql }), context()),
+    );
+    expect(result.schema.fields.map((f) => f.name).slice(0, 5)).to.deep.equal([
+      'driver_id',
+      'city',
+      'event_timestamp',
+      'label',
+      'drivers__conv_rate',
+    ]);
+    const byLabel = (r: Record<string, unknown>) => [r.label, r.drivers__name, r.drivers_short__trips, r.cities__population];
+    // Rows come ordered by (event timestamp, join keys).
+    expect(rows(result).map(byLabel)).to.deep.equal([
+      [5, 'd', 2, 100],
+      [2, 'c', 55, 100],
+      [9, null, 7, 300],
+      [10, null, 7, 300],
+    ]);
+  });
+
+  it('entity_df_sql must be one query: Trino refuses a statement that is not one', async () => {
+    for (const sql of [
+      'DELETE FROM hive.feast.drivers',
+      'SELECT 1 AS x; DROP TABLE hive.feast.drivers',
+      'CREATE TABLE hive.feast.x AS SELECT 1 AS a',
+    ]) {
+      const error = await failure(
+        unstaged.getHistoricalFeatures(request(trinoViews, { entityTable: undefined, entityDfSql: sql }), context()),
+      );
+      expect(error.code, sql).to.equal(status.INVALID_ARGUMENT);
+    }
+    expect((await trinoQuery(server().url, 'SELECT count(*) FROM hive.feast.drivers')).rows).to.deep.equal([[8]]);
+  });
+
+  it('entity_df_sql under an auth provider reads only tables of sources the caller may read', async () => {
+    const sql = 'SELECT driver_id, event_timestamp FROM hive.feast.drivers';
+    const req = request(trinoViews, {
+      entityTable: undefined,
+      entityDfSql: sql,
+      featureViews: [trinoViews.cities],
+      featureRefs: ['cities:population'],
+    });
+    const denied = await failure(
+      unstaged.getHistoricalFeatures(
+        req,
+        context(undefined, { sourceAccess: { readable: [trinoViews.cities.batchSource!], denied: [trinoViews.drivers.batchSource!] } }),
+      ),
+    );
+    expect(denied.code).to.equal(status.PERMISSION_DENIED);
+    expect(denied.message).to.contain('hive.feast.drivers');
+    const allowed = await unstaged.getHistoricalFeatures(
+      { ...req, entityDfSql: 'SELECT city, event_timestamp FROM hive.feast.cities' },
+      context(undefined, { sourceAccess: { readable: [trinoViews.cities.batchSource!], denied: [trinoViews.drivers.batchSource!] } }),
+    );
+    expect((await collect(allowed)).numRows).to.equal(4);
+  });
+
+  it("by start/end date: one row per distinct (timestamp, keys) in the range, as larder's duckdb store answers", async () => {
+    const dates = { entityTable: undefined, startDate: new Date(Number(ts(2n) / 1000n)), endDate: new Date(Number(ts(30n) / 1000n)) };
+    const refs = ['drivers:conv_rate', 'drivers:name', 'drivers_short:trips'];
+    const fromTrino = await collect(
+      await staged.getHistoricalFeatures(
+        request(trinoViews, { ...dates, featureRefs: refs, featureViews: [trinoViews.drivers, trinoViews.short] }),
+        context(),
+      ),
+    );
+    const fromDuckdb = await collect(
+      await duckdb.getHistoricalFeatures(
+        request(fileViews, { ...dates, featureRefs: refs, featureViews: [fileViews.drivers, fileViews.short] }),
+        context(),
+      ),
+    );
+    expect(fromTrino.schema.fields.map((f) => f.name)).to.deep.equal([
+      'event_timestamp',
+      'driver_id',
+      'drivers__conv_rate',
+      'drivers__name',
+      'drivers_short__trips',
+    ]);
+    const sorted = (t: Table) =>
+      rows(t).sort((a, b) => Number(a.event_timestamp) - Number(b.event_timestamp) || Number(a.driver_id) - Number(b.driver_id));
+    expect(rows(fromTrino)).to.deep.equal(sorted(fromDuckdb));
+    expect(fromTrino.numRows).to.equal(5);
   });
 });

@@ -228,7 +228,7 @@ function storedColumns(
   return { columns, unstored };
 }
 
-/** The relation over a stored table (or VALUES) `from`, aliased `t`: `__row`, `__ts`, the columns by name. */
+/** The relation over a stored table (or VALUES) `from`, which names it `t`: `__row`, `__ts`, the columns by name. */
 function decodedRelation(from: string, columns: readonly StoredColumn[], timestampColumn: string, cast: boolean): string {
   const ref = (c: StoredColumn) => (cast ? `CAST(t.${c.column} AS ${c.codec.storage})` : `t.${c.column}`);
   const ts = columns.find((c) => c.name === timestampColumn)!;
@@ -237,7 +237,7 @@ function decodedRelation(from: string, columns: readonly StoredColumn[], timesta
     `${ts.codec.asUtc!(ref(ts))} AS __ts`,
     ...columns.map((c) => `${c.codec.decode(ref(c))} AS ${ident(c.name)}`),
   ];
-  return `(SELECT ${select.join(', ')} FROM ${from} AS t)`;
+  return `(SELECT ${select.join(', ')} FROM ${from})`;
 }
 
 /** Row literals `(__row, c0, c1, …)`, each batch of them at most `maxChars` long. */
@@ -350,7 +350,7 @@ async function stageParquet(
     await drop();
     throw error;
   }
-  return { route: 'staged', relation: decodedRelation(table, columns, timestampColumn, false), columns, unstored, table, drop };
+  return { route: 'staged', relation: decodedRelation(`${table} AS t`, columns, timestampColumn, false), columns, unstored, table, drop };
 }
 
 /** The stored columns of `entities` as one parquet file (parquet-wasm writes whole tables). */
@@ -417,5 +417,5 @@ async function insertValues(
     await drop();
     throw error;
   }
-  return { route: 'values', relation: decodedRelation(table, columns, timestampColumn, false), columns, unstored, table, drop };
+  return { route: 'values', relation: decodedRelation(`${table} AS t`, columns, timestampColumn, false), columns, unstored, table, drop };
 }
