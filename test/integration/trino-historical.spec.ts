@@ -15,7 +15,7 @@ import { Float64, Int64, type Table, Utf8 } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
 import { FeastError, LarderError } from '../../core/src/errors.ts';
-import type { DataSource, FeatureView } from '../../core/src/registry/model.ts';
+import type { DataSource } from '../../core/src/registry/model.ts';
 import type { CallContext, HistoricalFeaturesRequest, OfflineStore, ResultStream } from '../../core/src/store.ts';
 import duckdbPlugin from '../../plugins/duckdb/src/index.ts';
 import { TrinoClient } from '../../plugins/trino/src/client.ts';

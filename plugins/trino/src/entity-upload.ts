@@ -26,7 +26,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError } from '@larder/core';
 import {
-  DataType,
+  type DataType,
   DateUnit,
   Field,
   Int32,
@@ -37,7 +37,7 @@ import {
   Table,
   TimeUnit,
   Type,
-  Vector,
+  type Vector,
   makeData,
   tableToIPC,
   type Data,
