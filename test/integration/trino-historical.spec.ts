@@ -292,6 +292,28 @@ describe('trino store (real Trino 476): get_historical_features as one query', f
     }
   });
 
+  it('reads a TrinoSource query like its table, and a timestamp with time zone source column as its UTC instant', async () => {
+    const querySource = trinoSource('cities_q', '', {
+      createdTimestampColumn: '',
+      trinoOptions: {
+        table: '',
+        query:
+          "SELECT city, at_timezone(with_timezone(event_timestamp, 'UTC'), 'America/New_York') AS event_timestamp, population FROM hive.feast.cities",
+      },
+    });
+    const viaQuery = featureView('cities', querySource, ['city'], ['population'], 0);
+    const req = { featureViews: [viaQuery], featureRefs: ['cities:population'] };
+    const fromQuery = await collect(await staged.getHistoricalFeatures(request(trinoViews, req), context()));
+    const fromTable = await collect(
+      await staged.getHistoricalFeatures(
+        request(trinoViews, { featureViews: [trinoViews.cities], featureRefs: ['cities:population'] }),
+        context(),
+      ),
+    );
+    expect(rows(fromQuery)).to.deep.equal(rows(fromTable));
+    expect(rows(fromTable).map((r) => r.cities__population)).to.deep.equal([null, 100, 300, 200, 100, null, 200, 200, 300, 300, null]);
+  });
+
   it('staged parquet, inline VALUES and INSERTed VALUES give equal answers, and leave nothing behind', async () => {
     const client = new TrinoClient(connectionOf(config, repo));
     const upload = (route: UploadRoute) => ({
