@@ -6,18 +6,68 @@
  * reads the relation back (`count(*)`, `max(__ts)`) so the rows are known to be there, then drops
  * it. Against a Trino it starts itself (single node, test/support/trino-server.ts), or `--url`.
  *
- *   npx tsx --conditions=larder-source bench/trino-entity-upload.ts [--sizes 10000,100000,1000000] [--runs 1] [--url http://127.0.0.1:8080]
+ * With `--pit-source-rows N`, it also times the whole get_historical_features (staged upload, the
+ * one point-in-time query over a source of N rows of 10 000 drivers, every batch read) per size.
+ *
+ *   npx tsx --conditions=larder-source bench/trino-entity-upload.ts [--sizes 10000,100000,1000000] [--runs 1]
+ *     [--routes staged,values] [--pit-source-rows 10000000] [--url http://127.0.0.1:8080 --warehouse /dir]
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Float64, Int64 } from 'apache-arrow';
+import { Float64, Int64, type Table } from 'apache-arrow';
+import pino from 'pino';
 import { TrinoClient } from '../plugins/trino/src/client.ts';
-import { type UploadRoute, uploadEntities } from '../plugins/trino/src/entity-upload.ts';
+import { type UploadOptions, type UploadRoute, uploadEntities } from '../plugins/trino/src/entity-upload.ts';
+import { historicalFromEntityTable } from '../plugins/trino/src/historical-retrieval.ts';
+import { featureView } from '../test/support/feature-views.ts';
 import { arrowTable } from '../test/support/parquet-fixtures.ts';
 import { startTrino, type TrinoServer } from '../test/support/trino-server.ts';
 import { tsUtc } from '../test/support/generated-data.ts';
 import { trinoQuery } from '../test/support/trino-statement.ts';
+
+/** The source table of the retrieval timing: `rows` rows of 10 000 drivers, one per second from 2024-01-01. */
+async function createSource(url: string, rows: number): Promise<void> {
+  await trinoQuery(url, 'DROP TABLE IF EXISTS hive.bench_values.driver_stats');
+  await trinoQuery(
+    url,
+    `CREATE TABLE hive.bench_values.driver_stats WITH (format = 'PARQUET') AS
+     SELECT n % 10000 AS driver_id, CAST(TIMESTAMP '2024-01-01 00:00:00' + n * INTERVAL '1' SECOND AS timestamp(3)) AS event_timestamp,
+            CAST(TIMESTAMP '2024-01-01 00:00:00' + n * INTERVAL '1' SECOND AS timestamp(3)) AS created,
+            rand() AS conv_rate, CAST(n % 97 AS bigint) AS trips
+     FROM UNNEST(sequence(0, ${rows - 1})) AS t(n)`,
+    { timeoutMs: 600_000 },
+  );
+}
+
+async function timeRetrieval(client: TrinoClient, entities: Table, upload: UploadOptions, n: number): Promise<void> {
+  const source = {
+    name: 'driver_stats',
+    project: 'p',
+    type: 'BATCH_TRINO',
+    dataSourceClassType: 'feast.infra.offline_stores.contrib.trino_offline_store.trino_source.TrinoSource',
+    timestampField: 'event_timestamp',
+    createdTimestampColumn: 'created',
+    datePartitionColumn: '',
+    fieldMapping: {},
+    description: '',
+    owner: '',
+    tags: {},
+    trinoOptions: { table: 'hive.bench_values.driver_stats', query: '' },
+  };
+  const view = featureView('driver_stats', source, ['driver_id'], ['conv_rate', 'trips'], 86_400);
+  const start = performance.now();
+  const stream = await historicalFromEntityTable(
+    { client, upload },
+    entities,
+    { featureViews: [view], featureRefs: ['driver_stats:conv_rate', 'driver_stats:trips'], project: 'p', fullFeatureNames: false },
+    { signal: new AbortController().signal, logger: pino({ level: 'silent' }), user: null },
+  );
+  let rows = 0;
+  for await (const batch of stream.batches) rows += batch.numRows;
+  if (rows !== n) throw new Error(`get_historical_features returned ${rows} rows for ${n} entity rows`);
+  console.log(`${n}\tget_historical_features (staged, ${sourceRows} source rows)\t${((performance.now() - start) / 1000).toFixed(2)} s`);
+}
 
 const { values: options } = parseArgs({
   options: {
@@ -25,8 +75,12 @@ const { values: options } = parseArgs({
     runs: { type: 'string', default: '1' },
     url: { type: 'string' },
     warehouse: { type: 'string' },
+    routes: { type: 'string', default: 'staged,values' },
+    'pit-source-rows': { type: 'string', default: '0' },
   },
 });
+const routes = options.routes.split(',') as UploadRoute[];
+const sourceRows = Number(options['pit-source-rows']);
 const sizes = options.sizes.split(',').map(Number);
 const runs = Number(options.runs);
 
@@ -60,6 +114,7 @@ try {
     route,
   });
   console.log(`Trino ${hostname}:${port}; entity rows of (bigint, timestamp[us, UTC], double)`);
+  if (sourceRows > 0) await createSource(url, sourceRows);
   console.log('rows\troute\tupload s\tread-back s\trows read');
   const t0 = BigInt(Date.UTC(2024, 0, 1)) * 1000n;
   for (const n of sizes) {
@@ -68,7 +123,7 @@ try {
       ['event_timestamp', tsUtc, Array.from({ length: n }, (_, i) => t0 + BigInt(i) * 1_000_000n)],
       ['label', new Float64(), Array.from({ length: n }, (_, i) => i / 7)],
     ]);
-    for (const route of ['staged', 'values'] as const) {
+    for (const route of routes) {
       for (let run = 0; run < runs; run++) {
         const start = performance.now();
         const staged = await uploadEntities(client, entities, 'event_timestamp', ['driver_id'], upload(route));
@@ -85,6 +140,7 @@ try {
         }
       }
     }
+    if (sourceRows > 0) await timeRetrieval(client, entities, upload('staged'), n);
   }
 } finally {
   await server?.stop();
