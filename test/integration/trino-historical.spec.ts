@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { Float64, Int64, type Table, Utf8 } from 'apache-arrow';
+import { Bool, DateDay, Float64, Int8, Int64, type Table, TimestampMillisecond, TimestampNanosecond, Utf8 } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
 import { FeastError, LarderError } from '../../core/src/errors.ts';
@@ -329,6 +329,52 @@ describe('trino store (real Trino 476): get_historical_features as one query', f
     }
     expect(answers.inline).to.deep.equal(answers.staged);
     expect(answers.values).to.deep.equal(answers.staged);
+    expect(await leftovers()).to.deep.equal(clean);
+  });
+
+  it('every route holds entity columns of many types exactly (read back through the persist SQL)', async () => {
+    const client = new TrinoClient(connectionOf(config, repo));
+    const entities = arrowTable([
+      ['driver_id', new Int64(), [1n, 2n, 3n]],
+      ['event_timestamp', new TimestampNanosecond(), [ts(5n) * 1000n + 123n, ts(3n) * 1000n, null]],
+      ['note', new Utf8(), ["it's", 'ünï\ncode "q"', null]],
+      ['score', new Float64(), [Number.NaN, Number.NEGATIVE_INFINITY, 1e-300]],
+      ['day', new DateDay(), [Date.UTC(2024, 0, 1), null, Date.UTC(1969, 11, 31)]],
+      ['small', new Int8(), [-128, 127, null]],
+      ['flag', new Bool(), [true, false, null]],
+      ['zoned', new TimestampMillisecond('Europe/Paris'), [ts(1n) / 1000n, null, 0n]],
+    ]);
+    const read: Record<string, unknown> = {};
+    for (const route of ['staged', 'inline', 'values'] as const) {
+      const stream = await historicalFromEntityTable(
+        {
+          client,
+          upload: {
+            staging: { catalog: 'hive', schema: 'staging', dir: stagingDir, trinoLocation: 'local:///staging-files' },
+            values: { catalog: 'hive', schema: 'feast', withClause: "WITH (format = 'PARQUET')" },
+            route,
+          },
+        },
+        entities,
+        request(trinoViews, { featureViews: [trinoViews.drivers], featureRefs: ['drivers:trips'], entityTable: entities }),
+        context(),
+      );
+      const columns = ['event_timestamp', 'note', 'score', 'day', 'small', 'flag', 'zoned'].map((c) => `CAST(${c} AS varchar)`);
+      read[route] = (
+        await trinoQuery(
+          server().url,
+          `SELECT driver_id, ${columns.join(', ')}, drivers__trips FROM (${retrievalSqlOf(stream)}) ORDER BY driver_id`,
+        )
+      ).rows;
+      await stream.batches[Symbol.asyncIterator]().return?.();
+    }
+    expect(read.staged).to.deep.equal([
+      [1, '2024-01-01 05:00:00.000000123', "it's", 'NaN', '2024-01-01', '-128', 'true', '2024-01-01 02:00:00.000 Europe/Paris', 55],
+      [2, '2024-01-01 03:00:00.000000000', 'ünï\ncode "q"', '-Infinity', null, '127', 'false', null, 2],
+      [3, null, null, '1.0E-300', '1969-12-31', null, null, '1970-01-01 01:00:00.000 Europe/Paris', null],
+    ]);
+    expect(read.inline).to.deep.equal(read.staged);
+    expect(read.values).to.deep.equal(read.staged);
     expect(await leftovers()).to.deep.equal(clean);
   });
 
