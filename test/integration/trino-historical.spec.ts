@@ -378,6 +378,20 @@ describe('trino store (real Trino 476): get_historical_features as one query', f
     expect(await leftovers()).to.deep.equal(clean);
   });
 
+  it('an empty entity table gives an empty answer with the full schema, on either store', async () => {
+    const empty = arrowTable([
+      ['driver_id', new Int64(), []],
+      ['city', new Utf8(), []],
+      ['event_timestamp', tsUtc, []],
+    ]);
+    for (const store of [staged, unstaged]) {
+      const result = await collect(await store.getHistoricalFeatures(request(trinoViews, { entityTable: empty }), context()));
+      expect(result.numRows).to.equal(0);
+      expect(result.schema.fields.map((f) => f.name)).to.include.members(['driver_id', 'drivers__trips', 'cities__population']);
+    }
+    expect(await leftovers()).to.deep.equal(clean);
+  });
+
   it('without entity_staging, a small table goes inline: no table is created', async () => {
     const seen = new Set<string>();
     const stream = await unstaged.getHistoricalFeatures(request(trinoViews), context());
