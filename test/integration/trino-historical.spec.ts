@@ -401,18 +401,36 @@ describe('trino store (real Trino 476): get_historical_features as one query', f
     expect(result).to.deep.equal(rows(await collect(await staged.getHistoricalFeatures(request(trinoViews), context()))));
   });
 
-  it('drops the staged table and file when the call fails after the upload', async () => {
-    // A join key of the wrong kind is found once the rows are in Trino.
-    const wrongCity = entityRows();
+  it('refuses a join key of the wrong kind before sending any row', async () => {
     const bad = arrowTable([
       ['driver_id', new Int64(), [1n]],
       ['city', new Int64(), [7n]],
       ['event_timestamp', tsUtc, [ts(5n)]],
     ]);
-    expect(wrongCity.numRows).to.be.greaterThan(0);
+    const before = readdirSync(stagingDir).length;
     const error = await failure(staged.getHistoricalFeatures(request(trinoViews, { entityTable: bad }), context()));
     expect(error.code).to.equal(status.INVALID_ARGUMENT);
-    expect(error.message).to.contain('Join key "city" of feature view cities cannot be matched');
+    expect(error.message).to.contain('Join key "city" of feature view cities cannot be matched: the entity rows have bigint');
+    expect(readdirSync(stagingDir).length).to.equal(before);
+    expect(await leftovers()).to.deep.equal(clean);
+  });
+
+  it('drops the staged table and file when Trino fails the query while it streams', async () => {
+    // Planning (LIMIT 0) reads no row; the division by zero happens once the query runs.
+    const failing = trinoSource('failing', '', {
+      trinoOptions: {
+        table: '',
+        query: 'SELECT driver_id, event_timestamp, created, trips / (trips - trips) AS conv_rate FROM hive.feast.drivers',
+      },
+    });
+    const view = featureView('failing', failing, ['driver_id'], ['conv_rate'], 0);
+    const stream = await staged.getHistoricalFeatures(
+      request(trinoViews, { featureViews: [view], featureRefs: ['failing:conv_rate'] }),
+      context(),
+    );
+    expect((await leftovers()).tables).to.have.length(1);
+    const error = await failure(collect(stream));
+    expect(error.message).to.contain('DIVISION_BY_ZERO');
     expect(await leftovers()).to.deep.equal(clean);
   });
 

@@ -212,6 +212,16 @@ export function codecFor(type: DataType): ColumnCodec | null {
   }
 }
 
+/** The Trino type each entity column will have once stored (columns Trino cannot hold are absent). */
+export function storedTypes(schema: Schema): Map<string, string> {
+  const types = new Map<string, string>();
+  for (const field of schema.fields) {
+    const codec = codecFor(field.type);
+    if (codec) types.set(field.name, codec.type);
+  }
+  return types;
+}
+
 /** The stored columns of `entities` (every column Trino can hold), refusing an unholdable join key or timestamp. */
 function storedColumns(
   entities: Table,
