@@ -35,7 +35,8 @@ async function createSource(url: string, rows: number): Promise<void> {
      SELECT n % 10000 AS driver_id, CAST(TIMESTAMP '2024-01-01 00:00:00' + n * INTERVAL '1' SECOND AS timestamp(3)) AS event_timestamp,
             CAST(TIMESTAMP '2024-01-01 00:00:00' + n * INTERVAL '1' SECOND AS timestamp(3)) AS created,
             rand() AS conv_rate, CAST(n % 97 AS bigint) AS trips
-     FROM UNNEST(sequence(0, ${rows - 1})) AS t(n)`,
+     FROM (SELECT a * 10000 + b AS n FROM UNNEST(sequence(0, ${Math.ceil(rows / 10000) - 1})) AS x(a) CROSS JOIN UNNEST(sequence(0, 9999)) AS y(b))
+     WHERE n < ${rows}`,
     { timeoutMs: 600_000 },
   );
 }

@@ -50,6 +50,8 @@ import { asUtcTimestamp, ident, isTimeType, utcTimestamp } from './sql-text.ts';
 
 const WHAT = 'get_historical_features';
 const ENTITIES = '__larder_entities';
+/** From this many entity rows, the VALUES route is slow enough to say so (bench/trino-entity-upload.ts: 100k rows ≈ 70 s). */
+const SLOW_VALUES_ROWS = 10_000;
 
 /**
  * The SQL of a retrieval's whole answer (entity columns, then features), for `persist` to run as
@@ -115,6 +117,12 @@ export async function historicalFromEntityTable(
   }
   const keyNames = [...new Set(views.flatMap((v) => v.entityKeyNames))];
   const staged = await uploadEntities(setup.client, entities, timestampColumn, keyNames, setup.upload, ctx.signal);
+  if (staged.route === 'values' && entities.numRows >= SLOW_VALUES_ROWS) {
+    ctx.logger.warn(
+      { rows: entities.numRows },
+      'trino store: the entity table went in as INSERT … VALUES (about a minute per 100 000 rows); configure offline_store.entity_staging to stage it as a parquet file',
+    );
+  }
   try {
     const ctes = [`${ENTITIES} AS ${staged.relation}`];
     const sql = pointInTimeQuery(views, keys, ENTITIES, { ctes, ordered: true });
