@@ -199,7 +199,6 @@ entity_key_serialization_version: 3
 
   it('answers UNIMPLEMENTED, naming the call, for the calls of later slices', async () => {
     const calls: Array<[string, () => Promise<unknown>]> = [
-      ['get_historical_features', () => store.getHistoricalFeatures({} as never, context())],
       ['offline_write_batch', () => store.offlineWriteBatch({} as never, context())],
       ['write_logged_features', () => store.writeLoggedFeatures({} as never, context())],
       ['persist', () => store.persist({} as never, context())],

@@ -1,28 +1,46 @@
 /**
- * The `trino` offline store. This slice answers the pulls, column listing, source validation and
- * health; the other calls answer UNIMPLEMENTED until their slices land.
+ * The `trino` offline store. This slice answers get_historical_features, the pulls, column
+ * listing, source validation and health; the writes answer UNIMPLEMENTED until their slice lands.
  */
 import { UnimplementedError } from '@larder/core';
-import type { CallContext, ColumnInfo, DataSource, OfflineStore, PullRequest, ResultStream, StoreEnvironment } from '@larder/core';
+import type {
+  CallContext,
+  ColumnInfo,
+  DataSource,
+  HistoricalFeaturesRequest,
+  OfflineStore,
+  PullRequest,
+  ResultStream,
+  StoreEnvironment,
+} from '@larder/core';
 import { TrinoClient } from './client.ts';
-import { connectionOf, type TrinoStoreConfig } from './config.ts';
+import { connectionOf, DEFAULTS, stagingOf, type TrinoStoreConfig } from './config.ts';
+import type { UploadOptions } from './entity-upload.ts';
+import { historicalForDateRange, historicalFromEntitySql, historicalFromEntityTable } from './historical-retrieval.ts';
 import { pullAll, pullLatest } from './pull-rows.ts';
 import { checkClientSource } from './query-check.ts';
 import { describeSource } from './sources.ts';
 
 export class TrinoStore implements OfflineStore {
-  private constructor(private readonly client: TrinoClient) {}
+  private constructor(
+    private readonly client: TrinoClient,
+    private readonly upload: UploadOptions,
+  ) {}
 
   /**
    * Builds the store; refuses (ConfigError) what the config asks that it cannot honour. An
    * unreachable Trino does not stop the server: each call, and health, report it until it is back.
    */
   static create(config: TrinoStoreConfig, env: StoreEnvironment): TrinoStore {
-    return new TrinoStore(new TrinoClient(connectionOf(config, env.repoPath)));
+    return new TrinoStore(new TrinoClient(connectionOf(config, env.repoPath)), uploadOptionsOf(config, env.repoPath));
   }
 
-  getHistoricalFeatures(): Promise<ResultStream> {
-    return later('get_historical_features');
+  /** One Trino query per call (historical-retrieval.ts); the entity table staged as entity-upload.ts says. */
+  getHistoricalFeatures(req: HistoricalFeaturesRequest, ctx: CallContext): Promise<ResultStream> {
+    const setup = { client: this.client, upload: this.upload };
+    if (req.entityTable) return historicalFromEntityTable(setup, req.entityTable, req, ctx);
+    if (req.entityDfSql !== undefined) return historicalFromEntitySql(setup, req, ctx);
+    return historicalForDateRange(setup, req, ctx);
   }
 
   /** The latest row per join-key tuple in the range, one Trino query (pull-rows.ts). */
@@ -75,6 +93,21 @@ export class TrinoStore implements OfflineStore {
   async close(): Promise<void> {
     // Nothing is held between calls: each statement is its own HTTP exchange.
   }
+}
+
+/**
+ * Where entity tables go: the `entity_staging` section when there is one; else, as Feast, a table
+ * in `catalog`.`dataset`, created with its connector's file format (Hive and Iceberg need one).
+ */
+function uploadOptionsOf(config: TrinoStoreConfig, repoPath: string): UploadOptions {
+  const connector = config.connector.type;
+  const format = config.connector.file_format;
+  const withClause =
+    (connector === 'hive' || connector === 'iceberg') && format ? `WITH (format = '${format.toUpperCase().replaceAll("'", '')}')` : '';
+  return {
+    staging: stagingOf(config, repoPath),
+    values: { catalog: config.catalog, schema: config.dataset ?? DEFAULTS.dataset, withClause },
+  };
 }
 
 function later(call: string): Promise<never> {
