@@ -204,14 +204,11 @@ entity_key_serialization_version: 3
     }
   });
 
-  it('answers UNIMPLEMENTED, naming the call, for the calls of later slices', async () => {
+  it('answers UNIMPLEMENTED, naming the call, for the retrievals (later slices)', async () => {
     const calls: Array<[string, () => Promise<unknown>]> = [
       ['get_historical_features', () => store.getHistoricalFeatures({} as never, context())],
       ['pull_latest_from_table_or_query', () => store.pullLatestFromTableOrQuery({} as never, context())],
       ['pull_all_from_table_or_query', () => store.pullAllFromTableOrQuery({} as never, context())],
-      ['offline_write_batch', () => store.offlineWriteBatch({} as never, context())],
-      ['write_logged_features', () => store.writeLoggedFeatures({} as never, context())],
-      ['persist', () => store.persist({} as never, context())],
     ];
     for (const [name, call] of calls) {
       const refused = await failure(call());

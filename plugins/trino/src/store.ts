@@ -1,12 +1,23 @@
 /**
- * The `trino` offline store. This slice answers column listing, source validation and health;
- * the other calls answer UNIMPLEMENTED until their slices land.
+ * The `trino` offline store. It answers column listing, source validation, health and the writes
+ * (write-calls.ts); the retrievals answer UNIMPLEMENTED until their slices land.
  */
 import { FeastPermissionError, UnimplementedError } from '@larder/core';
-import type { CallContext, ColumnInfo, DataSource, OfflineStore, ResultStream, StoreEnvironment } from '@larder/core';
+import type {
+  CallContext,
+  ColumnInfo,
+  DataSource,
+  LoggedFeaturesRequest,
+  OfflineStore,
+  OfflineWriteRequest,
+  PersistRequest,
+  ResultStream,
+  StoreEnvironment,
+} from '@larder/core';
 import { TrinoClient } from './client.ts';
 import { connectionOf, type TrinoStoreConfig } from './config.ts';
 import { describeSource, sourceRelation } from './sources.ts';
+import { offlineWriteBatch, persist, writeLoggedFeatures } from './write-calls.ts';
 
 export class TrinoStore implements OfflineStore {
   private constructor(private readonly client: TrinoClient) {}
@@ -46,16 +57,19 @@ export class TrinoStore implements OfflineStore {
     await describeSource(this.client, source, ctx.signal);
   }
 
-  offlineWriteBatch(): Promise<void> {
-    return later('offline_write_batch');
+  /** Appends to the view's TrinoSource table (write-calls.ts: checked first, then batched INSERTs). */
+  offlineWriteBatch(req: OfflineWriteRequest, ctx: CallContext): Promise<void> {
+    return offlineWriteBatch(this.client, req, ctx);
   }
 
-  writeLoggedFeatures(): Promise<void> {
-    return later('write_logged_features');
+  /** Appends to the table a custom logging destination names (`table_name`), created on first use. */
+  writeLoggedFeatures(req: LoggedFeaturesRequest, ctx: CallContext): Promise<void> {
+    return writeLoggedFeatures(this.client, req, ctx);
   }
 
-  persist(): Promise<void> {
-    return later('persist');
+  /** Saves a retrieval as a new table (SavedDatasetLocationAlreadyExists unless allow_overwrite). */
+  persist(req: PersistRequest, ctx: CallContext): Promise<void> {
+    return persist(this.client, req, ctx);
   }
 
   /** Health: the coordinator runs a statement (UNAVAILABLE when it cannot be reached). */
