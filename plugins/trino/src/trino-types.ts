@@ -111,3 +111,8 @@ function ddlType(type: DataType, connector: string): string | undefined {
 export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
+
+/** A SQL string literal: single quotes, a quote doubled. */
+export function stringLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}

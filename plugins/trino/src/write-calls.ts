@@ -1,9 +1,9 @@
 /**
  * The writes, inside Trino: offline_write_batch appends to a view's source table, persist creates
  * a saved dataset's table, write_logged_features appends to a logging table (created on first
- * use). Rows reach Trino as batched `INSERT … VALUES` statements (insert-statements.ts), each as
- * large as Trino accepts; every column and value is checked first (write-columns.ts), so a bad
- * write is refused before anything is written.
+ * use). Rows reach Trino in batched INSERT statements (insert-statements.ts: a batch of rows as
+ * one JSON literal that Trino unnests and casts), each as large as Trino accepts; every column and
+ * value is checked first (write-columns.ts), so a bad write is refused before anything is written.
  *
  * Trino's hive connector has no transaction across statements: each INSERT commits alone. So a
  * write that needs more than one statement goes first into a staging table beside the target
@@ -28,9 +28,8 @@ import { type RecordBatch, type Schema, Table } from 'apache-arrow';
 import type { TrinoClient } from './client.ts';
 import { insertStatements, MAX_STATEMENT_CHARS } from './insert-statements.ts';
 import { isTableName, sourceRelation } from './sources.ts';
-import { stringLiteral } from './sql-literals.ts';
 import { catalogOf, siblingTable } from './table-names.ts';
-import { quoteIdentifier, trinoTypeForArrow } from './trino-types.ts';
+import { quoteIdentifier, stringLiteral, trinoTypeForArrow } from './trino-types.ts';
 import { checkValues, planColumns, type TableColumn } from './write-columns.ts';
 
 /** The SQL of a retrieval this store produced, when it can be re-run inside Trino (persist's `CREATE TABLE … AS`). */

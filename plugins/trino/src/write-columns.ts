@@ -1,13 +1,13 @@
 /**
  * Before a write sends anything: each Arrow column is matched to its table column (by name), its
  * type checked against the column's Trino type, and every value checked to fit (integer ranges,
- * varchar lengths, decimal digits, years Trino's literals take). Trino's hive connector commits
+ * varchar lengths, decimal digits, four-digit years). Trino's hive connector commits
  * each statement on its own, so a value Trino would refuse half-way through a write must be found
  * here, while nothing has been written yet.
  */
 import { InvalidArgumentError } from '@larder/core';
 import { type Data, DataType, type Schema, type Table, makeVector } from 'apache-arrow';
-import { literalWriter, type LiteralOf, yearOf } from './sql-literals.ts';
+import { type TextOf, textWriter, yearOf } from './value-text.ts';
 import { parseTrinoType, type TrinoType } from './trino-types.ts';
 
 /** One column of a write: the table column it goes to and how its values are written. */
@@ -18,7 +18,8 @@ export interface ColumnPlan {
   readonly index: number;
   readonly arrowType: DataType;
   readonly target: TrinoType;
-  readonly literal: LiteralOf;
+  /** Each value as the text Trino casts to `target`. */
+  readonly text: TextOf;
 }
 
 /** A table column as Trino reports it (name, type name). */
@@ -55,7 +56,7 @@ export function planColumns(
         `${what}: column "${names[index]}" holds Arrow ${field.type} values, which cannot be written to table ${table}'s column "${column.name}" of Trino type ${column.type}`,
       );
     }
-    return { name: column.name, index, arrowType: field.type, target, literal: literalWriter(field.type, target) };
+    return { name: column.name, index, arrowType: field.type, target, text: textWriter(field.type, target) };
   });
 }
 
@@ -156,7 +157,7 @@ function valueCheck(type: DataType, target: TrinoType): ValueCheck | undefined {
   if (DataType.isDate(type) || DataType.isTimestamp(type)) {
     return (data, index) => {
       const year = yearOf(type, data.values[index] as bigint | number);
-      return year < 1 || year > 9999 ? `year ${year} is out of range (1-9999)` : undefined;
+      return year >= 1 && year <= 9999 ? undefined : `year ${year} is out of range (1-9999)`;
     };
   }
   if ((DataType.isList(type) || DataType.isLargeList(type) || DataType.isFixedSizeList(type)) && target.element) {
