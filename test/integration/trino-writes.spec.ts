@@ -31,15 +31,69 @@ import {
   type Vector,
   vectorFromArray,
 } from 'apache-arrow';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import pino from 'pino';
 import { FeastError, LarderError } from '../../core/src/errors.ts';
 import type { DataSource, FeatureService, FeatureView } from '../../core/src/registry/model.ts';
 import type { CallContext, OfflineStore, ResultStream } from '../../core/src/store.ts';
 import { TrinoStore } from '../../plugins/trino/src/store.ts';
+import { feastPython } from '../support/feast-python.ts';
+import { feastEnv } from '../support/feast-repo.ts';
 import { featureView } from '../support/feature-views.ts';
+import { type ServerProcess, startLarder } from '../support/larder-process.ts';
 import { startTrino, type TrinoServer } from '../support/trino-server.ts';
 import { trinoQuery } from '../support/trino-statement.ts';
+
+const run = promisify(execFile);
+
+/** The feature repo of the Feast-client test: a TrinoSource over hive.w.feast_stats and a view over it. */
+const FEAST_DEFINITIONS = `
+from datetime import timedelta
+from feast import Entity, FeatureView, Field
+from feast.infra.offline_stores.contrib.trino_offline_store.trino_source import TrinoSource
+from feast.types import Float32, Float64, Int64
+
+driver = Entity(name="driver", join_keys=["driver_id"])
+stats = TrinoSource(name="feast_stats", table="hive.w.feast_stats", timestamp_field="event_timestamp")
+driver_stats = FeatureView(
+    name="driver_stats",
+    entities=[driver],
+    ttl=timedelta(days=1),
+    schema=[Field(name="conv_rate", dtype=Float32), Field(name="acc_rate", dtype=Float64), Field(name="trips", dtype=Int64)],
+    source=stats,
+)
+`;
+
+/** The Feast client: one good write, then one with a string in a float feature; prints what the refusal was. */
+const FEAST_WRITER = `
+import json, sys
+import numpy as np, pandas as pd
+from feast import FeatureStore
+store = FeatureStore(repo_path=sys.argv[1])
+store.write_to_offline_store("driver_stats", pd.DataFrame({
+    "driver_id": np.array([1001, 1002], dtype="int64"),
+    "event_timestamp": [pd.Timestamp("2024-03-05 10:00", tz="UTC"), pd.Timestamp("2024-03-05 11:30:00.25", tz="UTC")],
+    "conv_rate": np.array([0.5, -1.25], dtype="float32"),
+    "acc_rate": np.array([np.nan, 0.125]),
+    "trips": pd.array([7, None], dtype="Int64"),
+}))
+try:
+    store.write_to_offline_store("driver_stats", pd.DataFrame({
+        "driver_id": np.array([1003], dtype="int64"),
+        "event_timestamp": [pd.Timestamp("2024-03-05 12:00", tz="UTC")],
+        "conv_rate": ["high"],
+        "acc_rate": [0.5],
+        "trips": np.array([1], dtype="int64"),
+    }))
+    print(json.dumps({"refused": None}))
+except Exception as e:
+    print(json.dumps({"refused": type(e).__name__, "value_error": isinstance(e, ValueError), "names_column": "conv_rate" in str(e)}))
+`;
 
 const TRINO_SOURCE_CLASS = 'feast.infra.offline_stores.contrib.trino_offline_store.trino_source.TrinoSource';
 
@@ -575,6 +629,94 @@ describe('trino store writes (real Trino 476)', function () {
       expect(refused.message).to.equal(
         'persist to data source q: data source q is a query; only a TrinoSource with a table can be written to',
       );
+    });
+  });
+
+  describe('through a larder process and the unchanged Feast client', () => {
+    let root: string;
+    let larder: ServerProcess | undefined;
+    let client: string;
+    let env: NodeJS.ProcessEnv;
+
+    before(async () => {
+      const { python, feast } = feastPython();
+      try {
+        await run(python, ['-c', 'import trino'], { env: feastEnv() });
+      } catch {
+        throw new Error(
+          `The Feast venv (${python}) has no \`trino\` package, which the Feast client needs to read a TrinoSource from the registry: ` +
+            'install feast[trino]==0.67.0 there, or point LARDER_FEAST_VENV at a venv that has it',
+        );
+      }
+      await sql(
+        'CREATE TABLE hive.w.feast_stats (driver_id bigint, event_timestamp timestamp(3), conv_rate real, acc_rate double, trips bigint)',
+      );
+      root = mkdtempSync(path.join(tmpdir(), 'larder-trino-writes-'));
+      env = feastEnv(root);
+      const server = path.join(root, 'server');
+      mkdirSync(path.join(server, 'data'), { recursive: true });
+      writeFileSync(path.join(server, 'definitions.py'), FEAST_DEFINITIONS);
+      writeFileSync(
+        path.join(server, 'feature_store.yaml'),
+        `project: trino_writes
+registry: data/registry.db
+provider: local
+offline_store:
+  type: trino
+  host: ${trino!.host}
+  port: ${trino!.port}
+  catalog: hive
+  user: larder-test
+  connector:
+    type: hive
+online_store:
+  type: sqlite
+  path: data/online_store.db
+entity_key_serialization_version: 3
+`,
+      );
+      await run(feast, ['-c', server, 'apply'], { cwd: server, env, timeout: 300_000 });
+      larder = await startLarder({ repoPath: server });
+      client = path.join(root, 'client');
+      mkdirSync(client);
+      writeFileSync(
+        path.join(client, 'feature_store.yaml'),
+        `project: trino_writes
+registry: ${path.join(server, 'data', 'registry.db')}
+provider: local
+offline_store:
+  type: remote
+  host: 127.0.0.1
+  port: ${larder.port}
+online_store:
+  type: sqlite
+  path: ${path.join(client, 'online_store.db')}
+entity_key_serialization_version: 3
+`,
+      );
+    });
+
+    after(async () => {
+      await larder?.stop();
+      if (root) rmSync(root, { recursive: true, force: true });
+    });
+
+    it('write_to_offline_store lands the rows; a string into a float feature is refused with nothing written', async () => {
+      const { stdout } = await run(feastPython().python, ['-c', FEAST_WRITER, client], { cwd: client, env, timeout: 300_000 });
+      expect(JSON.parse(stdout.trim().split('\n').pop()!)).to.deep.equal({
+        refused: 'ArrowInvalid',
+        value_error: true,
+        names_column: true,
+      });
+      expect(
+        await sql(
+          'SELECT driver_id, CAST(event_timestamp AS varchar), conv_rate, acc_rate, trips FROM hive.w.feast_stats ORDER BY driver_id',
+        ),
+      ).to.deep.equal([
+        // pandas' NaN reaches the server as null (pyarrow's from_pandas), as with every store.
+        [1001, '2024-03-05 10:00:00.000', 0.5, null, 7],
+        [1002, '2024-03-05 11:30:00.250', -1.25, 0.125, null],
+      ]);
     });
   });
 });
