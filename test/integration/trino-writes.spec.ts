@@ -622,6 +622,82 @@ describe('trino store writes (real Trino 476)', function () {
       ).to.deep.equal([]);
     });
 
+    it('runs a retrieval of this store inside Trino: CREATE TABLE AS its SQL (zoned timestamps stored as hive keeps them), no row through larder', async () => {
+      await sql('CREATE TABLE hive.w.pit_stats (driver_id bigint, event_timestamp timestamp(3), conv_rate double, trips bigint)');
+      await sql(`INSERT INTO hive.w.pit_stats VALUES
+        (1, TIMESTAMP '2024-03-01 10:00:00', 0.1, 1), (1, TIMESTAMP '2024-03-01 12:00:00', 0.2, 2), (2, TIMESTAMP '2024-03-01 09:00:00', 0.3, 3)`);
+      const view = featureView('pit', trinoSource('pit_src', { table: 'hive.w.pit_stats' }), ['driver_id'], ['conv_rate', 'trips'], 0);
+      const at = (hour: number) => BigInt(Date.parse(`2024-03-01T${String(hour).padStart(2, '0')}:00:00Z`)) * 1000n;
+      const retrieve = (entities: Array<[bigint, number, string]>) =>
+        store.getHistoricalFeatures(
+          {
+            featureViews: [view],
+            featureRefs: ['pit:conv_rate', 'pit:trips'],
+            project: 'p',
+            fullFeatureNames: false,
+            entityTable: new Table({
+              driver_id: column(
+                new Int64(),
+                entities.map((e) => e[0]),
+              ),
+              event_timestamp: timestamps(
+                TimeUnit.MICROSECOND,
+                'UTC',
+                entities.map((e) => at(e[1])),
+              ),
+              label: column(
+                new Utf8(),
+                entities.map((e) => e[2]),
+              ),
+            }),
+          },
+          context(),
+        );
+      const persistOf = async (entities: Array<[bigint, number, string]>, allowOverwrite: boolean) => {
+        const result = await retrieve(entities);
+        try {
+          await store.persist({ result, destination: destination('hive.w.saved_pit'), allowOverwrite }, context());
+        } finally {
+          await result.batches[Symbol.asyncIterator]().return?.();
+        }
+      };
+      const savedPit = () =>
+        sql('SELECT driver_id, CAST(event_timestamp AS varchar), label, conv_rate, trips FROM hive.w.saved_pit ORDER BY label');
+      await persistOf(
+        [
+          [1n, 11, 'a'],
+          [1n, 13, 'b'],
+          [2n, 8, 'c'],
+          [3n, 12, 'd'],
+        ],
+        false,
+      );
+      expect(await savedPit()).to.deep.equal([
+        [1, '2024-03-01 11:00:00.000', 'a', 0.1, 1],
+        [1, '2024-03-01 13:00:00.000', 'b', 0.2, 2],
+        [2, '2024-03-01 08:00:00.000', 'c', null, null],
+        [3, '2024-03-01 12:00:00.000', 'd', null, null],
+      ]);
+      expect(
+        await sql(
+          "SELECT data_type FROM hive.information_schema.columns WHERE table_name = 'saved_pit' AND column_name = 'event_timestamp'",
+        ),
+      ).to.deep.equal([['timestamp(3)']]);
+      const refused = await failure(persistOf([[2n, 10, 'e']], false));
+      expect(refused.feastClass).to.equal('SavedDatasetLocationAlreadyExists');
+      await persistOf([[2n, 10, 'e']], true);
+      expect(await savedPit()).to.deep.equal([[2, '2024-03-01 10:00:00.000', 'e', 0.3, 3]]);
+      // Built by CREATE TABLE … AS inside Trino each time; never an INSERT of rows larder read.
+      const built = await sql(
+        'SELECT query FROM system.runtime.queries WHERE query LIKE \'CREATE TABLE "hive"."w"."saved_pit__larder_persist_%\' ORDER BY created',
+      );
+      expect(built).to.have.length(2);
+      for (const [text] of built) expect(text).to.match(/^CREATE TABLE "hive"\."w"\."saved_pit__larder_persist_[0-9a-f]{12}" AS\n/);
+      expect(
+        await sql('SELECT count(*) FROM system.runtime.queries WHERE query LIKE \'INSERT INTO "hive"."w"."saved_pit%\''),
+      ).to.deep.equal([[0]]);
+    });
+
     it('refuses a query destination', async () => {
       const refused = await failure(
         store.persist({ result: result([1n]), destination: trinoSource('q', { query: 'SELECT 1' }), allowOverwrite: true }, context()),

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import pino from 'pino';
 import { ConfigError } from '../../core/src/config/errors.ts';
 import { validateSection } from '../../core/src/config/validate.ts';
-import { connectionOf, type TrinoStoreConfig } from '../../plugins/trino/src/config.ts';
+import { connectionOf, stagingOf, type TrinoStoreConfig } from '../../plugins/trino/src/config.ts';
 import trinoPlugin from '../../plugins/trino/src/index.ts';
 
 const base = { type: 'trino', host: 'trino.internal', port: 8080, catalog: 'hive', user: 'feast', connector: { type: 'hive' } };
@@ -104,5 +104,27 @@ describe('trino store config', () => {
       extraCredential: { a: '1', b: 'x=y' },
       session: { task_concurrency: '4', spill_enabled: 'true' },
     });
+  });
+
+  it('entity_staging: a local directory or file:// URL, with the name the catalog gives it; s3:// refused for now, naming the key', () => {
+    const staging = { catalog: 'hive', schema: 'staging', location: 'staging' };
+    expect(check({ ...base, entity_staging: staging })).to.not.throw();
+    expect(check({ ...base, entity_staging: { ...staging, schema: undefined } })).to.throw(ConfigError, /entity_staging/);
+    expect(check({ ...base, entity_staging: { ...staging, bucket: 'x' } })).to.throw(ConfigError, /entity_staging/);
+    expect(stagingOf(base as TrinoStoreConfig, '/repo')).to.equal(null);
+    expect(stagingOf({ ...base, entity_staging: staging } as TrinoStoreConfig, '/repo')).to.deep.equal({
+      catalog: 'hive',
+      schema: 'staging',
+      dir: '/repo/staging',
+      trinoLocation: 'file:///repo/staging',
+    });
+    expect(
+      stagingOf(
+        { ...base, entity_staging: { ...staging, location: 'file:///srv/st/', trino_location: 'local:///st/' } } as TrinoStoreConfig,
+        '/repo',
+      ),
+    ).to.deep.include({ dir: '/srv/st/', trinoLocation: 'local:///st' });
+    const s3 = startupRefusal({ ...base, entity_staging: { ...staging, location: 's3://bucket/staging' } });
+    expect(s3.message).to.contain('offline_store.entity_staging.location').and.contain('s3://');
   });
 });

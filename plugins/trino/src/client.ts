@@ -10,6 +10,7 @@
 import { BasicAuth, type Columns, type QueryData, type QueryResult, Trino } from 'trino-client';
 import type { TrinoConnection } from './config.ts';
 import { TrinoStatementError, trinoError } from './errors.ts';
+import { parseTrinoJson } from './trino-json.ts';
 
 /**
  * What the client understands, as Trino's Python client (Feast's) declares it: without
@@ -54,6 +55,7 @@ export class TrinoClient {
       ssl: { rejectUnauthorized: c.rejectUnauthorized },
       ...(c.basicAuth ? { auth: new BasicAuth(c.basicAuth.username, c.basicAuth.password) } : {}),
     });
+    keepBigintsExact(trino);
     const fail = (error: unknown) => trinoError(error, what, c.server, table, signal);
     if (signal?.aborted) throw fail(new Error('aborted'));
     let iterator: AsyncIterator<QueryResult>;
@@ -77,18 +79,21 @@ export class TrinoClient {
     const buffered: QueryResult[] = [];
     const first = firstResultOf(iterator);
     if (first) buffered.push(first);
+    // Each of Trino's answers is followed here, empty ones included: trino-client's iterator
+    // skips answers without rows, and with them the columns Trino reports as soon as it has
+    // planned the query, so columns() would wait for the first row (for a long join, minutes).
+    let latest = first;
     const nextPage = async (): Promise<QueryResult | undefined> => {
       // An aborted call's statement is cancelled: its rows end in an error, never silently.
       if (signal?.aborted) throw fail(new Error('aborted'));
       if (buffered.length > 0) return buffered.shift();
-      if (finished) return undefined;
+      if (finished || !latest?.nextUri) {
+        finished = true;
+        return undefined;
+      }
       try {
-        const step = await iterator.next();
-        if (step.done) {
-          finished = true;
-          return undefined;
-        }
-        return step.value;
+        latest = await requestOf(trino)({ url: latest.nextUri });
+        return latest;
       } catch (error) {
         finished = true;
         throw fail(error);
@@ -153,6 +158,32 @@ export class TrinoClient {
     const statement = await this.start('SELECT 1', 'Trino health check');
     for await (const _ of statement.pages());
   }
+}
+
+/**
+ * Makes the client parse Trino's answers with parseTrinoJson (bigints beyond 2^53 kept exact):
+ * trino-client 0.2.9 offers no option for it, so its axios config is set here (the version is
+ * pinned). A body that is not JSON (an HTML error page) stays text, as axios leaves it.
+ */
+function keepBigintsExact(trino: Trino): void {
+  const client = (trino as unknown as { client?: { clientConfig?: Record<string, unknown> } }).client;
+  if (!client?.clientConfig) return;
+  client.clientConfig.transformResponse = [
+    (data: unknown) => {
+      if (typeof data !== 'string' || data === '') return data;
+      try {
+        return parseTrinoJson(data);
+      } catch {
+        return data;
+      }
+    },
+  ];
+}
+
+/** trino-client's HTTP request (its headers, auth and session state), to follow a statement's nextUri. */
+function requestOf(trino: Trino): (config: { url: string }) => Promise<QueryResult> {
+  const client = (trino as unknown as { client: { request(config: { url: string }): Promise<QueryResult> } }).client;
+  return (config) => client.request(config);
 }
 
 /**

@@ -5,6 +5,7 @@
  * spellings), plus larder's `session_properties`.
  */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@larder/core';
 
 /** `auth.type` values Feast accepts; larder connects with `basic` only so far (see checkAuth). */
@@ -36,6 +37,28 @@ export interface TrinoStoreConfig {
   readonly auth?: TrinoAuthConfig | null;
   /** larder only: Trino session properties set on every statement (`X-Trino-Session`). */
   readonly session_properties?: Readonly<Record<string, string | number | boolean>>;
+  /** larder only: where entity tables are staged as parquet files (see EntityStagingConfig). */
+  readonly entity_staging?: EntityStagingConfig | null;
+}
+
+/**
+ * larder only: how an uploaded entity table reaches Trino without INSERTs. larder writes it as a
+ * parquet file under `location` and creates an external table over it in `catalog`.`schema` (a
+ * Hive-connector catalog that reads that place); both are dropped when the call ends. Without
+ * this section, entity rows go in as batched VALUES (see entity-upload.ts).
+ */
+export interface EntityStagingConfig {
+  /** A Hive-connector catalog that reads parquet files at `trino_location` (larder only creates, reads and drops external tables there). */
+  readonly catalog: string;
+  /** An existing schema of that catalog where the staged tables are created. */
+  readonly schema: string;
+  /** Where larder writes the files: a local directory or `file://` URL (`s3://` comes later). */
+  readonly location: string;
+  /**
+   * How the catalog names that same place, when it differs (for example `local:///staging` for
+   * a catalog with `local.location` = the directory's parent); default: `location`.
+   */
+  readonly trino_location?: string | null;
 }
 
 /** Feast's defaults, where Feast has one. */
@@ -83,6 +106,17 @@ export const configSchema = {
       type: 'object',
       propertyNames: { pattern: SESSION_PROPERTY_NAME },
       additionalProperties: { type: ['string', 'number', 'boolean'] },
+    },
+    entity_staging: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      required: ['catalog', 'schema', 'location'],
+      properties: {
+        catalog: { type: 'string', minLength: 1 },
+        schema: { type: 'string', minLength: 1 },
+        location: { type: 'string', minLength: 1 },
+        trino_location: { type: ['string', 'null'], minLength: 1 },
+      },
     },
   },
 } as const;
@@ -138,6 +172,38 @@ function checkAuth(auth: TrinoAuthConfig | null, file: string): { basicAuth?: Tr
     throw new ConfigError(file, `offline_store.auth.config.${extra[0]}`, 'is not a field of basic authentication (username, password)');
   }
   return { basicAuth: { username, password } };
+}
+
+/** Where entity tables are staged, resolved: a local directory larder writes, and Trino's name for it. */
+export interface EntityStaging {
+  readonly catalog: string;
+  readonly schema: string;
+  /** The absolute local directory larder writes the files under. */
+  readonly dir: string;
+  /** The same place as the catalog names it (no trailing slash). */
+  readonly trinoLocation: string;
+}
+
+/**
+ * The staging of a config, or null when it has none (entity rows then go in as VALUES). A
+ * relative `location` resolves against the repo; `s3://` is refused for now, naming the key.
+ */
+export function stagingOf(config: TrinoStoreConfig, repoPath: string): EntityStaging | null {
+  const staging = config.entity_staging;
+  if (!staging) return null;
+  const file = path.join(repoPath, 'feature_store.yaml');
+  const location = staging.location;
+  let dir: string;
+  if (location.startsWith('file://')) dir = fileURLToPath(location);
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
+    throw new ConfigError(
+      file,
+      'offline_store.entity_staging.location',
+      `${JSON.stringify(location)}: larder stages entity tables in a local directory or file:// URL so far (object storage such as s3:// comes later)`,
+    );
+  } else dir = path.resolve(repoPath, location);
+  const trinoLocation = (staging.trino_location ?? (location.startsWith('file://') ? location : `file://${dir}`)).replace(/\/+$/, '');
+  return { catalog: staging.catalog, schema: staging.schema, dir, trinoLocation };
 }
 
 /** Feast passes the header's text through; the client library wants its `name=value` pairs. */

@@ -1,12 +1,14 @@
 /**
- * The `trino` offline store. It answers column listing, source validation, health and the writes
- * (write-calls.ts); the retrievals answer UNIMPLEMENTED until their slices land.
+ * The `trino` offline store. It answers get_historical_features, column listing, source
+ * validation, health and the writes (write-calls.ts); the pulls answer UNIMPLEMENTED until their
+ * slice lands.
  */
 import { FeastPermissionError, UnimplementedError } from '@larder/core';
 import type {
   CallContext,
   ColumnInfo,
   DataSource,
+  HistoricalFeaturesRequest,
   LoggedFeaturesRequest,
   OfflineStore,
   OfflineWriteRequest,
@@ -15,23 +17,32 @@ import type {
   StoreEnvironment,
 } from '@larder/core';
 import { TrinoClient } from './client.ts';
-import { connectionOf, type TrinoStoreConfig } from './config.ts';
+import { connectionOf, DEFAULTS, stagingOf, type TrinoStoreConfig } from './config.ts';
+import type { UploadOptions } from './entity-upload.ts';
+import { historicalForDateRange, historicalFromEntitySql, historicalFromEntityTable, retrievalSqlOf } from './historical-retrieval.ts';
 import { describeSource, sourceRelation } from './sources.ts';
 import { offlineWriteBatch, persist, writeLoggedFeatures } from './write-calls.ts';
 
 export class TrinoStore implements OfflineStore {
-  private constructor(private readonly client: TrinoClient) {}
+  private constructor(
+    private readonly client: TrinoClient,
+    private readonly upload: UploadOptions,
+  ) {}
 
   /**
    * Builds the store; refuses (ConfigError) what the config asks that it cannot honour. An
    * unreachable Trino does not stop the server: each call, and health, report it until it is back.
    */
   static create(config: TrinoStoreConfig, env: StoreEnvironment): TrinoStore {
-    return new TrinoStore(new TrinoClient(connectionOf(config, env.repoPath)));
+    return new TrinoStore(new TrinoClient(connectionOf(config, env.repoPath)), uploadOptionsOf(config, env.repoPath));
   }
 
-  getHistoricalFeatures(): Promise<ResultStream> {
-    return later('get_historical_features');
+  /** One Trino query per call (historical-retrieval.ts); the entity table staged as entity-upload.ts says. */
+  getHistoricalFeatures(req: HistoricalFeaturesRequest, ctx: CallContext): Promise<ResultStream> {
+    const setup = { client: this.client, upload: this.upload };
+    if (req.entityTable) return historicalFromEntityTable(setup, req.entityTable, req, ctx);
+    if (req.entityDfSql !== undefined) return historicalFromEntitySql(setup, req, ctx);
+    return historicalForDateRange(setup, req, ctx);
   }
 
   pullLatestFromTableOrQuery(): Promise<ResultStream> {
@@ -67,9 +78,12 @@ export class TrinoStore implements OfflineStore {
     return writeLoggedFeatures(this.client, req, ctx);
   }
 
-  /** Saves a retrieval as a new table (SavedDatasetLocationAlreadyExists unless allow_overwrite). */
+  /**
+   * Saves a retrieval as a new table (SavedDatasetLocationAlreadyExists unless allow_overwrite):
+   * `CREATE TABLE … AS <the retrieval's SQL>` inside Trino for this store's get_historical_features.
+   */
   persist(req: PersistRequest, ctx: CallContext): Promise<void> {
-    return persist(this.client, req, ctx);
+    return persist(this.client, req, ctx, retrievalSqlOf);
   }
 
   /** Health: the coordinator runs a statement (UNAVAILABLE when it cannot be reached). */
@@ -80,6 +94,21 @@ export class TrinoStore implements OfflineStore {
   async close(): Promise<void> {
     // Nothing is held between calls: each statement is its own HTTP exchange.
   }
+}
+
+/**
+ * Where entity tables go: the `entity_staging` section when there is one; else, as Feast, a table
+ * in `catalog`.`dataset`, created with its connector's file format (Hive and Iceberg need one).
+ */
+function uploadOptionsOf(config: TrinoStoreConfig, repoPath: string): UploadOptions {
+  const connector = config.connector.type;
+  const format = config.connector.file_format;
+  const withClause =
+    (connector === 'hive' || connector === 'iceberg') && format ? `WITH (format = '${format.toUpperCase().replaceAll("'", '')}')` : '';
+  return {
+    staging: stagingOf(config, repoPath),
+    values: { catalog: config.catalog, schema: config.dataset ?? DEFAULTS.dataset, withClause },
+  };
 }
 
 function later(call: string): Promise<never> {

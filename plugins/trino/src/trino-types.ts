@@ -107,6 +107,22 @@ function ddlType(type: DataType, connector: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The type a column of Trino type `type` must be cast to before a table of `connector` can hold
+ * it, or undefined when it can be stored as it is: on hive, a zoned timestamp becomes its UTC wall
+ * clock at the configured precision, and any timestamp takes that precision; on iceberg and delta,
+ * timestamps take their fixed precisions. (persist's `CREATE TABLE … AS` of a retrieval's SQL.)
+ */
+export function storableTimestamp(type: TrinoType, connector: string): { readonly type: string; readonly dropZone: boolean } | undefined {
+  const rule = TIMESTAMP_RULES[connector];
+  if (!rule || type.base !== 'timestamp') return undefined;
+  const precision = type.args[0];
+  if (type.withTimeZone && rule.zoned === false) return { type: `timestamp(${rule.naive ?? precision ?? 3})`, dropZone: true };
+  const wanted = type.withTimeZone ? (rule.zoned as number | undefined) : rule.naive;
+  if (wanted === undefined || wanted === precision) return undefined;
+  return { type: type.withTimeZone ? `timestamp(${wanted}) with time zone` : `timestamp(${wanted})`, dropZone: false };
+}
+
 /** Trino's identifier quoting: `"name"` with `""` for a quote. */
 export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

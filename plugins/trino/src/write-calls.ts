@@ -29,7 +29,7 @@ import type { TrinoClient } from './client.ts';
 import { insertStatements, MAX_STATEMENT_CHARS } from './insert-statements.ts';
 import { isTableName, sourceRelation } from './sources.ts';
 import { catalogOf, siblingTable } from './table-names.ts';
-import { quoteIdentifier, stringLiteral, trinoTypeForArrow } from './trino-types.ts';
+import { parseTrinoType, quoteIdentifier, storableTimestamp, stringLiteral, trinoTypeForArrow } from './trino-types.ts';
 import { checkValues, planColumns, type TableColumn } from './write-columns.ts';
 
 /** The SQL of a retrieval this store produced, when it can be re-run inside Trino (persist's `CREATE TABLE … AS`). */
@@ -229,7 +229,8 @@ export async function persist(client: TrinoClient, req: PersistRequest, ctx: Cal
   try {
     const sql = sqlOf?.(req.result);
     if (sql !== undefined) {
-      await run(client, `CREATE TABLE ${building} AS\n${sql}`, `${what}: creating table ${table}`, signal);
+      const select = await storableSelect(client, sql, building, what, signal);
+      await run(client, `CREATE TABLE ${building} AS\n${select}`, `${what}: creating table ${table}`, signal);
     } else {
       await createTableFor(client, building, req.result.schema, what, signal);
       const names = req.result.schema.fields.map((f) => f.name);
@@ -250,6 +251,26 @@ export async function persist(client: TrinoClient, req: PersistRequest, ctx: Cal
   } finally {
     if (!renamed) await dropQuietly(client, building, ctx);
   }
+}
+
+/**
+ * The retrieval's SQL as the destination's catalog can store it: unchanged, or (hive, iceberg,
+ * delta) with its timestamp columns cast to the types the connector keeps (hive has no zoned
+ * timestamps and one precision). The columns are read with `LIMIT 0`, which plans the query but
+ * reads no row.
+ */
+async function storableSelect(client: TrinoClient, sql: string, table: string, what: string, signal: AbortSignal): Promise<string> {
+  const connector = await connectorOf(client, table, what, signal);
+  const columns = await client.columnsOf(`SELECT * FROM (\n${sql}\n) LIMIT 0`, `${what}: the retrieval's columns`, signal);
+  let changed = false;
+  const list = columns.map((c) => {
+    const name = quoteIdentifier(c.name);
+    const cast = storableTimestamp(parseTrinoType(c.type), connector);
+    if (!cast) return name;
+    changed = true;
+    return `CAST(${cast.dropZone ? `${name} AT TIME ZONE 'UTC'` : name} AS ${cast.type}) AS ${name}`;
+  });
+  return changed ? `SELECT ${list.join(', ')} FROM (\n${sql}\n)` : sql;
 }
 
 /** Appends to a table of larder's own making (persist's, not yet visible): no staging needed. */
