@@ -95,6 +95,32 @@ except Exception as e:
     print(json.dumps({"refused": type(e).__name__, "value_error": isinstance(e, ValueError), "names_column": "conv_rate" in str(e)}))
 `;
 
+/**
+ * The Feast client saves a retrieval as a dataset in Trino (twice: the second, without
+ * allow_overwrite, must be refused); prints the refusal's class. The destination is registered as
+ * a user would: Feast names a SavedDatasetTrinoStorage's source after its table.
+ */
+const FEAST_PERSIST = `
+import json, sys
+import pandas as pd
+from feast import FeatureStore
+from feast.infra.offline_stores.contrib.trino_offline_store.trino_source import SavedDatasetTrinoStorage, TrinoSource
+store = FeatureStore(repo_path=sys.argv[1])
+table = "hive.w.feast_saved"
+store.apply([TrinoSource(name=table, table=table, timestamp_field="event_timestamp")])
+entities = pd.DataFrame({
+    "driver_id": [1001, 1002],
+    "event_timestamp": [pd.Timestamp("2024-03-05 12:00", tz="UTC"), pd.Timestamp("2024-03-05 11:00", tz="UTC")],
+})
+features = ["driver_stats:conv_rate", "driver_stats:trips"]
+store.create_saved_dataset(from_=store.get_historical_features(entity_df=entities, features=features), name="saved", storage=SavedDatasetTrinoStorage(table=table))
+try:
+    store.create_saved_dataset(from_=store.get_historical_features(entity_df=entities, features=features), name="saved_again", storage=SavedDatasetTrinoStorage(table=table))
+    print(json.dumps({"refused": None}))
+except Exception as e:
+    print(json.dumps({"refused": type(e).__name__}))
+`;
+
 const TRINO_SOURCE_CLASS = 'feast.infra.offline_stores.contrib.trino_offline_store.trino_source.TrinoSource';
 
 function trinoSource(name: string, options: { table?: string; query?: string }, extra: Partial<DataSource> = {}): DataSource {
@@ -792,6 +818,17 @@ entity_key_serialization_version: 3
         // pandas' NaN reaches the server as null (pyarrow's from_pandas), as with every store.
         [1001, '2024-03-05 10:00:00.000', 0.5, null, 7],
         [1002, '2024-03-05 11:30:00.250', -1.25, 0.125, null],
+      ]);
+    });
+
+    it('create_saved_dataset saves a retrieval as a Trino table (inside Trino); again without allow_overwrite is SavedDatasetLocationAlreadyExists', async () => {
+      const { stdout } = await run(feastPython().python, ['-c', FEAST_PERSIST, client], { cwd: client, env, timeout: 300_000 });
+      expect(JSON.parse(stdout.trim().split('\n').pop()!)).to.deep.equal({ refused: 'SavedDatasetLocationAlreadyExists' });
+      expect(
+        await sql('SELECT driver_id, CAST(event_timestamp AS varchar), conv_rate, trips FROM hive.w.feast_saved ORDER BY driver_id'),
+      ).to.deep.equal([
+        [1001, '2024-03-05 12:00:00.000', 0.5, 7],
+        [1002, '2024-03-05 11:00:00.000', null, null],
       ]);
     });
   });
