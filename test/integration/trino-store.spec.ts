@@ -4,7 +4,7 @@
  * name and Feast's class path), lists the columns of a hive table and of a query source as
  * Feast's TrinoSource reports them, validates sources (a missing table is Feast's
  * DataSourceNotFoundException), lists under an auth provider only what the caller may read,
- * answers UNIMPLEMENTED for the calls of later slices, and reports a stopped Trino as
+ * answers UNIMPLEMENTED for the pulls (a later slice), and reports a stopped Trino as
  * UNAVAILABLE. The client module runs statements as configured (user, source, catalog, session
  * properties), streams a many-page result, and cancels a running query on the cluster.
  */
@@ -204,9 +204,8 @@ entity_key_serialization_version: 3
     }
   });
 
-  it('answers UNIMPLEMENTED, naming the call, for the retrievals (later slices)', async () => {
+  it('answers UNIMPLEMENTED, naming the call, for the pulls (a later slice)', async () => {
     const calls: Array<[string, () => Promise<unknown>]> = [
-      ['get_historical_features', () => store.getHistoricalFeatures({} as never, context())],
       ['pull_latest_from_table_or_query', () => store.pullLatestFromTableOrQuery({} as never, context())],
       ['pull_all_from_table_or_query', () => store.pullAllFromTableOrQuery({} as never, context())],
     ];
