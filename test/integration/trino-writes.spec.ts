@@ -391,6 +391,49 @@ describe('trino store writes (real Trino 476)', function () {
       ).to.deep.equal([]);
     });
 
+    it('a staged write aborted half-way leaves the table as it was and no staging table', async () => {
+      await sql('CREATE TABLE hive.w.aborted (driver_id bigint, event_timestamp timestamp(3), note varchar)');
+      await sql("INSERT INTO hive.w.aborted VALUES (1, TIMESTAMP '2024-01-01 00:00:00', 'before')");
+      const n = 30_000;
+      const rows = new Table({
+        driver_id: column(
+          new Int64(),
+          Array.from({ length: n }, (_, i) => BigInt(i + 10)),
+        ),
+        event_timestamp: timestamps(
+          TimeUnit.MICROSECOND,
+          'UTC',
+          Array.from({ length: n }, () => T1 / 1000n),
+        ),
+        note: column(
+          new Utf8(),
+          Array.from({ length: n }, (_, i) => `${'y'.repeat(60)}${i}`),
+        ),
+      });
+      const abort = new AbortController();
+      const writing = store.offlineWriteBatch(
+        { featureView: viewOf('hive.w.aborted', ['note']), table: rows },
+        { ...context(), signal: abort.signal },
+      );
+      // Abort once the staging table exists: its batches (seconds of work) are then under way.
+      for (let i = 0; i < 600; i++) {
+        const staged = await sql(
+          'SELECT count(*) FROM system.runtime.queries WHERE query LIKE \'CREATE TABLE "hive"."w"."aborted__larder_staging_%\' AND state = \'FINISHED\'',
+        );
+        if (staged[0]![0] === 1) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      abort.abort();
+      const refused = await failure(writing);
+      expect(refused.message).to.match(
+        /^offline_write_batch to feature view v: staging rows \(statement \d+ of \d+\): cancelled, the call was aborted$/,
+      );
+      expect(await sql('SELECT driver_id, note FROM hive.w.aborted')).to.deep.equal([[1, 'before']]);
+      expect(
+        await sql("SELECT table_name FROM hive.information_schema.tables WHERE table_schema = 'w' AND table_name LIKE '%larder%'"),
+      ).to.deep.equal([]);
+    });
+
     describe('refuses, before anything is written', () => {
       before(async () => {
         await sql(

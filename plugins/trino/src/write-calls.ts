@@ -238,7 +238,8 @@ export async function persist(client: TrinoClient, req: PersistRequest, ctx: Cal
         await appendRowsDirect(client, building, new Table(group), names, what, signal);
       }
     }
-    if (existed) await run(client, `DROP TABLE ${table}`, `${what}: replacing table ${table}`, signal, table);
+    // IF EXISTS: a concurrent persist with allow_overwrite may have dropped it first.
+    if (existed) await run(client, `DROP TABLE IF EXISTS ${table}`, `${what}: replacing table ${table}`, signal, table);
     try {
       await run(client, `ALTER TABLE ${building} RENAME TO ${table}`, `${what}: naming table ${table}`, signal);
     } catch (error) {
