@@ -191,6 +191,33 @@ describe('trino writes: INSERT statements', () => {
     expect(sql).to.include('json_parse(\'[["AQ==",[["1"]]]]\') AS array(row(c0 varchar, c1 array(array(varchar))))');
   });
 
+  it('checks integer ranges and decimal integer digits, negative values included', () => {
+    // 12.345 and -123456.789 (decimal(10, 3)) into decimal(5, 2): three integer digits at most.
+    const words = new Uint32Array([12_345, 0, 0, 0, ...new Uint32Array(new BigInt64Array([-123_456_789n, -1n]).buffer)]);
+    const amounts = makeVector(makeData({ type: new Decimal(3, 10, 128), length: 2, nullCount: 0, data: words }));
+    const rows = new Table({ amount: amounts, n: int64s([-(2n ** 31n), -(2n ** 31n) - 1n]) });
+    const plan = (amount: string, n: string) =>
+      planColumns(
+        rows.schema,
+        ['amount', 'n'],
+        [
+          { name: 'amount', type: amount },
+          { name: 'n', type: n },
+        ],
+        'w',
+        't',
+      );
+    expect(() => checkValues(rows, plan('decimal(5, 2)', 'bigint'), 'w', 't')).to.throw(
+      InvalidArgumentError,
+      'w: column "amount" row 2: the value is out of range (more than 3 integer digits)',
+    );
+    expect(() => checkValues(rows, plan('decimal(9, 3)', 'integer'), 'w', 't')).to.throw(
+      InvalidArgumentError,
+      'w: column "n" row 2: -2147483649 is out of range',
+    );
+    expect(() => checkValues(rows, plan('decimal(9, 3)', 'bigint'), 'w', 't')).not.to.throw();
+  });
+
   it('refuses a row larger than a statement, and values a column cannot hold, before any statement', () => {
     const rows = table(3);
     const plans = planColumns(rows.schema, ['id', 'note'], columns, 'w', 't');
