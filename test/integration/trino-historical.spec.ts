@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { Float64, Int64, type Table, Utf8 } from 'apache-arrow';
+import { Bool, DateDay, Float64, Int8, Int64, type Table, TimestampMillisecond, TimestampNanosecond, Utf8 } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
 import { FeastError, LarderError } from '../../core/src/errors.ts';
@@ -332,6 +332,66 @@ describe('trino store (real Trino 476): get_historical_features as one query', f
     expect(await leftovers()).to.deep.equal(clean);
   });
 
+  it('every route holds entity columns of many types exactly (read back through the persist SQL)', async () => {
+    const client = new TrinoClient(connectionOf(config, repo));
+    const entities = arrowTable([
+      ['driver_id', new Int64(), [1n, 2n, 3n]],
+      ['event_timestamp', new TimestampNanosecond(), [ts(5n) * 1000n + 123n, ts(3n) * 1000n, null]],
+      ['note', new Utf8(), ["it's", 'ünï\ncode "q"', null]],
+      ['score', new Float64(), [Number.NaN, Number.NEGATIVE_INFINITY, 1e-300]],
+      ['day', new DateDay(), [Date.UTC(2024, 0, 1), null, Date.UTC(1969, 11, 31)]],
+      ['small', new Int8(), [-128, 127, null]],
+      ['flag', new Bool(), [true, false, null]],
+      ['zoned', new TimestampMillisecond('Europe/Paris'), [ts(1n) / 1000n, null, 0n]],
+    ]);
+    const read: Record<string, unknown> = {};
+    for (const route of ['staged', 'inline', 'values'] as const) {
+      const stream = await historicalFromEntityTable(
+        {
+          client,
+          upload: {
+            staging: { catalog: 'hive', schema: 'staging', dir: stagingDir, trinoLocation: 'local:///staging-files' },
+            values: { catalog: 'hive', schema: 'feast', withClause: "WITH (format = 'PARQUET')" },
+            route,
+          },
+        },
+        entities,
+        request(trinoViews, { featureViews: [trinoViews.drivers], featureRefs: ['drivers:trips'], entityTable: entities }),
+        context(),
+      );
+      const columns = ['event_timestamp', 'note', 'score', 'day', 'small', 'flag', 'zoned'].map((c) => `CAST(${c} AS varchar)`);
+      read[route] = (
+        await trinoQuery(
+          server().url,
+          `SELECT driver_id, ${columns.join(', ')}, drivers__trips FROM (${retrievalSqlOf(stream)}) ORDER BY driver_id`,
+        )
+      ).rows;
+      await stream.batches[Symbol.asyncIterator]().return?.();
+    }
+    expect(read.staged).to.deep.equal([
+      [1, '2024-01-01 05:00:00.000000123', "it's", 'NaN', '2024-01-01', '-128', 'true', '2024-01-01 02:00:00.000 Europe/Paris', 55],
+      [2, '2024-01-01 03:00:00.000000000', 'ünï\ncode "q"', '-Infinity', null, '127', 'false', null, 2],
+      [3, null, null, '1.0E-300', '1969-12-31', null, null, '1970-01-01 01:00:00.000 Europe/Paris', null],
+    ]);
+    expect(read.inline).to.deep.equal(read.staged);
+    expect(read.values).to.deep.equal(read.staged);
+    expect(await leftovers()).to.deep.equal(clean);
+  });
+
+  it('an empty entity table gives an empty answer with the full schema, on either store', async () => {
+    const empty = arrowTable([
+      ['driver_id', new Int64(), []],
+      ['city', new Utf8(), []],
+      ['event_timestamp', tsUtc, []],
+    ]);
+    for (const store of [staged, unstaged]) {
+      const result = await collect(await store.getHistoricalFeatures(request(trinoViews, { entityTable: empty }), context()));
+      expect(result.numRows).to.equal(0);
+      expect(result.schema.fields.map((f) => f.name)).to.include.members(['driver_id', 'drivers__trips', 'cities__population']);
+    }
+    expect(await leftovers()).to.deep.equal(clean);
+  });
+
   it('without entity_staging, a small table goes inline: no table is created', async () => {
     const seen = new Set<string>();
     const stream = await unstaged.getHistoricalFeatures(request(trinoViews), context());
@@ -341,18 +401,36 @@ describe('trino store (real Trino 476): get_historical_features as one query', f
     expect(result).to.deep.equal(rows(await collect(await staged.getHistoricalFeatures(request(trinoViews), context()))));
   });
 
-  it('drops the staged table and file when the call fails after the upload', async () => {
-    // A join key of the wrong kind is found once the rows are in Trino.
-    const wrongCity = entityRows();
+  it('refuses a join key of the wrong kind before sending any row', async () => {
     const bad = arrowTable([
       ['driver_id', new Int64(), [1n]],
       ['city', new Int64(), [7n]],
       ['event_timestamp', tsUtc, [ts(5n)]],
     ]);
-    expect(wrongCity.numRows).to.be.greaterThan(0);
+    const before = readdirSync(stagingDir).length;
     const error = await failure(staged.getHistoricalFeatures(request(trinoViews, { entityTable: bad }), context()));
     expect(error.code).to.equal(status.INVALID_ARGUMENT);
-    expect(error.message).to.contain('Join key "city" of feature view cities cannot be matched');
+    expect(error.message).to.contain('Join key "city" of feature view cities cannot be matched: the entity rows have bigint');
+    expect(readdirSync(stagingDir).length).to.equal(before);
+    expect(await leftovers()).to.deep.equal(clean);
+  });
+
+  it('drops the staged table and file when Trino fails the query while it streams', async () => {
+    // Planning (LIMIT 0) reads no row; the division by zero happens once the query runs.
+    const failing = trinoSource('failing', '', {
+      trinoOptions: {
+        table: '',
+        query: 'SELECT driver_id, event_timestamp, created, trips / (trips - trips) AS conv_rate FROM hive.feast.drivers',
+      },
+    });
+    const view = featureView('failing', failing, ['driver_id'], ['conv_rate'], 0);
+    const stream = await staged.getHistoricalFeatures(
+      request(trinoViews, { featureViews: [view], featureRefs: ['failing:conv_rate'] }),
+      context(),
+    );
+    expect((await leftovers()).tables).to.have.length(1);
+    const error = await failure(collect(stream));
+    expect(error.message).to.contain('DIVISION_BY_ZERO');
     expect(await leftovers()).to.deep.equal(clean);
   });
 

@@ -63,7 +63,8 @@ interface ColumnCodec {
   decode(ref: string): string;
   /** The value as a naive UTC timestamp, for the event timestamp column; absent for non-times. */
   asUtc?(ref: string): string;
-  /** The stored column's Arrow data, for the parquet file. */
+  /** The stored column's Arrow type and data, for the parquet file. */
+  readonly storedType: DataType;
   stored(data: Data): Data;
   /** The SQL literal of row `i` of `data` (not null). */
   literal(data: Data, i: number, vector: Vector): string;
@@ -147,15 +148,17 @@ function timestampCodec(type: Timestamp): ColumnCodec {
     decode: (ref) =>
       type.timezone ? `CAST(at_timezone(${instant(ref)}, ${str(type.timezone)}) AS timestamp(${p}) with time zone)` : naive(ref),
     asUtc: naive,
+    storedType: new Int64(),
     stored: (data) => reinterpret(data, new Int64()),
     literal: (data, i) => String(data.values[i]),
   };
 }
 
-const plain = (storage: string, literal: ColumnCodec['literal']): ColumnCodec => ({
+const plain = (type: DataType, storage: string, literal: ColumnCodec['literal']): ColumnCodec => ({
   storage,
   type: storage,
   decode: (ref) => ref,
+  storedType: type,
   stored: (data) => data,
   literal,
 });
@@ -175,22 +178,22 @@ export function codecFor(type: DataType): ColumnCodec | null {
     case Type.Int: {
       const { bitWidth, isSigned } = type as unknown as { bitWidth: number; isSigned: boolean };
       if (!isSigned) return null;
-      return plain({ 8: 'tinyint', 16: 'smallint', 32: 'integer', 64: 'bigint' }[bitWidth]!, integer);
+      return plain(type, { 8: 'tinyint', 16: 'smallint', 32: 'integer', 64: 'bigint' }[bitWidth]!, integer);
     }
     case Type.Float: {
       const precision = (type as unknown as { precision: number }).precision;
-      if (precision === 1) return plain('real', (data, i) => `REAL ${str(String(data.values[i]))}`);
-      if (precision === 2) return plain('double', (data, i) => doubleLiteral(data.values[i] as number));
+      if (precision === 1) return plain(type, 'real', (data, i) => `REAL ${str(String(data.values[i]))}`);
+      if (precision === 2) return plain(type, 'double', (data, i) => doubleLiteral(data.values[i] as number));
       return null;
     }
     case Type.Bool:
-      return plain('boolean', (_d, i, vector) => (vector.get(i) ? 'TRUE' : 'FALSE'));
+      return plain(type, 'boolean', (_d, i, vector) => (vector.get(i) ? 'TRUE' : 'FALSE'));
     case Type.Utf8:
     case Type.LargeUtf8:
-      return plain('varchar', (_d, i, vector) => str(vector.get(i) as string));
+      return plain(type, 'varchar', (_d, i, vector) => str(vector.get(i) as string));
     case Type.Binary:
     case Type.LargeBinary:
-      return plain('varbinary', (_d, i, vector) => `X'${Buffer.from(vector.get(i) as Uint8Array).toString('hex')}'`);
+      return plain(type, 'varbinary', (_d, i, vector) => `X'${Buffer.from(vector.get(i) as Uint8Array).toString('hex')}'`);
     case Type.Timestamp:
       return timestampCodec(type as Timestamp);
     case Type.Date:
@@ -200,12 +203,23 @@ export function codecFor(type: DataType): ColumnCodec | null {
         type: 'date',
         decode: (ref) => `date_add('day', ${ref}, DATE '1970-01-01')`,
         asUtc: (ref) => `CAST(date_add('day', ${ref}, DATE '1970-01-01') AS timestamp(3))`,
+        storedType: new Int32(),
         stored: (data) => reinterpret(data, new Int32()),
         literal: integer,
       };
     default:
       return null;
   }
+}
+
+/** The Trino type each entity column will have once stored (columns Trino cannot hold are absent). */
+export function storedTypes(schema: Schema): Map<string, string> {
+  const types = new Map<string, string>();
+  for (const field of schema.fields) {
+    const codec = codecFor(field.type);
+    if (codec) types.set(field.name, codec.type);
+  }
+  return types;
 }
 
 /** The stored columns of `entities` (every column Trino can hold), refusing an unholdable join key or timestamp. */
@@ -356,13 +370,7 @@ async function stageParquet(
 /** The stored columns of `entities` as one parquet file (parquet-wasm writes whole tables). */
 async function parquetBytes(entities: Table, columns: readonly StoredColumn[]): Promise<Uint8Array> {
   const { Compression, Table: WasmTable, WriterPropertiesBuilder, writeParquet } = await parquetWasm();
-  const fields = [
-    new Field('__row', new Int64(), false),
-    ...columns.map((c) => {
-      const type = c.codec.stored(entities.batches[0]?.getChildAt(c.index)?.data[0] ?? emptyData(entities, c)).type;
-      return new Field(c.column, type, true);
-    }),
-  ];
+  const fields = [new Field('__row', new Int64(), false), ...columns.map((c) => new Field(c.column, c.codec.storedType, true))];
   const schema = new Schema(fields);
   let offset = 0;
   const batches = entities.batches.map((batch) => {
@@ -378,11 +386,6 @@ async function parquetBytes(entities: Table, columns: readonly StoredColumn[]): 
   const table = batches.length > 0 ? new Table(schema, batches) : new Table(schema);
   const properties = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build();
   return writeParquet(WasmTable.fromIPCStream(tableToIPC(table, 'stream')), properties);
-}
-
-/** An empty column of the entity table's type (for the schema of a table without batches). */
-function emptyData(entities: Table, c: StoredColumn): Data {
-  return makeData({ type: entities.schema.fields[c.index]!.type, length: 0 } as never);
 }
 
 async function insertValues(

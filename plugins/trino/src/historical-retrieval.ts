@@ -35,7 +35,7 @@ import { Field, Schema, type RecordBatch, type Table } from 'apache-arrow';
 import { trinoResultStream } from './arrow-results.ts';
 import { arrowTypeForTrino } from './arrow-types.ts';
 import type { TrinoClient } from './client.ts';
-import { uploadEntities, type StagedEntities, type UploadOptions } from './entity-upload.ts';
+import { storedTypes, uploadEntities, type StagedEntities, type UploadOptions } from './entity-upload.ts';
 import { checkEntitySql } from './entity-sql-check.ts';
 import {
   checkJoinKeys,
@@ -98,17 +98,24 @@ export async function historicalFromEntityTable(
 ): Promise<ResultStream> {
   const timestampColumn = entityTimestampColumn(entities.schema);
   const views = await planViews(setup.client, req, ctx.signal);
-  const present = new Set(entities.schema.fields.map((f) => f.name));
-  const keyNames = [...new Set(views.flatMap((v) => v.entityKeyNames))];
+  // Join keys are checked before any row is sent: a mismatch costs no upload.
+  const keys: EntityKeys = new Map([...storedTypes(entities.schema)].map(([name, type]) => [name, { column: name, type }]));
+  const present = new Map(entities.schema.fields.map((f) => [f.name, f]));
   for (const v of views) {
-    const missing = v.entityKeyNames.find((n) => !present.has(n));
-    if (missing)
-      throw new MissingColumnError(`The entity dataframe has no column "${missing}", the join key of feature view ${v.view.name}`);
+    for (const name of v.entityKeyNames) {
+      const field = present.get(name);
+      if (!field) throw new MissingColumnError(`The entity dataframe has no column "${name}", the join key of feature view ${v.view.name}`);
+      if (!keys.has(name)) {
+        throw new InvalidArgumentError(
+          `Entity column "${name}" (the join key of feature view ${v.view.name}) has type ${String(field.type)}, which the trino offline store cannot send to Trino; cast it to an integer or a string`,
+        );
+      }
+    }
+    checkJoinKeys(v, keys);
   }
+  const keyNames = [...new Set(views.flatMap((v) => v.entityKeyNames))];
   const staged = await uploadEntities(setup.client, entities, timestampColumn, keyNames, setup.upload, ctx.signal);
   try {
-    const keys: EntityKeys = new Map(staged.columns.map((c) => [c.name, { column: c.name, type: c.codec.type }]));
-    views.forEach((v) => checkJoinKeys(v, keys));
     const ctes = [`${ENTITIES} AS ${staged.relation}`];
     const sql = pointInTimeQuery(views, keys, ENTITIES, { ctes, ordered: true });
     const schema = new Schema([...entities.schema.fields, ...featureFields(views)]);
