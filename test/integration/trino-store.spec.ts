@@ -4,8 +4,7 @@
  * name and Feast's class path), lists the columns of a hive table and of a query source as
  * Feast's TrinoSource reports them, validates sources (a missing table is Feast's
  * DataSourceNotFoundException), lists under an auth provider only what the caller may read,
- * answers UNIMPLEMENTED for the calls of later slices, and reports a stopped Trino as
- * UNAVAILABLE. The client module runs statements as configured (user, source, catalog, session
+ * and reports a stopped Trino as UNAVAILABLE. The client module runs statements as configured (user, source, catalog, session
  * properties), streams a many-page result, and cancels a running query on the cluster.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -194,21 +193,6 @@ entity_key_serialization_version: 3
       const refused = await failure(store.getTableColumnNamesAndTypes(sent, ctx));
       expect(refused).to.deep.include({ code: status.PERMISSION_DENIED, feastClass: 'FeastPermissionError' });
       expect(refused.message).to.include('reads hive.feast.secret, which no data source you may read (READ_OFFLINE) reads');
-    }
-  });
-
-  it('answers UNIMPLEMENTED, naming the call, for the calls of later slices', async () => {
-    const calls: Array<[string, () => Promise<unknown>]> = [
-      ['offline_write_batch', () => store.offlineWriteBatch({} as never, context())],
-      ['write_logged_features', () => store.writeLoggedFeatures({} as never, context())],
-      ['persist', () => store.persist({} as never, context())],
-    ];
-    for (const [name, call] of calls) {
-      const refused = await failure(call());
-      expect(refused.code, name).to.equal(status.UNIMPLEMENTED);
-      expect(refused.message).to.equal(
-        `${name} is not implemented by the trino offline store yet: it comes in a later slice of larder's trino plugin`,
-      );
     }
   });
 

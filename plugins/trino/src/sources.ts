@@ -29,6 +29,11 @@ export interface SourceRelation {
 const IDENTIFIER = '(?:[A-Za-z_\\u0080-\\uffff][A-Za-z0-9_@$\\u0080-\\uffff]*|"(?:[^"\\u0000]|"")+")';
 const TABLE_NAME = new RegExp(`^${IDENTIFIER}(?:\\.${IDENTIFIER}){0,2}$`, 'u');
 
+/** Whether `text` is only a (qualified, maybe quoted) table name, so it can stand in SQL as written. */
+export function isTableName(text: string): boolean {
+  return TABLE_NAME.test(text);
+}
+
 export function sourceRelation(source: DataSource): SourceRelation {
   const options = source.trinoOptions;
   if (!options) {

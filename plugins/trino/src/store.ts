@@ -1,14 +1,16 @@
 /**
- * The `trino` offline store. This slice answers get_historical_features, the pulls, column
- * listing, source validation and health; the writes answer UNIMPLEMENTED until their slice lands.
+ * The `trino` offline store: every call of Feast's offline store answered inside Trino, each by
+ * the module named at its method.
  */
-import { UnimplementedError } from '@larder/core';
 import type {
   CallContext,
   ColumnInfo,
   DataSource,
   HistoricalFeaturesRequest,
+  LoggedFeaturesRequest,
   OfflineStore,
+  OfflineWriteRequest,
+  PersistRequest,
   PullRequest,
   ResultStream,
   StoreEnvironment,
@@ -16,10 +18,11 @@ import type {
 import { TrinoClient } from './client.ts';
 import { connectionOf, DEFAULTS, stagingOf, type TrinoStoreConfig } from './config.ts';
 import type { UploadOptions } from './entity-upload.ts';
-import { historicalForDateRange, historicalFromEntitySql, historicalFromEntityTable } from './historical-retrieval.ts';
+import { historicalForDateRange, historicalFromEntitySql, historicalFromEntityTable, retrievalSqlOf } from './historical-retrieval.ts';
 import { pullAll, pullLatest } from './pull-rows.ts';
 import { checkClientSource } from './query-check.ts';
 import { describeSource } from './sources.ts';
+import { offlineWriteBatch, persist, writeLoggedFeatures } from './write-calls.ts';
 
 export class TrinoStore implements OfflineStore {
   private constructor(
@@ -73,16 +76,22 @@ export class TrinoStore implements OfflineStore {
     await describeSource(this.client, source, ctx.signal);
   }
 
-  offlineWriteBatch(): Promise<void> {
-    return later('offline_write_batch');
+  /** Appends to the view's TrinoSource table (write-calls.ts: checked first, then batched INSERTs). */
+  offlineWriteBatch(req: OfflineWriteRequest, ctx: CallContext): Promise<void> {
+    return offlineWriteBatch(this.client, req, ctx);
   }
 
-  writeLoggedFeatures(): Promise<void> {
-    return later('write_logged_features');
+  /** Appends to the table a custom logging destination names (`table_name`), created on first use. */
+  writeLoggedFeatures(req: LoggedFeaturesRequest, ctx: CallContext): Promise<void> {
+    return writeLoggedFeatures(this.client, req, ctx);
   }
 
-  persist(): Promise<void> {
-    return later('persist');
+  /**
+   * Saves a retrieval as a new table (SavedDatasetLocationAlreadyExists unless allow_overwrite):
+   * `CREATE TABLE … AS <the retrieval's SQL>` inside Trino for this store's get_historical_features.
+   */
+  persist(req: PersistRequest, ctx: CallContext): Promise<void> {
+    return persist(this.client, req, ctx, retrievalSqlOf);
   }
 
   /** Health: the coordinator runs a statement (UNAVAILABLE when it cannot be reached). */
@@ -108,10 +117,4 @@ function uploadOptionsOf(config: TrinoStoreConfig, repoPath: string): UploadOpti
     staging: stagingOf(config, repoPath),
     values: { catalog: config.catalog, schema: config.dataset ?? DEFAULTS.dataset, withClause },
   };
-}
-
-function later(call: string): Promise<never> {
-  return Promise.reject(
-    new UnimplementedError(`${call} is not implemented by the trino offline store yet: it comes in a later slice of larder's trino plugin`),
-  );
 }
