@@ -123,8 +123,8 @@ export interface FeastTrinoRepo {
   readonly offlineStore: Record<string, unknown>;
   /** The environment for Feast processes of this repo (no telemetry; Prometheus scratch dir under root). */
   readonly env: NodeJS.ProcessEnv;
-  /** Writes <root>/client/feature_store.yaml for a server on `port`; returns the client dir. */
-  writeClient(port: number, host?: string): string;
+  /** Writes <root>/<name>/feature_store.yaml (default name `client`) for a server on `port`; returns that dir. */
+  writeClient(port: number, host?: string, name?: string): string;
   /** `feast serve_offline` of the server repo: Feast's own server with its TrinoOfflineStore. Always stop() it. */
   serveFeast(options?: Omit<StartOptions, 'repoPath'>): Promise<ServerProcess>;
   /** The Feast client in `clientDir` (from writeClient) makes `request`. */
@@ -182,8 +182,8 @@ export async function buildFeastTrinoRepo(
       registryPath,
       offlineStore,
       env,
-      writeClient(port: number, host = '127.0.0.1'): string {
-        const client = path.join(root, 'client');
+      writeClient(port: number, host = '127.0.0.1', name = 'client'): string {
+        const client = path.join(root, name);
         mkdirSync(client, { recursive: true });
         writeFileSync(
           path.join(client, 'feature_store.yaml'),
