@@ -3,8 +3,9 @@
  * by the real `feast serve_offline` over a real Trino 476 (test/support/feast-trino.ts), answers
  * the unchanged Feast client. The rows are small and hand-made, so every expected value is known:
  * point-in-time joins (entity dataframe and entity_df_sql) with a created-timestamp tie and entity
- * rows before any feature row, and the latest row per key of a pull. The differential test of larder's trino store asks larder the
- * same requests over the same repo and compares with these answers.
+ * rows before any feature row, and the latest row per key of a pull. The differential test of
+ * larder's trino store asks larder the same requests over the same repo and compares with these
+ * answers (the same repo serves larder: `startLarder({ repoPath: repo.serverRepo })`).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
