@@ -7,7 +7,8 @@
  *
  *   npx tsx --conditions=larder-source bench/trino-vs-feast.ts [--entities 10000,100000,1000000]
  *     [--modes sql,df] [--features 10000000] [--keys 100000] [--pull-all-rows 1000000] [--runs 3]
- *     [--call-timeout-s 1800] [--coordinator-heap 1G] [--worker-heap 3G] [--rss-cap-mib 8192] [--json FILE]
+ *     [--call-timeout-s 1800] [--coordinator-heap 1G] [--worker-heap 3G] [--worker-query-memory 1800MB]
+ *     [--rss-cap-mib 8192] [--json FILE]
  *
  * Data, generated inside Trino (no row leaves it): `--features` rows in the hive table
  * bench.driver_stats (parquet), `--keys` drivers with one row per driver and hour
@@ -61,6 +62,8 @@ const { values: options } = parseArgs({
     'call-timeout-s': { type: 'string', default: '1800' },
     'coordinator-heap': { type: 'string', default: '1G' },
     'worker-heap': { type: 'string', default: '3G' },
+    // A worker's share of a query (query.max-memory-per-node); Trino refuses to start one above ~70% of its heap.
+    'worker-query-memory': { type: 'string', default: '1800MB' },
     'rss-cap-mib': { type: 'string', default: '8192' },
     json: { type: 'string' },
   },
@@ -379,11 +382,11 @@ async function main(): Promise<void> {
       workerHeap: options['worker-heap'],
       // Feast uploads a dataframe as one INSERT … VALUES per million rows; Trino's default cap on a
       // statement's text (1,000,000 characters) refuses it beyond ~15k rows.
-      config: { 'query.max-length': '1000000000', 'query.max-memory': '2GB' },
-      workerConfig: { 'query.max-memory-per-node': '1800MB' },
+      config: { 'query.max-length': '1000000000', 'query.max-memory': '8GB' },
+      workerConfig: { 'query.max-memory-per-node': options['worker-query-memory'] },
     });
     console.log(
-      `cluster: coordinator (pid ${cluster.pid}, heap ${options['coordinator-heap']}, schedules no tasks) and 1 worker (pid ${cluster.workerPids[0]}, heap ${options['worker-heap']}) up in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+      `cluster: coordinator (pid ${cluster.pid}, heap ${options['coordinator-heap']}, schedules no tasks) and 1 worker (pid ${cluster.workerPids[0]}, heap ${options['worker-heap']}, query memory ${options['worker-query-memory']}) up in ${((performance.now() - started) / 1000).toFixed(0)} s`,
     );
     await generateData(cluster);
     started = performance.now();
