@@ -1,4 +1,4 @@
-"""The client side of bench/feast-vs-larder.ts: the unchanged Feast 0.67 Python client against a
+"""The client side of bench/feast-vs-larder.ts and bench/trino-vs-feast.ts: the unchanged Feast 0.67 Python client against a
 remote offline server (larder or `feast serve_offline`), timing one call as a Feast user makes it.
 
     python feast_client_bench.py historical --repo CLIENT_DIR --rows N --features a:x,b:y ...
@@ -31,12 +31,13 @@ import pyarrow.compute as pc
 import pyarrow.feather as feather
 
 
-def entity_df(rows: int, drivers: int, t0: int, first_second: int, span_seconds: int) -> pd.DataFrame:
+def entity_df(rows: int, drivers: int, t0: int, first_second: int, span_seconds: int, repeat_seconds: bool = False) -> pd.DataFrame:
     rng = np.random.default_rng(12345)
-    if rows > span_seconds - first_second:
+    if rows > span_seconds - first_second and not repeat_seconds:
         raise SystemExit(f"{rows} entity rows do not fit distinct seconds in the data's range")
     # Distinct seconds make every (driver, timestamp) pair distinct; see the module docstring.
-    seconds = first_second + rng.choice(span_seconds - first_second, size=rows, replace=False)
+    # --repeat-seconds lifts that for stores that answer repeats alike (bench/trino-vs-feast.ts).
+    seconds = first_second + rng.choice(span_seconds - first_second, size=rows, replace=repeat_seconds)
     return pd.DataFrame(
         {
             "driver_id": rng.integers(0, drivers, size=rows, dtype=np.int64),
@@ -85,7 +86,8 @@ def run_case(args) -> None:
     store = FeatureStore(repo_path=args.repo)
     t0 = args.t0
     if args.command == "historical":
-        entities = entity_df(args.rows, args.drivers, t0, args.first_second, args.hours * 3600)
+        # --entity-sql: the entity rows are a query the store runs (Feast's entity_df as SQL).
+        entities = args.entity_sql or entity_df(args.rows, args.drivers, t0, args.first_second, args.hours * 3600, args.repeat_seconds)
         refs = args.features.split(",")
         seconds, table = timed(
             lambda: store.get_historical_features(entity_df=entities, features=refs).to_arrow(),
@@ -99,8 +101,9 @@ def run_case(args) -> None:
         # range as inclusive and those that read it as half-open return the same rows.
         start = datetime.fromtimestamp(t0, tz=timezone.utc) - timedelta(milliseconds=500)
         end = start + timedelta(hours=args.rows // args.drivers)
+        pull = RemoteOfflineStore.pull_latest_from_table_or_query if args.latest else RemoteOfflineStore.pull_all_from_table_or_query
         seconds, table = timed(
-            lambda: RemoteOfflineStore.pull_all_from_table_or_query(
+            lambda: pull(
                 config=store.config,
                 data_source=source,
                 join_key_columns=["driver_id"],
@@ -158,6 +161,9 @@ def main() -> None:
         case.add_argument("--features", default="", help="feature refs (historical)")
         case.add_argument("--source", default="driver_stats", help="data source name (pull)")
         case.add_argument("--columns", default="", help="feature columns (pull)")
+        case.add_argument("--entity-sql", help="historical: the entity rows as a SQL query instead of a dataframe")
+        case.add_argument("--repeat-seconds", action="store_true", help="historical: entity times may repeat")
+        case.add_argument("--latest", action="store_true", help="pull: pull_latest_from_table_or_query instead of pull_all")
         case.add_argument("--runs", type=int, default=1)
         case.add_argument("--save", help="write the normalized result here (Arrow IPC file)")
     cmp = sub.add_parser("compare")

@@ -9,6 +9,9 @@
  *
  * Catalogs: `memory` (connector.name=memory) and `hive`, writable, with a file metastore and the
  * data files on the local file system under the server's temporary directory.
+ *
+ * `startTrinoCluster` starts a coordinator and separate worker processes on this machine instead,
+ * for benches of the distributed path (bench/trino-vs-feast.ts).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -16,6 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './larder-process.ts';
+import { trinoQuery } from './trino-statement.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HOST = '127.0.0.1';
@@ -128,13 +132,15 @@ function jvmConfig(maxHeap: string): string {
 }
 
 /**
- * What distinguishes one node from another. Today only the single-node coordinator is started; a
- * worker (issue 19's bench) is the same files with `coordinator: false` and the coordinator's
- * discovery URI, launched with `launchNode`, and ready when the coordinator lists it as active in
- * `system.runtime.nodes`; its catalogs must match the coordinator's (same warehouse path).
+ * What distinguishes one node from another. `startTrino` starts a single coordinator that also
+ * runs tasks; `startTrinoCluster` adds workers: the same files with `coordinator: false` and the
+ * coordinator's discovery URI, ready when the coordinator lists them as active in
+ * `system.runtime.nodes`; their catalogs match the coordinator's (same warehouse path).
  */
 interface NodeRole {
   readonly coordinator: boolean;
+  /** For a coordinator: whether it also runs tasks (`node-scheduler.include-coordinator`; default true). */
+  readonly schedulesTasks?: boolean;
   readonly port: number;
   /** The coordinator's URL, where nodes announce themselves. */
   readonly discoveryUri: string;
@@ -168,7 +174,7 @@ function writeNodeFiles(install: TrinoInstall, dir: string, role: NodeRole, opti
     'config.properties',
     properties({
       coordinator: String(role.coordinator),
-      ...(role.coordinator ? { 'node-scheduler.include-coordinator': 'true' } : {}),
+      ...(role.coordinator ? { 'node-scheduler.include-coordinator': String(role.schedulesTasks ?? true) } : {}),
       'http-server.http.port': String(role.port),
       'discovery.uri': role.discoveryUri,
       'node.internal-address': HOST,
@@ -177,7 +183,8 @@ function writeNodeFiles(install: TrinoInstall, dir: string, role: NodeRole, opti
       // once got "No nodes available to run query" seconds after start on a loaded 2-core machine,
       // most likely the coordinator failing its own pings while busy starting (not reproduced since).
       // A single node gains nothing from it; a multi-node bench may turn it back on, loosely.
-      'failure-detector.enabled': 'false',
+      // It is a coordinator property: a worker refuses to start with it ("was not used").
+      ...(role.coordinator ? { 'failure-detector.enabled': 'false' } : {}),
       'query.max-memory': '512MB',
       'query.max-memory-per-node': '512MB',
       ...options.config,
@@ -298,6 +305,112 @@ export async function startTrino(options: TrinoServerOptions = {}): Promise<Trin
     await waitUntilStarted(url, node, options.startTimeoutMs ?? 120_000);
     const { pid, logTail } = node;
     return { url, host: HOST, port, pid, dir, warehouse, logTail, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export interface TrinoClusterOptions extends TrinoServerOptions {
+  /** How many worker processes (default 1). */
+  readonly workers?: number;
+  /** Each worker's maximum heap (default: `maxHeap`, else `1G`); `maxHeap` is the coordinator's. */
+  readonly workerHeap?: string;
+  /** Lines of the workers' `config.properties` on top of `config` (for example their per-node memory). */
+  readonly workerConfig?: Readonly<Record<string, string>>;
+}
+
+export interface TrinoCluster extends TrinoServer {
+  /** The workers' JVM process ids (each its process group leader), in start order. */
+  readonly workerPids: readonly number[];
+  /** The last `lines` lines of worker `index`'s output. */
+  workerLogTail(index: number, lines?: number): string;
+}
+
+/** `count` ports that were free a moment ago, all different. */
+async function freePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
+/** Resolves when the coordinator at `url` lists `count` active workers; rejects at the deadline or when a node exits. */
+async function waitForWorkers(url: string, count: number, nodes: readonly NodeProcess[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const sql = "SELECT count(*) FROM system.runtime.nodes WHERE coordinator = false AND state = 'active'";
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    const gone = nodes.find((n) => n.child.exitCode !== null || n.child.signalCode !== null);
+    if (gone) throw new Error(`a Trino node exited while the cluster was starting; its output ends:\n${gone.logTail()}`);
+    try {
+      const { rows } = await trinoQuery(url, sql, { timeoutMs: 10_000 });
+      if (Number(rows[0]?.[0]) >= count) return;
+      last = `${String(rows[0]?.[0])} active`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`the coordinator did not list ${count} active worker(s) within ${timeoutMs} ms (last: ${last})`);
+}
+
+/**
+ * Starts a Trino cluster on this machine: a coordinator that schedules no tasks on itself
+ * (`node-scheduler.include-coordinator=false`, so every split runs in a worker process and the
+ * data crosses the exchange between processes, as in a real cluster) and `workers` worker
+ * processes, each on a free port with its own etc/ and data/, sharing the `hive` warehouse
+ * directory. Resolves when the coordinator has started and lists every worker as active
+ * (~30-40 s here for one worker). `stop()` kills every node. For benches: tests use `startTrino`.
+ */
+export async function startTrinoCluster(options: TrinoClusterOptions = {}): Promise<TrinoCluster> {
+  const install = trinoInstall();
+  const dir = mkdtempSync(path.join(tmpdir(), 'larder-trino-cluster-'));
+  const nodes: NodeProcess[] = [];
+  const stop = async () => {
+    try {
+      for (const node of [...nodes].reverse()) await node.kill();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  try {
+    const workers = options.workers ?? 1;
+    const [port, ...workerPorts] = await freePorts(1 + workers);
+    const url = `http://${HOST}:${port}`;
+    const warehouse = path.join(dir, 'warehouse');
+    const coordinator = writeNodeFiles(
+      install,
+      path.join(dir, 'coordinator'),
+      { coordinator: true, schedulesTasks: false, port: port!, discoveryUri: url, warehouse },
+      options,
+    );
+    nodes.push(launchNode(install, dir, coordinator.etc, coordinator.data));
+    for (const [index, workerPort] of workerPorts.entries()) {
+      const files = writeNodeFiles(
+        install,
+        path.join(dir, `worker-${index}`),
+        { coordinator: false, port: workerPort, discoveryUri: url, warehouse },
+        { ...options, maxHeap: options.workerHeap ?? options.maxHeap, config: { ...options.config, ...options.workerConfig } },
+      );
+      nodes.push(launchNode(install, dir, files.etc, files.data));
+    }
+    const timeoutMs = options.startTimeoutMs ?? 180_000;
+    await waitUntilStarted(url, nodes[0]!, timeoutMs);
+    await Promise.all(workerPorts.map((p, i) => waitUntilStarted(`http://${HOST}:${p}`, nodes[i + 1]!, timeoutMs)));
+    await waitForWorkers(url, workers, nodes, timeoutMs);
+    const [head, ...rest] = nodes;
+    return {
+      url,
+      host: HOST,
+      port: port!,
+      pid: head!.pid,
+      dir,
+      warehouse,
+      logTail: head!.logTail,
+      workerPids: rest.map((n) => n.pid),
+      workerLogTail: (index, lines) => rest[index]?.logTail(lines) ?? '',
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
