@@ -38,7 +38,7 @@
  * the venv with feast[trino] (default: the conformance venv, built by scripts/ensure-feast-venv.sh).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -393,7 +393,7 @@ async function main(): Promise<void> {
     repo = await buildFeastTrinoRepo(cluster, DEFINITIONS, { project: 'larder_bench' });
     console.log(`repo: feast apply in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     servers.feast = await repo.serveFeast({ logLevel: 'warning' });
-    servers.larder = await startLarder({ repoPath: repo.serverRepo, logLevel: 'warning', readyTimeoutMs: 120_000 });
+    servers.larder = await startLarder({ repoPath: await larderRepo(cluster, repo), logLevel: 'warning', readyTimeoutMs: 120_000 });
     const clients = {
       feast: repo.writeClient(servers.feast.port),
       larder: repo.writeClient(servers.larder.port, '127.0.0.1', 'larder-client'),
@@ -439,3 +439,20 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+/**
+ * larder's copy of the server repo: the same registry and offline_store, plus larder's
+ * `entity_staging` (entity tables as parquet files under the cluster's warehouse, read through an
+ * external Hive table). Feast's config refuses keys it does not know, so Feast keeps the original.
+ */
+async function larderRepo(cluster: TrinoCluster, repo: FeastTrinoRepo): Promise<string> {
+  const dir = path.join(repo.root, 'larder-server');
+  cpSync(repo.serverRepo, dir, { recursive: true });
+  const files = path.join(cluster.warehouse, 'larder-staging-files');
+  mkdirSync(files, { recursive: true });
+  await trinoQuery(cluster.url, 'CREATE SCHEMA IF NOT EXISTS hive.larder_staging');
+  const yaml = readFileSync(path.join(dir, 'feature_store.yaml'), 'utf8');
+  const staging = `  entity_staging: {catalog: hive, schema: larder_staging, location: ${files}, trino_location: "local:///larder-staging-files"}\n`;
+  writeFileSync(path.join(dir, 'feature_store.yaml'), yaml.replace(/^offline_store:\n/m, (m) => m + staging));
+  return dir;
+}
