@@ -537,6 +537,35 @@ describe('trino store (real Trino 476): get_historical_features as one query', f
     expect((await collect(allowed)).numRows).to.equal(4);
   });
 
+  it("entity_df_sql under an auth provider: by the same rule as a client's source (query-check.ts), one read-only query, no table a denied source reads", async () => {
+    const req = request(trinoViews, {
+      entityTable: undefined,
+      entityDfSql: 'SELECT city, event_timestamp FROM hive.feast.cities',
+      featureViews: [trinoViews.cities],
+      featureRefs: ['cities:population'],
+    });
+    // A readable query source shows some cities; a denied one the others, of the same table.
+    const querySource = (name: string, query: string) => trinoSource(name, '', { trinoOptions: { table: '', query } });
+    const readable = querySource('some_cities', "SELECT * FROM hive.feast.cities WHERE city <> 'x'");
+    const denied = querySource('other_cities', "SELECT * FROM hive.feast.cities WHERE city = 'x'");
+    const refused = await failure(
+      unstaged.getHistoricalFeatures(req, context(undefined, { sourceAccess: { readable: [readable], denied: [denied] } })),
+    );
+    expect(refused.code).to.equal(status.PERMISSION_DENIED);
+    expect(refused.message).to.include(
+      'entity_df_sql reads hive.feast.cities, which a data source you may not read (READ_OFFLINE) also reads: a readable source over it may show only part of its rows',
+    );
+    // A statement that is not a query is refused by query-check's statement-type check, under auth or not.
+    const notAQuery = await failure(
+      unstaged.getHistoricalFeatures(
+        { ...req, entityDfSql: 'DELETE FROM hive.feast.cities' },
+        context(undefined, { sourceAccess: { readable: [readable], denied: [] } }),
+      ),
+    );
+    expect(notAQuery.code).to.equal(status.INVALID_ARGUMENT);
+    expect(notAQuery.message).to.include('only one read-only query (SELECT, WITH, VALUES, TABLE) is accepted');
+  });
+
   it("by start/end date: one row per distinct (timestamp, keys) in the range, as larder's duckdb store answers", async () => {
     const dates = { entityTable: undefined, startDate: new Date(Number(ts(2n) / 1000n)), endDate: new Date(Number(ts(30n) / 1000n)) };
     const refs = ['drivers:conv_rate', 'drivers:name', 'drivers_short:trips'];

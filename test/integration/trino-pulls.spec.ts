@@ -325,6 +325,30 @@ describe('trino store pulls and client-written SQL (real Trino 476)', function (
         );
       }
     });
+
+    it('under an auth provider, refuses a table that a denied source reads too, though a readable query source reads it', async () => {
+      // The readable source shows drivers outside city 'b'; the denied one is city 'b' of the same table.
+      const readable = [trinoSource('readable', { query: "SELECT * FROM hive.feast.driver_stats WHERE city <> 'b'" })];
+      const denied = [trinoSource('denied', { query: "SELECT * FROM hive.feast.driver_stats WHERE city = 'b'" })];
+      const ctx = { ...context(), user: 'alice', sourceAccess: { readable, denied } };
+      for (const sent of [
+        trinoSource('sent', { table: 'hive.feast.driver_stats' }),
+        trinoSource('sent', { query: "SELECT * FROM hive.feast.driver_stats WHERE city = 'b'" }),
+      ]) {
+        const refused = await failure(store.getTableColumnNamesAndTypes(sent, ctx));
+        expect(refused, sent.trinoOptions!.query || sent.trinoOptions!.table).to.deep.include({
+          code: status.PERMISSION_DENIED,
+          feastClass: 'FeastPermissionError',
+        });
+        expect(refused.message).to.include('reads hive.feast.driver_stats, which a data source you may not read (READ_OFFLINE) also reads');
+      }
+      // Without the denied source over it, the same table is listed.
+      const listed = await store.getTableColumnNamesAndTypes(trinoSource('sent', { table: 'hive.feast.driver_stats' }), {
+        ...ctx,
+        sourceAccess: { readable, denied: [] },
+      });
+      expect(listed.map((c) => c.name)).to.include('city');
+    });
   });
 
   describe('through a larder process and the Feast client', () => {

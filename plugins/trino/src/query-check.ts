@@ -69,9 +69,13 @@ export async function tablesReadBy(
 }
 
 /**
- * Under an auth provider: refuses (FeastPermissionError) when `reads` include a table that no data
- * source the caller may READ_OFFLINE reads. The readable sources' tables are asked of Trino too,
- * so a view, a qualified or an unqualified name all compare as the tables under them.
+ * The permission rule, for every piece of client SQL (a sent source's query or table, an
+ * `entity_df_sql`): under an auth provider, refuses (FeastPermissionError) when `reads` include a
+ * table the caller may not read. A table is readable when a data source the caller may
+ * READ_OFFLINE reads it and no denied source reads it too: a readable source may show only part
+ * of a table (a query with `WHERE tenant = 'a'`, a view) whose other rows belong to a source the
+ * caller may not read. Every source's tables are asked of Trino's IO plan, so a view, a qualified
+ * or an unqualified name all compare as the tables under them.
  */
 export async function assertReadable(
   client: TrinoClient,
@@ -80,25 +84,42 @@ export async function assertReadable(
   what: string,
   signal?: AbortSignal,
 ): Promise<void> {
-  const needed = new Set(reads.map(tableName));
-  if (needed.size === 0) return;
-  for (const source of access.readable) {
-    if (!source.trinoOptions) continue;
-    let from: string;
-    try {
-      from = sourceRelation(source).from;
-    } catch {
-      continue;
-    }
-    // A readable source that Trino cannot plan (gone, broken) grants nothing.
-    const tables = await tablesReadBy(client, from, `Data source ${source.name}`, signal).catch((error: unknown) => {
-      if (signal?.aborted) throw error;
-      return [];
-    });
-    for (const t of tables) needed.delete(tableName(t));
-    if (needed.size === 0) return;
+  const wanted = [...new Set(reads.map(tableName))];
+  if (wanted.length === 0) return;
+  const granted = new Set<string>();
+  for (const source of access.readable) for (const t of await tablesOfSource(client, source, signal)) granted.add(t);
+  const ungranted = wanted.filter((t) => !granted.has(t)).sort();
+  if (ungranted.length > 0) {
+    throw new FeastPermissionError(`${what} reads ${ungranted.join(', ')}, which no data source you may read (READ_OFFLINE) reads`);
   }
-  throw new FeastPermissionError(`${what} reads ${[...needed].sort().join(', ')}, which no data source you may read (READ_OFFLINE) reads`);
+  const heldByDenied = new Set<string>();
+  for (const source of access.denied) for (const t of await tablesOfSource(client, source, signal)) heldByDenied.add(t);
+  const shared = wanted.filter((t) => heldByDenied.has(t)).sort();
+  if (shared.length > 0) {
+    throw new FeastPermissionError(
+      `${what} reads ${shared.join(', ')}, which a data source you may not read (READ_OFFLINE) also reads: a readable source over it may show only part of its rows`,
+    );
+  }
+}
+
+/**
+ * The tables a project's data source reads (`catalog.schema.table`); none for a source that is
+ * not a TrinoSource or that Trino cannot plan (gone, broken): it grants, and holds, nothing Trino
+ * can name.
+ */
+async function tablesOfSource(client: TrinoClient, source: DataSource, signal?: AbortSignal): Promise<string[]> {
+  if (!source.trinoOptions) return [];
+  let from: string;
+  try {
+    from = sourceRelation(source).from;
+  } catch {
+    return [];
+  }
+  const tables = await tablesReadBy(client, from, `Data source ${source.name}`, signal).catch((error: unknown) => {
+    if (signal?.aborted) throw error;
+    return [];
+  });
+  return tables.map(tableName);
 }
 
 /** For a data source a client sent: its query checked, and under auth, its reads checked against the readable sources. */
