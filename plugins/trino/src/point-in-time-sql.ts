@@ -166,6 +166,11 @@ function matchedTimestamps(g: SourceGroup, keys: EntityKeys, entities: string): 
     `${ts} <= (SELECT max(__ts) FROM ${entities})`,
     ...(ttl ? [`${ts} >= (SELECT min(__ts) FROM ${entities}) - ${ttl}`] : []),
     ...sourceKeys.map((c) => `${c} IS NOT NULL`),
+    // Only keys some entity row has: Trino turns this semi-join into a dynamic filter on the
+    // scan, so a small entity table sorts a small part of the source, not all of it.
+    ...(sourceKeys.length > 0
+      ? [`EXISTS (SELECT 1 FROM ${entities} e WHERE ${sourceKeys.map((c, i) => `${entityKeys[i]} = ${c}`).join(' AND ')})`]
+      : []),
   ];
   const entityWhere = ['e.__ts IS NOT NULL', ...entityKeys.map((c) => `${c} IS NOT NULL`)];
   const sourceRows = `SELECT 0 AS __kind, CAST(NULL AS bigint) AS __row, ${[...sourceKeys.map((c, i) => `${c} AS __k${i}`), `${ts} AS __ts`].join(', ')} FROM ${q.relation.from} AS s WHERE ${sourceWhere.join(' AND ')}`;
