@@ -20,9 +20,10 @@ import { startTrino, type TrinoServer } from '../support/trino-server.ts';
 import { trinoQuery } from '../support/trino-statement.ts';
 
 /**
- * Three views: `driver_stats` (a table; TTL 1 day; a created column; `trips_raw` mapped to
- * `trips`), `driver_ratings` (a query source; TTL 2 hours; no created column) and `odd_stats`
- * (a table; no TTL; null created values and a full tie — where Feast departs from the rule).
+ * Four views: `driver_stats` (a table; TTL 1 day; a created column; `trips_raw` mapped to
+ * `trips`), `driver_ratings` (a query source; TTL 2 hours; no created column), `pair_stats` (two
+ * join keys) and `odd_stats` (a table; no TTL; null created values and a full tie). The last two
+ * are where Feast departs from the rule.
  */
 const DEFINITIONS = `
 from datetime import timedelta
@@ -57,6 +58,14 @@ driver_ratings = FeatureView(
         query="SELECT driver_id, ts, rating FROM hive.feast_data.driver_ratings WHERE rating >= 0",
         timestamp_field="ts",
     ),
+    online=False,
+)
+
+pair_stats = FeatureView(
+    name="pair_stats",
+    entities=[Entity(name="left", join_keys=["a"], value_type=ValueType.INT64), Entity(name="right", join_keys=["b"], value_type=ValueType.INT64)],
+    schema=[Field(name="pair_value", dtype=Float64)],
+    source=TrinoSource(name="pair_stats", table="hive.feast_data.pair_stats", timestamp_field="event_timestamp"),
     online=False,
 )
 
@@ -134,6 +143,12 @@ const REQUESTS = {
     entity_sql: 'SELECT driver_id, event_timestamp FROM hive.feast_data.entities',
   },
   odd: { call: 'historical', features: ['odd_stats:score'], entities: ENTITIES },
+  /** Two-key entity rows (1, 23) and (12, 3) at one time: their keys concatenate alike. */
+  pairs: {
+    call: 'historical',
+    features: ['pair_stats:pair_value'],
+    entity_sql: `SELECT * FROM (VALUES (1, 23, ${ts(2)}), (12, 3, ${ts(2)})) AS t (a, b, event_timestamp)`,
+  },
   dates: { call: 'historical', features: ['driver_stats:conv_rate'], start: iso(0), end: iso(4) },
   latestStats: {
     call: 'pull_latest',
@@ -243,6 +258,10 @@ describe("larder's trino store against Feast's TrinoOfflineStore: the same repo 
       "CREATE TABLE hive.feast_data.odd_stats (driver_id bigint, event_timestamp timestamp(3), created timestamp(3), score double) WITH (format = 'PARQUET')",
     );
     await q(`INSERT INTO hive.feast_data.odd_stats VALUES ${ODD.map(([d, h, c, s]) => `(${d}, ${ts(h)}, ${ts(c)}, ${s})`).join(', ')}`);
+    await q(
+      "CREATE TABLE hive.feast_data.pair_stats (a bigint, b bigint, event_timestamp timestamp(3), pair_value double) WITH (format = 'PARQUET')",
+    );
+    await q(`INSERT INTO hive.feast_data.pair_stats VALUES (1, 23, ${ts(1)}, 1.0), (12, 3, ${ts(1)}, 2.0)`);
     // `integer` driver ids (Trino's type of the literal 1): what the client sees of entity_df_sql's own columns.
     await q(
       `CREATE TABLE hive.feast_data.entities AS SELECT * FROM (VALUES (1, ${ts(2.5)}), (1, ${ts(4)}), (3, ${ts(6)}), (2, ${ts(0)})) AS t (driver_id, event_timestamp)`,
@@ -431,6 +450,23 @@ describe("larder's trino store against Feast's TrinoOfflineStore: the same repo 
     expect(untied(feast).rows).to.deep.equal([
       [1, 2, iso(2), null],
       [3, 30, iso(1), null],
+    ]);
+  });
+
+  it("entity rows whose keys concatenate alike, (1, 23) and (12, 3): Feast gives each both rows' features; larder each its own", () => {
+    // Feast's entity_row_unique_id is CONCAT('1', '23', ts) = CONCAT('12', '3', ts): both source
+    // rows join back to both entity rows, so each entity row comes out twice.
+    expect(answer('feast', 'pairs').rows).to.deep.equal([
+      [1, 23, iso(2), 1],
+      [1, 23, iso(2), 2],
+      [12, 3, iso(2), 1],
+      [12, 3, iso(2), 2],
+    ]);
+    const ours = larder('pairs');
+    expect(ours.columns).to.deep.equal(['a', 'b', 'event_timestamp', 'pair_value']);
+    expect(ours.rows, JSON.stringify(ours.rows)).to.deep.equal([
+      [1, 23, iso(2), 1],
+      [12, 3, iso(2), 2],
     ]);
   });
 
