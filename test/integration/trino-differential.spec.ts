@@ -61,9 +61,12 @@ driver_ratings = FeatureView(
     online=False,
 )
 
+left = Entity(name="left", join_keys=["a"], value_type=ValueType.INT64)
+right = Entity(name="right", join_keys=["b"], value_type=ValueType.INT64)
+
 pair_stats = FeatureView(
     name="pair_stats",
-    entities=[Entity(name="left", join_keys=["a"], value_type=ValueType.INT64), Entity(name="right", join_keys=["b"], value_type=ValueType.INT64)],
+    entities=[left, right],
     schema=[Field(name="pair_value", dtype=Float64)],
     source=TrinoSource(name="pair_stats", table="hive.feast_data.pair_stats", timestamp_field="event_timestamp"),
     online=False,
@@ -464,7 +467,7 @@ describe("larder's trino store against Feast's TrinoOfflineStore: the same repo 
     ]);
     const ours = larder('pairs');
     expect(ours.columns).to.deep.equal(['a', 'b', 'event_timestamp', 'pair_value']);
-    expect(ours.rows, JSON.stringify(ours.rows)).to.deep.equal([
+    expect(ours.rows).to.deep.equal([
       [1, 23, iso(2), 1],
       [12, 3, iso(2), 2],
     ]);
