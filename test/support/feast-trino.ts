@@ -97,6 +97,9 @@ export type FeastTrinoRequest =
       readonly features: readonly string[];
       readonly entities?: { readonly driver_id: readonly number[]; readonly event_timestamp: readonly string[] };
       readonly entity_sql?: string;
+      /** With `end` and neither `entities` nor `entity_sql`: the start/end-date mode. */
+      readonly start?: string;
+      readonly end?: string;
     }
   | {
       readonly call: 'pull_latest' | 'pull_all';
@@ -109,9 +112,12 @@ export type FeastTrinoRequest =
       readonly end: string;
     };
 
-/** The client's answer: columns in the frame's order, rows sorted, timestamps as UTC ISO strings, NaN as null. */
+/**
+ * The client's answer: columns in the frame's order, rows sorted, timestamps as UTC ISO strings,
+ * NaN as null, and each column's pandas dtype as the client's `to_df()` gives it.
+ */
 export type FeastTrinoAnswer =
-  | { readonly columns: string[]; readonly rows: unknown[][] }
+  | { readonly columns: string[]; readonly rows: unknown[][]; readonly dtypes: Record<string, string> }
   | { readonly error: { readonly class: string; readonly message: string } };
 
 export interface FeastTrinoRepo {
@@ -129,6 +135,8 @@ export interface FeastTrinoRepo {
   serveFeast(options?: Omit<StartOptions, 'repoPath'>): Promise<ServerProcess>;
   /** The Feast client in `clientDir` (from writeClient) makes `request`. */
   ask(clientDir: string, request: FeastTrinoRequest): Promise<FeastTrinoAnswer>;
+  /** The Feast client in `clientDir` makes each of `requests` in turn, in one Python process (Feast's import takes seconds). */
+  askMany(clientDir: string, requests: readonly FeastTrinoRequest[]): Promise<FeastTrinoAnswer[]>;
   /** Removes the temp dir (kept when LARDER_KEEP_CONFORMANCE is set). */
   cleanup(): void;
 }
@@ -210,6 +218,21 @@ export async function buildFeastTrinoRepo(
         return line.startsWith('RESULT ')
           ? (JSON.parse(line.slice('RESULT '.length)) as FeastTrinoAnswer)
           : { error: JSON.parse(line.slice('ERROR '.length)) as { class: string; message: string } };
+      },
+      async askMany(clientDir: string, requests: readonly FeastTrinoRequest[]): Promise<FeastTrinoAnswer[]> {
+        const { stdout, stderr } = await run(feastPython().python, [CLIENT_SCRIPT, clientDir, JSON.stringify(requests)], {
+          cwd: clientDir,
+          env,
+          timeout: 600_000,
+          maxBuffer: 256 << 20,
+        });
+        const line = stdout
+          .trim()
+          .split('\n')
+          .reverse()
+          .find((l) => l.startsWith('RESULTS '));
+        if (!line) throw new Error(`feast_trino_client.py printed no RESULTS line:\n${stdout}\n${stderr}`.slice(0, 8000));
+        return JSON.parse(line.slice('RESULTS '.length)) as FeastTrinoAnswer[];
       },
       cleanup,
     };

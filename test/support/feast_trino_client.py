@@ -9,12 +9,15 @@ REQUEST_JSON is one of
     {"call": "historical", "features": ["view:feature", ...],
      "entities": {"driver_id": [...], "event_timestamp": ["2024-01-01T05:00:00+00:00", ...]}}
     {"call": "historical", "features": [...], "entity_sql": "SELECT ... FROM ..."}
+    {"call": "historical", "features": [...], "start": ISO, "end": ISO}   (the start/end-date mode)
     {"call": "pull_latest" | "pull_all", "source": "name", "join_keys": [...], "features": [...],
      "timestamp_field": "ts", "created": "created" | null, "start": ISO, "end": ISO}
 
-It prints one line: `RESULT {"columns": [...], "rows": [[...], ...]}` with the rows sorted (the
+It prints one line: `RESULT {"columns": [...], "rows": [[...], ...], "dtypes": {column: pandas dtype}}`
+with the rows sorted (the
 servers' orders differ and Feast promises none), timestamps as ISO strings in UTC and NaN as null;
-or `ERROR {"class": "module.Class", "message": "..."}`.
+or `ERROR {"class": "module.Class", "message": "..."}`. REQUEST_JSON may be a list of requests: then
+one line `RESULTS [answer, ...]`, each answer a RESULT's object or `{"error": {...}}`.
 """
 import json
 import math
@@ -46,13 +49,22 @@ def answer(frame: pd.DataFrame) -> dict:
     columns = list(frame.columns)
     rows = [[plain(v) for v in row] for row in frame.itertuples(index=False, name=None)]
     rows.sort(key=lambda row: json.dumps(row, default=str))
-    return {"columns": columns, "rows": rows}
+    dtypes = {str(name): str(dtype) for name, dtype in frame.dtypes.items()}
+    return {"columns": columns, "rows": rows, "dtypes": dtypes}
 
 
 def run(repo: str, request: dict) -> dict:
     store = FeatureStore(repo_path=repo)
     call = request["call"]
     if call == "historical":
+        if "start" in request:  # the start/end-date mode: no entity dataframe
+            return answer(
+                store.get_historical_features(
+                    features=request["features"],
+                    start_date=pd.Timestamp(request["start"]).to_pydatetime(),
+                    end_date=pd.Timestamp(request["end"]).to_pydatetime(),
+                ).to_df()
+            )
         if "entity_sql" in request:
             entity_df = request["entity_sql"]
         else:
@@ -78,13 +90,26 @@ def run(repo: str, request: dict) -> dict:
     return answer(job.to_df())
 
 
+def failure(error: Exception) -> dict:
+    kind = type(error)
+    return {"class": f"{kind.__module__}.{kind.__name__}", "message": str(error)}
+
+
 def main() -> None:
     repo, request = sys.argv[1], json.loads(sys.argv[2])
+    if isinstance(request, list):  # many requests in one process (Feast's import is slow)
+        answers = []
+        for one in request:
+            try:
+                answers.append(run(repo, one))
+            except Exception as error:  # the spec asserts on what the client raised
+                answers.append({"error": failure(error)})
+        print("RESULTS " + json.dumps(answers), flush=True)
+        return
     try:
         print("RESULT " + json.dumps(run(repo, request)), flush=True)
     except Exception as error:  # the spec asserts on what the client raised
-        kind = type(error)
-        print("ERROR " + json.dumps({"class": f"{kind.__module__}.{kind.__name__}", "message": str(error)}), flush=True)
+        print("ERROR " + json.dumps(failure(error)), flush=True)
 
 
 if __name__ == "__main__":
