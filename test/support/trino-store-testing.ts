@@ -3,13 +3,13 @@
  * call context and a way to see what a store call rejected with. Trino sources come from
  * test/support/feature-views.ts (`trinoSource`), Trino itself from test/support/trino-server.ts.
  */
-import pino from 'pino';
 import { FeastError, LarderError } from '../../core/src/errors.ts';
 import type { CallContext } from '../../core/src/store.ts';
+import { callContext } from './parquet-fixtures.ts';
 
-/** A store call's context: a silent logger, no user, and a signal nobody aborts unless given one. */
+/** parquet-fixtures' `callContext()` (silent logger, no user), with the signal and other fields a test needs. */
 export function context(signal = new AbortController().signal, extra: Partial<CallContext> = {}): CallContext {
-  return { signal, logger: pino({ level: 'silent' }), user: null, ...extra };
+  return { ...callContext(), signal, ...extra };
 }
 
 /** What a rejected store call carried: its message, gRPC code and, for Feast errors, Feast's class. */
