@@ -16,12 +16,11 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Float64, Int64, type Table } from 'apache-arrow';
-import pino from 'pino';
 import { TrinoClient } from '../plugins/trino/src/client.ts';
 import { type UploadOptions, type UploadRoute, uploadEntities } from '../plugins/trino/src/entity-upload.ts';
 import { historicalFromEntityTable } from '../plugins/trino/src/historical-retrieval.ts';
-import { featureView } from '../test/support/feature-views.ts';
-import { arrowTable } from '../test/support/parquet-fixtures.ts';
+import { featureView, trinoSource } from '../test/support/feature-views.ts';
+import { arrowTable, callContext } from '../test/support/parquet-fixtures.ts';
 import { startTrino, type TrinoServer } from '../test/support/trino-server.ts';
 import { tsUtc } from '../test/support/generated-data.ts';
 import { trinoQuery } from '../test/support/trino-statement.ts';
@@ -42,27 +41,14 @@ async function createSource(url: string, rows: number): Promise<void> {
 }
 
 async function timeRetrieval(client: TrinoClient, entities: Table, upload: UploadOptions, n: number): Promise<void> {
-  const source = {
-    name: 'driver_stats',
-    project: 'p',
-    type: 'BATCH_TRINO',
-    dataSourceClassType: 'feast.infra.offline_stores.contrib.trino_offline_store.trino_source.TrinoSource',
-    timestampField: 'event_timestamp',
-    createdTimestampColumn: 'created',
-    datePartitionColumn: '',
-    fieldMapping: {},
-    description: '',
-    owner: '',
-    tags: {},
-    trinoOptions: { table: 'hive.bench_values.driver_stats', query: '' },
-  };
+  const source = trinoSource('driver_stats', { table: 'hive.bench_values.driver_stats' }, { createdTimestampColumn: 'created' });
   const view = featureView('driver_stats', source, ['driver_id'], ['conv_rate', 'trips'], 86_400);
   const start = performance.now();
   const stream = await historicalFromEntityTable(
     { client, upload },
     entities,
     { featureViews: [view], featureRefs: ['driver_stats:conv_rate', 'driver_stats:trips'], project: 'p', fullFeatureNames: false },
-    { signal: new AbortController().signal, logger: pino({ level: 'silent' }), user: null },
+    callContext(),
   );
   let rows = 0;
   for await (const batch of stream.batches) rows += batch.numRows;

@@ -454,6 +454,9 @@ async function larderRepo(cluster: TrinoCluster, repo: FeastTrinoRepo): Promise<
   await trinoQuery(cluster.url, 'CREATE SCHEMA IF NOT EXISTS hive.larder_staging');
   const yaml = readFileSync(path.join(dir, 'feature_store.yaml'), 'utf8');
   const staging = `  entity_staging: {catalog: hive, schema: larder_staging, location: ${files}, trino_location: "local:///larder-staging-files"}\n`;
-  writeFileSync(path.join(dir, 'feature_store.yaml'), yaml.replace(/^offline_store:\n/m, (m) => m + staging));
+  writeFileSync(
+    path.join(dir, 'feature_store.yaml'),
+    yaml.replace(/^offline_store:\n/m, (m) => m + staging),
+  );
   return dir;
 }

@@ -14,42 +14,27 @@ import { status } from '@grpc/grpc-js';
 import { Bool, DateDay, Float64, Int8, Int64, type Table, TimestampMillisecond, TimestampNanosecond, Utf8 } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
-import { FeastError, LarderError } from '../../core/src/errors.ts';
 import type { DataSource } from '../../core/src/registry/model.ts';
-import type { CallContext, HistoricalFeaturesRequest, OfflineStore, ResultStream } from '../../core/src/store.ts';
+import type { HistoricalFeaturesRequest, OfflineStore, ResultStream } from '../../core/src/store.ts';
 import duckdbPlugin from '../../plugins/duckdb/src/index.ts';
 import { TrinoClient } from '../../plugins/trino/src/client.ts';
 import { connectionOf, type TrinoStoreConfig } from '../../plugins/trino/src/config.ts';
 import type { UploadRoute } from '../../plugins/trino/src/entity-upload.ts';
 import { historicalFromEntityTable, retrievalSqlOf } from '../../plugins/trino/src/historical-retrieval.ts';
 import trinoPlugin from '../../plugins/trino/src/index.ts';
-import { featureView, fileSource } from '../support/feature-views.ts';
+import { featureView, fileSource, trinoSource } from '../support/feature-views.ts';
 import { H_US, T0_US, tsUtc } from '../support/generated-data.ts';
 import { arrowTable, collect, rows, writeParquetFile } from '../support/parquet-fixtures.ts';
 import { startTrino, type TrinoServer } from '../support/trino-server.ts';
 import { trinoQuery } from '../support/trino-statement.ts';
+import { context, failure } from '../support/trino-store-testing.ts';
 
-const TRINO_SOURCE_CLASS = 'feast.infra.offline_stores.contrib.trino_offline_store.trino_source.TrinoSource';
 const S_US = 1_000_000n;
 const DAY_US = 24n * H_US;
 
-function trinoSource(name: string, table: string, extra: Partial<DataSource> = {}): DataSource {
-  return {
-    name,
-    project: 'p',
-    type: 'BATCH_TRINO',
-    dataSourceClassType: TRINO_SOURCE_CLASS,
-    timestampField: 'event_timestamp',
-    createdTimestampColumn: 'created',
-    datePartitionColumn: '',
-    fieldMapping: {},
-    description: '',
-    owner: '',
-    tags: {},
-    trinoOptions: { table, query: '' },
-    ...extra,
-  };
-}
+/** A TrinoSource over `table` (or, with `trinoOptions` in `extra`, a query) whose rows carry a `created` column. */
+const hiveSource = (name: string, table: string, extra: Partial<DataSource> = {}): DataSource =>
+  trinoSource(name, { table }, { createdTimestampColumn: 'created', ...extra });
 
 /** The same views over Trino tables and over the parquet files those tables read (for the duckdb store). */
 function viewsOver(source: (name: string, extra?: Partial<DataSource>) => DataSource) {
@@ -63,7 +48,7 @@ function viewsOver(source: (name: string, extra?: Partial<DataSource>) => DataSo
     cities: featureView('cities', cities, ['city'], ['population'], 0),
   };
 }
-const trinoViews = viewsOver((name, extra) => trinoSource(extra?.name ?? name, `hive.feast.${name}`, extra));
+const trinoViews = viewsOver((name, extra) => hiveSource(extra?.name ?? name, `hive.feast.${name}`, extra));
 const fileViews = viewsOver((name, extra) =>
   fileSource(extra?.name ?? name, `${name}/part-0.parquet`, {
     timestampField: 'event_timestamp',
@@ -144,23 +129,6 @@ function request(views: typeof trinoViews, extra: Partial<HistoricalFeaturesRequ
     entityTable: entityRows(),
     ...extra,
   };
-}
-
-function context(signal = new AbortController().signal, extra: Partial<CallContext> = {}): CallContext {
-  return { signal, logger: pino({ level: 'silent' }), user: null, ...extra };
-}
-
-async function failure(promise: Promise<unknown>): Promise<{ message: string; code?: number; feastClass?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return {
-      message: (error as Error).message,
-      code: error instanceof LarderError ? error.code : undefined,
-      feastClass: error instanceof FeastError ? error.className : undefined,
-    };
-  }
-  throw new Error('expected a failure');
 }
 
 describe('trino store (real Trino 476): get_historical_features as one query', function () {
@@ -293,7 +261,7 @@ describe('trino store (real Trino 476): get_historical_features as one query', f
   });
 
   it('reads a TrinoSource query like its table, and a timestamp with time zone source column as its UTC instant', async () => {
-    const querySource = trinoSource('cities_q', '', {
+    const querySource = hiveSource('cities_q', '', {
       createdTimestampColumn: '',
       trinoOptions: {
         table: '',
@@ -417,7 +385,7 @@ describe('trino store (real Trino 476): get_historical_features as one query', f
 
   it('drops the staged table and file when Trino fails the query while it streams', async () => {
     // Planning (LIMIT 0) reads no row; the division by zero happens once the query runs.
-    const failing = trinoSource('failing', '', {
+    const failing = hiveSource('failing', '', {
       trinoOptions: {
         table: '',
         query: 'SELECT driver_id, event_timestamp, created, trips / (trips - trips) AS conv_rate FROM hive.feast.drivers',
@@ -545,7 +513,7 @@ describe('trino store (real Trino 476): get_historical_features as one query', f
       featureRefs: ['cities:population'],
     });
     // A readable query source shows some cities; a denied one the others, of the same table.
-    const querySource = (name: string, query: string) => trinoSource(name, '', { trinoOptions: { table: '', query } });
+    const querySource = (name: string, query: string) => hiveSource(name, '', { trinoOptions: { table: '', query } });
     const readable = querySource('some_cities', "SELECT * FROM hive.feast.cities WHERE city <> 'x'");
     const denied = querySource('other_cities', "SELECT * FROM hive.feast.cities WHERE city = 'x'");
     const refused = await failure(

@@ -16,39 +16,24 @@ import { status } from '@grpc/grpc-js';
 import { DataType, type RecordBatch, type Timestamp } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
-import { FeastError, LarderError } from '../../core/src/errors.ts';
 import type { DataSource } from '../../core/src/registry/model.ts';
-import type { CallContext, OfflineStore, PullRequest, ResultStream } from '../../core/src/store.ts';
+import type { OfflineStore, PullRequest, ResultStream } from '../../core/src/store.ts';
 import { TrinoStore } from '../../plugins/trino/src/store.ts';
 import { feastPython } from '../support/feast-python.ts';
 import { feastEnv } from '../support/feast-repo.ts';
+import { TRINO_SOURCE_CLASS, trinoSource } from '../support/feature-views.ts';
 import { connect } from '../support/flight-client.ts';
 import { placeholderTable } from '../support/guarded-repo.ts';
 import { type ServerProcess, startLarder } from '../support/larder-process.ts';
 import { startTrino, type TrinoServer } from '../support/trino-server.ts';
 import { trinoQuery } from '../support/trino-statement.ts';
+import { context, failure } from '../support/trino-store-testing.ts';
 
 const run = promisify(execFile);
-const TRINO_SOURCE_CLASS = 'feast.infra.offline_stores.contrib.trino_offline_store.trino_source.TrinoSource';
 
-function trinoSource(name: string, options: { table?: string; query?: string }, fieldMapping: Record<string, string> = {}): DataSource {
-  return {
-    name,
-    project: 'p',
-    type: 'BATCH_TRINO',
-    dataSourceClassType: TRINO_SOURCE_CLASS,
-    timestampField: 'event_timestamp',
-    createdTimestampColumn: 'created',
-    datePartitionColumn: '',
-    fieldMapping,
-    description: '',
-    owner: '',
-    tags: {},
-    trinoOptions: { table: options.table ?? '', query: options.query ?? '' },
-  };
-}
-
-const context = (): CallContext => ({ signal: new AbortController().signal, logger: pino({ level: 'silent' }), user: null });
+/** A TrinoSource over a table or a query whose rows carry a `created` column, as every source here does. */
+const pullSource = (name: string, relation: { table?: string; query?: string }, fieldMapping: Record<string, string> = {}): DataSource =>
+  trinoSource(name, relation, { createdTimestampColumn: 'created', fieldMapping });
 
 const START = new Date('2021-04-11T00:00:00Z');
 const END = new Date('2021-04-12T12:00:00Z');
@@ -98,19 +83,6 @@ const byKeyThenTime = (a: Row, b: Row) =>
   String(a.driver_id).localeCompare(String(b.driver_id)) ||
   String(a.event_timestamp).localeCompare(String(b.event_timestamp)) ||
   Number(a.conv_rate) - Number(b.conv_rate);
-
-async function failure(promise: Promise<unknown>): Promise<{ message: string; code?: number; feastClass?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return {
-      message: (error as Error).message,
-      code: error instanceof LarderError ? error.code : undefined,
-      feastClass: error instanceof FeastError ? error.className : undefined,
-    };
-  }
-  throw new Error('expected a failure');
-}
 
 describe('trino store pulls and client-written SQL (real Trino 476)', function () {
   this.timeout(240_000);
@@ -169,7 +141,7 @@ describe('trino store pulls and client-written SQL (real Trino 476)', function (
     if (workdir) rmSync(workdir, { recursive: true, force: true });
   });
 
-  const table = trinoSource('driver_table', { table: 'hive.feast.driver_stats' }, { conv_rate: 'rate' });
+  const table = pullSource('driver_table', { table: 'hive.feast.driver_stats' }, { conv_rate: 'rate' });
 
   describe('through the store object', () => {
     it('pull_all: the rows in [start, end], bounds inclusive, no null timestamp, raw column names once each', async () => {
@@ -221,7 +193,7 @@ describe('trino store pulls and client-written SQL (real Trino 476)', function (
     });
 
     it('a query source, and a timestamp with time zone column bounded by the UTC instant', async () => {
-      const query = trinoSource('driver_query', {
+      const query = pullSource('driver_query', {
         query: "SELECT driver_id, event_timestamp, created, conv_rate * 10 AS conv_rate FROM hive.feast.driver_stats WHERE city <> 'a';",
       });
       const latest = await rowsOf(await store.pullLatestFromTableOrQuery(pull(query), context()));
@@ -234,7 +206,7 @@ describe('trino store pulls and client-written SQL (real Trino 476)', function (
           [null, 7],
         ].sort(),
       );
-      const tz = trinoSource('tz', { table: 'memory.default.tz_events' });
+      const tz = pullSource('tz', { table: 'memory.default.tz_events' });
       const all = await rowsOf(await store.pullAllFromTableOrQuery(pull(tz, { createdTimestampColumn: null }), context()));
       expect(all.rows.sort(byKeyThenTime)).to.deep.equal([
         { driver_id: 1, conv_rate: 1, event_timestamp: '2021-04-12T11:59:59.999999Z' },
@@ -256,7 +228,7 @@ describe('trino store pulls and client-written SQL (real Trino 476)', function (
       expect(notTime.message).to.equal(
         'Data source driver_table (table hive.feast.driver_stats): the timestamp_field "city" is a varchar column, not a timestamp or date',
       );
-      const missing = await failure(store.pullAllFromTableOrQuery(pull(trinoSource('m', { table: 'hive.feast.nope' })), context()));
+      const missing = await failure(store.pullAllFromTableOrQuery(pull(pullSource('m', { table: 'hive.feast.nope' })), context()));
       expect(missing).to.deep.equal({
         message: "Unable to find table at 'hive.feast.nope'. Please check that table exists.",
         code: status.NOT_FOUND,
@@ -279,8 +251,8 @@ describe('trino store pulls and client-written SQL (real Trino 476)', function (
       ];
       for (const query of statements) {
         for (const call of [
-          () => store.validateDataSource(trinoSource('sent', { query }), context()),
-          () => store.getTableColumnNamesAndTypes(trinoSource('sent', { query }), context()),
+          () => store.validateDataSource(pullSource('sent', { query }), context()),
+          () => store.getTableColumnNamesAndTypes(pullSource('sent', { query }), context()),
         ]) {
           const refused = await failure(call());
           expect(refused.code, query).to.equal(status.INVALID_ARGUMENT);
@@ -288,7 +260,7 @@ describe('trino store pulls and client-written SQL (real Trino 476)', function (
         }
       }
       const notAQuery = await failure(
-        store.validateDataSource(trinoSource('sent', { query: 'DELETE FROM hive.feast.driver_stats' }), context()),
+        store.validateDataSource(pullSource('sent', { query: 'DELETE FROM hive.feast.driver_stats' }), context()),
       );
       expect(notAQuery.message).to.include('only one read-only query (SELECT, WITH, VALUES, TABLE) is accepted');
       expect((await trinoQuery(trino!.url, 'SELECT count(*) FROM hive.feast.driver_stats')).rows).to.deep.equal([[10]]);
@@ -296,24 +268,24 @@ describe('trino store pulls and client-written SQL (real Trino 476)', function (
       expect(made.rows).to.deep.equal([[0]]);
       // A query that reads is accepted.
       await store.validateDataSource(
-        trinoSource('sent', { query: 'WITH x AS (SELECT * FROM hive.feast.driver_stats) SELECT city FROM x' }),
+        pullSource('sent', { query: 'WITH x AS (SELECT * FROM hive.feast.driver_stats) SELECT city FROM x' }),
         context(),
       );
     });
 
     it('under an auth provider, lists a query or table only when the tables it reads (views resolved) are read by a readable source', async () => {
-      const readable = [trinoSource('readable', { query: 'SELECT driver_id, city FROM feast.driver_stats' })];
-      const denied = [trinoSource('denied', { table: 'hive.feast.secret' })];
+      const readable = [pullSource('readable', { query: 'SELECT driver_id, city FROM feast.driver_stats' })];
+      const denied = [pullSource('denied', { table: 'hive.feast.secret' })];
       const ctx = { ...context(), user: 'alice', sourceAccess: { readable, denied } };
-      const listed = await store.getTableColumnNamesAndTypes(trinoSource('sent', { query: 'SELECT * FROM hive.feast.driver_stats' }), ctx);
+      const listed = await store.getTableColumnNamesAndTypes(pullSource('sent', { query: 'SELECT * FROM hive.feast.driver_stats' }), ctx);
       expect(listed.map((c) => c.name)).to.include('conv_rate');
       for (const sent of [
-        trinoSource('sent', { table: 'hive.feast.secret_view' }),
-        trinoSource('sent', { query: 'SELECT * FROM hive.feast.secret_view' }),
-        trinoSource('sent', {
+        pullSource('sent', { table: 'hive.feast.secret_view' }),
+        pullSource('sent', { query: 'SELECT * FROM hive.feast.secret_view' }),
+        pullSource('sent', {
           query: 'SELECT d.city FROM hive.feast.driver_stats d WHERE d.driver_id IN (SELECT driver_id FROM hive.feast.secret)',
         }),
-        trinoSource('sent', { query: 'SELECT query FROM system.runtime.queries' }),
+        pullSource('sent', { query: 'SELECT query FROM system.runtime.queries' }),
       ]) {
         const refused = await failure(store.getTableColumnNamesAndTypes(sent, ctx));
         expect(refused, sent.trinoOptions!.query || sent.trinoOptions!.table).to.deep.include({
@@ -328,12 +300,12 @@ describe('trino store pulls and client-written SQL (real Trino 476)', function (
 
     it('under an auth provider, refuses a table that a denied source reads too, though a readable query source reads it', async () => {
       // The readable source shows drivers outside city 'b'; the denied one is city 'b' of the same table.
-      const readable = [trinoSource('readable', { query: "SELECT * FROM hive.feast.driver_stats WHERE city <> 'b'" })];
-      const denied = [trinoSource('denied', { query: "SELECT * FROM hive.feast.driver_stats WHERE city = 'b'" })];
+      const readable = [pullSource('readable', { query: "SELECT * FROM hive.feast.driver_stats WHERE city <> 'b'" })];
+      const denied = [pullSource('denied', { query: "SELECT * FROM hive.feast.driver_stats WHERE city = 'b'" })];
       const ctx = { ...context(), user: 'alice', sourceAccess: { readable, denied } };
       for (const sent of [
-        trinoSource('sent', { table: 'hive.feast.driver_stats' }),
-        trinoSource('sent', { query: "SELECT * FROM hive.feast.driver_stats WHERE city = 'b'" }),
+        pullSource('sent', { table: 'hive.feast.driver_stats' }),
+        pullSource('sent', { query: "SELECT * FROM hive.feast.driver_stats WHERE city = 'b'" }),
       ]) {
         const refused = await failure(store.getTableColumnNamesAndTypes(sent, ctx));
         expect(refused, sent.trinoOptions!.query || sent.trinoOptions!.table).to.deep.include({
@@ -343,7 +315,7 @@ describe('trino store pulls and client-written SQL (real Trino 476)', function (
         expect(refused.message).to.include('reads hive.feast.driver_stats, which a data source you may not read (READ_OFFLINE) also reads');
       }
       // Without the denied source over it, the same table is listed.
-      const listed = await store.getTableColumnNamesAndTypes(trinoSource('sent', { table: 'hive.feast.driver_stats' }), {
+      const listed = await store.getTableColumnNamesAndTypes(pullSource('sent', { table: 'hive.feast.driver_stats' }), {
         ...ctx,
         sourceAccess: { readable, denied: [] },
       });

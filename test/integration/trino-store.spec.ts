@@ -15,33 +15,17 @@ import { expect } from 'chai';
 import pino from 'pino';
 import { loadRepoConfig } from '../../core/src/config/load.ts';
 import { validateSection } from '../../core/src/config/validate.ts';
-import { FeastError, LarderError } from '../../core/src/errors.ts';
 import { createHooks } from '../../core/src/hooks.ts';
 import { resolvePlugin, tapDefaultResolvers } from '../../core/src/plugins/resolve.ts';
-import type { CallContext, OfflineStore } from '../../core/src/store.ts';
+import type { OfflineStore } from '../../core/src/store.ts';
 import { TrinoClient } from '../../plugins/trino/src/client.ts';
 import { connectionOf, type TrinoStoreConfig } from '../../plugins/trino/src/config.ts';
 import { trinoSource } from '../support/feature-views.ts';
 import { startTrino, type TrinoServer } from '../support/trino-server.ts';
 import { trinoQuery } from '../support/trino-statement.ts';
+import { context, failure } from '../support/trino-store-testing.ts';
 
 const FEAST_STORE_CLASS = 'feast.infra.offline_stores.contrib.trino_offline_store.trino.TrinoOfflineStore';
-
-const context = (): CallContext => ({ signal: new AbortController().signal, logger: pino({ level: 'silent' }), user: null });
-
-/** What `promise` rejects with: message, gRPC code and, for Feast errors, the class. */
-async function failure(promise: Promise<unknown>): Promise<{ message: string; code?: number; feastClass?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return {
-      message: (error as Error).message,
-      code: error instanceof LarderError ? error.code : undefined,
-      feastClass: error instanceof FeastError ? error.className : undefined,
-    };
-  }
-  throw new Error('expected a failure');
-}
 
 describe('trino store (real Trino 476): column listing, validation, health', function () {
   this.timeout(180_000);

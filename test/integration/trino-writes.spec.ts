@@ -38,16 +38,16 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import pino from 'pino';
-import { FeastError, LarderError } from '../../core/src/errors.ts';
 import type { DataSource, FeatureService, FeatureView } from '../../core/src/registry/model.ts';
-import type { CallContext, OfflineStore, ResultStream } from '../../core/src/store.ts';
+import type { OfflineStore, ResultStream } from '../../core/src/store.ts';
 import { TrinoStore } from '../../plugins/trino/src/store.ts';
 import { feastPython } from '../support/feast-python.ts';
 import { feastEnv } from '../support/feast-repo.ts';
-import { featureView } from '../support/feature-views.ts';
+import { featureView, trinoSource } from '../support/feature-views.ts';
 import { type ServerProcess, startLarder } from '../support/larder-process.ts';
 import { startTrino, type TrinoServer } from '../support/trino-server.ts';
 import { trinoQuery } from '../support/trino-statement.ts';
+import { context, failure } from '../support/trino-store-testing.ts';
 
 const run = promisify(execFile);
 
@@ -120,41 +120,6 @@ try:
 except Exception as e:
     print(json.dumps({"refused": type(e).__name__}))
 `;
-
-const TRINO_SOURCE_CLASS = 'feast.infra.offline_stores.contrib.trino_offline_store.trino_source.TrinoSource';
-
-function trinoSource(name: string, options: { table?: string; query?: string }, extra: Partial<DataSource> = {}): DataSource {
-  return {
-    name,
-    project: 'p',
-    type: 'BATCH_TRINO',
-    dataSourceClassType: TRINO_SOURCE_CLASS,
-    timestampField: 'event_timestamp',
-    createdTimestampColumn: '',
-    datePartitionColumn: '',
-    fieldMapping: {},
-    description: '',
-    owner: '',
-    tags: {},
-    trinoOptions: { table: options.table ?? '', query: options.query ?? '' },
-    ...extra,
-  };
-}
-
-const context = (): CallContext => ({ signal: new AbortController().signal, logger: pino({ level: 'silent' }), user: null });
-
-async function failure(promise: Promise<unknown>): Promise<{ message: string; code?: number; feastClass?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return {
-      message: (error as Error).message,
-      code: error instanceof LarderError ? error.code : undefined,
-      feastClass: error instanceof FeastError ? error.className : undefined,
-    };
-  }
-  throw new Error('expected a failure');
-}
 
 // --- Arrow columns with exact values (nulls where a value is null) ---------------------------
 

@@ -40,13 +40,16 @@ export function postgresSource(name: string, relation: { table?: string; query?:
   };
 }
 
+/** The class path Feast records for a TrinoSource (`data_source_class_type`). */
+export const TRINO_SOURCE_CLASS = 'feast.infra.offline_stores.contrib.trino_offline_store.trino_source.TrinoSource';
+
 /** A TrinoSource as Feast stores it (BATCH_TRINO, trino_options), over a table or a query. */
 export function trinoSource(name: string, relation: { table?: string; query?: string }, extra: Partial<DataSource> = {}): DataSource {
   return {
     name,
     project: 'p',
     type: 'BATCH_TRINO',
-    dataSourceClassType: 'feast.infra.offline_stores.contrib.trino_offline_store.trino_source.TrinoSource',
+    dataSourceClassType: TRINO_SOURCE_CLASS,
     timestampField: 'event_timestamp',
     createdTimestampColumn: '',
     datePartitionColumn: '',

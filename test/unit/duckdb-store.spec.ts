@@ -14,26 +14,14 @@ import { validateSection } from '../../core/src/config/validate.ts';
 import { InvalidArgumentError } from '../../core/src/errors.ts';
 import type { DataSource, FeatureView } from '../../core/src/registry/model.ts';
 import type { CallContext, HistoricalFeaturesRequest, OfflineStore } from '../../core/src/store.ts';
+import { fileSource } from '../support/feature-views.ts';
 import { arrowTable, callContext, collect, micros, rows, writeParquetFile } from '../support/parquet-fixtures.ts';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2024, 0, 1);
 const tsUtc = new Timestamp(TimeUnit.MICROSECOND, 'UTC');
 
-const source: DataSource = {
-  name: 'stats',
-  project: 'p',
-  type: 'BATCH_FILE',
-  dataSourceClassType: '',
-  timestampField: 'ts',
-  createdTimestampColumn: '',
-  datePartitionColumn: '',
-  fieldMapping: {},
-  description: '',
-  owner: '',
-  tags: {},
-  fileOptions: { uri: 'data/stats.parquet', fileFormat: 'parquet', s3EndpointOverride: '' },
-};
+const source: DataSource = fileSource('stats', 'data/stats.parquet', { createdTimestampColumn: '' });
 const fields = [{ name: 'rate', valueType: 6, tags: {} }];
 const stats: FeatureView = {
   kind: 'featureView',

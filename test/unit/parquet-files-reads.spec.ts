@@ -13,6 +13,7 @@ import parquetFilesPlugin from '../../plugins/parquet-files/src/index.ts';
 import { DataSourceNotFoundException, FeastJoinKeysDuringMaterialization, InvalidArgumentError } from '../../core/src/errors.ts';
 import type { DataSource, FeatureView } from '../../core/src/registry/model.ts';
 import type { OfflineStore, OfflineStorePlugin, PullRequest } from '../../core/src/store.ts';
+import { fileSource } from '../support/feature-views.ts';
 import { arrowTable, callContext, collect, micros, rows, writeParquetFile } from '../support/parquet-fixtures.ts';
 
 const H = 3_600_000;
@@ -24,21 +25,7 @@ function table(columns: Array<[string, DataType, unknown[]]>): Table {
   return arrowTable(columns.map(([n, t, v]) => [n, t, t instanceof Timestamp ? (v as Array<number | null>).map(micros) : v]));
 }
 
-const source = (uri: string, extra: Partial<DataSource> = {}): DataSource => ({
-  name: 'src',
-  project: 'p',
-  type: 'BATCH_FILE',
-  dataSourceClassType: '',
-  timestampField: 'ts',
-  createdTimestampColumn: 'created',
-  datePartitionColumn: '',
-  fieldMapping: {},
-  description: '',
-  owner: '',
-  tags: {},
-  fileOptions: { uri, fileFormat: 'parquet', s3EndpointOverride: '' },
-  ...extra,
-});
+const source = (uri: string, extra: Partial<DataSource> = {}): DataSource => fileSource('src', uri, extra);
 
 const stores: Array<[OfflineStorePlugin, string]> = [
   [parquetFilesPlugin, 'file'],

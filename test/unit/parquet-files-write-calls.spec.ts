@@ -10,6 +10,7 @@ import { InvalidArgumentError, SavedDatasetLocationAlreadyExists } from '../../c
 import type { DataSource, FeatureService, FeatureView } from '../../core/src/registry/model.ts';
 import type { OfflineStore } from '../../core/src/store.ts';
 import { readRowGroups } from '../../plugins/parquet-files/src/parquet-read.ts';
+import { fileSource } from '../support/feature-views.ts';
 import { arrowTable, callContext, rows, writeParquetFile } from '../support/parquet-fixtures.ts';
 
 const T0 = Date.UTC(2024, 0, 1);
@@ -22,20 +23,8 @@ async function readAll(file: string): Promise<Table> {
   return new Table(batches);
 }
 
-const fileSource = (uri: string): DataSource => ({
-  name: uri,
-  project: 'p',
-  type: 'BATCH_FILE',
-  dataSourceClassType: '',
-  timestampField: 'ts',
-  createdTimestampColumn: '',
-  datePartitionColumn: '',
-  fieldMapping: {},
-  description: '',
-  owner: '',
-  tags: {},
-  fileOptions: { uri, fileFormat: 'parquet', s3EndpointOverride: '' },
-});
+/** A FileSource named for its `uri`, without a created column. */
+const sourceAt = (uri: string): DataSource => fileSource(uri, uri, { createdTimestampColumn: '' });
 
 const viewOn = (uri: string): FeatureView => ({
   kind: 'featureView',
@@ -45,7 +34,7 @@ const viewOn = (uri: string): FeatureView => ({
   features: [],
   entityColumns: [],
   ttlSeconds: 0,
-  batchSource: fileSource(uri),
+  batchSource: sourceAt(uri),
   tags: {},
   projection: { name: 'stats', nameAlias: null, features: [], joinKeyMap: {}, versionTag: null },
 });
@@ -121,15 +110,15 @@ describe('parquet-files store: writes', () => {
         yield* result.batches;
       })(),
     });
-    await store.persist({ result: stream(), destination: fileSource('saved/out.parquet'), allowOverwrite: false }, callContext());
+    await store.persist({ result: stream(), destination: sourceAt('saved/out.parquet'), allowOverwrite: false }, callContext());
     expect(rows(await readAll(path.join(repo, 'saved/out.parquet')))).to.deep.equal([{ driver_id: 7, name: 'x' }]);
     const again = await store
-      .persist({ result: stream(), destination: fileSource('saved/out.parquet'), allowOverwrite: false }, callContext())
+      .persist({ result: stream(), destination: sourceAt('saved/out.parquet'), allowOverwrite: false }, callContext())
       .catch((e: Error) => e);
     expect(again).to.be.instanceOf(SavedDatasetLocationAlreadyExists);
     expect((again as Error).message).to.equal('Saved dataset location saved/out.parquet already exists.');
-    await store.persist({ result: stream(), destination: fileSource('saved/out.parquet'), allowOverwrite: true }, callContext());
-    await store.persist({ result: stream(), destination: fileSource('saved/dataset'), allowOverwrite: false }, callContext());
+    await store.persist({ result: stream(), destination: sourceAt('saved/out.parquet'), allowOverwrite: true }, callContext());
+    await store.persist({ result: stream(), destination: sourceAt('saved/dataset'), allowOverwrite: false }, callContext());
     expect(readdirSync(path.join(repo, 'saved/dataset')).filter((f) => f.endsWith('-0.parquet'))).to.have.length(1);
   });
 

@@ -16,9 +16,9 @@ import { expect } from 'chai';
 import { parseDataSourceJson } from '../../core/src/registry/data-source-json.ts';
 import { decodeRegistry } from '../../core/src/registry/decode.ts';
 import { feastPython } from '../support/feast-python.ts';
+import { TRINO_SOURCE_CLASS } from '../support/feature-views.ts';
 
 const run = promisify(execFile);
-const TRINO_SOURCE_CLASS = 'feast.infra.offline_stores.contrib.trino_offline_store.trino_source.TrinoSource';
 
 /** Writes registry.db with two TrinoSources (a table, a query) and a view over the first; prints the query source's JSON. */
 const WRITE_REGISTRY = `

@@ -18,10 +18,11 @@ import {
   MissingColumnError,
   assertViewTimeColumns,
   batchSourceOf,
-  groupBySource as groupViews,
+  groupBySource,
   needsOwnTtl,
   viewColumns,
   type FeatureView,
+  type SourceGroup as CoreSourceGroup,
   type ViewColumns,
 } from '@larder/core';
 import type { TrinoClient } from './client.ts';
@@ -95,28 +96,12 @@ export function checkJoinKeys(query: ViewQuery, keys: EntityKeys): void {
   });
 }
 
-/** Views answered by one match (see the module comment). */
-export interface SourceGroup {
-  /** The group's first view: its relation, keys, timestamp and created columns are everyone's. */
-  readonly first: ViewQuery;
-  readonly views: readonly ViewQuery[];
-  /** The widest TTL of the group's views in seconds; 0 (unbounded) when one of them has none. */
-  readonly ttlSeconds: number;
-  /** The raw feature columns any of its views asked for, each once, as the match carries them. */
-  readonly featureColumns: readonly string[];
-  /** Whether a view must check the matched row's timestamp, so the match has to carry it. */
-  readonly needsTimestamp: boolean;
-}
+/** Views answered by one match (see the module comment): core's groupBySource over the relation's SQL text. */
+type SourceGroup = CoreSourceGroup<ViewQuery>;
 
-export function groupBySource(views: readonly ViewQuery[]): SourceGroup[] {
-  // The relation's SQL text, not the data source's name: two sources over one table share a scan.
-  return groupViews(views, (q) => q.relation.from).map(({ views: group, ttlSeconds }) => ({
-    first: group[0]!,
-    views: group,
-    ttlSeconds,
-    featureColumns: [...new Set(group.flatMap((q) => q.featureColumns))],
-    needsTimestamp: group.some((q) => needsOwnTtl(q.view, ttlSeconds)),
-  }));
+/** The raw feature columns any of the group's views asked for, each once: the match carries them as `c<k>`. */
+function groupFeatureColumns(g: SourceGroup): string[] {
+  return [...new Set(g.views.flatMap((q) => q.featureColumns))];
 }
 
 /**
@@ -130,7 +115,8 @@ export function pointInTimeQuery(
   entities: string,
   options: { readonly leading?: readonly string[]; readonly ctes?: readonly string[]; readonly ordered?: boolean } = {},
 ): string {
-  const groups = groupBySource(views);
+  // The relation's SQL text, not the data source's name: two sources over one table share a scan.
+  const groups = groupBySource(views, (q) => q.relation.from);
   const steps = groups.flatMap((g, i) => [`m${i} AS (${matchedTimestamps(g, keys, entities)})`, `b${i} AS (${bestRows(g, i)})`]);
   const joins = groups.map((_, i) => `LEFT JOIN b${i} ON b${i}.__row = e.__row`);
   return [
@@ -156,7 +142,7 @@ function sourceTimestamp(q: ViewQuery): string {
  * row of its key costs entity rows × rows per key).
  */
 function matchedTimestamps(g: SourceGroup, keys: EntityKeys, entities: string): string {
-  const q = g.first;
+  const q = g.views[0]!;
   const ts = sourceTimestamp(q);
   const sourceKeys = q.keyColumns.map((raw) => `s.${ident(raw)}`);
   const entityKeys = q.entityKeyNames.map((name) => `e.${ident(keys.get(name)!.column)}`);
@@ -191,12 +177,14 @@ function matchedTimestamps(g: SourceGroup, keys: EntityKeys, entities: string): 
  * (same timestamp and created) keeps an arbitrary one of them, as the rule allows.
  */
 function bestRows(g: SourceGroup, i: number): string {
-  const q = g.first;
+  const q = g.views[0]!;
   const on = [...q.keyColumns.map((raw, k) => `s.${ident(raw)} = m.__k${k}`), `${sourceTimestamp(q)} = m.__mts`];
   const order = q.createdColumn
     ? `ORDER BY ${asUtcTimestamp(`s.${ident(q.createdColumn)}`, q.types.get(q.createdColumn)!)} DESC NULLS LAST`
     : '';
-  const carried = [...g.featureColumns.map((raw, k) => `s.${ident(raw)} AS c${k}`), ...(g.needsTimestamp ? ['m.__mts'] : [])];
+  // A view with a TTL narrower than the group's checks the matched timestamp, so the match carries it.
+  const needsTimestamp = g.views.some((v) => needsOwnTtl(v.view, g.ttlSeconds));
+  const carried = [...groupFeatureColumns(g).map((raw, k) => `s.${ident(raw)} AS c${k}`), ...(needsTimestamp ? ['m.__mts'] : [])];
   return [
     `SELECT * FROM (SELECT m.__row, ${carried.join(', ')}, row_number() OVER (PARTITION BY m.__row ${order}) AS __rn`,
     `FROM m${i} m JOIN ${q.relation.from} AS s ON ${on.join(' AND ')}) AS r WHERE __rn = 1`,
@@ -212,8 +200,9 @@ function viewOutputs(views: readonly ViewQuery[], groups: readonly SourceGroup[]
     const i = groups.findIndex((g) => g.views.includes(q));
     const group = groups[i]!;
     const fresh = needsOwnTtl(q.view, group.ttlSeconds) ? `b${i}.__mts >= e.__ts - ${interval(q.view.ttlSeconds)}` : null;
+    const carried = groupFeatureColumns(group);
     return q.featureColumns.map((raw, f) => {
-      const value = `b${i}.c${group.featureColumns.indexOf(raw)}`;
+      const value = `b${i}.c${carried.indexOf(raw)}`;
       return `${fresh ? `CASE WHEN ${fresh} THEN ${value} END` : value} AS ${ident(q.outputNames[f]!)}`;
     });
   });
