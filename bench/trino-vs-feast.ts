@@ -313,7 +313,7 @@ async function compareAnswers(a: string, b: string, env: NodeJS.ProcessEnv): Pro
   const exit = await runClient(['compare', a, b], env, 600_000);
   const report = tagged<{ equal: boolean; rows: number[]; detail: string; narrowed?: string[] }>(exit.stdout, 'COMPARE ');
   if (!report) return `MISMATCH? compare failed: ${exit.stderr.trim().slice(-500)}`;
-  if (report.equal) return report.narrowed ? `same (compared as float32: ${report.narrowed.join('; ')})` : 'same';
+  if (report.equal) return report.narrowed ? `same (${report.narrowed.join('; ')})` : 'same';
   return `MISMATCH: larder ${report.rows[0]} rows, Feast ${report.rows[1]}: ${report.detail}`;
 }
 
