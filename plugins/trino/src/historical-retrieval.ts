@@ -7,9 +7,9 @@
  *   staged table lives until the stream is closed, however it ends.
  * - `entity_df_sql`: the client's query is the entity relation itself, inside the same statement
  *   (so Trino's parser admits only a query there: one read-only statement); its columns lead the
- *   output. Rows are numbered in (event timestamp, join keys) order: Trino evaluates a WITH query
- *   once per reference, and rows equal on those columns get the same features, so the numbering
- *   is the same in every evaluation where it matters. The output comes in that order.
+ *   output, which comes in (event timestamp, join keys) order. Trino evaluates a WITH query once
+ *   per reference; each entity row is matched by its (keys, timestamp), never by position, so a
+ *   reading that differs from another cannot mix rows up.
  * - start/end dates: Feast's trino store has no such mode (its get_historical_features takes no
  *   start_date: a TypeError), so larder answers by the point-in-time rule, as its duckdb store
  *   does: one row per distinct (event timestamp, join keys) among the views' rows in the range,
@@ -125,7 +125,7 @@ export async function historicalFromEntityTable(
   }
   try {
     const ctes = [`${ENTITIES} AS ${staged.relation}`];
-    const sql = pointInTimeQuery(views, keys, ENTITIES, { ctes, ordered: true });
+    const sql = pointInTimeQuery(views, keys, ENTITIES, { ctes, orderBy: 'e.__row' });
     const schema = new Schema([...entities.schema.fields, ...featureFields(views)]);
     const features = lazyStatement(setup.client, sql, ctx.signal);
     const stream: ResultStream = {
@@ -250,10 +250,10 @@ export async function historicalFromEntitySql(
   views.forEach((v) => checkJoinKeys(v, keys));
   const keyNames = [...new Set(views.flatMap((v) => v.entityKeyNames))];
   const ts = asUtcTimestamp(`q.${ident(timestampColumn)}`, types.get(timestampColumn)!);
-  const order = [ts, ...keyNames.map((n) => `q.${ident(n)}`)].join(', ');
-  const rows = `${ENTITIES} AS (SELECT row_number() OVER (ORDER BY ${order}) - 1 AS __row, q.*, ${ts} AS __ts FROM (\n${entitySql}\n) AS q)`;
+  const orderBy = ['e.__ts', ...keyNames.map((n) => `e.${ident(n)}`)].join(', ');
+  const rows = `${ENTITIES} AS (SELECT q.*, ${ts} AS __ts FROM (\n${entitySql}\n) AS q)`;
   const leading = columns.map((c) => `e.${ident(c.name)}`);
-  const sql = pointInTimeQuery(views, keys, ENTITIES, { leading, ctes: [rows], ordered: true });
+  const sql = pointInTimeQuery(views, keys, ENTITIES, { leading, ctes: [rows], orderBy });
   const stream = wholeResult(
     setup,
     sql,
@@ -309,13 +309,13 @@ export async function historicalForDateRange(
     const selected = [`${ts} AS __ts`, ...v.keyColumns.map((raw, i) => `CAST(s.${ident(raw)} AS ${keyType(i)}) AS __k${i}`)];
     return `SELECT DISTINCT ${selected.join(', ')} FROM ${v.relation.from} AS s WHERE ${ts} BETWEEN ${utcTimestamp(start)} AND ${utcTimestamp(end)}`;
   });
-  const order = ['__ts', ...keyColumns].join(', ');
-  const rows = `${ENTITIES} AS (SELECT row_number() OVER (ORDER BY ${order}) - 1 AS __row, d.* FROM (${[...new Set(inRange)].join(' UNION ')}) AS d)`;
+  const orderBy = ['e.__ts', ...keyColumns.map((c) => `e.${c}`)].join(', ');
+  const rows = `${ENTITIES} AS (${[...new Set(inRange)].join(' UNION ')})`;
   const keys: EntityKeys = new Map(
     first.entityKeyNames.map((name, i) => [name, { column: keyColumns[i]!, type: first.types.get(first.keyColumns[i]!)! }]),
   );
   const leading = ['e.__ts AS event_timestamp', ...first.entityKeyNames.map((n, i) => `e.${keyColumns[i]} AS ${ident(n)}`)];
-  const sql = pointInTimeQuery(views, keys, ENTITIES, { leading, ctes: [rows], ordered: true });
+  const sql = pointInTimeQuery(views, keys, ENTITIES, { leading, ctes: [rows], orderBy });
   const tsPrecision = Math.max(...views.map((v) => precisionOf(v.types.get(v.timestampColumn)!)));
   const leadingFields = [
     // event_timestamp is never null here, and says so, as the other stores' does.

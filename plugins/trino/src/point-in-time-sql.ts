@@ -1,14 +1,16 @@
 /**
  * The point-in-time rule of DESIGN.md as one Trino query over a relation of entity rows.
  *
- * The entity relation has `__row` (the row's position), `__ts` (its event timestamp as a naive
- * UTC timestamp) and the join key columns under the entity's names. Views reading the same
- * relation with the same keys and time columns form a group (core's groupBySource), matched once
- * within the group's widest TTL, in two steps (see matchedTimestamps and bestRows): the latest
- * source timestamp ≤ T per entity row, then the best source row at exactly that (keys,
- * timestamp). Every entity row then gets each group's match by a LEFT JOIN on `__row`, so rows
- * without a match keep null features and the output keeps the entity rows' order; each view keeps
- * the match only within its own TTL.
+ * The entity relation has `__ts` (each row's event timestamp as a naive UTC timestamp) and the
+ * join key columns under the entity's names. Views reading the same relation with the same keys
+ * and time columns form a group (core's groupBySource), matched once within the group's widest
+ * TTL. A group works on its points: the distinct (keys, `__ts`) of the entity rows, since rows
+ * equal there get the same features. Two steps (see matchSteps and bestRows): the latest source
+ * timestamp ≤ T per point, then the best source row at exactly that (keys, timestamp). Every
+ * entity row then gets its point's match by a LEFT JOIN on (keys, `__ts`), so rows without a
+ * match keep null features; each view keeps the match only within its own TTL. Nothing needs a
+ * row number: a client's entity SQL is read by each reference on its own, and a row matches its
+ * own point whatever another reading returned.
  *
  * Source timestamps are compared as naive UTC timestamps (see asUtcTimestamp), never through the
  * session's time zone.
@@ -107,24 +109,27 @@ function groupFeatureColumns(g: SourceGroup): string[] {
 /**
  * The query returning, for every row of `entities` (a relation name, aliased `e`), the `leading`
  * expressions over `e` and then each view's features under their output names. `ctes` come first
- * in the WITH clause (e.g. the entity relation itself); `ordered` adds `ORDER BY e.__row`.
+ * in the WITH clause (e.g. the entity relation itself); `orderBy` (over `e`) orders the output.
  */
 export function pointInTimeQuery(
   views: readonly ViewQuery[],
   keys: EntityKeys,
   entities: string,
-  options: { readonly leading?: readonly string[]; readonly ctes?: readonly string[]; readonly ordered?: boolean } = {},
+  options: { readonly leading?: readonly string[]; readonly ctes?: readonly string[]; readonly orderBy?: string } = {},
 ): string {
   // The relation's SQL text, not the data source's name: two sources over one table share a scan.
   const groups = groupBySource(views, (q) => q.relation.from);
-  const steps = groups.flatMap((g, i) => [`m${i} AS (${matchedTimestamps(g, keys, entities)})`, `b${i} AS (${bestRows(g, i)})`]);
-  const joins = groups.map((_, i) => `LEFT JOIN b${i} ON b${i}.__row = e.__row`);
+  const steps = groups.flatMap((g, i) => [...matchSteps(g, i, keys, entities), `b${i} AS (${bestRows(g, i)})`]);
+  const joins = groups.map((g, i) => {
+    const on = [...entityKeyColumns(g, keys).map((c, k) => `b${i}.__k${k} = ${c}`), `b${i}.__ts = e.__ts`];
+    return `LEFT JOIN b${i} ON ${on.join(' AND ')}`;
+  });
   return [
     `WITH ${[...(options.ctes ?? []), ...steps].join(',\n')}`,
     `SELECT ${[...(options.leading ?? []), ...viewOutputs(views, groups)].join(', ')}`,
     `FROM ${entities} e`,
     ...joins,
-    ...(options.ordered ? ['ORDER BY e.__row'] : []),
+    ...(options.orderBy ? [`ORDER BY ${options.orderBy}`] : []),
   ].join('\n');
 }
 
@@ -133,60 +138,96 @@ function sourceTimestamp(q: ViewQuery): string {
   return asUtcTimestamp(`s.${ident(q.timestampColumn)}`, q.types.get(q.timestampColumn)!);
 }
 
-/**
- * Step 1: for each entity row, the latest source timestamp ≤ T with its keys, kept only within
- * the group's TTL. Source and entity rows (keys and timestamps only) are sorted together per key,
- * and a running max of the source timestamps carries the latest one forward to each entity row;
- * at an equal timestamp the source row sorts first, so ts = T is a candidate. One distributed
- * sort of narrow rows, whatever the number of rows per key (a join of each entity row to every
- * row of its key costs entity rows × rows per key).
- */
-function matchedTimestamps(g: SourceGroup, keys: EntityKeys, entities: string): string {
-  const q = g.views[0]!;
-  const ts = sourceTimestamp(q);
-  const sourceKeys = q.keyColumns.map((raw) => `s.${ident(raw)}`);
-  const entityKeys = q.entityKeyNames.map((name) => `e.${ident(keys.get(name)!.column)}`);
-  const k = q.keyColumns.map((_, i) => `__k${i}`);
-  const ttl = g.ttlSeconds > 0 ? interval(g.ttlSeconds) : null;
-  const sourceWhere = [
-    `${ts} <= (SELECT max(__ts) FROM ${entities})`,
-    ...(ttl ? [`${ts} >= (SELECT min(__ts) FROM ${entities}) - ${ttl}`] : []),
-    ...sourceKeys.map((c) => `${c} IS NOT NULL`),
-    // Only keys some entity row has: Trino turns this semi-join into a dynamic filter on the
-    // scan, so a small entity table sorts a small part of the source, not all of it.
-    ...(sourceKeys.length > 0
-      ? [`EXISTS (SELECT 1 FROM ${entities} e WHERE ${sourceKeys.map((c, i) => `${entityKeys[i]} = ${c}`).join(' AND ')})`]
-      : []),
-  ];
-  const entityWhere = ['e.__ts IS NOT NULL', ...entityKeys.map((c) => `${c} IS NOT NULL`)];
-  const sourceRows = `SELECT 0 AS __kind, CAST(NULL AS bigint) AS __row, ${[...sourceKeys.map((c, i) => `${c} AS __k${i}`), `${ts} AS __ts`].join(', ')} FROM ${q.relation.from} AS s WHERE ${sourceWhere.join(' AND ')}`;
-  const entityRows = `SELECT 1, e.__row, ${[...entityKeys, 'e.__ts'].join(', ')} FROM ${entities} e WHERE ${entityWhere.join(' AND ')}`;
-  const partition = k.length > 0 ? `PARTITION BY ${k.join(', ')} ` : '';
-  const running = `max(CASE WHEN __kind = 0 THEN __ts END) OVER (${partition}ORDER BY __ts, __kind ROWS UNBOUNDED PRECEDING) AS __mts`;
-  const matched = ['__mts IS NOT NULL', ...(ttl ? [`__mts >= __ts - ${ttl}`] : [])];
-  return [
-    `SELECT __row, ${[...k, '__mts'].join(', ')} FROM (`,
-    `SELECT __kind, __row, __ts, ${[...k, running].join(', ')} FROM (${sourceRows} UNION ALL ${entityRows}) AS u`,
-    `) AS w WHERE __kind = 1 AND ${matched.join(' AND ')}`,
-  ].join(' ');
+/** The group's join keys as columns of the entity row `e`, in the views' key order. */
+function entityKeyColumns(g: SourceGroup, keys: EntityKeys): string[] {
+  return g.views[0]!.entityKeyNames.map((name) => `e.${ident(keys.get(name)!.column)}`);
 }
 
 /**
- * Step 2: the source rows at each matched (keys, timestamp) — usually one, more on ties — reduced
- * to the one with the greatest created timestamp (nulls lowest), with its features. A full tie
- * (same timestamp and created) keeps an arbitrary one of them, as the rule allows.
+ * Points of a key with at most this many go through the range join, the others through the
+ * running max (see matchSteps). A point joins every source row of its key within the TTL before
+ * it, so a key's join costs points × rows while the sort costs rows + points: the join wins for
+ * one or two points per key, loses from about three (bench/trino-vs-feast.ts: 100k entity rows
+ * over 100k drivers of 100 rows each, 5.6 s by join and 12.8 s by sort; 1M rows, 10 per driver,
+ * 61 s and 19.6 s). Capped at two, a key's join is never more than twice its sort.
+ */
+const JOIN_POINTS_PER_KEY = 2;
+
+/**
+ * Step 1, as CTEs `p<i>` (the group's points: distinct keys and `__ts` of the entity rows, none
+ * null), `n<i>` (points per key) and `m<i>` (each point's latest source timestamp ≤ `__ts`, as
+ * `__mts`, kept only within the group's TTL). Each key takes the cheaper of two plans:
+ *
+ * - few points: a join of the points to the source rows of their key within the TTL before them,
+ *   keeping the greatest timestamp (Trino's join sorts its build side by timestamp per key);
+ * - many points: source rows (only of those keys, and only in the points' time span) and points
+ *   sorted together per key, a running max of the source timestamps carrying the latest one
+ *   forward to each point; at an equal timestamp the source row sorts first, so ts = T is a
+ *   candidate. One distributed sort of narrow rows, whatever the number of points per key.
+ *
+ * Views without join keys have one "key", so only the sort.
+ */
+function matchSteps(g: SourceGroup, i: number, keys: EntityKeys, entities: string): string[] {
+  const q = g.views[0]!;
+  const ts = sourceTimestamp(q);
+  const sourceKeys = q.keyColumns.map((raw) => `s.${ident(raw)}`);
+  const entityKeys = entityKeyColumns(g, keys);
+  const k = q.keyColumns.map((_, j) => `__k${j}`);
+  const ttl = g.ttlSeconds > 0 ? interval(g.ttlSeconds) : null;
+  const notNull = ['e.__ts IS NOT NULL', ...entityKeys.map((c) => `${c} IS NOT NULL`)];
+  const points = `p${i} AS (SELECT DISTINCT ${[...entityKeys.map((c, j) => `${c} AS __k${j}`), 'e.__ts'].join(', ')} FROM ${entities} e WHERE ${notNull.join(' AND ')})`;
+  const inTtl = (latest: string, at: string) => (ttl ? [`${latest} >= ${at} - ${ttl}`] : []);
+
+  // The sort: restricted to keys with many points when some keys take the join.
+  const many = k.length > 0 ? `n.__n > ${JOIN_POINTS_PER_KEY}` : null;
+  const sameKey = (left: string[]) => left.map((c, j) => `n.__k${j} = ${c}`).join(' AND ');
+  const sourceWhere = [
+    `${ts} <= (SELECT max(__ts) FROM p${i})`,
+    ...(ttl ? [`${ts} >= (SELECT min(__ts) FROM p${i}) - ${ttl}`] : []),
+    // Only keys the sort is for: Trino turns this semi-join into a dynamic filter on the scan.
+    ...(many ? [`EXISTS (SELECT 1 FROM n${i} n WHERE ${many} AND ${sameKey(sourceKeys)})`] : []),
+  ];
+  const sourceRows = `SELECT 0 AS __kind, ${[...sourceKeys.map((c, j) => `${c} AS __k${j}`), `${ts} AS __ts`].join(', ')} FROM ${q.relation.from} AS s WHERE ${sourceWhere.join(' AND ')}`;
+  const pointRows = many
+    ? `SELECT 1, ${[...k.map((c) => `p.${c}`), 'p.__ts'].join(', ')} FROM p${i} p JOIN n${i} n ON ${sameKey(k.map((c) => `p.${c}`))} AND ${many}`
+    : `SELECT 1, p.__ts FROM p${i} p`;
+  const partition = k.length > 0 ? `PARTITION BY ${k.join(', ')} ` : '';
+  const running = `max(CASE WHEN __kind = 0 THEN __ts END) OVER (${partition}ORDER BY __ts, __kind ROWS UNBOUNDED PRECEDING) AS __mts`;
+  const sorted = [
+    `SELECT ${[...k, '__ts', '__mts'].join(', ')} FROM (`,
+    `SELECT __kind, __ts, ${[...k, running].join(', ')} FROM (${sourceRows} UNION ALL ${pointRows}) AS u`,
+    `) AS w WHERE ${['__kind = 1', '__mts IS NOT NULL', ...inTtl('__mts', '__ts')].join(' AND ')}`,
+  ].join(' ');
+  if (k.length === 0) return [points, `m${i} AS (${sorted})`];
+
+  const counts = `n${i} AS (SELECT ${k.join(', ')}, count(*) AS __n FROM p${i} GROUP BY ${k.join(', ')})`;
+  const joinOn = [...sourceKeys.map((c, j) => `${c} = p.__k${j}`), `${ts} <= p.__ts`, ...inTtl(ts, 'p.__ts')];
+  const grouped = [...k.map((c) => `p.${c}`), 'p.__ts'].join(', ');
+  const joined = [
+    `SELECT ${grouped}, max(${ts}) AS __mts FROM p${i} p`,
+    `JOIN n${i} n ON ${sameKey(k.map((c) => `p.${c}`))} AND n.__n <= ${JOIN_POINTS_PER_KEY}`,
+    `JOIN ${q.relation.from} AS s ON ${joinOn.join(' AND ')} GROUP BY ${grouped}`,
+  ].join(' ');
+  return [points, counts, `m${i} AS (${joined} UNION ALL ${sorted})`];
+}
+
+/**
+ * Step 2: the source rows at each point's matched (keys, timestamp) — usually one, more on ties —
+ * reduced to the one with the greatest created timestamp (nulls lowest), with its features. A
+ * full tie (same timestamp and created) keeps an arbitrary one of them, as the rule allows.
  */
 function bestRows(g: SourceGroup, i: number): string {
   const q = g.views[0]!;
-  const on = [...q.keyColumns.map((raw, k) => `s.${ident(raw)} = m.__k${k}`), `${sourceTimestamp(q)} = m.__mts`];
+  const k = q.keyColumns.map((_, j) => `m.__k${j}`);
+  const on = [...q.keyColumns.map((raw, j) => `s.${ident(raw)} = m.__k${j}`), `${sourceTimestamp(q)} = m.__mts`];
   const order = q.createdColumn
-    ? `ORDER BY ${asUtcTimestamp(`s.${ident(q.createdColumn)}`, q.types.get(q.createdColumn)!)} DESC NULLS LAST`
+    ? ` ORDER BY ${asUtcTimestamp(`s.${ident(q.createdColumn)}`, q.types.get(q.createdColumn)!)} DESC NULLS LAST`
     : '';
   // A view with a TTL narrower than the group's checks the matched timestamp, so the match carries it.
   const needsTimestamp = g.views.some((v) => needsOwnTtl(v.view, g.ttlSeconds));
-  const carried = [...groupFeatureColumns(g).map((raw, k) => `s.${ident(raw)} AS c${k}`), ...(needsTimestamp ? ['m.__mts'] : [])];
+  const carried = [...groupFeatureColumns(g).map((raw, c) => `s.${ident(raw)} AS c${c}`), ...(needsTimestamp ? ['m.__mts'] : [])];
   return [
-    `SELECT * FROM (SELECT m.__row, ${carried.join(', ')}, row_number() OVER (PARTITION BY m.__row ${order}) AS __rn`,
+    `SELECT * FROM (SELECT ${[...k, 'm.__ts', ...carried].join(', ')}, row_number() OVER (PARTITION BY ${[...k, 'm.__ts'].join(', ')}${order}) AS __rn`,
     `FROM m${i} m JOIN ${q.relation.from} AS s ON ${on.join(' AND ')}) AS r WHERE __rn = 1`,
   ].join(' ');
 }
