@@ -242,9 +242,12 @@ export async function historicalFromEntitySql(
   ctx: CallContext,
 ): Promise<ResultStream> {
   const entitySql = req.entityDfSql!.trim().replace(/;\s*$/, '');
+  // The views' sources are described while Trino checks the client's SQL: neither needs the other.
+  const planned = planViews(setup.client, req, ctx.signal);
+  planned.catch(() => undefined);
   const columns = await checkEntitySql(setup.client, entitySql, ctx);
   const timestampColumn = sqlTimestampColumn(columns);
-  const views = await planViews(setup.client, req, ctx.signal);
+  const views = await planned;
   const types = new Map(columns.map((c) => [c.name, c.type]));
   const keys: EntityKeys = new Map(columns.map((c) => [c.name, { column: c.name, type: c.type }]));
   views.forEach((v) => checkJoinKeys(v, keys));
