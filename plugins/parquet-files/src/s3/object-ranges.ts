@@ -1,0 +1,78 @@
+/**
+ * An S3 object read by byte range, as the local path reads a file through an open handle
+ * (../file-ranges.ts): the size and ETag are fixed when the object is opened (by a HEAD, or from
+ * the listing that found it), and every ranged GET carries `If-Match: <etag>`, so an object
+ * replaced while a call reads it fails the read (412 → UNAVAILABLE, the client retries) instead
+ * of mixing bytes of two versions.
+ */
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import type { BlobLike, FileRanges } from '../file-ranges.ts';
+import type { S3Access } from './connector.ts';
+import { s3Error } from './errors.ts';
+import { type S3Ref, s3UriOf } from './uri.ts';
+
+/** What is known of one object's version. */
+export interface S3ObjectVersion {
+  readonly size: number;
+  /** The ETag, quoted as S3 sends it. */
+  readonly etag: string;
+}
+
+/** HEAD: the object's size and ETag (404 → DataSourceNotFoundException, 403 → permission error). */
+export async function headObject(access: S3Access, ref: S3Ref, sourceName: string): Promise<S3ObjectVersion> {
+  const uri = s3UriOf(ref);
+  try {
+    const head = await access.limiter.run(() => access.client.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key })));
+    return { size: head.ContentLength ?? 0, etag: head.ETag ?? '' };
+  } catch (error) {
+    throw s3Error(error, { sourceName, uri, endpoint: access.endpoint, action: 's3:GetObject' });
+  }
+}
+
+/** Ranged reads of one version of `ref` (HEADed here unless `version` is given). */
+export async function openObjectRanges(access: S3Access, ref: S3Ref, sourceName: string, version?: S3ObjectVersion): Promise<FileRanges> {
+  const { size, etag } = version ?? (await headObject(access, ref, sourceName));
+  const uri = s3UriOf(ref);
+
+  async function read(start: number, end: number): Promise<Buffer> {
+    const last = Math.min(end, size);
+    const length = Math.max(0, last - start);
+    // allocUnsafeSlow: handed over as a whole ArrayBuffer (see file-ranges.ts), so not pooled.
+    const out = Buffer.allocUnsafeSlow(length);
+    if (length === 0) return out;
+    try {
+      const bytes = await access.limiter.run(async () => {
+        const response = await access.client.send(
+          new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, Range: `bytes=${start}-${last - 1}`, IfMatch: etag || undefined }),
+        );
+        if (!response.Body) throw new Error(`S3 sent no body for bytes ${start}-${last - 1} of ${uri}`);
+        return response.Body.transformToByteArray();
+      });
+      if (bytes.byteLength !== length) {
+        throw new Error(`S3 sent ${bytes.byteLength} bytes for bytes ${start}-${last - 1} of ${uri} (${length} expected)`);
+      }
+      out.set(bytes);
+      return out;
+    } catch (error) {
+      throw s3Error(error, { sourceName, uri, endpoint: access.endpoint, action: 's3:GetObject' });
+    }
+  }
+
+  return {
+    size,
+    read,
+    asBlob(): BlobLike {
+      return {
+        size,
+        slice(start = 0, end = size) {
+          return {
+            size: Math.max(0, Math.min(end, size) - start),
+            arrayBuffer: async () => (await read(start, end)).buffer as ArrayBuffer,
+          };
+        },
+      };
+    },
+    // Nothing is held open between requests: the client's sockets belong to the connector.
+    async close() {},
+  };
+}
