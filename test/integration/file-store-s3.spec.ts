@@ -16,16 +16,17 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
-import type { Table } from 'apache-arrow';
+import { Int64, type Table, Utf8 } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
 import type { DataSource, FeatureView } from '../../core/src/registry/model.ts';
 import type { OfflineStore, PullRequest, StoreEnvironment } from '../../core/src/store.ts';
 import parquetFilesPlugin from '../../plugins/parquet-files/src/index.ts';
-import { openObjectRanges, S3Connector, s3SettingsFromConfig } from '../../plugins/parquet-files/src/s3/index.ts';
+import { readRowGroups } from '../../plugins/parquet-files/src/parquet-read.ts';
+import { openObjectRanges, S3Connector, S3Location, s3SettingsFromConfig } from '../../plugins/parquet-files/src/s3/index.ts';
 import { featureView, fileSource } from '../support/feature-views.ts';
 import { H_US, T0_US, TTL_S, driverRows, entityRows, random, snapshot } from '../support/generated-data.ts';
-import { callContext, collect, writeParquetFile } from '../support/parquet-fixtures.ts';
+import { arrowTable, callContext, collect, writeParquetFile } from '../support/parquet-fixtures.ts';
 import { createBucket, putObject, type S3Server, s3Client, startS3Server } from '../support/s3-server.ts';
 import { writeDifferentialData } from '../support/store-differential.ts';
 
@@ -304,6 +305,69 @@ describe('file store: s3:// sources in a real S3-compatible server', function ()
       client.destroy();
       connector.close();
     }
+  });
+
+  it('reads only the bytes a projection needs: one narrow column of a wide object by ranged GETs, not the object', async () => {
+    const rowCount = 50_000;
+    const wide = arrowTable([
+      ['id', new Int64(), Array.from({ length: rowCount }, (_, i) => BigInt(i))],
+      // Incompressible-ish text, so the column is most of the object.
+      ['payload', new Utf8(), Array.from({ length: rowCount }, (_, i) => `${i}:${Math.sin(i).toString(36).repeat(6)}`)],
+    ]);
+    const file = path.join(repo, 'wide.parquet');
+    writeParquetFile(file, wide);
+    const body = readFileSync(file);
+    const client = s3Client(server());
+    await putObject(client, BUCKET, 'scratch/wide.parquet', body);
+    client.destroy();
+    const connector = new S3Connector(s3SettingsFromConfig({ endpoint_url: server().endpoint, region: server().region }));
+    const access = connector.access();
+    let fetched = 0;
+    let gets = 0;
+    access.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName === 'GetObjectCommand') {
+          gets++;
+          fetched += Number((result.response as { headers: Record<string, string> }).headers['content-length'] ?? 0);
+        }
+        return result;
+      },
+      { step: 'deserialize', name: 'countFetchedBytes' },
+    );
+    try {
+      let ids = 0n;
+      await withEnv(credentialsEnv(), async () => {
+        for await (const table of readRowGroups(new S3Location({ bucket: BUCKET, key: 'scratch/wide.parquet' }, access, 'wide'), ['id'])) {
+          expect(table.schema.fields.map((f) => f.name)).to.deep.equal(['id']);
+          for (const id of table.getChild('id')!) ids += id as bigint;
+        }
+      });
+      expect(ids, 'every row read').to.equal(BigInt((rowCount * (rowCount - 1)) / 2));
+      expect(gets, 'ranged GETs were made').to.be.greaterThan(0);
+      expect(fetched, `fetched ${fetched} of ${body.length} bytes in ${gets} GETs`).to.be.lessThan(body.length / 4);
+    } finally {
+      connector.close();
+    }
+  });
+
+  it('a client-sent source naming the S3 data of a source the caller may not read is refused (READ_OFFLINE)', async () => {
+    const probe = fileSource('probe', s3Uri('cities.parquet'), { createdTimestampColumn: '' });
+    const error = await failure(
+      withEnv(credentialsEnv(), () =>
+        s3Store!.getTableColumnNamesAndTypes(probe, { ...callContext(), sourceAccess: { readable: [], denied: [remote.sources.cities] } }),
+      ),
+    );
+    expect(error.className).to.equal('FeastPermissionError');
+    expect(error.message).to.include('data source cities').and.include(s3Uri('cities.parquet'));
+    // The same object is readable when a source the caller may read holds it too.
+    const columns = await withEnv(credentialsEnv(), () =>
+      s3Store!.getTableColumnNamesAndTypes(probe, {
+        ...callContext(),
+        sourceAccess: { readable: [remote.sources.cities], denied: [remote.sources.cities] },
+      }),
+    );
+    expect(columns.map((c) => c.name)).to.include('population');
   });
 
   it('refuses a client-sent source outside the s3:// data roots or aimed at another endpoint, before any request', async () => {
