@@ -9,11 +9,24 @@ import { isS3Uri, parseS3Uri, type S3Ref, s3RefInside, s3UriOf } from './uri.ts'
 
 /** The `s3://` entries of `larder.data_roots`, parsed. */
 export function s3Roots(dataRoots: readonly string[]): S3Ref[] {
-  return dataRoots.filter(isS3Uri).map(parseS3Uri);
+  return dataRoots.filter(isS3Uri).map((root) => {
+    try {
+      return parseS3Uri(root);
+    } catch {
+      throw new InvalidArgumentError(`larder.data_roots entry "${root}" names no bucket; write s3://bucket or s3://bucket/prefix`);
+    }
+  });
 }
 
 /** Refuses `ref` unless it lies under one of `roots` (at a `/` boundary). */
 export function assertS3InsideRoots(ref: S3Ref, roots: readonly S3Ref[], sourceName: string): void {
+  // S3 keys are literal, but a proxy or S3-compatible server in between may normalise `..` in the
+  // request path: such a key could leave the root it appears to be under.
+  if (ref.key.split('/').some((segment) => segment === '..' || segment === '.')) {
+    throw new InvalidArgumentError(
+      `Data source ${sourceName} names ${s3UriOf(ref)}, whose key has a "." or ".." segment; the server does not read it`,
+    );
+  }
   if (roots.some((root) => s3RefInside(ref, root))) return;
   const allowed = roots.length ? roots.map(s3UriOf).join(', ') : 'none configured';
   throw new InvalidArgumentError(
