@@ -23,8 +23,11 @@ export function resolveSourcePath(uri: string, repoPath: string): string {
   if (uri.startsWith('file://')) return path.resolve(repoPath, uri.slice('file://'.length));
   const remote = /^([a-z][a-z0-9+.-]*):\/\/([^/]+)/i.exec(uri);
   if (remote && remote[1]!.length > 1) {
-    const what = isS3Uri(uri) ? 'here (s3:// is read, not yet written)' : `(${remote[1]}:// is not supported; local paths and s3:// are)`;
-    throw new InvalidArgumentError(`"${uri}" cannot be used ${what}`);
+    throw new InvalidArgumentError(
+      isS3Uri(uri)
+        ? `"${uri}" is in S3, and this operation takes local paths only: writing to s3:// is not supported yet`
+        : `"${uri}" cannot be read: ${remote[1]}:// is not supported (local paths and s3:// are)`,
+    );
   }
   return path.resolve(repoPath, uri);
 }

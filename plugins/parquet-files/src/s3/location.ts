@@ -10,6 +10,9 @@ import { headObject, openObjectRanges, type S3ObjectVersion } from './object-ran
 import { type S3Ref, s3UriOf } from './uri.ts';
 
 export class S3Location {
+  /** The listing, made once: a call reads the schema and the rows of the same objects. */
+  private listing?: Promise<S3Location[]>;
+
   /**
    * @param ref the bucket and key (or prefix)
    * @param access the client for the source's endpoint
@@ -34,9 +37,15 @@ export class S3Location {
 
   /**
    * The parquet objects to read: the object itself when the key names one, else the objects under
-   * it as a directory (list.ts); DataSourceNotFoundException when there are none.
+   * it as a directory (list.ts); DataSourceNotFoundException when there are none. Listed once
+   * per location (a location lives for one call).
    */
-  async files(): Promise<S3Location[]> {
+  files(): Promise<S3Location[]> {
+    this.listing ??= this.list();
+    return this.listing;
+  }
+
+  private async list(): Promise<S3Location[]> {
     if (this.version) return [this];
     const { ref, access, sourceName } = this;
     if (ref.key !== '' && !ref.key.endsWith('/')) {
