@@ -221,7 +221,7 @@ describe('file store: s3:// sources in a real S3-compatible server', function ()
       await same((store, c) => store.pullAllFromTableOrQuery(pullOf(c.sources[which]), callContext()).then(collect));
     }
     await same((store, c) =>
-      store.pullAllFromTableOrQuery(pullOf(c.sources.drivers, { startDate: undefined, endDate: undefined }), callContext()).then(collect),
+      store.pullAllFromTableOrQuery(pullOf(c.sources.drivers, { startDate: null, endDate: null }), callContext()).then(collect),
     );
   });
 

@@ -13,12 +13,15 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort } from './larder-process.ts';
+import { selfSignedCert } from './self-signed-cert.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HOST = '127.0.0.1';
@@ -30,11 +33,18 @@ export interface S3ServerOptions {
   readonly startTimeoutMs?: number;
   /** The JVM's maximum heap (default `256m`). */
   readonly maxHeap?: string;
+  /**
+   * Serve HTTPS only, with a self-signed certificate for 127.0.0.1 (`caFile` in the result): for
+   * tests of TLS verification. Default plain HTTP.
+   */
+  readonly tls?: boolean;
 }
 
 export interface S3Server {
-  /** `http://127.0.0.1:<port>`: the S3 endpoint (path-style addressing). */
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`): the S3 endpoint (path-style addressing). */
   readonly endpoint: string;
+  /** With `tls`: the PEM certificate the server presents (self-signed, so also its CA). */
+  readonly caFile?: string;
   readonly port: number;
   /** The only access key the server accepts. */
   readonly accessKeyId: string;
@@ -87,7 +97,27 @@ export function s3proxyInstall(): S3ProxyInstall {
 }
 
 /** Resolves when the server answers HTTP at all (an unsigned `GET /` is refused with 403 once it is up). */
-async function waitUntilAnswering(endpoint: string, child: ChildProcess, logTail: () => string, timeoutMs: number): Promise<void> {
+/** Resolves with the status of an unsigned `GET /` (trusting `ca` for https). */
+function probe(endpoint: string, ca: Buffer | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(`${endpoint}/`);
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { ca, timeout: 2000 }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.on('timeout', () => request.destroy(new Error('timed out')));
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+async function waitUntilAnswering(
+  endpoint: string,
+  ca: Buffer | undefined,
+  child: ChildProcess,
+  logTail: () => string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
   while (Date.now() < deadline) {
@@ -95,8 +125,7 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess, logTail
       throw new Error(`S3Proxy exited (${child.exitCode ?? child.signalCode}) while starting; its output ends:\n${logTail()}`);
     }
     try {
-      const response = await fetch(`${endpoint}/`, { signal: AbortSignal.timeout(2000) });
-      await response.arrayBuffer();
+      await probe(endpoint, ca);
       return;
     } catch (error) {
       last = (error as Error).message;
@@ -127,7 +156,34 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
   };
   try {
     const port = await freePort();
-    const endpoint = `http://${HOST}:${port}`;
+    const endpoint = `${options.tls ? 'https' : 'http'}://${HOST}:${port}`;
+    let tlsLines: string[] = [];
+    let caFile: string | undefined;
+    if (options.tls) {
+      // S3Proxy (Jetty) takes a PKCS#12 keystore; the certificate names 127.0.0.1.
+      const cert = selfSignedCert(dir, { name: 's3proxy', commonName: HOST, altNames: `IP:${HOST}` });
+      const keystore = path.join(dir, 's3proxy.p12');
+      execFileSync(
+        'openssl',
+        [
+          'pkcs12',
+          '-export',
+          '-in',
+          cert.certPath,
+          '-inkey',
+          cert.keyPath,
+          '-out',
+          keystore,
+          '-passout',
+          'pass:larder',
+          '-name',
+          's3proxy',
+        ],
+        { stdio: 'pipe' },
+      );
+      caFile = cert.certPath;
+      tlsLines = [`s3proxy.secure-endpoint=${endpoint}`, `s3proxy.keystore-path=${keystore}`, 's3proxy.keystore-password=larder'];
+    }
     const accessKeyId = `LARDER${randomBytes(7).toString('hex').toUpperCase()}`;
     const secretAccessKey = randomBytes(30).toString('base64url');
     const data = path.join(dir, 'data');
@@ -136,7 +192,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     writeFileSync(
       properties,
       `${[
-        `s3proxy.endpoint=${endpoint}`,
+        ...(options.tls ? tlsLines : [`s3proxy.endpoint=${endpoint}`]),
         // V4 signatures only: the SDKs sign V4, and a server that also took V2 would hide a client bug.
         's3proxy.authorization=aws-v4',
         `s3proxy.identity=${accessKeyId}`,
@@ -164,8 +220,9 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     const pid = child.pid;
     if (pid === undefined) throw new Error(`could not start ${java} -jar ${jar}`);
     const logTail = (lines = 60) => log.split('\n').slice(-lines).join('\n');
-    await waitUntilAnswering(endpoint, child, logTail, options.startTimeoutMs ?? 60_000);
-    return { endpoint, port, accessKeyId, secretAccessKey, region: 'us-east-1', pid, dir, logTail, stop };
+    const ca = caFile ? readFileSync(caFile) : undefined;
+    await waitUntilAnswering(endpoint, ca, child, logTail, options.startTimeoutMs ?? 60_000);
+    return { endpoint, caFile, port, accessKeyId, secretAccessKey, region: 'us-east-1', pid, dir, logTail, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -178,6 +235,8 @@ export interface S3ClientSettings {
   readonly region: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /** A PEM certificate to trust (a `tls` server's `caFile`). */
+  readonly caFile?: string;
 }
 
 /** An AWS SDK v3 client for `server`, path-style, with its key pair (or `overrides`). `destroy()` it when done. */
@@ -190,6 +249,7 @@ export function s3Client(server: S3ClientSettings, overrides: Partial<S3ClientSe
     credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
     // The tests want the server's first answer, not the SDK's retries of it.
     maxAttempts: 1,
+    ...(settings.caFile ? { requestHandler: { httpsAgent: new HttpsAgent({ ca: readFileSync(settings.caFile) }) } } : {}),
   });
 }
 

@@ -6,10 +6,18 @@
  * - 404 (no such key or bucket) → DataSourceNotFoundException (NOT_FOUND), Feast's class for it;
  * - 412 on a read → UNAVAILABLE: the object was replaced while it was being read (the Feast
  *   client retries UNAVAILABLE, and the retry reads the new version whole);
- * - connection refused or reset, DNS failure, timeouts, 5xx → UNAVAILABLE (transient).
+ * - connection refused or reset, DNS failure, timeouts, 5xx → UNAVAILABLE (transient);
+ * - an endpoint certificate that does not verify → FAILED_PRECONDITION (a configuration problem:
+ *   retrying cannot help, so not UNAVAILABLE, which the Feast client retries).
  * Anything else is passed on as it is (an internal error).
  */
-import { DataSourceNotFoundException, FeastPermissionError, InvalidArgumentError, UnavailableError } from '@larder/core';
+import {
+  DataSourceNotFoundException,
+  FailedPreconditionError,
+  FeastPermissionError,
+  InvalidArgumentError,
+  UnavailableError,
+} from '@larder/core';
 
 /** What was being done when S3 failed, for the message. */
 export interface S3Attempt {
@@ -34,6 +42,16 @@ const NETWORK_CODES = new Set([
   'EPIPE',
   'ECONNABORTED',
 ]);
+/** Node's codes for a certificate that does not verify. */
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 const TIMEOUT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
 
 interface SdkError {
@@ -45,12 +63,12 @@ interface SdkError {
   errors?: unknown[];
 }
 
-/** The Node network error code of an error or of one it wraps (AggregateError, `cause`). */
-function networkCode(error: SdkError | undefined, depth = 0): string | undefined {
+/** The first code of `codes` on an error or on one it wraps (AggregateError, `cause`). */
+function codeIn(codes: ReadonlySet<string>, error: SdkError | undefined, depth = 0): string | undefined {
   if (!error || typeof error !== 'object' || depth > 4) return undefined;
-  if (error.code && NETWORK_CODES.has(error.code)) return error.code;
+  if (error.code && codes.has(error.code)) return error.code;
   for (const inner of [error.cause, ...(error.errors ?? [])]) {
-    const code = networkCode(inner as SdkError, depth + 1);
+    const code = codeIn(codes, inner as SdkError, depth + 1);
     if (code) return code;
   }
   return undefined;
@@ -77,7 +95,14 @@ export function s3Error(error: unknown, attempt: S3Attempt): Error {
   if (status === 400 && e.name === 'InvalidBucketName') {
     return new InvalidArgumentError(`The bucket of ${attempt.uri} (data source ${attempt.sourceName}) is not a valid bucket name`);
   }
-  const network = networkCode(e);
+  const tls = codeIn(TLS_CODES, e);
+  if (tls) {
+    return new FailedPreconditionError(
+      `The TLS certificate of S3 endpoint ${attempt.endpoint} does not verify (${tls}) reading ${where}: trust its CA ` +
+        `(NODE_EXTRA_CA_CERTS in larder's environment), or for a test endpoint set offline_store.s3.verify_tls: false`,
+    );
+  }
+  const network = codeIn(NETWORK_CODES, e);
   if (network || TIMEOUT_NAMES.has(e.name ?? '') || (status !== undefined && status >= 500)) {
     const why = network ?? (status !== undefined && status >= 500 ? `HTTP ${status}${code}` : (e.name ?? 'timeout'));
     return new UnavailableError(
