@@ -307,6 +307,22 @@ describe('file store: s3:// sources in a real S3-compatible server', function ()
     }
   });
 
+  it("the call's signal aborts its S3 requests (an abandoned call does not wait out a slow GET)", async () => {
+    const connector = new S3Connector(s3SettingsFromConfig({ endpoint_url: server().endpoint, region: server().region }));
+    try {
+      const controller = new AbortController();
+      const ranges = await withEnv(credentialsEnv(), () =>
+        openObjectRanges(connector.access(), { bucket: BUCKET, key: `${PREFIX}/cities.parquet` }, 'cities', undefined, controller.signal),
+      );
+      expect((await withEnv(credentialsEnv(), () => ranges.read(0, 4))).toString()).to.equal('PAR1');
+      controller.abort();
+      const error = await failure(withEnv(credentialsEnv(), () => ranges.read(0, 4)));
+      expect(error.name).to.equal('AbortError');
+    } finally {
+      connector.close();
+    }
+  });
+
   it('reads only the bytes a projection needs: one narrow column of a wide object by ranged GETs, not the object', async () => {
     const rowCount = 50_000;
     const wide = arrowTable([

@@ -49,9 +49,13 @@ export async function listSourceFiles(location: SourceLocation): Promise<SourceL
 const BATCH_ROWS = 65_536;
 
 /** The file opened for ranged reads, checked to start like a parquet file. */
-async function openParquet(location: SourceLocation, openRanges: OpenRanges): Promise<{ ranges: FileRanges; parquet: ParquetFile }> {
+async function openParquet(
+  location: SourceLocation,
+  openRanges: OpenRanges,
+  signal?: AbortSignal,
+): Promise<{ ranges: FileRanges; parquet: ParquetFile }> {
   const file = locationName(location);
-  if (typeof location !== 'string') return parseParquet(file, await location.open());
+  if (typeof location !== 'string') return parseParquet(file, await location.open(signal));
   const ranges = await openRanges(location).catch((error: NodeJS.ErrnoException) => {
     // Listed a moment ago, gone now: the source changed under the call, and a retry reads it whole.
     if (error.code === 'ENOENT')
@@ -104,7 +108,7 @@ export async function* readRowGroups(
 ): AsyncGenerator<Table> {
   for (const file of await listSourceFiles(location)) {
     signal?.throwIfAborted();
-    const { ranges, parquet } = await openParquet(file, openRanges);
+    const { ranges, parquet } = await openParquet(file, openRanges, signal);
     try {
       // One row group in flight at a time (concurrency 1): memory stays at one row group.
       const stream = await parquet.stream({ columns: columns ? [...columns] : undefined, batchSize: BATCH_ROWS, concurrency: 1 });

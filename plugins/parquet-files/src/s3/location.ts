@@ -61,8 +61,8 @@ export class S3Location {
     return listed.map((o) => new S3Location({ bucket: ref.bucket, key: o.key }, access, sourceName, o));
   }
 
-  /** Ranged reads of this object (of the version a listing saw, when it came from one). */
-  open(): Promise<FileRanges> {
-    return openObjectRanges(this.access, this.ref, this.sourceName, this.version);
+  /** Ranged reads of this object (of the version a listing saw, when it came from one); `signal` aborts its requests. */
+  open(signal?: AbortSignal): Promise<FileRanges> {
+    return openObjectRanges(this.access, this.ref, this.sourceName, this.version, signal);
   }
 }

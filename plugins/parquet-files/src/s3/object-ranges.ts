@@ -19,19 +19,30 @@ export interface S3ObjectVersion {
 }
 
 /** HEAD: the object's size and ETag (404 → DataSourceNotFoundException, 403 → permission error). */
-export async function headObject(access: S3Access, ref: S3Ref, sourceName: string): Promise<S3ObjectVersion> {
+export async function headObject(access: S3Access, ref: S3Ref, sourceName: string, signal?: AbortSignal): Promise<S3ObjectVersion> {
   const uri = s3UriOf(ref);
   try {
-    const head = await access.limiter.run(() => access.client.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key })));
+    const head = await access.limiter.run(() =>
+      access.client.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }), { abortSignal: signal }),
+    );
     return { size: head.ContentLength ?? 0, etag: head.ETag ?? '' };
   } catch (error) {
     throw s3Error(error, { sourceName, uri, endpoint: access.endpoint, action: 's3:GetObject' });
   }
 }
 
-/** Ranged reads of one version of `ref` (HEADed here unless `version` is given). */
-export async function openObjectRanges(access: S3Access, ref: S3Ref, sourceName: string, version?: S3ObjectVersion): Promise<FileRanges> {
-  const { size, etag } = version ?? (await headObject(access, ref, sourceName));
+/**
+ * Ranged reads of one version of `ref` (HEADed here unless `version` is given). `signal` (the
+ * call's) aborts the requests in flight, so an abandoned call does not wait out a slow GET.
+ */
+export async function openObjectRanges(
+  access: S3Access,
+  ref: S3Ref,
+  sourceName: string,
+  version?: S3ObjectVersion,
+  signal?: AbortSignal,
+): Promise<FileRanges> {
+  const { size, etag } = version ?? (await headObject(access, ref, sourceName, signal));
   const uri = s3UriOf(ref);
 
   async function read(start: number, end: number): Promise<Buffer> {
@@ -44,6 +55,7 @@ export async function openObjectRanges(access: S3Access, ref: S3Ref, sourceName:
       const bytes = await access.limiter.run(async () => {
         const response = await access.client.send(
           new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, Range: `bytes=${start}-${last - 1}`, IfMatch: etag || undefined }),
+          { abortSignal: signal },
         );
         if (!response.Body) throw new Error(`S3 sent no body for bytes ${start}-${last - 1} of ${uri}`);
         return response.Body.transformToByteArray();
