@@ -25,7 +25,7 @@ import parquetFilesPlugin from '../../plugins/parquet-files/src/index.ts';
 import { readRowGroups } from '../../plugins/parquet-files/src/parquet-read.ts';
 import { openObjectRanges, S3Connector, S3Location, s3SettingsFromConfig } from '../../plugins/parquet-files/src/s3/index.ts';
 import { featureView, fileSource } from '../support/feature-views.ts';
-import { H_US, T0_US, TTL_S, driverRows, entityRows, random, snapshot } from '../support/generated-data.ts';
+import { H_US, T0_US, TTL_S, cityRows, driverRows, entityRows, random, snapshot } from '../support/generated-data.ts';
 import { arrowTable, callContext, collect, writeParquetFile } from '../support/parquet-fixtures.ts';
 import { createBucket, putObject, type S3Server, s3Client, startS3Server } from '../support/s3-server.ts';
 import { writeDifferentialData } from '../support/store-differential.ts';
@@ -308,7 +308,9 @@ describe('file store: s3:// sources in a real S3-compatible server', function ()
   });
 
   it("the call's signal aborts its S3 requests (an abandoned call does not wait out a slow GET)", async () => {
-    const connector = new S3Connector(s3SettingsFromConfig({ endpoint_url: server().endpoint, region: server().region }));
+    const connector = new S3Connector(
+      s3SettingsFromConfig({ endpoint_url: server().endpoint, region: server().region, footer_cache_mb: 0 }),
+    );
     try {
       const controller = new AbortController();
       const ranges = await withEnv(credentialsEnv(), () =>
@@ -363,6 +365,47 @@ describe('file store: s3:// sources in a real S3-compatible server', function ()
       expect(gets, 'ranged GETs were made').to.be.greaterThan(0);
       expect(fetched, `fetched ${fetched} of ${body.length} bytes in ${gets} GETs`).to.be.lessThan(body.length / 4);
     } finally {
+      connector.close();
+    }
+  });
+
+  it('opens an object version once: footers come from the ETag-keyed cache on the next call, a replaced object is read afresh', async () => {
+    const client = s3Client(server());
+    await putObject(client, BUCKET, 'scratch/cached.parquet', readFileSync(path.join(repo, 'cities.parquet')));
+    const connector = new S3Connector(s3SettingsFromConfig({ endpoint_url: server().endpoint, region: server().region }));
+    const access = connector.access();
+    let gets = 0;
+    access.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetObjectCommand') gets++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countGets' },
+    );
+    /** Every population of the object, and the GETs it took; a new S3Location per pass, as per call. */
+    const pass = async () => {
+      const before = gets;
+      const values: unknown[] = [];
+      await withEnv(credentialsEnv(), async () => {
+        const location = new S3Location({ bucket: BUCKET, key: 'scratch/cached.parquet' }, access, 'cached');
+        for await (const table of readRowGroups(location, ['population'])) values.push(...table.getChild('population')!.toArray());
+      });
+      return { values, gets: gets - before };
+    };
+    try {
+      const first = await pass();
+      const second = await pass();
+      expect(second.values).to.deep.equal(first.values);
+      // The footer (the PAR1 probe, the tail, the metadata) comes from the cache; the column chunk does not.
+      expect(second.gets, `first pass ${first.gets} GETs`).to.be.within(1, first.gets - 3);
+      // Replaced (other rows, so another footer): nothing of the old version is served.
+      writeParquetFile(path.join(repo, 'cached-2.parquet'), cityRows(random(99), 40));
+      await putObject(client, BUCKET, 'scratch/cached.parquet', readFileSync(path.join(repo, 'cached-2.parquet')));
+      const third = await pass();
+      expect(third.values).to.have.length(40);
+      expect(third.gets).to.equal(first.gets);
+    } finally {
+      client.destroy();
       connector.close();
     }
   });

@@ -65,6 +65,7 @@ describe('parquet-files: s3:// URIs and data roots', () => {
       verifyTls: true,
       readConcurrency: 8,
       requestTimeoutMs: 30_000,
+      footerCacheBytes: 32 * 1024 * 1024,
     });
     expect(s3SettingsFromConfig({ verify_tls: false, request_timeout_seconds: 2 })).to.include({
       verifyTls: false,

@@ -8,6 +8,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { Limiter } from './limiter.ts';
+import { RangeCache } from './range-cache.ts';
 import type { S3Settings } from './settings.ts';
 
 /** One endpoint's client with what every request through it needs. */
@@ -17,6 +18,8 @@ export interface S3Access {
   readonly limiter: Limiter;
   /** The endpoint, for messages (`the SDK's default endpoint` when none is configured). */
   readonly endpoint: string;
+  /** Footer ranges by ETag (shared by all its endpoints; see range-cache.ts); absent: no caching. */
+  readonly cache?: RangeCache;
 }
 
 /** The AWS SDK's label for "no endpoint configured": AWS itself or `AWS_ENDPOINT_URL_S3`. */
@@ -25,11 +28,13 @@ export const DEFAULT_ENDPOINT = "the AWS SDK's default endpoint";
 export class S3Connector {
   private readonly clients = new Map<string, S3Access>();
   private readonly limiter: Limiter;
+  private readonly cache: RangeCache;
   /** One chain for all clients: its cache (and a web identity token's refresh) is shared. */
   private readonly credentials = fromNodeProviderChain();
 
   constructor(readonly settings: S3Settings) {
     this.limiter = new Limiter(settings.readConcurrency);
+    this.cache = new RangeCache(settings.footerCacheBytes);
   }
 
   /** The client for a source's `s3_endpoint_override` (empty or absent: the store's endpoint). */
@@ -53,7 +58,7 @@ export class S3Connector {
           httpsAgent: new HttpsAgent({ ...agentOptions, rejectUnauthorized: this.settings.verifyTls }),
         },
       });
-      access = { client, limiter: this.limiter, endpoint: endpoint ?? DEFAULT_ENDPOINT };
+      access = { client, limiter: this.limiter, endpoint: endpoint ?? DEFAULT_ENDPOINT, cache: this.cache };
       this.clients.set(key, access);
     }
     return access;

@@ -10,6 +10,7 @@ export { Limiter } from './limiter.ts';
 export { listObjects, type S3ListedObject } from './list.ts';
 export { S3Location } from './location.ts';
 export { headObject, openObjectRanges, type S3ObjectVersion } from './object-ranges.ts';
+export { RangeCache } from './range-cache.ts';
 export { assertS3InsideRoots, assertEndpointAllowed, s3Roots } from './roots.ts';
 export { s3ConfigSchema, s3SettingsFromConfig, type S3ConfigSection, type S3Settings } from './settings.ts';
 export { directoryPrefix, isS3Uri, parseS3Uri, s3RefInside, s3UriOf, type S3Ref } from './uri.ts';

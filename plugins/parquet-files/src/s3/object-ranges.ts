@@ -9,6 +9,7 @@ import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { BlobLike, FileRanges } from '../file-ranges.ts';
 import type { S3Access } from './connector.ts';
 import { s3Error } from './errors.ts';
+import { RangeCache } from './range-cache.ts';
 import { type S3Ref, s3UriOf } from './uri.ts';
 
 /** What is known of one object's version. */
@@ -44,6 +45,12 @@ export async function openObjectRanges(
 ): Promise<FileRanges> {
   const { size, etag } = version ?? (await headObject(access, ref, sourceName, signal));
   const uri = s3UriOf(ref);
+  /** Where the footer (metadata + length + `PAR1`) begins, once a read of the tail has told. */
+  let footerFrom: number | undefined;
+  /** A read that ends at the object's end ends with the footer's length (4 bytes LE) and `PAR1`. */
+  const learnFooter = (bytes: Buffer, end: number) => {
+    if (end === size && bytes.length >= 8) footerFrom = size - 8 - bytes.readUInt32LE(bytes.length - 8);
+  };
 
   async function read(start: number, end: number): Promise<Buffer> {
     const last = Math.min(end, size);
@@ -51,6 +58,15 @@ export async function openObjectRanges(
     // allocUnsafeSlow: handed over as a whole ArrayBuffer (see file-ranges.ts), so not pooled.
     const out = Buffer.allocUnsafeSlow(length);
     if (length === 0) return out;
+    const footerLike = RangeCache.footerLike(start, last, size, footerFrom);
+    // Only with an ETag: without one, a replaced object could not be told apart.
+    const cacheKey = access.cache && etag && footerLike ? RangeCache.key(access.endpoint, uri, etag, start, last) : undefined;
+    const cached = cacheKey ? access.cache!.get(cacheKey) : undefined;
+    if (cached) {
+      cached.copy(out);
+      learnFooter(out, last);
+      return out;
+    }
     try {
       const bytes = await access.limiter.run(async () => {
         const response = await access.client.send(
@@ -64,6 +80,8 @@ export async function openObjectRanges(
         throw new Error(`S3 sent ${bytes.byteLength} bytes for bytes ${start}-${last - 1} of ${uri} (${length} expected)`);
       }
       out.set(bytes);
+      if (cacheKey) access.cache!.set(cacheKey, Buffer.from(out));
+      learnFooter(out, last);
       return out;
     } catch (error) {
       throw s3Error(error, { sourceName, uri, endpoint: access.endpoint, action: 's3:GetObject' });

@@ -13,6 +13,7 @@ export interface S3ConfigSection {
   readonly verify_tls?: boolean;
   readonly read_concurrency?: number;
   readonly request_timeout_seconds?: number;
+  readonly footer_cache_mb?: number;
 }
 
 /** The settings the S3 clients are built from, defaults applied. */
@@ -33,6 +34,8 @@ export interface S3Settings {
   readonly readConcurrency: number;
   /** A request (connection included) that takes longer fails as UNAVAILABLE (default 30 s). */
   readonly requestTimeoutMs: number;
+  /** Bytes of parquet footers kept between calls, keyed by ETag (default 32 MiB; 0: none). */
+  readonly footerCacheBytes: number;
 }
 
 /** JSON Schema of the `s3:` section, for a store plugin's configSchema. */
@@ -46,6 +49,7 @@ export const s3ConfigSchema = {
     verify_tls: { type: 'boolean' },
     read_concurrency: { type: 'integer', minimum: 1, maximum: 256 },
     request_timeout_seconds: { type: 'number', exclusiveMinimum: 0 },
+    footer_cache_mb: { type: 'number', minimum: 0 },
   },
 } as const;
 
@@ -58,5 +62,6 @@ export function s3SettingsFromConfig(section: S3ConfigSection | undefined): S3Se
     verifyTls: section?.verify_tls ?? true,
     readConcurrency: section?.read_concurrency ?? 8,
     requestTimeoutMs: (section?.request_timeout_seconds ?? 30) * 1000,
+    footerCacheBytes: Math.floor((section?.footer_cache_mb ?? 32) * 1024 * 1024),
   };
 }
