@@ -1,7 +1,7 @@
 /**
- * The footer ranges of S3 objects, kept between calls: opening a parquet object costs four small
- * GETs before any data (the `PAR1` probe, the 8-byte tail, the metadata, the schema's page of it),
- * and every call opens each object again. Entries are keyed by the object's ETag, so a replaced
+ * The footer ranges of S3 objects, kept between calls: opening a parquet object costs small GETs
+ * before any data (the `PAR1` probe, the 8-byte tail, the metadata; then the page index, which is
+ * not kept), and every call opens each object again. Entries are keyed by the object's ETag, so a replaced
  * object is a new key and never served stale bytes; the cache holds at most `maxBytes`, least
  * recently used first out.
  */
