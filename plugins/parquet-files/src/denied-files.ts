@@ -4,19 +4,30 @@
  * at the file of a source the caller may not read and list its columns. Under an auth provider
  * (`ctx.sourceAccess`), such a source may not name a file that holds a denied source's data —
  * unless a source the caller may read holds it too. Paths are compared after `..` and symbolic
- * links are resolved. A file no registered source names (a source being applied) is allowed.
+ * links are resolved; S3 objects are compared by bucket and key, whatever the endpoint (a stricter
+ * rule than needed, never a looser one). A file no registered source names (a source being
+ * applied) is allowed.
  */
 import { realpath } from 'node:fs/promises';
 import { FeastPermissionError, type DataSource, type SourceAccess } from '@larder/core';
-import { listParquetFiles } from './parquet-read.ts';
-import { sourcePath } from './source-paths.ts';
+import { listSourceFiles } from './parquet-read.ts';
+import { type SourceLocation, SourceLocator } from './source-paths.ts';
 
-export async function assertNotDeniedFiles(source: DataSource, location: string, access: SourceAccess, repoPath: string): Promise<void> {
+/**
+ * @param places the store's SourceLocator, or the feature repo's path (then registered s3:// sources are not checked)
+ */
+export async function assertNotDeniedFiles(
+  source: DataSource,
+  location: SourceLocation,
+  access: SourceAccess,
+  places: string | SourceLocator,
+): Promise<void> {
+  const locator = typeof places === 'string' ? new SourceLocator(places) : places;
   const wanted = await realFiles(location);
   if (wanted.length === 0) return;
-  const readable = new Set((await Promise.all(access.readable.map((s) => filesOfSource(s, repoPath)))).flat());
+  const readable = new Set((await Promise.all(access.readable.map((s) => filesOfSource(s, locator)))).flat());
   for (const denied of access.denied) {
-    const files = new Set(await filesOfSource(denied, repoPath));
+    const files = new Set(await filesOfSource(denied, locator));
     const hit = wanted.find((file) => files.has(file) && !readable.has(file));
     if (hit) {
       throw new FeastPermissionError(
@@ -27,17 +38,17 @@ export async function assertNotDeniedFiles(source: DataSource, location: string,
 }
 
 /** A registered source's files, resolved; none for a source that is not a local FileSource or has no data yet. */
-async function filesOfSource(source: DataSource, repoPath: string): Promise<string[]> {
-  let location: string;
+async function filesOfSource(source: DataSource, locator: SourceLocator): Promise<string[]> {
+  let location: SourceLocation;
   try {
-    location = sourcePath(source, repoPath);
+    location = locator.locate(source);
   } catch {
     return [];
   }
   return realFiles(location);
 }
 
-async function realFiles(location: string): Promise<string[]> {
-  const files = await listParquetFiles(location).catch(() => []);
-  return Promise.all(files.map((f) => realpath(f).catch(() => f)));
+async function realFiles(location: SourceLocation): Promise<string[]> {
+  const files = await listSourceFiles(location).catch(() => []);
+  return Promise.all(files.map((f) => (typeof f === 'string' ? realpath(f).catch(() => f) : f.uri)));
 }

@@ -29,6 +29,7 @@ import { gather } from './gather.ts';
 import { encodeKeys, type KeyValue } from './keys.ts';
 import { compareInstants, instantsOfData } from './timestamps.ts';
 import { planView, readViewRowGroups, type ViewPlan } from './view-source.ts';
+import type { SourceLocator } from './source-paths.ts';
 
 /**
  * The most rows the combinations of several key groups may make: views with disjoint join keys
@@ -59,9 +60,14 @@ interface GroupKeys {
  * pandas column) and the join keys of every key group, one row per combination of the groups'
  * keys. Empty when no view has a row in its window.
  */
-export async function snapshotEntityTable(views: readonly FeatureView[], end: Date, repoPath: string, ctx: CallContext): Promise<Table> {
+export async function snapshotEntityTable(
+  views: readonly FeatureView[],
+  end: Date,
+  locator: SourceLocator,
+  ctx: CallContext,
+): Promise<Table> {
   assertNanosecondInstant(end);
-  const groups = keyGroups(await Promise.all(views.map((view) => planView(view, [], false, repoPath))));
+  const groups = keyGroups(await Promise.all(views.map((view) => planView(view, [], false, locator))));
   const keys: GroupKeys[] = [];
   for (const group of groups) keys.push(await groupKeys(group, end, ctx));
   const schema = new Schema([

@@ -17,6 +17,7 @@ import { encodeKeys, keyFamily } from './keys.ts';
 import { applyTtl, pointInTimeChoice, type Candidates } from './point-in-time.ts';
 import { instantsOfData, type Instants } from './timestamps.ts';
 import { readGroupRowGroups, type ViewPlan } from './view-source.ts';
+import { locationKey } from './source-paths.ts';
 
 /** The chosen source row of every entity row for one view, and the chunks to take values from. */
 export interface ViewResult {
@@ -30,7 +31,7 @@ export interface ViewResult {
 
 /** Plans grouped by what one match can serve (core's groupBySource over the source files). */
 export function groupPlans(plans: readonly ViewPlan[]): SourceGroup<ViewPlan>[] {
-  return groupBySource(plans, (p) => p.location);
+  return groupBySource(plans, (p) => locationKey(p.location));
 }
 
 /** One ViewResult per plan of the group, in the group's order. */

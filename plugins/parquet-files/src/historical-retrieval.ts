@@ -24,6 +24,7 @@ import { gather } from './gather.ts';
 import { groupPlans, joinGroup, type ViewResult } from './group-join.ts';
 import { instantsOfVector } from './timestamps.ts';
 import { planView, type ViewPlan } from './view-source.ts';
+import type { SourceLocator } from './source-paths.ts';
 
 const OUTPUT_BATCH_ROWS = 65_536;
 
@@ -40,7 +41,7 @@ export interface OutputLayout {
 export async function historicalFromEntityTable(
   entities: Table,
   req: HistoricalFeaturesRequest,
-  repoPath: string,
+  locator: SourceLocator,
   ctx: CallContext,
   layout: OutputLayout = {},
 ): Promise<ResultStream> {
@@ -48,7 +49,7 @@ export async function historicalFromEntityTable(
   const entityTs = instantsOfVector(entities.getChild(timestampColumn)!);
   const plans: ViewPlan[] = [];
   for (const { view, features } of requestedFeaturesByView(req.featureViews, req.featureRefs)) {
-    plans.push(await planView(view, features, req.fullFeatureNames, repoPath));
+    plans.push(await planView(view, features, req.fullFeatureNames, locator));
   }
   const byPlan = new Map<ViewPlan, ViewResult>();
   for (const group of groupPlans(plans)) {

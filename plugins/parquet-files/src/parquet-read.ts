@@ -3,8 +3,9 @@
  * file or a directory of them (searched recursively, in name order, as pyarrow's dataset discovery
  * does, skipping hidden and `_`-prefixed files).
  *
- * Files are read by range through an open file handle (file-ranges.ts): the footer, then one row
- * group's column chunks at a time. Reading whole files into memory made a pull over one large
+ * Files are read by range through an open file handle (file-ranges.ts), S3 objects by ranged GETs
+ * pinned to their ETag (s3/object-ranges.ts): the footer, then one row group's column chunks at a
+ * time. Reading whole files into memory made a pull over one large
  * file cost its full size in RSS, whatever the client read.
  */
 import { readdir, stat } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { tableFromIPC, type Schema, type Table } from 'apache-arrow';
 import type { ParquetFile } from 'parquet-wasm';
 import { openFileRanges, type FileRanges } from './file-ranges.ts';
 import { parquetWasm } from './parquet-wasm.ts';
+import { locationName, type SourceLocation } from './source-paths.ts';
 
 /** How a file is opened for reading (the writers open theirs with checks: write-target.ts). */
 export type OpenRanges = (file: string) => Promise<FileRanges>;
@@ -38,17 +40,33 @@ export async function listParquetFiles(location: string): Promise<string[]> {
   return files;
 }
 
+/** The parquet files (local paths or S3 objects) of a source location; DataSourceNotFoundException when there are none. */
+export async function listSourceFiles(location: SourceLocation): Promise<SourceLocation[]> {
+  return typeof location === 'string' ? listParquetFiles(location) : location.files();
+}
+
 /** Rows per Arrow batch decoded from a row group. */
 const BATCH_ROWS = 65_536;
 
 /** The file opened for ranged reads, checked to start like a parquet file. */
-async function openParquet(file: string, openRanges: OpenRanges): Promise<{ ranges: FileRanges; parquet: ParquetFile }> {
-  const ranges = await openRanges(file).catch((error: NodeJS.ErrnoException) => {
+async function openParquet(
+  location: SourceLocation,
+  openRanges: OpenRanges,
+  signal?: AbortSignal,
+): Promise<{ ranges: FileRanges; parquet: ParquetFile }> {
+  const file = locationName(location);
+  if (typeof location !== 'string') return parseParquet(file, await location.open(signal));
+  const ranges = await openRanges(location).catch((error: NodeJS.ErrnoException) => {
     // Listed a moment ago, gone now: the source changed under the call, and a retry reads it whole.
     if (error.code === 'ENOENT')
       throw new UnavailableError(`${file} was removed or replaced while the data source was being read; try again`);
     throw error;
   });
+  return parseParquet(file, ranges);
+}
+
+/** The footer of the file behind `ranges` (closed here when it is not parquet). */
+async function parseParquet(file: string, ranges: FileRanges): Promise<{ ranges: FileRanges; parquet: ParquetFile }> {
   try {
     if (ranges.size < 8 || (await ranges.read(0, 4)).toString('latin1') !== 'PAR1') {
       throw new InvalidArgumentError(`${file} is not a parquet file`);
@@ -67,8 +85,8 @@ async function openParquet(file: string, openRanges: OpenRanges): Promise<{ rang
 }
 
 /** The Arrow schema of a source (of its first file, as pyarrow's dataset does). */
-export async function readParquetSchema(location: string, openRanges: OpenRanges = openFileRanges): Promise<Schema> {
-  const [first] = await listParquetFiles(location);
+export async function readParquetSchema(location: SourceLocation, openRanges: OpenRanges = openFileRanges): Promise<Schema> {
+  const [first] = await listSourceFiles(location);
   const { ranges, parquet } = await openParquet(first!, openRanges);
   try {
     return tableFromIPC(parquet.schema().intoIPCStream()).schema;
@@ -83,14 +101,14 @@ export async function readParquetSchema(location: string, openRanges: OpenRanges
  * some columns. Memory holds one row group's column chunks and one decoded batch at a time.
  */
 export async function* readRowGroups(
-  location: string,
+  location: SourceLocation,
   columns?: readonly string[],
   signal?: AbortSignal,
   openRanges: OpenRanges = openFileRanges,
 ): AsyncGenerator<Table> {
-  for (const file of await listParquetFiles(location)) {
+  for (const file of await listSourceFiles(location)) {
     signal?.throwIfAborted();
-    const { ranges, parquet } = await openParquet(file, openRanges);
+    const { ranges, parquet } = await openParquet(file, openRanges, signal);
     try {
       // One row group in flight at a time (concurrency 1): memory stays at one row group.
       const stream = await parquet.stream({ columns: columns ? [...columns] : undefined, batchSize: BATCH_ROWS, concurrency: 1 });

@@ -9,28 +9,28 @@ import { Field, RecordBatch, Schema, Struct, Utf8, makeData, vectorFromArray, ty
 import { gather } from './gather.ts';
 import { encodeKeys, type KeyValue } from './keys.ts';
 import { readParquetSchema, readRowGroups } from './parquet-read.ts';
-import { sourcePath } from './source-paths.ts';
+import { locationName, type SourceLocation, type SourceLocator } from './source-paths.ts';
 import { arrowColumnTypes, instantsOfData, type Instants } from './timestamps.ts';
 
 const OUTPUT_BATCH_ROWS = 65_536;
 
 interface PullPlan {
-  readonly location: string;
+  readonly location: SourceLocation;
   readonly columns: readonly string[];
   readonly schema: Schema;
   readonly withDummy: boolean;
 }
 
-async function planPull(req: PullRequest, repoPath: string): Promise<PullPlan> {
-  const location = sourcePath(req.source, repoPath);
+async function planPull(req: PullRequest, locator: SourceLocator): Promise<PullPlan> {
+  const location = locator.locate(req.source);
   const fileSchema = await readParquetSchema(location);
   const columns = pullColumns(
     req,
     fileSchema.fields.map((f) => f.name),
-    location,
+    locationName(location),
   );
   const fields = columns.map((c) => fileSchema.fields.find((f) => f.name === c)!);
-  assertPullTimeColumns(req, arrowColumnTypes(fileSchema), location);
+  assertPullTimeColumns(req, arrowColumnTypes(fileSchema), locationName(location));
   const withDummy = req.joinKeyColumns.length === 0;
   const schema = new Schema([...fields, ...(withDummy ? [new Field(DUMMY_ENTITY_ID, new Utf8(), true)] : [])]);
   return { location, columns, schema, withDummy };
@@ -50,8 +50,8 @@ function batchOf(plan: PullPlan, columns: Data[], length: number): RecordBatch {
   return new RecordBatch(plan.schema, makeData({ type: new Struct(plan.schema.fields), length, nullCount: 0, children: columns }));
 }
 
-export async function pullAll(req: PullRequest, repoPath: string, ctx: CallContext): Promise<ResultStream> {
-  const plan = await planPull(req, repoPath);
+export async function pullAll(req: PullRequest, locator: SourceLocator, ctx: CallContext): Promise<ResultStream> {
+  const plan = await planPull(req, locator);
   async function* batches() {
     for await (const table of readRowGroups(plan.location, plan.columns, ctx.signal)) {
       for (const batch of table.batches) {
@@ -72,8 +72,8 @@ export async function pullAll(req: PullRequest, repoPath: string, ctx: CallConte
   return { schema: plan.schema, batches: batches() };
 }
 
-export async function pullLatest(req: PullRequest, repoPath: string, ctx: CallContext): Promise<ResultStream> {
-  const plan = await planPull(req, repoPath);
+export async function pullLatest(req: PullRequest, locator: SourceLocator, ctx: CallContext): Promise<ResultStream> {
+  const plan = await planPull(req, locator);
   // The best row per key: greatest (ts, created with nulls lowest, source order).
   const best = new Map<KeyValue, { chunk: number; row: number; us: number; ns: number; cUs: number; cNs: number }>();
   const chunks: Data[][] = plan.columns.map(() => []);

@@ -8,3 +8,7 @@ export { listParquetFiles, readParquetSchema } from './parquet-read.ts';
 export { assertInsideRoots, resolveSourcePath, sourcePath, sourceUri } from './source-paths.ts';
 export { assertNotDeniedFiles } from './denied-files.ts';
 export { offlineWriteBatch, persist, writeLoggedFeatures } from './write-calls.ts';
+export { listSourceFiles, readRowGroups } from './parquet-read.ts';
+export { locationKey, locationName, SourceLocator, type SourceLocation } from './source-paths.ts';
+export type { BlobLike, FileRanges } from './file-ranges.ts';
+export * from './s3/index.ts';

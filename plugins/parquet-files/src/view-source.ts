@@ -5,13 +5,13 @@
 import { assertViewTimeColumns, batchSourceOf, viewColumns, type DataSource, type FeatureView, type ViewColumns } from '@larder/core';
 import type { Schema } from 'apache-arrow';
 import { readParquetSchema, readRowGroups } from './parquet-read.ts';
-import { sourcePath } from './source-paths.ts';
+import type { SourceLocation, SourceLocator } from './source-paths.ts';
 import { arrowColumnTypes } from './timestamps.ts';
 
 export interface ViewPlan extends ViewColumns {
   readonly view: FeatureView;
   readonly source: DataSource;
-  readonly location: string;
+  readonly location: SourceLocation;
   readonly schema: Schema;
 }
 
@@ -19,10 +19,10 @@ export async function planView(
   view: FeatureView,
   features: readonly string[],
   fullFeatureNames: boolean,
-  repoPath: string,
+  locator: SourceLocator,
 ): Promise<ViewPlan> {
   const source = batchSourceOf(view);
-  const location = sourcePath(source, repoPath);
+  const location = locator.locate(source);
   const schema = await readParquetSchema(location);
   const where = source.fileOptions?.uri ?? source.name;
   const columns = viewColumns(
