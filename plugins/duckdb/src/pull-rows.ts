@@ -9,6 +9,7 @@
 import { DUMMY_ENTITY_ID, assertPullTimeColumns, pullColumns, type CallContext, type PullRequest, type ResultStream } from '@larder/core';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openQuery, resultBatches, resultSchema } from './query-stream.ts';
+import type { SourceFiles } from './source-files.ts';
 import { assertNanosecondTimes, describeSource, duckdbColumnTypes, type SourceTable } from './sources.ts';
 import { epochNs, ident, str } from './sql.ts';
 
@@ -19,8 +20,8 @@ interface PullPlan {
   readonly where: string;
 }
 
-async function planPull(connection: DuckDBConnection, req: PullRequest, repoPath: string): Promise<PullPlan> {
-  const table = await describeSource(connection, req.source, repoPath);
+async function planPull(connection: DuckDBConnection, req: PullRequest, sources: SourceFiles): Promise<PullPlan> {
+  const table = await describeSource(connection, req.source, sources);
   const columns = pullColumns(req, [...table.columns.keys()], table.location);
   assertPullTimeColumns(req, duckdbColumnTypes(table), table.location);
   await assertNanosecondTimes(
@@ -47,8 +48,13 @@ async function streamPull(connection: DuckDBConnection, sql: string, ctx: CallCo
   return { schema, batches: resultBatches(owned, schema, ctx.signal) };
 }
 
-export async function pullAll(connection: DuckDBConnection, req: PullRequest, repoPath: string, ctx: CallContext): Promise<ResultStream> {
-  const plan = await planPull(connection, req, repoPath);
+export async function pullAll(
+  connection: DuckDBConnection,
+  req: PullRequest,
+  sources: SourceFiles,
+  ctx: CallContext,
+): Promise<ResultStream> {
+  const plan = await planPull(connection, req, sources);
   // DuckDB keeps the files' row order for a plain scan (preserve_insertion_order).
   return streamPull(connection, `SELECT ${plan.select} FROM ${plan.table.relation} WHERE ${plan.where}`, ctx);
 }
@@ -56,10 +62,10 @@ export async function pullAll(connection: DuckDBConnection, req: PullRequest, re
 export async function pullLatest(
   connection: DuckDBConnection,
   req: PullRequest,
-  repoPath: string,
+  sources: SourceFiles,
   ctx: CallContext,
 ): Promise<ResultStream> {
-  const plan = await planPull(connection, req, repoPath);
+  const plan = await planPull(connection, req, sources);
   const partition = req.joinKeyColumns.length > 0 ? `PARTITION BY ${req.joinKeyColumns.map(ident).join(', ')} ` : '';
   const order = [
     `epoch_ns(${ident(req.timestampField)}) DESC`,
