@@ -208,6 +208,60 @@ describe('duckdb store: s3:// sources through httpfs, against a real S3 server',
     expect(await failure(remote.getTableColumnNamesAndTypes!(prefixTrick, callContext()))).to.be.instanceOf(InvalidArgumentError);
   });
 
+  it("a source's s3_endpoint_override is the endpoint for that source, whatever the store's", async () => {
+    // The store's own endpoint is closed; the source names the real server.
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const store = await duckdbPlugin.create(config({ s3: { endpoint_url: closed, region: server.region } }), env);
+    try {
+      const cities = views.cities.batchSource!;
+      const overridden = { ...s3Source(cities), fileOptions: { ...s3Source(cities).fileOptions!, s3EndpointOverride: server.endpoint } };
+      const request = (source: DataSource) =>
+        pull({
+          source,
+          joinKeyColumns: ['city'],
+          featureNameColumns: ['population'],
+          createdTimestampColumn: '',
+          startDate: null,
+          endDate: null,
+        });
+      same(
+        await collect(await store.pullAllFromTableOrQuery(request(overridden), callContext())),
+        await collect(await local.pullAllFromTableOrQuery(request(cities), callContext())),
+      );
+      // A source without an override goes to the store's (closed) endpoint. (DuckDB scopes a secret
+      // by path: an override holds for every source under the same URI.)
+      const globals = s3Source(views.global.batchSource!);
+      const plain = pull({
+        source: globals,
+        joinKeyColumns: [],
+        featureNameColumns: ['total'],
+        createdTimestampColumn: '',
+        startDate: null,
+        endDate: null,
+      });
+      expect(await failure(store.pullAllFromTableOrQuery(plain, callContext()))).to.be.instanceOf(UnavailableError);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a client-sent s3:// source may not name an endpoint of its own, nor the objects of a source the caller may not read', async () => {
+    const cities = s3Source(views.cities.batchSource!);
+    const elsewhere = { ...cities, fileOptions: { ...cities.fileOptions!, s3EndpointOverride: 'http://169.254.169.254' } };
+    const error = await failure(remote.getTableColumnNamesAndTypes!(elsewhere, callContext()));
+    expect(error).to.be.instanceOf(InvalidArgumentError);
+    expect(error.message).to.contain('s3_endpoint_override').and.to.contain('169.254.169.254');
+    // Under an auth provider: a probe under another name over the cities object of a denied source.
+    const probe = { ...cities, name: 'cities_probe' };
+    const ctx = { ...callContext(), sourceAccess: { readable: [s3Source(views.drivers.batchSource!)], denied: [cities] } };
+    const denied = await failure(remote.getTableColumnNamesAndTypes!(probe, ctx));
+    expect(denied).to.be.instanceOf(FeastPermissionError);
+    expect(denied.message).to.contain('cities_probe').and.to.contain(`${PREFIX}/cities.parquet`).and.to.contain('data source cities');
+    // The same probe is answered when the caller may read the source that holds the object.
+    const allowed = { ...callContext(), sourceAccess: { readable: [cities], denied: [] } };
+    expect(await remote.getTableColumnNamesAndTypes!(probe, allowed)).to.have.length.greaterThan(0);
+  });
+
   it('a missing object is DataSourceNotFoundException naming it', async () => {
     const missing = s3Source(views.cities.batchSource!, `${PREFIX}/no-such.parquet`);
     const error = await failure(
