@@ -10,6 +10,8 @@
  * each call (a changed secret is picked up by a running store).
  */
 import { execFileSync } from 'node:child_process';
+import http from 'node:http';
+import https from 'node:https';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,6 +34,7 @@ import { freePort } from '../support/larder-process.ts';
 import { H_US, T0_US, entityRows, random, snapshot, tsUtc } from '../support/generated-data.ts';
 import { arrowTable, callContext, collect, writeParquetFile } from '../support/parquet-fixtures.ts';
 import { createBucket, putObject, s3Client, startS3Server, type S3Server } from '../support/s3-server.ts';
+import { selfSignedCert } from '../support/self-signed-cert.ts';
 import { historical, pull, views, writeDifferentialData } from '../support/store-differential.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -84,6 +87,34 @@ const eventsPull = (source: DataSource): PullRequest => ({
   startDate: null,
   endDate: null,
 });
+
+/**
+ * An https endpoint with a self-signed certificate in front of `server`: each request is passed
+ * on unchanged (its Host header too, which the signature covers). Close it when done.
+ */
+async function tlsFront(server: S3Server, dir: string): Promise<{ endpoint: string; close: () => Promise<void> }> {
+  const { keyPath, certPath } = selfSignedCert(dir);
+  const front = https.createServer({ key: readFileSync(keyPath), cert: readFileSync(certPath) }, (req, res) => {
+    const upstream = http.request(
+      { host: '127.0.0.1', port: server.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  const { port } = front.address() as { port: number };
+  return {
+    endpoint: `https://127.0.0.1:${port}`,
+    close: async () => {
+      front.closeAllConnections();
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+    },
+  };
+}
 
 /** The error `promise` rejects with (fails the test when it resolves). */
 async function failure(promise: Promise<unknown>): Promise<Error> {
@@ -310,6 +341,37 @@ describe('duckdb store: s3:// sources through httpfs, against a real S3 server',
     } finally {
       await store.close();
       rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('TLS: an untrusted certificate is refused (FAILED_PRECONDITION naming verify_tls) unless verify_tls is false', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'larder-s3-tls-'));
+    const front = await tlsFront(server, dir);
+    const strict = await duckdbPlugin.create(config({ s3: { endpoint_url: front.endpoint, region: server.region } }), env);
+    const lax = await duckdbPlugin.create(config({ s3: { endpoint_url: front.endpoint, region: server.region, verify_tls: false } }), env);
+    try {
+      const cities = views.cities.batchSource!;
+      const request = (source: DataSource) =>
+        pull({
+          source,
+          joinKeyColumns: ['city'],
+          featureNameColumns: ['population'],
+          createdTimestampColumn: '',
+          startDate: null,
+          endDate: null,
+        });
+      const error = await failure(strict.pullAllFromTableOrQuery(request(s3Source(cities)), callContext()));
+      expect(error).to.be.instanceOf(FailedPreconditionError);
+      expect(error.message).to.contain('not trusted').and.to.contain('verify_tls');
+      same(
+        await collect(await lax.pullAllFromTableOrQuery(request(s3Source(cities)), callContext())),
+        await collect(await local.pullAllFromTableOrQuery(request(cities), callContext())),
+      );
+    } finally {
+      await strict.close();
+      await lax.close();
+      await front.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

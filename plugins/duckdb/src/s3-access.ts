@@ -77,9 +77,14 @@ export class S3Access {
             '(on a machine that reaches PyPI; copy the directory it prints to this one) and set offline_store.extension_directory to it.',
         );
       }
-      // httpfs does not verify certificates by default; larder does unless told not to.
+      // TLS verification: httpfs has one switch per HTTP client (its httplib one is off by default,
+      // its curl one on); both follow verify_tls.
       await connection.run(`SET GLOBAL enable_server_cert_verification = ${this.settings.verifyTls}`);
+      await connection.run(`SET GLOBAL enable_curl_server_cert_verification = ${this.settings.verifyTls}`);
       await connection.run(`SET GLOBAL http_timeout = ${Math.ceil(this.settings.requestTimeoutSeconds)}`);
+      // Credentials come from larder's secrets only (s3-credentials.ts), not from httpfs's own
+      // reading of the environment: one source of truth, one seam to change.
+      await connection.run('SET GLOBAL enable_global_s3_configuration = false');
     })();
     // A failed load is tried again on the next call: the extension may have been put in place since.
     this.httpfs.catch(() => {
