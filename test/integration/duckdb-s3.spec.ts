@@ -237,6 +237,8 @@ describe('duckdb store: s3:// sources through httpfs, against a real S3 server',
     expect(error.message).to.contain('outside the s3:// entries of larder.data_roots');
     const prefixTrick = s3Source(views.cities.batchSource!, `s3://${BUCKET}/repository/cities.parquet`);
     expect(await failure(remote.getTableColumnNamesAndTypes!(prefixTrick, callContext()))).to.be.instanceOf(InvalidArgumentError);
+    const dotDot = s3Source(views.cities.batchSource!, `${PREFIX}/../elsewhere/cities.parquet`);
+    expect((await failure(remote.getTableColumnNamesAndTypes!(dotDot, callContext()))).message).to.contain('not an s3://bucket/key URI');
   });
 
   it("a source's s3_endpoint_override is the endpoint for that source, whatever the store's", async () => {
