@@ -295,6 +295,23 @@ describe('duckdb store: s3:// sources through httpfs, against a real S3 server',
     expect(await remote.getTableColumnNamesAndTypes!(probe, allowed)).to.have.length.greaterThan(0);
   });
 
+  it('validate_data_source: outside the roots an error, a missing object under them a warning; entity_df_sql cannot read S3', async () => {
+    const outside = s3Source(views.cities.batchSource!, `s3://${BUCKET}/elsewhere/cities.parquet`);
+    expect(await failure(remote.validateDataSource!(outside, callContext()))).to.be.instanceOf(InvalidArgumentError);
+    const warnings: unknown[] = [];
+    const ctx = { ...callContext(), logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line)) }) };
+    await remote.validateDataSource!(s3Source(views.cities.batchSource!, `${PREFIX}/not-yet.parquet`), ctx);
+    expect(JSON.stringify(warnings)).to.contain('not readable yet').and.to.contain('not-yet.parquet');
+    // The client-SQL sandbox has neither httpfs nor external access, even after the store loaded httpfs.
+    const sql = `SELECT city, ts AS event_timestamp FROM read_parquet('${PREFIX}/cities.parquet')`;
+    const error = await failure(
+      historical({ entityDfSql: sql, featureViews: [onS3(views.cities)], featureRefs: ['cities:population'] })(remote),
+    );
+    expect(error.message).to.not.contain('population');
+    expect(error).to.be.instanceOf(InvalidArgumentError);
+    expect(error.message).to.contain('file system operations are disabled');
+  });
+
   it('a missing object is DataSourceNotFoundException naming it', async () => {
     const missing = s3Source(views.cities.batchSource!, `${PREFIX}/no-such.parquet`);
     const error = await failure(
