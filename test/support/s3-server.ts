@@ -4,10 +4,9 @@
  * on a free port of 127.0.0.1, checks AWS Signature V4 against a random access key and secret, and
  * is stopped by killing its process and deleting the directory.
  *
- * The jar comes from scripts/ensure-s3proxy.sh (S3Proxy 4.1.0 from Maven Central, cached in
- * `~/.cache/larder`); `npm test` runs that script first. `LARDER_S3PROXY_JAR` overrides it (the
- * script is then not run); `LARDER_S3PROXY_JAVA` names the java to run it with (default `java`,
- * which must be 17 or newer).
+ * The jar and a Java >= 17 come from scripts/ensure-s3proxy.sh (S3Proxy 4.1.0 from Maven Central,
+ * cached in `~/.cache/larder`); `npm test` runs that script first. `LARDER_S3PROXY_JAR` with
+ * `LARDER_S3PROXY_JAVA` override both (the script is then not run).
  *
  * Clients: `s3Client(server)` gives an AWS SDK v3 client with path-style addressing (S3Proxy, like
  * MinIO, serves buckets as the first path segment, not as host names).
@@ -53,26 +52,38 @@ export interface S3Server {
   stop(): Promise<void>;
 }
 
-let cachedJar: string | undefined;
+/** The S3Proxy jar and the java that runs it. */
+export interface S3ProxyInstall {
+  readonly jar: string;
+  readonly java: string;
+}
 
-/** Finds (downloading on first use, via scripts/ensure-s3proxy.sh) the S3Proxy jar. */
-export function s3proxyJar(): string {
-  if (cachedJar) return cachedJar;
-  if (process.env.LARDER_S3PROXY_JAR) {
-    cachedJar = process.env.LARDER_S3PROXY_JAR;
-    return cachedJar;
+let cachedInstall: S3ProxyInstall | undefined;
+
+/** Finds (downloading on first use, via scripts/ensure-s3proxy.sh) the S3Proxy jar and a Java >= 17. */
+export function s3proxyInstall(): S3ProxyInstall {
+  if (cachedInstall) return cachedInstall;
+  const { LARDER_S3PROXY_JAR: envJar, LARDER_S3PROXY_JAVA: envJava } = process.env;
+  if (envJar && envJava) {
+    cachedInstall = { jar: envJar, java: envJava };
+    return cachedInstall;
   }
+  let out: string;
   try {
-    const out = execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'ensure-s3proxy.sh')], {
+    out = execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'ensure-s3proxy.sh')], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    cachedJar = out.trim();
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
-    throw new Error(`scripts/ensure-s3proxy.sh failed; run it by hand to see why, or set LARDER_S3PROXY_JAR:\n${stderr}`);
+    throw new Error(
+      `scripts/ensure-s3proxy.sh failed; run it by hand to see why, or set LARDER_S3PROXY_JAR and LARDER_S3PROXY_JAVA:\n${stderr}`,
+    );
   }
-  return cachedJar;
+  const [jar, java] = out.trim().split('\n');
+  if (!jar || !java) throw new Error(`scripts/ensure-s3proxy.sh printed ${JSON.stringify(out)}, expected two lines (jar, java)`);
+  cachedInstall = { jar, java };
+  return cachedInstall;
 }
 
 /** Resolves when the server answers HTTP at all (an unsigned `GET /` is refused with 403 once it is up). */
@@ -100,7 +111,7 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess, logTail
  * directory and a random key pair, and waits until it answers (~2-4 s here). Always `stop()` it.
  */
 export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Server> {
-  const jar = s3proxyJar();
+  const { jar, java } = s3proxyInstall();
   const dir = mkdtempSync(path.join(tmpdir(), 'larder-s3-'));
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
@@ -138,7 +149,6 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       ].join('\n')}\n`,
     );
     let log = '';
-    const java = process.env.LARDER_S3PROXY_JAVA ?? 'java';
     child = spawn(
       java,
       [`-Xmx${options.maxHeap ?? '256m'}`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-jar', jar, '--properties', properties],
