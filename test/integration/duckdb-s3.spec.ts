@@ -173,7 +173,7 @@ describe('duckdb store: s3:// sources through httpfs, against a real S3 server',
     await remote?.close();
     await server?.stop();
     if (repo) rmSync(repo, { recursive: true, force: true });
-    for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+    for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL_S3']) {
       if (saved[key] === undefined) delete process.env[key];
       else process.env[key] = saved[key];
     }
@@ -274,6 +274,30 @@ describe('duckdb store: s3:// sources through httpfs, against a real S3 server',
       });
       expect(await failure(store.pullAllFromTableOrQuery(plain, callContext()))).to.be.instanceOf(UnavailableError);
     } finally {
+      await store.close();
+    }
+  });
+
+  it('without an s3 section: the endpoint from AWS_ENDPOINT_URL_S3, path-style, as the AWS SDK would', async () => {
+    process.env.AWS_ENDPOINT_URL_S3 = server.endpoint;
+    const store = await duckdbPlugin.create({ type: 'duckdb', threads: 2, extension_directory: extensions }, env);
+    try {
+      const cities = views.cities.batchSource!;
+      const request = (source: DataSource) =>
+        pull({
+          source,
+          joinKeyColumns: ['city'],
+          featureNameColumns: ['population'],
+          createdTimestampColumn: '',
+          startDate: null,
+          endDate: null,
+        });
+      same(
+        await collect(await store.pullAllFromTableOrQuery(request(s3Source(cities)), callContext())),
+        await collect(await local.pullAllFromTableOrQuery(request(cities), callContext())),
+      );
+    } finally {
+      delete process.env.AWS_ENDPOINT_URL_S3;
       await store.close();
     }
   });

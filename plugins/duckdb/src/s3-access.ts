@@ -7,7 +7,7 @@
  */
 import { FailedPreconditionError, InvalidArgumentError, type DataSource } from '@larder/core';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { awsCredentials, defaultRegion, type AwsCredentials, type CredentialSource } from './s3-credentials.ts';
+import { awsCredentials, defaultEndpoint, defaultRegion, type AwsCredentials, type CredentialSource } from './s3-credentials.ts';
 import type { S3Settings } from './s3-settings.ts';
 import { str } from './sql.ts';
 
@@ -95,7 +95,7 @@ export class S3Access {
 
   private async installSecret(connection: DuckDBConnection, source: DataSource, uri: string): Promise<void> {
     const credentials = await this.credentials();
-    const store = this.settings.endpointUrl;
+    const store = this.settings.endpointUrl ?? defaultEndpoint();
     const override = source.fileOptions?.s3EndpointOverride || undefined;
     await this.ensure(connection, STORE_SECRET, this.secretSql(STORE_SECRET, store, credentials));
     if (override === undefined || override === store) return;

@@ -34,3 +34,11 @@ export const awsCredentials: CredentialSource = async () => {
 export function defaultRegion(): string {
   return process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1';
 }
+
+/**
+ * The endpoint the AWS SDK would use when the store names none: `AWS_ENDPOINT_URL_S3`, else
+ * `AWS_ENDPOINT_URL`; `undefined` for AWS's own.
+ */
+export function defaultEndpoint(): string | undefined {
+  return process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined;
+}

@@ -7,7 +7,7 @@
 
 /** The `s3:` section as written in feature_store.yaml. */
 export interface S3ConfigSection {
-  /** The endpoint for sources without `s3_endpoint_override`, e.g. `http://minio:9000`; default AWS. */
+  /** The endpoint for sources without `s3_endpoint_override`, e.g. `http://minio:9000`; default `AWS_ENDPOINT_URL_S3`, else AWS's. */
   readonly endpoint_url?: string;
   /** Signing region; default `AWS_REGION` / `AWS_DEFAULT_REGION`, else us-east-1. */
   readonly region?: string;

@@ -36,6 +36,7 @@ import { pullAll, pullLatest } from './pull-rows.ts';
 import { onConnection, resultSchema } from './query-stream.ts';
 import { assertInsideS3Roots } from './s3-roots.ts';
 import { S3Access } from './s3-access.ts';
+import { defaultEndpoint } from './s3-credentials.ts';
 import { s3Failure } from './s3-errors.ts';
 import { s3SettingsFromConfig, type S3Settings } from './s3-settings.ts';
 import { SourceFiles, isS3Uri, s3UriOf, type SourceLocation } from './source-files.ts';
@@ -194,10 +195,11 @@ export class DuckDBStore implements OfflineStore {
   private assertClientS3(source: DataSource, uri: string): string {
     assertInsideS3Roots(uri, this.env.dataRoots);
     const override = source.fileOptions?.s3EndpointOverride;
-    if (override && override !== this.s3Settings.endpointUrl) {
+    const own = this.s3Settings.endpointUrl ?? defaultEndpoint();
+    if (override && override !== own) {
       throw new InvalidArgumentError(
         `Data source ${source.name} names the S3 endpoint ${override} (s3_endpoint_override); the server reads client-sent sources only ` +
-          `from its own endpoint (${this.s3Settings.endpointUrl ?? 'AWS'}): set offline_store.s3.endpoint_url to it, or drop the override`,
+          `from its own endpoint (${own ?? 'AWS'}): set offline_store.s3.endpoint_url to it, or drop the override`,
       );
     }
     return uri;
