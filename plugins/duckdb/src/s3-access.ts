@@ -81,7 +81,7 @@ export class S3Access {
       // its curl one on); both follow verify_tls.
       await connection.run(`SET GLOBAL enable_server_cert_verification = ${this.settings.verifyTls}`);
       await connection.run(`SET GLOBAL enable_curl_server_cert_verification = ${this.settings.verifyTls}`);
-      await connection.run(`SET GLOBAL http_timeout = ${Math.ceil(this.settings.requestTimeoutSeconds)}`);
+      await connection.run(`SET GLOBAL http_timeout = ${Math.ceil(this.settings.requestTimeoutMs / 1000)}`);
       // Credentials come from larder's secrets only (s3-credentials.ts), not from httpfs's own
       // reading of the environment: one source of truth, one seam to change.
       await connection.run('SET GLOBAL enable_global_s3_configuration = false');

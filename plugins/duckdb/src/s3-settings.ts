@@ -21,13 +21,19 @@ export interface S3ConfigSection {
   readonly request_timeout_seconds?: number;
 }
 
-/** The settings DuckDB's S3 access is built from, defaults applied. */
+/**
+ * The settings DuckDB's S3 access is built from, defaults applied: the same shape as the file
+ * store's S3Settings (plugins/parquet-files/src/s3/settings.ts), so that this module can give way
+ * to that one.
+ */
 export interface S3Settings {
   readonly endpointUrl?: string;
   readonly region?: string;
   readonly forcePathStyle?: boolean;
   readonly verifyTls: boolean;
-  readonly requestTimeoutSeconds: number;
+  /** Unused here (DuckDB bounds its requests by its threads). */
+  readonly readConcurrency: number;
+  readonly requestTimeoutMs: number;
 }
 
 /** JSON Schema of the `s3:` section, for the plugin's configSchema. */
@@ -51,6 +57,7 @@ export function s3SettingsFromConfig(section: S3ConfigSection | undefined): S3Se
     region: section?.region,
     forcePathStyle: section?.force_path_style,
     verifyTls: section?.verify_tls ?? true,
-    requestTimeoutSeconds: section?.request_timeout_seconds ?? 30,
+    readConcurrency: section?.read_concurrency ?? 8,
+    requestTimeoutMs: (section?.request_timeout_seconds ?? 30) * 1000,
   };
 }
