@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { Float64, Int64, type Table, Utf8 } from 'apache-arrow';
 import { expect } from 'chai';
 import pino from 'pino';
+import { DuckDBInstance } from '@duckdb/node-api';
 import {
   DataSourceNotFoundException,
   FailedPreconditionError,
@@ -414,6 +415,67 @@ describe('duckdb store: s3:// sources through httpfs, against a real S3 server',
       await strict.close();
       await lax.close();
       await front.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an endpoint that fails midway through a pull_all: UNAVAILABLE, not a truncated result sent as complete', async () => {
+    // Its own server, stopped while the pull streams. The output (6M rows, 144 MB) outgrows what
+    // DuckDB computes ahead of its reader (streaming_buffer_size, 64 MB), so rows are still to be
+    // fetched from S3 when it stops; the file is small (delta and dictionary encodings).
+    const dying = await startS3Server();
+    const dir = mkdtempSync(path.join(tmpdir(), 'larder-s3-midway-'));
+    const saved = process.env.AWS_SECRET_ACCESS_KEY;
+    let store: OfflineStore | undefined;
+    try {
+      const file = path.join(dir, 'big.parquet');
+      const db = await DuckDBInstance.create(':memory:');
+      const writer = await db.connect();
+      await writer.run(
+        `COPY (SELECT range AS id, TIMESTAMPTZ '2024-01-01' + INTERVAL (range) SECOND AS ts, (range % 10)::DOUBLE AS v FROM range(6000000)) ` +
+          `TO '${file}' (FORMAT parquet, PARQUET_VERSION V2, ROW_GROUP_SIZE 122880)`,
+      );
+      writer.disconnectSync();
+      db.closeSync();
+      const client = s3Client(dying);
+      try {
+        await createBucket(client, 'midway');
+        await putObject(client, 'midway', 'big.parquet', readFileSync(file));
+      } finally {
+        client.destroy();
+      }
+      process.env.AWS_ACCESS_KEY_ID = dying.accessKeyId;
+      process.env.AWS_SECRET_ACCESS_KEY = dying.secretAccessKey;
+      store = await duckdbPlugin.create(config({ s3: { endpoint_url: dying.endpoint, region: dying.region } }), env);
+      const source = fileSource('big', 's3://midway/big.parquet', { createdTimestampColumn: '' });
+      const result = await store.pullAllFromTableOrQuery(
+        {
+          source,
+          joinKeyColumns: ['id'],
+          featureNameColumns: ['v'],
+          timestampField: 'ts',
+          createdTimestampColumn: '',
+          startDate: null,
+          endDate: null,
+        },
+        callContext(),
+      );
+      let rows = 0;
+      const drained = (async () => {
+        for await (const batch of result.batches) {
+          rows += batch.numRows;
+          if (rows === batch.numRows) await dying.stop();
+        }
+      })();
+      const error = await failure(drained);
+      expect(rows).to.be.within(1, 5_999_999);
+      expect(error).to.be.instanceOf(UnavailableError);
+      expect(error.message).to.contain('Data source big').and.to.contain('of 6000000 rows');
+    } finally {
+      await store?.close();
+      process.env.AWS_ACCESS_KEY_ID = server.accessKeyId;
+      process.env.AWS_SECRET_ACCESS_KEY = saved;
+      await dying.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -19,6 +19,8 @@ export interface SourceTable {
   /** The source's path, absolute, or its s3:// URI. */
   readonly location: string;
   readonly files: readonly string[];
+  /** True when the files are in S3. */
+  readonly remote: boolean;
   /** The source's own columns and their types, in file order. */
   readonly columns: ReadonlyMap<string, DuckDBType>;
   /** A FROM-clause relation over all files, with the extra ordering columns. */
@@ -60,7 +62,7 @@ export async function describeLocation(connection: DuckDBConnection, source: Dat
       ? column(ROW_COLUMN)
       : `((list_position(${fileList}, ${column(FILE_COLUMN)}) :: BIGINT << 40) + ${column(ROW_COLUMN)})`;
   };
-  return { source, location, files, columns, relation, rowOrder };
+  return { source, location, files, remote: where.remote, columns, relation, rowOrder };
 }
 
 /** DuckDB types whose values are points in time (what epoch_ns and the point-in-time rule take). */
