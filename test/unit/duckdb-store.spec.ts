@@ -142,5 +142,11 @@ describe('duckdb store: entity_df_sql, config, interruption', () => {
     expect(check({ type: 'duckdb', memory_limit: 'lots' })).to.match(/offline_store\.memory_limit/);
     expect(check({ type: 'duckdb', point_in_time_strategy: 'join' })).to.equal('');
     expect(check({ type: 'duckdb', point_in_time_strategy: 'window' })).to.match(/offline_store\.point_in_time_strategy/);
+    // S3: the extension directory and the file store's s3 section.
+    const s3 = { endpoint_url: 'http://minio:9000', region: 'eu-west-1', force_path_style: true, verify_tls: false };
+    expect(check({ type: 'duckdb', extension_directory: 'duckdb-extensions', s3 })).to.equal('');
+    expect(check({ type: 'duckdb', extension_directory: '' })).to.match(/offline_store\.extension_directory/);
+    expect(check({ type: 'duckdb', s3: { endpoint_url: 'minio:9000' } })).to.match(/offline_store\.s3\.endpoint_url/);
+    expect(check({ type: 'duckdb', s3: { access_key_id: 'AKIA' } })).to.match(/offline_store\.s3.*access_key_id/);
   });
 });

@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { S3ConfigSection } from './s3-settings.ts';
 
 /** The `offline_store` section of feature_store.yaml for `type: duckdb`. */
 export interface DuckDBStoreConfig {
@@ -23,6 +24,14 @@ export interface DuckDBStoreConfig {
   readonly temp_directory?: string;
   /** larder's: how get_historical_features matches rows (point-in-time-query.ts); default auto. */
   readonly point_in_time_strategy?: 'auto' | 'asof' | 'join';
+  /**
+   * larder's: DuckDB's extension_directory, relative to the repo — where the httpfs extension for
+   * s3:// sources is (`<dir>/v<duckdb version>/<platform>/httpfs.duckdb_extension`, as
+   * scripts/ensure-duckdb-extensions.sh lays it out). DuckDB's default: ~/.duckdb/extensions.
+   */
+  readonly extension_directory?: string;
+  /** larder's: S3 endpoint, region, addressing and TLS for s3:// sources (s3-settings.ts). */
+  readonly s3?: S3ConfigSection;
 }
 
 /** What client SQL may read: single files, and directories with everything under them. */
@@ -44,8 +53,16 @@ export class Databases {
   static async open(config: DuckDBStoreConfig, repoPath: string, readableRoots: readonly string[]): Promise<Databases> {
     // DuckDB (>= 1.3) keeps every file range it reads in an "external file cache" until memory_limit
     // (80% of RAM by default): a pull of a 0.9 GB parquet file left ~100 MB behind, growing with each
-    // file read. It pays off for remote files; ours are local, and the OS page cache already holds them.
-    const options: Record<string, string> = { enable_external_file_cache: 'false' };
+    // file read. Local files have the OS page cache; S3 sources are read again by ranged GETs rather
+    // than held in memory up to memory_limit.
+    const options: Record<string, string> = {
+      enable_external_file_cache: 'false',
+      // Extensions are never downloaded (these machines and air-gapped clusters cannot): httpfs is
+      // loaded explicitly, from extension_directory, when a source is in S3 (s3-access.ts).
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    };
+    if (config.extension_directory !== undefined) options.extension_directory = path.resolve(repoPath, config.extension_directory);
     if (config.threads !== undefined) options.threads = String(config.threads);
     if (config.memory_limit !== undefined) options.memory_limit = config.memory_limit;
     if (config.temp_directory !== undefined) {

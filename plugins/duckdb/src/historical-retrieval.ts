@@ -29,20 +29,22 @@ import { uploadEntities } from './entity-upload.ts';
 import { chooseStrategy, groupViews, pointInTimeQuery, type PointInTimeStrategy } from './point-in-time-query.ts';
 import { checkJoinKeys, duckdbFamily, planViewQuery, type EntityKeys, type ViewQuery } from './point-in-time-sql.ts';
 import { ChunkReader, OUTPUT_BATCH_ROWS, dataFailure, onConnection, openQuery, resultBatches, resultSchema } from './query-stream.ts';
+import type { SourceFiles } from './source-files.ts';
 import { epochNs, ident } from './sql.ts';
 
 /** What the store's config says about retrieval. */
 export interface RetrievalSettings {
-  readonly repoPath: string;
+  /** Where the views' sources are (local paths or S3). */
+  readonly sources: SourceFiles;
   readonly strategy: 'auto' | PointInTimeStrategy;
 }
 
 const FAMILY_OF_KIND = { BIGINT: 'number', DOUBLE: 'number', VARCHAR: 'string', BOOLEAN: 'bool' } as const;
 
-async function planViews(connection: DuckDBConnection, req: HistoricalFeaturesRequest, repoPath: string): Promise<ViewQuery[]> {
+async function planViews(connection: DuckDBConnection, req: HistoricalFeaturesRequest, sources: SourceFiles): Promise<ViewQuery[]> {
   const queries: ViewQuery[] = [];
   for (const { view, features } of requestedFeaturesByView(req.featureViews, req.featureRefs)) {
-    queries.push(await planViewQuery(connection, view, features, req.fullFeatureNames, repoPath));
+    queries.push(await planViewQuery(connection, view, features, req.fullFeatureNames, sources));
   }
   if (queries.length === 0) throw new InvalidArgumentError('get_historical_features needs at least one feature view');
   return queries;
@@ -87,7 +89,7 @@ export function historicalFromEntityTable(
 ): Promise<ResultStream> {
   return onConnection(connect, async (connection) => {
     const timestampColumn = entityTimestampColumn(entities.schema);
-    const views = await planViews(connection, req, settings.repoPath);
+    const views = await planViews(connection, req, settings.sources);
     const entityType = (name: string) => String(entities.schema.fields.find((f) => f.name === name)?.type);
     const keyNames = [...new Set(views.flatMap((v) => v.entityKeyNames))].filter((n) => entities.schema.fields.some((f) => f.name === n));
     const uploaded = await uploadEntities(connection, entities, timestampColumn, keyNames, ctx.signal);
@@ -133,7 +135,7 @@ export function historicalForDateRange(
   ctx: CallContext,
 ): Promise<ResultStream> {
   return onConnection(connect, async (connection) => {
-    const views = await planViews(connection, req, settings.repoPath);
+    const views = await planViews(connection, req, settings.sources);
     const { start, end } = dateRange(
       views.map((v) => v.view),
       req.startDate,

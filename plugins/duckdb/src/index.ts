@@ -5,6 +5,7 @@
  */
 import type { OfflineStorePlugin } from '@larder/core';
 import type { DuckDBStoreConfig } from './database.ts';
+import { s3ConfigSchema } from './s3-settings.ts';
 import { DuckDBStore } from './store.ts';
 
 const plugin: OfflineStorePlugin = {
@@ -23,6 +24,8 @@ const plugin: OfflineStorePlugin = {
       memory_limit: { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\\s*$' },
       temp_directory: { type: 'string', minLength: 1 },
       point_in_time_strategy: { enum: ['auto', 'asof', 'join'] },
+      extension_directory: { type: 'string', minLength: 1 },
+      s3: s3ConfigSchema,
     },
   },
   create(config, env) {

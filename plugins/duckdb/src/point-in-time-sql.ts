@@ -13,6 +13,7 @@ import {
 } from '@larder/core';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
+import type { SourceFiles } from './source-files.ts';
 import { assertNanosecondTimes, describeSource, duckdbColumnTypes, type SourceTable } from './sources.ts';
 
 /** One requested view, resolved against its source's columns. */
@@ -26,10 +27,10 @@ export async function planViewQuery(
   view: FeatureView,
   features: readonly string[],
   fullFeatureNames: boolean,
-  repoPath: string,
+  sources: SourceFiles,
 ): Promise<ViewQuery> {
   const source = batchSourceOf(view);
-  const table = await describeSource(connection, source, repoPath);
+  const table = await describeSource(connection, source, sources);
   const where = source.fileOptions?.uri ?? source.name;
   const columns = viewColumns(view, features, fullFeatureNames, [...table.columns.keys()], where);
   assertViewTimeColumns(view, columns, duckdbColumnTypes(table), where);

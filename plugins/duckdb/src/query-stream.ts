@@ -131,14 +131,23 @@ export class OwnedResult {
 }
 
 /** Every row of an owned result, as Arrow batches of up to OUTPUT_BATCH_ROWS rows. */
-export function resultBatches(owned: OwnedResult, schema: Schema, signal: AbortSignal, expectedRows?: number): AsyncIterable<RecordBatch> {
+export function resultBatches(
+  owned: OwnedResult,
+  schema: Schema,
+  signal: AbortSignal,
+  expectedRows?: number,
+  shortResult?: (rows: number, expected: number) => Error,
+): AsyncIterable<RecordBatch> {
   const reader = new ChunkReader(owned.result);
   let rows = 0;
   // @duckdb/node-api ends a stream that failed midway exactly like one that is done: when the
   // number of rows is known, a short result is that failure, reported rather than sent as complete.
   const checkEnd = () => {
     if (expectedRows !== undefined && rows !== expectedRows) {
-      throw new LarderError(`DuckDB ended the result after ${rows} of its ${expectedRows} rows without saying why`);
+      throw (
+        shortResult?.(rows, expectedRows) ??
+        new LarderError(`DuckDB ended the result after ${rows} of its ${expectedRows} rows without saying why`)
+      );
     }
   };
   return ownedBatches(

@@ -5,8 +5,9 @@
  */
 import { open } from 'node:fs/promises';
 import { FailedPreconditionError, InvalidArgumentError, type DataSource, type SourceColumnTypes, type TimeColumnRole } from '@larder/core';
-import { listParquetFiles, sourcePath } from '@larder/plugin-parquet-files/shared';
 import { DuckDBTypeId, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import { s3Failure } from './s3-errors.ts';
+import type { SourceFiles, SourceLocation } from './source-files.ts';
 import { ident, str } from './sql.ts';
 
 /** Columns read_parquet adds for ordering ties the way the file store does: file, then row. */
@@ -15,9 +16,11 @@ const ROW_COLUMN = 'file_row_number';
 
 export interface SourceTable {
   readonly source: DataSource;
-  /** The source's path, absolute. */
+  /** The source's path, absolute, or its s3:// URI. */
   readonly location: string;
   readonly files: readonly string[];
+  /** True when the files are in S3. */
+  readonly remote: boolean;
   /** The source's own columns and their types, in file order. */
   readonly columns: ReadonlyMap<string, DuckDBType>;
   /** A FROM-clause relation over all files, with the extra ordering columns. */
@@ -26,13 +29,12 @@ export interface SourceTable {
   rowOrder(alias?: string): string;
 }
 
-export async function describeSource(connection: DuckDBConnection, source: DataSource, repoPath: string): Promise<SourceTable> {
-  const location = sourcePath(source, repoPath);
-  return describeLocation(connection, source, location);
+export async function describeSource(connection: DuckDBConnection, source: DataSource, sources: SourceFiles): Promise<SourceTable> {
+  return describeLocation(connection, source, await sources.list(connection, source));
 }
 
-export async function describeLocation(connection: DuckDBConnection, source: DataSource, location: string): Promise<SourceTable> {
-  const files = await listParquetFiles(location);
+export async function describeLocation(connection: DuckDBConnection, source: DataSource, where: SourceLocation): Promise<SourceTable> {
+  const { location, files } = where;
   const fileList = `[${files.map(str).join(', ')}]`;
   const relation = `read_parquet(${fileList}, filename = ${str(FILE_COLUMN)}, file_row_number = true)`;
   let names: string[];
@@ -42,7 +44,11 @@ export async function describeLocation(connection: DuckDBConnection, source: Dat
     names = probe.columnNames();
     types = probe.columnTypes();
   } catch (error) {
-    const notParquet = await firstNonParquet(files);
+    if (where.remote) {
+      const failure = s3Failure(error, source, location);
+      if (failure) throw failure;
+    }
+    const notParquet = where.remote ? undefined : await firstNonParquet(files);
     if (notParquet) throw new InvalidArgumentError(`${notParquet} is not a parquet file`);
     throw new InvalidArgumentError(
       `Data source ${source.name}: ${location} is not readable as parquet: ${(error as Error).message.split('\n')[0]}`,
@@ -56,7 +62,7 @@ export async function describeLocation(connection: DuckDBConnection, source: Dat
       ? column(ROW_COLUMN)
       : `((list_position(${fileList}, ${column(FILE_COLUMN)}) :: BIGINT << 40) + ${column(ROW_COLUMN)})`;
   };
-  return { source, location, files, columns, relation, rowOrder };
+  return { source, location, files, remote: where.remote, columns, relation, rowOrder };
 }
 
 /** DuckDB types whose values are points in time (what epoch_ns and the point-in-time rule take). */
