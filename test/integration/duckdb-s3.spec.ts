@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -346,25 +346,69 @@ describe('duckdb store: s3:// sources through httpfs, against a real S3 server',
     expect(error.message).to.contain(`${PREFIX}/no-such.parquet`);
   });
 
-  it('refused credentials are a permission error naming the source; the next call signs with the renewed ones', async () => {
-    const cities = s3Source(views.cities.batchSource!);
-    const request = pull({
-      source: cities,
+  /** A store created, and first asked for credentials, while `env` holds (the chain caches what it finds). */
+  async function storeUnder(vars: Record<string, string | undefined>, use: (store: OfflineStore) => Promise<void>): Promise<void> {
+    const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    const restore = () => {
+      for (const [k, v] of Object.entries(before)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    };
+    for (const [k, v] of Object.entries(vars)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    const store = await duckdbPlugin.create(config(), env);
+    try {
+      await use(store);
+    } finally {
+      restore();
+      await store.close();
+    }
+  }
+
+  const citiesPull = () =>
+    pull({
+      source: s3Source(views.cities.batchSource!),
       joinKeyColumns: ['city'],
       featureNameColumns: ['population'],
       createdTimestampColumn: '',
       startDate: null,
       endDate: null,
     });
-    process.env.AWS_SECRET_ACCESS_KEY = 'not-the-secret';
-    try {
-      const error = await failure(remote.pullAllFromTableOrQuery(request, callContext()));
+
+  it('refused credentials are a permission error naming the source; a store with the right ones still reads', async () => {
+    const request = citiesPull();
+    await storeUnder({ AWS_SECRET_ACCESS_KEY: 'not-the-secret' }, async (wrong) => {
+      const error = await failure(wrong.pullAllFromTableOrQuery(request, callContext()));
       expect(error).to.be.instanceOf(FeastPermissionError);
-      expect(error.message).to.contain('data source cities').and.to.contain(cities.fileOptions!.uri).and.to.contain('403');
-    } finally {
-      process.env.AWS_SECRET_ACCESS_KEY = server.secretAccessKey;
-    }
+      expect(error.message).to.contain('data source cities').and.to.contain(request.source.fileOptions!.uri).and.to.contain('403');
+    });
     expect((await collect(await remote.pullAllFromTableOrQuery(request, callContext()))).numRows).to.equal(500);
+  });
+
+  it("takes credentials from the AWS SDK's default chain: a shared credentials file, no keys in the environment", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'larder-aws-'));
+    const file = path.join(dir, 'credentials');
+    writeFileSync(file, `[default]\naws_access_key_id = ${server.accessKeyId}\naws_secret_access_key = ${server.secretAccessKey}\n`);
+    try {
+      await storeUnder(
+        {
+          AWS_ACCESS_KEY_ID: undefined,
+          AWS_SECRET_ACCESS_KEY: undefined,
+          AWS_SESSION_TOKEN: undefined,
+          AWS_PROFILE: undefined,
+          AWS_SHARED_CREDENTIALS_FILE: file,
+          AWS_CONFIG_FILE: path.join(dir, 'config'),
+        },
+        async (store) => {
+          expect((await collect(await store.pullAllFromTableOrQuery(citiesPull(), callContext()))).numRows).to.equal(500);
+        },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('without the httpfs extension: FAILED_PRECONDITION naming extension_directory and the ensure script; local sources still read', async () => {

@@ -7,7 +7,7 @@
  */
 import { FailedPreconditionError, InvalidArgumentError, type DataSource } from '@larder/core';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { awsCredentials, defaultEndpoint, defaultRegion, type AwsCredentials, type CredentialSource } from './s3-credentials.ts';
+import { awsCredentialChain, defaultEndpoint, defaultRegion, type AwsCredentials, type CredentialSource } from './s3-credentials.ts';
 import type { S3Settings } from './s3-settings.ts';
 import { str } from './sql.ts';
 
@@ -54,7 +54,7 @@ export class S3Access {
     private readonly settings: S3Settings,
     /** The configured extension directory (absolute), for the missing-extension error. */
     private readonly extensionDirectory: string | undefined,
-    private readonly credentials: CredentialSource = awsCredentials,
+    private readonly credentials: CredentialSource = awsCredentialChain(),
   ) {}
 
   /** The httpfs extension, and the secret for `uri` of `source`, installed on `connection`'s instance. */

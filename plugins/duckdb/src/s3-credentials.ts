@@ -1,15 +1,12 @@
 /**
  * The AWS credentials DuckDB signs its S3 requests with, asked for before each call that reads
  * S3, so that expiring credentials (session tokens, web identity) are renewed as they change.
- *
- * THE SEAM: this reads the standard environment variables only (AWS_ACCESS_KEY_ID,
- * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN). The full AWS chain — environment, shared config and
- * credentials files, web identity tokens (EKS IRSA), container and instance metadata — is
- * `fromNodeProviderChain()` of `@aws-sdk/credential-providers`, which plugins/parquet-files brings
- * in; switching to it is replacing the body of `awsCredentials` with a memoised
- * `fromNodeProviderChain()` call (it caches and refreshes on its own) and mapping
- * CredentialsProviderError ("Could not load credentials from any providers") to `undefined`.
+ * They come from the AWS SDK's default chain (`fromNodeProviderChain`): the environment, shared
+ * config and credentials files, web identity tokens (EKS IRSA and the like), container and
+ * instance metadata — as the file store and every AWS tool find them. DuckDB's own lookup is off
+ * (s3-access.ts), so there is one answer to "which credentials".
  */
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 
 /** One set of AWS credentials. */
 export interface AwsCredentials {
@@ -21,14 +18,22 @@ export interface AwsCredentials {
 /** A source of credentials; `undefined` means none: requests go unsigned (public buckets). */
 export type CredentialSource = () => Promise<AwsCredentials | undefined>;
 
-/** The credentials of the standard AWS environment variables, read when called. */
-export const awsCredentials: CredentialSource = async () => {
-  const accessKeyId = process.env.AWS_ACCESS_KEY_ID;
-  const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY;
-  if (!accessKeyId || !secretAccessKey) return undefined;
-  const sessionToken = process.env.AWS_SESSION_TOKEN || undefined;
-  return { accessKeyId, secretAccessKey, sessionToken };
-};
+/**
+ * A credentials source over a new default chain (it caches what it found and refreshes expiring
+ * credentials itself). No credentials anywhere means unsigned requests, as for a public bucket.
+ */
+export function awsCredentialChain(): CredentialSource {
+  const chain = fromNodeProviderChain();
+  return async () => {
+    try {
+      const { accessKeyId, secretAccessKey, sessionToken } = await chain();
+      return { accessKeyId, secretAccessKey, sessionToken };
+    } catch (error) {
+      if ((error as Error).name === 'CredentialsProviderError') return undefined;
+      throw error;
+    }
+  };
+}
 
 /** The region the AWS SDK would sign for when the store names none (its environment variables). */
 export function defaultRegion(): string {
