@@ -203,10 +203,14 @@ function matchSteps(g: SourceGroup, i: number, keys: EntityKeys, entities: strin
   const counts = `n${i} AS (SELECT ${k.join(', ')}, count(*) AS __n FROM p${i} GROUP BY ${k.join(', ')})`;
   const joinOn = [...sourceKeys.map((c, j) => `${c} = p.__k${j}`), `${ts} <= p.__ts`, ...inTtl(ts, 'p.__ts')];
   const grouped = [...k.map((c) => `p.${c}`), 'p.__ts'].join(', ');
+  // The source comes first and the points second: Trino builds a join's hash table from its
+  // right side, and keeps the written order when it has no row estimates (an entity table staged a
+  // moment ago, a client's query). Built from the source, this join took twice the time and
+  // four times the memory (bench/trino-vs-feast.ts's staged 100k entity rows: 10.5 s, 4.6–6.1 s).
+  const few = `SELECT p.* FROM p${i} p JOIN n${i} n ON ${sameKey(k.map((c) => `p.${c}`))} AND n.__n <= ${JOIN_POINTS_PER_KEY}`;
   const joined = [
-    `SELECT ${grouped}, max(${ts}) AS __mts FROM p${i} p`,
-    `JOIN n${i} n ON ${sameKey(k.map((c) => `p.${c}`))} AND n.__n <= ${JOIN_POINTS_PER_KEY}`,
-    `JOIN ${q.relation.from} AS s ON ${joinOn.join(' AND ')} GROUP BY ${grouped}`,
+    `SELECT ${grouped}, max(${ts}) AS __mts FROM ${q.relation.from} AS s`,
+    `JOIN (${few}) p ON ${joinOn.join(' AND ')} GROUP BY ${grouped}`,
   ].join(' ');
   return [points, counts, `m${i} AS (${joined} UNION ALL ${sorted})`];
 }
@@ -228,7 +232,8 @@ function bestRows(g: SourceGroup, i: number): string {
   const carried = [...groupFeatureColumns(g).map((raw, c) => `s.${ident(raw)} AS c${c}`), ...(needsTimestamp ? ['m.__mts'] : [])];
   return [
     `SELECT * FROM (SELECT ${[...k, 'm.__ts', ...carried].join(', ')}, row_number() OVER (PARTITION BY ${[...k, 'm.__ts'].join(', ')}${order}) AS __rn`,
-    `FROM m${i} m JOIN ${q.relation.from} AS s ON ${on.join(' AND ')}) AS r WHERE __rn = 1`,
+    // Source first, matches second: the hash table is built from the matches (see matchSteps).
+    `FROM ${q.relation.from} AS s JOIN m${i} m ON ${on.join(' AND ')}) AS r WHERE __rn = 1`,
   ].join(' ');
 }
 
